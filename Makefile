@@ -1,0 +1,34 @@
+# The two commands of the README: `make up` (run everything) and `make test` (the whole suite).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: up test lint install clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Set up and run the whole system: databases, NATS, migrations, demo data, subgraphs, router.
+up: $(STAMP)
+	$(BIN)/polyshop up $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## Lint, type-check and run the full test suite. pytest's exit code 5 (no tests collected)
+## means the suite layout is broken, and fails like any other failure.
+test: lint
+	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: the suite layout is broken" >&2; fi; \
+	exit $$rc
+
+clean:
+	rm -rf $(VENV) .polyshop .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,259 @@
+"""`polyshop up`: the whole system on one machine, from nothing to a GraphiQL URL.
+
+Order matters and each step is idempotent, so a second start reuses the data directory:
+servers (embedded unless a URL is set) → one database per service → migrations → demo data →
+one process per subgraph → the router. Ctrl-C (or SIGTERM) stops them in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import importlib.util
+import os
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import structlog
+
+from polyshop.devstack.migrations import has_migrations, upgrade
+from polyshop.devstack.nats import EmbeddedNats
+from polyshop.devstack.postgres import (
+    EmbeddedPostgres,
+    create_database,
+    database_exists,
+    database_url,
+)
+from polyshop.services import ROUTER_PORT, ServiceSpec, implemented_services
+from polyshop.settings import StackSettings
+
+log = structlog.get_logger("polyshop.stack")
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SUPERGRAPH_FILE = REPO_ROOT / "schema" / "supergraph.graphql"
+
+
+@dataclass
+class RunningProcess:
+    name: str
+    url: str
+    process: asyncio.subprocess.Process
+
+
+@dataclass
+class Stack:
+    """What `up` started, so that `down` can stop exactly that."""
+
+    settings: StackSettings
+    postgres: EmbeddedPostgres | None = None
+    nats: EmbeddedNats | None = None
+    nats_url: str = ""
+    database_urls: dict[str, str] = field(default_factory=dict)
+    processes: list[RunningProcess] = field(default_factory=list)
+
+
+async def up(settings: StackSettings, *, reset: bool = False, with_router: bool = True) -> None:
+    """Start everything, print the URLs, and run until interrupted."""
+    if reset and settings.data_dir.exists():
+        shutil.rmtree(settings.data_dir)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    stack = Stack(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await start_servers(stack)
+        services = implemented_services()
+        await prepare_databases(stack, services)
+        for spec in services:
+            await start_subgraph(stack, spec)
+        if with_router and router_available():
+            await start_router(stack)
+        print_urls(stack)
+        await wait_until_stopped(stack, stop)
+    finally:
+        await down(stack)
+
+
+async def start_servers(stack: Stack) -> None:
+    settings = stack.settings
+    if settings.postgres_url is None and not all_databases_configured(settings):
+        stack.postgres = EmbeddedPostgres(settings.data_dir / "postgres")
+        await asyncio.to_thread(stack.postgres.start)
+        log.info("postgres.started", url=stack.postgres.server_url)
+    if settings.nats_url is None:
+        stack.nats = EmbeddedNats(settings.data_dir / "nats")
+        await asyncio.to_thread(stack.nats.start)
+        stack.nats_url = stack.nats.url
+        log.info("nats.started", url=stack.nats_url)
+    else:
+        stack.nats_url = settings.nats_url
+
+
+def all_databases_configured(settings: StackSettings) -> bool:
+    services = implemented_services()
+    return bool(services) and all(settings.database_url_override(s.name) for s in services)
+
+
+def server_url(stack: Stack) -> str:
+    if stack.postgres is not None:
+        return stack.postgres.server_url
+    assert stack.settings.postgres_url is not None
+    return stack.settings.postgres_url
+
+
+async def prepare_databases(stack: Stack, services: tuple[ServiceSpec, ...]) -> None:
+    for spec in services:
+        url = stack.settings.database_url_override(spec.name)
+        if url is None:
+            server = server_url(stack)
+            if not await database_exists(server, spec.database):
+                await create_database(server, spec.database)
+                log.info("database.created", service=spec.name, database=spec.database)
+            url = database_url(server, spec.database)
+        stack.database_urls[spec.name] = url
+        if has_migrations(spec.name):
+            await asyncio.to_thread(upgrade, spec.name, url)
+            log.info("database.migrated", service=spec.name)
+        await load_demo_data(spec, url)
+
+
+async def load_demo_data(spec: ServiceSpec, url: str) -> None:
+    """Each service may ship `demo.load_demo_data(url) -> int`; it must be idempotent."""
+    try:
+        module = importlib.import_module(f"subgraphs.{spec.name}.demo")
+    except ModuleNotFoundError:
+        return
+    loader: Callable[[str], Awaitable[int]] = module.load_demo_data
+    inserted = await loader(url)
+    log.info("demo_data.loaded", service=spec.name, inserted=inserted)
+
+
+async def start_subgraph(stack: Stack, spec: ServiceSpec) -> None:
+    env = {
+        "POLYSHOP_DATABASE_URL": stack.database_urls[spec.name],
+        "POLYSHOP_NATS_URL": stack.nats_url,
+        "POLYSHOP_SERVICE_NAME": spec.name,
+        "POLYSHOP_PORT": str(spec.port),
+        "POLYSHOP_DEV_MODE": "true",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        f"{spec.app_module}:app",
+        "--host",
+        stack.settings.host,
+        "--port",
+        str(spec.port),
+        "--no-access-log",
+    ]
+    url = f"http://{stack.settings.host}:{spec.port}"
+    await spawn(stack, spec.name, url, command, env, health_path="/health")
+
+
+def router_available() -> bool:
+    return SUPERGRAPH_FILE.exists() and importlib.util.find_spec("router.cli") is not None
+
+
+async def start_router(stack: Stack) -> None:
+    env = {
+        "POLYSHOP_ROUTER_SUPERGRAPH": str(SUPERGRAPH_FILE),
+        "POLYSHOP_ROUTER_HOST": stack.settings.host,
+        "POLYSHOP_ROUTER_PORT": str(ROUTER_PORT),
+        "POLYSHOP_ROUTER_DEV_MODE": "true",
+    }
+    url = f"http://{stack.settings.host}:{ROUTER_PORT}"
+    await spawn(stack, "router", url, [sys.executable, "-m", "router"], env, "/health")
+
+
+async def spawn(
+    stack: Stack,
+    name: str,
+    url: str,
+    command: list[str],
+    env: dict[str, str],
+    health_path: str,
+    startup_seconds: float = 60.0,
+) -> None:
+    process = await asyncio.create_subprocess_exec(
+        *command, env={**os.environ, **env}, cwd=REPO_ROOT, start_new_session=True
+    )
+    stack.processes.append(RunningProcess(name, url, process))
+    await wait_healthy(name, url + health_path, process, startup_seconds)
+    log.info("process.started", name=name, url=url, pid=process.pid)
+
+
+async def wait_healthy(
+    name: str, url: str, process: asyncio.subprocess.Process, startup_seconds: float
+) -> None:
+    deadline = time.monotonic() + startup_seconds
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if process.returncode is not None:
+                raise RuntimeError(f"{name} exited with code {process.returncode} at start-up")
+            with contextlib.suppress(aiohttp.ClientError, TimeoutError):
+                async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as response:
+                    if response.status == 200:
+                        return
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"{name} did not answer {url} within {startup_seconds:.0f}s")
+
+
+def print_urls(stack: Stack) -> None:
+    lines = ["", "PolyShop is running. Ctrl-C stops everything.", ""]
+    for running in stack.processes:
+        lines.append(f"  {running.name:<14} {running.url}/graphql")
+    router = next((p for p in stack.processes if p.name == "router"), None)
+    if router is not None:
+        lines += ["", f"  GraphiQL       {router.url}/graphql  (open it in a browser)"]
+    if stack.postgres is not None:
+        lines.append(f"  PostgreSQL     {stack.postgres.server_url}")
+    lines.append(f"  NATS           {stack.nats_url}")
+    lines.append("")
+    print("\n".join(lines), flush=True)
+
+
+async def wait_until_stopped(stack: Stack, stop: asyncio.Event) -> None:
+    """Until Ctrl-C, or until a child dies (then the whole stack stops, loudly)."""
+    waiters: list[asyncio.Task[Any]] = [asyncio.create_task(stop.wait())]
+    waiters += [asyncio.create_task(p.process.wait()) for p in stack.processes]
+    _done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    for task in pending:
+        task.cancel()
+    for running in stack.processes:
+        if running.process.returncode is not None:
+            log.error("process.exited", name=running.name, code=running.process.returncode)
+
+
+async def down(stack: Stack) -> None:
+    for running in reversed(stack.processes):
+        await terminate(running.process)
+    stack.processes.clear()
+    if stack.nats is not None:
+        await asyncio.to_thread(stack.nats.stop)
+    if stack.postgres is not None:
+        await asyncio.to_thread(stack.postgres.stop)
+    log.info("stack.stopped")
+
+
+async def terminate(process: asyncio.subprocess.Process, grace: float = 10.0) -> None:
+    if process.returncode is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        process.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(process.wait(), grace)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()

@@ -1,0 +1,109 @@
+"""Real servers for the whole test run: PostgreSQL and NATS, embedded unless settings say otherwise.
+
+Settings (environment, prefix ``POLYSHOP_TEST_``):
+- ``POLYSHOP_TEST_POSTGRES_URL``: use this PostgreSQL server (databases are created on it with
+  a per-run suffix and dropped afterwards) instead of starting an embedded one.
+- ``POLYSHOP_TEST_NATS_URL``: use this NATS server (JetStream enabled) instead of an embedded one.
+
+Each service's database is migrated once per run into a template; every `service_database`
+call clones it (CREATE DATABASE ... TEMPLATE), which takes milliseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from polyshop.devstack.migrations import has_migrations, upgrade
+from polyshop.devstack.nats import EmbeddedNats
+from polyshop.devstack.postgres import (
+    EmbeddedPostgres,
+    create_database,
+    database_url,
+    drop_database,
+)
+
+ServiceDatabaseFactory = Callable[[str], Awaitable[str]]
+
+
+class TestSettings(BaseSettings):
+    __test__ = False  # not a test class, despite its name
+    model_config = SettingsConfigDict(env_prefix="POLYSHOP_TEST_", extra="ignore")
+
+    postgres_url: str | None = None
+    nats_url: str | None = None
+
+
+@pytest.fixture(scope="session")
+def test_settings() -> TestSettings:
+    return TestSettings()
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(
+    test_settings: TestSettings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """URL of a PostgreSQL server (no database part) for this test run."""
+    if test_settings.postgres_url:
+        yield test_settings.postgres_url
+        return
+    server = EmbeddedPostgres(tmp_path_factory.mktemp("postgres") / "data")
+    server.start()
+    try:
+        yield server.server_url
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def nats_url(
+    test_settings: TestSettings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    if test_settings.nats_url:
+        yield test_settings.nats_url
+        return
+    with EmbeddedNats(tmp_path_factory.mktemp("nats")) as server:
+        yield server.url
+
+
+@pytest_asyncio.fixture(scope="session")
+async def service_database(pg_server_url: str) -> AsyncIterator[ServiceDatabaseFactory]:
+    """``await service_database("products")`` → asyncpg URL of a fresh, migrated database."""
+    run_id = uuid.uuid4().hex[:8]
+    templates: dict[str, str] = {}
+    created: list[str] = []
+    lock = asyncio.Lock()
+
+    async def template_for(service: str) -> str:
+        async with lock:
+            if service not in templates:
+                name = f"{service}_template_{run_id}"
+                await create_database(pg_server_url, name)
+                created.append(name)
+                if has_migrations(service):
+                    url = database_url(pg_server_url, name)
+                    await asyncio.to_thread(upgrade, service, url)
+                templates[service] = name
+            return templates[service]
+
+    async def make(service: str) -> str:
+        template = await template_for(service)
+        name = f"{service}_{len(created)}_{run_id}"
+        await create_database(pg_server_url, name, template=template)
+        created.append(name)
+        return database_url(pg_server_url, name)
+
+    yield make
+    for name in reversed(created):
+        await drop_database(pg_server_url, name)
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[1]
