@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from graphql import GraphQLSchema, SelectionSetNode
 
@@ -71,12 +72,24 @@ class FieldInGraph:
     override: str | None = None
     """The subgraph *name* this graph took the field from."""
     override_label: str | None = None
+    """Progressive override label. With ``override`` set, this graph resolves the field only
+    while the label is active; without ``override`` (the graph the field is taken from), only
+    while it is not."""
     used_overridden: bool = False
 
     @property
     def resolvable(self) -> bool:
         """Whether this graph resolves the field (outside a `@provides` path)."""
         return not self.external and not self.used_overridden
+
+
+@dataclass(frozen=True, slots=True)
+class JoinDirective:
+    """A `@join__directive`: a subgraph directive composition carried into the supergraph."""
+
+    name: str
+    graphs: tuple[str, ...]
+    args: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +127,8 @@ class FieldDef:
     resolvable) in every graph that defines its parent type."""
     inaccessible: bool = False
     auth: AuthRequirements = AuthRequirements()
+    directives: tuple[JoinDirective, ...] = ()
+    """`@join__directive`s applied to this field."""
 
     def resolving_graphs(self) -> tuple[str, ...]:
         """Graphs that resolve this field anywhere (ignoring `@provides` and override labels)."""
@@ -135,6 +150,10 @@ class TypeDef:
     """enum value → graphs that define it (`@join__enumValue`)."""
     inaccessible: bool = False
     auth: AuthRequirements = AuthRequirements()
+    directives: tuple[JoinDirective, ...] = ()
+    """`@join__directive`s applied to this type."""
+    inaccessible_values: frozenset[str] = frozenset()
+    """Enum values marked `@inaccessible` (absent from the API schema)."""
 
     @property
     def is_entity(self) -> bool:
@@ -158,12 +177,48 @@ class Supergraph:
     query_type: str = "Query"
     mutation_type: str | None = None
     subscription_type: str | None = None
+    join_version: tuple[int, int] = (0, 5)
+    """Version of the join spec the supergraph uses."""
+    schema_directives: tuple[JoinDirective, ...] = ()
+    """`@join__directive`s applied to the schema (e.g. subgraphs' `@link`s)."""
 
     def type(self, name: str) -> TypeDef:
         return self.types[name]
 
     def field(self, type_name: str, field_name: str) -> FieldDef:
         return self.types[type_name].fields[field_name]
+
+    def possible_runtime_types(self, name: str) -> frozenset[str]:
+        """Concrete object types a value of type ``name`` may have (itself for an object)."""
+        abstract = self.possible_types.get(name)
+        return abstract if abstract is not None else frozenset((name,))
+
+    def root_type(self, operation: str) -> str | None:
+        """Root type name for ``"query"``, ``"mutation"`` or ``"subscription"``."""
+        return {
+            "query": self.query_type,
+            "mutation": self.mutation_type,
+            "subscription": self.subscription_type,
+        }.get(operation)
+
+    def interface_objects(self, type_name: str) -> tuple[tuple[str, str], ...]:
+        """(interface, graph) pairs where an interface of ``type_name`` is an `@interfaceObject`.
+
+        Those graphs resolve, through the interface, the fields of ``type_name`` that have no
+        graph of their own (``FieldDef.graphs`` empty)."""
+        pairs: list[tuple[str, str]] = []
+        for interface, members in self.possible_types.items():
+            definition = self.types.get(interface)
+            if type_name not in members or definition is None:
+                continue
+            if definition.kind is not TypeKind.INTERFACE:
+                continue
+            pairs.extend(
+                (interface, graph)
+                for graph, in_graph in definition.graphs.items()
+                if in_graph.is_interface_object
+            )
+        return tuple(pairs)
 
     def subgraph_by_name(self, name: str) -> Subgraph:
         for subgraph in self.subgraphs.values():
