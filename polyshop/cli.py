@@ -43,3 +43,7 @@ def migrate(
         raise typer.BadParameter(f"unknown service {service!r}; one of {sorted(SERVICES_BY_NAME)}")
     upgrade(service, database_url, revision)
     typer.echo(f"{service}: migrated to {revision}")
+
+
+if __name__ == "__main__":
+    app()

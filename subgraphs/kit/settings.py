@@ -35,7 +35,6 @@ class ServiceSettings(BaseSettings):
     db_statement_timeout_ms: int = Field(default=15_000, ge=0)
     db_echo: bool = False
 
-    graphql_max_depth: int = Field(default=15, ge=1)
     page_size_default: int = Field(default=20, ge=1)
     page_size_max: int = Field(default=100, ge=1)
 

@@ -1,0 +1,121 @@
+"""Database access: one async engine per process, one session (one transaction) per request.
+
+A GraphQL operation runs resolvers concurrently, but an `AsyncSession` serves one statement
+at a time, so every use goes through `UnitOfWork.session()`, which serialises them. The
+transaction ends with the operation: committed when it produced no error, rolled back
+otherwise, so a failed mutation writes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from graphql import GraphQLError
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from strawberry.extensions import SchemaExtension
+
+from subgraphs.kit.errors import INTERNAL_MESSAGE, INTERNAL_SERVER_ERROR, map_database_error
+from subgraphs.kit.logging import get_logger
+from subgraphs.kit.settings import ServiceSettings
+
+log = get_logger("polyshop.db")
+
+
+def create_engine(settings: ServiceSettings) -> AsyncEngine:
+    """The process's connection pool, sized and timed out by settings."""
+    server_settings = {"application_name": settings.service_name}
+    if settings.db_statement_timeout_ms:
+        server_settings["statement_timeout"] = str(settings.db_statement_timeout_ms)
+    return create_async_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+        pool_recycle=settings.db_pool_recycle,
+        pool_pre_ping=True,
+        echo=settings.db_echo,
+        connect_args={"server_settings": server_settings},
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    # Objects stay readable after commit: resolvers of a mutation's result run later.
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Raises when the database cannot answer ``SELECT 1``."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+class UnitOfWork:
+    """The request's session, opened on first use and finished once by `finish`."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+        self._session: AsyncSession | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def started(self) -> bool:
+        return self._session is not None
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """Exclusive use of the request's session (never hold it across another acquire)."""
+        async with self._lock:
+            if self._session is None:
+                self._session = self._sessionmaker()
+            yield self._session
+
+    async def finish(self, *, commit: bool) -> None:
+        """Commit or roll back, then return the connection to the pool."""
+        session, self._session = self._session, None
+        if session is None:
+            return
+        try:
+            if commit:
+                await session.commit()
+            else:
+                await session.rollback()
+        finally:
+            await session.close()
+
+
+class TransactionPerOperation(SchemaExtension):
+    """Ends the request's transaction when the operation ends (see the module docstring)."""
+
+    async def on_operation(self) -> AsyncGenerator[None, None]:
+        yield
+        context: Any = self.execution_context.context
+        uow = getattr(context, "uow", None)
+        if not isinstance(uow, UnitOfWork):
+            return
+        result = self.execution_context.result
+        failed = bool(getattr(result, "errors", None))
+        try:
+            await uow.finish(commit=not failed)
+        except Exception as exc:
+            # A deferred constraint or a lost connection at COMMIT: report it like any
+            # other error, with no data (nothing was written).
+            await uow.finish(commit=False)
+            if result is None:
+                raise
+            mapped = map_database_error(exc)
+            if mapped is None:
+                log.exception("commit failed")
+                error = GraphQLError(INTERNAL_MESSAGE, extensions={"code": INTERNAL_SERVER_ERROR})
+            else:
+                error = GraphQLError(mapped.message, original_error=mapped)
+            result.data = None
+            result.errors = [*(getattr(result, "errors", None) or []), error]

@@ -1,0 +1,213 @@
+"""Errors a client may see, and the policy that turns every exception into one of them.
+
+Resolvers raise `BadUserInput`, `NotFound` or `Conflict`; their message reaches the client
+with ``extensions.code``. Anything else is a bug: outside dev mode the client gets
+``INTERNAL_SERVER_ERROR`` and a generic message, while the log gets the traceback. Database
+errors that a validation in ``service.py`` should have caught (CHECK/UNIQUE/FK violations,
+values out of range) become ``BAD_USER_INPUT`` as a safety net.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar
+
+from graphql import GraphQLError, GraphQLSyntaxError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm.exc import StaleDataError
+from strawberry.extensions import SchemaExtension
+
+BAD_USER_INPUT = "BAD_USER_INPUT"
+NOT_FOUND = "NOT_FOUND"
+CONFLICT = "CONFLICT"
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+
+INTERNAL_MESSAGE = "Internal server error"
+
+
+class ServiceError(Exception):
+    """An error meant for the client: its message is shown as is."""
+
+    code: ClassVar[str] = INTERNAL_SERVER_ERROR
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        """Read by graphql-core when it wraps this exception in a `GraphQLError`."""
+        return {"code": self.code, **self.details}
+
+
+class BadUserInput(ServiceError):
+    """The request cannot succeed as sent (validation failed); nothing was written."""
+
+    code = BAD_USER_INPUT
+
+
+class NotFound(ServiceError):
+    code = NOT_FOUND
+
+
+class Conflict(ServiceError):
+    """The row moved since the client read it (optimistic concurrency)."""
+
+    code = CONFLICT
+
+
+# SQLSTATE classes: 22 = data exception (overflow, too long), 23 = integrity violation.
+_SQLSTATE_MESSAGES = {
+    "23505": "A record with this value already exists",
+    "23503": "The input refers to a record that does not exist or is still in use",
+    "23514": "The input breaks a data rule",
+    "23001": "The record is still in use",
+    "23502": "A required value is missing",
+    "22001": "A text value is too long",
+    "22003": "A number is out of range",
+    "22007": "A date or time value is invalid",
+    "22008": "A date or time value is out of range",
+    "22P02": "A value has an invalid format",
+}
+
+
+def _driver_errors(exc: BaseException) -> Iterator[BaseException]:
+    """The DBAPI error under SQLAlchemy's wrapper, then the asyncpg error it adapts."""
+    seen: BaseException | None = getattr(exc, "orig", None)
+    while seen is not None:
+        yield seen
+        seen = seen.__cause__
+
+
+def sqlstate_of(exc: BaseException) -> str | None:
+    for error in _driver_errors(exc):
+        state = getattr(error, "sqlstate", None)
+        if state:
+            return str(state)
+    return None
+
+
+def constraint_of(exc: BaseException) -> str | None:
+    for error in _driver_errors(exc):
+        name = getattr(error, "constraint_name", None)
+        if name:
+            return str(name)
+    return None
+
+
+def map_database_error(
+    exc: BaseException, constraint_messages: Mapping[str, str] | None = None
+) -> ServiceError | None:
+    """A client error for a database error caused by bad input, or None for a real fault."""
+    if isinstance(exc, StaleDataError):
+        return Conflict("The record was changed by someone else; reload it and try again")
+    if not isinstance(exc, DBAPIError):
+        return None
+    state = sqlstate_of(exc)
+    # Integrity violations, and the data errors that come from input (too long, out of
+    # range, malformed); other data errors (division by zero, ...) are our bugs.
+    if state is None or not (state.startswith("23") or state in _SQLSTATE_MESSAGES):
+        return None
+    constraint = constraint_of(exc)
+    messages = constraint_messages or {}
+    if constraint and constraint in messages:
+        return BadUserInput(messages[constraint], constraint=constraint)
+    generic = _SQLSTATE_MESSAGES.get(state, "The input is not valid")
+    if constraint:
+        return BadUserInput(f"{generic} ({constraint})", constraint=constraint)
+    return BadUserInput(generic)
+
+
+def is_expected(error: GraphQLError) -> bool:
+    """Whether an error is the client's doing (not worth a traceback in the log)."""
+    original = error.original_error
+    if original is None or isinstance(original, GraphQLError | ServiceError):
+        return True
+    return map_database_error(original) is not None
+
+
+class ErrorPolicy(SchemaExtension):
+    """Gives every error an ``extensions.code`` and hides internals outside dev mode.
+
+    Dev mode is read from the operation's context (``context.dev_mode``) so that one schema
+    object serves both modes. Parse and validation errors get Apollo's codes.
+    """
+
+    constraint_messages: ClassVar[Mapping[str, str]] = {}
+
+    def __init__(self) -> None:
+        self._validation_errors: set[int] = set()
+
+    @classmethod
+    def with_messages(cls, messages: Mapping[str, str]) -> type[ErrorPolicy]:
+        """A policy that knows friendly messages for a service's named constraints."""
+        return type("ServiceErrorPolicy", (cls,), {"constraint_messages": dict(messages)})
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        for error in self.execution_context.pre_execution_errors or ():
+            self._validation_errors.add(id(error))
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if result is not None and errors:
+            dev_mode = bool(getattr(self.execution_context.context, "dev_mode", False))
+            result.errors = [self.format(error, dev_mode=dev_mode) for error in errors]
+
+    def format(self, error: GraphQLError, *, dev_mode: bool) -> GraphQLError:
+        original = error.original_error
+        if isinstance(error, GraphQLSyntaxError):
+            extra = dict(error.extensions or {})
+            return _with(error, error.message, {**extra, "code": GRAPHQL_PARSE_FAILED})
+        if original is None or (error.path is None and not isinstance(original, ServiceError)):
+            # A request error (parse/validate/variable coercion) or one made by graphql-core:
+            # its message describes the request, never our internals.
+            if "code" in (error.extensions or {}):
+                return error
+            code = (
+                GRAPHQL_VALIDATION_FAILED
+                if id(error) in self._validation_errors
+                else BAD_USER_INPUT  # variable coercion failed during execution
+            )
+            return _with(error, error.message, {**(error.extensions or {}), "code": code})
+        if isinstance(original, ServiceError):
+            return _with(error, original.message, original.extensions)
+        if isinstance(original, GraphQLError):
+            inner = self.format(original, dev_mode=dev_mode)
+            return _with(error, inner.message, dict(inner.extensions or {}))
+        mapped = map_database_error(original, self.constraint_messages)
+        if mapped is not None:
+            return _with(error, mapped.message, mapped.extensions)
+        extensions: dict[str, Any] = {"code": INTERNAL_SERVER_ERROR}
+        if dev_mode:
+            extensions["exception"] = {
+                "type": type(original).__name__,
+                "message": str(original),
+                "stacktrace": traceback.format_exception(original),
+            }
+            return _with(error, error.message, extensions)
+        return _with(error, INTERNAL_MESSAGE, extensions, keep_original=False)
+
+
+def _with(
+    error: GraphQLError,
+    message: str,
+    extensions: dict[str, Any],
+    *,
+    keep_original: bool = True,
+) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error if keep_original else None,
+        extensions=extensions,
+    )

@@ -1,0 +1,123 @@
+"""Structured logs (structlog, JSON by default) and the request correlation id.
+
+The correlation id comes from the ``X-Correlation-ID`` header (the router forwards it) or is
+generated; it is bound to every log line of the request, echoed in the response header and
+available to resolvers (it is stored with the rows they write and sent along with events).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+import uuid
+from contextvars import ContextVar
+from typing import Any
+
+import structlog
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CORRELATION_HEADER = "X-Correlation-ID"
+_HEADER_KEY = CORRELATION_HEADER.lower().encode("latin-1")
+_ACCEPTED = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+_correlation_id: ContextVar[str | None] = ContextVar("polyshop_correlation_id", default=None)
+
+
+def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
+    """Route structlog and the standard library (uvicorn, SQLAlchemy) to one stream."""
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # uvicorn's own loggers render through ours; its access log repeats what
+    # CorrelationIdMiddleware already logs (with the correlation id), so it is quietened.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+
+
+def get_logger(name: str) -> structlog.stdlib.BoundLogger:
+    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name)
+    return logger
+
+
+def current_correlation_id() -> str | None:
+    return _correlation_id.get()
+
+
+def new_correlation_id() -> str:
+    return str(uuid.uuid4())
+
+
+def accept_correlation_id(value: str | None) -> str:
+    """The client's id when it is a sane token, else a fresh one (never log raw junk)."""
+    if value and _ACCEPTED.match(value):
+        return value
+    return new_correlation_id()
+
+
+class CorrelationIdMiddleware:
+    """ASGI middleware: binds the correlation id, echoes it, logs one line per request."""
+
+    def __init__(self, app: ASGIApp, *, logger_name: str = "polyshop.access") -> None:
+        self.app = app
+        self.log = get_logger(logger_name)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw = dict(scope["headers"]).get(_HEADER_KEY)
+        correlation_id = accept_correlation_id(raw.decode("latin-1") if raw else None)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_header(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)[CORRELATION_HEADER] = correlation_id
+            await send(message)
+
+        token = _correlation_id.set(correlation_id)
+        try:
+            with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
+                try:
+                    await self.app(scope, receive, send_with_header)
+                finally:
+                    self.log.info(
+                        "request",
+                        method=scope["method"],
+                        path=scope["path"],
+                        status=status,
+                        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    )
+        finally:
+            _correlation_id.reset(token)

@@ -1,0 +1,74 @@
+"""Build a service's Federation 2 schema with the kit's extensions and shared scalars."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from functools import partial
+from typing import Any, Final, Literal
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import QueryDepthLimiter, SchemaExtension
+from strawberry.printer import print_schema
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from subgraphs.kit.db import TransactionPerOperation
+from subgraphs.kit.errors import ErrorPolicy, is_expected
+from subgraphs.kit.logging import get_logger
+from subgraphs.kit.scalars import SCALAR_MAP
+
+FEDERATION_VERSION: Final[Literal["2.7"]] = "2.7"
+MAX_QUERY_DEPTH = 15
+
+log = get_logger("polyshop.graphql")
+
+
+class ServiceSchema(strawberry.federation.Schema):
+    """Logs only unexpected errors, with their traceback; client mistakes are not faults."""
+
+    def process_errors(
+        self,
+        errors: list[GraphQLError],
+        execution_context: ExecutionContext | None = None,
+    ) -> None:
+        for error in errors:
+            if is_expected(error):
+                log.info("graphql error", message=error.message, path=error.path)
+            else:
+                log.error("unexpected error", path=error.path, exc_info=error.original_error)
+
+
+def build_schema(
+    *,
+    query: type,
+    mutation: type | None = None,
+    types: Iterable[type] = (),
+    constraint_messages: Mapping[str, str] | None = None,
+    extensions: Iterable[type[SchemaExtension]] = (),
+    max_depth: int = MAX_QUERY_DEPTH,
+) -> ServiceSchema:
+    """The schema with transaction handling, the error policy and a depth limit.
+
+    ``constraint_messages`` maps database constraint names to the messages a client sees
+    when a write breaks them (the safety net behind ``service.py``'s validation).
+    """
+    kit_extensions: list[Any] = [
+        ErrorPolicy.with_messages(constraint_messages or {}),
+        TransactionPerOperation,
+        partial(QueryDepthLimiter, max_depth=max_depth),
+        *extensions,
+    ]
+    return ServiceSchema(
+        query=query,
+        mutation=mutation,
+        types=list(types),
+        extensions=kit_extensions,
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
+        federation_version=FEDERATION_VERSION,
+    )
+
+
+def print_sdl(schema: strawberry.federation.Schema) -> str:
+    """The subgraph SDL as committed in ``schema/<service>.graphql`` (trailing newline)."""
+    return print_schema(schema).rstrip("\n") + "\n"

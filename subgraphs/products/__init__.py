@@ -1,0 +1,1 @@
+"""The products subgraph: catalogue, categories, images and discounts (``product_db``)."""
