@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,6 +13,7 @@ import typer
 from polyshop.logging import configure_cli_logging
 from polyshop.services import SERVICES_BY_NAME
 from polyshop.settings import get_stack_settings
+from router import cli as router_cli
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 
@@ -43,6 +46,51 @@ def migrate(
         raise typer.BadParameter(f"unknown service {service!r}; one of {sorted(SERVICES_BY_NAME)}")
     upgrade(service, database_url, revision)
     typer.echo(f"{service}: migrated to {revision}")
+
+
+@app.command("demo-data")
+def demo_data(
+    service: Annotated[str, typer.Argument(help="Service name, e.g. products.")],
+    database_url: Annotated[str, typer.Option(help="SQLAlchemy URL of the service's database.")],
+) -> None:
+    """Load a service's demo data (idempotent: only what is missing)."""
+    module = importlib.import_module(f"subgraphs.{service}.demo")
+    inserted = asyncio.run(module.load_demo_data(database_url))
+    typer.echo(f"{service}: demo data loaded ({inserted} new rows)")
+
+
+@app.command("compose")
+def compose_command(
+    config: Annotated[Path, typer.Option(help="rover-style supergraph config.")] = Path(
+        "supergraph.yaml"
+    ),
+    out: Annotated[Path, typer.Option(help="Directory for the composed SDL files.")] = Path(
+        "schema"
+    ),
+) -> None:
+    """Compose the subgraphs of supergraph.yaml into schema/supergraph.graphql."""
+    from polyshop.compose import compose_config, gather_subgraph_sdls, write_outputs
+    from polyshop.supergraph_config import SupergraphConfigError, read_supergraph_config
+
+    try:
+        supergraph_config = read_supergraph_config(config)
+        sdls = asyncio.run(gather_subgraph_sdls(supergraph_config))
+    except SupergraphConfigError as failure:
+        typer.echo(f"error: {failure}", err=True)
+        raise typer.Exit(2) from failure
+    outcome = compose_config(supergraph_config, sdls)
+    if outcome.errors:
+        for problem in outcome.errors:
+            typer.echo(f"{problem.code}: {problem.message}", err=True)
+        typer.echo(f"composition failed with {len(outcome.errors)} error(s)", err=True)
+        raise typer.Exit(1)
+    for path in write_outputs(outcome, out):
+        typer.echo(f"wrote {path}")
+    typer.echo("supergraph is up to date")
+
+
+app.command("router", help="Run the federation router.")(router_cli.serve)
+app.command("plan", help="Print the query plan of an operation.")(router_cli.plan)
 
 
 if __name__ == "__main__":

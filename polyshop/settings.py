@@ -10,6 +10,8 @@ Environment variables, prefix ``POLYSHOP_``:
   ``POLYSHOP_PRODUCTS_DATABASE_URL``); wins over ``POLYSHOP_POSTGRES_URL``.
 - ``POLYSHOP_NATS_URL``: a real NATS server (JetStream enabled) instead of the embedded one.
 - ``POLYSHOP_HOST``: the interface subgraphs and router listen on (default 127.0.0.1).
+- ``POLYSHOP_DEMO_CLIENT_SECRET``: the secret of every demo service client (default: generated
+  once and kept in the data directory).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class StackSettings(BaseSettings):
     postgres_url: str | None = None
     nats_url: str | None = None
     host: str = "127.0.0.1"
+    demo_client_secret: str | None = None
 
     auth_database_url: str | None = None
     products_database_url: str | None = None

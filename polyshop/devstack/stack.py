@@ -12,11 +12,11 @@ import contextlib
 import importlib
 import importlib.util
 import os
+import secrets
 import shutil
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,28 +124,58 @@ async def prepare_databases(stack: Stack, services: tuple[ServiceSpec, ...]) -> 
         if has_migrations(spec.name):
             await asyncio.to_thread(upgrade, spec.name, url)
             log.info("database.migrated", service=spec.name)
-        await load_demo_data(spec, url)
+        await load_demo_data(stack, spec, url)
 
 
-async def load_demo_data(spec: ServiceSpec, url: str) -> None:
-    """Each service may ship `demo.load_demo_data(url) -> int`; it must be idempotent."""
-    try:
-        module = importlib.import_module(f"subgraphs.{spec.name}.demo")
-    except ModuleNotFoundError:
+async def load_demo_data(stack: Stack, spec: ServiceSpec, url: str) -> None:
+    """Each service may ship `demo.load_demo_data(url) -> int` (idempotent). It runs in a
+    child process so that it reads the service's own settings from the service's environment."""
+    if importlib.util.find_spec(f"subgraphs.{spec.name}.demo") is None:
         return
-    loader: Callable[[str], Awaitable[int]] = module.load_demo_data
-    inserted = await loader(url)
-    log.info("demo_data.loaded", service=spec.name, inserted=inserted)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "polyshop.cli",
+        "demo-data",
+        spec.name,
+        "--database-url",
+        url,
+        env={**os.environ, **service_env(stack, spec)},
+        cwd=REPO_ROOT,
+    )
+    if await process.wait() != 0:
+        raise RuntimeError(f"loading demo data of {spec.name} failed")
 
 
-async def start_subgraph(stack: Stack, spec: ServiceSpec) -> None:
-    env = {
+def demo_client_secret(stack: Stack) -> str:
+    """One secret for every demo service client, kept in the data directory so restarts agree
+    with what the auth database already holds."""
+    if stack.settings.demo_client_secret:
+        return stack.settings.demo_client_secret
+    path = stack.settings.data_dir / "demo-client-secret"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def service_env(stack: Stack, spec: ServiceSpec) -> dict[str, str]:
+    """The environment of one service process: its own settings, nothing shared by import."""
+    secret = demo_client_secret(stack)
+    return {
         "POLYSHOP_DATABASE_URL": stack.database_urls[spec.name],
         "POLYSHOP_NATS_URL": stack.nats_url,
         "POLYSHOP_SERVICE_NAME": spec.name,
         "POLYSHOP_PORT": str(spec.port),
         "POLYSHOP_DEV_MODE": "true",
+        "POLYSHOP_AUTH_CLIENT_ID": spec.name,
+        "POLYSHOP_AUTH_CLIENT_SECRET": secret,
+        "POLYSHOP_AUTH_DEMO_CLIENT_SECRET": secret,
     }
+
+
+async def start_subgraph(stack: Stack, spec: ServiceSpec) -> None:
+    env = service_env(stack, spec)
     command = [
         sys.executable,
         "-m",

@@ -6,7 +6,8 @@ the DataLoader builders, the client error types, the `Money` scalar and cursor p
 """
 
 from subgraphs.kit.app import create_service_app
-from subgraphs.kit.context import Identity, ServiceContext
+from subgraphs.kit.auth.identity import Identity
+from subgraphs.kit.context import ServiceContext
 from subgraphs.kit.errors import BadUserInput, Conflict, NotFound, ServiceError
 from subgraphs.kit.loaders import by_column, grouped_by_column, rows_by_key, rows_grouped_by
 from subgraphs.kit.pagination import Connection, Edge, PageInfo, SortKey, paginate

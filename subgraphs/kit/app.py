@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from strawberry.fastapi import GraphQLRouter
 from strawberry.schema import BaseSchema
 
+from subgraphs.kit.auth.install import install_token_auth
+from subgraphs.kit.auth.middleware import request_identity
+from subgraphs.kit.auth.verifier import TokenVerifier
 from subgraphs.kit.context import ServiceContext
 from subgraphs.kit.db import UnitOfWork, create_engine, create_sessionmaker, ping
 from subgraphs.kit.logging import (
@@ -34,12 +37,16 @@ def create_service_app(
     settings: ServiceSettings,
     *,
     loaders_factory: Callable[[ServiceContext[LoadersT]], LoadersT],
+    verify_tokens: bool = True,
 ) -> FastAPI:
     """A FastAPI app serving ``schema``; the engine lives as long as the app's lifespan.
 
     GraphiQL is served only in dev mode. ``/health`` says the process is alive; ``/ready``
     says it can serve (its database answers), so orchestrators route traffic by it.
+    Every request must carry a valid service or user token (see `subgraphs.kit.auth`),
+    except where ``verify_tokens`` is off: the auth service checks its own keys.
     """
+    verifier: TokenVerifier | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,6 +59,8 @@ def create_service_app(
         try:
             yield
         finally:
+            if verifier is not None:
+                await verifier.aclose()
             await engine.dispose()
             log.info("service stopped", service=name)
 
@@ -72,6 +81,7 @@ def create_service_app(
             correlation_id=current_correlation_id() or new_correlation_id(),
             service_name=name,
             dev_mode=settings.dev_mode,
+            identity=request_identity(request),
         )
         try:
             yield context
@@ -103,5 +113,7 @@ def create_service_app(
             return JSONResponse(body, status_code=503)
         return JSONResponse({"status": "ready", "service": name})
 
+    if verify_tokens:
+        verifier = install_token_auth(app, dev_mode=settings.dev_mode)
     app.add_middleware(CorrelationIdMiddleware)
     return app

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.fastapi import BaseContext
 
+from subgraphs.kit.auth.identity import Identity
 from subgraphs.kit.db import UnitOfWork
 
 LoadersT = TypeVar("LoadersT")
-
-
-@dataclass(frozen=True, slots=True)
-class Identity:
-    """Who is calling; filled by the auth layer (JWT claims forwarded by the router)."""
-
-    subject: str
-    scopes: frozenset[str] = frozenset()
-    claims: Mapping[str, Any] = field(default_factory=dict)
-
-    def has_scope(self, scope: str) -> bool:
-        return scope in self.scopes
 
 
 class ServiceContext(BaseContext, Generic[LoadersT]):

@@ -27,12 +27,13 @@ def get_products_settings() -> ProductsSettings:
     return ProductsSettings()
 
 
-def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+def create_app(settings: ServiceSettings | None = None, *, verify_tokens: bool = True) -> FastAPI:
     return create_service_app(
         "products",
         schema,
         settings or get_products_settings(),
         loaders_factory=make_loaders,
+        verify_tokens=verify_tokens,
     )
 
 

@@ -92,7 +92,10 @@ async def kit_db(service_database: Callable[[str], Awaitable[str]]) -> str:
 
 
 async def _client(settings: ServiceSettings) -> AsyncIterator[httpx.AsyncClient]:
-    app: FastAPI = create_service_app("kit", schema, settings, loaders_factory=lambda _c: None)
+    # Token checks are tested with a real auth service in tests/subgraphs/auth.
+    app: FastAPI = create_service_app(
+        "kit", schema, settings, loaders_factory=lambda _c: None, verify_tokens=False
+    )
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://kit") as http:

@@ -27,7 +27,8 @@ async def products_db(service_database: ServiceDatabaseFactory) -> str:
 @pytest.fixture(scope="module")
 async def products_app(products_db: str) -> AsyncIterator[FastAPI]:
     settings = ProductsSettings(database_url=products_db, log_level="WARNING", dev_mode=False)
-    app = create_app(settings)
+    # Token checks of the kit are tested with a real auth service in tests/subgraphs/auth.
+    app = create_app(settings, verify_tokens=False)
     async with app.router.lifespan_context(app):
         yield app
 

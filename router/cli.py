@@ -1,0 +1,145 @@
+"""The router's commands, as plain typer-compatible functions.
+
+``polyshop router`` / ``python -m router`` run `serve`; ``polyshop plan`` runs `plan`. Options
+left out fall back to the ``POLYSHOP_ROUTER_*`` settings (see `router.settings`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+
+from router.settings import RouterSettings
+
+SUPERGRAPH_HELP = "Supergraph SDL file or http(s) URL (env POLYSHOP_ROUTER_SUPERGRAPH)."
+FACTORY = "router.http:create_app"
+
+
+def serve(
+    supergraph: Annotated[str | None, typer.Option(help=SUPERGRAPH_HELP)] = None,
+    port: Annotated[int | None, typer.Option(help="Port (env POLYSHOP_ROUTER_PORT).")] = None,
+    host: Annotated[str | None, typer.Option(help="Interface (env POLYSHOP_ROUTER_HOST).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (env POLYSHOP_ROUTER_WORKERS).")
+    ] = None,
+    hot_reload: Annotated[
+        bool | None,
+        typer.Option(
+            "--hot-reload/--no-hot-reload",
+            help="Watch the supergraph file (env POLYSHOP_ROUTER_HOT_RELOAD).",
+        ),
+    ] = None,
+    dev: Annotated[
+        bool | None,
+        typer.Option("--dev/--no-dev", help="Error detail (env POLYSHOP_ROUTER_DEV_MODE)."),
+    ] = None,
+) -> None:
+    """Run the federation router: /graphql (GraphiQL in a browser) and /health."""
+    given: dict[str, Any] = {
+        "supergraph": supergraph,
+        "port": port,
+        "host": host,
+        "workers": workers,
+        "hot_reload": hot_reload,
+        "dev_mode": dev,
+    }
+    settings = RouterSettings(**{name: value for name, value in given.items() if value is not None})
+    run(settings)
+
+
+def run(settings: RouterSettings) -> None:
+    """Serve with uvicorn (uvloop + httptools) until interrupted."""
+    import uvicorn
+
+    shown_host = "localhost" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    typer.echo(
+        f"PolyShop router on http://{settings.host}:{settings.port} "
+        f"(supergraph {settings.supergraph})\n"
+        f"GraphiQL: http://{shown_host}:{settings.port}{settings.graphql_path}",
+        err=False,
+    )
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.port,
+        "loop": "uvloop",
+        "http": "httptools",
+        "lifespan": "on",
+        "access_log": False,
+        "log_level": settings.log_level,
+        "timeout_graceful_shutdown": settings.drain_timeout,
+    }
+    if settings.workers == 1:
+        from router.http import create_app
+
+        uvicorn.run(create_app(settings), **options)
+        return
+    # Worker processes import the app themselves: hand them these exact settings.
+    os.environ.update(settings_env(settings))
+    uvicorn.run(FACTORY, factory=True, workers=settings.workers, **options)
+
+
+def settings_env(settings: RouterSettings) -> dict[str, str]:
+    """``POLYSHOP_ROUTER_*`` variables that rebuild ``settings`` in another process."""
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump(mode="json").items():
+        key = f"POLYSHOP_ROUTER_{name.upper()}"
+        if value is None:
+            continue
+        if isinstance(value, str):
+            env[key] = value
+        else:
+            env[key] = orjson.dumps(value).decode()
+    return env
+
+
+def plan(
+    operation_file: Annotated[Path, typer.Argument(help="File holding the GraphQL operation.")],
+    supergraph: Annotated[str | None, typer.Option(help=SUPERGRAPH_HELP)] = None,
+    operation_name: Annotated[
+        str | None, typer.Option(help="Operation to plan when the file holds several.")
+    ] = None,
+    variables: Annotated[str | None, typer.Option(help="Variables as JSON, or @file.json.")] = None,
+) -> None:
+    """Print the query plan of an operation against a supergraph."""
+    from router.engine import Engine
+    from router.http.runtime import engine_config
+    from router.planning import RequestError, plan_to_text
+    from router.supergraph import SupergraphError, load_supergraph
+
+    settings = RouterSettings() if supergraph is None else RouterSettings(supergraph=supergraph)
+    try:
+        query = operation_file.read_text(encoding="utf-8")
+        parsed_variables = _variables(variables)
+        model = asyncio.run(load_supergraph(settings.supergraph))
+    except (OSError, ValueError, SupergraphError) as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from error
+    engine = Engine(model, engine_config(settings))
+    try:
+        query_plan = engine.plan(query, operation_name, parsed_variables)
+    except RequestError as error:
+        for item in error.errors:
+            code = item.get("extensions", {}).get("code", "")
+            typer.echo(f"error: {item.get('message')} [{code}]", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(plan_to_text(query_plan))
+
+
+def _variables(text: str | None) -> dict[str, Any] | None:
+    """``--variables``: inline JSON or ``@path``; must be a JSON object."""
+    if text is None:
+        return None
+    if text.startswith("@"):
+        text = Path(text[1:]).read_text(encoding="utf-8")
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as error:
+        raise ValueError(f"--variables is not JSON: {error}") from error
+    if not isinstance(value, dict):
+        raise ValueError("--variables must be a JSON object")
+    return value

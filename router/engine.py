@@ -1,0 +1,361 @@
+"""The router's engine: one client operation in, one GraphQL response out.
+
+Pipeline: (APQ) → parse → validate → select operation → limits (cached per document and
+operation name) → coerce variables → plan (cached per active override labels and condition
+values) → execute → project → response. On a plan-cache hit only variable coercion, execution
+and projection run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from graphql import DocumentNode, GraphQLSchema, type_from_ast, value_from_ast
+
+from .execution.executor import Executor
+from .execution.fetcher import FetcherConfig, SubgraphFetcher
+from .execution.introspection import introspection_document, run_introspection
+from .execution.projection import ObjectPlan, Projector, compile_selection
+from .planning.cache import LRU
+from .planning.errors import RequestError, error_dict
+from .planning.nodes import QueryPlan
+from .planning.normalize import NormalizedOperation, coerce_variables, prepare
+from .planning.normalize.limits import check_limits, measure
+from .planning.normalize.parse import parse_operation_text
+from .planning.planner import Planner, PlanningError
+from .supergraph.model import Supergraph
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+_PERCENT = re.compile(r"^percent\((\d+(?:\.\d+)?)\)$")
+MAX_PLAN_VARIANTS = 64
+"""Plans kept per operation (one per active-label set and condition values)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GraphQLRequest:
+    """One client operation."""
+
+    query: str | None
+    operation_name: str | None = None
+    variables: Mapping[str, Any] | None = None
+    extensions: Mapping[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class RequestContext:
+    """Per-request facts from the HTTP layer."""
+
+    headers: Mapping[str, str]
+    """Headers to propagate to subgraphs (already filtered by the HTTP layer)."""
+    method: str = "POST"
+    """``"GET"`` may only run queries."""
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    subgraph_urls: Mapping[str, str] = field(default_factory=dict)
+    """Subgraph name → URL, overriding ``join__Graph(url:)``."""
+    subgraph_timeout: float = 30.0
+    subgraph_timeouts: Mapping[str, float] = field(default_factory=dict)
+    """Per-subgraph timeouts (seconds) overriding ``subgraph_timeout``."""
+    deduplicate_requests: bool = False
+    """Share identical in-flight subgraph queries."""
+    introspection: bool = True
+    max_depth: int | None = None
+    max_height: int | None = None
+    max_root_fields: int | None = None
+    max_aliases: int | None = None
+    plan_cache_size: int = 1024
+    override_labels: frozenset[str] = frozenset()
+    """Progressive-override labels enabled for every request."""
+    max_connections_per_subgraph: int = 128
+    persisted_queries: bool = True
+    """Automatic persisted queries (``extensions.persistedQuery``)."""
+
+
+@dataclass(slots=True)
+class GraphQLResponse:
+    body: dict[str, Any]
+    """``{"data": ..., "errors": [...], "extensions": ...}``."""
+    status: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class _CachedPlan:
+    plan: QueryPlan
+    projection: ObjectPlan
+    introspection: DocumentNode | None
+
+
+class _Prepared:
+    """A validated operation and its plans (by active labels and condition values)."""
+
+    __slots__ = ("error", "operation", "plans")
+
+    def __init__(
+        self, operation: NormalizedOperation | None, error: RequestError | None = None
+    ) -> None:
+        self.operation = operation
+        self.error = error
+        self.plans: dict[tuple[frozenset[str], tuple[bool, ...]], _CachedPlan] = {}
+
+
+class Engine:
+    """Plans and executes client operations against one supergraph."""
+
+    def __init__(self, supergraph: Supergraph, config: EngineConfig | None = None) -> None:
+        self.supergraph = supergraph
+        self.config = config or EngineConfig()
+        urls = {
+            sub.name: self.config.subgraph_urls.get(sub.name, sub.url)
+            for sub in supergraph.subgraphs.values()
+        }
+        self.fetcher = SubgraphFetcher(
+            FetcherConfig(
+                urls=urls,
+                timeout=self.config.subgraph_timeout,
+                timeouts=self.config.subgraph_timeouts,
+                deduplicate=self.config.deduplicate_requests,
+                max_connections_per_subgraph=self.config.max_connections_per_subgraph,
+            )
+        )
+        self.executor = Executor(self.fetcher)
+        self._prepared: LRU[tuple[str, str | None], _Prepared] = LRU(self.config.plan_cache_size)
+        self._persisted: LRU[str, str] = LRU(self.config.plan_cache_size)
+        self._planners: dict[frozenset[str], Planner] = {}
+        self._labels = _override_labels(supergraph)
+        self._random = random.Random()
+
+    async def start(self) -> None:
+        await self.fetcher.start()
+
+    async def close(self) -> None:
+        await self.fetcher.close()
+
+    # -- public -------------------------------------------------------------------------
+
+    async def execute(self, request: GraphQLRequest, context: RequestContext) -> GraphQLResponse:
+        try:
+            query = self._query_text(request)
+            prepared = self._prepare(query, request.operation_name)
+            operation = prepared.operation
+            assert operation is not None
+            self._check_method(operation, context.method)
+            coerced = coerce_variables(
+                self.supergraph.api_schema, operation.variable_definitions, request.variables
+            )
+            cached = self._plan_for(prepared, coerced, self._active_labels())
+        except RequestError as error:
+            return GraphQLResponse({"errors": error.errors}, error.status)
+        except PlanningError as error:
+            return GraphQLResponse(
+                {"errors": [error_dict(str(error), "QUERY_PLANNING_FAILED")]}, 500
+            )
+        variables = request.variables or _EMPTY
+        state = await self.executor.execute(cached.plan, variables, context.headers)
+        preset: dict[str, Any] | None = None
+        errors = state.errors
+        if cached.introspection is not None:
+            preset, introspection_errors = run_introspection(
+                self.supergraph.api_schema, cached.introspection, coerced
+            )
+            errors.extend(introspection_errors)
+        projector = Projector(state.explained, preset)
+        data = projector.project_root(state.data, cached.projection)
+        errors.extend(projector.errors)
+        body: dict[str, Any] = {"data": data}
+        if errors:
+            body["errors"] = errors
+        return GraphQLResponse(body)
+
+    def plan(
+        self,
+        query: str,
+        operation_name: str | None = None,
+        variables: Mapping[str, Any] | None = None,
+    ) -> QueryPlan:
+        """The plan for an operation (raises `RequestError`).
+
+        Only explicitly enabled override labels (and ``percent(100)``) count; without
+        ``variables``, conditions use the declared defaults (false when there is none)."""
+        prepared = self._prepare(query, operation_name)
+        operation = prepared.operation
+        assert operation is not None
+        if variables is None:
+            coerced = _defaults(self.supergraph.api_schema, operation)
+        else:
+            coerced = coerce_variables(
+                self.supergraph.api_schema, operation.variable_definitions, variables
+            )
+        labels = frozenset(self.config.override_labels) | frozenset(
+            label
+            for label, percent in self._labels.items()
+            if percent is not None and percent >= 100
+        )
+        return self._plan_for(prepared, coerced, labels & frozenset(self._labels)).plan
+
+    # -- stages -------------------------------------------------------------------------
+
+    def _query_text(self, request: GraphQLRequest) -> str:
+        extensions = request.extensions or _EMPTY
+        persisted = extensions.get("persistedQuery") if self.config.persisted_queries else None
+        query = request.query
+        if isinstance(persisted, Mapping):
+            digest = persisted.get("sha256Hash")
+            if not isinstance(digest, str):
+                raise RequestError.single(
+                    "persistedQuery extension lacks a sha256Hash", "PERSISTED_QUERY_HASH_MISMATCH"
+                )
+            if query:
+                if hashlib.sha256(query.encode()).hexdigest() != digest:
+                    raise RequestError.single(
+                        "provided sha does not match query", "PERSISTED_QUERY_HASH_MISMATCH"
+                    )
+                self._persisted.put(digest, query)
+                return query
+            known = self._persisted.get(digest)
+            if known is None:
+                raise RequestError.single(
+                    "PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND", status=200
+                )
+            return known
+        if persisted is not None and not query:
+            raise RequestError.single(
+                "PersistedQueryNotSupported", "PERSISTED_QUERY_NOT_SUPPORTED", status=200
+            )
+        if not query or not isinstance(query, str):
+            raise RequestError.single("Must provide query string.", "MISSING_QUERY_STRING")
+        return query
+
+    def _prepare(self, query: str, operation_name: str | None) -> _Prepared:
+        key = (query, operation_name)
+        prepared = self._prepared.get(key)
+        if prepared is None:
+            try:
+                document = parse_operation_text(query)
+                operation = prepare(self.supergraph.api_schema, document, operation_name)
+                if not self.config.introspection:
+                    _refuse_introspection(operation)
+                check_limits(
+                    measure(operation.selections),
+                    self.config.max_depth,
+                    self.config.max_height,
+                    self.config.max_root_fields,
+                    self.config.max_aliases,
+                )
+                prepared = _Prepared(operation)
+            except RequestError as error:
+                prepared = _Prepared(None, error)
+            self._prepared.put(key, prepared)
+        if prepared.error is not None:
+            raise prepared.error
+        return prepared
+
+    @staticmethod
+    def _check_method(operation: NormalizedOperation, method: str) -> None:
+        if operation.kind == "subscription":
+            raise RequestError.single(
+                "Subscriptions are not supported by this router", "SUBSCRIPTION_NOT_SUPPORTED"
+            )
+        if method.upper() == "GET" and operation.kind != "query":
+            raise RequestError.single(
+                f"Cannot execute a {operation.kind} over HTTP GET: use POST",
+                "MUTATION_FORBIDDEN",
+                status=405,
+            )
+
+    def _active_labels(self) -> frozenset[str]:
+        if not self._labels:
+            return frozenset()
+        active = set(self.config.override_labels & self._labels.keys())
+        for label, percent in self._labels.items():
+            if (
+                percent is not None
+                and label not in active
+                and self._random.random() * 100 < percent
+            ):
+                active.add(label)
+        return frozenset(active)
+
+    def _plan_for(
+        self, prepared: _Prepared, coerced: Mapping[str, Any], labels: frozenset[str]
+    ) -> _CachedPlan:
+        operation = prepared.operation
+        assert operation is not None
+        key = (labels, operation.condition_key(coerced))
+        cached = prepared.plans.get(key)
+        if cached is not None:
+            return cached
+        schema = self.supergraph.api_schema
+        selection = operation.expand(schema, coerced)
+        planner = self._planners.get(labels)
+        if planner is None:
+            planner = Planner(self.supergraph, labels)
+            self._planners[labels] = planner
+        plan, data_keys = planner.plan_with_data_keys(operation, selection)
+        introspection = introspection_document(operation, selection)
+        preset = introspection[1] if introspection else frozenset()
+        cached = _CachedPlan(
+            plan,
+            compile_selection(schema, selection, preset, data_keys),
+            introspection[0] if introspection else None,
+        )
+        if len(prepared.plans) >= MAX_PLAN_VARIANTS:
+            prepared.plans.clear()
+        prepared.plans[key] = cached
+        return cached
+
+
+def _override_labels(supergraph: Supergraph) -> dict[str, float | None]:
+    """Every progressive-override label → its percentage (None for custom labels)."""
+    labels: dict[str, float | None] = {}
+    for type_def in supergraph.types.values():
+        for field_def in type_def.fields.values():
+            for in_graph in field_def.graphs.values():
+                label = in_graph.override_label
+                if label is None:
+                    continue
+                match = _PERCENT.match(label)
+                labels[label] = float(match.group(1)) if match else None
+    return labels
+
+
+def _defaults(schema: GraphQLSchema, operation: NormalizedOperation) -> dict[str, Any]:
+    """Variable values from the declared defaults only (``polyshop plan`` without values)."""
+    values: dict[str, Any] = {}
+    for definition in operation.variable_definitions:
+        if definition.default_value is not None:
+            variable_type = type_from_ast(schema, definition.type)
+            if variable_type is not None:
+                values[definition.variable.name.value] = value_from_ast(
+                    definition.default_value,
+                    variable_type,  # type: ignore[arg-type]
+                )
+    return values
+
+
+def _refuse_introspection(operation: NormalizedOperation) -> None:
+    stack = list(operation.selections)
+    while stack:
+        selection = stack.pop()
+        name = getattr(selection, "name", None)
+        if name in ("__schema", "__type"):
+            raise RequestError.single(
+                "GraphQL introspection is not allowed", "INTROSPECTION_DISABLED"
+            )
+        stack.extend(selection.selections)
+
+
+__all__ = [
+    "Engine",
+    "EngineConfig",
+    "GraphQLRequest",
+    "GraphQLResponse",
+    "RequestContext",
+]

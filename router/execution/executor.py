@@ -1,0 +1,204 @@
+"""Runs a `QueryPlan`: fetches in order/parallel, representations, merging, error paths.
+
+The executor fills one mutable ``data`` dict per request; each fetch merges its results into
+it in place. Shaping that data to the client's selection is `projection`'s job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from ..planning.nodes import (
+    ConditionNode,
+    FetchNode,
+    FlattenNode,
+    ParallelNode,
+    PlanNode,
+    QueryPlan,
+    SequenceNode,
+)
+from .data import Path, collect, merge_into
+from .errors import (
+    entity_error_paths,
+    fetch_failure,
+    root_error_path,
+    subgraph_error,
+)
+from .fetcher import FetchFailure, SubgraphFetcher
+from .representations import MissingKey, representation
+
+ENTITY_KEY_MISSING = "ENTITY_KEY_MISSING"
+
+
+@dataclass(slots=True)
+class ExecutionState:
+    """Per-request results of running a plan."""
+
+    variables: Mapping[str, Any]
+    headers: Mapping[str, str]
+    data: dict[str, Any] = field(default_factory=dict)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    explained: list[Path] = field(default_factory=list)
+    """Paths below which missing data is already explained by an error."""
+
+
+class Executor:
+    def __init__(self, fetcher: SubgraphFetcher) -> None:
+        self.fetcher = fetcher
+
+    async def execute(
+        self, plan: QueryPlan, variables: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> ExecutionState:
+        state = ExecutionState(variables, headers)
+        if plan.node is not None:
+            await self._run(plan.node, state)
+        return state
+
+    async def _run(self, node: PlanNode, state: ExecutionState) -> None:
+        if isinstance(node, FlattenNode):
+            await self._entities(node, state)
+        elif isinstance(node, FetchNode):
+            await self._root(node, state)
+        elif isinstance(node, SequenceNode):
+            for child in node.nodes:
+                await self._run(child, state)
+        elif isinstance(node, ParallelNode):
+            await asyncio.gather(*(self._run(child, state) for child in node.nodes))
+        elif isinstance(node, ConditionNode):
+            branch = node.if_clause if state.variables.get(node.condition) else node.else_clause
+            if branch is not None:
+                await self._run(branch, state)
+
+    def _variables(self, fetch: FetchNode, state: ExecutionState) -> dict[str, Any]:
+        values = state.variables
+        return {name: values[name] for name in fetch.variable_usages if name in values}
+
+    async def _send(
+        self, fetch: FetchNode, body: bytes, state: ExecutionState
+    ) -> dict[str, Any] | None:
+        """The parsed response; None (with an error recorded) when the request failed."""
+        try:
+            response = await self.fetcher.fetch(
+                fetch.service, body, state.headers, dedupe=fetch.operation_kind == "query"
+            )
+        except FetchFailure as failure:
+            state.errors.append(fetch_failure(fetch.service, failure.reason, failure.status))
+            payload = _parse(failure.body) if failure.body else None
+            if payload is not None:
+                return {"errors": payload.get("errors")} if payload.get("errors") else None
+            return None
+        payload = _parse(response.body)
+        if payload is None:
+            state.errors.append(
+                fetch_failure(
+                    fetch.service,
+                    "the subgraph's response is not a GraphQL JSON object",
+                    response.status,
+                )
+            )
+        return payload
+
+    async def _root(self, fetch: FetchNode, state: ExecutionState) -> None:
+        body = fetch.body_prefix + orjson.dumps(self._variables(fetch, state)) + b"}"
+        payload = await self._send(fetch, body, state)
+        if payload is None:
+            state.explained.append(())
+            return
+        data = payload.get("data")
+        if isinstance(data, dict):
+            merge_into(state.data, data)
+        else:
+            state.explained.append(())
+        for raw in _errors(payload):
+            path = root_error_path(raw)
+            state.errors.append(subgraph_error(raw, fetch.service, path))
+            if path is not None:
+                state.explained.append(tuple(path))
+            else:
+                state.explained.append(())
+
+    async def _entities(self, node: FlattenNode, state: ExecutionState) -> None:
+        fetch = node.node
+        representations: list[dict[str, Any]] = []
+        targets: list[list[dict[str, Any]]] = []
+        origins: list[list[Path]] = []
+        index: dict[bytes, int] = {}
+        skipped: list[Path] = []
+        for obj, at in collect(state.data, node.path):
+            try:
+                rep = representation(obj, fetch.requires)
+            except MissingKey:
+                skipped.append(at)
+                continue
+            if rep is None:
+                continue
+            encoded = orjson.dumps(rep)
+            position = index.get(encoded)
+            if position is None:
+                index[encoded] = len(representations)
+                representations.append(rep)
+                targets.append([obj])
+                origins.append([at])
+            else:
+                targets[position].append(obj)
+                origins[position].append(at)
+        if skipped:
+            state.errors.append(
+                {
+                    "message": (
+                        f"Cannot fetch {len(skipped)} entit{'y' if len(skipped) == 1 else 'ies'}"
+                        f" from subgraph '{fetch.service}': key fields are null or missing"
+                    ),
+                    "path": list(skipped[0]),
+                    "extensions": {"code": ENTITY_KEY_MISSING, "service": fetch.service},
+                }
+            )
+            state.explained.extend(skipped)
+        if not representations:
+            return
+        variables = self._variables(fetch, state)
+        variables["representations"] = representations
+        body = fetch.body_prefix + orjson.dumps(variables) + b"}"
+        payload = await self._send(fetch, body, state)
+        if payload is None:
+            for paths in origins:
+                state.explained.extend(paths)
+            return
+        data = payload.get("data")
+        entities = data.get("_entities") if isinstance(data, dict) else None
+        if isinstance(entities, list):
+            for position, entity in enumerate(entities[: len(targets)]):
+                if isinstance(entity, dict):
+                    for obj in targets[position]:
+                        merge_into(obj, entity)
+        else:
+            for paths in origins:
+                state.explained.extend(paths)
+        for raw in _errors(payload):
+            client_paths = entity_error_paths(raw, origins)
+            if client_paths is None:
+                state.errors.append(subgraph_error(raw, fetch.service, None))
+                for object_paths in origins:
+                    state.explained.extend(object_paths)
+                continue
+            for path in client_paths:
+                state.errors.append(subgraph_error(raw, fetch.service, path))
+                state.explained.append(path)
+
+
+def _parse(body: bytes) -> dict[str, Any] | None:
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def _errors(payload: Mapping[str, Any]) -> list[Any]:
+    errors = payload.get("errors")
+    return errors if isinstance(errors, list) else []

@@ -1,0 +1,138 @@
+"""HTTP client for subgraph requests: one pooled aiohttp session per engine.
+
+Request bodies arrive as bytes (built by the executor from pre-encoded parts); responses are
+returned as bytes so that callers sharing a deduplicated request each parse their own copy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import aiohttp
+
+JSON = "application/json"
+ACCEPT = "application/graphql-response+json, application/json"
+
+
+class FetchFailure(Exception):
+    """The subgraph gave no usable HTTP response (refused, timeout, HTTP error status)."""
+
+    def __init__(self, reason: str, status: int | None = None, body: bytes | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.body = body
+
+
+@dataclass(frozen=True, slots=True)
+class SubgraphResponse:
+    status: int
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class FetcherConfig:
+    urls: Mapping[str, str]
+    """Subgraph name → URL."""
+    timeout: float = 30.0
+    timeouts: Mapping[str, float] | None = None
+    """Per-subgraph overrides of ``timeout``."""
+    deduplicate: bool = False
+    max_connections: int = 512
+    max_connections_per_subgraph: int = 128
+    keepalive_timeout: float = 30.0
+
+
+class SubgraphFetcher:
+    """POSTs GraphQL requests to subgraphs over a shared keep-alive pool."""
+
+    def __init__(self, config: FetcherConfig) -> None:
+        self.config = config
+        self._session: aiohttp.ClientSession | None = None
+        self._inflight: dict[
+            tuple[str, bytes, tuple[tuple[str, str], ...]], asyncio.Task[SubgraphResponse]
+        ] = {}
+        self._timeouts = {
+            name: aiohttp.ClientTimeout(total=(config.timeouts or {}).get(name, config.timeout))
+            for name in config.urls
+        }
+        self._default_timeout = aiohttp.ClientTimeout(total=config.timeout)
+
+    async def start(self) -> None:
+        if self._session is not None:
+            return
+        connector = aiohttp.TCPConnector(
+            limit=self.config.max_connections,
+            limit_per_host=self.config.max_connections_per_subgraph,
+            keepalive_timeout=self.config.keepalive_timeout,
+            ttl_dns_cache=300,
+        )
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            skip_auto_headers=("User-Agent",),
+            raise_for_status=False,
+        )
+
+    async def close(self) -> None:
+        session, self._session = self._session, None
+        for task in list(self._inflight.values()):
+            task.cancel()
+        self._inflight.clear()
+        if session is not None:
+            await session.close()
+
+    async def fetch(
+        self,
+        service: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        *,
+        dedupe: bool = False,
+    ) -> SubgraphResponse:
+        """POST ``body``; `FetchFailure` unless the subgraph answers with a 2xx status."""
+        if not (dedupe and self.config.deduplicate):
+            return await self._send(service, body, headers)
+        key = (service, body, tuple(sorted(headers.items())))
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._send(service, body, headers))
+            self._inflight[key] = task
+            task.add_done_callback(lambda _t, k=key: self._forget(k))  # type: ignore[misc]
+        return await asyncio.shield(task)
+
+    def _forget(self, key: tuple[str, bytes, tuple[tuple[str, str], ...]]) -> None:
+        self._inflight.pop(key, None)
+
+    async def _send(
+        self, service: str, body: bytes, headers: Mapping[str, str]
+    ) -> SubgraphResponse:
+        session = self._session
+        if session is None:
+            raise FetchFailure("the router's HTTP client is not started")
+        url = self.config.urls.get(service)
+        if url is None:
+            raise FetchFailure(f"no URL is configured for subgraph '{service}'")
+        request_headers = {**headers, "content-type": JSON, "accept": ACCEPT}
+        try:
+            async with session.post(
+                url,
+                data=body,
+                headers=request_headers,
+                timeout=self._timeouts.get(service, self._default_timeout),
+            ) as response:
+                payload = await response.read()
+                if not 200 <= response.status < 300:
+                    raise FetchFailure(
+                        f"{response.status}: {response.reason or 'HTTP error'}",
+                        response.status,
+                        payload,
+                    )
+                return SubgraphResponse(response.status, payload)
+        except TimeoutError as error:
+            raise FetchFailure("request timed out") from error
+        except aiohttp.ClientConnectorError as error:
+            raise FetchFailure(f"error trying to connect: {error.os_error or error}") from error
+        except aiohttp.ClientError as error:
+            raise FetchFailure(f"error sending request: {error or type(error).__name__}") from error

@@ -1,0 +1,298 @@
+"""The router's ASGI application: `/graphql` (GET, POST, GraphiQL), `/health`, GraphiQL assets.
+
+Hand-routed rather than built on a framework: a gateway answers a handful of paths, and every
+layer between the socket and the engine costs latency (see docs/decisions/0002).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import orjson
+import structlog
+
+from router.engine import GraphQLRequest, GraphQLResponse, RequestContext
+from router.hot_reload import EngineBuilder, EngineHolder, SupergraphWatcher
+from router.settings import RouterSettings
+from router.supergraph import load_supergraph
+
+from . import requests
+from .asgi import (
+    ClientDisconnected,
+    Receive,
+    Scope,
+    Send,
+    payload_too_large,
+    read_body,
+    respond,
+    respond_json,
+)
+from .csrf import csrf_error, is_preflighted
+from .errors import HttpError, internal_error
+from .graphiql import ASSET_ROUTE, CONTENT_SECURITY_POLICY, GraphiQL
+from .headers import correlation_id, decode_headers, propagated_headers
+from .negotiation import (
+    APPLICATION_JSON,
+    is_json_content_type,
+    media_essence,
+    response_media_type,
+    wants_html,
+)
+
+log = structlog.get_logger("router.http")
+
+HEALTH_UP = orjson.dumps({"status": "UP"})
+HEALTH_DOWN = orjson.dumps({"status": "DOWN"})
+JSON = b"application/json"
+ALLOWED_METHODS = "GET, POST"
+
+
+class RouterApp:
+    """ASGI app; the lifespan loads the supergraph, starts the engine and the file watcher."""
+
+    def __init__(
+        self,
+        settings: RouterSettings,
+        *,
+        build_engine: EngineBuilder | None = None,
+    ) -> None:
+        self.settings = settings
+        self._build_engine = build_engine
+        self.holder: EngineHolder | None = None
+        self.watcher: SupergraphWatcher | None = None
+        self._watch_task: asyncio.Task[None] | None = None
+        self._graphiql: GraphiQL | None = None
+        self._allowed_headers = settings.propagated_headers
+        self._correlation_header = settings.correlation_header
+        self._correlation_header_bytes = settings.correlation_header.encode("latin-1")
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def startup(self) -> None:
+        """Load the supergraph and start the engine; raises if the supergraph is unusable."""
+        settings = self.settings
+        build = self._build_engine
+        if build is None:
+            from .runtime import engine_builder
+
+            build = self._build_engine = engine_builder(settings)
+        supergraph = await load_supergraph(settings.supergraph)
+        engine = await build(supergraph)
+        self.holder = EngineHolder(engine, supergraph, drain_timeout=settings.drain_timeout)
+        if settings.graphiql:
+            self._graphiql = await GraphiQL.load(settings.graphql_path)
+        if settings.hot_reload:
+            self.watcher = SupergraphWatcher(
+                settings.supergraph, self.holder, build, interval=settings.reload_interval
+            )
+            self._watch_task = asyncio.create_task(self.watcher.run())
+        log.info(
+            "router.started",
+            supergraph=settings.supergraph,
+            schema_hash=supergraph.schema_hash,
+            subgraphs=sorted(s.name for s in supergraph.subgraphs.values()),
+            hot_reload=self.watcher is not None,
+        )
+
+    async def shutdown(self) -> None:
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch_task
+            self._watch_task = None
+        if self.holder is not None:
+            await self.holder.close()
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as error:
+                    log.exception("router.startup_failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(error)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    # ------------------------------------------------------------------ routing
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            path: str = scope["path"]
+            if path == self.settings.graphql_path:
+                await self._graphql(scope, receive, send)
+            elif path == self.settings.health_path:
+                await self._health(scope, send)
+            elif path.startswith(ASSET_ROUTE):
+                await self._asset(scope, send)
+            elif path == "/" and self._graphiql is not None and scope["method"] == "GET":
+                await respond(
+                    send,
+                    302,
+                    b"",
+                    b"text/plain",
+                    [(b"location", self.settings.graphql_path.encode())],
+                )
+            else:
+                await respond_json(send, 404, {"errors": [{"message": "Not found"}]})
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _health(self, scope: Scope, send: Send) -> None:
+        if scope["method"] not in ("GET", "HEAD"):
+            await respond(send, 405, b"", b"text/plain", [(b"allow", b"GET, HEAD")])
+        elif self.holder is None:
+            await respond(send, 503, HEALTH_DOWN, JSON)
+        else:
+            await respond(send, 200, HEALTH_UP, JSON)
+
+    async def _asset(self, scope: Scope, send: Send) -> None:
+        asset = self._graphiql.asset_for(scope["path"]) if self._graphiql is not None else None
+        if asset is None or scope["method"] not in ("GET", "HEAD"):
+            await respond(send, 404, b"Not found", b"text/plain")
+            return
+        headers = decode_headers(scope["headers"])
+        extra = [
+            (b"cache-control", b"public, max-age=31536000, immutable"),
+            (b"vary", b"accept-encoding"),
+        ]
+        body = asset.body
+        if "gzip" in headers.get("accept-encoding", ""):
+            body = await asset.gzipped()
+            extra.append((b"content-encoding", b"gzip"))
+        await respond(send, 200, body, asset.content_type.encode(), extra)
+
+    # ------------------------------------------------------------------ /graphql
+
+    async def _graphql(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = decode_headers(scope["headers"])
+        method: str = scope["method"]
+        correlation = correlation_id(headers, self._correlation_header)
+        structlog.contextvars.bind_contextvars(correlation_id=correlation)
+        echo = [(self._correlation_header_bytes, correlation.encode("latin-1"))]
+        try:
+            if method == "GET" and self._graphiql is not None and wants_html(headers.get("accept")):
+                await respond(
+                    send,
+                    200,
+                    self._graphiql.page,
+                    b"text/html; charset=utf-8",
+                    [*echo, (b"content-security-policy", CONTENT_SECURITY_POLICY.encode())],
+                )
+                return
+            status, body, media = await self._execute(scope, receive, headers, method, correlation)
+        except HttpError as error:
+            extra = [*echo, *((k.encode(), v.encode()) for k, v in error.headers.items())]
+            await respond_json(send, error.status, error.body(), JSON, extra)
+            return
+        except ClientDisconnected:
+            return
+        except Exception as error:
+            log.exception("router.request_failed")
+            body_500 = internal_error(error, dev_mode=self.settings.dev_mode)
+            await respond_json(send, 500, body_500, JSON, echo)
+            return
+        if status == 405:
+            echo.append((b"allow", b"POST"))
+        await respond(send, status, body, media.encode(), echo)
+
+    async def _execute(
+        self,
+        scope: Scope,
+        receive: Receive,
+        headers: dict[str, str],
+        method: str,
+        correlation: str,
+    ) -> tuple[int, bytes, str]:
+        """Check, parse and run the request; (status, JSON body, media type)."""
+        settings = self.settings
+        if method not in ("GET", "POST"):
+            raise HttpError(
+                405,
+                "METHOD_NOT_ALLOWED",
+                f"The {method} method is not supported; use GET or POST",
+                headers={"allow": ALLOWED_METHODS},
+            )
+        if settings.csrf_prevention and not is_preflighted(headers, settings.csrf_required_headers):
+            raise csrf_error(settings.csrf_required_headers)
+        media = response_media_type(headers.get("accept"))
+        if media is None:
+            raise HttpError(
+                406,
+                "INVALID_ACCEPT_HEADER",
+                '\'accept\' header must be one of: "*/*", "application/json" or '
+                '"application/graphql-response+json"',
+            )
+        parsed: list[GraphQLRequest] | GraphQLRequest
+        if method == "POST":
+            if not is_json_content_type(headers.get("content-type")):
+                raise HttpError(
+                    415,
+                    "INVALID_CONTENT_TYPE_HEADER",
+                    "'content-type' header must be one of: \"application/json\" or "
+                    '"application/graphql-response+json"',
+                )
+            limit = settings.max_request_bytes
+            declared = headers.get("content-length")
+            if declared is not None and declared.isdigit() and int(declared) > limit:
+                raise payload_too_large(limit)
+            body = await read_body(receive, limit)
+            parsed = requests.from_body(
+                body, batching=settings.batching, max_batch_size=settings.max_batch_size
+            )
+        else:
+            content_type = media_essence(headers.get("content-type"))
+            if content_type is not None and content_type != APPLICATION_JSON:
+                raise HttpError(
+                    415,
+                    "INVALID_CONTENT_TYPE_HEADER",
+                    "GET request 'content-type' header may only contain: \"application/json\"",
+                )
+            query_string: bytes = scope["query_string"]
+            if len(query_string) > settings.max_request_bytes:
+                raise HttpError(
+                    414,
+                    "URI_TOO_LONG",
+                    "Request URI too long",
+                    f"the query string exceeds the limit of {settings.max_request_bytes} bytes; "
+                    "send the operation with POST",
+                )
+            parsed = requests.from_query_string(query_string)
+        forwarded = propagated_headers(
+            headers, self._allowed_headers, (self._correlation_header, correlation)
+        )
+        holder = self.holder
+        if holder is None:
+            raise HttpError(503, "SERVICE_UNAVAILABLE", "The router is starting")
+        with holder.lease() as engine:
+            if isinstance(parsed, list):
+                responses = await asyncio.gather(
+                    *(
+                        engine.execute(one, RequestContext(headers=forwarded, method=method))
+                        for one in parsed
+                    )
+                )
+                return 200, orjson.dumps([r.body for r in responses]), media
+            response = await engine.execute(
+                parsed, RequestContext(headers=forwarded, method=method)
+            )
+        return self._status(response, media), orjson.dumps(response.body), media
+
+    def _status(self, response: GraphQLResponse, media: str) -> int:
+        """The engine's status (Apollo Router's), or 200 for JSON when the spec mode is on."""
+        if self.settings.spec_json_status and media == APPLICATION_JSON and response.status == 400:
+            return 200
+        return response.status
+
+
+def create_app(settings: RouterSettings | None = None, **kwargs: Any) -> RouterApp:
+    """The ASGI app for ``settings`` (read from the environment when omitted)."""
+    return RouterApp(settings or RouterSettings(), **kwargs)

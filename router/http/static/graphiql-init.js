@@ -1,0 +1,19 @@
+// Starts GraphiQL against the router's own endpoint. URL parameters `query`, `variables`,
+// `headers` and `operationName` pre-fill the editors, so a link can share an operation.
+(function () {
+  "use strict";
+  var root = document.getElementById("graphiql");
+  var endpoint = new URL(root.getAttribute("data-endpoint"), window.location.href).toString();
+  var params = new URLSearchParams(window.location.search);
+  var props = {
+    fetcher: GraphiQL.createFetcher({ url: endpoint }),
+    defaultEditorToolsVisibility: true,
+    shouldPersistHeaders: false,
+  };
+  ["query", "variables", "headers", "operationName"].forEach(function (name) {
+    if (params.has(name)) {
+      props[name] = params.get(name);
+    }
+  });
+  ReactDOM.createRoot(root).render(React.createElement(GraphiQL, props));
+})();

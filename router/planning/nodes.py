@@ -1,0 +1,101 @@
+"""A query plan as plain frozen data: what to fetch from which subgraph, in which order.
+
+Each `FetchNode` carries its subgraph operation already printed, the variables it uses and,
+for entity fetches, the shape of the representations (`requires`) the executor builds from the
+data fetched so far. Nothing here is computed per request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ENTITY_PATH_LIST = "@"
+"""A path segment standing for every item of a list."""
+
+
+@dataclass(frozen=True, slots=True)
+class RequiresField:
+    """One field of a representation, read from the merged data under ``data_key``."""
+
+    name: str
+    data_key: str
+    selection: tuple[RequiresItem, ...] | None = None
+    key: bool = False
+    """Part of the entity's key: a null or missing value means the object cannot be fetched."""
+
+
+@dataclass(frozen=True, slots=True)
+class RequiresFragment:
+    """``... on type_condition { ... }`` in a representation selection."""
+
+    type_condition: str
+    matches: frozenset[str]
+    """The ``__typename`` values this fragment applies to (the condition and its members)."""
+    fields: tuple[RequiresItem, ...]
+    typename: str | None = None
+    """``__typename`` sent in the representation when it differs from the object's own (an
+    `@interfaceObject` subgraph knows only the interface)."""
+
+
+RequiresItem = RequiresField | RequiresFragment
+
+
+@dataclass(frozen=True, slots=True)
+class FetchNode:
+    service: str
+    """Subgraph name."""
+    operation: str
+    """The operation sent, printed once at planning time."""
+    operation_kind: str
+    """``"query"`` or ``"mutation"``."""
+    variable_usages: tuple[str, ...] = ()
+    """Client variables the operation uses (forwarded with their declared types)."""
+    requires: tuple[RequiresFragment, ...] = ()
+    """Representation shape; empty for a root fetch."""
+    operation_name: str | None = None
+    id: int = 0
+    body_prefix: bytes = field(default=b"", compare=False, repr=False)
+    """``{"query":...,"operationName":...,"variables":`` pre-encoded; the executor appends
+    the variables object and ``}``."""
+
+    @property
+    def is_entity_fetch(self) -> bool:
+        return bool(self.requires)
+
+
+@dataclass(frozen=True, slots=True)
+class FlattenNode:
+    """Run ``node`` for the objects found at ``path`` (``"@"`` descends into lists)."""
+
+    path: tuple[str, ...]
+    node: FetchNode
+
+
+@dataclass(frozen=True, slots=True)
+class SequenceNode:
+    nodes: tuple[PlanNode, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ParallelNode:
+    nodes: tuple[PlanNode, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionNode:
+    """Run ``if_clause`` when the boolean variable ``condition`` is true, else ``else_clause``."""
+
+    condition: str
+    if_clause: PlanNode | None = None
+    else_clause: PlanNode | None = None
+
+
+PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode | ConditionNode
+
+
+@dataclass(frozen=True, slots=True)
+class QueryPlan:
+    node: PlanNode | None
+    """None when nothing is fetched (only ``__typename`` or introspection at the root)."""
+    operation_kind: str = "query"
+    fetch_count: int = field(default=0, compare=False)

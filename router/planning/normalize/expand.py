@@ -1,0 +1,184 @@
+"""Pass 6: apply conditions, merge fields by response key, expand per runtime type.
+
+For every position this computes, per possible runtime type, the fields GraphQL's
+CollectFields would give (in order), each merged with its other occurrences (their
+sub-selections concatenated). Abstract positions whose selection is the same for every
+runtime type also get ``common`` (the fields on the abstract type itself), which lets the
+planner print them once on the interface instead of once per implementation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from graphql import (
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    VariableNode,
+    get_named_type,
+    is_abstract_type,
+    print_ast,
+    visit,
+)
+from graphql.language import Visitor
+
+from .model import TYPENAME, Conditions, Field, RawField, RawFragment, RawSelection, SelectionSet
+
+INTROSPECTION_ROOT_FIELDS = {"__schema": "__Schema", "__type": "__Type"}
+
+
+def conditions_pass(conditions: Conditions, values: Mapping[str, Any]) -> bool:
+    for condition in conditions:
+        if bool(values.get(condition.variable)) != condition.passes_when:
+            return False
+    return True
+
+
+class Expander:
+    """Builds `SelectionSet`s for one schema and one set of condition values."""
+
+    def __init__(self, schema: GraphQLSchema, condition_values: Mapping[str, Any]) -> None:
+        self.schema = schema
+        self.values = condition_values
+
+    def selection_set(self, type_name: str, selections: tuple[RawSelection, ...]) -> SelectionSet:
+        named = self.schema.get_type(type_name)
+        if isinstance(named, GraphQLObjectType):
+            fields = self._fields_for(named, selections)
+            return SelectionSet(type_name, False, {type_name: fields}, fields)
+        assert isinstance(named, GraphQLInterfaceType | GraphQLUnionType), type_name
+        by_type = {
+            possible.name: self._fields_for(possible, selections)
+            for possible in self.schema.get_possible_types(named)
+        }
+        common: tuple[Field, ...] | None = None
+        if self._uniform(named, selections):
+            common = self._fields_for(named, selections)
+        return SelectionSet(type_name, True, by_type, common)
+
+    def _uniform(
+        self,
+        abstract: GraphQLInterfaceType | GraphQLUnionType,
+        selections: tuple[RawSelection, ...],
+    ) -> bool:
+        """True when no selection here narrows to a subset of the abstract type's members."""
+        mine = {t.name for t in self.schema.get_possible_types(abstract)}
+        for selection in selections:
+            if isinstance(selection, RawFragment) and conditions_pass(
+                selection.conditions, self.values
+            ):
+                condition = selection.type_condition
+                if condition is not None and condition != abstract.name:
+                    other = self.schema.get_type(condition)
+                    if not is_abstract_type(other):
+                        return False
+                    theirs = {t.name for t in self.schema.get_possible_types(other)}
+                    if not mine <= theirs:
+                        return False
+                if not self._uniform(abstract, selection.selections):
+                    return False
+        return True
+
+    def _applies(self, condition: str | None, runtime: str) -> bool:
+        if condition is None or condition == runtime:
+            return True
+        named = self.schema.get_type(condition)
+        if named is None or not is_abstract_type(named):
+            return False
+        runtime_type = self.schema.get_type(runtime)
+        if isinstance(runtime_type, GraphQLObjectType):
+            return self.schema.is_sub_type(named, runtime_type)
+        # An abstract "runtime" (common fields): the fragment applies when it covers it.
+        return runtime_type is not None and self.schema.is_sub_type(named, runtime_type)
+
+    def _collect(
+        self,
+        runtime: str,
+        selections: tuple[RawSelection, ...],
+        into: dict[str, list[RawField]],
+    ) -> None:
+        for selection in selections:
+            if not conditions_pass(selection.conditions, self.values):
+                continue
+            if isinstance(selection, RawField):
+                into.setdefault(selection.response_key, []).append(selection)
+            elif self._applies(selection.type_condition, runtime) or (
+                selection.type_condition == runtime
+            ):
+                self._collect(runtime, selection.selections, into)
+
+    def _fields_for(
+        self,
+        parent: GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType,
+        selections: tuple[RawSelection, ...],
+    ) -> tuple[Field, ...]:
+        grouped: dict[str, list[RawField]] = {}
+        self._collect(parent.name, selections, grouped)
+        return tuple(self._merge(parent, occurrences) for occurrences in grouped.values())
+
+    def _merge(
+        self,
+        parent: GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType,
+        occurrences: list[RawField],
+    ) -> Field:
+        first = occurrences[0]
+        node = first.node
+        arguments = ""
+        variables: frozenset[str] = frozenset()
+        if node.arguments:
+            arguments = "(" + ", ".join(print_ast(a) for a in node.arguments) + ")"
+            variables = _variables_in(node)
+        if first.name == TYPENAME:
+            return Field(
+                first.response_key, TYPENAME, parent.name, "String", "", frozenset(), None, (node,)
+            )
+        if first.name in INTROSPECTION_ROOT_FIELDS:
+            # Answered by graphql-core from the original nodes; no selection is needed here.
+            return Field(
+                first.response_key,
+                first.name,
+                parent.name,
+                INTROSPECTION_ROOT_FIELDS[first.name],
+                arguments,
+                variables,
+                None,
+                tuple(o.node for o in occurrences),
+            )
+        assert not isinstance(parent, GraphQLUnionType), (parent.name, first.name)
+        definition = parent.fields[first.name]
+        result_type = get_named_type(definition.type)
+        selection: SelectionSet | None = None
+        if isinstance(result_type, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType):
+            merged: tuple[RawSelection, ...] = ()
+            for occurrence in occurrences:
+                merged += occurrence.selections
+            selection = self.selection_set(result_type.name, merged)
+        return Field(
+            response_key=first.response_key,
+            name=first.name,
+            parent_type=parent.name,
+            type_name=result_type.name,
+            arguments=arguments,
+            variables=variables,
+            selection=selection,
+            nodes=tuple(o.node for o in occurrences),
+        )
+
+
+class _VariableCollector(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_variable(self, node: VariableNode, *_args: object) -> None:
+        self.names.add(node.name.value)
+
+
+def _variables_in(node: Any) -> frozenset[str]:
+    collector = _VariableCollector()
+    for argument in node.arguments or ():
+        visit(argument, collector)
+    return frozenset(collector.names)

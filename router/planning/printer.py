@@ -1,0 +1,99 @@
+"""`plan_to_text`: Apollo's query-plan notation, stable enough for snapshot tests."""
+
+from __future__ import annotations
+
+from graphql import FieldNode, OperationDefinitionNode, parse, print_ast
+
+from .nodes import (
+    ConditionNode,
+    FetchNode,
+    FlattenNode,
+    ParallelNode,
+    PlanNode,
+    QueryPlan,
+    RequiresField,
+    RequiresFragment,
+    RequiresItem,
+    SequenceNode,
+)
+
+INDENT = "  "
+
+
+def plan_to_text(plan: QueryPlan) -> str:
+    lines = ["QueryPlan {"]
+    if plan.node is not None:
+        _node(plan.node, 1, lines)
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def _node(node: PlanNode, depth: int, lines: list[str]) -> None:
+    pad = INDENT * depth
+    if isinstance(node, SequenceNode | ParallelNode):
+        lines.append(pad + ("Sequence {" if isinstance(node, SequenceNode) else "Parallel {"))
+        for child in node.nodes:
+            _node(child, depth + 1, lines)
+        lines.append(pad + "},")
+    elif isinstance(node, FlattenNode):
+        lines.append(pad + f'Flatten(path: "{".".join(node.path)}") {{')
+        _node(node.node, depth + 1, lines)
+        lines.append(pad + "},")
+    elif isinstance(node, FetchNode):
+        lines.append(pad + f'Fetch(service: "{node.service}") {{')
+        inner = pad + INDENT
+        if node.requires:
+            lines.append(inner + "{")
+            for fragment in node.requires:
+                _requires(fragment, depth + 2, lines)
+            lines.append(inner + "} =>")
+        for line in _pretty_operation(node).splitlines():
+            lines.append(inner + line)
+        lines.append(pad + "},")
+    elif isinstance(node, ConditionNode):
+        lines.append(pad + f"Include(if: ${node.condition}) {{")
+        if node.if_clause is not None:
+            _node(node.if_clause, depth + 1, lines)
+        lines.append(pad + "},")
+        if node.else_clause is not None:
+            lines.append(pad + f"Skip(if: ${node.condition}) {{")
+            _node(node.else_clause, depth + 1, lines)
+            lines.append(pad + "},")
+
+
+def _requires(item: RequiresItem, depth: int, lines: list[str]) -> None:
+    pad = INDENT * depth
+    if isinstance(item, RequiresFragment):
+        lines.append(pad + f"... on {item.type_condition} {{")
+        if depth_is_top(item):
+            lines.append(pad + INDENT + "__typename")
+        for child in item.fields:
+            _requires(child, depth + 1, lines)
+        lines.append(pad + "}")
+    elif isinstance(item, RequiresField):
+        if item.selection is None:
+            lines.append(pad + item.name)
+        else:
+            lines.append(pad + item.name + " {")
+            for child in item.selection:
+                _requires(child, depth + 1, lines)
+            lines.append(pad + "}")
+
+
+def depth_is_top(item: RequiresFragment) -> bool:
+    """Top-level fragments stand for an entity: its representation always has `__typename`."""
+    return not any(isinstance(f, RequiresField) and f.name == "__typename" for f in item.fields)
+
+
+def _pretty_operation(node: FetchNode) -> str:
+    """The fetch's operation, re-printed with graphql-core's layout (body only for entities)."""
+    document = parse(node.operation)
+    if node.requires:
+        # Show only the selection under `_entities`, as Apollo does.
+        operation = document.definitions[0]
+        assert isinstance(operation, OperationDefinitionNode)
+        entities = operation.selection_set.selections[0]
+        assert isinstance(entities, FieldNode)
+        assert entities.selection_set is not None
+        return print_ast(entities.selection_set)
+    return print_ast(document).strip()

@@ -1,0 +1,66 @@
+"""The router's security layer: JWT at the edge, authorization directives, subgraph identity.
+
+`SecurityLayer` (see `router.security.layer` for the hooks the HTTP layer and engine call)
+ties together `JwtAuthenticator` (JWKS-backed verification), `Authorizer` (the
+``@authenticated``/``@requiresScopes``/``@policy`` filter run before planning) and
+`SubgraphIdentity` (service token plus ``X-PolyShop-User-*`` headers).
+"""
+
+from .authorization import AuthorizationConfig, AuthorizationResult, Authorizer
+from .errors import (
+    AUTH_ERROR,
+    UNAUTHENTICATED,
+    UNAUTHORIZED_FIELD_OR_TYPE,
+    AuthenticationError,
+    InvalidToken,
+    KeysUnavailable,
+    ServiceTokenError,
+)
+from .jwks import JwksKeySet
+from .jwt import JwtAuthenticator, JwtConfig, JwtVerifier
+from .layer import SecurityLayer
+from .nulls import add_null_fields
+from .operation_filter import RemovedField, Unauthorized
+from .policies import ClaimsPolicyEvaluator, PolicyEvaluator
+from .principal import Principal
+from .propagation import (
+    USER_ID_HEADER,
+    USER_TOKEN_HEADER,
+    ServiceTokenClient,
+    SubgraphIdentity,
+    subgraph_headers,
+)
+from .rules import Access, AuthorizationRules
+from .settings import SecuritySettings
+
+__all__ = [
+    "AUTH_ERROR",
+    "UNAUTHENTICATED",
+    "UNAUTHORIZED_FIELD_OR_TYPE",
+    "USER_ID_HEADER",
+    "USER_TOKEN_HEADER",
+    "Access",
+    "AuthenticationError",
+    "AuthorizationConfig",
+    "AuthorizationResult",
+    "AuthorizationRules",
+    "Authorizer",
+    "ClaimsPolicyEvaluator",
+    "InvalidToken",
+    "JwksKeySet",
+    "JwtAuthenticator",
+    "JwtConfig",
+    "JwtVerifier",
+    "KeysUnavailable",
+    "PolicyEvaluator",
+    "Principal",
+    "RemovedField",
+    "SecurityLayer",
+    "SecuritySettings",
+    "ServiceTokenClient",
+    "ServiceTokenError",
+    "SubgraphIdentity",
+    "Unauthorized",
+    "add_null_fields",
+    "subgraph_headers",
+]

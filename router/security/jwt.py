@@ -1,0 +1,173 @@
+"""JWT verification at the edge: ``Authorization: Bearer`` → a `Principal`, or a 401.
+
+As Apollo Router's JWT authentication: a request without a token proceeds unauthenticated
+(only the authorization directives then restrict it), a request with a token that fails any
+check is rejected with HTTP 401 and ``extensions.code = "UNAUTHENTICATED"``. The signature is
+checked with the JWKS key named by ``kid`` and the algorithm the token declares, which must be
+allowed by configuration *and* fit the key (no ``none``, no HMAC with a public key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import jwt
+from jwt.exceptions import (
+    DecodeError,
+    ExpiredSignatureError,
+    ImmatureSignatureError,
+    InvalidAlgorithmError,
+    InvalidAudienceError,
+    InvalidIssuedAtError,
+    InvalidIssuerError,
+    InvalidSignatureError,
+    InvalidTokenError,
+    MissingRequiredClaimError,
+)
+
+from .errors import AUTH_ERROR, AuthenticationError, InvalidToken
+from .jwks import JwksKeySet
+from .principal import Principal
+
+ASYMMETRIC_ALGORITHMS = frozenset(
+    {
+        "ES256",
+        "ES384",
+        "ES512",
+        "RS256",
+        "RS384",
+        "RS512",
+        "PS256",
+        "PS384",
+        "PS512",
+        "EdDSA",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class JwtConfig:
+    issuers: tuple[str, ...] = ()
+    """Accepted ``iss`` values; empty: not checked."""
+    audiences: tuple[str, ...] = ()
+    """The token's ``aud`` must name one of these; empty: not checked."""
+    algorithms: frozenset[str] = ASYMMETRIC_ALGORITHMS
+    leeway_seconds: float = 5.0
+    """Clock skew tolerated on ``exp``, ``nbf`` and ``iat``."""
+    required_claims: tuple[str, ...] = ("exp", "sub")
+    header_name: str = "authorization"
+    header_prefix: str = "Bearer"
+    require_authentication: bool = False
+    """Refuse token-less requests (HTTP 401, ``AUTH_ERROR``), as Apollo's
+    ``authorization.require_authentication``."""
+    realm: str = "polyshop"
+
+
+class JwtVerifier:
+    """Verifies tokens against a `JwksKeySet`."""
+
+    def __init__(self, keys: JwksKeySet, config: JwtConfig | None = None) -> None:
+        self.keys = keys
+        self.config = config or JwtConfig()
+        unknown = self.config.algorithms - ASYMMETRIC_ALGORITHMS
+        if unknown:
+            raise ValueError(f"only asymmetric JWT algorithms are accepted, not {sorted(unknown)}")
+
+    async def verify(self, token: str) -> Principal:
+        """The principal of a valid token; raises `InvalidToken` (or `KeysUnavailable`)."""
+        config = self.config
+        try:
+            header = jwt.get_unverified_header(token)
+        except InvalidTokenError:
+            raise self._invalid("malformed token") from None
+        algorithm = header.get("alg")
+        if not isinstance(algorithm, str) or algorithm not in config.algorithms:
+            raise self._invalid(f"algorithm {algorithm!r} is not allowed")
+        kid = header.get("kid")
+        if kid is not None and not isinstance(kid, str):
+            raise self._invalid("malformed kid")
+        candidates = await self.keys.candidates(kid, algorithm)
+        if not candidates:
+            raise self._invalid(f"no signing key matches kid {kid!r}")
+        for key in candidates:
+            try:
+                claims = jwt.decode(
+                    token,
+                    key,
+                    algorithms=[algorithm],
+                    audience=list(config.audiences) or None,
+                    issuer=list(config.issuers) or None,
+                    leeway=config.leeway_seconds,
+                    options={
+                        "require": list(config.required_claims),
+                        "verify_aud": bool(config.audiences),
+                        "verify_iss": bool(config.issuers),
+                    },
+                )
+            except (InvalidSignatureError, InvalidAlgorithmError):
+                continue
+            except InvalidTokenError as error:
+                raise self._invalid(_reason(error)) from None
+            return Principal.from_claims(claims, token)
+        raise self._invalid("signature verification failed")
+
+    def _invalid(self, reason: str) -> InvalidToken:
+        return InvalidToken(reason, self.config.realm)
+
+
+class JwtAuthenticator:
+    """The edge hook: headers in, `Principal` (or None when no token was sent) out."""
+
+    def __init__(self, verifier: JwtVerifier) -> None:
+        self.verifier = verifier
+        self.config = verifier.config
+
+    async def authenticate(self, headers: Mapping[str, str]) -> Principal | None:
+        """Raises `AuthenticationError` for a bad token (or a missing one when required).
+
+        ``headers`` as the HTTP layer decodes them: names lower-cased."""
+        token = self.token(headers)
+        if token is None:
+            if self.config.require_authentication:
+                raise AuthenticationError(
+                    "unauthenticated",
+                    code=AUTH_ERROR,
+                    headers={"WWW-Authenticate": f'Bearer realm="{self.config.realm}"'},
+                )
+            return None
+        return await self.verifier.verify(token)
+
+    def token(self, headers: Mapping[str, str]) -> str | None:
+        """The bearer token; a header that is present but not ``<prefix> <token>`` is invalid,
+        as in Apollo Router."""
+        value = headers.get(self.config.header_name.lower())
+        if value is None or not value.strip():
+            return None
+        scheme, _, token = value.strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != self.config.header_prefix.lower() or not token or " " in token:
+            raise InvalidToken(
+                f"the {self.config.header_name} header must be "
+                f"'{self.config.header_prefix} <token>'",
+                self.config.realm,
+            )
+        return token
+
+
+def _reason(error: InvalidTokenError) -> str:
+    if isinstance(error, ExpiredSignatureError):
+        return "token has expired"
+    if isinstance(error, ImmatureSignatureError):
+        return "token is not yet valid"
+    if isinstance(error, InvalidAudienceError):
+        return "invalid audience"
+    if isinstance(error, InvalidIssuerError):
+        return "invalid issuer"
+    if isinstance(error, InvalidIssuedAtError):
+        return "invalid issued-at time"
+    if isinstance(error, MissingRequiredClaimError):
+        return f"missing claim {error.claim!r}"
+    if isinstance(error, DecodeError):
+        return "malformed token"
+    return "invalid token"

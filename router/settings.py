@@ -1,0 +1,153 @@
+"""Settings of the router process: one object, read from ``POLYSHOP_ROUTER_*`` variables.
+
+List settings take JSON (``["a", "b"]``) or a comma-separated string (``a,b``); the subgraph
+URL map takes JSON (``{"products": "http://..."}``) or ``name=url`` pairs separated by commas.
+Header names compare case-insensitively. ``SPEC_JSON_STATUS`` makes ``application/json``
+answers to well-formed requests 200 as the GraphQL-over-HTTP spec asks, instead of Apollo
+Router's 400 for parse and validation errors.
+
+| POLYSHOP_ROUTER_...     | default                        | meaning                             |
+|-------------------------|--------------------------------|-------------------------------------|
+| SUPERGRAPH              | schema/supergraph.graphql      | supergraph file path or http(s) URL |
+| HOST, PORT              | 127.0.0.1, 4000                | where to listen                     |
+| WORKERS                 | 1                              | worker processes sharing the port   |
+| GRAPHQL_PATH            | /graphql                       | GraphQL endpoint (GraphiQL too)     |
+| HEALTH_PATH             | /health                        | health check: {"status": "UP"}      |
+| SUBGRAPH_URLS           | {}                             | subgraph name -> URL overrides      |
+| SUBGRAPH_TIMEOUT        | 30                             | seconds per subgraph request        |
+| DEDUPLICATE             | false                          | share identical in-flight fetches   |
+| INTROSPECTION           | true                           | answer __schema / __type            |
+| GRAPHIQL                | true                           | serve GraphiQL to browsers          |
+| DEV_MODE                | false                          | exception detail in 500 answers     |
+| MAX_DEPTH               | unset                          | operation depth limit               |
+| MAX_HEIGHT              | unset                          | distinct fields per operation       |
+| MAX_ALIASES             | unset                          | aliases per operation               |
+| MAX_ROOT_FIELDS         | unset                          | root fields per operation           |
+| MAX_REQUEST_BYTES       | 2000000                        | body (else 413), query string (414) |
+| PLAN_CACHE_SIZE         | 1024                           | operations whose plans are kept     |
+| OVERRIDE_LABELS         | []                             | enabled progressive-override labels |
+| PROPAGATE_HEADERS       | authorization,x-correlation-id | client headers sent to subgraphs    |
+| PROPAGATE_HEADERS_EXTRA | []                             | more client headers sent on         |
+| CORRELATION_HEADER      | x-correlation-id               | taken or made, echoed, sent on      |
+| CSRF_PREVENTION         | true                           | refuse simple requests (Apollo)     |
+| CSRF_REQUIRED_HEADERS   | x-apollo-operation-name,       | headers proving a preflight         |
+|                         | apollo-require-preflight       |                                     |
+| BATCHING                | false                          | accept JSON arrays of operations    |
+| MAX_BATCH_SIZE          | 32                             | operations per batch (else 422)     |
+| SPEC_JSON_STATUS        | false                          | application/json: 200, not 400      |
+| HOT_RELOAD              | true                           | watch the supergraph file or URL    |
+| RELOAD_INTERVAL         | 1.0                            | seconds between checks              |
+| DRAIN_TIMEOUT           | 30                             | seconds old engines/shutdown wait   |
+| LOG_LEVEL               | info                           | uvicorn log level                   |
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_PROPAGATED_HEADERS = ("authorization", "x-correlation-id")
+DEFAULT_CSRF_HEADERS = ("x-apollo-operation-name", "apollo-require-preflight")
+
+HeaderList = Annotated[tuple[str, ...], NoDecode]
+
+
+def _split_list(value: Any) -> Any:
+    """Accept JSON arrays and comma-separated strings from the environment."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return tuple(orjson.loads(text))
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+    return value
+
+
+class RouterSettings(BaseSettings):
+    """Everything an operator can set on the router; see the module docstring for the table."""
+
+    model_config = SettingsConfigDict(env_prefix="POLYSHOP_ROUTER_", extra="ignore", frozen=True)
+
+    supergraph: str = "schema/supergraph.graphql"
+    host: str = "127.0.0.1"
+    port: int = Field(default=4000, ge=0, le=65535)
+    workers: int = Field(default=1, ge=1)
+    graphql_path: str = "/graphql"
+    health_path: str = "/health"
+
+    subgraph_urls: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    subgraph_timeout: float = Field(default=30.0, gt=0)
+    deduplicate: bool = False
+    introspection: bool = True
+    graphiql: bool = True
+    dev_mode: bool = False
+
+    max_depth: int | None = Field(default=None, ge=1)
+    max_height: int | None = Field(default=None, ge=1)
+    max_aliases: int | None = Field(default=None, ge=0)
+    max_root_fields: int | None = Field(default=None, ge=1)
+    max_request_bytes: int = Field(default=2_000_000, ge=1)
+    plan_cache_size: int = Field(default=1024, ge=0)
+    override_labels: HeaderList = ()
+
+    propagate_headers: HeaderList = DEFAULT_PROPAGATED_HEADERS
+    propagate_headers_extra: HeaderList = ()
+    correlation_header: str = "x-correlation-id"
+
+    csrf_prevention: bool = True
+    csrf_required_headers: HeaderList = DEFAULT_CSRF_HEADERS
+    batching: bool = False
+    max_batch_size: int = Field(default=32, ge=1)
+    spec_json_status: bool = False
+
+    hot_reload: bool = True
+    reload_interval: float = Field(default=1.0, gt=0)
+    drain_timeout: float = Field(default=30.0, ge=0)
+    log_level: str = "info"
+
+    @field_validator(
+        "override_labels",
+        "propagate_headers",
+        "propagate_headers_extra",
+        "csrf_required_headers",
+        mode="before",
+    )
+    @classmethod
+    def _lists(cls, value: Any) -> Any:
+        return _split_list(value)
+
+    @field_validator("propagate_headers", "propagate_headers_extra", "csrf_required_headers")
+    @classmethod
+    def _lowercase(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """Header names compare case-insensitively; ASGI gives them lower-cased."""
+        return tuple(name.lower() for name in value)
+
+    @field_validator("correlation_header")
+    @classmethod
+    def _lower_one(cls, value: str) -> str:
+        return value.lower()
+
+    @field_validator("subgraph_urls", mode="before")
+    @classmethod
+    def _url_map(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("{"):
+                return orjson.loads(text)
+            pairs = (part.split("=", 1) for part in text.split(",") if part.strip())
+            return {name.strip(): url.strip() for name, url in pairs}
+        return value
+
+    @field_validator("graphql_path", "health_path")
+    @classmethod
+    def _absolute_path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("paths must start with '/'")
+        return value.rstrip("/") or "/"
+
+    @property
+    def propagated_headers(self) -> frozenset[str]:
+        """Lower-cased names of the client headers sent on to subgraphs."""
+        return frozenset(self.propagate_headers) | frozenset(self.propagate_headers_extra)

@@ -1,0 +1,57 @@
+"""The auth service process: ``uvicorn subgraphs.auth.app:app`` (port 4001, ``auth_db``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from subgraphs.auth.loaders import make_loaders
+from subgraphs.auth.oauth import router as oauth_router
+from subgraphs.auth.runtime import AuthRuntime, RuntimeKeys
+from subgraphs.auth.schema import schema
+from subgraphs.auth.settings import AuthSettings, get_auth_settings
+from subgraphs.kit.app import create_service_app
+from subgraphs.kit.auth import TokenAuthMiddleware, TokenVerifier
+
+
+def create_app(settings: AuthSettings | None = None) -> FastAPI:
+    """The kit's app plus the token endpoints and the runtime (keys, hashing, throttle).
+
+    Tokens are optional here (sign-up and sign-in come without one) and a stale token is
+    ignored rather than refused, so a client can refresh while still sending it; resolvers
+    that need a caller check for one.
+    """
+    settings = settings or get_auth_settings()
+    app = create_service_app(
+        "auth", schema, settings, loaders_factory=make_loaders, verify_tokens=False
+    )
+    kit_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
+        async with kit_lifespan(app) as state:
+            app.state.auth = await AuthRuntime.start(settings, app.state.sessionmaker)
+            yield state
+
+    app.router.lifespan_context = lifespan
+    app.include_router(oauth_router)
+    verifier = TokenVerifier(
+        RuntimeKeys(app),
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience,
+        algorithms=[settings.auth_signing_algorithm],
+        leeway_seconds=settings.auth_leeway_seconds,
+    )
+    app.add_middleware(
+        TokenAuthMiddleware,
+        verifier=verifier,
+        allow_anonymous=True,
+        invalid_token_as_anonymous=True,
+    )
+    return app
+
+
+app = create_app()

@@ -1,0 +1,32 @@
+"""One call that puts token verification in front of a subgraph app."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from subgraphs.kit.auth.middleware import TokenAuthMiddleware
+from subgraphs.kit.auth.settings import TokenSettings
+from subgraphs.kit.auth.verifier import TokenVerifier
+
+
+def install_token_auth(
+    app: Starlette,
+    *,
+    dev_mode: bool,
+    settings: TokenSettings | None = None,
+    verifier: TokenVerifier | None = None,
+) -> TokenVerifier:
+    """Adds the middleware (before the app starts) and returns the verifier, which the app's
+    lifespan should close (``await verifier.aclose()``) to release its HTTP session.
+
+    Requests without a token pass only when ``POLYSHOP_AUTH_ALLOW_ANONYMOUS`` says so or,
+    when that is unset, in dev mode.
+    """
+    settings = settings or TokenSettings()
+    verifier = verifier or TokenVerifier.from_settings(settings)
+    app.add_middleware(
+        TokenAuthMiddleware,
+        verifier=verifier,
+        allow_anonymous=settings.anonymous_allowed(dev_mode),
+    )
+    return verifier

@@ -1,0 +1,103 @@
+"""Access-token verification: signature by a published key, then issuer, audience, expiry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import jwt
+
+from subgraphs.kit.auth.errors import InvalidToken
+from subgraphs.kit.auth.identity import Identity
+from subgraphs.kit.auth.jwks import JwksCache, KeySource
+from subgraphs.kit.auth.settings import TokenSettings
+
+REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud", "sub")
+
+
+class TokenVerifier:
+    """Turns a bearer token into an `Identity` or raises `InvalidToken`.
+
+    Only the algorithms we were configured with are accepted, and the token's ``alg`` must
+    be the one its key was published for: a token cannot pick a weaker algorithm or make
+    us use an RSA public key as an HMAC secret.
+    """
+
+    def __init__(
+        self,
+        keys: KeySource,
+        *,
+        issuer: str,
+        audience: str | Iterable[str],
+        algorithms: Iterable[str] = ("ES256", "RS256"),
+        leeway_seconds: float = 30.0,
+    ) -> None:
+        self.keys = keys
+        self.issuer = issuer
+        self.audience = [audience] if isinstance(audience, str) else list(audience)
+        self.algorithms = frozenset(algorithms)
+        if not self.algorithms or any(a.startswith("HS") or a == "none" for a in self.algorithms):
+            raise ValueError("only asymmetric signature algorithms may verify access tokens")
+        self.leeway_seconds = leeway_seconds
+
+    @classmethod
+    def from_settings(cls, settings: TokenSettings) -> TokenVerifier:
+        """A verifier that fetches the auth service's JWKS over HTTP."""
+        cache = JwksCache(
+            settings.jwks_url,
+            cache_seconds=settings.jwks_cache_seconds,
+            min_refresh_seconds=settings.jwks_min_refresh_seconds,
+            timeout_seconds=settings.jwks_timeout_seconds,
+        )
+        return cls(
+            cache,
+            issuer=settings.issuer,
+            audience=settings.audience,
+            algorithms=settings.algorithms,
+            leeway_seconds=settings.leeway_seconds,
+        )
+
+    async def verify(self, token: str) -> Identity:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError:
+            raise InvalidToken("the token is malformed") from None
+        algorithm = header.get("alg")
+        kid = header.get("kid")
+        if algorithm not in self.algorithms:
+            raise InvalidToken("the token's signature algorithm is not accepted")
+        if not isinstance(kid, str) or not kid:
+            raise InvalidToken("the token names no signing key (kid)")
+        key = await self.keys.get_key(kid)
+        if key is None:
+            raise InvalidToken("the token was signed by an unknown key")
+        if key.algorithm_name != algorithm:
+            raise InvalidToken("the token's algorithm does not match its key")
+        try:
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=[algorithm],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway_seconds,
+                options={"require": list(REQUIRED_CLAIMS)},
+            )
+        except jwt.ExpiredSignatureError:
+            raise InvalidToken("the token has expired") from None
+        except jwt.InvalidAudienceError:
+            raise InvalidToken("the token is not meant for this service (audience)") from None
+        except jwt.InvalidIssuerError:
+            raise InvalidToken("the token was issued by an unknown issuer") from None
+        except jwt.ImmatureSignatureError:
+            raise InvalidToken("the token is not valid yet") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise InvalidToken(f"the token lacks the {exc.claim!r} claim") from None
+        except jwt.InvalidSignatureError:
+            raise InvalidToken("the token's signature is invalid") from None
+        except jwt.InvalidTokenError:
+            raise InvalidToken("the token is invalid") from None
+        return Identity.from_claims(claims)
+
+    async def aclose(self) -> None:
+        if isinstance(self.keys, JwksCache):
+            await self.keys.aclose()

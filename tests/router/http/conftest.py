@@ -1,0 +1,22 @@
+"""Fixtures for the router's HTTP tests: real subgraphs and the router on free ports."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest_asyncio
+from http_subgraph import SubgraphServer
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest_asyncio.fixture(scope="module")
+async def subgraphs() -> AsyncIterator[dict[str, SubgraphServer]]:
+    servers = {
+        "products": await SubgraphServer("products").start(),
+        "reviews": await SubgraphServer("reviews").start(),
+    }
+    yield servers
+    for server in servers.values():
+        await server.close()

@@ -1,0 +1,1 @@
+"""The router's federation scenario suite: see model.py for how a scenario is written."""

@@ -1,0 +1,198 @@
+"""The kit's token verification against the running auth service's JWKS (real HTTP)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from polyshop.devstack.ports import free_port
+from subgraphs.kit.auth import InvalidToken, JwksCache, KeysUnavailable, TokenVerifier
+from tests.subgraphs.auth.helpers import AuthServer, GraphQLClient
+
+
+@pytest.fixture
+async def jwks(auth_server: AuthServer) -> AsyncIterator[JwksCache]:
+    cache = JwksCache(auth_server.jwks_url)
+    yield cache
+    await cache.aclose()
+
+
+@pytest.fixture
+def verifier(auth_server: AuthServer, jwks: JwksCache) -> TokenVerifier:
+    return TokenVerifier(
+        jwks,
+        issuer=auth_server.settings.auth_issuer,
+        audience=auth_server.settings.auth_audience,
+        leeway_seconds=5,
+    )
+
+
+def claims(server: AuthServer, **overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    base: dict[str, Any] = {
+        "sub": "7b0c5a8e-0000-4000-8000-000000000001",
+        "iss": server.settings.auth_issuer,
+        "aud": server.settings.auth_audience,
+        "iat": now,
+        "exp": now + 300,
+        "scope": "orders:read profile",
+        "roles": ["customer"],
+    }
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+async def signed(server: AuthServer, **overrides: Any) -> str:
+    return await server.runtime.keyring.sign(claims(server, **overrides))
+
+
+async def test_a_user_token_becomes_a_user_identity(
+    gql: GraphQLClient, verifier: TokenVerifier
+) -> None:
+    session = await gql.register()
+    identity = await verifier.verify(session["accessToken"])
+    assert identity.subject == session["user"]["id"]
+    assert identity.user_id == session["user"]["id"]
+    assert identity.roles == {"customer"}
+    assert identity.scopes == {"profile", "orders:read", "orders:write", "payments:write"}
+    assert identity.client_id is None
+    assert not identity.is_service
+
+
+async def test_a_service_token_becomes_a_service_identity(
+    auth_server: AuthServer, verifier: TokenVerifier
+) -> None:
+    token = await signed(auth_server, sub="orders", client_id="orders", roles=[])
+    identity = await verifier.verify(token)
+    assert identity.is_service
+    assert identity.client_id == "orders"
+    assert identity.user_id is None
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"exp": int(time.time()) - 60}, "expired"),
+        ({"aud": "another-api"}, "audience"),
+        ({"iss": "someone-else"}, "issuer"),
+        ({"exp": None}, "'exp'"),
+        ({"sub": None}, "'sub'"),
+        ({"nbf": int(time.time()) + 600}, "not valid yet"),
+    ],
+)
+async def test_bad_claims_are_rejected(
+    auth_server: AuthServer, verifier: TokenVerifier, overrides: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(InvalidToken, match=reason):
+        await verifier.verify(await signed(auth_server, **overrides))
+
+
+async def test_a_token_within_the_leeway_is_accepted(
+    auth_server: AuthServer, verifier: TokenVerifier
+) -> None:
+    token = await signed(auth_server, exp=int(time.time()) - 2)  # leeway is 5 s
+    assert (await verifier.verify(token)).roles == {"customer"}
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+async def test_a_tampered_payload_fails_the_signature(
+    auth_server: AuthServer, verifier: TokenVerifier
+) -> None:
+    header, _, signature = (await signed(auth_server)).split(".")
+    forged = _b64(json.dumps(claims(auth_server, roles=["admin"])).encode())
+    with pytest.raises(InvalidToken, match="signature"):
+        await verifier.verify(f"{header}.{forged}.{signature}")
+
+
+async def test_unknown_kids_refetch_the_jwks_at_most_once_per_cooldown(
+    auth_server: AuthServer,
+) -> None:
+    now = [1000.0]
+    cache = JwksCache(auth_server.jwks_url, min_refresh_seconds=10, clock=lambda: now[0])
+    verifier = TokenVerifier(
+        cache, issuer=auth_server.settings.auth_issuer, audience=auth_server.settings.auth_audience
+    )
+    foreign = ec.generate_private_key(ec.SECP256R1())
+
+    def made_up(kid: str) -> str:
+        return jwt.encode(claims(auth_server), foreign, "ES256", headers={"kid": kid})
+
+    try:
+        await verifier.verify(await signed(auth_server))
+        assert cache.fetch_count == 1
+        for attempt in range(5):  # a flood of made-up kids right after a fetch
+            with pytest.raises(InvalidToken, match="unknown key"):
+                await verifier.verify(made_up(f"evil-{attempt}"))
+        assert cache.fetch_count == 1
+        now[0] += 11  # the cooldown has passed: one refetch, then quiet again
+        for attempt in range(5):
+            with pytest.raises(InvalidToken, match="unknown key"):
+                await verifier.verify(made_up(f"later-{attempt}"))
+        assert cache.fetch_count == 2
+    finally:
+        await cache.aclose()
+
+
+async def test_a_foreign_key_claiming_our_kid_fails_the_signature(
+    auth_server: AuthServer, verifier: TokenVerifier
+) -> None:
+    kid = (await auth_server.runtime.keyring.current()).kid
+    foreign = ec.generate_private_key(ec.SECP256R1())
+    token = jwt.encode(claims(auth_server), foreign, "ES256", headers={"kid": kid})
+    with pytest.raises(InvalidToken, match="signature"):
+        await verifier.verify(token)
+
+
+async def test_symmetric_and_unsigned_tokens_are_refused(
+    auth_server: AuthServer, verifier: TokenVerifier
+) -> None:
+    kid = (await auth_server.runtime.keyring.current()).kid
+    hs256 = jwt.encode(claims(auth_server), "x" * 32, "HS256", headers={"kid": kid})
+    unsigned = jwt.encode(claims(auth_server), None, "none", headers={"kid": kid})
+    for token in (hs256, unsigned, "not.a.jwt", ""):
+        with pytest.raises(InvalidToken):
+            await verifier.verify(token)
+
+
+async def test_an_unknown_kid_after_rotation_is_fetched(
+    auth_server: AuthServer, gql: GraphQLClient
+) -> None:
+    cache = JwksCache(auth_server.jwks_url, cache_seconds=3600, min_refresh_seconds=0)
+    verifier = TokenVerifier(
+        cache, issuer=auth_server.settings.auth_issuer, audience=auth_server.settings.auth_audience
+    )
+    try:
+        await verifier.verify(await signed(auth_server))
+        await auth_server.runtime.keyring.rotate()
+        identity = await verifier.verify(await signed(auth_server, sub="after-rotation"))
+        assert identity.subject == "after-rotation"
+        assert cache.fetch_count == 2
+    finally:
+        await cache.aclose()
+
+
+async def test_an_unreachable_jwks_is_keys_unavailable() -> None:
+    cache = JwksCache(f"http://127.0.0.1:{free_port()}/.well-known/jwks.json", timeout_seconds=2)
+    verifier = TokenVerifier(cache, issuer="polyshop-auth", audience="polyshop")
+    token = jwt.encode({"sub": "x"}, ec.generate_private_key(ec.SECP256R1()), "ES256", {"kid": "k"})
+    try:
+        with pytest.raises(KeysUnavailable):
+            await verifier.verify(token)
+    finally:
+        await cache.aclose()
+
+
+def test_a_verifier_refuses_symmetric_algorithms() -> None:
+    cache = JwksCache("http://127.0.0.1:1/jwks.json")
+    with pytest.raises(ValueError, match="asymmetric"):
+        TokenVerifier(cache, issuer="i", audience="a", algorithms=["HS256"])
