@@ -12,8 +12,11 @@ call clones it (CREATE DATABASE ... TEMPLATE), which takes milliseconds.
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -45,30 +48,43 @@ def test_settings() -> TestSettings:
     return TestSettings()
 
 
+@contextmanager
+def server_data_dir(prefix: str) -> Iterator[Path]:
+    """A data directory for an embedded server, outside pytest's temp root.
+
+    Every pytest start resets its temp root to mode 0700; the embedded PostgreSQL runs as an
+    unprivileged user when tests run as root, and would lose access to a data directory there
+    whenever another pytest process starts.
+    """
+    path = Path(tempfile.mkdtemp(prefix=f"polyshop-{prefix}-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def embedded_server_dir() -> Iterator[Path]:
+    with server_data_dir("test") as path:
+        yield path
+
+
 @pytest.fixture(scope="session")
-def pg_server_url(
-    test_settings: TestSettings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+def pg_server_url(test_settings: TestSettings) -> Iterator[str]:
     """URL of a PostgreSQL server (no database part) for this test run."""
     if test_settings.postgres_url:
         yield test_settings.postgres_url
         return
-    server = EmbeddedPostgres(tmp_path_factory.mktemp("postgres") / "data")
-    server.start()
-    try:
+    with server_data_dir("postgres") as data_dir, EmbeddedPostgres(data_dir / "data") as server:
         yield server.server_url
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="session")
-def nats_url(
-    test_settings: TestSettings, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+def nats_url(test_settings: TestSettings) -> Iterator[str]:
     if test_settings.nats_url:
         yield test_settings.nats_url
         return
-    with EmbeddedNats(tmp_path_factory.mktemp("nats")) as server:
+    with server_data_dir("nats") as data_dir, EmbeddedNats(data_dir) as server:
         yield server.url
 
 

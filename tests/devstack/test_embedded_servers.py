@@ -19,7 +19,8 @@ from polyshop.devstack.postgres import (
 )
 
 
-async def test_postgres_keeps_data_across_restarts(tmp_path: Path) -> None:
+async def test_postgres_keeps_data_across_restarts(embedded_server_dir: Path) -> None:
+    tmp_path = embedded_server_dir
     server = EmbeddedPostgres(tmp_path / "pg")
     server.start()
     try:
@@ -64,7 +65,8 @@ def test_database_url_replaces_driver_and_database() -> None:
     assert plain_url(url) == "postgresql://postgres:s%40cret@db.example:5433/product_db"
 
 
-async def test_nats_jetstream_persists_messages(tmp_path: Path) -> None:
+async def test_nats_jetstream_persists_messages(embedded_server_dir: Path) -> None:
+    tmp_path = embedded_server_dir
     with EmbeddedNats(tmp_path / "nats") as server:
         client = await nats.connect(server.url)
         js = client.jetstream()

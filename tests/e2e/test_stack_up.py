@@ -65,8 +65,10 @@ async def product_count() -> int:
     return count
 
 
-async def test_up_serves_demo_data_stops_cleanly_and_keeps_data(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
+async def test_up_serves_demo_data_stops_cleanly_and_keeps_data(
+    embedded_server_dir: Path,
+) -> None:
+    data_dir = embedded_server_dir / "data"
     async with running_stack(data_dir) as lines:
         output = "".join(lines)
         assert PRODUCTS_URL.removesuffix("/graphql") in output
