@@ -32,7 +32,7 @@ from polyshop.devstack.postgres import (
     database_exists,
     database_url,
 )
-from polyshop.services import ROUTER_PORT, ServiceSpec, implemented_services
+from polyshop.services import ROUTER_PORT, SERVICES_BY_NAME, ServiceSpec, implemented_services
 from polyshop.settings import StackSettings
 
 log = structlog.get_logger("polyshop.stack")
@@ -196,11 +196,18 @@ def router_available() -> bool:
 
 
 async def start_router(stack: Stack) -> None:
+    auth_url = f"http://{stack.settings.host}:{SERVICES_BY_NAME['auth'].port}"
     env = {
         "POLYSHOP_ROUTER_SUPERGRAPH": str(SUPERGRAPH_FILE),
         "POLYSHOP_ROUTER_HOST": stack.settings.host,
         "POLYSHOP_ROUTER_PORT": str(ROUTER_PORT),
         "POLYSHOP_ROUTER_DEV_MODE": "true",
+        # User tokens are verified against the auth service's keys; the router calls
+        # subgraphs with its own client-credentials token.
+        "POLYSHOP_ROUTER_AUTH_JWKS_URLS": f"{auth_url}/.well-known/jwks.json",
+        "POLYSHOP_ROUTER_AUTH_TOKEN_URL": f"{auth_url}/oauth/token",
+        "POLYSHOP_ROUTER_AUTH_CLIENT_ID": "router",
+        "POLYSHOP_ROUTER_AUTH_CLIENT_SECRET": demo_client_secret(stack),
     }
     url = f"http://{stack.settings.host}:{ROUTER_PORT}"
     await spawn(stack, "router", url, [sys.executable, "-m", "router"], env, "/health")

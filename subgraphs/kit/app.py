@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar, cast
 
@@ -17,6 +17,7 @@ from subgraphs.kit.auth.middleware import request_identity
 from subgraphs.kit.auth.verifier import TokenVerifier
 from subgraphs.kit.context import ServiceContext
 from subgraphs.kit.db import UnitOfWork, create_engine, create_sessionmaker, ping
+from subgraphs.kit.events.runtime import ConsumerSpec, EventRuntime
 from subgraphs.kit.logging import (
     CorrelationIdMiddleware,
     configure_logging,
@@ -38,6 +39,8 @@ def create_service_app(
     *,
     loaders_factory: Callable[[ServiceContext[LoadersT]], LoadersT],
     verify_tokens: bool = True,
+    event_consumers: Sequence[ConsumerSpec] = (),
+    publishes_events: bool = False,
 ) -> FastAPI:
     """A FastAPI app serving ``schema``; the engine lives as long as the app's lifespan.
 
@@ -45,6 +48,8 @@ def create_service_app(
     says it can serve (its database answers), so orchestrators route traffic by it.
     Every request must carry a valid service or user token (see `subgraphs.kit.auth`),
     except where ``verify_tokens`` is off: the auth service checks its own keys.
+    A service that writes events to its outbox sets ``publishes_events`` (the relay needs the
+    outbox table); ``event_consumers`` run for as long as the app does.
     """
     verifier: TokenVerifier | None = None
 
@@ -57,7 +62,19 @@ def create_service_app(
         app.state.sessionmaker = create_sessionmaker(engine)
         log.info("service started", service=name, port=settings.port, dev_mode=settings.dev_mode)
         try:
-            yield
+            if publishes_events or event_consumers:
+                async with EventRuntime(
+                    service=name,
+                    settings=settings,
+                    engine=engine,
+                    sessionmaker=app.state.sessionmaker,
+                    consumers=event_consumers,
+                    relay=publishes_events,
+                ) as events:
+                    app.state.events = events
+                    yield
+            else:
+                yield
         finally:
             if verifier is not None:
                 await verifier.aclose()

@@ -12,6 +12,8 @@ import re
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -70,6 +72,16 @@ def get_logger(name: str) -> structlog.stdlib.BoundLogger:
 
 def current_correlation_id() -> str | None:
     return _correlation_id.get()
+
+
+@contextmanager
+def bind_correlation_id(value: str) -> Iterator[None]:
+    """Make ``value`` the current correlation id (e.g. while an event handler runs)."""
+    token = _correlation_id.set(value)
+    try:
+        yield
+    finally:
+        _correlation_id.reset(token)
 
 
 def new_correlation_id() -> str:

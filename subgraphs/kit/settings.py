@@ -6,12 +6,14 @@ from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from subgraphs.kit.events.settings import EventSettings
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
-class ServiceSettings(BaseSettings):
+class ServiceSettings(EventSettings):
     """What every subgraph process needs; a service may subclass it to add its own fields.
 
     ``dev_mode`` turns on GraphiQL and shows exception details in GraphQL errors, so it

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import aiohttp
 
-from polyshop.services import SERVICES_BY_NAME
+from polyshop.services import ROUTER_PORT, SERVICES_BY_NAME
 
 READY_LINE = "PolyShop is running"
 PRODUCTS_URL = SERVICES_BY_NAME["products"].routing_url
+ROUTER_URL = f"http://127.0.0.1:{ROUTER_PORT}/graphql"
 COUNT_QUERY = "{ products(first: 1) { totalCount } }"
 
 
@@ -54,10 +55,10 @@ async def running_stack(data_dir: Path, *extra: str) -> AsyncIterator[list[str]]
     assert process.returncode == 0, "".join(lines)
 
 
-async def product_count() -> int:
+async def product_count(url: str = PRODUCTS_URL) -> int:
     async with (
         aiohttp.ClientSession() as session,
-        session.post(PRODUCTS_URL, json={"query": COUNT_QUERY}) as response,
+        session.post(url, json={"query": COUNT_QUERY}) as response,
     ):
         body = await response.json()
     assert "errors" not in body, body
@@ -74,6 +75,8 @@ async def test_up_serves_demo_data_stops_cleanly_and_keeps_data(
         assert PRODUCTS_URL.removesuffix("/graphql") in output
         first_count = await product_count()
         assert first_count >= 100
+        assert ROUTER_URL in output, "the GraphiQL URL of the router is printed"
+        assert await product_count(ROUTER_URL) == first_count
     assert not (data_dir / "postgres" / "postmaster.pid").exists(), "PostgreSQL left running"
 
     async with running_stack(data_dir):
