@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from polyshop.check import check
 from polyshop.logging import configure_cli_logging
 from polyshop.services import SERVICES_BY_NAME
 from polyshop.settings import get_stack_settings
@@ -89,6 +90,7 @@ def compose_command(
     typer.echo("supergraph is up to date")
 
 
+app.command("check", help="Check a subgraph change against composition and clients.")(check)
 app.command("router", help="Run the federation router.")(router_cli.serve)
 app.command("plan", help="Print the query plan of an operation.")(router_cli.plan)
 
