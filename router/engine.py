@@ -1,9 +1,14 @@
 """The router's engine: one client operation in, one GraphQL response out.
 
 Pipeline: (APQ) → parse → validate → select operation → limits (cached per document and
-operation name) → coerce variables → plan (cached per active override labels and condition
-values) → execute → project → response. On a plan-cache hit only variable coercion, execution
-and projection run.
+operation name) → coerce variables → authorize (cached per document and reduced access) →
+plan (cached per active override labels and condition values) → execute → project →
+response. On a plan-cache hit only variable coercion, execution and projection run.
+
+Authorization (``@authenticated``/``@requiresScopes``/``@policy``) runs before planning, as in
+Apollo Router: the engine plans the *filtered* document, projects removed fields as ``null``
+(with null propagation but no second error) and adds one ``UNAUTHORIZED_FIELD_OR_TYPE`` error
+per removed position. Variables are always coerced against the client's original operation.
 """
 
 from __future__ import annotations
@@ -29,6 +34,10 @@ from .planning.normalize import NormalizedOperation, coerce_variables, prepare
 from .planning.normalize.limits import check_limits, measure
 from .planning.normalize.parse import parse_operation_text
 from .planning.planner import Planner, PlanningError
+from .security.authorization import AuthorizationResult, Authorizer
+from .security.nulls import add_null_fields
+from .security.principal import Principal
+from .security.rules import Access
 from .supergraph.model import Supergraph
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -55,6 +64,8 @@ class RequestContext:
     """Headers to propagate to subgraphs (already filtered by the HTTP layer)."""
     method: str = "POST"
     """``"GET"`` may only run queries."""
+    principal: Principal | None = None
+    """The verified caller (None: no token); authorization directives are decided on it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +118,21 @@ class _Prepared:
 
 
 class Engine:
-    """Plans and executes client operations against one supergraph."""
+    """Plans and executes client operations against one supergraph.
 
-    def __init__(self, supergraph: Supergraph, config: EngineConfig | None = None) -> None:
+    ``authorizer`` enforces the supergraph's authorization directives (none: not enforced).
+    """
+
+    def __init__(
+        self,
+        supergraph: Supergraph,
+        config: EngineConfig | None = None,
+        *,
+        authorizer: Authorizer | None = None,
+    ) -> None:
         self.supergraph = supergraph
         self.config = config or EngineConfig()
+        self.authorizer = authorizer if authorizer is not None and authorizer.active else None
         urls = {
             sub.name: self.config.subgraph_urls.get(sub.name, sub.url)
             for sub in supergraph.subgraphs.values()
@@ -127,6 +148,9 @@ class Engine:
         )
         self.executor = Executor(self.fetcher)
         self._prepared: LRU[tuple[str, str | None], _Prepared] = LRU(self.config.plan_cache_size)
+        self._filtered: LRU[tuple[str, str | None, Access | None], _Prepared] = LRU(
+            self.config.plan_cache_size
+        )
         self._persisted: LRU[str, str] = LRU(self.config.plan_cache_size)
         self._planners: dict[frozenset[str], Planner] = {}
         self._labels = _override_labels(supergraph)
@@ -150,7 +174,21 @@ class Engine:
             coerced = coerce_variables(
                 self.supergraph.api_schema, operation.variable_definitions, request.variables
             )
-            cached = self._plan_for(prepared, coerced, self._active_labels())
+            authorization: AuthorizationResult | None = None
+            if self.authorizer is not None:
+                authorization = await self.authorizer.authorize(
+                    operation.document, request.operation_name, context.principal, cache_key=query
+                )
+                if authorization.filtered:
+                    early = authorization.early_response(coerced)
+                    if early is not None:
+                        return GraphQLResponse(*early)
+                    prepared = self._prepare_filtered(query, request.operation_name, authorization)
+                else:
+                    authorization = None
+            cached = self._plan_for(
+                prepared, coerced, self._active_labels(), authorization, operation
+            )
         except RequestError as error:
             return GraphQLResponse({"errors": error.errors}, error.status)
         except PlanningError as error:
@@ -161,12 +199,16 @@ class Engine:
         state = await self.executor.execute(cached.plan, variables, context.headers)
         preset: dict[str, Any] | None = None
         errors = state.errors
+        explains = None
+        if authorization is not None:
+            errors[:0] = authorization.errors(coerced)
+            explains = authorization.explains
         if cached.introspection is not None:
             preset, introspection_errors = run_introspection(
                 self.supergraph.api_schema, cached.introspection, coerced
             )
             errors.extend(introspection_errors)
-        projector = Projector(state.explained, preset)
+        projector = Projector(state.explained, preset, explains)
         data = projector.project_root(state.data, cached.projection)
         errors.extend(projector.errors)
         body: dict[str, Any] = {"data": data}
@@ -257,6 +299,24 @@ class Engine:
             raise prepared.error
         return prepared
 
+    def _prepare_filtered(
+        self, query: str, operation_name: str | None, authorization: AuthorizationResult
+    ) -> _Prepared:
+        """The filtered document of one (document, operation, access), prepared once."""
+        key = (query, operation_name, authorization.access)
+        prepared = self._filtered.get(key)
+        if prepared is None:
+            document = authorization.document
+            assert document is not None  # an empty result is answered early
+            try:
+                prepared = _Prepared(prepare(self.supergraph.api_schema, document, operation_name))
+            except RequestError as error:
+                prepared = _Prepared(None, error)
+            self._filtered.put(key, prepared)
+        if prepared.error is not None:
+            raise prepared.error
+        return prepared
+
     @staticmethod
     def _check_method(operation: NormalizedOperation, method: str) -> None:
         if operation.kind == "subscription":
@@ -284,11 +344,19 @@ class Engine:
         return frozenset(active)
 
     def _plan_for(
-        self, prepared: _Prepared, coerced: Mapping[str, Any], labels: frozenset[str]
+        self,
+        prepared: _Prepared,
+        coerced: Mapping[str, Any],
+        labels: frozenset[str],
+        authorization: AuthorizationResult | None = None,
+        original: NormalizedOperation | None = None,
     ) -> _CachedPlan:
+        """With ``authorization``, ``prepared`` holds the filtered operation; the plan variant
+        is keyed by the ``original`` operation's conditions, which also decide which removed
+        fields show as null."""
         operation = prepared.operation
         assert operation is not None
-        key = (labels, operation.condition_key(coerced))
+        key = (labels, (original or operation).condition_key(coerced))
         cached = prepared.plans.get(key)
         if cached is not None:
             return cached
@@ -301,9 +369,14 @@ class Engine:
         plan, data_keys = planner.plan_with_data_keys(operation, selection)
         introspection = introspection_document(operation, selection)
         preset = introspection[1] if introspection else frozenset()
+        projected = selection
+        if authorization is not None:
+            keys = dict(data_keys)
+            projected = add_null_fields(selection, authorization.nulls(coerced), schema, keys)
+            data_keys = keys
         cached = _CachedPlan(
             plan,
-            compile_selection(schema, selection, preset, data_keys),
+            compile_selection(schema, projected, preset, data_keys),
             introspection[0] if introspection else None,
         )
         if len(prepared.plans) >= MAX_PLAN_VARIANTS:

@@ -39,6 +39,11 @@ Router's 400 for parse and validation errors.
 | RELOAD_INTERVAL         | 1.0                            | seconds between checks              |
 | DRAIN_TIMEOUT           | 30                             | seconds old engines/shutdown wait   |
 | LOG_LEVEL               | info                           | uvicorn log level                   |
+
+Security (JWT verification, authorization directives, the router's own client-credentials
+token) is the nested ``security`` object, read from ``POLYSHOP_ROUTER_AUTH_*`` variables: see
+`router.security.settings`. It is left out of ``model_dump`` (so the CLI never copies secrets
+into worker environments: workers inherit the variables themselves).
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ from typing import Annotated, Any
 import orjson
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from router.security.settings import SecuritySettings
 
 DEFAULT_PROPAGATED_HEADERS = ("authorization", "x-correlation-id")
 DEFAULT_CSRF_HEADERS = ("x-apollo-operation-name", "apollo-require-preflight")
@@ -106,6 +113,9 @@ class RouterSettings(BaseSettings):
     reload_interval: float = Field(default=1.0, gt=0)
     drain_timeout: float = Field(default=30.0, ge=0)
     log_level: str = "info"
+
+    security: SecuritySettings = Field(default_factory=SecuritySettings, exclude=True)
+    """``POLYSHOP_ROUTER_AUTH_*``; excluded from dumps (it holds the client secret)."""
 
     @field_validator(
         "override_labels",

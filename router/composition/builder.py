@@ -73,7 +73,7 @@ from router.composition.specs import (
     federation_types,
     parse_feature_url,
 )
-from router.composition.typeref import TypeRef, from_node
+from router.composition.typeref import TypeRef, from_node, parse_ref
 
 _KINDS: dict[type[Node], str] = {
     ObjectTypeDefinitionNode: "OBJECT",
@@ -184,6 +184,9 @@ class SubgraphBuilder:
             links=links,
             schema_directives=_applied(schema_directives),
         )
+        for node in schema_nodes:
+            if isinstance(node, SchemaDefinitionNode) and node.description is not None:
+                subgraph.description = node.description.value
         self._read_definitions(document, naming, subgraph)
         self._read_roots(schema_nodes, subgraph)
         self._read_compose_directives(subgraph)
@@ -288,14 +291,11 @@ class SubgraphBuilder:
         if not errors:
             try:
                 schema = build_ast_schema(completed, assume_valid_sdl=True)
+                found = validate_schema(schema)
             except (GraphQLError, TypeError) as exc:
                 self.error("INVALID_GRAPHQL", str(exc))
                 return
-            errors = [
-                e
-                for e in validate_schema(schema)
-                if e.message != "Query root type must be provided."
-            ]
+            errors = [e for e in found if e.message != "Query root type must be provided."]
         for error in errors:
             self.error("INVALID_GRAPHQL", _improve_message(error.message, naming))
         self._check_federation_definitions(document, naming)
@@ -524,10 +524,6 @@ def _complete_document(document: DocumentNode, naming: _Naming) -> DocumentNode:
             )
         else:
             definitions.append(definition)
-    schema_only_extension = [
-        d for d in definitions if isinstance(d, SchemaExtensionNode) and not d.operation_types
-    ]
-    definitions = [d for d in definitions if d not in schema_only_extension]
     if extra:
         definitions.extend(parse("\n".join(extra), no_location=True).definitions)
     return DocumentNode(definitions=tuple(definitions))
@@ -624,9 +620,6 @@ def _display(type_text: str, naming: _Naming) -> str:
 
 def _compatible_arg_type(expected: str, actual: TypeRef, naming: _Naming) -> bool:
     """Same type, or any non-custom-scalar where a federation custom scalar is expected."""
-    expected_ref = TypeRef("named", "")
-    from router.composition.typeref import parse_ref
-
     expected_ref = parse_ref(_display(expected, naming))
     return _compatible(expected_ref, actual, naming)
 

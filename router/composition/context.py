@@ -58,8 +58,9 @@ class MergeContext:
         self.graphs = graph_enum_names(self.names)
         self.schema = MSchema()
         self.enum_usages: dict[str, EnumUsage] = {}
-        self.unresolvable: set[tuple[int, str]] = set()
-        """(subgraph index, field coordinate) overridden away from that subgraph."""
+        self.unresolvable: dict[tuple[int, str], str] = {}
+        """(subgraph index, field coordinate) overridden away from that subgraph -> the
+        subgraph that took it."""
         self.inaccessible: str | None = None
         """Name of ``@inaccessible`` in the supergraph, when some subgraph uses it."""
         self.latest_version: Version = max((s.version for s in subgraphs), default=(2, 0))

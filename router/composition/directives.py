@@ -12,7 +12,7 @@ Applications are merged per element after everything else (as Apollo does), exce
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from itertools import product
 
@@ -49,19 +49,6 @@ _BUILTIN_MERGED: dict[str, dict[str, ValueNode]] = {
 
 DirectiveSources = list[tuple[int, list[AppliedDirective]]]
 """(subgraph index, directives applied to the element there)."""
-
-
-def applications(subgraph: Subgraph) -> Iterator[AppliedDirective]:
-    """Every directive application in a subgraph."""
-    yield from subgraph.schema_directives
-    for type_def in subgraph.types.values():
-        yield from type_def.directives
-        for field_def in type_def.fields.values():
-            yield from field_def.directives
-            for arg in field_def.args.values():
-                yield from arg.directives
-        for value in type_def.values.values():
-            yield from value.directives
 
 
 @dataclass
@@ -105,7 +92,7 @@ class DirectiveMerger:
         chosen: dict[str, str] = {}
         first_subgraph: dict[str, str] = {}
         for index, subgraph in enumerate(ctx.subgraphs):
-            used = {d.name for d in applications(subgraph)}
+            used = {d.name for d in subgraph.applications()}
             for name in FEDERATION_DIRECTIVE_ORDER:
                 if name not in SUPERGRAPH_SPECS:
                     continue
@@ -117,12 +104,16 @@ class DirectiveMerger:
                     chosen[name] = local
                     first_subgraph[name] = subgraph.name
                 elif existing != local:
+                    version = max(
+                        subgraph.version,
+                        ctx.subgraphs[ctx.names.index(first_subgraph[name])].version,
+                    )
+                    url = f"https://specs.apollo.dev/federation/v{version[0]}.{version[1]}"
                     ctx.error(
                         "LINK_IMPORT_NAME_MISMATCH",
-                        f'The "@{name}" directive (from https://specs.apollo.dev/federation) is '
-                        f"imported with mismatched name between subgraphs: it is imported as "
-                        f'"@{existing}" in subgraph "{first_subgraph[name]}" but "@{local}" in '
-                        f'subgraph "{subgraph.name}"',
+                        f'The "@{name}" directive (from {url}) is imported with mismatched name '
+                        f'between subgraphs: it is imported as "@{local}" in subgraph '
+                        f'"{subgraph.name}" but "@{existing}" in subgraph "{first_subgraph[name]}"',
                         [first_subgraph[name], subgraph.name],
                     )
                     return False

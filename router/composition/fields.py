@@ -18,7 +18,7 @@ from router.composition.errors import join_strings, mismatch_message, subgraph_l
 from router.composition.merged import MArgument, MDirective, MField
 from router.composition.model import Argument, Field
 from router.composition.typeref import TypeRef
-from router.composition.values import print_string, print_value, value_key
+from router.composition.values import print_string, print_value
 
 _LABEL = re.compile(r"^[a-zA-Z][a-zA-Z0-9_\-:./]*$")
 _PERCENT = re.compile(r"^percent\((\d{1,2}(\.\d{1,8})?|100)\)$")
@@ -466,7 +466,17 @@ class FieldMerger:
     ) -> None:
         for index in state.used_overridden | state.unused_overridden:
             if index not in state.labels:
-                self.ctx.unresolvable.add((index, dest.coordinate))
+                taker = next(
+                    (
+                        self.ctx.names[i]
+                        for i, s in enumerate(sources)
+                        if s is not None
+                        and (override := self.ctx.infos[i].override(s)) is not None
+                        and override[0] == self.ctx.names[index]
+                    ),
+                    "",
+                )
+                self.ctx.unresolvable[(index, dest.coordinate)] = taker
         if not self.needs_join_field(sources, dest.parent, all_equal, state):
             return
         ctx = self.ctx
@@ -759,6 +769,3 @@ def _directive_sources(sources: list[Field | None]) -> DirectiveSources:
 def _is_input(ctx: MergeContext, dest: MField) -> bool:
     parent = ctx.schema.types.get(dest.parent)
     return parent is not None and parent.kind == "INPUT_OBJECT"
-
-
-__all__ = ["FieldMerger", "OverrideState", "value_key"]

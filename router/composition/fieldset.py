@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from graphql import (
     FieldNode,
-    GraphQLError,
     GraphQLSyntaxError,
     InlineFragmentNode,
     OperationDefinitionNode,
@@ -24,8 +24,10 @@ from router.composition.model import Field, Subgraph
 COMPOSITE_KINDS = frozenset({"OBJECT", "INTERFACE", "UNION"})
 
 
+@lru_cache(maxsize=4096)
 def parse_fieldset(text: str) -> SelectionSetNode:
-    """Parse ``"id sku { x }"``; raises `GraphQLSyntaxError`."""
+    """Parse ``"id sku { x }"``; raises `GraphQLSyntaxError`. Cached: callers must not mutate
+    the returned nodes."""
     document = parse("{" + text + "}", no_location=True)
     operation = document.definitions[0]
     assert isinstance(operation, OperationDefinitionNode)
@@ -206,20 +208,3 @@ def _can_spread(subgraph: Subgraph, parent: str, condition: str) -> bool:
     parent_types = set(subgraph.possible_types(parent))
     condition_types = set(subgraph.possible_types(condition))
     return bool(parent_types & condition_types) or parent == condition
-
-
-def selected_leaves(selection: SelectionSetNode) -> list[FieldNode]:
-    out: list[FieldNode] = []
-    for node in selection.selections:
-        if isinstance(node, FieldNode):
-            if node.selection_set is None:
-                out.append(node)
-            else:
-                out.extend(selected_leaves(node.selection_set))
-        elif isinstance(node, InlineFragmentNode):
-            out.extend(selected_leaves(node.selection_set))
-    return out
-
-
-def describe_error(exc: GraphQLError) -> str:
-    return exc.message

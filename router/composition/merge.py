@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from router.composition.context import MergeContext
 from router.composition.directives import DirectiveMerger, attached_lists
-from router.composition.errors import subgraph_list
-from router.composition.federation import FederationInfo
+from router.composition.errors import mismatch_message, subgraph_list
 from router.composition.fields import FieldMerger, OverrideState
-from router.composition.merged import MDirective, MEnumValue, MField, MType
-from router.composition.model import Field, Subgraph, TypeDef
+from router.composition.merged import MDirective, MDirectiveDefinition, MEnumValue, MField, MType
+from router.composition.model import Field, TypeDef
 from router.composition.specs import (
     LINK_DIRECTIVE,
     LINK_TYPES,
@@ -21,7 +20,6 @@ from router.composition.specs import (
     join_types,
     join_version_for,
 )
-from router.composition.typeref import TypeRef
 from router.composition.values import print_string
 
 _KIND_NAMES = {
@@ -59,11 +57,7 @@ class Merger:
             ),
         ]
         for name, text in join_directives(self.join_version).items():
-            from router.composition.merged import MDirectiveDefinition
-
             schema.directives[name] = MDirectiveDefinition(name, [], printed=text)
-        from router.composition.merged import MDirectiveDefinition
-
         schema.directives["link"] = MDirectiveDefinition("link", [], printed=LINK_DIRECTIVE)
         schema.fixed_types.update(join_types(self.join_version))
         for text in LINK_TYPES:
@@ -140,8 +134,6 @@ class Merger:
                         values.append("Interface Object Type (Object Type with @interfaceObject)")
                     else:
                         values.append(_KIND_NAMES[found])
-                from router.composition.errors import mismatch_message
-
                 ctx.error(
                     "TYPE_KIND_MISMATCH",
                     mismatch_message(
@@ -187,6 +179,9 @@ class Merger:
 
     def _merge_schema_definition(self) -> None:
         ctx = self.ctx
+        ctx.schema.description = self.fields.merge_description(
+            [s.description for s in ctx.subgraphs], "schema"
+        )
         for kind in ("query", "mutation", "subscription"):
             for subgraph in ctx.subgraphs:
                 root = subgraph.roots.get(kind)
@@ -671,10 +666,3 @@ class Merger:
                     type_def.fields[added.name] = added
                     sources: list[Field | None] = [None] * len(ctx.subgraphs)
                     self.fields.validate_field_sharing(sources, added, OverrideState())
-
-
-def merge_subgraphs(subgraphs: list[Subgraph], ctx: MergeContext) -> bool:
-    return Merger(ctx).merge()
-
-
-__all__ = ["FederationInfo", "Merger", "TypeRef", "merge_subgraphs"]

@@ -7,6 +7,7 @@ directives under the names the subgraph uses; `Subgraph.names` maps federation d
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from graphql import DirectiveDefinitionNode, ValueNode
@@ -111,9 +112,23 @@ class Subgraph:
     roots: dict[str, str] = field(default_factory=dict)
     """Operation kind -> root type name (always the default names after building)."""
     schema_directives: list[AppliedDirective] = field(default_factory=list)
+    description: str | None = None
+    """Description of the schema definition."""
     links: list[Link] = field(default_factory=list)
     composed: list[str] = field(default_factory=list)
     """Local names of directives listed in ``@composeDirective``."""
+
+    def applications(self) -> Iterator[AppliedDirective]:
+        """Every directive application in the subgraph."""
+        yield from self.schema_directives
+        for type_def in self.types.values():
+            yield from type_def.directives
+            for field_def in type_def.fields.values():
+                yield from field_def.directives
+                for arg in field_def.args.values():
+                    yield from arg.directives
+            for value in type_def.values.values():
+                yield from value.directives
 
     def local(self, federation_name: str) -> str | None:
         return self.names.get(federation_name)

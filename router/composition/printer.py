@@ -13,6 +13,7 @@ from router.composition.merged import (
     MType,
 )
 from router.composition.ordering import locale_key
+from router.composition.values import print_string
 
 INDENT = "  "
 
@@ -122,8 +123,6 @@ def _graph_enum(schema: MSchema) -> str:
 
 
 def _json(text: str) -> str:
-    from router.composition.values import print_string
-
     return print_string(text)
 
 

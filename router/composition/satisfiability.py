@@ -47,6 +47,8 @@ class _Checker:
         self.infos: list[FederationInfo] = ctx.infos
         self.unresolvable = ctx.unresolvable
         self.reported: set[str] = set()
+        self._jumps: dict[tuple[str, _State], list[int]] = {}
+        self._provides: dict[tuple[int, str, str, frozenset[str]], bool] = {}
 
     # -- facts about subgraphs ------------------------------------------------------------------
 
@@ -82,11 +84,17 @@ class _Checker:
 
     def can_provide(self, index: int, type_name: str, text: str, provided: frozenset[str]) -> bool:
         """Whether subgraph ``index`` can produce a selection (key fields) of ``type_name``."""
+        cache_key = (index, type_name, text, provided)
+        cached = self._provides.get(cache_key)
+        if cached is not None:
+            return cached
         try:
             selection = parse_fieldset(text)
         except GraphQLSyntaxError:
             return False
-        return self._can_provide_selection(index, type_name, selection, provided)
+        answer = self._can_provide_selection(index, type_name, selection, provided)
+        self._provides[cache_key] = answer
+        return answer
 
     def _can_provide_selection(
         self, index: int, type_name: str, selection: SelectionSetNode, provided: frozenset[str]
@@ -105,6 +113,8 @@ class _Checker:
                 return False
             if self.infos[index].is_external(field) and field.coordinate not in provided:
                 return False
+            if (index, field.coordinate) in self.unresolvable:
+                return False
             if node.selection_set is not None and not self._can_provide_selection(
                 index, field.type.named, node.selection_set, provided
             ):
@@ -113,6 +123,12 @@ class _Checker:
 
     def jumps(self, type_name: str, state: _State) -> list[int]:
         """Subgraphs reachable from ``state`` for an entity of ``type_name`` (transitively)."""
+        cached = self._jumps.get((type_name, state))
+        if cached is None:
+            cached = self._jumps[(type_name, state)] = self._compute_jumps(type_name, state)
+        return cached
+
+    def _compute_jumps(self, type_name: str, state: _State) -> list[int]:
         reached = [state.subgraph]
         queue = deque([state])
         while queue:
@@ -207,6 +223,8 @@ class _Checker:
                     step = _Step(field_name)
                     following = self.advance(type_name, field_name, current)
                     if not following:
+                        if type_def.kind == "INTERFACE" and self.castable(type_name, current):
+                            continue  # reported on the implementations that lack it
                         self.report(kind, (*path, step), type_name, field_name, current)
                         continue
                     target = self.ctx.schema.types.get(field.type.named)
@@ -253,11 +271,18 @@ class _Checker:
             return result
         for runtime in runtimes:
             casted = self.cast(interface, runtime, states)
-            reached = self.advance(runtime, field_name, casted) if casted else frozenset()
+            if not casted:
+                continue  # never returned on this path
+            reached = self.advance(runtime, field_name, casted)
             if not reached:
                 return set()
             result |= reached
         return result
+
+    def castable(self, abstract: str, states: frozenset[_State]) -> bool:
+        return any(
+            self.cast(abstract, r, states) for r in self.ctx.possible_runtime_types(abstract)
+        )
 
     def cast(self, abstract: str, runtime: str, states: frozenset[_State]) -> frozenset[_State]:
         result: set[_State] = set()
@@ -294,10 +319,21 @@ class _Checker:
         if coordinate in self.reported:
             return
         self.reported.add(coordinate)
+        origins = {state.subgraph for state in states}
+        reachable: set[int] = set(origins)
+        for state in states:
+            reachable.update(self.jumps(type_name, state))
         reasons: list[str] = []
-        for index in sorted({s.subgraph for s in states}):
-            reasons.append(f'- from subgraph "{self.subgraphs[index].name}":')
-            reasons.extend(f"  - {r}" for r in self.explain(index, type_name, field_name))
+        for index in sorted(reachable):
+            found = self.explain(
+                index, type_name, field_name, reachable if index in origins else None
+            )
+            name = self.subgraphs[index].name
+            if len(found) == 1:
+                reasons.append(f'- from subgraph "{name}": {found[0]}')
+            else:
+                reasons.append(f'- from subgraph "{name}":')
+                reasons.extend(f"  - {r}" for r in found)
         operation = _print_operation(kind, path)
         involved = tuple(self.ctx.names[s.subgraph] for s in states)
         self.ctx.error(
@@ -308,21 +344,31 @@ class _Checker:
             coordinate,
         )
 
-    def explain(self, index: int, type_name: str, field_name: str) -> list[str]:
+    def explain(
+        self, index: int, type_name: str, field_name: str, reachable: set[int] | None
+    ) -> list[str]:
+        """Why subgraph ``index`` cannot give the field; with ``reachable`` (for subgraphs the
+        path starts in), also why the other subgraphs having it cannot be reached."""
         coordinate = f"{type_name}.{field_name}"
-        subgraph = self.subgraphs[index]
-        field = subgraph.field(type_name, field_name)
+        field = self.local_field(index, type_name, field_name)
         reasons: list[str] = []
         if field is None:
             reasons.append(f'cannot find field "{coordinate}".')
         elif self.infos[index].is_external(field):
             reasons.append(f'field "{coordinate}" is not resolvable because marked @external.')
         elif (index, coordinate) in self.unresolvable:
-            reasons.append(f'field "{coordinate}" is overridden by another subgraph.')
+            taker = self.unresolvable[(index, coordinate)]
+            reasons.append(
+                f'field "{coordinate}" is not resolvable because it is overridden by subgraph '
+                f'"{taker}".'
+            )
         else:
-            reasons.append(f'cannot satisfy @requires conditions on field "{coordinate}".')
+            # Apollo's wording, typo included.
+            reasons.append(f'cannot satisfy @require conditions on field "{coordinate}".')
+        if reachable is None:
+            return reasons
         for target, other in enumerate(self.subgraphs):
-            if target == index or other.field(type_name, field_name) is None:
+            if target in reachable or other.field(type_name, field_name) is None:
                 continue
             reasons.append(self._jump_reason(index, target, other, type_name, coordinate))
         return reasons
@@ -345,10 +391,14 @@ class _Checker:
             )
         key = resolvable[0]
         if not self.can_provide(index, type_name, key.fields, frozenset()):
+            name = self.subgraphs[index].name
+            note = ""
+            selected = collect_fields(self.subgraphs[index], type_name, key.fields)
+            if any((index, f.coordinate) in self.unresolvable for f in selected):
+                note = f' (note that some of those key fields are overridden in "{name}")'
             return (
                 f'cannot move to subgraph "{other.name}" using @key(fields: "{key.fields}") of '
-                f'"{type_name}", the key field(s) cannot be resolved from subgraph '
-                f'"{self.subgraphs[index].name}".'
+                f'"{type_name}", the key field(s) cannot be resolved from subgraph "{name}"{note}.'
             )
         return (
             f'cannot satisfy @requires conditions on field "{coordinate}" in subgraph '

@@ -10,7 +10,7 @@ from graphql import FieldNode, InlineFragmentNode, SelectionSetNode
 
 from router.composition.errors import Report
 from router.composition.federation import FederationInfo, fields_arg
-from router.composition.fieldset import COMPOSITE_KINDS, FieldSetError, check_fieldset
+from router.composition.fieldset import COMPOSITE_KINDS, FieldSetError, check_fieldset, normalized
 from router.composition.model import AppliedDirective, Field, Subgraph
 from router.composition.specs import ACCESS_CONTROL
 
@@ -32,6 +32,7 @@ class SubgraphValidator:
         self._interface_objects()
         self._shareable()
         self._auth_on_interfaces()
+        self._unsupported()
 
     # -- @key ----------------------------------------------------------------------------------
 
@@ -302,8 +303,6 @@ class SubgraphValidator:
     # -- interfaces ------------------------------------------------------------------------------
 
     def _interface_keys(self) -> None:
-        from router.composition.fieldset import normalized
-
         sg = self.sg
         for type_def in sg.types.values():
             if type_def.kind != "INTERFACE":
@@ -395,6 +394,27 @@ class SubgraphValidator:
                         "the same definition/extension declaration",
                         field.coordinate,
                     )
+
+    # -- features this composer does not carry ---------------------------------------------------
+
+    def _unsupported(self) -> None:
+        used = {d.name for d in self.sg.applications()}
+        for name in ("context", "fromContext"):
+            local = self.sg.local(name)
+            if local is not None and local in used:
+                self.error(
+                    "UNSUPPORTED_FEATURE",
+                    f"@{local} (federation 2.8 contexts) is not supported by this composer.",
+                )
+        for name in ("cost", "listSize"):
+            local = self.sg.local(name)
+            if local is not None and local in used:
+                self.report.hint(
+                    "UNSUPPORTED_FEATURE",
+                    f"[{self.sg.name}] @{local} (demand control) is not carried into the "
+                    "supergraph by this composer.",
+                    (self.sg.name,),
+                )
 
     # -- authorization ---------------------------------------------------------------------------
 

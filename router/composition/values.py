@@ -61,16 +61,3 @@ def value_key(node: ValueNode | None) -> Hashable:
     if isinstance(node, VariableNode):
         return ("var", node.name.value)
     return ("other", repr(node))
-
-
-def string_lists(node: ValueNode | None) -> list[list[str]] | None:
-    """``[["a", "b"], ["c"]]`` -> nested lists of strings (for scopes/policies)."""
-    if not isinstance(node, ListValueNode):
-        return None
-    out: list[list[str]] = []
-    for inner in node.values:
-        if isinstance(inner, ListValueNode):
-            out.append([v.value for v in inner.values if isinstance(v, StringValueNode)])
-        elif isinstance(inner, StringValueNode):
-            out.append([inner.value])
-    return out

@@ -10,7 +10,7 @@ already explains it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,15 +133,25 @@ def _entry(
     return Entry(key, keys.get(id(f), key), kind, tuple(nullable), sub, enum_values, coordinate)
 
 
+Explains = Callable[[Sequence[str | int]], bool]
+"""Whether a null at a response path is already explained elsewhere (authorization removed it)."""
+
+
 class Projector:
     """One request's projection: collects the errors it adds."""
 
-    __slots__ = ("errors", "explained", "preset")
+    __slots__ = ("errors", "explained", "explains", "preset")
 
-    def __init__(self, explained: list[Path], preset: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        explained: list[Path],
+        preset: Mapping[str, Any] | None = None,
+        explains: Explains | None = None,
+    ) -> None:
         self.errors: list[dict[str, Any]] = []
         self.explained = explained
         self.preset = preset or {}
+        self.explains = explains
 
     def project_root(self, data: dict[str, Any], plan: ObjectPlan) -> dict[str, Any] | None:
         result = self._object(data, plan, plan.entries, plan.type_name, [])
@@ -294,6 +304,8 @@ class Projector:
         self.explained.append(tuple(path))
 
     def _is_explained(self, path: list[str | int]) -> bool:
+        if self.explains is not None and self.explains(path):
+            return True
         current = tuple(path)
         size = len(current)
         for known in self.explained:

@@ -2,6 +2,11 @@
 
 Hand-routed rather than built on a framework: a gateway answers a handful of paths, and every
 layer between the socket and the engine costs latency (see docs/decisions/0002).
+
+Security, in request order: the bearer token is verified before the body is read (an invalid
+one is answered 401 ``UNAUTHENTICATED`` and never reaches the engine); the engine enforces the
+authorization directives for the verified principal; subgraph calls carry the router's own
+client-credentials token and the user's identity headers, never a client's ``X-PolyShop-*``.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import structlog
 
 from router.engine import GraphQLRequest, GraphQLResponse, RequestContext
 from router.hot_reload import EngineBuilder, EngineHolder, SupergraphWatcher
+from router.security import AuthenticationError, Principal, SecurityLayer, ServiceTokenError
+from router.security.errors import SERVICE_UNAVAILABLE
 from router.settings import RouterSettings
 from router.supergraph import load_supergraph
 
@@ -50,15 +57,22 @@ ALLOWED_METHODS = "GET, POST"
 
 
 class RouterApp:
-    """ASGI app; the lifespan loads the supergraph, starts the engine and the file watcher."""
+    """ASGI app; the lifespan starts the security layer, loads the supergraph, starts the
+    engine and the file watcher.
+
+    ``security`` defaults to a layer built from ``settings.security``; the app starts and
+    closes it either way. A custom ``build_engine`` is responsible for authorization itself.
+    """
 
     def __init__(
         self,
         settings: RouterSettings,
         *,
         build_engine: EngineBuilder | None = None,
+        security: SecurityLayer | None = None,
     ) -> None:
         self.settings = settings
+        self.security = security or SecurityLayer(settings.security)
         self._build_engine = build_engine
         self.holder: EngineHolder | None = None
         self.watcher: SupergraphWatcher | None = None
@@ -73,13 +87,18 @@ class RouterApp:
     async def startup(self) -> None:
         """Load the supergraph and start the engine; raises if the supergraph is unusable."""
         settings = self.settings
-        build = self._build_engine
-        if build is None:
-            from .runtime import engine_builder
+        await self.security.start()
+        try:
+            build = self._build_engine
+            if build is None:
+                from .runtime import engine_builder
 
-            build = self._build_engine = engine_builder(settings)
-        supergraph = await load_supergraph(settings.supergraph)
-        engine = await build(supergraph)
+                build = self._build_engine = engine_builder(settings, self.security)
+            supergraph = await load_supergraph(settings.supergraph)
+            engine = await build(supergraph)
+        except BaseException:
+            await self.security.close()
+            raise
         self.holder = EngineHolder(engine, supergraph, drain_timeout=settings.drain_timeout)
         if settings.graphiql:
             self._graphiql = await GraphiQL.load(settings.graphql_path)
@@ -104,6 +123,7 @@ class RouterApp:
             self._watch_task = None
         if self.holder is not None:
             await self.holder.close()
+        await self.security.close()
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -189,7 +209,7 @@ class RouterApp:
                 )
                 return
             status, body, media = await self._execute(scope, receive, headers, method, correlation)
-        except HttpError as error:
+        except (HttpError, AuthenticationError) as error:
             extra = [*echo, *((k.encode(), v.encode()) for k, v in error.headers.items())]
             await respond_json(send, error.status, error.body(), JSON, extra)
             return
@@ -231,6 +251,7 @@ class RouterApp:
                 '\'accept\' header must be one of: "*/*", "application/json" or '
                 '"application/graphql-response+json"',
             )
+        principal = await self.security.authenticate(headers)
         parsed: list[GraphQLRequest] | GraphQLRequest
         if method == "POST":
             if not is_json_content_type(headers.get("content-type")):
@@ -271,20 +292,34 @@ class RouterApp:
         )
         holder = self.holder
         if holder is None:
-            raise HttpError(503, "SERVICE_UNAVAILABLE", "The router is starting")
+            raise HttpError(503, SERVICE_UNAVAILABLE, "The router is starting")
+        context = RequestContext(
+            headers=await self._subgraph_headers(forwarded, principal),
+            method=method,
+            principal=principal,
+        )
         with holder.lease() as engine:
             if isinstance(parsed, list):
-                responses = await asyncio.gather(
-                    *(
-                        engine.execute(one, RequestContext(headers=forwarded, method=method))
-                        for one in parsed
-                    )
-                )
+                responses = await asyncio.gather(*(engine.execute(one, context) for one in parsed))
                 return 200, orjson.dumps([r.body for r in responses]), media
-            response = await engine.execute(
-                parsed, RequestContext(headers=forwarded, method=method)
-            )
+            response = await engine.execute(parsed, context)
         return self._status(response, media), orjson.dumps(response.body), media
+
+    async def _subgraph_headers(
+        self, forwarded: dict[str, str], principal: Principal | None
+    ) -> dict[str, str]:
+        """The router's service token and the user's identity headers (503 without a token:
+        every subgraph would refuse the call)."""
+        try:
+            return await self.security.subgraph_headers(forwarded, principal)
+        except ServiceTokenError as error:
+            log.error("router.service_token_unavailable", error=str(error))
+            raise HttpError(
+                503,
+                SERVICE_UNAVAILABLE,
+                "The router could not obtain its token for subgraph calls",
+                str(error) if self.settings.dev_mode else None,
+            ) from error
 
     def _status(self, response: GraphQLResponse, media: str) -> int:
         """The engine's status (Apollo Router's), or 200 for JSON when the spec mode is on."""

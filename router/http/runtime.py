@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from router.engine import Engine, EngineConfig
 from router.hot_reload import EngineBuilder, ServingEngine
+from router.security import SecurityLayer
 from router.settings import RouterSettings
 from router.supergraph import Supergraph
 
@@ -23,12 +24,18 @@ def engine_config(settings: RouterSettings) -> EngineConfig:
     )
 
 
-def engine_builder(settings: RouterSettings) -> EngineBuilder:
-    """Builds and starts a `router.engine.Engine` per supergraph with the settings' config."""
+def engine_builder(
+    settings: RouterSettings, security: SecurityLayer | None = None
+) -> EngineBuilder:
+    """Builds and starts a `router.engine.Engine` per supergraph with the settings' config.
+
+    With ``security``, each engine enforces the authorization directives of its own supergraph
+    (a hot reload brings a new authorizer with the new engine)."""
     config = engine_config(settings)
 
     async def build(supergraph: Supergraph) -> ServingEngine:
-        engine = Engine(supergraph, config)
+        authorizer = security.authorizer(supergraph) if security is not None else None
+        engine = Engine(supergraph, config, authorizer=authorizer)
         await engine.start()
         return engine
 
