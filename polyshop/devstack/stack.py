@@ -205,6 +205,8 @@ async def start_router(stack: Stack) -> None:
         # User tokens are verified against the auth service's keys; the router calls
         # subgraphs with its own client-credentials token.
         "POLYSHOP_ROUTER_AUTH_JWKS_URLS": f"{auth_url}/.well-known/jwks.json",
+        "POLYSHOP_ROUTER_AUTH_ISSUERS": "polyshop-auth",
+        "POLYSHOP_ROUTER_AUTH_AUDIENCES": "polyshop",
         "POLYSHOP_ROUTER_AUTH_TOKEN_URL": f"{auth_url}/oauth/token",
         "POLYSHOP_ROUTER_AUTH_CLIENT_ID": "router",
         "POLYSHOP_ROUTER_AUTH_CLIENT_SECRET": demo_client_secret(stack),

@@ -175,3 +175,19 @@ async def test_alice_signs_in_and_reads_products_through_the_router(system: Syst
     status, body = await post(router, PRODUCTS, alice[:-4] + "AAAA")
     assert status == 401
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_subgraphs_behind_the_router_see_the_user(system: System) -> None:
+    """The router calls with its own token and forwards Alice's: auth's `me` answers as her."""
+    router = system.router
+    assert router is not None
+    status, body = await post(router, LOGIN, email="alice@example.com", password="polyshop-demo")
+    assert status == 200, body
+    alice = body["data"]["login"]["accessToken"]
+
+    status, body = await post(router, "{ me { email roles } }", alice)
+    assert status == 200, body
+    assert body == {"data": {"me": {"email": "alice@example.com", "roles": ["customer"]}}}
+
+    status, body = await post(router, "{ me { email } }")
+    assert body["data"] == {"me": None}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -21,6 +21,8 @@ class Identity:
     scopes: frozenset[str] = frozenset()
     roles: frozenset[str] = frozenset()
     claims: Mapping[str, Any] = field(default_factory=dict)
+    actor: str | None = None
+    """The service client that forwarded this user's token (e.g. ``router``), if any."""
 
     @property
     def is_service(self) -> bool:
@@ -36,6 +38,10 @@ class Identity:
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
+
+    def acting_through(self, service: Identity) -> Identity:
+        """This user's identity, reached through ``service`` (which forwarded the token)."""
+        return replace(self, actor=service.client_id)
 
     @classmethod
     def from_claims(cls, claims: Mapping[str, Any]) -> Identity:

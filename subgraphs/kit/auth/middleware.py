@@ -1,5 +1,8 @@
 """ASGI middleware: a GraphQL request needs a valid bearer token before it reaches Strawberry.
 
+A service token may come with the end user's token in ``X-PolyShop-User-Token`` (the router
+forwards it): the request then acts as that user, with the service recorded as the actor.
+
 The verified `Identity` goes to ``scope["state"]["identity"]`` (``request.state.identity``),
 where the context getter and `identity_of` find it. Rejections are HTTP 401 with a GraphQL
 error body (``extensions.code = UNAUTHENTICATED``) and an RFC 6750 ``WWW-Authenticate``
@@ -23,6 +26,8 @@ log = get_logger("polyshop.auth")
 
 STATE_KEY = "identity"
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+USER_TOKEN_HEADER = b"x-polyshop-user-token"
+"""Where the router (or another service) forwards the end user's own access token."""
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -77,7 +82,8 @@ class TokenAuthMiddleware:
         if scope["method"] == "OPTIONS" or not scope["path"].startswith(self.protected_prefixes):
             await self.app(scope, receive, send)
             return
-        raw = dict(scope["headers"]).get(b"authorization")
+        headers = dict(scope["headers"])
+        raw = headers.get(b"authorization")
         token = bearer_token(raw.decode("latin-1") if raw else None)
         if token is None:
             if self.allow_anonymous:
@@ -87,6 +93,13 @@ class TokenAuthMiddleware:
             return
         try:
             identity: Identity | None = await self.verifier.verify(token)
+            forwarded = headers.get(USER_TOKEN_HEADER)
+            if identity is not None and identity.is_service and forwarded:
+                # A service calling on behalf of a user: the request acts as that user. Only a
+                # verified service may do this, and the user's token is verified in its own
+                # right, so a service cannot make up a user.
+                user = await self.verifier.verify(forwarded.decode("latin-1"))
+                identity = user.acting_through(identity)
         except InvalidToken as exc:
             if not self.invalid_token_as_anonymous:
                 log.info("auth.token_rejected", reason=exc.reason, path=scope["path"])

@@ -167,6 +167,45 @@ async def test_a_valid_token_reaches_the_resolvers(
     assert response.json() == {"data": {"whoami": "alice"}}
 
 
+async def test_a_service_forwarding_a_user_token_acts_as_that_user(
+    strict: httpx.AsyncClient, token_for: Any
+) -> None:
+    service = await token_for(sub="router", client_id="router", scope="products:read")
+    user = await token_for(sub="alice", roles=["customer"])
+    forwarded = {"Authorization": f"Bearer {service}", "X-PolyShop-User-Token": user}
+    query = {"query": "{ whoami myCart }"}
+    response = await strict.post("/graphql", json=query, headers=forwarded)
+    assert response.json() == {"data": {"whoami": "alice", "myCart": "cart of alice"}}
+
+    alone = await strict.post(
+        "/graphql", json=query, headers={"Authorization": f"Bearer {service}"}
+    )
+    body = alone.json()
+    assert body["data"] is None or body["data"].get("myCart") is None
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_forwarded_user_token_is_verified_too(
+    strict: httpx.AsyncClient, token_for: Any
+) -> None:
+    service = await token_for(sub="router", client_id="router")
+    expired = await token_for(sub="alice", exp=int(time.time()) - 3600)
+    headers = {"Authorization": f"Bearer {service}", "X-PolyShop-User-Token": expired}
+    response = await strict.post("/graphql", json={"query": "{ whoami }"}, headers=headers)
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_only_a_service_may_forward_a_user_token(
+    strict: httpx.AsyncClient, token_for: Any
+) -> None:
+    mallory = await token_for(sub="mallory")
+    alice = await token_for(sub="alice")
+    headers = {"Authorization": f"Bearer {mallory}", "X-PolyShop-User-Token": alice}
+    response = await strict.post("/graphql", json={"query": "{ whoami }"}, headers=headers)
+    assert response.json() == {"data": {"whoami": "mallory"}}
+
+
 async def test_paths_outside_graphql_are_open(strict: httpx.AsyncClient) -> None:
     assert (await strict.get("/health")).status_code == 200
 
