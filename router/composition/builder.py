@@ -295,7 +295,7 @@ class SubgraphBuilder:
             except (GraphQLError, TypeError) as exc:
                 self.error("INVALID_GRAPHQL", str(exc))
                 return
-            errors = [e for e in found if e.message != "Query root type must be provided."]
+            errors = [e for e in found if not _tolerated(e.message)]
         for error in errors:
             self.error("INVALID_GRAPHQL", _improve_message(error.message, naming))
         self._check_federation_definitions(document, naming)
@@ -638,6 +638,13 @@ def _compatible(expected: TypeRef, actual: TypeRef, naming: _Naming) -> bool:
     if expected.name in fed1_field_sets and actual.name in fed1_field_sets:
         return True
     return custom and actual.name in BUILTIN_SCALARS
+
+
+def _tolerated(message: str) -> bool:
+    """graphql-core rules that federation subgraphs (and graphql-js) do not enforce."""
+    return message == "Query root type must be provided." or (
+        "is not deprecated, so implementation field" in message
+    )
 
 
 def _improve_message(message: str, naming: _Naming) -> str:
