@@ -1,0 +1,1 @@
+"""The inventory subgraph: stock per product, reservations per order, the stock saga step."""

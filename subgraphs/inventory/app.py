@@ -1,0 +1,50 @@
+"""The inventory service process: ``uvicorn subgraphs.inventory.app:app`` (port 4003).
+
+Settings come from ``POLYSHOP_*`` variables, e.g. ``POLYSHOP_DATABASE_URL`` (asyncpg URL of
+``inventory_db``) and ``POLYSHOP_NATS_URL``. The process relays its outbox and consumes the
+orders and payments events (see `subgraphs.inventory.events`).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from fastapi import FastAPI
+
+from subgraphs.inventory.events import CONSUMERS
+from subgraphs.inventory.loaders import make_loaders
+from subgraphs.inventory.schema import schema
+from subgraphs.kit.app import create_service_app
+from subgraphs.kit.settings import ServiceSettings
+
+
+class InventorySettings(ServiceSettings):
+    service_name: str = "inventory"
+    port: int = 4003
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/inventory_db"
+
+
+@lru_cache(maxsize=1)
+def get_inventory_settings() -> InventorySettings:
+    return InventorySettings()
+
+
+def create_app(
+    settings: ServiceSettings | None = None,
+    *,
+    verify_tokens: bool = True,
+    events: bool = True,
+) -> FastAPI:
+    """``events=False`` serves GraphQL only (no relay, no consumers), for GraphQL-only tests."""
+    return create_service_app(
+        "inventory",
+        schema,
+        settings or get_inventory_settings(),
+        loaders_factory=make_loaders,
+        verify_tokens=verify_tokens,
+        event_consumers=CONSUMERS if events else (),
+        publishes_events=events,
+    )
+
+
+app = create_app()

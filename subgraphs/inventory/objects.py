@@ -1,0 +1,106 @@
+"""GraphQL types of inventory: the ``Product`` entity's stock fields and reservations.
+
+``Product`` belongs to the products subgraph; this one only adds ``stock`` and ``inStock``,
+so resolving a reference costs nothing and the fields share one batched stock query.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import cast
+
+import strawberry
+
+from subgraphs.inventory import models
+from subgraphs.inventory.loaders import InventoryContext
+
+
+def context_of(info: strawberry.Info) -> InventoryContext:
+    return cast(InventoryContext, info.context)
+
+
+def reference_id(value: object) -> int | None:
+    """The integer id of a Product representation, or None when it cannot be a product."""
+    try:
+        number = int(str(value))
+    except ValueError:
+        return None
+    return number if 0 < number < 2**63 else None
+
+
+@strawberry.type(name="StockLevel")
+class StockLevelType:
+    available: int = strawberry.field(description="Units that can be ordered now.")
+    reserved: int = strawberry.field(description="Units held for orders awaiting payment.")
+
+    @classmethod
+    def from_row(cls, row: models.Stock | None) -> StockLevelType:
+        """A product without a stock row has none of either."""
+        if row is None:
+            return cls(available=0, reserved=0)
+        return cls(available=row.available, reserved=row.reserved)
+
+
+@strawberry.federation.type(name="Product", keys=["id"])
+class ProductType:
+    id: strawberry.ID
+    key: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, product_id: int) -> ProductType:
+        return cls(id=strawberry.ID(str(product_id)), key=product_id)
+
+    @classmethod
+    def from_row(cls, row: models.Stock) -> ProductType:
+        return cls.of(row.product_id)
+
+    @classmethod
+    async def resolve_reference(
+        cls, info: strawberry.Info, id: strawberry.ID
+    ) -> ProductType | None:
+        key = reference_id(id)
+        return None if key is None else cls.of(key)
+
+    @strawberry.field(description="Units available and reserved; 0/0 when never stocked.")
+    async def stock(self, info: strawberry.Info) -> StockLevelType:
+        return StockLevelType.from_row(await context_of(info).loaders.stock.load(self.key))
+
+    @strawberry.field(description="Whether at least one unit can be ordered now.")
+    async def in_stock(self, info: strawberry.Info) -> bool:
+        row = await context_of(info).loaders.stock.load(self.key)
+        return row is not None and row.available > 0
+
+
+@strawberry.enum(name="ReservationStatus")
+class ReservationStatusType(Enum):
+    RESERVED = "RESERVED"
+    RELEASED = "RELEASED"
+    CONFIRMED = "CONFIRMED"
+
+
+@strawberry.type(name="Reservation")
+class ReservationType:
+    id: strawberry.ID
+    order_id: strawberry.ID
+    quantity: int
+    status: ReservationStatusType
+    created_at: datetime
+    updated_at: datetime
+    product_key: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: models.Reservation) -> ReservationType:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            order_id=strawberry.ID(row.order_id),
+            quantity=row.quantity,
+            status=ReservationStatusType(row.status),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            product_key=row.product_id,
+        )
+
+    @strawberry.field(description="The reserved product (its catalogue fields come from products).")
+    def product(self) -> ProductType:
+        return ProductType.of(self.product_key)
