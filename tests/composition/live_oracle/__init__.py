@@ -1,0 +1,1 @@
+"""Live cross-check of our composer against @theguild/federation-composition run by Node."""
