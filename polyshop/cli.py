@@ -60,6 +60,42 @@ def demo_data(
     typer.echo(f"{service}: demo data loaded ({inserted} new rows)")
 
 
+auth_app = typer.Typer(no_args_is_help=True, help="Administer the auth service.")
+app.add_typer(auth_app, name="auth")
+
+
+@auth_app.command("create-client")
+def create_client(
+    client_id: Annotated[str, typer.Argument(help="The new service client's id.")],
+    database_url: Annotated[str, typer.Option(help="SQLAlchemy URL of auth_db.")],
+    scope: Annotated[
+        list[str], typer.Option("--scope", help="An allowed scope (repeat the option).")
+    ],
+    description: Annotated[str, typer.Option(help="What the client is for.")] = "",
+) -> None:
+    """Create an OAuth2 client-credentials client; its secret is printed once, never stored."""
+    from subgraphs.auth.clients import create_service_client
+
+    secret = asyncio.run(
+        create_service_client(database_url, client_id, scope, description=description)
+    )
+    typer.echo(f"client_id:     {client_id}")
+    typer.echo(f"client_secret: {secret}")
+    typer.echo("Store the secret now: only its hash is kept.", err=True)
+
+
+@auth_app.command("rotate-keys")
+def rotate_keys(
+    database_url: Annotated[str, typer.Option(help="SQLAlchemy URL of auth_db.")],
+) -> None:
+    """Make a new signing key current; older keys stay published until their tokens expire."""
+    from subgraphs.auth.keys import rotate_signing_key
+    from subgraphs.auth.settings import get_auth_settings
+
+    kid = asyncio.run(rotate_signing_key(database_url, get_auth_settings()))
+    typer.echo(f"new signing key: {kid}")
+
+
 @app.command("compose")
 def compose_command(
     config: Annotated[Path, typer.Option(help="rover-style supergraph config.")] = Path(
