@@ -31,7 +31,10 @@ N = TypeVar("N")
 CursorValue = int | str | Decimal | datetime | bool | None
 
 
-@strawberry.type(description="Where a page sits in the whole list.")
+@strawberry.federation.type(
+    shareable=True,  # every service's connections use it; composition needs it shareable
+    description="Where a page sits in the whole list.",
+)
 class PageInfo:
     has_next_page: bool
     has_previous_page: bool

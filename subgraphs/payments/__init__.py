@@ -1,0 +1,1 @@
+"""The payments subgraph: ``payOrder`` through a card provider, and ``Order.payment``."""

@@ -1,0 +1,172 @@
+"""Helpers of the payments tests: signed tokens, events, waiting."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt import PyJWK
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from subgraphs.kit.events import Envelope, new_envelope, stream_name
+from subgraphs.payments.events import on_awaiting_payment
+from subgraphs.payments.providers import ChargeRequest, ChargeResult
+from subgraphs.payments.settings import PaymentsSettings
+
+ISSUER = "polyshop-test"
+AUDIENCE = "polyshop"
+KID = "payments-test-key"
+
+FUTURE_YEAR = datetime.now(UTC).year + 3
+ServiceDatabaseFactory = Callable[[str], Awaitable[str]]
+
+# Production logic with test-sized delays.
+FAST_EVENTS: dict[str, Any] = {
+    "nats_reconnect_wait": 1,
+    "events_relay_poll_interval": 0.2,
+    "events_publish_timeout": 1.0,
+    "events_retry_backoff_initial": 0.05,
+    "events_retry_backoff_max": 0.5,
+    "events_consumer_backoff_initial": 0.2,
+    "events_consumer_backoff_max": 2.0,
+    "events_consumer_ack_wait": 5.0,
+    "events_consumer_fetch_timeout": 0.5,
+}
+
+OK_CARD = {"number": "4242 4242 4242 4242", "expMonth": 12, "expYear": FUTURE_YEAR, "cvc": "123"}
+
+
+def card(number: str, **changes: Any) -> dict[str, Any]:
+    return {**OK_CARD, "number": number, **changes}
+
+
+class TestKeys:
+    """An ES256 key made for this run: tokens are signed and verified for real."""
+
+    __test__ = False
+
+    def __init__(self) -> None:
+        self.private = ec.generate_private_key(ec.SECP256R1())
+        self.public = PyJWK.from_dict(
+            {
+                **jwt.algorithms.ECAlgorithm.to_jwk(self.private.public_key(), as_dict=True),
+                "kid": KID,
+                "alg": "ES256",
+                "use": "sig",
+            }
+        )
+
+    async def get_key(self, kid: str) -> PyJWK | None:
+        return self.public if kid == KID else None
+
+    def token(self, subject: str, *, roles: tuple[str, ...] = (), service: bool = False) -> str:
+        now = datetime.now(UTC)
+        claims: dict[str, Any] = {
+            "sub": subject,
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "iat": now,
+            "exp": now + timedelta(minutes=5),
+            "roles": list(roles),
+            "scope": "",
+        }
+        if service:
+            claims["client_id"] = subject
+        return jwt.encode(claims, self.private, algorithm="ES256", headers={"kid": KID})
+
+
+def awaiting_payment(
+    source: str, order_id: str, user_id: str, amount: str, currency: str = "USD"
+) -> Envelope:
+    return new_envelope(
+        source,
+        "order.awaiting_payment",
+        {"order_id": order_id, "user_id": user_id, "total_amount": amount, "currency": currency},
+    )
+
+
+async def seed_order(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    user_id: str,
+    amount: str = "42.50",
+    currency: str = "USD",
+    order_id: str | None = None,
+) -> str:
+    """An order awaiting payment in the read model, written by the real event handler."""
+    order_id = order_id or str(uuid.uuid4())
+    async with sessionmaker() as session, session.begin():
+        await on_awaiting_payment(
+            session, awaiting_payment("orders", order_id, user_id, amount, currency)
+        )
+    return order_id
+
+
+def money(value: str) -> Decimal:
+    return Decimal(value)
+
+
+async def eventually(
+    check: Callable[[], bool | Awaitable[bool]], *, within: float = 10.0, what: str = "it"
+) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        outcome = check()
+        if inspect.isawaitable(outcome):
+            outcome = await outcome
+        if outcome:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def stream_events(js: JetStreamContext, source: str) -> list[Envelope]:
+    """Every event stored in ``source``'s stream, in order."""
+    stream = stream_name(source)
+    try:
+        state = (await js.stream_info(stream)).state
+    except NotFoundError:
+        return []
+    if state.messages == 0:
+        return []
+    messages = [await js.get_msg(stream, seq) for seq in range(state.first_seq, state.last_seq + 1)]
+    return [Envelope.from_json(message.data or b"") for message in messages]
+
+
+class SlowProvider:
+    """A provider plugged in by setting, as a real one would be; never answers in time."""
+
+    name = "slow"
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.closed = False
+        self.calls = 0
+
+    async def charge(self, request: ChargeRequest) -> ChargeResult:
+        self.calls += 1
+        await asyncio.sleep(self.delay)
+        return ChargeResult(approved=True, provider_ref="slow-1")
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def slow_provider(settings: PaymentsSettings) -> SlowProvider:
+    """``POLYSHOP_PAYMENTS_PROVIDER=tests.subgraphs.payments.support:slow_provider``."""
+    return SlowProvider(delay=settings.payments_provider_timeout * 10)
+
+
+def not_a_provider(_settings: object) -> object:
+    return object()

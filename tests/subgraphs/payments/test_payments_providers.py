@@ -1,0 +1,143 @@
+"""Providers behind one interface: the sandbox's table, a provider plugged in by setting, and
+what happens when a provider does not answer in time."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import asyncpg
+import pytest
+from nats.aio.client import Client
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from subgraphs.kit.auth import Identity
+from subgraphs.payments import service
+from subgraphs.payments.app import create_app
+from subgraphs.payments.cards import Card, brand_of, luhn_valid
+from subgraphs.payments.providers import (
+    ChargeRequest,
+    ProviderUnavailable,
+    SandboxProvider,
+    load_provider,
+)
+from subgraphs.payments.settings import PaymentsSettings
+from tests.subgraphs.payments.support import FUTURE_YEAR, SlowProvider, seed_order
+
+NOW = datetime(2026, 6, 15, tzinfo=UTC)
+
+
+def request_for(number: str, key: str = "k") -> ChargeRequest:
+    cvc = "1234" if brand_of(number) == "AMEX" else "123"
+    return ChargeRequest(
+        payment_id=uuid.uuid4(),
+        order_id="o1",
+        amount=Decimal("10.00"),
+        currency="USD",
+        card=Card.parse(number, 12, FUTURE_YEAR, cvc, NOW),
+        idempotency_key=key,
+    )
+
+
+@pytest.mark.parametrize(
+    ("number", "approved", "code"),
+    [
+        ("4242424242424242", True, None),
+        ("5555555555554444", True, None),
+        ("378282246310005", True, None),
+        ("4000000000000002", False, "card_declined"),
+        ("4000000000009995", False, "insufficient_funds"),
+        ("4000000000000069", False, "expired_card"),
+        ("4000000000000127", False, "incorrect_cvc"),
+        ("4012888888881881", False, "test_mode_live_card"),
+    ],
+)
+async def test_sandbox_test_cards(number: str, approved: bool, code: str | None) -> None:
+    result = await SandboxProvider().charge(request_for(number))
+    assert (result.approved, result.failure_code) == (approved, code)
+    assert (result.failure_message is None) == approved
+
+
+async def test_sandbox_reference_is_stable_per_idempotency_key() -> None:
+    sandbox = SandboxProvider()
+    first = await sandbox.charge(request_for("4242424242424242", key="a"))
+    again = await sandbox.charge(request_for("4242424242424242", key="a"))
+    other = await sandbox.charge(request_for("4242424242424242", key="b"))
+    assert first.provider_ref == again.provider_ref != other.provider_ref
+
+
+async def test_sandbox_outage_card_raises() -> None:
+    with pytest.raises(ProviderUnavailable):
+        await SandboxProvider().charge(request_for("4000000000000119"))
+
+
+@pytest.mark.parametrize(
+    ("number", "valid"),
+    [("4242424242424242", True), ("4242424242424241", False), ("79927398713", True)],
+)
+def test_luhn(number: str, valid: bool) -> None:
+    assert luhn_valid(number) is valid
+
+
+@pytest.mark.parametrize(
+    ("number", "brand"),
+    [
+        ("4242424242424242", "VISA"),
+        ("5555555555554444", "MASTERCARD"),
+        ("2223003122003222", "MASTERCARD"),
+        ("378282246310005", "AMEX"),
+        ("6011111111111117", "DISCOVER"),
+        ("3056930009020004", "UNKNOWN"),
+    ],
+)
+def test_brand(number: str, brand: str) -> None:
+    assert brand_of(number) == brand
+
+
+def test_card_keeps_the_number_out_of_its_repr() -> None:
+    card = Card.parse("4242 4242 4242 4242", 1, 27, "123", NOW)
+    assert (card.exp_year, card.last4) == (2027, "4242")
+    assert "4242424242424242" not in repr(card)
+    assert "123" not in repr(card)
+
+
+def test_provider_is_chosen_by_setting() -> None:
+    assert isinstance(load_provider("sandbox"), SandboxProvider)
+    settings = PaymentsSettings(payments_provider_timeout=0.5)
+    plugged = load_provider("tests.subgraphs.payments.support:slow_provider", settings)
+    assert isinstance(plugged, SlowProvider)
+    assert plugged.delay == 5.0
+    with pytest.raises(ValueError, match="unknown payment provider"):
+        load_provider("stripe")
+    with pytest.raises(TypeError):
+        load_provider("tests.subgraphs.payments.support:not_a_provider")
+
+
+async def test_app_closes_its_provider(settings: PaymentsSettings, nc: Client) -> None:
+    """(``nc`` removes the streams the app's event runtime may create.)"""
+    provider = SlowProvider(delay=0)
+    app = create_app(settings, verify_tokens=False, provider=provider)
+    async with app.router.lifespan_context(app):
+        assert not provider.closed
+    assert provider.closed
+
+
+async def test_provider_timeout_writes_nothing(
+    sessionmaker: async_sessionmaker[AsyncSession], sql: asyncpg.Connection
+) -> None:
+    user = str(uuid.uuid4())
+    order_id = await seed_order(sessionmaker, user_id=user)
+    slow = SlowProvider(delay=5)
+    request = service.PayRequest(
+        order_id=order_id,
+        card=Card.parse("4242424242424242", 12, FUTURE_YEAR, "123", NOW),
+        idempotency_key=uuid.uuid4().hex,
+    )
+    async with sessionmaker() as session, session.begin():
+        with pytest.raises(service.PaymentProviderUnavailable):
+            await service.pay_order(
+                session, request, Identity(subject=user), slow, provider_timeout=0.1
+            )
+    assert slow.calls == 1
+    assert await sql.fetchval("SELECT count(*) FROM payments WHERE order_id = $1", order_id) == 0
