@@ -1,0 +1,171 @@
+"""What notifications does with order and payment events.
+
+Each handler runs in the kit's inbox transaction and only *queues* messages (a ``PENDING``
+log row); the `dispatcher` sends them. So a slow or broken SMTP server never holds up the
+event stream, and a redelivered event queues nothing new (inbox, then the unique key
+``(event_id, template)`` per channel).
+
+Payment events name only the order. Its owner comes from ``order.created`` (or
+``order.awaiting_payment``), remembered in ``order_contacts``. The two arrive on different
+streams, so a payment event may come first: the handler then raises `UnknownOrder` and
+the consumer retries it with backoff (dead-lettered after the kit's maximum deliveries).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from subgraphs.kit.events import ConsumerSpec, Envelope
+from subgraphs.notifications import service
+from subgraphs.notifications.recipients import RecipientDirectory
+from subgraphs.notifications.settings import NotificationsSettings
+from subgraphs.notifications.templates import TemplateName, item_lines, render_email, render_sms
+
+
+class UnknownOrder(LookupError):
+    """A payment or cancellation event for an order we have not seen created yet."""
+
+
+def _text(data: Mapping[str, Any], key: str) -> str:
+    value = data.get(key)
+    if value is None or value == "":
+        raise ValueError(f"event data lacks {key!r}")
+    return str(value)
+
+
+def _optional(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return None if value is None else str(value)
+
+
+class NotificationHandlers:
+    """Handlers bound to the settings and the recipient directory of the process."""
+
+    def __init__(self, settings: NotificationsSettings, directory: RecipientDirectory) -> None:
+        self.settings = settings
+        self.directory = directory
+
+    def consumers(self) -> list[ConsumerSpec]:
+        return [
+            ConsumerSpec(
+                "orders",
+                "orders",
+                {
+                    "order.created": self.order_created,
+                    "order.awaiting_payment": self.order_awaiting_payment,
+                    "order.cancelled": self.order_cancelled,
+                },
+            ),
+            ConsumerSpec(
+                "payments",
+                "payments",
+                {
+                    "payment.succeeded": self.payment_succeeded,
+                    "payment.failed": self.payment_failed,
+                },
+            ),
+        ]
+
+    async def order_created(self, session: AsyncSession, envelope: Envelope) -> None:
+        data = envelope.data
+        order_id, user_id = _text(data, "order_id"), _text(data, "user_id")
+        currency, total = _optional(data, "currency"), _optional(data, "total_amount")
+        await service.remember_order(
+            session, order_id=order_id, user_id=user_id, currency=currency, total_amount=total
+        )
+        values = {
+            "order_id": order_id,
+            "total_amount": total or "",
+            "currency": currency or "",
+            "items": item_lines(data.get("items")),
+        }
+        await self.notify(session, envelope, user_id, TemplateName.ORDER_CONFIRMATION, values)
+
+    async def order_awaiting_payment(self, session: AsyncSession, envelope: Envelope) -> None:
+        data = envelope.data
+        await service.remember_order(
+            session,
+            order_id=_text(data, "order_id"),
+            user_id=_text(data, "user_id"),
+            currency=_optional(data, "currency"),
+            total_amount=_optional(data, "total_amount"),
+        )
+
+    async def order_cancelled(self, session: AsyncSession, envelope: Envelope) -> None:
+        order_id = _text(envelope.data, "order_id")
+        user_id = await self._owner(session, order_id)
+        values = {"order_id": order_id, "reason": _optional(envelope.data, "reason") or "-"}
+        await self.notify(session, envelope, user_id, TemplateName.ORDER_CANCELLED, values)
+
+    async def payment_succeeded(self, session: AsyncSession, envelope: Envelope) -> None:
+        data = envelope.data
+        order_id = _text(data, "order_id")
+        user_id = await self._owner(session, order_id)
+        values = {
+            "order_id": order_id,
+            "payment_id": _optional(data, "payment_id") or "-",
+            "amount": _optional(data, "amount") or "",
+            "currency": _optional(data, "currency") or "",
+        }
+        await self.notify(session, envelope, user_id, TemplateName.PAYMENT_RECEIPT, values)
+
+    async def payment_failed(self, session: AsyncSession, envelope: Envelope) -> None:
+        data = envelope.data
+        order_id = _text(data, "order_id")
+        user_id = await self._owner(session, order_id)
+        values = {
+            "order_id": order_id,
+            "payment_id": _optional(data, "payment_id") or "-",
+            "reason": _optional(data, "reason") or "declined",
+        }
+        await self.notify(session, envelope, user_id, TemplateName.PAYMENT_FAILURE, values)
+
+    async def _owner(self, session: AsyncSession, order_id: str) -> str:
+        contact = await service.order_contact(session, order_id)
+        if contact is None:
+            raise UnknownOrder(f"order {order_id} is not known yet")
+        return contact.user_id
+
+    async def notify(
+        self,
+        session: AsyncSession,
+        envelope: Envelope,
+        user_id: str,
+        template: TemplateName,
+        values: Mapping[str, object],
+    ) -> None:
+        """Queue the e-mail and, when the template has one and the user a phone, the SMS."""
+        contact = await self.directory.lookup(session, user_id)
+        full = {"shop_name": self.settings.shop_name, **values}
+        event = service.EventRef(id=envelope.id, type=envelope.type)
+        meta = {
+            "order_id": values.get("order_id"),
+            "correlation_id": envelope.correlation_id,
+            "source": envelope.source,
+        }
+        if contact.email:
+            email = render_email(template, full)
+            await service.queue_email(
+                session,
+                event=event,
+                template=template.value,
+                user_id=user_id,
+                to_address=contact.email,
+                subject=email.subject,
+                body=email.body,
+                meta=meta,
+            )
+        sms = render_sms(template, full)
+        if contact.phone_number and sms is not None:
+            await service.queue_sms(
+                session,
+                event=event,
+                template=template.value,
+                user_id=user_id,
+                phone_number=contact.phone_number,
+                body=sms,
+                meta=meta,
+            )

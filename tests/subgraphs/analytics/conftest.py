@@ -1,0 +1,93 @@
+"""Fixtures of the analytics tests: a fresh database per module, the session's NATS, and the
+app with its consumers running."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import httpx
+import nats
+import pytest
+from analytics_support import WithTestIdentity
+from fastapi import FastAPI
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+
+from polyshop.devstack.postgres import plain_url
+from subgraphs.analytics.app import AnalyticsSettings, create_app
+
+ServiceDatabaseFactory = Callable[[str], Awaitable[str]]
+GraphQL = Callable[..., Awaitable[Any]]
+
+
+@pytest.fixture(scope="module")
+async def analytics_db(service_database: ServiceDatabaseFactory) -> str:
+    return await service_database("analytics")
+
+
+@pytest.fixture(scope="module")
+def settings(analytics_db: str, nats_url: str) -> AnalyticsSettings:
+    return AnalyticsSettings(
+        database_url=analytics_db,
+        nats_url=nats_url,
+        log_level="WARNING",
+        nats_reconnect_wait=1,
+        events_publish_timeout=1.0,
+        events_retry_backoff_initial=0.05,
+        events_retry_backoff_max=0.5,
+        events_consumer_backoff_initial=0.2,
+        events_consumer_backoff_max=1.0,
+        events_consumer_fetch_timeout=0.5,
+    )
+
+
+@pytest.fixture(scope="module")
+async def analytics_app(settings: AnalyticsSettings) -> AsyncIterator[FastAPI]:
+    app = create_app(settings, verify_tokens=False)
+    async with app.router.lifespan_context(app):
+        for consumer in app.state.events.consumers:
+            await consumer.ready.wait()
+        yield app
+
+
+@pytest.fixture(scope="module")
+async def client(analytics_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=WithTestIdentity(analytics_app))
+    async with httpx.AsyncClient(transport=transport, base_url="http://analytics") as http:
+        yield http
+
+
+@pytest.fixture(scope="module")
+def gql(client: httpx.AsyncClient) -> GraphQL:
+    """``await gql(query, headers=..., **variables)`` → the JSON body (status 200)."""
+
+    async def run(query: str, headers: dict[str, str] | None = None, **variables: Any) -> Any:
+        response = await client.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=headers or {}
+        )
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    return run
+
+
+@pytest.fixture(scope="module")
+async def sql(analytics_db: str) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(plain_url(analytics_db))
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="module")
+async def js(nats_url: str) -> AsyncIterator[JetStreamContext]:
+    client: Client = await nats.connect(nats_url)
+    try:
+        yield client.jetstream()
+    finally:
+        with contextlib.suppress(Exception):
+            await client.close()
