@@ -1,7 +1,9 @@
 """The products subgraph's schema: queries and mutations over the catalogue.
 
 Resolvers stay thin: they parse ids, call ``service.py`` inside the request's session and
-convert rows to GraphQL objects. Print the SDL committed in ``schema/products.graphql`` with
+convert rows to GraphQL objects. Reads are public; every mutation is a catalogue write
+guarded by ``access.catalog_mutation`` (role admin or scope catalog:write). Print the SDL
+committed in ``schema/products.graphql`` with
 ``python -m subgraphs.products.schema > schema/products.graphql``.
 """
 
@@ -13,6 +15,7 @@ from subgraphs.kit.pagination import Connection, check_page_size
 from subgraphs.kit.schema import build_schema, print_sdl
 from subgraphs.products import service
 from subgraphs.products import validation as check
+from subgraphs.products.access import catalog_mutation
 from subgraphs.products.inputs import (
     AddProductDiscountInput,
     AddProductImageInput,
@@ -127,7 +130,7 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation
+    @catalog_mutation()
     async def create_product(self, info: strawberry.Info, input: CreateProductInput) -> ProductType:
         context = context_of(info)
         data = service.NewProduct(
@@ -144,7 +147,7 @@ class Mutation:
             row = await service.create_product(session, data, _origin(context))
         return ProductType.from_row(row)
 
-    @strawberry.mutation(description="Fails with CONFLICT when expectedVersion is stale.")
+    @catalog_mutation("Fails with CONFLICT when expectedVersion is stale.")
     async def update_product(
         self,
         info: strawberry.Info,
@@ -162,7 +165,7 @@ class Mutation:
             )
         return ProductType.from_row(row)
 
-    @strawberry.mutation(description="Soft delete: the product leaves lists but still resolves.")
+    @catalog_mutation("Soft delete: the product leaves lists but still resolves.")
     async def delete_product(
         self, info: strawberry.Info, id: strawberry.ID, expected_version: int | None = None
     ) -> ProductType:
@@ -170,7 +173,7 @@ class Mutation:
             row = await service.delete_product(session, check.entity_id(id), expected_version)
         return ProductType.from_row(row)
 
-    @strawberry.mutation
+    @catalog_mutation()
     async def restore_product(
         self, info: strawberry.Info, id: strawberry.ID, expected_version: int | None = None
     ) -> ProductType:
@@ -178,7 +181,7 @@ class Mutation:
             row = await service.restore_product(session, check.entity_id(id), expected_version)
         return ProductType.from_row(row)
 
-    @strawberry.mutation
+    @catalog_mutation()
     async def create_category(
         self, info: strawberry.Info, input: CreateCategoryInput
     ) -> CategoryType:
@@ -191,7 +194,7 @@ class Mutation:
             )
         return CategoryType.from_row(row)
 
-    @strawberry.mutation(description="Fails with CONFLICT when expectedVersion is stale.")
+    @catalog_mutation("Fails with CONFLICT when expectedVersion is stale.")
     async def update_category(
         self,
         info: strawberry.Info,
@@ -208,7 +211,7 @@ class Mutation:
             )
         return CategoryType.from_row(row)
 
-    @strawberry.mutation(description="Soft delete; refused while live products or children remain.")
+    @catalog_mutation("Soft delete; refused while live products or children remain.")
     async def delete_category(
         self, info: strawberry.Info, id: strawberry.ID, expected_version: int | None = None
     ) -> CategoryType:
@@ -216,7 +219,7 @@ class Mutation:
             row = await service.delete_category(session, check.entity_id(id), expected_version)
         return CategoryType.from_row(row)
 
-    @strawberry.mutation
+    @catalog_mutation()
     async def restore_category(
         self, info: strawberry.Info, id: strawberry.ID, expected_version: int | None = None
     ) -> CategoryType:
@@ -224,7 +227,7 @@ class Mutation:
             row = await service.restore_category(session, check.entity_id(id), expected_version)
         return CategoryType.from_row(row)
 
-    @strawberry.mutation
+    @catalog_mutation()
     async def add_product_image(
         self, info: strawberry.Info, input: AddProductImageInput
     ) -> ProductImageType:
@@ -238,7 +241,7 @@ class Mutation:
             )
         return ProductImageType.from_row(row)
 
-    @strawberry.mutation(description="Deletes the image; returns its product.")
+    @catalog_mutation("Deletes the image; returns its product.")
     async def remove_product_image(self, info: strawberry.Info, id: strawberry.ID) -> ProductType:
         context = context_of(info)
         async with context.db() as session:
@@ -247,7 +250,7 @@ class Mutation:
         assert row is not None  # the image's foreign key guarantees it
         return ProductType.from_row(row)
 
-    @strawberry.mutation
+    @catalog_mutation()
     async def create_discount_method(
         self, info: strawberry.Info, input: CreateDiscountMethodInput
     ) -> DiscountMethodType:
@@ -255,7 +258,7 @@ class Mutation:
             row = await service.create_discount_method(session, input.kind, input.description)
         return DiscountMethodType.from_row(row)
 
-    @strawberry.mutation(description="Soft delete: its discounts stop applying.")
+    @catalog_mutation("Soft delete: its discounts stop applying.")
     async def delete_discount_method(
         self, info: strawberry.Info, id: strawberry.ID
     ) -> DiscountMethodType:
@@ -265,7 +268,7 @@ class Mutation:
             )
         return DiscountMethodType.from_row(row)
 
-    @strawberry.mutation
+    @catalog_mutation()
     async def restore_discount_method(
         self, info: strawberry.Info, id: strawberry.ID
     ) -> DiscountMethodType:
@@ -275,7 +278,7 @@ class Mutation:
             )
         return DiscountMethodType.from_row(row)
 
-    @strawberry.mutation
+    @catalog_mutation()
     async def add_product_discount(
         self, info: strawberry.Info, input: AddProductDiscountInput
     ) -> ProductDiscountType:
@@ -291,7 +294,7 @@ class Mutation:
             row = await service.add_discount(session, data)
         return ProductDiscountType.from_row(row)
 
-    @strawberry.mutation(description="Soft delete of one discount.")
+    @catalog_mutation("Soft delete of one discount.")
     async def remove_product_discount(
         self, info: strawberry.Info, id: strawberry.ID
     ) -> ProductDiscountType:

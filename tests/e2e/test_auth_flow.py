@@ -5,23 +5,34 @@ products service verifies tokens (not dev mode): a call without a valid token ge
 router verifies Alice's token against the auth service's JWKS, and calls the subgraphs with
 its own client-credentials token from the auth service, passing Alice's token on in
 ``X-PolyShop-User-Token``.
+
+The issue's "Done when": register, log in, a catalogue write refused to a customer by the
+router (``@policy``) and done by an admin, refresh-token rotation, logout, every kind of bad
+access token stopped at the router with 401, and a service using its client-credentials token
+on products directly (reads; writes only with ``catalog:write``).
 """
 
 from __future__ import annotations
 
+import base64
+import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jwt
 import orjson
 import pytest
 import pytest_asyncio
+from cryptography.hazmat.primitives.asymmetric import ec
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from router.composition import SubgraphSource, compose
 from router.security import SecuritySettings
 from router.settings import RouterSettings
+from subgraphs.auth.clients import create_service_client
 from subgraphs.auth.demo import load_demo_data as load_auth_demo
 from subgraphs.products.app import ProductsSettings
 from subgraphs.products.app import create_app as create_products_app
@@ -53,8 +64,11 @@ class HeaderRecorder:
 
 
 class System:
-    def __init__(self, auth: AuthServer, products_url: str, recorder: HeaderRecorder) -> None:
+    def __init__(
+        self, auth: AuthServer, auth_db: str, products_url: str, recorder: HeaderRecorder
+    ) -> None:
         self.auth = auth
+        self.auth_db = auth_db
         self.products_url = products_url
         self.recorder = recorder
         self.router: RunningRouter | None = None
@@ -99,7 +113,7 @@ async def system(
             )
         recorder = HeaderRecorder(products_app)
         async with serve(recorder) as products_url:
-            system = System(auth, products_url, recorder)
+            system = System(auth, auth_db, products_url, recorder)
             settings = RouterSettings(
                 supergraph=str(supergraph),
                 port=0,
@@ -191,3 +205,201 @@ async def test_subgraphs_behind_the_router_see_the_user(system: System) -> None:
 
     status, body = await post(router, "{ me { email } }")
     assert body["data"] == {"me": None}
+
+
+# --- the issue's "Done when": accounts, sessions and catalogue writes through the router ---
+
+REGISTER = """
+mutation Register($input: RegisterInput!) {
+  register(input: $input) { accessToken refreshToken user { email roles } }
+}
+"""
+SESSION = """
+mutation Login($email: String!, $password: String!) {
+  login(email: $email, password: $password) { accessToken refreshToken user { roles } }
+}
+"""
+REFRESH = """
+mutation Refresh($rt: String!) { refreshToken(refreshToken: $rt) { accessToken refreshToken } }
+"""
+LOGOUT = "mutation Logout($rt: String!) { logout(refreshToken: $rt) }"
+CREATE_CATEGORY = """
+mutation Create($name: String!) { createCategory(input: {name: $name}) { id name } }
+"""
+CATEGORY = "query Category($id: ID!) { category(id: $id) { id name } }"
+PASSWORD = "a long enough passphrase"
+
+
+def codes(body: dict[str, Any]) -> list[str]:
+    return [error["extensions"]["code"] for error in body.get("errors", [])]
+
+
+async def sign_in(router: RunningRouter, email: str, password: str) -> dict[str, Any]:
+    status, body = await post(router, SESSION, email=email, password=password)
+    assert status == 200, body
+    assert "errors" not in body, body
+    session: dict[str, Any] = body["data"]["login"]
+    return session
+
+
+async def test_customer_is_refused_by_the_router_and_admin_writes(system: System) -> None:
+    """A catalogue write needs role admin (or scope catalog:write): the router refuses a
+    customer with UNAUTHORIZED_FIELD_OR_TYPE before any subgraph call; an admin writes."""
+    router = system.router
+    assert router is not None
+    email = f"newcomer-{uuid.uuid4().hex[:8]}@example.com"
+    registration = {"email": email, "password": PASSWORD, "name": "Newcomer"}
+    status, body = await post(router, REGISTER, input=registration)
+    assert status == 200, body
+    assert "errors" not in body, body
+    assert body["data"]["register"]["user"] == {"email": email, "roles": ["customer"]}
+
+    customer = (await sign_in(router, email, PASSWORD))["accessToken"]
+    calls_before = len(system.recorder.seen)
+    status, body = await post(router, CREATE_CATEGORY, customer, name="Customer's own")
+    assert status == 200, body
+    assert codes(body) == ["UNAUTHORIZED_FIELD_OR_TYPE"]
+    assert body["errors"][0]["path"] == ["createCategory"]
+    assert not body.get("data")
+    assert len(system.recorder.seen) == calls_before  # products was never called
+
+    admin = (await sign_in(router, "admin@example.com", "polyshop-demo"))["accessToken"]
+    status, body = await post(router, CREATE_CATEGORY, admin, name="Made by the admin")
+    assert status == 200, body
+    assert "errors" not in body, body
+    created = body["data"]["createCategory"]
+    assert created["name"] == "Made by the admin"
+    # products acted as the admin user, reached through the router's service token
+    seen = system.recorder.seen[-1]
+    assert seen["x-polyshop-user-token"] == admin
+
+    # reads stay public: the customer, and a caller without any token, see the new category
+    for token in (customer, None):
+        status, body = await post(router, CATEGORY, token, id=created["id"])
+        assert (status, body) == (200, {"data": {"category": created}})
+
+
+async def test_refresh_rotates_and_logout_ends_the_session(system: System) -> None:
+    router = system.router
+    assert router is not None
+    first = await sign_in(router, "alice@example.com", "polyshop-demo")
+
+    status, body = await post(router, REFRESH, rt=first["refreshToken"])
+    assert status == 200, body
+    assert "errors" not in body, body
+    second = body["data"]["refreshToken"]
+    assert second["refreshToken"] != first["refreshToken"]
+    assert second["accessToken"] != first["accessToken"]
+    status, body = await post(router, "{ me { email } }", second["accessToken"])
+    assert body == {"data": {"me": {"email": "alice@example.com"}}}
+
+    status, body = await post(router, REFRESH, rt=first["refreshToken"])  # spent already
+    assert codes(body) == ["UNAUTHENTICATED"]
+    assert body["errors"][0]["path"] == ["refreshToken"]
+
+    session = await sign_in(router, "alice@example.com", "polyshop-demo")
+    status, body = await post(router, LOGOUT, session["accessToken"], rt=session["refreshToken"])
+    assert (status, body) == (200, {"data": {"logout": True}})
+    status, body = await post(router, REFRESH, rt=session["refreshToken"])
+    assert codes(body) == ["UNAUTHENTICATED"]
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(data)).rstrip(b"=").decode()
+
+
+async def bad_tokens(system: System, good: str) -> dict[str, str]:
+    """Tokens the router must refuse, each wrong in exactly one way."""
+    keyring = system.auth.runtime.keyring
+    claims = jwt.decode(good, options={"verify_signature": False})
+    header = jwt.get_unverified_header(good)
+    now = int(time.time())
+    encoded_header, _, signature = good.split(".")
+    stranger = ec.generate_private_key(ec.SECP256R1())
+    return {
+        "expired": await keyring.sign(
+            claims | {"iat": now - 900, "nbf": now - 900, "exp": now - 60}
+        ),
+        "tampered": ".".join((encoded_header, _b64(claims | {"roles": ["admin"]}), signature)),
+        "wrong-audience": await keyring.sign(claims | {"aud": "someone-else"}),
+        "alg-none": ".".join(
+            (_b64({"alg": "none", "typ": "JWT", "kid": header["kid"]}), _b64(claims), "")
+        ),
+        "unknown-kid": jwt.encode(
+            claims, stranger, algorithm="ES256", headers={"kid": "not-published"}
+        ),
+    }
+
+
+WHY = {
+    "expired": "expired",
+    "tampered": "signature",
+    "wrong-audience": "audience",
+    "alg-none": "'none'",
+    "unknown-kid": "not-published",
+}
+
+
+async def test_bad_tokens_stop_at_the_router(system: System) -> None:
+    router = system.router
+    assert router is not None
+    good = (await sign_in(router, "alice@example.com", "polyshop-demo"))["accessToken"]
+    calls_before = len(system.recorder.seen)
+    for kind, token in (await bad_tokens(system, good)).items():
+        status, body = await post(router, PRODUCTS, token)
+        assert status == 401, (kind, body)
+        assert codes(body) == ["UNAUTHENTICATED"], (kind, body)
+        assert WHY[kind] in body["errors"][0]["message"], (kind, body)  # refused for that fault
+    assert len(system.recorder.seen) == calls_before
+    status, body = await post(router, PRODUCTS, good)  # the original still works
+    assert status == 200, body
+    assert "errors" not in body, body
+
+
+async def client_token(system: System, client_id: str, secret: str) -> str:
+    async with httpx.AsyncClient(base_url=system.auth.url) as http:
+        response = await http.post(
+            "/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
+        )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["token_type"].lower() == "bearer"
+    token: str = body["access_token"]
+    return token
+
+
+async def test_services_call_products_with_client_credentials(system: System) -> None:
+    """A service's own token reads the catalogue; writing needs the catalog:write scope."""
+    reader_secret = await create_service_client(system.auth_db, "e2e-reader", ["products:read"])
+    writer_secret = await create_service_client(
+        system.auth_db, "e2e-catalog-sync", ["products:read", "catalog:write"]
+    )
+    reader = await client_token(system, "e2e-reader", reader_secret)
+    writer = await client_token(system, "e2e-catalog-sync", writer_secret)
+
+    async with httpx.AsyncClient(base_url=system.products_url) as products:
+
+        async def direct(query: str, token: str, **variables: Any) -> dict[str, Any]:
+            response = await products.post(
+                "/graphql",
+                json={"query": query, "variables": variables},
+                headers={"authorization": f"Bearer {token}"},
+            )
+            assert response.status_code == 200, response.text
+            body: dict[str, Any] = response.json()
+            return body
+
+        read = await direct(PRODUCTS, reader)
+        assert "errors" not in read, read
+        assert read["data"]["products"]["totalCount"] >= 100
+
+        refused = await direct(CREATE_CATEGORY, reader, name="Reader's try")
+        assert codes(refused) == ["FORBIDDEN"]
+        assert refused["errors"][0]["path"] == ["createCategory"]
+        assert refused["data"] is None
+
+        written = await direct(CREATE_CATEGORY, writer, name="Synced by a service")
+        assert "errors" not in written, written
+        created = written["data"]["createCategory"]
+        check = await direct(CATEGORY, reader, id=created["id"])
+        assert check == {"data": {"category": created}}

@@ -1,5 +1,6 @@
 """Fixtures of the products subgraph tests: a fresh migrated database per module, the app
-with its lifespan running, and an HTTP client talking to it in process."""
+with its lifespan running and real token verification (keys made by the test), and an HTTP
+client talking to it in process. `gql` calls as an administrator; `call` as anyone."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ import pytest
 from fastapi import FastAPI
 
 from polyshop.devstack.postgres import plain_url
+from subgraphs.kit.auth import install_token_auth
 from subgraphs.products.app import ProductsSettings, create_app
+from tests.subgraphs.products.tokens import TestKeys
 
 ServiceDatabaseFactory = Callable[[str], Awaitable[str]]
 GraphQL = Callable[..., Awaitable[dict[str, Any]]]
+Call = Callable[..., Awaitable[httpx.Response]]
 
 
 @pytest.fixture(scope="module")
@@ -25,10 +29,16 @@ async def products_db(service_database: ServiceDatabaseFactory) -> str:
 
 
 @pytest.fixture(scope="module")
-async def products_app(products_db: str) -> AsyncIterator[FastAPI]:
+def keys() -> TestKeys:
+    return TestKeys()
+
+
+@pytest.fixture(scope="module")
+async def products_app(products_db: str, keys: TestKeys) -> AsyncIterator[FastAPI]:
     settings = ProductsSettings(database_url=products_db, log_level="WARNING", dev_mode=False)
-    # Token checks of the kit are tested with a real auth service in tests/subgraphs/auth.
+    # The kit's verifier with the test's key instead of the auth service's JWKS.
     app = create_app(settings, verify_tokens=False)
+    install_token_auth(app, dev_mode=False, verifier=keys.verifier())
     async with app.router.lifespan_context(app):
         yield app
 
@@ -41,11 +51,37 @@ async def client(products_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="module")
-def gql(client: httpx.AsyncClient) -> GraphQL:
-    """``await gql(query, **variables)`` → the JSON body of a POST /graphql (status 200)."""
+def call(client: httpx.AsyncClient) -> Call:
+    """``await call(query, token=..., headers=..., **variables)`` → the raw response."""
+
+    async def run(
+        query: str,
+        *,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        **variables: Any,
+    ) -> httpx.Response:
+        sent = dict(headers or {})
+        if token is not None:
+            sent["Authorization"] = f"Bearer {token}"
+        payload = {"query": query, "variables": variables}
+        return await client.post("/graphql", json=payload, headers=sent)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def admin_token(keys: TestKeys) -> str:
+    return keys.user("admin")
+
+
+@pytest.fixture(scope="module")
+def gql(call: Call, admin_token: str) -> GraphQL:
+    """``await gql(query, **variables)`` → the JSON body of a POST /graphql (status 200), sent
+    with an administrator's token (catalogue writes need one)."""
 
     async def run(query: str, **variables: Any) -> dict[str, Any]:
-        response = await client.post("/graphql", json={"query": query, "variables": variables})
+        response = await call(query, token=admin_token, **variables)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
