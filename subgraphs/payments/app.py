@@ -1,8 +1,8 @@
 """The payments service process: ``uvicorn subgraphs.payments.app:app`` (port 4005).
 
 Settings come from ``POLYSHOP_*`` variables (see `PaymentsSettings`), e.g.
-``POLYSHOP_DATABASE_URL`` (asyncpg URL of ``payment_db``), ``POLYSHOP_NATS_URL`` and
-``POLYSHOP_PAYMENTS_PROVIDER``.
+``POLYSHOP_DATABASE_URL`` (asyncpg URL of ``payment_db``), ``POLYSHOP_NATS_URL``,
+``POLYSHOP_PAYMENTS_PROVIDER`` and ``POLYSHOP_PAYMENTS_RECONCILE_INTERVAL``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from subgraphs.kit.app import create_service_app
 from subgraphs.payments.events import consumers
 from subgraphs.payments.loaders import make_loaders
 from subgraphs.payments.providers import PaymentProvider, close_provider, load_provider
+from subgraphs.payments.reconciler import Reconciler
 from subgraphs.payments.schema import schema
 from subgraphs.payments.settings import PaymentsRuntime, PaymentsSettings, get_payments_settings
 
@@ -26,6 +27,7 @@ def create_app(
     verify_tokens: bool = True,
     provider: PaymentProvider | None = None,
 ) -> FastAPI:
+    """The app; its lifespan also runs the reconciler (``app.state.reconciler``)."""
     settings = settings or get_payments_settings()
     app = create_service_app(
         "payments",
@@ -47,9 +49,21 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with kit_lifespan(app):
+            reconciler = Reconciler(
+                app.state.sessionmaker,
+                runtime.provider,
+                interval=settings.payments_reconcile_interval,
+                older_than=settings.payments_reconcile_after,
+                event_source=settings.payments_event_source,
+                lookup_timeout=settings.payments_provider_timeout,
+                limit=settings.payments_reconcile_batch,
+            )
+            app.state.reconciler = reconciler
+            reconciler.start()
             try:
                 yield
             finally:
+                await reconciler.stop(grace=settings.shutdown_timeout)
                 await close_provider(runtime.provider)
 
     app.router.lifespan_context = lifespan

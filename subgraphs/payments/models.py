@@ -15,6 +15,7 @@ from enum import StrEnum
 
 from sqlalchemy import (
     CHAR,
+    Boolean,
     CheckConstraint,
     DateTime,
     Index,
@@ -90,6 +91,17 @@ class Payment(Base):
         ),
         CheckConstraint("card_last4 ~ '^[0-9]{4}$'", name="ck_payments_card_last4_digits"),
         Index("ix_payments_order_id_created_at", "order_id", "created_at"),
+        Index(
+            "uq_payments_order_open",
+            "order_id",
+            unique=True,
+            postgresql_where=text("status IN ('INITIATED', 'SUCCESS')"),
+        ),
+        Index(
+            "ix_payments_initiated_created_at",
+            "created_at",
+            postgresql_where=text("status = 'INITIATED'"),
+        ),
     )
 
 
@@ -111,3 +123,21 @@ class PayableOrder(Base):
             "status IN ('AWAITING', 'PAID', 'CANCELLED')", name="ck_payable_orders_status_known"
         ),
     )
+
+
+class SandboxCharge(Base):
+    """The sandbox provider's ledger: what a remote provider would remember, keyed by the
+    reference we send (our payment id), so a charge is never made twice."""
+
+    __tablename__ = "sandbox_charges"
+
+    reference: Mapped[str] = mapped_column(String(128), primary_key=True)
+    charge_id: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[Decimal] = mapped_column(Numeric)
+    currency: Mapped[str] = mapped_column(CHAR(3))
+    approved: Mapped[bool] = mapped_column(Boolean)
+    failure_code: Mapped[str | None] = mapped_column(String(64))
+    failure_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created()
+
+    __table_args__ = (UniqueConstraint("charge_id", name="uq_sandbox_charges_charge_id"),)

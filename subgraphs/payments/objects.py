@@ -1,4 +1,5 @@
-"""GraphQL object types: the ``Payment`` entity and ``Order.payment`` on orders' entity.
+"""GraphQL object types: the ``Payment`` entity, and ``Order.payment``/``Order.payments`` on
+orders' entity (one loader, so both fields of a batch of orders cost one statement).
 
 A payment is shown to its order's user, admins and services; anyone else gets null, the
 way a missing entity looks.
@@ -105,5 +106,12 @@ class OrderType:
 
     @strawberry.field(description="The order's latest payment attempt; null before the first.")
     async def payment(self, info: strawberry.Info) -> PaymentType | None:
-        row = await context_of(info).loaders.latest_payment.load(str(self.id))
-        return PaymentType.visible(info, row)
+        rows = await context_of(info).loaders.payments_of_order.load(str(self.id))
+        return PaymentType.visible(info, rows[0] if rows else None)
+
+    @strawberry.field(
+        description="Every payment attempt of the order, newest first (empty before the first)."
+    )
+    async def payments(self, info: strawberry.Info) -> list[PaymentType]:
+        rows = await context_of(info).loaders.payments_of_order.load(str(self.id))
+        return [payment for row in rows if (payment := PaymentType.visible(info, row))]

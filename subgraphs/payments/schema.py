@@ -38,8 +38,10 @@ class Mutation:
     @strawberry.federation.mutation(
         directives=[Authenticated()],
         description="Pay an order awaiting payment with a card, for the amount of the order. "
-        "A declined card gives a FAILED payment (and the order is cancelled); retrying with "
-        "the same idempotencyKey returns the first payment instead of charging again.",
+        "A declined card gives a FAILED payment (and the order is cancelled). When the "
+        "provider does not answer in time the payment is INITIATED and settled later by "
+        "reconciliation; retrying with the same idempotencyKey returns the payment as it "
+        "stands and never charges again.",
     )
     async def pay_order(
         self,
@@ -55,15 +57,14 @@ class Mutation:
             card=Card.parse(card.number, card.exp_month, card.exp_year, card.cvc, context.now),
             idempotency_key=service.check_idempotency_key(idempotency_key),
         )
-        async with context.db() as session:
-            row = await service.pay_order(
-                session,
-                request,
-                identity_of(info),
-                runtime.provider,
-                event_source=runtime.event_source,
-                provider_timeout=runtime.provider_timeout,
-            )
+        row = await service.pay_order(
+            context.db,
+            request,
+            identity_of(info),
+            runtime.provider,
+            event_source=runtime.event_source,
+            provider_timeout=runtime.provider_timeout,
+        )
         return PaymentType.from_row(row)
 
 

@@ -1,16 +1,24 @@
 """Business rules of payments: who may pay which order, for how much, and only once.
 
-``pay_order`` holds the read model's row lock from its first check to the commit, so two
-requests for one order run one after the other: the second sees the first's payment and
-either replays it (same idempotency key) or is refused. The amount always comes from the
-read model. A decline is an outcome, written and published like a success; only a provider
-that gives no answer leaves nothing behind.
+A payment goes through three steps, none of which holds a lock while the provider works:
+
+1. `initiate`: under the read model's row lock, check the payer and the order, then write
+   the payment ``INITIATED`` and commit. Its id is the reference the provider dedupes on.
+2. the provider call, outside any transaction, bounded by a timeout;
+3. `settle`: under the payment's row lock, record ``SUCCESS``/``FAILED`` and its event in
+   one transaction, unless the payment was settled already (by the reconciler).
+
+No answer in step 2 leaves the payment ``INITIATED`` and returns it; `reconcile` settles it
+later from the provider's records. A retry with the same idempotency key returns the payment
+as it stands and never calls the provider again. The amount always comes from the read model.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -18,29 +26,27 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.kit.auth import Forbidden, Identity, Unauthenticated
-from subgraphs.kit.errors import BadUserInput, Conflict, NotFound, ServiceError, constraint_of
+from subgraphs.kit.errors import BadUserInput, Conflict, NotFound, constraint_of
 from subgraphs.kit.events import add_event
 from subgraphs.kit.logging import get_logger
 from subgraphs.payments.cards import Card
 from subgraphs.payments.events import outcome_event
 from subgraphs.payments.models import PayableOrder, PayableStatus, Payment, PaymentStatus
-from subgraphs.payments.providers import ChargeRequest, PaymentProvider, ProviderUnavailable
+from subgraphs.payments.providers import ChargeRequest, ChargeResult, PaymentProvider
 
 log = get_logger("polyshop.payments")
 
 ADMIN_ROLE = "admin"
 MAX_KEY_LENGTH = 255
+NO_CHARGE = "provider_no_charge"
 
 CONSTRAINT_MESSAGES = {
     "uq_payments_idempotency_key": "This idempotency key was already used",
+    "uq_payments_order_open": "The order already has a payment",
 }
 
-
-class PaymentProviderUnavailable(ServiceError):
-    """The provider did not answer; nothing was written. A retry with the same idempotency
-    key is safe: the provider deduplicates a charge that did happen."""
-
-    code = "PAYMENT_PROVIDER_UNAVAILABLE"
+SessionScope = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+"""A session whose transactions the service commits itself (``ctx.db``, a sessionmaker)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +83,7 @@ def check_idempotency_key(key: str) -> str:
 
 
 async def pay_order(
-    session: AsyncSession,
+    db: SessionScope,
     request: PayRequest,
     identity: Identity | None,
     provider: PaymentProvider,
@@ -85,7 +91,42 @@ async def pay_order(
     event_source: str = "payments",
     provider_timeout: float = 20.0,
 ) -> Payment:
-    """Charge the order's amount to the card and record the outcome with its event."""
+    """Charge the order's amount to the card; the payment as it stands afterwards."""
+    async with db() as session:
+        payment, fresh = await initiate(session, request, identity, provider.name)
+        await session.commit()
+    if not fresh:
+        return payment
+    charge = ChargeRequest(
+        reference=str(payment.id),
+        order_id=payment.order_id,
+        amount=payment.amount,
+        currency=payment.currency,
+        card=request.card,
+    )
+    try:
+        async with asyncio.timeout(provider_timeout):
+            result = await provider.charge(charge)
+    except Exception as exc:
+        # Charged or not, we cannot tell: the reconciler will ask the provider.
+        log.warning(
+            "payment provider gave no answer; payment left INITIATED",
+            order_id=payment.order_id,
+            payment_id=str(payment.id),
+            error=repr(exc),
+        )
+        return payment
+    async with db() as session:
+        settled = await settle(session, payment.id, result, event_source=event_source)
+        await session.commit()
+    return settled
+
+
+async def initiate(
+    session: AsyncSession, request: PayRequest, identity: Identity | None, provider_name: str
+) -> tuple[Payment, bool]:
+    """The payment ``INITIATED`` for this request (flushed, not committed), or the earlier
+    payment of the same idempotency key; True when it is new and must be charged."""
     if identity is None:
         raise Unauthenticated("Authentication required")
     order = await session.scalar(
@@ -102,7 +143,7 @@ async def pay_order(
         select(Payment).where(Payment.idempotency_key == request.idempotency_key)
     )
     if earlier is not None:
-        return _replay(earlier, request)
+        return _replay(earlier, request), False
     if order.status != PayableStatus.AWAITING:
         raise Conflict(
             f"The order is {order.status.lower()}, not awaiting payment", status=order.status
@@ -111,38 +152,17 @@ async def pay_order(
         select(Payment.id).where(Payment.order_id == order.order_id).limit(1)
     )
     if attempted is not None:
-        # A success awaits orders' confirmation; a failure makes orders cancel the order.
+        # In flight, succeeded (awaiting orders' confirmation) or failed (orders cancels).
         raise Conflict("The order already has a payment", paymentId=str(attempted))
 
-    payment_id = uuid.uuid4()
-    charge = ChargeRequest(
-        payment_id=payment_id,
-        order_id=order.order_id,
-        amount=order.amount,
-        currency=order.currency,
-        card=request.card,
-        idempotency_key=request.idempotency_key,
-    )
-    try:
-        async with asyncio.timeout(provider_timeout):
-            result = await provider.charge(charge)
-    except (ProviderUnavailable, TimeoutError) as exc:
-        log.warning("payment provider unavailable", order_id=order.order_id, error=repr(exc))
-        raise PaymentProviderUnavailable(
-            "The payment provider did not answer; nothing was recorded, retry with the same "
-            "idempotency key"
-        ) from exc
     payment = Payment(
-        id=payment_id,
+        id=uuid.uuid4(),
         order_id=order.order_id,
         user_id=order.user_id,
         amount=order.amount,
         currency=order.currency,
-        status=(PaymentStatus.SUCCESS if result.approved else PaymentStatus.FAILED).value,
-        provider=provider.name,
-        provider_ref=result.provider_ref,
-        failure_code=None if result.approved else (result.failure_code or "declined"),
-        failure_reason=None if result.approved else result.failure_message,
+        status=PaymentStatus.INITIATED.value,
+        provider=provider_name,
         card_brand=request.card.brand,
         card_last4=request.card.last4,
         idempotency_key=request.idempotency_key,
@@ -152,10 +172,39 @@ async def pay_order(
         await session.flush()
     except IntegrityError as exc:
         # Only a concurrent request for another order with the same key gets here (the
-        # order's row lock serialises everything else); the transaction is rolled back.
+        # order's row lock serialises everything else).
         if constraint_of(exc) == "uq_payments_idempotency_key":
             raise Conflict("This idempotency key was used for a different payment request") from exc
         raise
+    await session.refresh(payment)
+    log.info("payment initiated", order_id=payment.order_id, payment_id=str(payment.id))
+    return payment, True
+
+
+async def settle(
+    session: AsyncSession,
+    payment_id: uuid.UUID,
+    result: ChargeResult,
+    *,
+    event_source: str = "payments",
+) -> Payment:
+    """Record the provider's answer and its event, once: under the payment's row lock, a
+    payment no longer ``INITIATED`` is returned unchanged."""
+    payment = await session.scalar(
+        select(Payment)
+        .where(Payment.id == payment_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if payment is None:
+        raise NotFound("No such payment", paymentId=str(payment_id))
+    if payment.status != PaymentStatus.INITIATED:
+        return payment
+    payment.status = (PaymentStatus.SUCCESS if result.approved else PaymentStatus.FAILED).value
+    payment.provider_ref = result.provider_ref
+    payment.failure_code = None if result.approved else (result.failure_code or "declined")
+    payment.failure_reason = None if result.approved else result.failure_message
+    await session.flush()
     await add_event(session, outcome_event(payment, event_source))
     await session.refresh(payment)
     log.info(
@@ -169,7 +218,7 @@ async def pay_order(
 
 
 def _replay(earlier: Payment, request: PayRequest) -> Payment:
-    """The first answer again, if the retry asks for the same thing."""
+    """The first payment again (as it stands), if the retry asks for the same thing."""
     if earlier.order_id != request.order_id or earlier.card_last4 != request.card.last4:
         raise Conflict(
             "This idempotency key was used for a different payment request",

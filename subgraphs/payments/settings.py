@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from subgraphs.kit.settings import ServiceSettings
 from subgraphs.payments.providers import PaymentProvider
@@ -13,6 +13,11 @@ from subgraphs.payments.providers import PaymentProvider
 
 class PaymentsSettings(ServiceSettings):
     """``payments_provider``: ``sandbox`` or ``module:factory`` (see `providers`).
+
+    A provider that has not answered within ``payments_provider_timeout`` seconds leaves the
+    payment ``INITIATED``; every ``payments_reconcile_interval`` seconds the reconciler asks
+    the provider about payments ``INITIATED`` for longer than ``payments_reconcile_after``
+    seconds (at least the provider timeout, so an answer still on its way is not overtaken).
 
     The two event source names are the services' names in production; tests give each run
     its own so that its streams are its own.
@@ -22,11 +27,18 @@ class PaymentsSettings(ServiceSettings):
     port: int = 4005
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/payment_db"
     payments_provider: str = "sandbox"
-    # A provider that has not answered by then counts as unavailable; the client retries
-    # with the same idempotency key, which the provider deduplicates.
     payments_provider_timeout: float = Field(default=20.0, gt=0)
+    payments_reconcile_interval: float = Field(default=30.0, gt=0)
+    payments_reconcile_after: float = Field(default=60.0, ge=0)
+    payments_reconcile_batch: int = Field(default=100, ge=1)
     payments_event_source: str = "payments"
     payments_orders_source: str = "orders"
+
+    @model_validator(mode="after")
+    def _reconcile_after_the_timeout(self) -> PaymentsSettings:
+        if self.payments_reconcile_after < self.payments_provider_timeout:
+            raise ValueError("payments_reconcile_after must be at least payments_provider_timeout")
+        return self
 
 
 @lru_cache(maxsize=1)

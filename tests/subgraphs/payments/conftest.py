@@ -67,6 +67,10 @@ def settings(payments_db: str, nats_url: str, sources: tuple[str, str]) -> Payme
             "log_level": "WARNING",
             "payments_event_source": payments_source,
             "payments_orders_source": orders_source,
+            # Tests run reconciliation themselves; the background round is tested on its own.
+            "payments_reconcile_interval": 3600,
+            "payments_provider_timeout": 0.5,
+            "payments_reconcile_after": 1,
             **FAST_EVENTS,
         }
     )

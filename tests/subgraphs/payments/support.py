@@ -145,7 +145,8 @@ async def stream_events(js: JetStreamContext, source: str) -> list[Envelope]:
 
 
 class SlowProvider:
-    """A provider plugged in by setting, as a real one would be; never answers in time."""
+    """A provider plugged in by setting, as a real one would be; never answers in time,
+    though it does charge (``charged``), so the reconciler can find the charge."""
 
     name = "slow"
 
@@ -153,11 +154,18 @@ class SlowProvider:
         self.delay = delay
         self.closed = False
         self.calls = 0
+        self.charged: dict[str, ChargeResult] = {}
 
     async def charge(self, request: ChargeRequest) -> ChargeResult:
         self.calls += 1
+        result = self.charged.setdefault(
+            request.reference, ChargeResult(approved=True, provider_ref=f"slow-{self.calls}")
+        )
         await asyncio.sleep(self.delay)
-        return ChargeResult(approved=True, provider_ref="slow-1")
+        return result
+
+    async def lookup(self, reference: str) -> ChargeResult | None:
+        return self.charged.get(reference)
 
     async def aclose(self) -> None:
         self.closed = True
@@ -166,6 +174,15 @@ class SlowProvider:
 def slow_provider(settings: PaymentsSettings) -> SlowProvider:
     """``POLYSHOP_PAYMENTS_PROVIDER=tests.subgraphs.payments.support:slow_provider``."""
     return SlowProvider(delay=settings.payments_provider_timeout * 10)
+
+
+async def backdate(sql: Any, payment_id: str, seconds: float) -> None:
+    """As if ``seconds`` had passed since the payment was written."""
+    await sql.execute(
+        "UPDATE payments SET created_at = created_at - make_interval(secs => $2) WHERE id = $1",
+        uuid.UUID(payment_id),
+        float(seconds),
+    )
 
 
 def not_a_provider(_settings: object) -> object:

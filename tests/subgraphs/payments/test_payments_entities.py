@@ -5,7 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import asyncpg
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tests.subgraphs.payments.support import OK_CARD, TestKeys, card, seed_order
@@ -69,23 +72,22 @@ async def test_order_payment_by_order_id_in_one_batch(
     ]
 
 
-async def test_order_payment_after_an_outage_is_the_attempt_that_answered(
+async def test_order_payment_while_the_provider_has_not_answered(
     gql: Any,
     keys: TestKeys,
     sessionmaker: async_sessionmaker[AsyncSession],
     user: str,
 ) -> None:
-    """A provider outage leaves no attempt; the next one is the order's payment."""
+    """An attempt without an answer is the order's payment, INITIATED."""
     order_id = await seed_order(sessionmaker, user_id=user)
     token = keys.token(user)
-    await gql(PAY, token, order=order_id, card=card("4000000000000119"), key=uuid.uuid4().hex)
-    declined = await gql(
-        PAY, token, order=order_id, card=card("4000000000000002"), key=uuid.uuid4().hex
+    sent = await gql(
+        PAY, token, order=order_id, card=card("4000000000000119"), key=uuid.uuid4().hex
     )
     body = await gql(ORDER_PAYMENTS, token, reps=[{"__typename": "Order", "id": order_id}])
     payment = body["data"]["_entities"][0]["payment"]
-    assert payment["id"] == declined["data"]["payOrder"]["id"]
-    assert payment["status"] == "FAILED"
+    assert payment["id"] == sent["data"]["payOrder"]["id"]
+    assert payment["status"] == "INITIATED"
 
 
 async def test_payment_entity_and_query_visibility(
@@ -113,3 +115,70 @@ async def test_payment_entity_and_query_visibility(
     assert (await gql(query, keys.token(user), id=payment_id))["data"]["payment"] == {
         "id": payment_id
     }
+
+
+ORDER_ATTEMPTS = """
+query($reps: [_Any!]!) {
+  _entities(representations: $reps) {
+    ... on Order { id payment { id } payments { id status failureCode } }
+  }
+}
+"""
+
+
+async def earlier_failure(sql: asyncpg.Connection, order_id: str, user: str, ago: int) -> str:
+    """A declined attempt written ``ago`` seconds back (history the API keeps showing)."""
+    payment_id: uuid.UUID = await sql.fetchval(
+        "INSERT INTO payments (order_id, user_id, amount, currency, status, provider,"
+        " failure_code, card_brand, card_last4, idempotency_key, created_at)"
+        " VALUES ($1, $2, 10, 'USD', 'FAILED', 'sandbox', 'card_declined', 'VISA', '0002', $3,"
+        " now() - make_interval(secs => $4)) RETURNING id",
+        order_id,
+        user,
+        uuid.uuid4().hex,
+        float(ago),
+    )
+    return str(payment_id)
+
+
+async def test_order_payments_newest_first_in_one_statement_per_batch(
+    gql: Any,
+    keys: TestKeys,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sql: asyncpg.Connection,
+    payments_app: FastAPI,
+    user: str,
+) -> None:
+    paid, success_id = await paid_order(gql, keys, sessionmaker, user)
+    older = await earlier_failure(sql, paid, user, ago=120)
+    newer = await earlier_failure(sql, paid, user, ago=60)
+    unpaid = await seed_order(sessionmaker, user_id=user)
+    never_seen = str(uuid.uuid4())
+    reps = [{"__typename": "Order", "id": i} for i in (paid, unpaid, never_seen)]
+
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "FROM payments" in statement:
+            statements.append(statement)
+
+    engine = payments_app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        body = await gql(ORDER_ATTEMPTS, keys.token(user), reps=reps)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert "errors" not in body, body
+    assert len(statements) == 1, statements
+    first, second, third = body["data"]["_entities"]
+    assert first["payment"] == {"id": success_id}
+    assert [(p["id"], p["status"]) for p in first["payments"]] == [
+        (success_id, "SUCCESS"),
+        (newer, "FAILED"),
+        (older, "FAILED"),
+    ]
+    assert second == {"id": unpaid, "payment": None, "payments": []}
+    assert third == {"id": never_seen, "payment": None, "payments": []}
+
+    stranger = await gql(ORDER_ATTEMPTS, keys.token(str(uuid.uuid4())), reps=reps[:1])
+    assert stranger["data"]["_entities"] == [{"id": paid, "payment": None, "payments": []}]

@@ -36,8 +36,11 @@ async def migrated_url(service_database: ServiceDatabaseFactory) -> str:
     return await service_database("payments")
 
 
+TABLES = {"payments", "payable_orders", "outbox", "inbox", "sandbox_charges"}
+
+
 async def test_head_has_every_table(migrated_url: str) -> None:
-    assert await _tables(migrated_url) == {"payments", "payable_orders", "outbox", "inbox"}
+    assert await _tables(migrated_url) == TABLES
 
 
 GOOD_PAYMENT = {
@@ -71,14 +74,36 @@ async def test_database_rules_hold_without_the_service(
     migrated_url: str, column: str, value: str
 ) -> None:
     key = f"'{uuid.uuid4()}'"
-    good = {**GOOD_PAYMENT, "idempotency_key": key}
+    good = {**GOOD_PAYMENT, "idempotency_key": key, "order_id": f"'{uuid.uuid4()}'"}
     conn = await asyncpg.connect(plain_url(migrated_url))
     try:
         await conn.execute(_insert(good))
         with pytest.raises((asyncpg.CheckViolationError, asyncpg.StringDataRightTruncationError)):
             await conn.execute(_insert({**good, "idempotency_key": "'other'", column: value}))
-        with pytest.raises(asyncpg.UniqueViolationError):
-            await conn.execute(_insert({**good, "order_id": "'o2'"}))
+        with pytest.raises(asyncpg.UniqueViolationError, match="uq_payments_idempotency_key"):
+            await conn.execute(_insert({**good, "order_id": f"'{uuid.uuid4()}'"}))
+    finally:
+        await conn.close()
+
+
+async def test_one_open_payment_per_order(migrated_url: str) -> None:
+    """A charge in flight or a success excludes any other open payment of the order."""
+    order = f"'{uuid.uuid4()}'"
+    conn = await asyncpg.connect(plain_url(migrated_url))
+
+    def attempt(status: str) -> str:
+        key = f"'{uuid.uuid4()}'"
+        return _insert(
+            {**GOOD_PAYMENT, "order_id": order, "status": status, "idempotency_key": key}
+        )
+
+    try:
+        await conn.execute(attempt("'FAILED'"))
+        await conn.execute(attempt("'FAILED'"))
+        await conn.execute(attempt("'INITIATED'"))
+        for status in ("'INITIATED'", "'SUCCESS'"):
+            with pytest.raises(asyncpg.UniqueViolationError, match="uq_payments_order_open"):
+                await conn.execute(attempt(status))
     finally:
         await conn.close()
 
@@ -90,7 +115,7 @@ async def test_downgrade_to_base_and_upgrade_again(
     await asyncio.to_thread(downgrade, "payments", migrated_url, "base")
     assert await _tables(migrated_url) == set()
     await asyncio.to_thread(upgrade, "payments", migrated_url)
-    assert await _tables(migrated_url) == {"payments", "payable_orders", "outbox", "inbox"}
+    assert await _tables(migrated_url) == TABLES
 
 
 async def test_models_match_migrations(migrated_url: str) -> None:

@@ -152,19 +152,28 @@ async def test_amex_with_four_digit_cvc_is_approved(
     )
 
 
-async def test_provider_outage_writes_nothing(
+async def test_provider_outage_leaves_the_payment_initiated(
     gql: Any,
     keys: TestKeys,
     user: str,
     sessionmaker: async_sessionmaker[AsyncSession],
     sql: asyncpg.Connection,
 ) -> None:
+    """No answer is not an error: the payment is INITIATED, with no event, until the
+    reconciler learns its outcome (test_payments_reconcile)."""
     order_id = await seed_order(sessionmaker, user_id=user)
-    body = await pay(gql, keys.token(user), order_id, card("4000 0000 0000 0119"))
-    (error,) = body["errors"]
-    assert error["extensions"]["code"] == "PAYMENT_PROVIDER_UNAVAILABLE"
-    assert await sql.fetchval("SELECT count(*) FROM payments WHERE order_id = $1", order_id) == 0
+    body = await pay(gql, keys.token(user), order_id, card("4000 0000 0000 0119"), key="out-1")
+    assert "errors" not in body, body
+    payment = body["data"]["payOrder"]
+    assert (payment["status"], payment["providerRef"], payment["failureCode"]) == (
+        "INITIATED",
+        None,
+        None,
+    )
+    assert await sql.fetchval("SELECT count(*) FROM payments WHERE order_id = $1", order_id) == 1
     assert await outbox(sql, order_id) == []
-    # Nothing happened, so the customer can simply try again.
+    # The order has a payment in flight: another attempt must wait for its outcome.
     again = await pay(gql, keys.token(user), order_id, OK_CARD)
-    assert again["data"]["payOrder"]["status"] == "SUCCESS"
+    assert again["errors"][0]["extensions"]["code"] == "CONFLICT"
+    same = await pay(gql, keys.token(user), order_id, card("4000 0000 0000 0119"), key="out-1")
+    assert same["data"]["payOrder"]["id"] == payment["id"]

@@ -244,3 +244,28 @@ async def test_concurrent_use_of_one_key_for_two_orders_pays_one(
         "SELECT count(*) FROM payments WHERE order_id = ANY($1::text[])", orders
     )
     assert total == 1
+
+
+async def test_concurrent_requests_with_different_keys_charge_once(
+    gql: Any,
+    keys: TestKeys,
+    user: str,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sql: asyncpg.Connection,
+) -> None:
+    order_id = await seed_order(sessionmaker, user_id=user)
+    token = keys.token(user)
+    bodies = await asyncio.gather(
+        *(gql(PAY, token, order=order_id, card=OK_CARD, key=uuid.uuid4().hex) for _ in range(4))
+    )
+    outcomes = sorted(
+        body["errors"][0]["extensions"]["code"] if "errors" in body else "PAID" for body in bodies
+    )
+    assert outcomes == ["CONFLICT", "CONFLICT", "CONFLICT", "PAID"]
+    assert await counts(sql, order_id) == (1, 1)
+    charges = await sql.fetchval(
+        "SELECT count(*) FROM sandbox_charges c JOIN payments p ON c.reference = p.id::text"
+        " WHERE p.order_id = $1",
+        order_id,
+    )
+    assert charges == 1
