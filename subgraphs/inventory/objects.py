@@ -14,19 +14,11 @@ import strawberry
 
 from subgraphs.inventory import models
 from subgraphs.inventory.loaders import InventoryContext
+from subgraphs.kit.ids import bigint_id
 
 
 def context_of(info: strawberry.Info) -> InventoryContext:
     return cast(InventoryContext, info.context)
-
-
-def reference_id(value: object) -> int | None:
-    """The integer id of a Product representation, or None when it cannot be a product."""
-    try:
-        number = int(str(value))
-    except ValueError:
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 @strawberry.type(name="StockLevel")
@@ -59,7 +51,7 @@ class ProductType:
     async def resolve_reference(
         cls, info: strawberry.Info, id: strawberry.ID
     ) -> ProductType | None:
-        key = reference_id(id)
+        key = bigint_id(id)
         return None if key is None else cls.of(key)
 
     @strawberry.field(description="Units available and reserved; 0/0 when never stocked.")

@@ -12,6 +12,7 @@ from typing import cast
 import strawberry
 
 from subgraphs.kit.errors import BadUserInput
+from subgraphs.kit.ids import bigint_id
 from subgraphs.kit.scalars import Money
 from subgraphs.products import models
 from subgraphs.products.inputs import DiscountKind
@@ -23,15 +24,6 @@ MAX_QUANTITY = 1_000_000
 
 def context_of(info: strawberry.Info) -> ProductContext:
     return cast(ProductContext, info.context)
-
-
-def reference_id(value: object) -> int | None:
-    """The integer id of an entity representation, or None when it cannot be ours."""
-    try:
-        number = int(str(value))
-    except ValueError:
-        return None
-    return number if 0 < number < 2**63 else None
 
 
 @strawberry.type(name="DiscountMethod")
@@ -149,7 +141,7 @@ class CategoryType:
     async def resolve_reference(
         cls, info: strawberry.Info, id: strawberry.ID
     ) -> CategoryType | None:
-        key = reference_id(id)
+        key = bigint_id(id)
         if key is None:
             return None
         row = await context_of(info).loaders.category.load(key)
@@ -219,7 +211,7 @@ class ProductType:
         cls, info: strawberry.Info, id: strawberry.ID
     ) -> ProductType | None:
         """Soft-deleted products still resolve (with isDeleted) for the orders that name them."""
-        key = reference_id(id)
+        key = bigint_id(id)
         if key is None:
             return None
         row = await context_of(info).loaders.product.load(key)
