@@ -1,8 +1,9 @@
 """`polyshop up`: the whole system on one machine, from nothing to a GraphiQL URL.
 
 Order matters and each step is idempotent, so a second start reuses the data directory:
-servers (embedded unless a URL is set) → one database per service → migrations → demo data →
-one process per subgraph → the router. Ctrl-C (or SIGTERM) stops them in reverse order.
+servers (embedded unless a URL is set) and the mail catcher → one database per service →
+migrations → demo data → one process per subgraph → the router → demo orders placed through
+the router. Ctrl-C (or SIGTERM) stops them in reverse order.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import asyncio
 import contextlib
 import importlib
 import importlib.util
+import json
 import os
 import secrets
 import shutil
 import signal
+import socket
 import sys
 import time
 from dataclasses import dataclass, field
@@ -24,6 +27,8 @@ from typing import Any
 import aiohttp
 import structlog
 
+from polyshop.devstack.demo_flow import DemoFlowError, GraphQLFailure, run_demo_flow
+from polyshop.devstack.mailcatcher import MailCatcher
 from polyshop.devstack.migrations import has_migrations, upgrade
 from polyshop.devstack.nats import EmbeddedNats
 from polyshop.devstack.postgres import (
@@ -39,6 +44,7 @@ log = structlog.get_logger("polyshop.stack")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SUPERGRAPH_FILE = REPO_ROOT / "schema" / "supergraph.graphql"
+SUBGRAPH_KEEP_ALIVE_SECONDS = 75
 
 
 @dataclass
@@ -56,6 +62,8 @@ class Stack:
     postgres: EmbeddedPostgres | None = None
     nats: EmbeddedNats | None = None
     nats_url: str = ""
+    mail: MailCatcher | None = None
+    demo_summary: str = ""
     database_urls: dict[str, str] = field(default_factory=dict)
     processes: list[RunningProcess] = field(default_factory=list)
 
@@ -74,10 +82,10 @@ async def up(settings: StackSettings, *, reset: bool = False, with_router: bool 
         await start_servers(stack)
         services = implemented_services()
         await prepare_databases(stack, services)
-        for spec in services:
-            await start_subgraph(stack, spec)
+        await start_subgraphs(stack, services)
         if with_router and router_available():
             await start_router(stack)
+            await place_demo_orders(stack, stop)
         print_urls(stack)
         await wait_until_stopped(stack, stop)
     finally:
@@ -97,6 +105,10 @@ async def start_servers(stack: Stack) -> None:
         log.info("nats.started", url=stack.nats_url)
     else:
         stack.nats_url = settings.nats_url
+    if settings.mail_catcher:
+        stack.mail = MailCatcher(settings.mail_dir, port=settings.mail_catcher_port)
+        await asyncio.to_thread(stack.mail.start)
+        log.info("mail_catcher.started", port=stack.mail.port, maildir=str(stack.mail.mail_dir))
 
 
 def all_databases_configured(settings: StackSettings) -> bool:
@@ -112,19 +124,27 @@ def server_url(stack: Stack) -> str:
 
 
 async def prepare_databases(stack: Stack, services: tuple[ServiceSpec, ...]) -> None:
-    for spec in services:
-        url = stack.settings.database_url_override(spec.name)
-        if url is None:
-            server = server_url(stack)
-            if not await database_exists(server, spec.database):
-                await create_database(server, spec.database)
-                log.info("database.created", service=spec.name, database=spec.database)
-            url = database_url(server, spec.database)
-        stack.database_urls[spec.name] = url
-        if has_migrations(spec.name):
-            await asyncio.to_thread(upgrade, spec.name, url)
-            log.info("database.migrated", service=spec.name)
-        await load_demo_data(stack, spec, url)
+    """Migrations run one after the other (Alembic's context is process-global); each
+    service's demo data then loads in its own child process while the next one migrates."""
+    async with asyncio.TaskGroup() as demo_loads:
+        for spec in services:
+            url = await prepare_database(stack, spec)
+            demo_loads.create_task(load_demo_data(stack, spec, url))
+
+
+async def prepare_database(stack: Stack, spec: ServiceSpec) -> str:
+    url = stack.settings.database_url_override(spec.name)
+    if url is None:
+        server = server_url(stack)
+        if not await database_exists(server, spec.database):
+            await create_database(server, spec.database)
+            log.info("database.created", service=spec.name, database=spec.database)
+        url = database_url(server, spec.database)
+    stack.database_urls[spec.name] = url
+    if has_migrations(spec.name):
+        await asyncio.to_thread(upgrade, spec.name, url)
+        log.info("database.migrated", service=spec.name)
+    return url
 
 
 async def load_demo_data(stack: Stack, spec: ServiceSpec, url: str) -> None:
@@ -159,19 +179,66 @@ def demo_client_secret(stack: Stack) -> str:
     return path.read_text().strip()
 
 
+def port_of(stack: Stack, spec: ServiceSpec) -> int:
+    return spec.port + stack.settings.port_offset
+
+
+def reachable_host(stack: Stack) -> str:
+    """Where the stack's own clients connect: a wildcard listen address is reached locally."""
+    host = stack.settings.host
+    return "127.0.0.1" if host in ("0.0.0.0", "") else host
+
+
+def base_url(stack: Stack, spec: ServiceSpec) -> str:
+    return f"http://{reachable_host(stack)}:{port_of(stack, spec)}"
+
+
+def router_url(stack: Stack) -> str:
+    return f"http://{reachable_host(stack)}:{ROUTER_PORT + stack.settings.port_offset}"
+
+
 def service_env(stack: Stack, spec: ServiceSpec) -> dict[str, str]:
-    """The environment of one service process: its own settings, nothing shared by import."""
+    """The environment of one service process: its own settings, nothing shared by import.
+
+    Addresses of other services are passed too, so that a port offset moves them all."""
     secret = demo_client_secret(stack)
-    return {
+    auth_url = base_url(stack, SERVICES_BY_NAME["auth"])
+    env = {
         "POLYSHOP_DATABASE_URL": stack.database_urls[spec.name],
         "POLYSHOP_NATS_URL": stack.nats_url,
         "POLYSHOP_SERVICE_NAME": spec.name,
-        "POLYSHOP_PORT": str(spec.port),
+        "POLYSHOP_PORT": str(port_of(stack, spec)),
         "POLYSHOP_DEV_MODE": "true",
         "POLYSHOP_AUTH_CLIENT_ID": spec.name,
         "POLYSHOP_AUTH_CLIENT_SECRET": secret,
         "POLYSHOP_AUTH_DEMO_CLIENT_SECRET": secret,
+        "POLYSHOP_AUTH_JWKS_URL": f"{auth_url}/.well-known/jwks.json",
+        "POLYSHOP_AUTH_TOKEN_URL": f"{auth_url}/oauth/token",
+        "POLYSHOP_ORDERS_PRODUCTS_URL": base_url(stack, SERVICES_BY_NAME["products"]) + "/graphql",
     }
+    if spec.name == "notifications" and stack.mail is not None:
+        env |= mail_env(stack.mail)
+    return env
+
+
+def mail_env(mail: MailCatcher) -> dict[str, str]:
+    """Notifications sends to the catcher: plain SMTP, no login."""
+    return {
+        "POLYSHOP_SMTP_HOST": mail.host,
+        "POLYSHOP_SMTP_PORT": str(mail.port),
+        "POLYSHOP_SMTP_TLS": "false",
+        "POLYSHOP_SMTP_STARTTLS": "false",
+    }
+
+
+async def start_subgraphs(stack: Stack, services: tuple[ServiceSpec, ...]) -> None:
+    """All at once: each waits only for its own health check (tokens and keys are fetched
+    from auth on first use, not at start-up)."""
+    async with asyncio.TaskGroup() as group:
+        for spec in services:
+            group.create_task(start_subgraph(stack, spec))
+    order = [spec.name for spec in services]
+    stack.processes.sort(key=lambda running: order.index(running.name))
 
 
 async def start_subgraph(stack: Stack, spec: ServiceSpec) -> None:
@@ -184,11 +251,14 @@ async def start_subgraph(stack: Stack, spec: ServiceSpec) -> None:
         "--host",
         stack.settings.host,
         "--port",
-        str(spec.port),
+        str(port_of(stack, spec)),
         "--no-access-log",
+        # Longer than the router's idle keep-alive (30 s), so the router never writes to a
+        # connection the subgraph has just closed (uvicorn's default is 5 s).
+        "--timeout-keep-alive",
+        str(SUBGRAPH_KEEP_ALIVE_SECONDS),
     ]
-    url = f"http://{stack.settings.host}:{spec.port}"
-    await spawn(stack, spec.name, url, command, env, health_path="/health")
+    await spawn(stack, spec.name, base_url(stack, spec), command, env, health_path="/health")
 
 
 def router_available() -> bool:
@@ -196,11 +266,18 @@ def router_available() -> bool:
 
 
 async def start_router(stack: Stack) -> None:
-    auth_url = f"http://{stack.settings.host}:{SERVICES_BY_NAME['auth'].port}"
+    auth_url = base_url(stack, SERVICES_BY_NAME["auth"])
+    subgraph_urls = {
+        running.name: f"{running.url}/graphql"
+        for running in stack.processes
+        if running.name in SERVICES_BY_NAME
+    }
     env = {
         "POLYSHOP_ROUTER_SUPERGRAPH": str(SUPERGRAPH_FILE),
         "POLYSHOP_ROUTER_HOST": stack.settings.host,
-        "POLYSHOP_ROUTER_PORT": str(ROUTER_PORT),
+        "POLYSHOP_ROUTER_PORT": str(ROUTER_PORT + stack.settings.port_offset),
+        # The supergraph names the default ports; these follow the port offset.
+        "POLYSHOP_ROUTER_SUBGRAPH_URLS": json.dumps(subgraph_urls),
         "POLYSHOP_ROUTER_DEV_MODE": "true",
         # User tokens are verified against the auth service's keys; the router calls
         # subgraphs with its own client-credentials token.
@@ -211,8 +288,36 @@ async def start_router(stack: Stack) -> None:
         "POLYSHOP_ROUTER_AUTH_CLIENT_ID": "router",
         "POLYSHOP_ROUTER_AUTH_CLIENT_SECRET": demo_client_secret(stack),
     }
-    url = f"http://{stack.settings.host}:{ROUTER_PORT}"
-    await spawn(stack, "router", url, [sys.executable, "-m", "router"], env, "/health")
+    await spawn(
+        stack, "router", router_url(stack), [sys.executable, "-m", "router"], env, "/health"
+    )
+
+
+async def place_demo_orders(stack: Stack, stop: asyncio.Event) -> None:
+    """The demo orders, through the router; a failure is reported, the stack keeps running.
+    Ctrl-C meanwhile abandons them (a later start finishes them: every step is idempotent)."""
+    if not stack.settings.demo_orders:
+        return
+    flow = asyncio.create_task(
+        run_demo_flow(
+            router_url(stack) + "/graphql", settle_seconds=stack.settings.demo_orders_timeout
+        )
+    )
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait((flow, stopped), return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel()
+    if not flow.done():
+        flow.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await flow
+        return
+    try:
+        report = flow.result()
+    except (DemoFlowError, GraphQLFailure, aiohttp.ClientError, TimeoutError) as failure:
+        log.error("demo_orders.failed", error=str(failure))
+        stack.demo_summary = f"failed ({failure}); see the log"
+        return
+    stack.demo_summary = report.summary()
 
 
 async def spawn(
@@ -224,12 +329,26 @@ async def spawn(
     health_path: str,
     startup_seconds: float = 60.0,
 ) -> None:
+    ensure_port_free(name, url)
     process = await asyncio.create_subprocess_exec(
         *command, env={**os.environ, **env}, cwd=REPO_ROOT, start_new_session=True
     )
     stack.processes.append(RunningProcess(name, url, process))
     await wait_healthy(name, url + health_path, process, startup_seconds)
     log.info("process.started", name=name, url=url, pid=process.pid)
+
+
+def ensure_port_free(name: str, url: str) -> None:
+    """Fail before starting when something already listens there: its health check would
+    pass and the stack would quietly talk to someone else's process."""
+    host, _, port = url.removeprefix("http://").rpartition(":")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.5)
+        if probe.connect_ex((host, int(port))) == 0:
+            raise RuntimeError(
+                f"port {port} of {name} is taken (another `polyshop up`?); stop it or set "
+                "POLYSHOP_PORT_OFFSET"
+            )
 
 
 async def wait_healthy(
@@ -258,6 +377,13 @@ def print_urls(stack: Stack) -> None:
     if stack.postgres is not None:
         lines.append(f"  PostgreSQL     {stack.postgres.server_url}")
     lines.append(f"  NATS           {stack.nats_url}")
+    if stack.mail is not None:
+        lines.append(
+            f"  Mail           smtp://{stack.mail.host}:{stack.mail.port} → maildir "
+            f"{stack.mail.mail_dir}"
+        )
+    if stack.demo_summary:
+        lines.append(f"  Demo orders    {stack.demo_summary}")
     lines.append("")
     print("\n".join(lines), flush=True)
 
@@ -278,6 +404,8 @@ async def down(stack: Stack) -> None:
     for running in reversed(stack.processes):
         await terminate(running.process)
     stack.processes.clear()
+    if stack.mail is not None:
+        await asyncio.to_thread(stack.mail.stop)
     if stack.nats is not None:
         await asyncio.to_thread(stack.nats.stop)
     if stack.postgres is not None:
