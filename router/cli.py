@@ -17,7 +17,7 @@ import typer
 from router.settings import RouterSettings
 
 SUPERGRAPH_HELP = "Supergraph SDL file or http(s) URL (env POLYSHOP_ROUTER_SUPERGRAPH)."
-FACTORY = "router.http:create_app"
+FACTORY = "router.cli:worker_app"
 
 
 def serve(
@@ -53,9 +53,12 @@ def serve(
 
 
 def run(settings: RouterSettings) -> None:
-    """Serve with uvicorn (uvloop + httptools) until interrupted."""
+    """Serve with uvicorn (uvloop + httptools) until interrupted; logs as JSON lines."""
     import uvicorn
 
+    from router.telemetry import configure_logging
+
+    configure_logging(settings.log_level, json=settings.log_json)
     shown_host = "localhost" if settings.host in ("0.0.0.0", "::", "") else settings.host
     typer.echo(
         f"PolyShop router on http://{settings.host}:{settings.port} "
@@ -71,6 +74,7 @@ def run(settings: RouterSettings) -> None:
         "lifespan": "on",
         "access_log": False,
         "log_level": settings.log_level,
+        "log_config": None,  # ours (configure_logging), not uvicorn's plain-text one
         "timeout_graceful_shutdown": settings.drain_timeout,
     }
     if settings.workers == 1:
@@ -81,6 +85,16 @@ def run(settings: RouterSettings) -> None:
     # Worker processes import the app themselves: hand them these exact settings.
     os.environ.update(settings_env(settings))
     uvicorn.run(FACTORY, factory=True, workers=settings.workers, **options)
+
+
+def worker_app() -> Any:
+    """The app of one worker process (``workers > 1``): settings from the environment."""
+    from router.http import create_app
+    from router.telemetry import configure_logging
+
+    settings = RouterSettings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    return create_app(settings)
 
 
 def settings_env(settings: RouterSettings) -> dict[str, str]:

@@ -38,12 +38,29 @@ Router's 400 for parse and validation errors.
 | HOT_RELOAD              | true                           | watch the supergraph file or URL    |
 | RELOAD_INTERVAL         | 1.0                            | seconds between checks              |
 | DRAIN_TIMEOUT           | 30                             | seconds old engines/shutdown wait   |
-| LOG_LEVEL               | info                           | uvicorn log level                   |
+| SHUTDOWN_DELAY          | 0                              | SIGTERM: seconds /ready says 503    |
+|                         |                                | before the listener closes          |
+| READY_PATH              | /ready                         | readiness: 503 starting/stopping    |
+| METRICS                 | true                           | Prometheus metrics                  |
+| METRICS_PATH            | /metrics                       | where they are served               |
+| OTEL_EXPORTER_OTLP_ENDPOINT | unset (tracing off)        | OTLP/HTTP collector base URL        |
+| OTEL_SERVICE_NAME       | polyshop-router                | ``service.name`` of the spans       |
+| OTEL_SAMPLE_RATIO       | 1.0                            | share of new traces sampled         |
+| LOG_LEVEL               | info                           | log level (router and uvicorn)      |
+| LOG_JSON                | true                           | JSON lines (else console format)    |
 
 Security (JWT verification, authorization directives, the router's own client-credentials
 token) is the nested ``security`` object, read from ``POLYSHOP_ROUTER_AUTH_*`` variables: see
 `router.security.settings`. It is left out of ``model_dump`` (so the CLI never copies secrets
 into worker environments: workers inherit the variables themselves).
+
+Tracing is on when ``POLYSHOP_ROUTER_OTEL_EXPORTER_OTLP_ENDPOINT`` or the standard
+``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (``/v1/traces`` is appended); the OTLP exporter's other
+standard variables (``OTEL_EXPORTER_OTLP_HEADERS``, ``..._TIMEOUT``, ``..._COMPRESSION``,
+certificates) and ``OTEL_RESOURCE_ATTRIBUTES`` are read by the OpenTelemetry SDK itself, and
+``OTEL_SERVICE_NAME`` names the service when the ``POLYSHOP_ROUTER_`` one is unset. On SIGTERM
+``/ready`` answers 503 at once, the listener closes ``SHUTDOWN_DELAY`` seconds later (let load
+balancers see it), and requests in flight get up to ``DRAIN_TIMEOUT`` seconds to finish.
 """
 
 from __future__ import annotations
@@ -51,7 +68,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from router.security.settings import SecuritySettings
@@ -75,7 +92,9 @@ def _split_list(value: Any) -> Any:
 class RouterSettings(BaseSettings):
     """Everything an operator can set on the router; see the module docstring for the table."""
 
-    model_config = SettingsConfigDict(env_prefix="POLYSHOP_ROUTER_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="POLYSHOP_ROUTER_", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     supergraph: str = "schema/supergraph.graphql"
     host: str = "127.0.0.1"
@@ -112,7 +131,23 @@ class RouterSettings(BaseSettings):
     hot_reload: bool = True
     reload_interval: float = Field(default=1.0, gt=0)
     drain_timeout: float = Field(default=30.0, ge=0)
+    shutdown_delay: float = Field(default=0.0, ge=0)
+    ready_path: str = "/ready"
+    metrics: bool = True
+    metrics_path: str = "/metrics"
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "POLYSHOP_ROUTER_OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"
+        ),
+    )
+    otel_service_name: str = Field(
+        default="polyshop-router",
+        validation_alias=AliasChoices("POLYSHOP_ROUTER_OTEL_SERVICE_NAME", "OTEL_SERVICE_NAME"),
+    )
+    otel_sample_ratio: float = Field(default=1.0, ge=0, le=1)
     log_level: str = "info"
+    log_json: bool = True
 
     security: SecuritySettings = Field(default_factory=SecuritySettings, exclude=True)
     """``POLYSHOP_ROUTER_AUTH_*``; excluded from dumps (it holds the client secret)."""
@@ -150,7 +185,7 @@ class RouterSettings(BaseSettings):
             return {name.strip(): url.strip() for name, url in pairs}
         return value
 
-    @field_validator("graphql_path", "health_path")
+    @field_validator("graphql_path", "health_path", "ready_path", "metrics_path")
     @classmethod
     def _absolute_path(cls, value: str) -> str:
         if not value.startswith("/"):

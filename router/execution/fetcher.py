@@ -7,8 +7,9 @@ returned as bytes so that callers sharing a deduplicated request each parse thei
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 import aiohttp
 
@@ -32,6 +33,23 @@ class SubgraphResponse:
     body: bytes
 
 
+Send = Callable[[str, bytes, Mapping[str, str]], Awaitable[SubgraphResponse]]
+
+
+class FetchObserver(Protocol):
+    """Telemetry around subgraph requests (`router.telemetry` has the implementation).
+
+    Without an observer the fetcher runs no telemetry code at all."""
+
+    def deduplicated(self, service: str) -> None:
+        """A request was answered by an identical one already in flight."""
+
+    async def observe(
+        self, service: str, body: bytes, headers: Mapping[str, str], send: Send
+    ) -> SubgraphResponse:
+        """Run ``send`` (a span, trace headers, timing, error counts around it)."""
+
+
 @dataclass(frozen=True, slots=True)
 class FetcherConfig:
     urls: Mapping[str, str]
@@ -48,8 +66,9 @@ class FetcherConfig:
 class SubgraphFetcher:
     """POSTs GraphQL requests to subgraphs over a shared keep-alive pool."""
 
-    def __init__(self, config: FetcherConfig) -> None:
+    def __init__(self, config: FetcherConfig, observer: FetchObserver | None = None) -> None:
         self.config = config
+        self.observer = observer
         self._session: aiohttp.ClientSession | None = None
         self._inflight: dict[
             tuple[str, bytes, tuple[tuple[str, str], ...]], asyncio.Task[SubgraphResponse]
@@ -92,15 +111,27 @@ class SubgraphFetcher:
         dedupe: bool = False,
     ) -> SubgraphResponse:
         """POST ``body``; `FetchFailure` unless the subgraph answers with a 2xx status."""
+        observer = self.observer
+        send = self._send if observer is None else self._observed
         if not (dedupe and self.config.deduplicate):
-            return await self._send(service, body, headers)
+            return await send(service, body, headers)
+        # Keyed before trace headers are added: those differ per request.
         key = (service, body, tuple(sorted(headers.items())))
         task = self._inflight.get(key)
         if task is None:
-            task = asyncio.ensure_future(self._send(service, body, headers))
+            task = asyncio.ensure_future(send(service, body, headers))
             self._inflight[key] = task
             task.add_done_callback(lambda _t, k=key: self._forget(k))  # type: ignore[misc]
+        elif observer is not None:
+            observer.deduplicated(service)
         return await asyncio.shield(task)
+
+    async def _observed(
+        self, service: str, body: bytes, headers: Mapping[str, str]
+    ) -> SubgraphResponse:
+        observer = self.observer
+        assert observer is not None
+        return await observer.observe(service, body, headers, self._send)
 
     def _forget(self, key: tuple[str, bytes, tuple[tuple[str, str], ...]]) -> None:
         self._inflight.pop(key, None)

@@ -1,4 +1,5 @@
-"""The router's ASGI application: `/graphql` (GET, POST, GraphiQL), `/health`, GraphiQL assets.
+"""The router's ASGI application: `/graphql` (GET, POST, GraphiQL), `/health`, `/ready`,
+`/metrics`, GraphiQL assets.
 
 Hand-routed rather than built on a framework: a gateway answers a handful of paths, and every
 layer between the socket and the engine costs latency (see docs/decisions/0002).
@@ -7,6 +8,9 @@ Security, in request order: the bearer token is verified before the body is read
 one is answered 401 ``UNAUTHENTICATED`` and never reaches the engine); the engine enforces the
 authorization directives for the verified principal; subgraph calls carry the router's own
 client-credentials token and the user's identity headers, never a client's ``X-PolyShop-*``.
+
+Operations: ``/health`` says the process lives; ``/ready`` that it serves (503 while starting
+and from the moment SIGTERM arrives, see `shutdown`); ``/metrics`` is Prometheus' text format.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ from router.security import AuthenticationError, Principal, SecurityLayer, Servi
 from router.security.errors import SERVICE_UNAVAILABLE
 from router.settings import RouterSettings
 from router.supergraph import load_supergraph
+from router.telemetry import RequestTelemetry, RouterTelemetry, current_request
+from router.telemetry.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
 from . import requests
 from .asgi import (
@@ -47,11 +53,15 @@ from .negotiation import (
     response_media_type,
     wants_html,
 )
+from .shutdown import ShutdownSignal
 
 log = structlog.get_logger("router.http")
 
 HEALTH_UP = orjson.dumps({"status": "UP"})
 HEALTH_DOWN = orjson.dumps({"status": "DOWN"})
+READY = orjson.dumps({"status": "READY"})
+NOT_READY = orjson.dumps({"status": "NOT_READY"})
+DRAINING = orjson.dumps({"status": "DRAINING"})
 JSON = b"application/json"
 ALLOWED_METHODS = "GET, POST"
 
@@ -61,7 +71,9 @@ class RouterApp:
     engine and the file watcher.
 
     ``security`` defaults to a layer built from ``settings.security``; the app starts and
-    closes it either way. A custom ``build_engine`` is responsible for authorization itself.
+    closes it either way. A custom ``build_engine`` is responsible for authorization itself
+    (and for engine telemetry). ``telemetry`` defaults to one built from the settings, which
+    the app then shuts down with itself.
     """
 
     def __init__(
@@ -70,8 +82,18 @@ class RouterApp:
         *,
         build_engine: EngineBuilder | None = None,
         security: SecurityLayer | None = None,
+        telemetry: RouterTelemetry | None = None,
     ) -> None:
         self.settings = settings
+        self.telemetry = telemetry
+        self._owns_telemetry = telemetry is None
+        self._request_telemetry: RequestTelemetry | None = None
+        self.draining = False
+        self._shutdown_signal = ShutdownSignal(
+            delay=settings.shutdown_delay,
+            drain_timeout=settings.drain_timeout,
+            on_draining=self._start_draining,
+        )
         self.security = security or SecurityLayer(settings.security)
         self._build_engine = build_engine
         self.holder: EngineHolder | None = None
@@ -87,13 +109,19 @@ class RouterApp:
     async def startup(self) -> None:
         """Load the supergraph and start the engine; raises if the supergraph is unusable."""
         settings = self.settings
+        if self.telemetry is None:
+            from .runtime import telemetry_from_settings
+
+            self.telemetry = telemetry_from_settings(settings)
+        if self.telemetry.active:
+            self._request_telemetry = self.telemetry.request_telemetry()
         await self.security.start()
         try:
             build = self._build_engine
             if build is None:
                 from .runtime import engine_builder
 
-                build = self._build_engine = engine_builder(settings, self.security)
+                build = self._build_engine = engine_builder(settings, self.security, self.telemetry)
             supergraph = await load_supergraph(settings.supergraph)
             engine = await build(supergraph)
         except BaseException:
@@ -107,15 +135,26 @@ class RouterApp:
                 settings.supergraph, self.holder, build, interval=settings.reload_interval
             )
             self._watch_task = asyncio.create_task(self.watcher.run())
+        self.draining = False
+        self._shutdown_signal.install()
         log.info(
             "router.started",
             supergraph=settings.supergraph,
             schema_hash=supergraph.schema_hash,
             subgraphs=sorted(s.name for s in supergraph.subgraphs.values()),
             hot_reload=self.watcher is not None,
+            tracing=self.telemetry.tracing is not None,
+            metrics=self.telemetry.metrics is not None,
         )
 
+    def _start_draining(self) -> None:
+        """SIGTERM arrived: readiness off now, the listener closes after the delay."""
+        self.draining = True
+        log.info("router.draining", shutdown_delay=self.settings.shutdown_delay)
+
     async def shutdown(self) -> None:
+        self.draining = True
+        self._shutdown_signal.uninstall()
         if self._watch_task is not None:
             self._watch_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -124,6 +163,10 @@ class RouterApp:
         if self.holder is not None:
             await self.holder.close()
         await self.security.close()
+        if self._owns_telemetry and self.telemetry is not None:
+            await asyncio.to_thread(self.telemetry.shutdown)
+            self.telemetry = None
+        self._request_telemetry = None
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -148,9 +191,17 @@ class RouterApp:
         if kind == "http":
             path: str = scope["path"]
             if path == self.settings.graphql_path:
-                await self._graphql(scope, receive, send)
+                observer = self._request_telemetry
+                if observer is None:
+                    await self._graphql(scope, receive, send)
+                else:
+                    await observer.observe(scope, receive, send, self._graphql)
             elif path == self.settings.health_path:
                 await self._health(scope, send)
+            elif path == self.settings.ready_path:
+                await self._ready(scope, send)
+            elif path == self.settings.metrics_path and self.settings.metrics:
+                await self._metrics(scope, send)
             elif path.startswith(ASSET_ROUTE):
                 await self._asset(scope, send)
             elif path == "/" and self._graphiql is not None and scope["method"] == "GET":
@@ -173,6 +224,26 @@ class RouterApp:
             await respond(send, 503, HEALTH_DOWN, JSON)
         else:
             await respond(send, 200, HEALTH_UP, JSON)
+
+    async def _ready(self, scope: Scope, send: Send) -> None:
+        if scope["method"] not in ("GET", "HEAD"):
+            await respond(send, 405, b"", b"text/plain", [(b"allow", b"GET, HEAD")])
+        elif self.draining:
+            await respond(send, 503, DRAINING, JSON)
+        elif self.holder is None:
+            await respond(send, 503, NOT_READY, JSON)
+        else:
+            await respond(send, 200, READY, JSON)
+
+    async def _metrics(self, scope: Scope, send: Send) -> None:
+        telemetry = self.telemetry
+        if scope["method"] not in ("GET", "HEAD"):
+            await respond(send, 405, b"", b"text/plain", [(b"allow", b"GET, HEAD")])
+        elif telemetry is None or telemetry.metrics is None:
+            await respond(send, 503, b"metrics are not available yet\n", b"text/plain")
+        else:
+            body = telemetry.metrics.render()
+            await respond(send, 200, body, METRICS_CONTENT_TYPE.encode())
 
     async def _asset(self, scope: Scope, send: Send) -> None:
         asset = self._graphiql.asset_for(scope["path"]) if self._graphiql is not None else None
@@ -210,12 +281,18 @@ class RouterApp:
                 return
             status, body, media = await self._execute(scope, receive, headers, method, correlation)
         except (HttpError, AuthenticationError) as error:
+            observation = current_request.get()
+            if observation is not None:
+                observation.error_codes.append(error.code)
             extra = [*echo, *((k.encode(), v.encode()) for k, v in error.headers.items())]
             await respond_json(send, error.status, error.body(), JSON, extra)
             return
         except ClientDisconnected:
             return
         except Exception as error:
+            observation = current_request.get()
+            if observation is not None:
+                observation.error_codes.append("INTERNAL_SERVER_ERROR")
             log.exception("router.request_failed")
             body_500 = internal_error(error, dev_mode=self.settings.dev_mode)
             await respond_json(send, 500, body_500, JSON, echo)
@@ -298,11 +375,20 @@ class RouterApp:
             method=method,
             principal=principal,
         )
+        observation = current_request.get()
         with holder.lease() as engine:
             if isinstance(parsed, list):
                 responses = await asyncio.gather(*(engine.execute(one, context) for one in parsed))
+                if observation is not None:
+                    observation.operation_type = "batch"
+                    for one in responses:
+                        observation.add_response(one.body)
                 return 200, orjson.dumps([r.body for r in responses]), media
+            if observation is not None:
+                observation.operation_name = parsed.operation_name
             response = await engine.execute(parsed, context)
+        if observation is not None:
+            observation.add_response(response.body)
         return self._status(response, media), orjson.dumps(response.body), media
 
     async def _subgraph_headers(

@@ -1,4 +1,5 @@
-"""Engines built from `RouterSettings`: the bridge between settings and `router.engine`."""
+"""Engines and telemetry built from `RouterSettings`: the bridge between settings and
+`router.engine` / `router.telemetry`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from router.hot_reload import EngineBuilder, ServingEngine
 from router.security import SecurityLayer
 from router.settings import RouterSettings
 from router.supergraph import Supergraph
+from router.telemetry import RouterMetrics, RouterTelemetry, Tracing
 
 
 def engine_config(settings: RouterSettings) -> EngineConfig:
@@ -24,18 +26,45 @@ def engine_config(settings: RouterSettings) -> EngineConfig:
     )
 
 
+def telemetry_from_settings(settings: RouterSettings) -> RouterTelemetry:
+    """Metrics unless turned off; tracing only with an OTLP endpoint."""
+    tracing = None
+    if settings.otel_exporter_otlp_endpoint:
+        tracing = Tracing.otlp(
+            settings.otel_service_name,
+            settings.otel_exporter_otlp_endpoint,
+            sample_ratio=settings.otel_sample_ratio,
+        )
+    return RouterTelemetry(metrics=RouterMetrics() if settings.metrics else None, tracing=tracing)
+
+
 def engine_builder(
-    settings: RouterSettings, security: SecurityLayer | None = None
+    settings: RouterSettings,
+    security: SecurityLayer | None = None,
+    telemetry: RouterTelemetry | None = None,
 ) -> EngineBuilder:
     """Builds and starts a `router.engine.Engine` per supergraph with the settings' config.
 
     With ``security``, each engine enforces the authorization directives of its own supergraph
-    (a hot reload brings a new authorizer with the new engine)."""
+    (a hot reload brings a new authorizer with the new engine). With active ``telemetry``,
+    engines report plan-cache use, spans and subgraph metrics."""
     config = engine_config(settings)
 
     async def build(supergraph: Supergraph) -> ServingEngine:
         authorizer = security.authorizer(supergraph) if security is not None else None
-        engine = Engine(supergraph, config, authorizer=authorizer)
+        engine: Engine
+        if telemetry is not None and telemetry.active:
+            from router.telemetry.engine import ObservedEngine
+
+            engine = ObservedEngine(
+                supergraph,
+                config,
+                authorizer=authorizer,
+                metrics=telemetry.metrics,
+                tracer=telemetry.tracer,
+            )
+        else:
+            engine = Engine(supergraph, config, authorizer=authorizer)
         await engine.start()
         return engine
 

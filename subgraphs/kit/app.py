@@ -1,13 +1,18 @@
-"""The app factory every subgraph uses: GraphQL at ``/graphql``, ``/health``, ``/ready``."""
+"""The app factory every subgraph uses: GraphQL at ``/graphql``, ``/health``, ``/ready``,
+``/metrics``; traces, metrics and a graceful stop (see `subgraphs.kit.telemetry`)."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from types import FrameType
 from typing import Any, TypeVar, cast
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from strawberry.fastapi import GraphQLRouter
 from strawberry.schema import BaseSchema
@@ -16,7 +21,13 @@ from subgraphs.kit.auth.install import install_token_auth
 from subgraphs.kit.auth.middleware import request_identity
 from subgraphs.kit.auth.verifier import TokenVerifier
 from subgraphs.kit.context import ServiceContext
-from subgraphs.kit.db import UnitOfWork, create_engine, create_sessionmaker, ping
+from subgraphs.kit.db import (
+    UnitOfWork,
+    create_engine,
+    create_sessionmaker,
+    ping,
+    wait_for_database,
+)
 from subgraphs.kit.events.runtime import ConsumerSpec, EventRuntime
 from subgraphs.kit.logging import (
     CorrelationIdMiddleware,
@@ -26,6 +37,7 @@ from subgraphs.kit.logging import (
     new_correlation_id,
 )
 from subgraphs.kit.settings import ServiceSettings
+from subgraphs.kit.telemetry import METRICS_CONTENT_TYPE, ServiceTelemetry
 
 LoadersT = TypeVar("LoadersT")
 
@@ -41,6 +53,7 @@ def create_service_app(
     verify_tokens: bool = True,
     event_consumers: Sequence[ConsumerSpec] = (),
     publishes_events: bool = False,
+    telemetry: ServiceTelemetry | None = None,
 ) -> FastAPI:
     """A FastAPI app serving ``schema``; the engine lives as long as the app's lifespan.
 
@@ -50,35 +63,59 @@ def create_service_app(
     except where ``verify_tokens`` is off: the auth service checks its own keys.
     A service that writes events to its outbox sets ``publishes_events`` (the relay needs the
     outbox table); ``event_consumers`` run for as long as the app does.
+
+    ``telemetry`` defaults to one built from ``settings`` (metrics on, tracing with an OTLP
+    endpoint). The app starts while its database is down (``/ready`` says 503) and starts its
+    event workers once the database answers. On SIGTERM ``/ready`` turns 503 first and the
+    server stops accepting ``shutdown_delay`` seconds later (see `ShutdownSignal`); requests in
+    flight finish, then consumers their message, the relay its batch, and the engine closes.
     """
     verifier: TokenVerifier | None = None
+    telemetry = telemetry or ServiceTelemetry.from_settings(name, settings)
+    lifecycle = _Lifecycle(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Here rather than at import: importing an app module must not rewire logging.
         configure_logging(settings.log_level, json=settings.log_json)
         engine = create_engine(settings)
+        telemetry.instrument_engine(engine)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        events: EventRuntime | None = None
+        if publishes_events or event_consumers:
+            events = EventRuntime(
+                service=name,
+                settings=settings,
+                engine=engine,
+                sessionmaker=app.state.sessionmaker,
+                consumers=event_consumers,
+                relay=publishes_events,
+                tracer=telemetry.tracer,
+                stop_grace=settings.shutdown_timeout,
+            )
+            app.state.events = events
+        waiting = asyncio.create_task(_start_when_database_answers(engine, settings, events))
+        lifecycle.started()
         log.info("service started", service=name, port=settings.port, dev_mode=settings.dev_mode)
         try:
-            if publishes_events or event_consumers:
-                async with EventRuntime(
-                    service=name,
-                    settings=settings,
-                    engine=engine,
-                    sessionmaker=app.state.sessionmaker,
-                    consumers=event_consumers,
-                    relay=publishes_events,
-                ) as events:
-                    app.state.events = events
-                    yield
-            else:
-                yield
+            yield
         finally:
+            lifecycle.stopped()
+            waiting.cancel()
+            try:
+                await waiting
+            except asyncio.CancelledError:
+                pass
+            except Exception:
+                log.exception("starting the event workers failed")
+            if events is not None:
+                # Consumers finish the message in hand, the relay its batch, then NATS closes.
+                await events.stop()
             if verifier is not None:
                 await verifier.aclose()
             await engine.dispose()
+            await asyncio.to_thread(telemetry.shutdown)
             log.info("service stopped", service=name)
 
     app = FastAPI(
@@ -89,6 +126,8 @@ def create_service_app(
         openapi_url="/openapi.json" if settings.dev_mode else None,
     )
     app.state.settings = settings
+    app.state.telemetry = telemetry
+    app.state.lifecycle = lifecycle
 
     async def get_context(request: Request) -> AsyncIterator[ServiceContext[LoadersT]]:
         sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
@@ -119,6 +158,8 @@ def create_service_app(
 
     @app.get("/ready")
     async def ready(request: Request) -> JSONResponse:
+        if lifecycle.draining:
+            return JSONResponse({"status": "draining", "service": name}, status_code=503)
         engine: AsyncEngine = request.app.state.engine
         try:
             await ping(engine)
@@ -130,7 +171,127 @@ def create_service_app(
             return JSONResponse(body, status_code=503)
         return JSONResponse({"status": "ready", "service": name})
 
+    metrics = telemetry.metrics
+    if metrics is not None:
+
+        @app.get("/metrics", include_in_schema=False)
+        async def metrics_endpoint() -> Response:
+            return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)
+
     if verify_tokens:
         verifier = install_token_auth(app, dev_mode=settings.dev_mode)
     app.add_middleware(CorrelationIdMiddleware)
+    # Last: outermost, so the access line above is logged inside the request's span.
+    telemetry.instrument_app(app)
     return app
+
+
+SignalHandler = Callable[[int, FrameType | None], Any]
+
+
+async def _start_when_database_answers(
+    engine: AsyncEngine, settings: ServiceSettings, events: EventRuntime | None
+) -> None:
+    """Wait for the database with backoff (it may start after the service), then start the
+    event workers. ``/ready`` answers 503 meanwhile, since it pings the database itself; past
+    ``db_startup_timeout`` the wait goes on, but logged as an error."""
+    try:
+        await wait_for_database(
+            engine, within=settings.db_startup_timeout, backoff_max=settings.db_startup_backoff_max
+        )
+    except Exception:
+        log.error("database still unreachable; waiting on", waited=settings.db_startup_timeout)
+        await wait_for_database(
+            engine, within=float("inf"), backoff_max=settings.db_startup_backoff_max
+        )
+    if events is not None:
+        await events.start()
+
+
+class _Lifecycle:
+    """Readiness across start and stop, and the SIGTERM hook of `ShutdownSignal`."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.draining = False
+        self.signal = ShutdownSignal(
+            delay=settings.shutdown_delay,
+            drain_timeout=settings.shutdown_timeout,
+            on_draining=self._drain,
+        )
+
+    def _drain(self) -> None:
+        self.draining = True
+        log.info("shutdown requested; not ready")
+
+    def started(self) -> None:
+        self.draining = False
+        self.signal.install()
+
+    def stopped(self) -> None:
+        self.draining = True
+        self.signal.uninstall()
+
+
+class ShutdownSignal:
+    """Readiness goes first on SIGTERM, the listener closes ``delay`` seconds later.
+
+    uvicorn closes its socket as soon as SIGTERM arrives, so a load balancer polling
+    ``/ready`` would never see the service stop being ready. This handler sits in front of
+    the server's own (installed before the lifespan starts): it calls ``on_draining`` at once
+    and hands the signal on after ``delay``. The server then stops accepting and waits for the
+    requests in flight, for at most ``drain_timeout`` seconds unless it was started with its
+    own ``--timeout-graceful-shutdown``; the lifespan shutdown follows.
+    """
+
+    def __init__(
+        self, *, delay: float, drain_timeout: float, on_draining: Callable[[], None]
+    ) -> None:
+        self.delay = delay
+        self.drain_timeout = drain_timeout
+        self.on_draining = on_draining
+        self._previous: SignalHandler | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._received = False
+
+    def install(self) -> bool:
+        """False (nothing done) outside the main thread or when no server handles SIGTERM,
+        as when tests drive the app in process."""
+        if threading.current_thread() is not threading.main_thread():
+            return False
+        previous = signal.getsignal(signal.SIGTERM)
+        if not callable(previous):
+            return False
+        self._previous = previous
+        self._loop = asyncio.get_running_loop()
+        signal.signal(signal.SIGTERM, self._handle)
+        return True
+
+    def uninstall(self) -> None:
+        previous, self._previous = self._previous, None
+        if previous is None or threading.current_thread() is not threading.main_thread():
+            return
+        if signal.getsignal(signal.SIGTERM) == self._handle:
+            signal.signal(signal.SIGTERM, previous)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self._received:  # a second SIGTERM: stop waiting
+            self._forward(signum, frame)
+            return
+        self._received = True
+        self.on_draining()
+        loop = self._loop
+        if loop is None or loop.is_closed() or self.delay <= 0:
+            self._forward(signum, frame)
+            return
+        loop.call_soon_threadsafe(loop.call_later, self.delay, self._forward, signum, frame)
+
+    def _forward(self, signum: int, frame: FrameType | None) -> None:
+        previous = self._previous
+        if previous is None:
+            return
+        server = getattr(previous, "__self__", None)
+        config = getattr(server, "config", None)
+        if config is not None and getattr(config, "timeout_graceful_shutdown", 0) is None:
+            config.timeout_graceful_shutdown = self.drain_timeout
+        log.info("shutdown: closing the listener", delay=self.delay)
+        previous(signum, frame)

@@ -4,16 +4,21 @@ A GraphQL operation runs resolvers concurrently, but an `AsyncSession` serves on
 at a time, so every use goes through `UnitOfWork.session()`, which serialises them. The
 transaction ends with the operation: committed when it produced no error, rolled back
 otherwise, so a failed mutation writes nothing.
+
+A service waits for its database in the background (`wait_for_database`) rather than crash:
+in a cluster the database may come up after the service.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from graphql import GraphQLError
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -53,9 +58,39 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 
 async def ping(engine: AsyncEngine) -> None:
-    """Raises when the database cannot answer ``SELECT 1``."""
-    async with engine.connect() as connection:
-        await connection.execute(text("SELECT 1"))
+    """Raises when the database cannot answer ``SELECT 1``. Untraced: a readiness probe
+    every few seconds must not make a trace each time."""
+    with suppress_instrumentation():
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+
+async def wait_for_database(
+    engine: AsyncEngine, *, within: float, backoff_max: float = 5.0, initial: float = 0.1
+) -> int:
+    """Ping until the database answers, backing off exponentially up to ``backoff_max``
+    seconds between attempts; the last error once ``within`` seconds have passed. Returns
+    the number of failed attempts."""
+    deadline = time.monotonic() + within
+    delay = initial
+    failures = 0
+    while True:
+        try:
+            await ping(engine)
+        except Exception as exc:
+            failures += 1
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                log.error("database unreachable; giving up", attempts=failures, error=repr(exc))
+                raise
+            wait = min(delay, backoff_max, remaining)
+            log.warning("database unreachable; retrying", retry_in=round(wait, 3), error=repr(exc))
+            await asyncio.sleep(wait)
+            delay *= 2
+        else:
+            if failures:
+                log.info("database reachable", failed_attempts=failures)
+            return failures
 
 
 class UnitOfWork:

@@ -3,6 +3,8 @@
 The correlation id comes from the ``X-Correlation-ID`` header (the router forwards it) or is
 generated; it is bound to every log line of the request, echoed in the response header and
 available to resolvers (it is stored with the rows they write and sent along with events).
+Inside a span (see `subgraphs.kit.telemetry`) every line also carries ``trace_id`` and
+``span_id``, so logs and traces join on either id.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
 import structlog
+from opentelemetry import trace
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,10 +31,22 @@ _ACCEPTED = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _correlation_id: ContextVar[str | None] = ContextVar("polyshop_correlation_id", default=None)
 
 
+def add_trace_ids(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """``trace_id``/``span_id`` (W3C hex) of the current span, when there is one."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event["trace_id"] = format(context.trace_id, "032x")
+        event["span_id"] = format(context.span_id, "016x")
+    return event
+
+
 def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     """Route structlog and the standard library (uvicorn, SQLAlchemy) to one stream."""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        add_trace_ids,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -1,11 +1,21 @@
-"""Settings of one service process, read once from ``POLYSHOP_*`` environment variables."""
+"""Settings of one service process, read once from ``POLYSHOP_*`` environment variables.
+
+Operations: tracing is on when ``POLYSHOP_OTEL_EXPORTER_OTLP_ENDPOINT`` or the standard
+``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (OTLP/HTTP, ``/v1/traces`` appended; the SDK reads the
+exporter's other ``OTEL_EXPORTER_OTLP_*`` variables and ``OTEL_RESOURCE_ATTRIBUTES`` itself).
+Prometheus metrics are served at ``/metrics`` unless ``POLYSHOP_METRICS=false``. At start the
+service waits up to ``DB_STARTUP_TIMEOUT`` seconds for its database (backing off between
+attempts). On SIGTERM ``/ready`` answers 503 at once, the listener closes ``SHUTDOWN_DELAY``
+seconds later, and requests in flight get up to ``SHUTDOWN_TIMEOUT`` seconds (when uvicorn
+was not given its own ``--timeout-graceful-shutdown``) before consumers and relay stop.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 from subgraphs.kit.events.settings import EventSettings
@@ -20,7 +30,7 @@ class ServiceSettings(EventSettings):
     must stay off in production.
     """
 
-    model_config = SettingsConfigDict(env_prefix="POLYSHOP_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="POLYSHOP_", extra="ignore", populate_by_name=True)
 
     service_name: str = "service"
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -36,6 +46,25 @@ class ServiceSettings(EventSettings):
     db_pool_recycle: int = Field(default=1800, ge=-1)
     db_statement_timeout_ms: int = Field(default=15_000, ge=0)
     db_echo: bool = False
+    db_startup_timeout: float = Field(default=60.0, ge=0)
+    db_startup_backoff_max: float = Field(default=5.0, gt=0)
+
+    metrics: bool = True
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "POLYSHOP_OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"
+        ),
+    )
+    otel_service_name: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("POLYSHOP_OTEL_SERVICE_NAME", "OTEL_SERVICE_NAME"),
+    )
+    """``service.name`` of the spans; ``service_name`` when unset."""
+    otel_sample_ratio: float = Field(default=1.0, ge=0, le=1)
+
+    shutdown_delay: float = Field(default=0.0, ge=0)
+    shutdown_timeout: float = Field(default=30.0, ge=0)
 
     page_size_default: int = Field(default=20, ge=1)
     page_size_max: int = Field(default=100, ge=1)

@@ -19,6 +19,8 @@ import structlog
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode, Tracer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.kit.events.backoff import Backoff, exponential_delay
@@ -30,6 +32,7 @@ from subgraphs.kit.events.settings import EventSettings
 from subgraphs.kit.events.streams import ensure_dlq_stream, ensure_event_stream
 from subgraphs.kit.events.subjects import check_service, event_subject, stream_name
 from subgraphs.kit.events.tables import DEFAULT_TABLES, EventTables
+from subgraphs.kit.events.tracing import consume_span
 from subgraphs.kit.events.worker import Stopped, Worker
 from subgraphs.kit.logging import get_logger
 
@@ -56,8 +59,10 @@ class EventConsumer(Worker):
         bus: EventBus,
         settings: EventSettings,
         tables: EventTables = DEFAULT_TABLES,
+        tracer: Tracer | None = None,
     ) -> None:
         super().__init__()
+        self.tracer = tracer
         if not handlers:
             raise ValueError("a consumer needs at least one handler")
         self.durable = f"{check_service(service)}-{check_service(name)}"
@@ -166,7 +171,12 @@ class EventConsumer(Worker):
                 await msg.nak()
 
     async def process(self, js: JetStreamContext, msg: Msg) -> None:
-        """Handle one message to its end: ack, nak with delay, or dead-letter and term."""
+        """Handle one message to its end: ack, nak with delay, or dead-letter and term; in
+        the trace of the request that produced it (see `tracing`)."""
+        with consume_span(self.tracer, msg.subject, msg.headers, self.durable):
+            await self._process(js, msg)
+
+    async def _process(self, js: JetStreamContext, msg: Msg) -> None:
         deliveries = msg.metadata.num_delivered
         try:
             envelope = Envelope.from_json(msg.data)
@@ -191,6 +201,9 @@ class EventConsumer(Worker):
                 fresh = await self._with_heartbeat(msg, self._apply(handler, envelope))
             except Exception as exc:
                 self.failures += 1
+                span = trace.get_current_span()
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, repr(exc)))
                 await self._failed(js, msg, exc, deliveries)
                 return
             await msg.ack()

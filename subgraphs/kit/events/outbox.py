@@ -2,7 +2,7 @@
 
 The row and the business change commit or roll back together, so an event exists exactly
 when its effect does. ``pg_notify`` is transactional too: the relay is woken only by
-committed events.
+committed events. The writer's trace context rides along in ``data`` (see `tracing`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.kit.events.envelope import Envelope
 from subgraphs.kit.events.tables import DEFAULT_TABLES, EventTables
+from subgraphs.kit.events.tracing import split_trace, with_trace
 
 NOTIFY_CHANNEL = "polyshop_outbox"
 
@@ -33,7 +34,7 @@ async def add_event(
             source=envelope.source,
             correlation_id=envelope.correlation_id,
             occurred_at=envelope.occurred_at,
-            data=envelope.data,
+            data=with_trace(envelope.data),
         )
     )
     await session.execute(select(func.pg_notify(NOTIFY_CHANNEL, "")))
@@ -47,7 +48,7 @@ def envelope_from_row(row: Mapping[Any, Any]) -> Envelope:
         occurred_at=row["occurred_at"],
         source=row["source"],
         correlation_id=row["correlation_id"],
-        data=row["data"],
+        data=split_trace(row["data"])[0],
     )
 
 

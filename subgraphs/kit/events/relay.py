@@ -13,7 +13,11 @@ events of transactions that ran side by side may interleave either way.
 
 The relay wakes on ``NOTIFY polyshop_outbox`` (sent by `add_event` on commit) and also
 polls every ``events_relay_poll_interval`` seconds. When NATS is down it retries with
-exponential backoff; events accumulate in the outbox meanwhile.
+exponential backoff; events accumulate in the outbox meanwhile. On a graceful stop the relay
+publishes what is waiting at that moment (when NATS is connected) before it returns.
+
+Each message carries the trace context of the request that wrote the event as NATS headers
+(``traceparent``), under a PRODUCER span when the relay has a tracer (see `tracing`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from dataclasses import dataclass
 
 from nats.js import JetStreamContext
 from nats.js.errors import NoStreamResponseError
+from opentelemetry.instrumentation.utils import suppress_instrumentation
+from opentelemetry.trace import Tracer
 from sqlalchemy import RowMapping, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -36,6 +42,7 @@ from subgraphs.kit.events.outbox import NOTIFY_CHANNEL, envelope_from_row
 from subgraphs.kit.events.settings import EventSettings
 from subgraphs.kit.events.streams import ensure_event_stream
 from subgraphs.kit.events.tables import DEFAULT_TABLES, EventTables
+from subgraphs.kit.events.tracing import publish_span, split_trace
 from subgraphs.kit.events.worker import Stopped, Worker
 from subgraphs.kit.logging import get_logger
 
@@ -67,8 +74,10 @@ class OutboxRelay(Worker):
         tables: EventTables = DEFAULT_TABLES,
         listen: bool = True,
         name: str = "outbox-relay",
+        tracer: Tracer | None = None,
     ) -> None:
         super().__init__()
+        self.tracer = tracer
         self.name = name
         self.engine = engine
         self.bus = bus
@@ -86,10 +95,30 @@ class OutboxRelay(Worker):
         if self.listener is not None:
             self.listener.start()
         try:
-            await self._loop()
+            # Polling the outbox is not worth a trace per poll: only publish spans are made.
+            with suppress_instrumentation():
+                await self._loop()
         finally:
             if self.listener is not None:
                 await self.listener.stop(grace=5)
+            if self.stopping:
+                with suppress_instrumentation():
+                    await self._flush()
+
+    async def _flush(self) -> None:
+        """On a graceful stop: publish what is waiting now, if NATS is connected (never wait
+        for it); whatever remains stays in the outbox for the next relay. `stop`'s grace
+        bounds this."""
+        if not self.bus.connected:
+            return
+        try:
+            js = await self.bus.jetstream()
+            while True:
+                result = await self.publish_batch(js)
+                if result.busy or result.published < self.settings.events_relay_batch_size:
+                    break
+        except Exception as exc:
+            log.warning("final outbox flush failed; events stay queued", error=repr(exc))
 
     async def _loop(self) -> None:
         backoff = Backoff(
@@ -165,14 +194,16 @@ class OutboxRelay(Worker):
         sent: list[uuid.UUID] = []
         for row in rows:
             envelope = envelope_from_row(row)
+            stored = split_trace(row["data"])[1]
             try:
                 await self._ensure_stream(js, envelope.source)
-                ack = await js.publish(
-                    row["subject"],
-                    envelope.to_json(),
-                    timeout=self.settings.events_publish_timeout,
-                    headers={MSG_ID_HEADER: str(envelope.id)},
-                )
+                with publish_span(self.tracer, row["subject"], str(envelope.id), stored) as trace:
+                    ack = await js.publish(
+                        row["subject"],
+                        envelope.to_json(),
+                        timeout=self.settings.events_publish_timeout,
+                        headers={**trace, MSG_ID_HEADER: str(envelope.id)},
+                    )
             except Exception as exc:
                 if isinstance(exc, NoStreamResponseError):
                     self._streams_ready.discard(envelope.source)

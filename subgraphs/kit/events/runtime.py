@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 
+from opentelemetry.trace import Tracer
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from subgraphs.kit.events.connection import EventBus
@@ -43,6 +44,7 @@ class EventRuntime:
         relay: bool = True,
         tables: EventTables = DEFAULT_TABLES,
         stop_grace: float = 30.0,
+        tracer: Tracer | None = None,
     ) -> None:
         self.bus = EventBus(settings, name=service)
         self.stop_grace = stop_grace
@@ -53,6 +55,7 @@ class EventRuntime:
                 settings=settings,
                 tables=tables,
                 name=f"{service}-outbox-relay",
+                tracer=tracer,
             )
             if relay
             else None
@@ -67,6 +70,7 @@ class EventRuntime:
                 bus=self.bus,
                 settings=settings,
                 tables=tables,
+                tracer=tracer,
             )
             for spec in consumers
         ]

@@ -1,0 +1,85 @@
+"""An `Engine` that reports plan-cache hits and misses, operation types and spans.
+
+It hooks the engine's planning step (``_plan_for``) and its executor; a hit is a call that
+did not add a plan variant to the operation's cache. A public hook in `router.engine` would
+be sturdier than overriding a private method; until then this is the one place that knows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from opentelemetry.trace import Tracer
+
+from router.engine import Engine, EngineConfig, _CachedPlan, _Prepared
+from router.execution.executor import ExecutionState, Executor
+from router.execution.fetcher import SubgraphFetcher
+from router.planning.nodes import QueryPlan
+from router.planning.normalize import NormalizedOperation
+from router.security.authorization import AuthorizationResult, Authorizer
+from router.supergraph.model import Supergraph
+
+from .fetch import TelemetryFetchObserver
+from .metrics import RouterMetrics
+from .request import current_request
+
+
+class TracedExecutor(Executor):
+    """The plan's execution as one ``execution`` span (fetch spans are its children)."""
+
+    def __init__(self, fetcher: SubgraphFetcher, tracer: Tracer) -> None:
+        super().__init__(fetcher)
+        self.tracer = tracer
+
+    async def execute(
+        self, plan: QueryPlan, variables: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> ExecutionState:
+        with self.tracer.start_as_current_span("execution"):
+            return await super().execute(plan, variables, headers)
+
+
+class ObservedEngine(Engine):
+    """`Engine` plus metrics and spans (see the module docstring)."""
+
+    def __init__(
+        self,
+        supergraph: Supergraph,
+        config: EngineConfig | None = None,
+        *,
+        authorizer: Authorizer | None = None,
+        metrics: RouterMetrics | None = None,
+        tracer: Tracer | None = None,
+    ) -> None:
+        super().__init__(supergraph, config, authorizer=authorizer)
+        self.metrics = metrics
+        self.tracer = tracer
+        if tracer is not None:
+            self.executor = TracedExecutor(self.fetcher, tracer)
+        self.fetcher.observer = TelemetryFetchObserver(metrics, tracer)
+
+    def _plan_for(
+        self,
+        prepared: _Prepared,
+        coerced: Mapping[str, Any],
+        labels: frozenset[str],
+        authorization: AuthorizationResult | None = None,
+        original: NormalizedOperation | None = None,
+    ) -> _CachedPlan:
+        observation = current_request.get()
+        operation = original or prepared.operation
+        if observation is not None and operation is not None:
+            observation.operation_type = operation.kind
+            observation.operation_name = observation.operation_name or operation.name
+        before = len(prepared.plans)
+        if self.tracer is None:
+            cached = super()._plan_for(prepared, coerced, labels, authorization, original)
+        else:
+            with self.tracer.start_as_current_span("query_planning") as span:
+                cached = super()._plan_for(prepared, coerced, labels, authorization, original)
+                span.set_attribute("cache.hit", len(prepared.plans) == before)
+        if self.metrics is not None:
+            # A miss always stores a new variant (or clears the full map and stores one).
+            hit = len(prepared.plans) == before
+            (self.metrics.plan_hits if hit else self.metrics.plan_misses).inc()
+        return cached

@@ -1,0 +1,111 @@
+"""The router's Prometheus metrics, in a registry of its own (one per `RouterApp`).
+
+Label values are bounded: status codes, operation types, error codes, subgraph names. The
+operation name is deliberately not a label (clients choose it: unbounded cardinality).
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+LATENCY_BUCKETS = (
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+)
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+class RouterMetrics:
+    """Counters and histograms the HTTP layer, the engine hooks and the fetcher update."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.requests = Counter(
+            "polyshop_router_requests",
+            "GraphQL HTTP requests answered, by status and operation type",
+            ["status", "operation_type"],
+            registry=r,
+        )
+        self.request_duration = Histogram(
+            "polyshop_router_request_duration_seconds",
+            "Time from request to complete answer",
+            ["operation_type"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.in_flight = Gauge(
+            "polyshop_router_requests_in_flight", "GraphQL requests being served", registry=r
+        )
+        self.errors = Counter(
+            "polyshop_router_errors",
+            "GraphQL errors in answers, by extensions.code",
+            ["code"],
+            registry=r,
+        )
+        self.fetch_duration = Histogram(
+            "polyshop_router_subgraph_request_duration_seconds",
+            "Subgraph HTTP requests, by subgraph",
+            ["subgraph"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.fetch_errors = Counter(
+            "polyshop_router_subgraph_errors",
+            "Subgraph requests without a usable answer, by subgraph and reason",
+            ["subgraph", "reason"],
+            registry=r,
+        )
+        self.plan_cache = Counter(
+            "polyshop_router_plan_cache",
+            "Query plan cache lookups, by result (hit or miss)",
+            ["result"],
+            registry=r,
+        )
+        self.deduplicated = Counter(
+            "polyshop_router_deduplicated_fetches",
+            "Subgraph requests answered by an identical in-flight request",
+            ["subgraph"],
+            registry=r,
+        )
+        self.plan_hits = self.plan_cache.labels("hit")
+        self.plan_misses = self.plan_cache.labels("miss")
+        self._fetch_children: dict[str, Histogram] = {}
+        self._request_children: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
+
+    # ``labels()`` costs a lock and a few microseconds per call: children are cached (the
+    # label values are bounded, see the module docstring).
+
+    def fetch_histogram(self, subgraph: str) -> Histogram:
+        child = self._fetch_children.get(subgraph)
+        if child is None:
+            child = self._fetch_children[subgraph] = self.fetch_duration.labels(subgraph)
+        return child
+
+    def request_done(self, status: int, operation_type: str, seconds: float) -> None:
+        key = (str(status), operation_type)
+        children = self._request_children.get(key)
+        if children is None:
+            children = self._request_children[key] = (
+                self.requests.labels(*key),
+                self.request_duration.labels(operation_type),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
+
+    def render(self) -> bytes:
+        """The text exposition format."""
+        return generate_latest(self.registry)
