@@ -7,6 +7,7 @@ returned as bytes so that callers sharing a deduplicated request each parse thei
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -25,6 +26,11 @@ class FetchFailure(Exception):
         self.reason = reason
         self.status = status
         self.body = body
+
+
+class StaleConnection(FetchFailure):
+    """The connection broke before an answer came: typically a pooled keep-alive connection
+    that the subgraph closed while the request was being written. Safe to resend a query."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +66,9 @@ class FetcherConfig:
     deduplicate: bool = False
     max_connections: int = 512
     max_connections_per_subgraph: int = 128
-    keepalive_timeout: float = 30.0
+    keepalive_timeout: float = 4.0
+    """Idle pooled connections are dropped after this; kept below the 5 s idle timeout of
+    uvicorn and Node servers, so the router rarely writes to a connection being closed."""
 
 
 class SubgraphFetcher:
@@ -112,7 +120,9 @@ class SubgraphFetcher:
     ) -> SubgraphResponse:
         """POST ``body``; `FetchFailure` unless the subgraph answers with a 2xx status."""
         observer = self.observer
-        send = self._send if observer is None else self._observed
+        send = self._send_query if dedupe else self._send
+        if observer is not None:
+            send = functools.partial(self._observed, send)
         if not (dedupe and self.config.deduplicate):
             return await send(service, body, headers)
         # Keyed before trace headers are added: those differ per request.
@@ -127,17 +137,32 @@ class SubgraphFetcher:
         return await asyncio.shield(task)
 
     async def _observed(
-        self, service: str, body: bytes, headers: Mapping[str, str]
+        self, send: Send, service: str, body: bytes, headers: Mapping[str, str]
     ) -> SubgraphResponse:
         observer = self.observer
         assert observer is not None
-        return await observer.observe(service, body, headers, self._send)
+        return await observer.observe(service, body, headers, send)
+
+    async def _send_query(
+        self, service: str, body: bytes, headers: Mapping[str, str]
+    ) -> SubgraphResponse:
+        """A query may be sent again: once, when a pooled connection turned out to be closed
+        by the subgraph (a keep-alive race), on a new connection."""
+        try:
+            return await self._send(service, body, headers)
+        except StaleConnection:
+            return await self._send(service, body, headers, retrying=True)
 
     def _forget(self, key: tuple[str, bytes, tuple[tuple[str, str], ...]]) -> None:
         self._inflight.pop(key, None)
 
     async def _send(
-        self, service: str, body: bytes, headers: Mapping[str, str]
+        self,
+        service: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        *,
+        retrying: bool = False,
     ) -> SubgraphResponse:
         session = self._session
         if session is None:
@@ -165,5 +190,10 @@ class SubgraphFetcher:
             raise FetchFailure("request timed out") from error
         except aiohttp.ClientConnectorError as error:
             raise FetchFailure(f"error trying to connect: {error.os_error or error}") from error
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as error:
+            message = f"error sending request: {error or type(error).__name__}"
+            if retrying:
+                raise FetchFailure(message) from error
+            raise StaleConnection(message) from error
         except aiohttp.ClientError as error:
             raise FetchFailure(f"error sending request: {error or type(error).__name__}") from error
