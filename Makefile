@@ -23,9 +23,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+## The benchmark's Node subgraphs, used by tests/bench (skipped, saying so, where Node is missing).
+bench/node_modules: bench/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix bench --silent --no-audit --no-fund || \
+		echo "npm ci in bench/ failed: the benchmark subgraph tests will be skipped" >&2; \
+	else echo "npm not found: the benchmark subgraph tests will be skipped" >&2; fi
+
 ## Lint, type-check and run the full test suite. pytest's exit code 5 (no tests collected)
 ## means the suite layout is broken, and fails like any other failure.
-test: lint
+test: lint bench/node_modules
 	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: the suite layout is broken" >&2; fi; \
 	exit $$rc
