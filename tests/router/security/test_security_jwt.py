@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import jwt as pyjwt
 import pytest
@@ -88,11 +88,16 @@ async def test_es256_and_rs256_tokens_give_a_principal(
     assert service.is_service
 
 
+def in_seconds(offset: int) -> Callable[[], int]:
+    """A time claim computed when the test runs (collection may be minutes earlier)."""
+    return lambda: int(time.time()) + offset
+
+
 @pytest.mark.parametrize(
     ("claims", "reason"),
     [
-        ({"exp": int(time.time()) - 60}, "token has expired"),
-        ({"nbf": int(time.time()) + 120}, "token is not yet valid"),
+        ({"exp": in_seconds(-60)}, "token has expired"),
+        ({"nbf": in_seconds(120)}, "token is not yet valid"),
         ({"aud": "someone-else"}, "invalid audience"),
         ({"iss": "evil-issuer"}, "invalid issuer"),
         ({"exp": None}, "missing claim 'exp'"),
@@ -102,8 +107,9 @@ async def test_es256_and_rs256_tokens_give_a_principal(
 async def test_claims_are_checked(
     verifier: JwtVerifier, ec_key: SigningKey, claims: dict[str, object], reason: str
 ) -> None:
+    now_claims = {key: value() if callable(value) else value for key, value in claims.items()}
     with pytest.raises(InvalidToken) as caught:
-        await verifier.verify(ec_key.sign(claims))
+        await verifier.verify(ec_key.sign(now_claims))
     assert caught.value.reason == reason
     assert caught.value.status == 401
     assert caught.value.body()["errors"][0]["extensions"]["code"] == UNAUTHENTICATED

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import jwt
@@ -76,22 +76,28 @@ async def test_a_service_token_becomes_a_service_identity(
     assert identity.user_id is None
 
 
+def in_seconds(offset: int) -> Callable[[], int]:
+    """A time claim computed when the test runs (collection may be minutes earlier)."""
+    return lambda: int(time.time()) + offset
+
+
 @pytest.mark.parametrize(
     ("overrides", "reason"),
     [
-        ({"exp": int(time.time()) - 60}, "expired"),
+        ({"exp": in_seconds(-60)}, "expired"),
         ({"aud": "another-api"}, "audience"),
         ({"iss": "someone-else"}, "issuer"),
         ({"exp": None}, "'exp'"),
         ({"sub": None}, "'sub'"),
-        ({"nbf": int(time.time()) + 600}, "not valid yet"),
+        ({"nbf": in_seconds(600)}, "not valid yet"),
     ],
 )
 async def test_bad_claims_are_rejected(
     auth_server: AuthServer, verifier: TokenVerifier, overrides: dict[str, Any], reason: str
 ) -> None:
+    claims = {key: value() if callable(value) else value for key, value in overrides.items()}
     with pytest.raises(InvalidToken, match=reason):
-        await verifier.verify(await signed(auth_server, **overrides))
+        await verifier.verify(await signed(auth_server, **claims))
 
 
 async def test_a_token_within_the_leeway_is_accepted(
