@@ -56,7 +56,9 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
+        # Not cached: logging is off the hot path, and a cached logger ignores later
+        # reconfiguration (structlog.testing.capture_logs in tests, a reload of settings).
+        cache_logger_on_first_use=False,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
