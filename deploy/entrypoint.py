@@ -6,6 +6,13 @@
 container, so that pods never serve an old schema); ``healthcheck`` probes the local process
 (Docker's HEALTHCHECK: the slim image has no curl).
 
+TLS without a mesh: a subgraph is served over HTTPS (client certificates required with
+``POLYSHOP_TLS_CLIENT_CA``) from the same ``POLYSHOP_TLS_*`` variables the service reads; the
+router reads its own ``POLYSHOP_ROUTER_TLS_*``. The health probe then speaks HTTPS to the
+local process and presents the process's own client certificate (``POLYSHOP_TLS_CLIENT_*``,
+or the router's ``POLYSHOP_ROUTER_SUBGRAPH_TLS_*``); it does not check the server's name,
+since it connects to 127.0.0.1.
+
 The service comes from the argument or ``POLYSHOP_SERVICE_NAME``. ``serve`` replaces this
 process (``exec``), so the server is PID 1 and receives the orchestrator's SIGTERM itself.
 """
@@ -16,6 +23,7 @@ import asyncio
 import importlib
 import importlib.util
 import os
+import ssl
 import sys
 import time
 import urllib.error
@@ -59,6 +67,22 @@ class DeploySettings(BaseSettings):
     deploy_migration_poll_seconds: float = Field(default=2.0, gt=0)
     # uvicorn: seconds in-flight requests get after SIGTERM (below the pod's grace period).
     deploy_graceful_shutdown_seconds: int = Field(default=20, ge=0)
+    # A subgraph's certificate: uvicorn serves HTTPS (the service reads the same variable).
+    tls_certfile: str | None = None
+    # Its private key, unless the certificate file holds it.
+    tls_keyfile: str | None = None
+    # uvicorn requires client certificates signed by this CA bundle (mTLS).
+    tls_client_ca: str | None = None
+    # The certificate the health probe presents to a subgraph under mTLS.
+    tls_client_certfile: str | None = None
+    # Its private key, unless the certificate file holds it.
+    tls_client_keyfile: str | None = None
+    # The router serves HTTPS (its own variable): the health probe speaks HTTPS.
+    router_tls_certfile: str | None = None
+    # The router's client certificate: the health probe presents it to the router.
+    router_subgraph_tls_certfile: str | None = None
+    # Its private key, unless the certificate file holds it.
+    router_subgraph_tls_keyfile: str | None = None
 
 
 def service_of(given: str | None, settings: DeploySettings) -> str:
@@ -100,7 +124,50 @@ def serve_command(service: str, settings: DeploySettings) -> list[str]:
         "--no-access-log",
         "--timeout-graceful-shutdown",
         str(settings.deploy_graceful_shutdown_seconds),
+        *tls_arguments(settings),
     ]
+
+
+def tls_arguments(settings: DeploySettings) -> list[str]:
+    """uvicorn's command-line TLS options, from the kit's keyword arguments (none: HTTP)."""
+    from subgraphs.kit.tls import uvicorn_ssl_options
+
+    options = uvicorn_ssl_options(
+        settings.tls_certfile, settings.tls_keyfile, settings.tls_client_ca
+    )
+    arguments: list[str] = []
+    for name, value in options.items():
+        if value is not None:
+            arguments += [
+                f"--{name.replace('_', '-')}",
+                str(int(value) if name == "ssl_cert_reqs" else value),
+            ]
+    return arguments
+
+
+def probe_tls(service: str, settings: DeploySettings) -> ssl.SSLContext | None:
+    """The health probe's TLS context when the process serves HTTPS (None: plain HTTP).
+
+    The probe talks to its own process on 127.0.0.1: it presents the process's client
+    certificate (required under mTLS) and skips the server check, which would need the
+    certificate to name 127.0.0.1."""
+    if service == ROUTER:
+        served = settings.router_tls_certfile
+        certfile, keyfile = (
+            settings.router_subgraph_tls_certfile,
+            settings.router_subgraph_tls_keyfile,
+        )
+    else:
+        served = settings.tls_certfile
+        certfile, keyfile = settings.tls_client_certfile, settings.tls_client_keyfile
+    if served is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    if certfile is not None:
+        context.load_cert_chain(certfile, keyfile)
+    return context
 
 
 SERVICE_ARGUMENT = typer.Argument(help="router or a subgraph (default: POLYSHOP_SERVICE_NAME).")
@@ -200,9 +267,11 @@ def healthcheck(
     """Exit 0 when the local process answers ``path`` with 200 (Docker's HEALTHCHECK)."""
     settings = DeploySettings()
     name = service_of(service, settings)
-    url = f"http://127.0.0.1:{port_of(name, settings)}{path}"
+    context = probe_tls(name, settings)
+    scheme = "http" if context is None else "https"
+    url = f"{scheme}://127.0.0.1:{port_of(name, settings)}{path}"
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(url, timeout=timeout, context=context) as response:
             status = response.status
     except urllib.error.HTTPError as failure:
         status = failure.code

@@ -56,17 +56,34 @@ def run(settings: RouterSettings) -> None:
     """Serve with uvicorn (uvloop + httptools) until interrupted; logs as JSON lines."""
     import uvicorn
 
+    from router.http.tls import scheme
     from router.telemetry import configure_logging
 
     configure_logging(settings.log_level, json=settings.log_json)
     shown_host = "localhost" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    web = scheme(settings)
     typer.echo(
-        f"PolyShop router on http://{settings.host}:{settings.port} "
+        f"PolyShop router on {web}://{settings.host}:{settings.port} "
         f"(supergraph {settings.supergraph})\n"
-        f"GraphiQL: http://{shown_host}:{settings.port}{settings.graphql_path}",
+        f"GraphiQL: {web}://{shown_host}:{settings.port}{settings.graphql_path}",
         err=False,
     )
-    options: dict[str, Any] = {
+    options = uvicorn_options(settings)
+    if settings.workers == 1:
+        from router.http import create_app
+
+        uvicorn.run(create_app(settings), **options)
+        return
+    # Worker processes import the app themselves: hand them these exact settings.
+    os.environ.update(settings_env(settings))
+    uvicorn.run(FACTORY, factory=True, workers=settings.workers, **options)
+
+
+def uvicorn_options(settings: RouterSettings) -> dict[str, Any]:
+    """uvicorn's keyword arguments for ``settings`` (listener, TLS, logging, shutdown)."""
+    from router.http.tls import uvicorn_tls_options
+
+    return {
         "host": settings.host,
         "port": settings.port,
         "loop": "uvloop",
@@ -76,15 +93,8 @@ def run(settings: RouterSettings) -> None:
         "log_level": settings.log_level,
         "log_config": None,  # ours (configure_logging), not uvicorn's plain-text one
         "timeout_graceful_shutdown": settings.drain_timeout,
+        **uvicorn_tls_options(settings),
     }
-    if settings.workers == 1:
-        from router.http import create_app
-
-        uvicorn.run(create_app(settings), **options)
-        return
-    # Worker processes import the app themselves: hand them these exact settings.
-    os.environ.update(settings_env(settings))
-    uvicorn.run(FACTORY, factory=True, workers=settings.workers, **options)
 
 
 def worker_app() -> Any:

@@ -88,6 +88,12 @@ class EngineConfig:
     max_connections_per_subgraph: int = 128
     persisted_queries: bool = True
     """Automatic persisted queries (``extensions.persistedQuery``)."""
+    subgraph_tls_ca: str | None = None
+    """CA bundle trusted for ``https`` subgraphs (else the system's roots)."""
+    subgraph_tls_certfile: str | None = None
+    """Client certificate chain presented to subgraphs (mTLS without a mesh)."""
+    subgraph_tls_keyfile: str | None = None
+    """Its private key, unless the chain file holds it."""
 
 
 @dataclass(slots=True)
@@ -144,6 +150,9 @@ class Engine:
                 timeouts=self.config.subgraph_timeouts,
                 deduplicate=self.config.deduplicate_requests,
                 max_connections_per_subgraph=self.config.max_connections_per_subgraph,
+                tls_ca=self.config.subgraph_tls_ca,
+                tls_certfile=self.config.subgraph_tls_certfile,
+                tls_keyfile=self.config.subgraph_tls_keyfile,
             )
         )
         self.executor = Executor(self.fetcher)

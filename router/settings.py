@@ -48,11 +48,23 @@ Router's 400 for parse and validation errors.
 | OTEL_SAMPLE_RATIO       | 1.0                            | share of new traces sampled         |
 | LOG_LEVEL               | info                           | log level (router and uvicorn)      |
 | LOG_JSON                | true                           | JSON lines (else console format)    |
+| TLS_CERTFILE            | unset (plain HTTP)             | serve HTTPS with this PEM chain     |
+| TLS_KEYFILE             | unset (key in the chain file)  | its private key                     |
+| TLS_CLIENT_CA           | unset                          | require client certs from this CA   |
+| SUBGRAPH_TLS_CA         | unset (system roots)           | CA trusted for subgraph HTTPS       |
+| SUBGRAPH_TLS_CERTFILE   | unset                          | client cert shown to subgraphs      |
+| SUBGRAPH_TLS_KEYFILE    | unset (key in the chain file)  | its private key                     |
 
 Security (JWT verification, authorization directives, the router's own client-credentials
 token) is the nested ``security`` object, read from ``POLYSHOP_ROUTER_AUTH_*`` variables: see
 `router.security.settings`. It is left out of ``model_dump`` (so the CLI never copies secrets
 into worker environments: workers inherit the variables themselves).
+
+TLS without a mesh (production relies on one): with ``TLS_CERTFILE`` the router serves HTTPS;
+with ``TLS_CLIENT_CA`` as well, a client without a certificate signed by that CA is refused at
+the TLS handshake (mTLS). ``SUBGRAPH_TLS_*`` configure the router's client: the CA that signs
+the subgraphs' certificates (instead of the system's roots) and the certificate the router
+presents to subgraphs that require one. TLS 1.2 is the floor on both sides.
 
 Tracing is on when ``POLYSHOP_ROUTER_OTEL_EXPORTER_OTLP_ENDPOINT`` or the standard
 ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (``/v1/traces`` is appended); the OTLP exporter's other
@@ -65,10 +77,10 @@ balancers see it), and requests in flight get up to ``DRAIN_TIMEOUT`` seconds to
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 import orjson
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from router.security.settings import SecuritySettings
@@ -149,6 +161,19 @@ class RouterSettings(BaseSettings):
     log_level: str = "info"
     log_json: bool = True
 
+    tls_certfile: str | None = None
+    """Serve HTTPS with this PEM certificate chain."""
+    tls_keyfile: str | None = None
+    """Its private key, unless the chain file holds it."""
+    tls_client_ca: str | None = None
+    """Require client certificates signed by this CA bundle (mTLS)."""
+    subgraph_tls_ca: str | None = None
+    """CA bundle trusted for subgraph HTTPS, instead of the system's roots."""
+    subgraph_tls_certfile: str | None = None
+    """Client certificate chain presented to subgraphs."""
+    subgraph_tls_keyfile: str | None = None
+    """Its private key, unless the chain file holds it."""
+
     security: SecuritySettings = Field(default_factory=SecuritySettings, exclude=True)
     """``POLYSHOP_ROUTER_AUTH_*``; excluded from dumps (it holds the client secret)."""
 
@@ -191,6 +216,15 @@ class RouterSettings(BaseSettings):
         if not value.startswith("/"):
             raise ValueError("paths must start with '/'")
         return value.rstrip("/") or "/"
+
+    @model_validator(mode="after")
+    def _tls_pairs(self) -> Self:
+        """A key or client CA without a certificate is a mistake, not plain HTTP."""
+        if self.tls_certfile is None and (self.tls_keyfile or self.tls_client_ca):
+            raise ValueError("TLS_KEYFILE and TLS_CLIENT_CA need POLYSHOP_ROUTER_TLS_CERTFILE")
+        if self.subgraph_tls_certfile is None and self.subgraph_tls_keyfile:
+            raise ValueError("SUBGRAPH_TLS_KEYFILE needs POLYSHOP_ROUTER_SUBGRAPH_TLS_CERTFILE")
+        return self
 
     @property
     def propagated_headers(self) -> frozenset[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -69,6 +70,24 @@ class FetcherConfig:
     keepalive_timeout: float = 4.0
     """Idle pooled connections are dropped after this; kept below the 5 s idle timeout of
     uvicorn and Node servers, so the router rarely writes to a connection being closed."""
+    tls_ca: str | None = None
+    """CA bundle trusted for ``https`` subgraphs instead of the system's roots."""
+    tls_certfile: str | None = None
+    """Client certificate chain presented to subgraphs (mTLS without a mesh)."""
+    tls_keyfile: str | None = None
+    """Its private key, unless the chain file holds it."""
+
+
+def client_ssl_context(config: FetcherConfig) -> ssl.SSLContext | None:
+    """The TLS context of subgraph requests; None (aiohttp's default verification against the
+    system's roots) when nothing is configured. TLS 1.2 is the floor."""
+    if config.tls_ca is None and config.tls_certfile is None:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=config.tls_ca)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if config.tls_certfile is not None:
+        context.load_cert_chain(config.tls_certfile, config.tls_keyfile)
+    return context
 
 
 class SubgraphFetcher:
@@ -95,6 +114,7 @@ class SubgraphFetcher:
             limit_per_host=self.config.max_connections_per_subgraph,
             keepalive_timeout=self.config.keepalive_timeout,
             ttl_dns_cache=300,
+            ssl=client_ssl_context(self.config) or True,
         )
         self._session = aiohttp.ClientSession(
             connector=connector,

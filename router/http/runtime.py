@@ -23,6 +23,9 @@ def engine_config(settings: RouterSettings) -> EngineConfig:
         max_root_fields=settings.max_root_fields,
         plan_cache_size=settings.plan_cache_size,
         override_labels=frozenset(settings.override_labels),
+        subgraph_tls_ca=settings.subgraph_tls_ca,
+        subgraph_tls_certfile=settings.subgraph_tls_certfile,
+        subgraph_tls_keyfile=settings.subgraph_tls_keyfile,
     )
 
 

@@ -8,14 +8,21 @@ service waits up to ``DB_STARTUP_TIMEOUT`` seconds for its database (backing off
 attempts). On SIGTERM ``/ready`` answers 503 at once, the listener closes ``SHUTDOWN_DELAY``
 seconds later, and requests in flight get up to ``SHUTDOWN_TIMEOUT`` seconds (when uvicorn
 was not given its own ``--timeout-graceful-shutdown``) before consumers and relay stop.
+
+TLS without a mesh (`subgraphs.kit.tls`): ``TLS_CERTFILE`` (PEM chain; the key may be in it)
+and ``TLS_KEYFILE`` make the service serve HTTPS; ``TLS_CLIENT_CA`` then requires every
+caller to present a certificate signed by that CA (mTLS), refused at the handshake otherwise.
+For the service's own outgoing calls (other services, token and JWKS endpoints) ``TLS_CA``
+is the CA trusted instead of the system's, and ``TLS_CLIENT_CERTFILE``/``TLS_CLIENT_KEYFILE``
+the certificate presented.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from subgraphs.kit.events.settings import EventSettings
@@ -68,6 +75,28 @@ class ServiceSettings(EventSettings):
 
     page_size_default: int = Field(default=20, ge=1)
     page_size_max: int = Field(default=100, ge=1)
+
+    tls_certfile: str | None = None
+    """Serve HTTPS with this PEM certificate chain."""
+    tls_keyfile: str | None = None
+    """Its private key, unless the chain file holds it."""
+    tls_client_ca: str | None = None
+    """Require client certificates signed by this CA bundle (mTLS)."""
+    tls_ca: str | None = None
+    """Outgoing calls trust this CA bundle instead of the system's roots."""
+    tls_client_certfile: str | None = None
+    """Outgoing calls present this certificate chain (PEM)."""
+    tls_client_keyfile: str | None = None
+    """Its private key, unless the chain file holds it."""
+
+    @model_validator(mode="after")
+    def _tls_pairs(self) -> Self:
+        """A key or client CA without a certificate is a mistake, not plain HTTP."""
+        if self.tls_certfile is None and (self.tls_keyfile or self.tls_client_ca):
+            raise ValueError("POLYSHOP_TLS_KEYFILE/TLS_CLIENT_CA need POLYSHOP_TLS_CERTFILE")
+        if self.tls_client_certfile is None and self.tls_client_keyfile:
+            raise ValueError("POLYSHOP_TLS_CLIENT_KEYFILE needs POLYSHOP_TLS_CLIENT_CERTFILE")
+        return self
 
 
 @lru_cache(maxsize=1)
