@@ -26,6 +26,8 @@ from typing import Any
 
 import aiohttp
 import structlog
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from polyshop.devstack.demo_flow import DemoFlowError, GraphQLFailure, run_demo_flow
 from polyshop.devstack.mailcatcher import MailCatcher
@@ -45,6 +47,40 @@ log = structlog.get_logger("polyshop.stack")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SUPERGRAPH_FILE = REPO_ROOT / "schema" / "supergraph.graphql"
 SUBGRAPH_KEEP_ALIVE_SECONDS = 75
+ROUTER_TRACE_NAME = "polyshop-router"
+
+
+class StackTracing(BaseSettings):
+    """Where every process of the stack sends its traces (one collector for all of them).
+
+    ``POLYSHOP_OTEL_EXPORTER_OTLP_ENDPOINT`` (or the standard ``OTEL_EXPORTER_OTLP_ENDPOINT``)
+    and ``POLYSHOP_OTEL_SAMPLE_RATIO``; the router reads them under its own prefix, so the
+    stack hands them on. The SDK's other ``OTEL_*`` variables (``OTEL_BSP_SCHEDULE_DELAY``,
+    exporter headers) reach every process with the inherited environment.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="POLYSHOP_", extra="ignore")
+
+    otel_exporter_otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "POLYSHOP_OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"
+        ),
+    )
+    otel_sample_ratio: float | None = Field(default=None, ge=0, le=1)
+
+    def env(self, prefix: str, service_name: str) -> dict[str, str]:
+        """The variables of one process (``prefix`` is its settings' prefix). Each process
+        names itself: a shared ``OTEL_SERVICE_NAME`` would blur them all into one service."""
+        if not self.otel_exporter_otlp_endpoint:
+            return {}
+        env = {
+            f"{prefix}OTEL_EXPORTER_OTLP_ENDPOINT": self.otel_exporter_otlp_endpoint,
+            f"{prefix}OTEL_SERVICE_NAME": service_name,
+        }
+        if self.otel_sample_ratio is not None:
+            env[f"{prefix}OTEL_SAMPLE_RATIO"] = str(self.otel_sample_ratio)
+        return env
 
 
 @dataclass
@@ -59,6 +95,7 @@ class Stack:
     """What `up` started, so that `down` can stop exactly that."""
 
     settings: StackSettings
+    tracing: StackTracing = field(default_factory=StackTracing)
     postgres: EmbeddedPostgres | None = None
     nats: EmbeddedNats | None = None
     nats_url: str = ""
@@ -218,7 +255,7 @@ def service_env(stack: Stack, spec: ServiceSpec) -> dict[str, str]:
     }
     if spec.name == "notifications" and stack.mail is not None:
         env |= mail_env(stack.mail)
-    return env
+    return env | stack.tracing.env("POLYSHOP_", spec.name)
 
 
 def mail_env(mail: MailCatcher) -> dict[str, str]:
@@ -287,7 +324,7 @@ async def start_router(stack: Stack) -> None:
         "POLYSHOP_ROUTER_AUTH_TOKEN_URL": f"{auth_url}/oauth/token",
         "POLYSHOP_ROUTER_AUTH_CLIENT_ID": "router",
         "POLYSHOP_ROUTER_AUTH_CLIENT_SECRET": demo_client_secret(stack),
-    }
+    } | stack.tracing.env("POLYSHOP_ROUTER_", ROUTER_TRACE_NAME)
     await spawn(
         stack, "router", router_url(stack), [sys.executable, "-m", "router"], env, "/health"
     )

@@ -3,6 +3,10 @@
 Orders never reads the products database: it resolves ``Product`` entities through the
 products subgraph's ``_entities`` field, as the router would, with the service's own
 client-credentials token (none in development, when no client credentials are set).
+
+Each request carries the current trace context (W3C ``traceparent``), so the products
+service's span continues the order's trace: under a CLIENT span of its own when the catalogue
+is given a tracer, else directly under the orders span that asked.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import aiohttp
+from opentelemetry import propagate
+from opentelemetry.trace import Span, SpanKind, Tracer
 
 from subgraphs.kit.auth.client import ClientCredentialsTokenClient, TokenRequestError
 from subgraphs.kit.auth.settings import TokenSettings
@@ -22,6 +28,8 @@ from subgraphs.kit.logging import CORRELATION_HEADER, get_logger
 log = get_logger("polyshop.orders.catalog")
 
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+PRODUCTS_SERVICE = "products"
+PRICES_SPAN = "products _entities"
 
 PRICES_QUERY = """
 query OrderPrices($representations: [_Any!]!) {
@@ -62,21 +70,28 @@ class ProductCatalog:
         *,
         timeout_seconds: float = 5.0,
         token_client: ClientCredentialsTokenClient | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self.url = url
+        self.tracer = tracer
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._token_client = token_client
         self._session: aiohttp.ClientSession | None = None
 
     @classmethod
     def from_settings(
-        cls, url: str, *, timeout_seconds: float, token_settings: TokenSettings
+        cls,
+        url: str,
+        *,
+        timeout_seconds: float,
+        token_settings: TokenSettings,
+        tracer: Tracer | None = None,
     ) -> ProductCatalog:
         """With a token client only when client credentials are configured (not in dev)."""
         token_client = None
         if token_settings.client_id and token_settings.client_secret:
             token_client = ClientCredentialsTokenClient.from_settings(token_settings)
-        return cls(url, timeout_seconds=timeout_seconds, token_client=token_client)
+        return cls(url, timeout_seconds=timeout_seconds, token_client=token_client, tracer=tracer)
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -110,10 +125,28 @@ class ProductCatalog:
         return found
 
     async def _post(self, payload: dict[str, Any], *, correlation_id: str | None) -> Any:
+        if self.tracer is None:
+            return await self._send(payload, correlation_id=correlation_id, span=None)
+        with self.tracer.start_as_current_span(
+            PRICES_SPAN,
+            kind=SpanKind.CLIENT,
+            attributes={
+                "http.request.method": "POST",
+                "url.full": self.url,
+                "peer.service": PRODUCTS_SERVICE,
+            },
+        ) as span:
+            return await self._send(payload, correlation_id=correlation_id, span=span)
+
+    async def _send(
+        self, payload: dict[str, Any], *, correlation_id: str | None, span: Span | None
+    ) -> Any:
         for attempt in (1, 2):
             headers = {"Content-Type": "application/json"}
             if correlation_id:
                 headers[CORRELATION_HEADER] = correlation_id
+            # The CLIENT span when there is one, else the orders span that asked.
+            propagate.inject(headers)
             if self._token_client is not None:
                 try:
                     headers.update(await self._token_client.authorization())
@@ -124,6 +157,9 @@ class ProductCatalog:
                     ) from exc
             try:
                 async with self._http().post(self.url, json=payload, headers=headers) as response:
+                    if span is not None:
+                        # A failure raises inside the span, which marks it as an error.
+                        span.set_attribute("http.response.status_code", response.status)
                     if response.status == 401 and self._token_client is not None and attempt == 1:
                         # Keys rotated or our token was revoked: fetch a new one once.
                         self._token_client.invalidate()
