@@ -56,6 +56,7 @@ def create_app(
             settings.orders_products_url,
             timeout_seconds=settings.orders_products_timeout,
             token_settings=token_settings,
+            tracer=app.state.telemetry.tracer,  # a client span around the call to products
         )
         app.state.catalog = catalog
         try:
