@@ -38,6 +38,8 @@ Router's 400 for parse and validation errors.
 | HOT_RELOAD              | true                           | watch the supergraph file or URL    |
 | RELOAD_INTERVAL         | 1.0                            | seconds between checks              |
 | DRAIN_TIMEOUT           | 30                             | seconds old engines/shutdown wait   |
+| GC_THRESHOLD            | 50000                          | gen-0 GC threshold (0: Python's)    |
+| GC_FREEZE               | true                           | keep start-up objects out of the GC |
 | SHUTDOWN_DELAY          | 0                              | SIGTERM: seconds /ready says 503    |
 |                         |                                | before the listener closes          |
 | READY_PATH              | /ready                         | readiness: 503 starting/stopping    |
@@ -143,6 +145,8 @@ class RouterSettings(BaseSettings):
     hot_reload: bool = True
     reload_interval: float = Field(default=1.0, gt=0)
     drain_timeout: float = Field(default=30.0, ge=0)
+    gc_threshold: int = Field(default=50_000, ge=0)
+    gc_freeze: bool = True
     shutdown_delay: float = Field(default=0.0, ge=0)
     ready_path: str = "/ready"
     metrics: bool = True

@@ -44,6 +44,7 @@ from .asgi import (
 )
 from .csrf import csrf_error, is_preflighted
 from .errors import HttpError, internal_error
+from .gc_tuning import tune_garbage_collector
 from .graphiql import ASSET_ROUTE, CONTENT_SECURITY_POLICY, GraphiQL
 from .headers import correlation_id, decode_headers, propagated_headers
 from .negotiation import (
@@ -128,6 +129,7 @@ class RouterApp:
             await self.security.close()
             raise
         self.holder = EngineHolder(engine, supergraph, drain_timeout=settings.drain_timeout)
+        tune_garbage_collector(settings.gc_threshold, freeze=settings.gc_freeze)
         if settings.graphiql:
             self._graphiql = await GraphiQL.load(settings.graphql_path)
         if settings.hot_reload:
