@@ -6,8 +6,9 @@ statement, and spans for events published and consumed (`subgraphs.kit.events.tr
 The provider belongs to the app, never the process-global one: a test process runs many apps.
 
 Metrics (on by default) live in a registry of the app's own, served at ``/metrics``: requests
-by path and status with their latency, the database pool, and the event counters of the relay
-and consumers (read when scraped, so they cost nothing per event).
+by path and status with their latency, SQL statements sent (so a benchmark can show that a
+request's statements do not grow with its list sizes), the database pool, and the event
+counters of the relay and consumers (read when scraped, so they cost nothing per event).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
@@ -27,6 +29,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -80,6 +83,22 @@ class ServiceMetrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.sql_statements = Counter(
+            "polyshop_sql_statements",
+            "SQL statements sent to the database (readiness pings excluded)",
+            registry=self.registry,
+        )
+
+    def count_statements(self, engine: AsyncEngine) -> None:
+        """Count every statement the engine sends, except under ``suppress_instrumentation``
+        (the readiness ping), so probes do not blur a per-request figure."""
+        increment = self.sql_statements.inc
+
+        def before_cursor_execute(*_args: Any) -> None:
+            if is_instrumentation_enabled():
+                increment()
+
+        event.listen(engine.sync_engine, "before_cursor_execute", before_cursor_execute)
 
     def watch(self, app: FastAPI) -> None:
         """Report the app's database pool and event workers when scraped."""
@@ -218,7 +237,10 @@ class ServiceTelemetry:
             )
 
     def instrument_engine(self, engine: AsyncEngine) -> None:
-        """A span per SQL statement, child of whatever span is current."""
+        """Count SQL statements (with metrics) and a span per statement, child of whatever
+        span is current (with tracing)."""
+        if self.metrics is not None:
+            self.metrics.count_statements(engine)
         if self.tracer is None:
             return
         from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
