@@ -38,6 +38,7 @@ from subgraphs.kit.logging import (
 )
 from subgraphs.kit.settings import ServiceSettings
 from subgraphs.kit.telemetry import METRICS_CONTENT_TYPE, ServiceTelemetry
+from subgraphs.kit.tls import outgoing_context
 
 LoadersT = TypeVar("LoadersT")
 
@@ -179,7 +180,9 @@ def create_service_app(
             return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
     if verify_tokens:
-        verifier = install_token_auth(app, dev_mode=settings.dev_mode)
+        verifier = install_token_auth(
+            app, dev_mode=settings.dev_mode, ssl=outgoing_context(settings)
+        )
     app.add_middleware(CorrelationIdMiddleware)
     # Last: outermost, so the access line above is logged inside the request's span.
     telemetry.instrument_app(app)

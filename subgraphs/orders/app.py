@@ -17,6 +17,7 @@ from subgraphs.kit.app import create_service_app
 from subgraphs.kit.auth.install import install_token_auth
 from subgraphs.kit.auth.settings import TokenSettings
 from subgraphs.kit.auth.verifier import TokenVerifier
+from subgraphs.kit.tls import outgoing_context
 from subgraphs.orders.catalog import ProductCatalog
 from subgraphs.orders.events import CONSUMERS
 from subgraphs.orders.loaders import make_loaders
@@ -57,6 +58,7 @@ def create_app(
             timeout_seconds=settings.orders_products_timeout,
             token_settings=token_settings,
             tracer=app.state.telemetry.tracer,  # a client span around the call to products
+            ssl=outgoing_context(settings),  # our client certificate, under mTLS without a mesh
         )
         app.state.catalog = catalog
         try:

@@ -14,13 +14,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from ssl import SSLContext
 from typing import Any
 
 import aiohttp
 from opentelemetry import propagate
 from opentelemetry.trace import Span, SpanKind, Tracer
 
-from subgraphs.kit.auth.client import ClientCredentialsTokenClient, TokenRequestError
+from subgraphs.kit.auth.client import (
+    ClientCredentialsTokenClient,
+    TokenRequestError,
+    client_session,
+)
 from subgraphs.kit.auth.settings import TokenSettings
 from subgraphs.kit.errors import ServiceError
 from subgraphs.kit.logging import CORRELATION_HEADER, get_logger
@@ -71,9 +76,12 @@ class ProductCatalog:
         timeout_seconds: float = 5.0,
         token_client: ClientCredentialsTokenClient | None = None,
         tracer: Tracer | None = None,
+        ssl: SSLContext | None = None,
     ) -> None:
+        """``ssl``: the service's outgoing TLS context, so products sees our certificate."""
         self.url = url
         self.tracer = tracer
+        self._ssl = ssl
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._token_client = token_client
         self._session: aiohttp.ClientSession | None = None
@@ -86,12 +94,16 @@ class ProductCatalog:
         timeout_seconds: float,
         token_settings: TokenSettings,
         tracer: Tracer | None = None,
+        ssl: SSLContext | None = None,
     ) -> ProductCatalog:
-        """With a token client only when client credentials are configured (not in dev)."""
+        """With a token client only when client credentials are configured (not in dev);
+        ``ssl`` serves both the calls to products and those to the token endpoint."""
         token_client = None
         if token_settings.client_id and token_settings.client_secret:
-            token_client = ClientCredentialsTokenClient.from_settings(token_settings)
-        return cls(url, timeout_seconds=timeout_seconds, token_client=token_client, tracer=tracer)
+            token_client = ClientCredentialsTokenClient.from_settings(token_settings, ssl=ssl)
+        return cls(
+            url, timeout_seconds=timeout_seconds, token_client=token_client, tracer=tracer, ssl=ssl
+        )
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -178,7 +190,7 @@ class ProductCatalog:
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=self._timeout)
+            self._session = client_session(self._ssl, timeout=self._timeout)
         return self._session
 
 

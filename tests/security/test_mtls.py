@@ -20,14 +20,18 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import jwt
 import orjson
 import pytest
 import uvicorn
+from aiohttp import web
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from jwt.algorithms import ECAlgorithm
 from pydantic import ValidationError
+from starlette.applications import Starlette
 from typer.testing import CliRunner
 from uvicorn.main import main as uvicorn_command_line
 
@@ -40,7 +44,13 @@ from router.http import create_app as create_router_app
 from router.settings import RouterSettings
 from router.supergraph import load_supergraph
 from subgraphs.kit import tls
+from subgraphs.kit.auth.client import ClientCredentialsTokenClient, TokenRequestError
+from subgraphs.kit.auth.errors import KeysUnavailable
+from subgraphs.kit.auth.install import install_token_auth
+from subgraphs.kit.auth.jwks import JwksCache
+from subgraphs.kit.auth.settings import TokenSettings
 from subgraphs.kit.settings import ServiceSettings
+from subgraphs.orders.catalog import CatalogUnavailable, ProductCatalog
 from subgraphs.products.app import ProductsSettings
 from subgraphs.products.app import create_app as create_products_app
 from subgraphs.products.demo import load_demo_data
@@ -517,3 +527,211 @@ async def test_entrypoint_healthcheck_presents_the_client_certificate(
         "POLYSHOP_ROUTER_SUBGRAPH_TLS_KEYFILE": str(pki.router.key),
     }
     assert await _healthcheck("router", router_env) == (0, "")
+
+
+# --- a service's own outgoing calls: JWKS, token endpoint, products ---------------------------
+
+ISSUER_KID = "mtls-issuer"
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """An auth-like server over TLS that requires client certificates from the test CA."""
+
+    base_url: str
+    key: ec.EllipticCurvePrivateKey
+    token_requests: list[str]
+
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.base_url}/.well-known/jwks.json"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.base_url}/oauth/token"
+
+    def sign(self, subject: str = "svc-orders") -> str:
+        now = int(datetime.datetime.now(datetime.UTC).timestamp())
+        claims = {
+            "sub": subject,
+            "iss": "polyshop-auth",
+            "aud": "polyshop",
+            "iat": now,
+            "exp": now + 300,
+        }
+        return jwt.encode(claims, self.key, algorithm="ES256", headers={"kid": ISSUER_KID})
+
+
+@pytest.fixture(scope="module")
+async def issuer(pki: Pki) -> AsyncIterator[Issuer]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    jwk = ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    jwk.update({"kid": ISSUER_KID, "alg": "ES256", "use": "sig"})
+    token_requests: list[str] = []
+
+    async def jwks(request: web.Request) -> web.Response:
+        return web.json_response({"keys": [jwk]})
+
+    async def token(request: web.Request) -> web.Response:
+        form = await request.post()
+        token_requests.append(str(form.get("grant_type")))
+        return web.json_response({"access_token": "minted", "expires_in": 300})
+
+    app = web.Application()
+    app.router.add_get("/.well-known/jwks.json", jwks)
+    app.router.add_post("/oauth/token", token)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    context = tls.server_context(str(pki.server.cert), str(pki.server.key), str(pki.ca))
+    site = web.TCPSite(runner, "127.0.0.1", port, ssl_context=context)
+    await site.start()
+    try:
+        yield Issuer(f"https://127.0.0.1:{port}", key, token_requests)
+    finally:
+        await runner.cleanup()
+
+
+def _app_settings(pki: Pki, **values: Any) -> ServiceSettings:
+    """A service's settings with its outgoing certificate (server side left plain)."""
+    return ServiceSettings(
+        tls_ca=str(pki.ca),
+        tls_client_certfile=str(pki.app.cert),
+        tls_client_keyfile=str(pki.app.key),
+        **values,
+    )
+
+
+def _outgoing(pki: Pki) -> ssl.SSLContext:
+    context = tls.outgoing_context(_app_settings(pki))
+    assert context is not None
+    return context
+
+
+async def test_jwks_cache_presents_the_service_certificate(issuer: Issuer, pki: Pki) -> None:
+    cache = JwksCache(issuer.jwks_url, ssl=_outgoing(pki))
+    try:
+        assert await cache.get_key(ISSUER_KID) is not None
+    finally:
+        await cache.aclose()
+
+
+@pytest.mark.parametrize("with_ca_only", [False, True])
+async def test_jwks_cache_without_the_certificate_gets_no_keys(
+    issuer: Issuer, pki: Pki, with_ca_only: bool
+) -> None:
+    """No context: the private CA is not trusted; CA only: the server refuses us."""
+    context = tls.client_context(str(pki.ca)) if with_ca_only else None
+    cache = JwksCache(issuer.jwks_url, ssl=context, timeout_seconds=5)
+    try:
+        with pytest.raises(KeysUnavailable):
+            await cache.refresh()
+        assert cache.kids == frozenset()
+    finally:
+        await cache.aclose()
+
+
+def _token_client(issuer: Issuer, context: ssl.SSLContext | None) -> ClientCredentialsTokenClient:
+    settings = TokenSettings(token_url=issuer.token_url, client_id="orders", client_secret="s3cret")
+    return ClientCredentialsTokenClient.from_settings(settings, ssl=context)
+
+
+async def test_token_client_presents_the_service_certificate(issuer: Issuer, pki: Pki) -> None:
+    before = len(issuer.token_requests)
+    client = _token_client(issuer, _outgoing(pki))
+    try:
+        assert await client.authorization() == {"Authorization": "Bearer minted"}
+    finally:
+        await client.aclose()
+    assert issuer.token_requests[before:] == ["client_credentials"]
+
+
+@pytest.mark.parametrize("with_ca_only", [False, True])
+async def test_token_client_without_the_certificate_is_refused(
+    issuer: Issuer, pki: Pki, with_ca_only: bool
+) -> None:
+    before = len(issuer.token_requests)
+    client = _token_client(issuer, tls.client_context(str(pki.ca)) if with_ca_only else None)
+    try:
+        with pytest.raises(TokenRequestError) as caught:
+            await client.token()
+    finally:
+        await client.aclose()
+    assert caught.value.error == "token_endpoint_unavailable"
+    assert len(issuer.token_requests) == before  # refused before any HTTP was read
+
+
+async def _whoami_status(app: Any, token: str) -> int:
+    """Status of an authenticated GraphQL call to ``app`` served over plain HTTP."""
+    async with (
+        serving(app) as port,
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"http://127.0.0.1:{port}/graphql",
+            json={"query": "{ __typename }"},
+            headers={"Authorization": f"Bearer {token}"},
+        ) as response,
+    ):
+        return response.status
+
+
+async def test_service_app_fetches_jwks_with_its_certificate(
+    issuer: Issuer,
+    pki: Pki,
+    service_database: ServiceDatabaseFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The kit's app factory hands `outgoing_context(settings)` to its token verifier."""
+    monkeypatch.setenv("POLYSHOP_AUTH_JWKS_URL", issuer.jwks_url)
+    monkeypatch.setenv("POLYSHOP_AUTH_JWKS_TIMEOUT_SECONDS", "5")
+    database_url = await service_database("products")
+    with_certificate = ProductsSettings(
+        database_url=database_url,
+        log_level="WARNING",
+        metrics=False,
+        tls_ca=str(pki.ca),
+        tls_client_certfile=str(pki.app.cert),
+        tls_client_keyfile=str(pki.app.key),
+    )
+    token = issuer.sign()
+    assert await _whoami_status(create_products_app(with_certificate), token) == 200
+    without = ProductsSettings(
+        database_url=database_url, log_level="WARNING", metrics=False, tls_ca=str(pki.ca)
+    )
+    assert await _whoami_status(create_products_app(without), token) == 503  # no keys
+
+
+async def test_install_token_auth_passes_the_context_to_the_jwks_cache(
+    issuer: Issuer, pki: Pki
+) -> None:
+    settings = TokenSettings(jwks_url=issuer.jwks_url)
+    verifier = install_token_auth(
+        Starlette(), dev_mode=False, settings=settings, ssl=_outgoing(pki)
+    )
+    try:
+        identity = await verifier.verify(issuer.sign("svc-payments"))
+    finally:
+        await verifier.aclose()
+    assert identity.subject == "svc-payments"
+
+
+async def test_product_catalog_presents_the_service_certificate(
+    products_url: str, pki: Pki
+) -> None:
+    dev_token_settings = TokenSettings(client_id=None, client_secret=None)
+    catalog = ProductCatalog.from_settings(
+        products_url, timeout_seconds=10, token_settings=dev_token_settings, ssl=_outgoing(pki)
+    )
+    try:
+        quotes = await catalog.quotes([1, 2, 3])
+    finally:
+        await catalog.aclose()
+    assert sorted(quotes) == [1, 2, 3]
+    assert all(quote.price > 0 for quote in quotes.values())
+
+    without = ProductCatalog(products_url, timeout_seconds=5, ssl=tls.client_context(str(pki.ca)))
+    try:
+        with pytest.raises(CatalogUnavailable):
+            await without.quotes([1])
+    finally:
+        await without.aclose()

@@ -11,6 +11,7 @@ import asyncio
 import base64
 import time
 from collections.abc import Callable
+from ssl import SSLContext
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -23,6 +24,17 @@ def basic_credentials(client_id: str, client_secret: str) -> str:
     """RFC 6749 §2.3.1: id and secret are form-urlencoded before the Basic encoding."""
     pair = f"{quote_plus(client_id)}:{quote_plus(client_secret)}"
     return "Basic " + base64.b64encode(pair.encode()).decode()
+
+
+def client_session(
+    ssl: SSLContext | None = None, *, timeout: aiohttp.ClientTimeout | None = None
+) -> aiohttp.ClientSession:
+    """A session whose connections use ``ssl`` (e.g. `subgraphs.kit.tls.outgoing_context`,
+    which presents the service's client certificate); aiohttp's defaults when None."""
+    connector = aiohttp.TCPConnector(ssl=ssl) if ssl is not None else None
+    if timeout is None:
+        return aiohttp.ClientSession(connector=connector)
+    return aiohttp.ClientSession(connector=connector, timeout=timeout)
 
 
 class TokenRequestError(Exception):
@@ -49,12 +61,16 @@ class ClientCredentialsTokenClient:
         refresh_margin_seconds: float = 30.0,
         timeout_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        ssl: SSLContext | None = None,
     ) -> None:
+        """``ssl`` applies only to the session this client creates (not to ``session``): the
+        service's outgoing context, so the token endpoint sees its client certificate."""
         self.token_url = token_url
         self.scope = scope
         self._basic = basic_credentials(client_id, client_secret)
         self._session = session
         self._owns_session = session is None
+        self._ssl = ssl
         self._margin = refresh_margin_seconds
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._clock = clock
@@ -65,7 +81,11 @@ class ClientCredentialsTokenClient:
 
     @classmethod
     def from_settings(
-        cls, settings: TokenSettings, *, session: aiohttp.ClientSession | None = None
+        cls,
+        settings: TokenSettings,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        ssl: SSLContext | None = None,
     ) -> ClientCredentialsTokenClient:
         if settings.client_id is None or settings.client_secret is None:
             raise ValueError("POLYSHOP_AUTH_CLIENT_ID and POLYSHOP_AUTH_CLIENT_SECRET are needed")
@@ -75,6 +95,7 @@ class ClientCredentialsTokenClient:
             settings.client_secret.get_secret_value(),
             scope=settings.client_scope,
             session=session,
+            ssl=ssl,
         )
 
     async def token(self) -> str:
@@ -104,7 +125,7 @@ class ClientCredentialsTokenClient:
 
     async def _fetch(self) -> tuple[str, float]:
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            self._session = client_session(self._ssl)
             self._owns_session = True
         form = {"grant_type": "client_credentials"}
         if self.scope:

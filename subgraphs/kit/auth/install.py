@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ssl import SSLContext
+
 from starlette.applications import Starlette
 
 from subgraphs.kit.auth.middleware import TokenAuthMiddleware
@@ -15,15 +17,17 @@ def install_token_auth(
     dev_mode: bool,
     settings: TokenSettings | None = None,
     verifier: TokenVerifier | None = None,
+    ssl: SSLContext | None = None,
 ) -> TokenVerifier:
     """Adds the middleware (before the app starts) and returns the verifier, which the app's
     lifespan should close (``await verifier.aclose()``) to release its HTTP session.
 
     Requests without a token pass only when ``POLYSHOP_AUTH_ALLOW_ANONYMOUS`` says so or,
-    when that is unset, in dev mode.
+    when that is unset, in dev mode. ``ssl`` is the context of the JWKS fetches (the
+    service's outgoing one, `subgraphs.kit.tls.outgoing_context`); unused with ``verifier``.
     """
     settings = settings or TokenSettings()
-    verifier = verifier or TokenVerifier.from_settings(settings)
+    verifier = verifier or TokenVerifier.from_settings(settings, ssl=ssl)
     app.add_middleware(
         TokenAuthMiddleware,
         verifier=verifier,

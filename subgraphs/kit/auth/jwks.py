@@ -11,12 +11,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Mapping
+from ssl import SSLContext
 from typing import Any, Protocol
 
 import aiohttp
 from jwt import PyJWK
 from jwt.exceptions import PyJWKError
 
+from subgraphs.kit.auth.client import client_session
 from subgraphs.kit.auth.errors import KeysUnavailable
 from subgraphs.kit.logging import get_logger
 
@@ -64,13 +66,17 @@ class JwksCache:
         min_refresh_seconds: float = 10.0,
         timeout_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        ssl: SSLContext | None = None,
     ) -> None:
+        """``ssl`` applies to the session this cache creates (not to ``session``), so an
+        issuer that requires client certificates sees the service's own."""
         self.url = url
         self.cache_seconds = cache_seconds
         self.min_refresh_seconds = min_refresh_seconds
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._session = session
         self._owns_session = session is None
+        self._ssl = ssl
         self._clock = clock
         self._keys: dict[str, PyJWK] = {}
         self._fetched_at: float | None = None
@@ -129,7 +135,7 @@ class JwksCache:
 
     async def _fetch(self) -> dict[str, PyJWK]:
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            self._session = client_session(self._ssl)
             self._owns_session = True
         self.fetch_count += 1
         async with self._session.get(self.url, timeout=self._timeout) as response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from ssl import SSLContext
 
 import jwt
 
@@ -40,13 +41,17 @@ class TokenVerifier:
         self.leeway_seconds = leeway_seconds
 
     @classmethod
-    def from_settings(cls, settings: TokenSettings) -> TokenVerifier:
-        """A verifier that fetches the auth service's JWKS over HTTP."""
+    def from_settings(
+        cls, settings: TokenSettings, *, ssl: SSLContext | None = None
+    ) -> TokenVerifier:
+        """A verifier that fetches the auth service's JWKS over HTTP (with ``ssl``, the
+        service's outgoing TLS context, when given)."""
         cache = JwksCache(
             settings.jwks_url,
             cache_seconds=settings.jwks_cache_seconds,
             min_refresh_seconds=settings.jwks_min_refresh_seconds,
             timeout_seconds=settings.jwks_timeout_seconds,
+            ssl=ssl,
         )
         return cls(
             cache,
