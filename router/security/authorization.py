@@ -23,15 +23,10 @@ from graphql import BooleanValueNode, DocumentNode
 
 from ..planning.cache import LRU
 from ..planning.normalize.model import Conditions
+from ..planning.normalize.operation import select_operation
 from ..supergraph.model import AuthRequirements, Supergraph
 from .errors import UNAUTHORIZED_FIELD_OR_TYPE, UNAUTHORIZED_MESSAGE, graphql_error
-from .operation_filter import (
-    OperationFilter,
-    Path,
-    RemovedField,
-    Unauthorized,
-    select_operation,
-)
+from .operation_filter import OperationFilter, Path, RemovedField, Unauthorized
 from .policies import ClaimsPolicyEvaluator, PolicyEvaluator
 from .principal import Principal
 from .rules import Access, AuthorizationRules

@@ -27,8 +27,6 @@ import dataclasses
 from collections.abc import Callable
 
 from graphql import (
-    BooleanValueNode,
-    DirectiveNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -48,7 +46,9 @@ from graphql import (
     visit,
 )
 
-from ..planning.normalize.model import Condition, Conditions
+from ..planning.normalize.inline import Never, conditions_of
+from ..planning.normalize.model import Conditions
+from ..planning.normalize.operation import select_operation
 from ..supergraph.model import AuthRequirements
 from .rules import AuthorizationRules
 
@@ -94,41 +94,7 @@ class FilteredOperation:
     unauthorized: tuple[Unauthorized, ...]
 
 
-class _Never:
-    """A literal ``@skip(if: true)`` / ``@include(if: false)``: the selection never runs."""
-
-
-NEVER = _Never()
 Allowed = Callable[[AuthRequirements], bool]
-
-
-def conditions_of(directives: tuple[DirectiveNode, ...] | None) -> Conditions | _Never:
-    found: list[Condition] = []
-    for directive in directives or ():
-        name = directive.name.value
-        if name not in ("skip", "include"):
-            continue
-        include = name == "include"
-        for argument in directive.arguments or ():
-            value = argument.value
-            if argument.name.value != "if":
-                continue
-            if isinstance(value, BooleanValueNode):
-                if value.value != include:
-                    return NEVER
-            elif isinstance(value, VariableNode):
-                found.append(Condition(value.name.value, include))
-    return tuple(found)
-
-
-def select_operation(document: DocumentNode, operation_name: str | None) -> OperationDefinitionNode:
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    for operation in operations:
-        if operation_name is None and len(operations) == 1:
-            return operation
-        if operation.name is not None and operation.name.value == operation_name:
-            return operation
-    raise ValueError(f"no operation {operation_name!r} in the document (validate it first)")
 
 
 class OperationFilter:
@@ -206,7 +172,7 @@ class OperationFilter:
         if name.startswith("__"):
             return node
         own = conditions_of(node.directives)
-        if isinstance(own, _Never):
+        if isinstance(own, Never):
             return None
         conditions = conditions + own
         rules = self.rules
@@ -247,7 +213,7 @@ class OperationFilter:
         conditions: Conditions,
     ) -> InlineFragmentNode | None:
         own = conditions_of(node.directives)
-        if isinstance(own, _Never):
+        if isinstance(own, Never):
             return None
         conditions = conditions + own
         rules = self.rules

@@ -23,14 +23,14 @@ from graphql import (
 from .model import Condition, Conditions, RawField, RawFragment, RawSelection
 
 
-class _Never:
+class Never:
     """Marks a selection that a literal ``@skip(if: true)``/``@include(if: false)`` removes."""
 
 
-NEVER = _Never()
+NEVER = Never()
 
 
-def conditions_of(directives: tuple[DirectiveNode, ...] | None) -> Conditions | _Never:
+def conditions_of(directives: tuple[DirectiveNode, ...] | None) -> Conditions | Never:
     found: list[Condition] = []
     for directive in directives or ():
         name = directive.name.value
@@ -60,7 +60,7 @@ def inline_selections(
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
             conditions = conditions_of(selection.directives)
-            if isinstance(conditions, _Never):
+            if isinstance(conditions, Never):
                 continue
             name = selection.name.value
             result.append(
@@ -74,7 +74,7 @@ def inline_selections(
             )
         elif isinstance(selection, InlineFragmentNode):
             conditions = conditions_of(selection.directives)
-            if isinstance(conditions, _Never):
+            if isinstance(conditions, Never):
                 continue
             result.append(
                 RawFragment(
@@ -87,7 +87,7 @@ def inline_selections(
             )
         elif isinstance(selection, FragmentSpreadNode):
             conditions = conditions_of(selection.directives)
-            if isinstance(conditions, _Never):
+            if isinstance(conditions, Never):
                 continue
             definition = fragments[selection.name.value]
             result.append(
