@@ -17,8 +17,7 @@ from strawberry.federation.types import FieldSet
 from subgraphs.analytics import service
 from subgraphs.analytics.loaders import AnalyticsContext
 from subgraphs.analytics.models import SalesDaily, SalesMonthly
-from subgraphs.kit.auth.errors import Forbidden
-from subgraphs.kit.auth.guards import require_identity
+from subgraphs.kit.auth.guards import require_grant
 from subgraphs.kit.errors import BadUserInput
 from subgraphs.kit.scalars import Money
 from subgraphs.kit.schema import build_schema, print_sdl
@@ -32,10 +31,14 @@ def _admin_role(info: strawberry.Info) -> str:
     return str(getattr(settings, "admin_role", "admin"))
 
 
-def _require_admin(info: strawberry.Info) -> AnalyticsContext:
-    identity = require_identity(info)
-    if not (identity.is_service or identity.has_role(_admin_role(info))):
-        raise Forbidden("Only admins and services may read or rebuild analytics")
+READ_SCOPE = "analytics:read"
+"""Lets a service read the reports (admins may by their role)."""
+WRITE_SCOPE = "analytics:write"
+"""Lets a service rebuild the rollups (admins may by their role)."""
+
+
+def _require_admin(info: strawberry.Info, scope: str = READ_SCOPE) -> AnalyticsContext:
+    require_grant(info, role=_admin_role(info), scope=scope, what="Analytics")
     context: AnalyticsContext = info.context
     return context
 
@@ -160,10 +163,11 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(  # type: ignore[untyped-decorator]
-        description="Admin: recompute every order fact and rollup from events_raw."
+        description="Admin (or a service granted analytics:write): recompute every order "
+        "fact and rollup from events_raw."
     )
     async def rebuild_rollups(self, info: strawberry.Info) -> RebuildResultType:
-        context = _require_admin(info)
+        context = _require_admin(info, WRITE_SCOPE)
         async with context.db() as session:
             result = await service.rebuild(session)
         return RebuildResultType(events=result.events, orders=result.orders, days=result.days)

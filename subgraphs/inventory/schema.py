@@ -10,11 +10,13 @@ import strawberry
 
 from subgraphs.inventory import service
 from subgraphs.inventory.objects import ProductType, ReservationType, context_of
-from subgraphs.kit.auth.guards import require_role
+from subgraphs.kit.auth.guards import require_grant, require_role
 from subgraphs.kit.errors import BadUserInput
 from subgraphs.kit.schema import build_schema, print_sdl
 
 ADMIN = "admin"
+READ_SCOPE = "inventory:read"
+"""Lets a service read any order's reservations (inventory does not know who ordered)."""
 ORDER_ID_MAX = 64
 
 
@@ -27,10 +29,14 @@ def _order_id(value: str) -> str:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The reservations of one order, by product id.")
+    @strawberry.field(
+        description="The reservations of one order, by product id. Admins and services "
+        "granted inventory:read only."
+    )
     async def reservations(
         self, info: strawberry.Info, order_id: strawberry.ID
     ) -> list[ReservationType]:
+        require_grant(info, role=ADMIN, scope=READ_SCOPE, what="Reading reservations")
         async with context_of(info).db() as session:
             rows = await service.reservations_of(session, _order_id(order_id))
         return [ReservationType.from_row(row) for row in rows]
