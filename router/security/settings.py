@@ -43,7 +43,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from .jwt import (
@@ -59,7 +59,7 @@ class SecuritySettings(BaseSettings):
     """Everything an operator sets about tokens and authorization (see the table above)."""
 
     model_config = SettingsConfigDict(
-        env_prefix="POLYSHOP_ROUTER_AUTH_", extra="ignore", frozen=True
+        env_prefix="POLYSHOP_ROUTER_AUTH_", extra="ignore", frozen=True, populate_by_name=True
     )
 
     jwks_urls: StringList = ()
@@ -69,14 +69,12 @@ class SecuritySettings(BaseSettings):
     leeway_seconds: float = Field(
         default=DEFAULT_LEEWAY_SECONDS,
         ge=0,
-        validation_alias=AliasChoices("POLYSHOP_AUTH_LEEWAY_SECONDS", "leeway_seconds"),
+        validation_alias="POLYSHOP_AUTH_LEEWAY_SECONDS",
     )
     max_token_lifetime_seconds: float = Field(
         default=DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
         gt=0,
-        validation_alias=AliasChoices(
-            "POLYSHOP_AUTH_MAX_TOKEN_LIFETIME_SECONDS", "max_token_lifetime_seconds"
-        ),
+        validation_alias="POLYSHOP_AUTH_MAX_TOKEN_LIFETIME_SECONDS",
     )
     jwks_cache_seconds: float = Field(default=300.0, gt=0)
     jwks_min_refresh_seconds: float = Field(default=10.0, ge=0)

@@ -44,8 +44,10 @@ class AuthSettings(ServiceSettings):
     auth_refresh_token_days: float = Field(default=30.0, gt=0)
     auth_leeway_seconds: float = Field(default=DEFAULT_LEEWAY_SECONDS, ge=0)
     auth_max_token_lifetime_seconds: float = Field(default=DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, gt=0)
+    """longest accepted exp - iat; the access-token lifetime may not exceed it"""
 
     auth_gateway_clients: list[str] = Field(default_factory=lambda: ["router"])
+    """client ids whose own token authorizes nothing (the router's)"""
 
     auth_signing_algorithm: Literal["ES256", "RS256"] = "ES256"
     auth_rsa_key_bits: int = Field(default=3072, ge=2048)

@@ -31,11 +31,13 @@ class TokenSettings(BaseSettings):
     algorithms: list[str] = Field(default_factory=lambda: ["ES256", "RS256"])
     leeway_seconds: float = Field(default=DEFAULT_LEEWAY_SECONDS, ge=0)
     max_token_lifetime_seconds: float = Field(default=DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, gt=0)
+    """longest accepted exp - iat (the router reads it too)"""
     jwks_cache_seconds: float = Field(default=300.0, gt=0)
     jwks_min_refresh_seconds: float = Field(default=10.0, ge=0)
     jwks_timeout_seconds: float = Field(default=5.0, gt=0)
     allow_anonymous: bool | None = None
     gateway_clients: list[str] = Field(default_factory=lambda: ["router"])
+    """client ids whose own token authorizes nothing (the router's)"""
 
     token_url: str = "http://127.0.0.1:4001/oauth/token"
     client_id: str | None = None
