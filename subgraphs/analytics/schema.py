@@ -11,7 +11,7 @@ from datetime import date
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.federation.schema_directives import Key
+from strawberry.federation.schema_directives import Authenticated, Key
 from strawberry.federation.types import FieldSet
 
 from subgraphs.analytics import service
@@ -102,7 +102,8 @@ class RebuildResultType:
 @strawberry.type
 class Query:
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="One row per day and currency with sales, `from` and `to` included."
+        description="One row per day and currency with sales, `from` and `to` included.",
+        directives=[Authenticated()],
     )
     async def sales_daily(
         self,
@@ -118,7 +119,8 @@ class Query:
         return [SalesDayType.from_row(row) for row in rows]
 
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="One row per month and currency with sales in `year`."
+        description="One row per month and currency with sales in `year`.",
+        directives=[Authenticated()],
     )
     async def sales_monthly(
         self, info: strawberry.Info, year: int, currency: str | None = None
@@ -131,7 +133,8 @@ class Query:
         return [SalesMonthType.from_row(row) for row in rows]
 
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="Best sellers by units (then revenue) between `from` and `to`, included."
+        description="Best sellers by units (then revenue) between `from` and `to`, included.",
+        directives=[Authenticated()],
     )
     async def top_products(
         self,
@@ -164,7 +167,8 @@ class Query:
 class Mutation:
     @strawberry.mutation(  # type: ignore[untyped-decorator]
         description="Admin (or a service granted analytics:write): recompute every order "
-        "fact and rollup from events_raw."
+        "fact and rollup from events_raw.",
+        directives=[Authenticated()],
     )
     async def rebuild_rollups(self, info: strawberry.Info) -> RebuildResultType:
         context = _require_admin(info, WRITE_SCOPE)

@@ -7,6 +7,7 @@ Print the SDL committed in ``schema/inventory.graphql`` with
 from __future__ import annotations
 
 import strawberry
+from strawberry.federation.schema_directives import Authenticated
 
 from subgraphs.inventory import service
 from subgraphs.inventory.objects import ProductType, ReservationType, context_of
@@ -31,7 +32,8 @@ def _order_id(value: str) -> str:
 class Query:
     @strawberry.field(
         description="The reservations of one order, by product id. Admins and services "
-        "granted inventory:read only."
+        "granted inventory:read only.",
+        directives=[Authenticated()],
     )
     async def reservations(
         self, info: strawberry.Info, order_id: strawberry.ID
@@ -44,7 +46,10 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Admin: set the units available (reserved ones are kept).")
+    @strawberry.mutation(
+        description="Admin: set the units available (reserved ones are kept).",
+        directives=[Authenticated()],
+    )
     async def set_stock(
         self, info: strawberry.Info, product_id: strawberry.ID, available: int
     ) -> ProductType:
@@ -57,7 +62,8 @@ class Mutation:
 
     @strawberry.mutation(
         description="Admin: add delta units (negative to remove); BAD_USER_INPUT if the "
-        "result would be negative."
+        "result would be negative.",
+        directives=[Authenticated()],
     )
     async def adjust_stock(
         self, info: strawberry.Info, product_id: strawberry.ID, delta: int

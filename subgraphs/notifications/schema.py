@@ -13,6 +13,7 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.federation.schema_directives import Authenticated
 
 from subgraphs.kit.auth.errors import Forbidden
 from subgraphs.kit.auth.guards import require_grant, require_identity
@@ -121,7 +122,8 @@ class UserType:
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Newest first; only the user, admins and services granted "
-        "notifications:read may read."
+        "notifications:read may read.",
+        directives=[Authenticated()],
     )
     async def notifications(
         self,
@@ -187,7 +189,8 @@ def _context(info: strawberry.Info) -> NotificationContext:
 class Query:
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Admins and services granted notifications:read: one channel's log, "
-        "newest first."
+        "newest first.",
+        directives=[Authenticated()],
     )
     async def notification_logs(
         self,
@@ -227,7 +230,8 @@ class Mutation:
     @strawberry.mutation(  # type: ignore[untyped-decorator]
         description="Admins and services granted notifications:write: set where a user's "
         "notifications go "
-        "(until the auth service publishes user events)."
+        "(until the auth service publishes user events).",
+        directives=[Authenticated()],
     )
     async def save_recipient(
         self,

@@ -409,6 +409,7 @@ ROWS: tuple[Row, ...] = (
         ("order",),
         OWNER_OR_ADMIN_HIDDEN,  # a service needs orders:read, which orders' client lacks
         lambda w: {"id": w.alice_paid_order},
+        router_expect={"anonymous": DENIED},  # @authenticated: refused at the edge
     ),
     Row(
         coordinates(
@@ -423,6 +424,7 @@ ROWS: tuple[Row, ...] = (
         lambda w: {"id": w.alice_paid_order},
         entity=("Order", "alice_paid_order"),
         entity_query=f"... on Order {{ {ORDER_FIELDS} }}",
+        router_expect={"anonymous": DENIED},
     ),
     Row(
         ("Query.myOrders",),
