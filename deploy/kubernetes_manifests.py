@@ -307,7 +307,8 @@ def router() -> list[Manifest]:
         ROUTER_PORT,
         "/ready",
         env=env(settings),
-        envFrom=[{"secretRef": {"name": secret_name("router")}}],
+        # The common ConfigMap too: leeway and maximum token lifetime are the subgraphs' own.
+        envFrom=env_sources("router"),
         resources=resources("250m", "256Mi", "1Gi"),
         volumeMounts=[{"name": "supergraph", "mountPath": SUPERGRAPH_DIR, "readOnly": True}],
     )

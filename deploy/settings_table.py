@@ -86,7 +86,7 @@ MEANINGS: dict[str, str] = {
     "POLYSHOP_AUTH_ISSUER": "`iss` of access tokens",
     "POLYSHOP_AUTH_AUDIENCE": "`aud` of access tokens",
     "POLYSHOP_AUTH_ALGORITHMS": "accepted `alg`",
-    "POLYSHOP_AUTH_LEEWAY_SECONDS": "clock skew accepted on exp/nbf",
+    "POLYSHOP_AUTH_LEEWAY_SECONDS": "clock skew accepted on exp/nbf (the router reads it too)",
     "POLYSHOP_AUTH_JWKS_CACHE_SECONDS": "JWKS refresh period",
     "POLYSHOP_AUTH_JWKS_MIN_REFRESH_SECONDS": "shortest interval between refreshes (unknown kid)",
     "POLYSHOP_AUTH_JWKS_TIMEOUT_SECONDS": "JWKS fetch timeout",

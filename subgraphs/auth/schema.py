@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
+from strawberry.federation.schema_directives import Authenticated
 from strawberry.types import Info
 
 from subgraphs.auth import service
@@ -67,7 +68,7 @@ class UserType:
 
     @strawberry.field(
         description="Visible to the user, admins and services holding users:read; "
-        "anyone else gets null and a FORBIDDEN error."
+        "anyone else gets null and a FORBIDDEN error.",
     )
     def email(self, info: AuthInfo) -> str | None:
         if self.signed_in:
@@ -134,7 +135,10 @@ class Query:
             return None
         return await load_user(info, identity.user_id)
 
-    @strawberry.field(description="A user by id (any authenticated caller).")
+    @strawberry.field(
+        description="A user by id (any authenticated caller).",
+        directives=[Authenticated()],
+    )
     async def user(self, info: AuthInfo, id: strawberry.ID) -> UserType | None:
         require_identity(info)
         return await load_user(info, id)
@@ -172,7 +176,10 @@ class Mutation:
                 session, runtime(info), raw_token=refresh_token, all_sessions=all_sessions
             )
 
-    @strawberry.mutation(description="Changes the password and ends every other session.")
+    @strawberry.mutation(
+        description="Changes the password and ends every other session.",
+        directives=[Authenticated()],
+    )
     async def change_password(
         self, info: AuthInfo, current_password: str, new_password: str
     ) -> AuthPayload:
@@ -188,14 +195,20 @@ class Mutation:
             )
         return AuthPayload.from_result(result)
 
-    @strawberry.mutation(description="Admin only. Takes effect in the user's next token.")
+    @strawberry.mutation(
+        description="Admin only. Takes effect in the user's next token.",
+        directives=[Authenticated()],
+    )
     async def grant_role(self, info: AuthInfo, user_id: strawberry.ID, role: str) -> UserType:
         require_role(info, runtime(info).settings.auth_admin_role)
         async with info.context.db() as session:
             user = await service.grant_role(session, user_id=user_id, role=role)
         return UserType.from_model(user)
 
-    @strawberry.mutation(description="Admin only. The last admin keeps the admin role.")
+    @strawberry.mutation(
+        description="Admin only. The last admin keeps the admin role.",
+        directives=[Authenticated()],
+    )
     async def revoke_role(self, info: AuthInfo, user_id: strawberry.ID, role: str) -> UserType:
         require_role(info, runtime(info).settings.auth_admin_role)
         async with info.context.db() as session:

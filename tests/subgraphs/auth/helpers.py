@@ -26,6 +26,9 @@ def unique_email(prefix: str = "user") -> str:
     return f"{prefix}{next(_emails)}@example.com"
 
 
+TEST_KEY_PASSPHRASE = "test-signing-key-passphrase"
+
+
 def fast_settings(database_url: str, **overrides: Any) -> AuthSettings:
     """Real argon2id, with the smallest parameters, so that tests hash in milliseconds."""
     values: dict[str, Any] = {
@@ -34,6 +37,7 @@ def fast_settings(database_url: str, **overrides: Any) -> AuthSettings:
         "auth_argon2_time_cost": 1,
         "auth_argon2_memory_kib": 1024,
         "auth_argon2_parallelism": 1,
+        "auth_key_passphrase": TEST_KEY_PASSPHRASE,
         **overrides,
     }
     return AuthSettings(**values)
