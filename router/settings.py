@@ -6,6 +6,13 @@ Header names compare case-insensitively. ``SPEC_JSON_STATUS`` makes ``applicatio
 answers to well-formed requests 200 as the GraphQL-over-HTTP spec asks, instead of Apollo
 Router's 400 for parse and validation errors.
 
+Limits are on by default with Apollo Router's recommended production values (``limits``:
+``max_depth`` 100, ``max_height`` 200, ``max_aliases`` 30, ``max_root_fields`` 20,
+``parser_max_tokens`` 15000; nesting is capped at 200 levels by the parser). An empty value
+(``POLYSHOP_ROUTER_MAX_DEPTH=``) turns an operation limit off. ``MAX_SELECTIONS`` bounds the
+work of measuring and expanding one operation (fragments are expanded once each; see
+`router.planning.normalize.limits`); an operation that needs more is refused.
+
 | POLYSHOP_ROUTER_...     | default                        | meaning                             |
 |-------------------------|--------------------------------|-------------------------------------|
 | SUPERGRAPH              | schema/supergraph.graphql      | supergraph file path or http(s) URL |
@@ -19,10 +26,20 @@ Router's 400 for parse and validation errors.
 | INTROSPECTION           | true                           | answer __schema / __type            |
 | GRAPHIQL                | true                           | serve GraphiQL to browsers          |
 | DEV_MODE                | false                          | exception detail in 500 answers     |
-| MAX_DEPTH               | unset                          | operation depth limit               |
-| MAX_HEIGHT              | unset                          | distinct fields per operation       |
-| MAX_ALIASES             | unset                          | aliases per operation               |
-| MAX_ROOT_FIELDS         | unset                          | root fields per operation           |
+| MAX_DEPTH               | 100                            | operation depth (MAX_DEPTH_LIMIT)   |
+| MAX_HEIGHT              | 200                            | distinct response paths             |
+|                         |                                | (MAX_HEIGHT_LIMIT)                  |
+| MAX_ALIASES             | 30                             | aliases (MAX_ALIASES_LIMIT)         |
+| MAX_ROOT_FIELDS         | 20                             | root fields (MAX_ROOT_FIELDS_LIMIT) |
+| PARSER_MAX_TOKENS       | 15000                          | tokens parsed (GRAPHQL_PARSE_FAILED)|
+| MAX_SELECTIONS          | 100000                         | selections visited to measure or    |
+|                         |                                | expand (MAX_SELECTIONS_LIMIT)       |
+| PLANNING_TIMEOUT        | 5.0                            | seconds waited for a new plan       |
+|                         |                                | (QUERY_PLANNING_TIMEOUT, 503)       |
+| MAX_RESPONSE_BYTES      | 20971520 (20 MiB)              | subgraph bytes per request          |
+|                         |                                | (RESPONSE_SIZE_LIMIT_EXCEEDED)      |
+| SUBGRAPH_MAX_RESPONSE_BYTES | 10485760 (10 MiB)          | one subgraph response body          |
+| SUBGRAPH_MAX_CONCURRENCY | 64                            | requests in flight per subgraph     |
 | MAX_REQUEST_BYTES       | 2000000                        | body (else 413), query string (414) |
 | PLAN_CACHE_SIZE         | 1024                           | operations whose plans are kept     |
 | OVERRIDE_LABELS         | []                             | enabled progressive-override labels |
@@ -124,10 +141,16 @@ class RouterSettings(BaseSettings):
     graphiql: bool = True
     dev_mode: bool = False
 
-    max_depth: int | None = Field(default=None, ge=1)
-    max_height: int | None = Field(default=None, ge=1)
-    max_aliases: int | None = Field(default=None, ge=0)
-    max_root_fields: int | None = Field(default=None, ge=1)
+    max_depth: int | None = Field(default=100, ge=1)
+    max_height: int | None = Field(default=200, ge=1)
+    max_aliases: int | None = Field(default=30, ge=0)
+    max_root_fields: int | None = Field(default=20, ge=1)
+    parser_max_tokens: int | None = Field(default=15_000, ge=1)
+    max_selections: int | None = Field(default=100_000, ge=1)
+    planning_timeout: float = Field(default=5.0, gt=0)
+    max_response_bytes: int | None = Field(default=20 * 1024 * 1024, ge=1)
+    subgraph_max_response_bytes: int | None = Field(default=10 * 1024 * 1024, ge=1)
+    subgraph_max_concurrency: int | None = Field(default=64, ge=1)
     max_request_bytes: int = Field(default=2_000_000, ge=1)
     plan_cache_size: int = Field(default=1024, ge=0)
     override_labels: HeaderList = ()
@@ -202,6 +225,25 @@ class RouterSettings(BaseSettings):
     @classmethod
     def _lower_one(cls, value: str) -> str:
         return value.lower()
+
+    @field_validator(
+        "max_depth",
+        "max_height",
+        "max_aliases",
+        "max_root_fields",
+        "parser_max_tokens",
+        "max_selections",
+        "max_response_bytes",
+        "subgraph_max_response_bytes",
+        "subgraph_max_concurrency",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_off(cls, value: Any) -> Any:
+        """``POLYSHOP_ROUTER_MAX_DEPTH=`` (empty) turns a limit off."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
 
     @field_validator("subgraph_urls", mode="before")
     @classmethod

@@ -106,6 +106,9 @@ class OperationFilter:
         self.fragments: dict[str, FragmentDefinitionNode] = {}
         self.removed: dict[RemovedField, None] = {}
         self.unauthorized: dict[Unauthorized, None] = {}
+        self._walked: dict[
+            tuple[int, str, frozenset[str], Path, Conditions], SelectionSetNode | None
+        ] = {}
 
     def run(self, document: DocumentNode, operation_name: str | None) -> FilteredOperation:
         operation = select_operation(document, operation_name)
@@ -127,6 +130,24 @@ class OperationFilter:
     # -- walk -------------------------------------------------------------------------
 
     def _selection_set(
+        self,
+        node: SelectionSetNode,
+        scope: str,
+        runtime: frozenset[str],
+        path: Path,
+        conditions: Conditions,
+    ) -> SelectionSetNode | None:
+        """Walked once per (selection set, scope, position): a fragment spread several times
+        at one position (``...F ...F``, chained) would otherwise be walked exponentially often.
+        The memo holds ``node`` alive, so its id stays its own for the walk."""
+        key = (id(node), scope, runtime, path, conditions)
+        if key in self._walked:
+            return self._walked[key]
+        result = self._walk(node, scope, runtime, path, conditions)
+        self._walked[key] = result
+        return result
+
+    def _walk(
         self,
         node: SelectionSetNode,
         scope: str,

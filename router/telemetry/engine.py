@@ -28,8 +28,10 @@ from .request import current_request
 class TracedExecutor(Executor):
     """The plan's execution as one ``execution`` span (fetch spans are its children)."""
 
-    def __init__(self, fetcher: SubgraphFetcher, tracer: Tracer) -> None:
-        super().__init__(fetcher)
+    def __init__(
+        self, fetcher: SubgraphFetcher, tracer: Tracer, max_response_bytes: int | None = None
+    ) -> None:
+        super().__init__(fetcher, max_response_bytes)
         self.tracer = tracer
 
     async def execute(
@@ -55,7 +57,7 @@ class ObservedEngine(Engine):
         self.metrics = metrics
         self.tracer = tracer
         if tracer is not None:
-            self.executor = TracedExecutor(self.fetcher, tracer)
+            self.executor = TracedExecutor(self.fetcher, tracer, self.config.max_response_bytes)
         self.fetcher.observer = TelemetryFetchObserver(metrics, tracer)
 
     def _plan_for(
