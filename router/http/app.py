@@ -23,6 +23,7 @@ import orjson
 import structlog
 
 from router.engine import GraphQLRequest, GraphQLResponse, RequestContext
+from router.execution.executor import RESPONSE_SIZE_LIMIT_EXCEEDED
 from router.hot_reload import EngineBuilder, EngineHolder, SupergraphWatcher
 from router.security import AuthenticationError, Principal, SecurityLayer, ServiceTokenError
 from router.security.errors import SERVICE_UNAVAILABLE
@@ -385,13 +386,34 @@ class RouterApp:
                     observation.operation_type = "batch"
                     for one in responses:
                         observation.add_response(one.body)
-                return 200, orjson.dumps([r.body for r in responses]), media
+                return 200, self._capped(orjson.dumps([r.body for r in responses])), media
             if observation is not None:
                 observation.operation_name = parsed.operation_name
             response = await engine.execute(parsed, context)
         if observation is not None:
             observation.add_response(response.body)
-        return self._status(response, media), orjson.dumps(response.body), media
+        return self._status(response, media), self._capped(orjson.dumps(response.body)), media
+
+    def _capped(self, body: bytes) -> bytes:
+        """The answer, or a ``RESPONSE_SIZE_LIMIT_EXCEEDED`` error in its place when it is
+        larger than ``MAX_RESPONSE_BYTES`` (the engine stops fetching past the limit; this
+        catches what projection multiplies, e.g. one entity shown at many positions)."""
+        limit = self.settings.max_response_bytes
+        if limit is None or len(body) <= limit:
+            return body
+        log.warning("router.response_size_limit_exceeded", size=len(body), limit=limit)
+        return orjson.dumps(
+            {
+                "data": None,
+                "errors": [
+                    {
+                        "message": f"The response exceeds the limit of {limit} bytes: select "
+                        "fewer fields or page through lists",
+                        "extensions": {"code": RESPONSE_SIZE_LIMIT_EXCEEDED},
+                    }
+                ],
+            }
+        )
 
     async def _subgraph_headers(
         self, forwarded: dict[str, str], principal: Principal | None
