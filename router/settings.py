@@ -9,9 +9,20 @@ Router's 400 for parse and validation errors.
 Limits are on by default with Apollo Router's recommended production values (``limits``:
 ``max_depth`` 100, ``max_height`` 200, ``max_aliases`` 30, ``max_root_fields`` 20,
 ``parser_max_tokens`` 15000; nesting is capped at 200 levels by the parser). An empty value
-(``POLYSHOP_ROUTER_MAX_DEPTH=``) turns an operation limit off. ``MAX_SELECTIONS`` bounds the
-work of measuring and expanding one operation (fragments are expanded once each; see
-`router.planning.normalize.limits`); an operation that needs more is refused.
+(``POLYSHOP_ROUTER_MAX_DEPTH=``) turns a limit off. ``MAX_SELECTIONS`` bounds the work of
+measuring and expanding one operation (fragments are expanded once each; see
+`router.planning.normalize.limits`); an operation that needs more is refused. A new plan is
+made on a worker thread, and a client waits ``PLANNING_TIMEOUT`` seconds for it at most
+(else 503 ``QUERY_PLANNING_TIMEOUT``; the plan is kept when it completes).
+``MAX_RESPONSE_BYTES`` counts the subgraph bytes of one request (and caps the answer itself):
+past it the answer is ``RESPONSE_SIZE_LIMIT_EXCEEDED``; ``SUBGRAPH_MAX_RESPONSE_BYTES`` is
+Apollo's ``http_max_response_size`` (the fetch fails with ``SUBREQUEST_HTTP_ERROR``);
+``SUBGRAPH_MAX_CONCURRENCY`` caps the requests in flight to each subgraph.
+
+``TRUSTED_PROXIES`` lists the networks (CIDR) of the proxies in front of the router: their
+``X-Forwarded-For`` is believed (up to the first untrusted hop), anyone else's is replaced by
+the peer's address. Subgraphs always get the router's own ``X-Forwarded-For``, client first
+(see `router.http.headers`); the auth service throttles logins by it.
 
 | POLYSHOP_ROUTER_...     | default                        | meaning                             |
 |-------------------------|--------------------------------|-------------------------------------|
@@ -27,17 +38,13 @@ work of measuring and expanding one operation (fragments are expanded once each;
 | GRAPHIQL                | true                           | serve GraphiQL to browsers          |
 | DEV_MODE                | false                          | exception detail in 500 answers     |
 | MAX_DEPTH               | 100                            | operation depth (MAX_DEPTH_LIMIT)   |
-| MAX_HEIGHT              | 200                            | distinct response paths             |
-|                         |                                | (MAX_HEIGHT_LIMIT)                  |
+| MAX_HEIGHT              | 200                            | response paths (MAX_HEIGHT_LIMIT)   |
 | MAX_ALIASES             | 30                             | aliases (MAX_ALIASES_LIMIT)         |
 | MAX_ROOT_FIELDS         | 20                             | root fields (MAX_ROOT_FIELDS_LIMIT) |
-| PARSER_MAX_TOKENS       | 15000                          | tokens parsed (GRAPHQL_PARSE_FAILED)|
-| MAX_SELECTIONS          | 100000                         | selections visited to measure or    |
-|                         |                                | expand (MAX_SELECTIONS_LIMIT)       |
-| PLANNING_TIMEOUT        | 5.0                            | seconds waited for a new plan       |
-|                         |                                | (QUERY_PLANNING_TIMEOUT, 503)       |
+| PARSER_MAX_TOKENS       | 15000                          | tokens (GRAPHQL_PARSE_FAILED)       |
+| MAX_SELECTIONS          | 100000                         | work budget (MAX_SELECTIONS_LIMIT)  |
+| PLANNING_TIMEOUT        | 5.0                            | s to wait for a new plan (else 503) |
 | MAX_RESPONSE_BYTES      | 20971520 (20 MiB)              | subgraph bytes per request          |
-|                         |                                | (RESPONSE_SIZE_LIMIT_EXCEEDED)      |
 | SUBGRAPH_MAX_RESPONSE_BYTES | 10485760 (10 MiB)          | one subgraph response body          |
 | SUBGRAPH_MAX_CONCURRENCY | 64                            | requests in flight per subgraph     |
 | MAX_REQUEST_BYTES       | 2000000                        | body (else 413), query string (414) |
@@ -46,6 +53,7 @@ work of measuring and expanding one operation (fragments are expanded once each;
 | PROPAGATE_HEADERS       | authorization,x-correlation-id | client headers sent to subgraphs    |
 | PROPAGATE_HEADERS_EXTRA | []                             | more client headers sent on         |
 | CORRELATION_HEADER      | x-correlation-id               | taken or made, echoed, sent on      |
+| TRUSTED_PROXIES         | []                             | CIDRs whose X-Forwarded-For counts  |
 | CSRF_PREVENTION         | true                           | refuse simple requests (Apollo)     |
 | CSRF_REQUIRED_HEADERS   | x-apollo-operation-name,       | headers proving a preflight         |
 |                         | apollo-require-preflight       |                                     |
@@ -96,6 +104,7 @@ balancers see it), and requests in flight get up to ``DRAIN_TIMEOUT`` seconds to
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Any, Self
 
 import orjson
@@ -158,6 +167,7 @@ class RouterSettings(BaseSettings):
     propagate_headers: HeaderList = DEFAULT_PROPAGATED_HEADERS
     propagate_headers_extra: HeaderList = ()
     correlation_header: str = "x-correlation-id"
+    trusted_proxies: HeaderList = ()
 
     csrf_prevention: bool = True
     csrf_required_headers: HeaderList = DEFAULT_CSRF_HEADERS
@@ -209,6 +219,7 @@ class RouterSettings(BaseSettings):
         "propagate_headers",
         "propagate_headers_extra",
         "csrf_required_headers",
+        "trusted_proxies",
         mode="before",
     )
     @classmethod
@@ -220,6 +231,14 @@ class RouterSettings(BaseSettings):
     def _lowercase(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         """Header names compare case-insensitively; ASGI gives them lower-cased."""
         return tuple(name.lower() for name in value)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """Refuse a malformed network at start-up, not at the first request."""
+        for cidr in value:
+            ipaddress.ip_network(cidr.strip(), strict=False)
+        return value
 
     @field_validator("correlation_header")
     @classmethod

@@ -47,7 +47,14 @@ from .csrf import csrf_error, is_preflighted
 from .errors import HttpError, internal_error
 from .gc_tuning import tune_garbage_collector
 from .graphiql import ASSET_ROUTE, CONTENT_SECURITY_POLICY, GraphiQL
-from .headers import correlation_id, decode_headers, propagated_headers
+from .headers import (
+    FORWARDED_FOR,
+    correlation_id,
+    decode_headers,
+    forwarded_for,
+    parse_networks,
+    propagated_headers,
+)
 from .negotiation import (
     APPLICATION_JSON,
     is_json_content_type,
@@ -105,6 +112,7 @@ class RouterApp:
         self._allowed_headers = settings.propagated_headers
         self._correlation_header = settings.correlation_header
         self._correlation_header_bytes = settings.correlation_header.encode("latin-1")
+        self._trusted_proxies = parse_networks(settings.trusted_proxies)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -369,6 +377,10 @@ class RouterApp:
             parsed = requests.from_query_string(query_string)
         forwarded = propagated_headers(
             headers, self._allowed_headers, (self._correlation_header, correlation)
+        )
+        client = scope.get("client")
+        forwarded[FORWARDED_FOR] = forwarded_for(
+            client[0] if client else None, headers.get(FORWARDED_FOR), self._trusted_proxies
         )
         holder = self.holder
         if holder is None:

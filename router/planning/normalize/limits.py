@@ -11,6 +11,12 @@ visited selection is paid from a `WorkBudget`, which refuses the operation once 
 nothing here, nor in the expansion that follows, does more than ``budget.limit`` steps.
 Conditions (``@skip``/``@include``) and type conditions are ignored: limits hold for every
 variable value and runtime type.
+
+Introspection (below ``__schema``/``__type``) is answered from the schema, not by subgraphs:
+its paths do not count towards ``height`` (GraphiQL's own query has 229), but they count towards
+depth and the budget. Nesting introspection lists (``fields { type { fields ...``), which
+multiplies the answer by the schema's size at each level, is refused earlier, by graphql-core's
+``MaxIntrospectionDepthRule`` in validation (like Apollo Router's ``introspection_max_depth``).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from ..errors import RequestError
 from .model import RawField, RawSelection
 
 MAX_SELECTIONS_LIMIT = "MAX_SELECTIONS_LIMIT"
+INTROSPECTION_ROOTS = frozenset(("__schema", "__type"))
 
 
 class WorkBudget:
@@ -70,10 +77,13 @@ def measure(
     """The operation's measures; with ``limits``, refused as soon as one is exceeded."""
     budget = budget or WorkBudget(None)
     depth = height = aliases = root_fields = 0
-    stack: list[tuple[tuple[tuple[RawSelection, ...], ...], int]] = [((selections,), 1)]
+    # (selection groups at one position, its level, whether it is inside introspection)
+    stack: list[tuple[tuple[tuple[RawSelection, ...], ...], int, bool]] = [
+        ((selections,), 1, False)
+    ]
     while stack:
-        groups, level = stack.pop()
-        grouped: dict[str, list[tuple[RawSelection, ...]]] = {}
+        groups, level, introspection = stack.pop()
+        grouped: dict[str, tuple[str, list[tuple[RawSelection, ...]]]] = {}
         seen: set[int] = set()
         pending = list(groups)
         while pending:
@@ -86,20 +96,24 @@ def measure(
                 if isinstance(selection, RawField):
                     if selection.response_key != selection.name:
                         aliases += 1
-                    grouped.setdefault(selection.response_key, []).append(selection.selections)
+                    entry = grouped.setdefault(selection.response_key, (selection.name, []))
+                    entry[1].append(selection.selections)
                 else:
                     pending.append(selection.selections)
         if not grouped:
             continue
-        height += len(grouped)
+        if not introspection:
+            height += sum(name not in INTROSPECTION_ROOTS for name, _ in grouped.values())
         depth = max(depth, level)
         if level == 1:
             root_fields = len(grouped)
         if limits is not None:
             check_limits(Measures(depth, height, root_fields, aliases), limits)
-        for subs in grouped.values():
-            if any(subs):
-                stack.append((tuple(subs), level + 1))
+        for name, subs in grouped.values():
+            if not any(subs):
+                continue
+            below = introspection or (level == 1 and name in INTROSPECTION_ROOTS)
+            stack.append((tuple(subs), level + 1, below))
     return Measures(depth, height, root_fields, aliases)
 
 

@@ -9,7 +9,7 @@ with a bystander, are in ``tests/router/http/test_http_amplification.py``.
 from __future__ import annotations
 
 import pytest
-from graphql import build_schema, parse
+from graphql import build_schema, get_introspection_query, parse
 
 from router.planning.errors import RequestError
 from router.planning.normalize import OperationLimits, WorkBudget, measure, prepare
@@ -153,3 +153,21 @@ def test_token_and_nesting_limits_of_the_parser() -> None:
         parse_operation_text(deep)
     assert nesting.value.errors[0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
     assert "nested too deeply" in nesting.value.errors[0]["message"]
+
+
+def test_introspection_counts_no_height_and_cannot_nest_schema_lists() -> None:
+    """GraphiQL's query passes the height limit; nested schema lists are refused by
+    graphql-core's introspection-depth rule in validation."""
+    standard = get_introspection_query(
+        descriptions=True, specified_by_url=True, directive_is_repeatable=True
+    )
+    operation = prepare(SCHEMA, parse(standard), None)
+    measures = measure(operation.selections, WorkBudget(100_000), APOLLO)
+    assert measures.height == 0
+    assert measures.depth < 100
+    deep = "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }"
+    with pytest.raises(RequestError) as caught:
+        prepare(SCHEMA, parse(deep), None)
+    error = caught.value.errors[0]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert error["message"] == "Maximum introspection depth exceeded"
