@@ -8,12 +8,18 @@ with a bystander, are in ``tests/router/http/test_http_amplification.py``.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from graphql import build_schema, get_introspection_query, parse
+
+from router.engine import Engine
+from router.planning.nodes import FetchNode, FlattenNode, PlanNode
 
 from router.planning.errors import RequestError
 from router.planning.normalize import OperationLimits, WorkBudget, measure, prepare
 from router.planning.normalize.parse import parse_operation_text
+from router.supergraph import read_supergraph
 
 SCHEMA = build_schema(
     """
@@ -26,6 +32,19 @@ SCHEMA = build_schema(
     """
 )
 APOLLO = OperationLimits(max_depth=100, max_height=200, max_root_fields=20, max_aliases=30)
+
+
+def fetches(node: PlanNode | None) -> list[FetchNode]:
+    """Every fetch of a plan, in order."""
+    if node is None:
+        return []
+    if isinstance(node, FetchNode):
+        return [node]
+    if isinstance(node, FlattenNode):
+        return [node.node]
+    children = [getattr(node, name, None) for name in ("if_clause", "else_clause")]
+    found = [f for child in (*getattr(node, "nodes", ()), *children) for f in fetches(child)]
+    return found
 
 
 def chain(count: int, body: str) -> str:
@@ -171,3 +190,22 @@ def test_introspection_counts_no_height_and_cannot_nest_schema_lists() -> None:
     error = caught.value.errors[0]
     assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert error["message"] == "Maximum introspection depth exceeded"
+
+
+def test_the_reports_query_on_the_real_supergraph_plans_in_linear_work(repo_root: Path) -> None:
+    """The report's shape on PolyShop's own supergraph (products with stock from inventory):
+    planned, every selection it visits counted, a few per fragment."""
+    supergraph = read_supergraph((repo_root / "schema/supergraph.graphql").read_text())
+    engine = Engine(supergraph)
+    count = 18
+    fragments = " ".join(
+        f"fragment F{i} on Product {{ ...F{i + 1} ...F{i + 1} }}" for i in range(count)
+    )
+    query = (
+        '{ order(id: "1") { items { product { ...F0 } } } } '
+        f"{fragments} fragment F{count} on Product {{ id name stock {{ available }} }}"
+    )
+    assert len(query.encode()) < 1_000
+    plan = engine.plan(query)
+    assert {fetch.service for fetch in fetches(plan.node)} >= {"orders", "inventory"}
+    assert engine.work.total <= 6 * count, engine.work
