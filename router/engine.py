@@ -113,6 +113,8 @@ class EngineConfig:
     """Largest single subgraph response body."""
     subgraph_max_concurrency: int | None = 64
     """Requests in flight to one subgraph, all client requests together."""
+    subgraph_max_concurrency_per_request: int | None = 8
+    """Fetches one client request has in flight to one subgraph."""
     plan_cache_size: int = 1024
     override_labels: frozenset[str] = frozenset()
     """Progressive-override labels enabled for every request."""
@@ -203,7 +205,11 @@ class Engine:
                 tls_keyfile=self.config.subgraph_tls_keyfile,
             )
         )
-        self.executor = Executor(self.fetcher, self.config.max_response_bytes)
+        self.executor = Executor(
+            self.fetcher,
+            self.config.max_response_bytes,
+            self.config.subgraph_max_concurrency_per_request,
+        )
         self.work = WorkStats()
         self._limits = OperationLimits(
             self.config.max_depth,

@@ -17,7 +17,9 @@ made on a worker thread, and a client waits ``PLANNING_TIMEOUT`` seconds for it 
 ``MAX_RESPONSE_BYTES`` counts the subgraph bytes of one request (and caps the answer itself):
 past it the answer is ``RESPONSE_SIZE_LIMIT_EXCEEDED``; ``SUBGRAPH_MAX_RESPONSE_BYTES`` is
 Apollo's ``http_max_response_size`` (the fetch fails with ``SUBREQUEST_HTTP_ERROR``);
-``SUBGRAPH_MAX_CONCURRENCY`` caps the requests in flight to each subgraph.
+``SUBGRAPH_MAX_CONCURRENCY`` caps the requests in flight to each subgraph, and
+``SUBGRAPH_MAX_CONCURRENCY_PER_REQUEST`` those of one client request (its other fetches to
+that subgraph queue), so one request cannot take a subgraph's every slot.
 
 ``TRUSTED_PROXIES`` lists the networks (CIDR) of the proxies in front of the router: their
 ``X-Forwarded-For`` is believed (up to the first untrusted hop), anyone else's is replaced by
@@ -48,6 +50,7 @@ the peer's address. Subgraphs always get the router's own ``X-Forwarded-For``, c
 | MAX_RESPONSE_BYTES      | 20971520 (20 MiB)              | subgraph bytes per request          |
 | SUBGRAPH_MAX_RESPONSE_BYTES | 10485760 (10 MiB)          | one subgraph response body          |
 | SUBGRAPH_MAX_CONCURRENCY | 64                            | requests in flight per subgraph     |
+| SUBGRAPH_MAX_CONCURRENCY_PER_REQUEST | 8                 | per subgraph and client request     |
 | MAX_REQUEST_BYTES       | 2000000                        | body (else 413), query string (414) |
 | PLAN_CACHE_SIZE         | 1024                           | operations whose plans are kept     |
 | OVERRIDE_LABELS         | []                             | enabled progressive-override labels |
@@ -212,6 +215,7 @@ class RouterSettings(BaseSettings):
     max_response_bytes: int | None = Field(default=20 * 1024 * 1024, ge=1)
     subgraph_max_response_bytes: int | None = Field(default=10 * 1024 * 1024, ge=1)
     subgraph_max_concurrency: int | None = Field(default=64, ge=1)
+    subgraph_max_concurrency_per_request: int | None = Field(default=8, ge=1)
     max_request_bytes: int = Field(default=2_000_000, ge=1)
     plan_cache_size: int = Field(default=1024, ge=0)
     override_labels: HeaderList = ()
@@ -349,6 +353,7 @@ class RouterSettings(BaseSettings):
         "max_response_bytes",
         "subgraph_max_response_bytes",
         "subgraph_max_concurrency",
+        "subgraph_max_concurrency_per_request",
         mode="before",
     )
     @classmethod

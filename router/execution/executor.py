@@ -7,6 +7,9 @@ Subgraph failures reach the client as ``SUBREQUEST_HTTP_ERROR`` naming the subgr
 reason; what the library said (internal addresses, OS errors) is logged, never sent. The bytes
 received from subgraphs are counted per request: past ``max_response_bytes`` the request stops
 fetching and is answered with ``RESPONSE_SIZE_LIMIT_EXCEEDED`` instead of growing without bound.
+One request has at most ``max_concurrency_per_subgraph`` fetches in flight to one subgraph (a
+plan with 30 aliased entity fetches queues them), so it cannot take every slot the fetcher
+allows that subgraph.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from .errors import (
     root_error_path,
     subgraph_error,
 )
-from .fetcher import FetchFailure, SubgraphFetcher
+from .fetcher import FetchFailure, SubgraphFetcher, SubgraphResponse
 from .representations import MissingKey, representation
 
 ENTITY_KEY_MISSING = "ENTITY_KEY_MISSING"
@@ -58,12 +61,20 @@ class ExecutionState:
     """Bytes of subgraph responses so far."""
     too_large: bool = False
     """``received_bytes`` went past the limit: no further fetch is sent."""
+    slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    """This request's fetch slots per subgraph (with a per-request cap)."""
 
 
 class Executor:
-    def __init__(self, fetcher: SubgraphFetcher, max_response_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        fetcher: SubgraphFetcher,
+        max_response_bytes: int | None = None,
+        max_concurrency_per_subgraph: int | None = None,
+    ) -> None:
         self.fetcher = fetcher
         self.max_response_bytes = max_response_bytes
+        self.max_concurrency_per_subgraph = max_concurrency_per_subgraph
 
     async def execute(
         self, plan: QueryPlan, variables: Mapping[str, Any], headers: Mapping[str, str]
@@ -98,10 +109,16 @@ class Executor:
         """The parsed response; None (with an error recorded) when the request failed."""
         if state.too_large:
             return None
+        limit = self.max_concurrency_per_subgraph
         try:
-            response = await self.fetcher.fetch(
-                fetch.service, body, state.headers, dedupe=fetch.operation_kind == "query"
-            )
+            if limit is None:
+                response = await self._fetch(fetch, body, state)
+            else:
+                slot = state.slots.get(fetch.service)
+                if slot is None:
+                    slot = state.slots[fetch.service] = asyncio.Semaphore(limit)
+                async with slot:
+                    response = await self._fetch(fetch, body, state)
         except FetchFailure as failure:
             log.warning(
                 "router.subgraph_fetch_failed",
@@ -136,6 +153,13 @@ class Executor:
                 )
             )
         return payload
+
+    async def _fetch(
+        self, fetch: FetchNode, body: bytes, state: ExecutionState
+    ) -> SubgraphResponse:
+        return await self.fetcher.fetch(
+            fetch.service, body, state.headers, dedupe=fetch.operation_kind == "query"
+        )
 
     async def _root(self, fetch: FetchNode, state: ExecutionState) -> None:
         body = fetch.body_prefix + orjson.dumps(self._variables(fetch, state)) + b"}"

@@ -27,6 +27,7 @@ def engine_config(settings: RouterSettings) -> EngineConfig:
         max_response_bytes=settings.max_response_bytes,
         subgraph_max_response_bytes=settings.subgraph_max_response_bytes,
         subgraph_max_concurrency=settings.subgraph_max_concurrency,
+        subgraph_max_concurrency_per_request=settings.subgraph_max_concurrency_per_request,
         plan_cache_size=settings.plan_cache_size,
         override_labels=frozenset(settings.override_labels),
         subgraph_tls_ca=settings.subgraph_tls_ca,

@@ -168,6 +168,23 @@ async def test_per_subgraph_concurrency_cap(subgraphs: dict[str, SubgraphServer]
     assert peak == 2
 
 
+@pytest.mark.parametrize(("per_request", "peak"), [(2, 2), (None, 6)])
+async def test_one_request_cannot_take_every_slot_of_a_subgraph(
+    subgraphs: dict[str, SubgraphServer], per_request: int | None, peak: int
+) -> None:
+    """Six aliases, six parallel entity fetches to reviews: with a per-request cap of two, at
+    most two are in flight (without it, all six: the measure can tell)."""
+    query = "{ " + " ".join(f"a{i}: topProducts {{ reviews {{ body }} }}" for i in range(6)) + " }"
+    settings = settings_for(subgraphs, subgraph_max_concurrency_per_request=per_request)
+    async with running_router(settings) as router:
+        engine = engine_of(router)
+        status, body = await post(router, query)
+        measured = engine.fetcher.peak_in_flight["reviews"]
+    assert status == 200
+    assert body["data"]["a5"][0]["reviews"] == [{"body": "Solid"}, {"body": "Wobbly"}]
+    assert measured == peak
+
+
 class GatedEngine(Engine):
     """A real engine whose planning of new plans first waits for ``gate``: a plan that takes
     as long as the test says, on the planning thread (cache hits, on the loop, never wait)."""
