@@ -225,13 +225,16 @@ class SubgraphFetcher:
         slot = self._slots.get(service)
         if slot is None:
             slot = self._slots[service] = asyncio.Semaphore(limit)
-        timeout = self._timeouts.get(service, self._default_timeout).total
-        try:
-            await asyncio.wait_for(slot.acquire(), timeout)
-        except TimeoutError as error:
-            raise FetchFailure(
-                "request timed out", detail=f"no free slot of {limit} within {timeout} s"
-            ) from error
+        if slot.locked():  # wait for a slot, within the subgraph's timeout
+            timeout = self._timeouts.get(service, self._default_timeout).total
+            try:
+                await asyncio.wait_for(slot.acquire(), timeout)
+            except TimeoutError as error:
+                raise FetchFailure(
+                    "request timed out", detail=f"no free slot of {limit} within {timeout} s"
+                ) from error
+        else:  # the common case: a free slot, taken without a timer task
+            await slot.acquire()
         self._busy[service] = self._busy.get(service, 0) + 1
         self.peak_in_flight[service] = max(self.peak_in_flight.get(service, 0), self._busy[service])
         try:
