@@ -18,7 +18,7 @@ from subgraphs.auth.loaders import AuthLoaders
 from subgraphs.auth.models import User
 from subgraphs.auth.runtime import AuthRuntime, runtime_of
 from subgraphs.auth.service import AuthResult
-from subgraphs.auth.throttle import client_address
+from subgraphs.auth.throttle import forwarded_client
 from subgraphs.kit.auth import (
     Forbidden,
     identity_of,
@@ -40,11 +40,19 @@ def runtime(info: AuthInfo) -> AuthRuntime:
 
 
 def address_of(info: AuthInfo) -> str:
+    """The client's address for throttling: the router's ``X-Forwarded-For`` on calls that
+    carry the router's identity, else the TCP peer (see `subgraphs.auth.throttle`)."""
     request = info.context.request
     assert request is not None
-    peer = request.client.host if request.client else None
-    forwarded = request.headers.get("x-forwarded-for")
-    return client_address(peer, forwarded, runtime(info).settings.auth_trusted_proxies)
+    peer = request.client.host if request.client else "unknown"
+    identity = identity_of(info)
+    router = runtime(info).settings.auth_router_client_id
+    through_router = identity is not None and (
+        identity.client_id == router if identity.is_service else identity.actor == router
+    )
+    if not through_router:
+        return peer
+    return forwarded_client(request.headers.get("x-forwarded-for")) or peer
 
 
 @strawberry.federation.type(keys=["id"], name="User", description="A person with an account.")
