@@ -113,14 +113,14 @@ class Subscription:
                 await context.uow.finish(commit=False)
                 async with context.db() as session:
                     rows = await service.stock_of(session, wanted)
+                    session.expunge_all()  # kept as read when the session ends
                 await context.uow.finish(commit=False)
                 for pid in wanted:
                     row = rows.get(pid)
                     state = (row.available, row.reserved) if row is not None else (0, 0)
                     if sent.get(pid) != state:
                         sent[pid] = state
-                        context.loaders.stock.clear(pid)
-                        context.loaders.stock.prime(pid, row)
+                        context.loaders.stock.prime(pid, row, force=True)
                         yield ProductType.of(pid)
                 event = await events.__anext__()
                 wanted = sorted({int(pid) for pid in changed_products(event)} & set(ids))

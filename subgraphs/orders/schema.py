@@ -158,18 +158,17 @@ class Subscription:
         context = context_of(info)
         async with await live_of(info).subscribe([f"order:{key}"]) as events:
             # Subscribed first, read second: nothing happens unseen in between.
-            row = await _current(info, key)
-            if row is None or not service.can_view(identity, row):
-                raise NotFound(f"Order {order_id} does not exist", id=str(order_id))
-            sent = row.row_version
-            yield OrderType.from_row(row)
-            async for _event in events:
+            sent = 0
+            while True:
                 row = await _current(info, key)
+                if sent == 0 and (row is None or not service.can_view(identity, row)):
+                    raise NotFound(f"Order {order_id} does not exist", id=str(order_id))
                 if row is not None and row.row_version > sent:
                     sent = row.row_version
                     yield OrderType.from_row(row)
                 # No connection held while waiting for the next event.
                 await context.uow.finish(commit=False)
+                await events.__anext__()
 
 
 async def _current(info: strawberry.Info, key: uuid.UUID) -> models.Order | None:

@@ -107,6 +107,8 @@ class Subscription:
                     await context.uow.finish(commit=False)
                     async with context.db() as session:
                         row = await service.latest_payment(session, key)
+                        if row is not None:
+                            session.expunge(row)  # kept as read when the session ends
                     await context.uow.finish(commit=False)
                     if row is not None:
                         if not service.may_see(identity, row.user_id):
