@@ -28,7 +28,7 @@ import contextvars
 import hashlib
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -36,10 +36,16 @@ from typing import Any
 
 from graphql import DocumentNode, GraphQLSchema, type_from_ast, value_from_ast
 
-from .execution.executor import RESPONSE_SIZE_LIMIT_EXCEEDED, Executor
+from .execution.executor import RESPONSE_SIZE_LIMIT_EXCEEDED, ExecutionState, Executor
 from .execution.fetcher import FetcherConfig, SubgraphFetcher
 from .execution.introspection import introspection_document, run_introspection
 from .execution.projection import ObjectPlan, Projector, compile_selection
+from .execution.subscriptions import (
+    SlowSubscriber,
+    SubscriptionEnded,
+    SubscriptionHub,
+    split_plan,
+)
 from .planning.cache import LRU
 from .planning.errors import RequestError, error_dict
 from .planning.nodes import QueryPlan
@@ -158,6 +164,10 @@ class _CachedPlan:
     introspection: DocumentNode | None
 
 
+_Resolved = tuple["_CachedPlan", Mapping[str, Any], AuthorizationResult | None, NormalizedOperation]
+"""A planned request: plan, coerced variables, authorization outcome, operation."""
+
+
 class _Prepared:
     """A validated operation and its plans (by active labels and condition values)."""
 
@@ -210,6 +220,7 @@ class Engine:
             self.config.max_response_bytes,
             self.config.subgraph_max_concurrency_per_request,
         )
+        self.subscriptions = SubscriptionHub(urls)
         self.work = WorkStats()
         self._limits = OperationLimits(
             self.config.max_depth,
@@ -231,18 +242,61 @@ class Engine:
         await self.fetcher.start()
 
     async def close(self) -> None:
+        await self.subscriptions.close("The router's supergraph or configuration changed")
         await self.fetcher.close()
         self._planning.shutdown(wait=False, cancel_futures=True)
 
     # -- public -------------------------------------------------------------------------
 
     async def execute(self, request: GraphQLRequest, context: RequestContext) -> GraphQLResponse:
+        resolved = await self._resolve(request, context)
+        if isinstance(resolved, GraphQLResponse):
+            return resolved
+        return await self._run_once(resolved, request, context)
+
+    async def subscribe(
+        self, request: GraphQLRequest, context: RequestContext
+    ) -> GraphQLResponse | AsyncIterator[dict[str, Any]]:
+        """A subscription: the response bodies, one per event, as an async iterator.
+
+        A request error (or a query or mutation, which streaming transports also carry) is
+        one `GraphQLResponse`. The stream ends when the subgraph completes it; an upstream
+        failure, a client too slow for the events or the engine closing (a supergraph
+        reload, shutdown) end it with a last body carrying the error."""
+        resolved = await self._resolve(request, context, streaming=True)
+        if isinstance(resolved, GraphQLResponse):
+            return resolved
+        if resolved[3].kind != "subscription":
+            return await self._run_once(resolved, request, context)
+        return self._stream(resolved, request, context)
+
+    async def _stream(
+        self, resolved: _Resolved, request: GraphQLRequest, context: RequestContext
+    ) -> AsyncIterator[dict[str, Any]]:
+        cached, coerced, authorization, _ = resolved
+        root, rest = split_plan(cached.plan)
+        variables = request.variables or _EMPTY
+        try:
+            async for event in self.subscriptions.events(root, variables, context.headers):
+                state = await self.executor.execute_event(
+                    root, event, rest, variables, context.headers
+                )
+                yield self._body(cached, state, coerced, authorization).body
+        except SubscriptionEnded as error:
+            yield {"errors": [error_dict(str(error), "SUBSCRIPTION_ENDED")]}
+        except SlowSubscriber as error:
+            yield {"errors": [error_dict(str(error), "SUBSCRIPTION_SLOW_CONSUMER")]}
+
+    async def _resolve(
+        self, request: GraphQLRequest, context: RequestContext, *, streaming: bool = False
+    ) -> _Resolved | GraphQLResponse:
+        """Parse, validate, authorize and plan; a `GraphQLResponse` when that fails."""
         try:
             query = self._query_text(request)
             prepared = self._prepare(query, request.operation_name)
             operation = prepared.operation
             assert operation is not None
-            self._check_method(operation, context.method)
+            self._check_method(operation, context.method, streaming)
             coerced = coerce_variables(
                 self.supergraph.api_schema, operation.variable_definitions, request.variables
             )
@@ -267,8 +321,24 @@ class Engine:
             return GraphQLResponse(
                 {"errors": [error_dict(str(error), "QUERY_PLANNING_FAILED")]}, 500
             )
+        return cached, coerced, authorization, operation
+
+    async def _run_once(
+        self, resolved: _Resolved, request: GraphQLRequest, context: RequestContext
+    ) -> GraphQLResponse:
+        cached, coerced, authorization, _ = resolved
         variables = request.variables or _EMPTY
         state = await self.executor.execute(cached.plan, variables, context.headers)
+        return self._body(cached, state, coerced, authorization)
+
+    def _body(
+        self,
+        cached: _CachedPlan,
+        state: ExecutionState,
+        coerced: Mapping[str, Any],
+        authorization: AuthorizationResult | None,
+    ) -> GraphQLResponse:
+        """The response of an executed plan: projected data, errors in order."""
         if state.too_large:
             limit = self.config.max_response_bytes
             return GraphQLResponse(
@@ -401,10 +471,14 @@ class Engine:
         return prepared
 
     @staticmethod
-    def _check_method(operation: NormalizedOperation, method: str) -> None:
-        if operation.kind == "subscription":
+    def _check_method(operation: NormalizedOperation, method: str, streaming: bool) -> None:
+        if operation.kind == "subscription" and not streaming:
             raise RequestError.single(
-                "Subscriptions are not supported by this router", "SUBSCRIPTION_NOT_SUPPORTED"
+                "A subscription needs a streaming transport: a WebSocket "
+                "(graphql-transport-ws), 'accept: multipart/mixed;subscriptionSpec=1.0' or "
+                "'accept: text/event-stream'",
+                "SUBSCRIPTION_NOT_SUPPORTED",
+                status=406,
             )
         if method.upper() == "GET" and operation.kind != "query":
             raise RequestError.single(

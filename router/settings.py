@@ -126,6 +126,7 @@ from pydantic_settings import (
 )
 
 from router.config.file import CONFIG_KEY, ConfigFileSource
+from router.config.subscription import SubscriptionConfig
 from router.security.settings import SecuritySettings
 
 DEFAULT_PROPAGATED_HEADERS = ("authorization", "x-correlation-id")
@@ -266,6 +267,9 @@ class RouterSettings(BaseSettings):
     """Client certificate chain presented to subgraphs."""
     subgraph_tls_keyfile: str | None = None
     """Its private key, unless the chain file holds it."""
+
+    subscription: SubscriptionConfig = Field(default_factory=SubscriptionConfig)
+    """GraphQL subscriptions (WebSocket, multipart HTTP, SSE); see docs/router.md."""
 
     security: SecuritySettings = Field(default_factory=SecuritySettings, exclude=True)
     """``POLYSHOP_ROUTER_AUTH_*``; excluded from dumps (it holds the client secret)."""
