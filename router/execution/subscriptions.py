@@ -237,19 +237,21 @@ class SubscriptionHub:
             raise SubscriptionEnded(f"{fetch.service} could not be reached") from error
         ids = itertools.count(1)
         async with socket:
-            await socket.send_bytes(orjson.dumps({"type": "connection_init", "payload": {}}))
+            await socket.send_str(orjson.dumps({"type": "connection_init", "payload": {}}).decode())
             try:
                 ack = await socket.receive_json(timeout=INIT_TIMEOUT)
             except (TypeError, ValueError, TimeoutError) as error:
-                raise SubscriptionEnded(f"{fetch.service} did not acknowledge") from error
-            if ack.get("type") != "connection_ack":
+                raise SubscriptionEnded(
+                    f"{fetch.service} did not acknowledge (closed {socket.close_code})"
+                ) from error
+            if not isinstance(ack, dict) or ack.get("type") != "connection_ack":
                 raise SubscriptionEnded(f"{fetch.service} did not acknowledge")
             sub_id = str(next(ids))
             payload: dict[str, Any] = {"query": fetch.operation, "variables": dict(variables)}
             if fetch.operation_name:
                 payload["operationName"] = fetch.operation_name
-            await socket.send_bytes(
-                orjson.dumps({"id": sub_id, "type": "subscribe", "payload": payload})
+            await socket.send_str(
+                orjson.dumps({"id": sub_id, "type": "subscribe", "payload": payload}).decode()
             )
             async for message in socket:
                 if message.type not in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
@@ -257,7 +259,7 @@ class SubscriptionHub:
                 body = orjson.loads(message.data)
                 kind = body.get("type")
                 if kind == "ping":
-                    await socket.send_bytes(b'{"type":"pong"}')
+                    await socket.send_str('{"type":"pong"}')
                 elif kind == "next" and body.get("id") == sub_id:
                     event = body.get("payload")
                     if isinstance(event, dict):

@@ -165,6 +165,9 @@ class Subscription:
                     raise NotFound(f"Order {order_id} does not exist", id=str(order_id))
                 if row is not None and row.row_version > sent:
                     sent = row.row_version
+                    # The loaders' rows of the last event ended with its session.
+                    context.loaders.items.clear_all()
+                    context.loaders.order.clear_all()
                     yield OrderType.from_row(row)
                 # No connection held while waiting for the next event.
                 await context.uow.finish(commit=False)

@@ -27,7 +27,9 @@ from tests.subgraphs.orders.support import (
 )
 from tests.ws_client import connected, next_payload, receive, subscribe, ws_url
 
-UPDATED = "subscription($id: ID!) { orderUpdated(orderId: $id) { id status cancelReason } }"
+UPDATED = """
+subscription($id: ID!) { orderUpdated(orderId: $id) { id status cancelReason items { quantity } } }
+"""
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +76,14 @@ async def test_current_state_then_each_saga_change_once(
         await subscribe(socket, "1", UPDATED, {"id": order_id})
         first = await next_payload(socket, "1")
         assert first == {
-            "data": {"orderUpdated": {"id": order_id, "status": "CREATED", "cancelReason": None}}
+            "data": {
+                "orderUpdated": {
+                    "id": order_id,
+                    "status": "CREATED",
+                    "cancelReason": None,
+                    "items": [{"quantity": 1}],
+                }
+            }
         }
         await publish(js, "inventory", "stock.reserved", order_id=order_id, items=[])
         second = await next_payload(socket, "1")
@@ -92,6 +101,7 @@ async def test_current_state_then_each_saga_change_once(
             "id": order_id,
             "status": "CANCELLED",
             "cancelReason": "payment failed: card declined",
+            "items": [{"quantity": 1}],
         }
         # Nothing more: a duplicate saga event is stale, so a ping round trip comes back
         # before any further message.
