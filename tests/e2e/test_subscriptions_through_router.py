@@ -131,15 +131,30 @@ async def test_websocket_sees_the_saga_with_federated_fields(shop: Shop) -> None
 
 async def test_someone_elses_order_is_not_streamed(shop: Shop) -> None:
     order_id = await shop.place()
-    async with connected(shop.ws) as socket:  # anonymous
+    async with connected(shop.ws) as socket:  # anonymous: @authenticated refuses the field
         await subscribe(socket, "1", WATCH, {"id": order_id})
         message = await receive(socket, wait=30)
         assert message["id"] == "1"
-        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
-        assert errors, message
-        assert all("orderUpdated" not in (message["payload"].get("data") or {}) for _ in [0]) or (
-            message["payload"]["data"]["orderUpdated"] is None
+        assert message["type"] == "next", message
+        assert not message["payload"]["data"]  # the refused root field: no data
+        codes = [e["extensions"]["code"] for e in message["payload"]["errors"]]
+        assert codes == ["UNAUTHORIZED_FIELD_OR_TYPE"]
+        assert (await receive(socket))["type"] == "complete"
+    stranger = (
+        await shop.client.call(
+            REGISTER,
+            input={
+                "email": f"other-{uuid.uuid4().hex[:10]}@example.com",
+                "password": "a long enough passphrase",
+                "name": "Other",
+            },
         )
+    )["register"]["accessToken"]
+    async with connected(shop.ws, payload={"Authorization": f"Bearer {stranger}"}) as socket:
+        await subscribe(socket, "2", WATCH, {"id": order_id})
+        payload = await next_payload(socket, "2", wait=30)
+        assert payload["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+        assert payload["errors"][0]["message"] == f"Order {order_id} does not exist"
 
 
 async def test_multipart_and_sse_stream_the_current_state(shop: Shop) -> None:
@@ -202,10 +217,7 @@ async def test_init_twice_duplicate_ids_and_no_init(shop: Shop) -> None:
     async with connected(shop.ws, payload={"Authorization": f"Bearer {shop.token}"}) as socket:
         await subscribe(socket, "same", WATCH, {"id": order_id})
         await subscribe(socket, "same", WATCH, {"id": order_id})
-        with pytest.raises(websockets.ConnectionClosed):
-            while True:
-                await asyncio.wait_for(socket.recv(), 10)
-        assert socket.close_code == 4409
+        assert await close_code(socket) == 4409
     async with websockets.connect(shop.ws, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
         with pytest.raises(websockets.ConnectionClosed):
             await asyncio.wait_for(socket.recv(), 10)  # the init timeout is 3 s
@@ -213,6 +225,70 @@ async def test_init_twice_duplicate_ids_and_no_init(shop: Shop) -> None:
     await router_still_answers(shop)
 
 
+async def close_code(socket: Any) -> int:
+    """Reads (and drops) messages until the server closes; its close code."""
+    async with asyncio.timeout(10):
+        async for _ in socket:
+            pass
+    code: int = socket.close_code
+    return code
+
+
 async def router_still_answers(shop: Shop) -> None:
     products = await shop.client.call(BROWSE, shop.token)
     assert products["products"]["edges"]
+
+
+CLIENTS = Path(__file__).resolve().parents[1] / "clients"
+
+
+def node_clients() -> Path:
+    if shutil.which("node") is None or not (CLIENTS / "node_modules" / "graphql-ws").is_dir():
+        pytest.skip("Node or tests/clients/node_modules missing (make test installs them)")
+    return CLIENTS / "subscribe.mjs"
+
+
+@pytest.mark.parametrize("transport", ["ws", "sse", "apollo"])
+async def test_real_clients_see_the_order_paid(shop: Shop, transport: str) -> None:
+    """graphql-ws, graphql-sse and Apollo Client (multipart) each see PENDING_PAYMENT, then
+    PAID with the payment joined in from payments, after paying through the router."""
+    script = node_clients()
+    order_id = await shop.place()
+    process = await asyncio.create_subprocess_exec(
+        "node",
+        str(script),
+        transport,
+        shop.stack.router_url,
+        shop.token,
+        WATCH,
+        json.dumps({"id": order_id}),
+        '"PAID"',
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    results: list[dict[str, Any]] = []
+    try:
+        async with asyncio.timeout(60):
+            while not results or results[-1].get("data", {}).get("orderUpdated", {}).get(
+                "status"
+            ) not in ("PENDING_PAYMENT", "PAID"):
+                line = await process.stdout.readline()
+                assert line, (await process.stderr.read()).decode() if process.stderr else ""
+                results.append(json.loads(line))
+            await shop.pay(order_id)
+            while results[-1]["data"]["orderUpdated"]["status"] != "PAID":
+                line = await process.stdout.readline()
+                assert line, (await process.stderr.read()).decode() if process.stderr else ""
+                results.append(json.loads(line))
+            assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert all("errors" not in r or not r["errors"] for r in results), results
+    paid = results[-1]["data"]["orderUpdated"]
+    assert paid["payment"] == {"status": "SUCCESS"}
+    assert paid["items"] == [{"quantity": 1, "product": {"name": shop.product["name"]}}]
+    statuses = [r["data"]["orderUpdated"]["status"] for r in results]
+    assert statuses[-2:] == ["PENDING_PAYMENT", "PAID"] or statuses == ["PAID"], statuses
