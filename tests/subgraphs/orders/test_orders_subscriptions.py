@@ -5,6 +5,7 @@ customer sees it."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -14,13 +15,17 @@ import httpx
 import pytest
 from nats.js import JetStreamContext
 
+from router.execution.subscriptions import SubscriptionHub
+from router.planning.nodes import FetchNode
 from subgraphs.kit.auth.settings import TokenSettings
+from subgraphs.kit.events.live import LiveEvents
 from subgraphs.orders.app import create_app
 from tests.subgraphs.orders.support import (
     PLACE,
     Catalog,
     Customer,
     TestKeys,
+    eventually,
     orders_settings,
     publish,
     serve,
@@ -33,8 +38,14 @@ subscription($id: ID!) { orderUpdated(orderId: $id) { id status cancelReason ite
 
 
 @pytest.fixture(scope="module")
+def orders_live() -> list[LiveEvents]:
+    """Filled with the served app's `LiveEvents` once its lifespan made it."""
+    return []
+
+
+@pytest.fixture(scope="module")
 async def orders_url(
-    orders_db: str, nats_url: str, products_url: str, keys: TestKeys
+    orders_db: str, nats_url: str, products_url: str, keys: TestKeys, orders_live: list[LiveEvents]
 ) -> AsyncIterator[str]:
     app = create_app(
         orders_settings(orders_db, nats_url, products_url),
@@ -42,6 +53,7 @@ async def orders_url(
         token_settings=TokenSettings(client_id=None, client_secret=None),
     )
     async with serve(app) as url:
+        orders_live.append(app.state.live)
         yield url
 
 
@@ -149,3 +161,49 @@ async def test_a_bad_token_cannot_open_a_socket(orders_url: str) -> None:
         async with connected(ws_url(orders_url), headers={"Authorization": "Bearer nope"}):
             pass
     assert refused.value.response.status_code == 403
+
+
+async def test_router_hub_shares_one_upstream_and_tears_it_down(
+    orders_url: str,
+    orders_live: list[LiveEvents],
+    catalog: Catalog,
+    customer: Customer,
+    js: JetStreamContext,
+) -> None:
+    """The router's `SubscriptionHub` against this real subgraph: two identical client
+    subscriptions open one upstream WebSocket subscription; both see each event; when both
+    have left, the subgraph's live subscriber is gone too (counted, not slept on)."""
+    order_id = await place(orders_url, catalog, customer)
+    live = orders_live[0]
+    hub = SubscriptionHub({"orders": f"{orders_url}/graphql"})
+    fetch = FetchNode(
+        service="orders",
+        operation="subscription($id: ID!) { orderUpdated(orderId: $id) { id status } }",
+        operation_kind="subscription",
+        variable_usages=("id",),
+    )
+    headers = {"authorization": f"Bearer {customer.token}", "x-correlation-id": "a"}
+    try:
+        first = hub.events(fetch, {"id": order_id}, headers)
+        second = hub.events(fetch, {"id": order_id}, {**headers, "x-correlation-id": "b"})
+        one = await asyncio.wait_for(anext(first), 10)
+        two = await asyncio.wait_for(anext(second), 10)
+        assert one == two == {"data": {"orderUpdated": {"id": order_id, "status": "CREATED"}}}
+        assert hub.opened == 1
+        assert hub.active == 1
+        assert live.subscriber_count == 1
+        await publish(js, "inventory", "stock.reserved", order_id=order_id, items=[])
+        for stream in (first, second):
+            event = await asyncio.wait_for(anext(stream), 10)
+            assert event["data"]["orderUpdated"]["status"] == "PENDING_PAYMENT"
+        await first.aclose()
+        assert hub.active == 1  # the other client still listens
+        await second.aclose()
+        assert hub.active == 0
+
+        async def gone() -> bool:
+            return live.subscriber_count == 0
+
+        await eventually(gone, what="the subgraph's live subscriber to leave")
+    finally:
+        await hub.close()
