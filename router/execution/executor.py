@@ -7,23 +7,26 @@ it in place. Shaping that data to the client's selection is `projection`'s job.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from ..planning.nodes import (
+    BatchFetchNode,
     ConditionNode,
     FetchNode,
     FlattenNode,
     ParallelNode,
     PlanNode,
     QueryPlan,
+    RequiresFragment,
     SequenceNode,
 )
 from .data import Path, collect, merge_into
 from .errors import (
+    ENTITIES,
     entity_error_paths,
     fetch_failure,
     root_error_path,
@@ -62,6 +65,8 @@ class Executor:
     async def _run(self, node: PlanNode, state: ExecutionState) -> None:
         if isinstance(node, FlattenNode):
             await self._entities(node, state)
+        elif isinstance(node, BatchFetchNode):
+            await self._batch(node, state)
         elif isinstance(node, FetchNode):
             await self._root(node, state)
         elif isinstance(node, SequenceNode):
@@ -74,12 +79,14 @@ class Executor:
             if branch is not None:
                 await self._run(branch, state)
 
-    def _variables(self, fetch: FetchNode, state: ExecutionState) -> dict[str, Any]:
+    def _variables(
+        self, fetch: FetchNode | BatchFetchNode, state: ExecutionState
+    ) -> dict[str, Any]:
         values = state.variables
         return {name: values[name] for name in fetch.variable_usages if name in values}
 
     async def _send(
-        self, fetch: FetchNode, body: bytes, state: ExecutionState
+        self, fetch: FetchNode | BatchFetchNode, body: bytes, state: ExecutionState
     ) -> dict[str, Any] | None:
         """The parsed response; None (with an error recorded) when the request failed."""
         try:
@@ -122,73 +129,131 @@ class Executor:
             else:
                 state.explained.append(())
 
-    async def _entities(self, node: FlattenNode, state: ExecutionState) -> None:
-        fetch = node.node
-        representations: list[dict[str, Any]] = []
-        targets: list[list[dict[str, Any]]] = []
-        origins: list[list[Path]] = []
+    def _collect(
+        self,
+        service: str,
+        paths: Sequence[tuple[str, ...]],
+        requires: tuple[RequiresFragment, ...],
+        state: ExecutionState,
+    ) -> _Batch:
+        """Representations of the objects at ``paths`` (deduplicated), with their targets."""
+        batch = _Batch()
         index: dict[bytes, int] = {}
         skipped: list[Path] = []
-        for obj, at in collect(state.data, node.path):
-            try:
-                rep = representation(obj, fetch.requires)
-            except MissingKey:
-                skipped.append(at)
-                continue
-            if rep is None:
-                continue
-            encoded = orjson.dumps(rep)
-            position = index.get(encoded)
-            if position is None:
-                index[encoded] = len(representations)
-                representations.append(rep)
-                targets.append([obj])
-                origins.append([at])
-            else:
-                targets[position].append(obj)
-                origins[position].append(at)
+        for path in paths:
+            for obj, at in collect(state.data, path):
+                try:
+                    rep = representation(obj, requires)
+                except MissingKey:
+                    skipped.append(at)
+                    continue
+                if rep is None:
+                    continue
+                encoded = orjson.dumps(rep)
+                position = index.get(encoded)
+                if position is None:
+                    index[encoded] = len(batch.representations)
+                    batch.representations.append(rep)
+                    batch.targets.append([obj])
+                    batch.origins.append([at])
+                else:
+                    batch.targets[position].append(obj)
+                    batch.origins[position].append(at)
         if skipped:
             state.errors.append(
                 {
                     "message": (
                         f"Cannot fetch {len(skipped)} entit{'y' if len(skipped) == 1 else 'ies'}"
-                        f" from subgraph '{fetch.service}': key fields are null or missing"
+                        f" from subgraph '{service}': key fields are null or missing"
                     ),
                     "path": list(skipped[0]),
-                    "extensions": {"code": ENTITY_KEY_MISSING, "service": fetch.service},
+                    "extensions": {"code": ENTITY_KEY_MISSING, "service": service},
                 }
             )
             state.explained.extend(skipped)
-        if not representations:
+        return batch
+
+    async def _entities(self, node: FlattenNode, state: ExecutionState) -> None:
+        fetch = node.node
+        batch = self._collect(fetch.service, (node.path,), fetch.requires, state)
+        if not batch.representations:
             return
         variables = self._variables(fetch, state)
-        variables["representations"] = representations
+        variables["representations"] = batch.representations
         body = fetch.body_prefix + orjson.dumps(variables) + b"}"
         payload = await self._send(fetch, body, state)
         if payload is None:
-            for paths in origins:
-                state.explained.extend(paths)
+            batch.explain(state)
             return
         data = payload.get("data")
-        entities = data.get("_entities") if isinstance(data, dict) else None
-        if isinstance(entities, list):
-            for position, entity in enumerate(entities[: len(targets)]):
-                if isinstance(entity, dict):
-                    for obj in targets[position]:
-                        merge_into(obj, entity)
-        else:
-            for paths in origins:
-                state.explained.extend(paths)
+        batch.merge(data.get(ENTITIES) if isinstance(data, dict) else None, state)
         for raw in _errors(payload):
-            client_paths = entity_error_paths(raw, origins)
-            if client_paths is None:
-                state.errors.append(subgraph_error(raw, fetch.service, None))
-                for object_paths in origins:
-                    state.explained.extend(object_paths)
+            self._entity_error(raw, fetch.service, batch, state)
+
+    async def _batch(self, node: BatchFetchNode, state: ExecutionState) -> None:
+        """One request for several ``_entities`` selections (each under its alias)."""
+        batches = [
+            self._collect(node.service, entry.paths, entry.requires, state)
+            for entry in node.entries
+        ]
+        if not any(batch.representations for batch in batches):
+            return
+        variables = self._variables(node, state)
+        for entry, batch in zip(node.entries, batches, strict=True):
+            variables[entry.variable] = batch.representations
+        body = node.body_prefix + orjson.dumps(variables) + b"}"
+        payload = await self._send(node, body, state)
+        if payload is None:
+            for batch in batches:
+                batch.explain(state)
+            return
+        data = payload.get("data")
+        by_alias = {entry.alias: batch for entry, batch in zip(node.entries, batches, strict=True)}
+        for entry, batch in zip(node.entries, batches, strict=True):
+            batch.merge(data.get(entry.alias) if isinstance(data, dict) else None, state)
+        for raw in _errors(payload):
+            path = raw.get("path") if isinstance(raw, dict) else None
+            target = by_alias.get(path[0]) if isinstance(path, list) and path else None
+            if target is None or not isinstance(path, list):
+                state.errors.append(subgraph_error(raw, node.service, None))
+                for batch in batches:
+                    batch.explain(state)
                 continue
-            for path in client_paths:
-                state.errors.append(subgraph_error(raw, fetch.service, path))
-                state.explained.append(path)
+            self._entity_error({**raw, "path": [ENTITIES, *path[1:]]}, node.service, target, state)
+
+    @staticmethod
+    def _entity_error(raw: Any, service: str, batch: _Batch, state: ExecutionState) -> None:
+        client_paths = entity_error_paths(raw, batch.origins)
+        if client_paths is None:
+            state.errors.append(subgraph_error(raw, service, None))
+            batch.explain(state)
+            return
+        for path in client_paths:
+            state.errors.append(subgraph_error(raw, service, path))
+            state.explained.append(path)
+
+
+@dataclass(slots=True)
+class _Batch:
+    """The representations of one ``_entities`` selection and the objects they came from."""
+
+    representations: list[dict[str, Any]] = field(default_factory=list)
+    targets: list[list[dict[str, Any]]] = field(default_factory=list)
+    origins: list[list[Path]] = field(default_factory=list)
+
+    def explain(self, state: ExecutionState) -> None:
+        """Mark every object's path as explained by an error (the fetch failed)."""
+        for paths in self.origins:
+            state.explained.extend(paths)
+
+    def merge(self, entities: Any, state: ExecutionState) -> None:
+        if not isinstance(entities, list):
+            self.explain(state)
+            return
+        for position, entity in enumerate(entities[: len(self.targets)]):
+            if isinstance(entity, dict):
+                for obj in self.targets[position]:
+                    merge_into(obj, entity)
 
 
 def _parse(body: bytes) -> dict[str, Any] | None:

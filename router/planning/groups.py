@@ -202,7 +202,7 @@ def assemble(groups: Sequence[Group], fetches: Mapping[int, FetchNode]) -> PlanN
     return _build(sorted(groups, key=lambda g: g.id), fetches)
 
 
-def _node_for(group: Group, fetches: Mapping[int, FetchNode]) -> PlanNode:
+def node_for(group: Group, fetches: Mapping[int, FetchNode]) -> PlanNode:
     fetch = fetches[group.id]
     return FlattenNode(group.path, fetch) if group.is_entity else fetch
 
@@ -215,9 +215,9 @@ def _build(groups: list[Group], fetches: Mapping[int, FetchNode]) -> PlanNode:
     roots = [g for g in groups if not any(d.id in members for d in g.deps)]
     rest = [g for g in groups if g not in roots]
     first: PlanNode = (
-        _node_for(roots[0], fetches)
+        node_for(roots[0], fetches)
         if len(roots) == 1
-        else ParallelNode(tuple(_node_for(r, fetches) for r in roots))
+        else ParallelNode(tuple(node_for(r, fetches) for r in roots))
     )
     if not rest:
         return first

@@ -90,7 +90,43 @@ class ConditionNode:
     else_clause: PlanNode | None = None
 
 
-PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode | ConditionNode
+@dataclass(frozen=True, slots=True)
+class BatchEntry:
+    """One ``_entities`` selection of a `BatchFetchNode`, under its own alias.
+
+    Its representations are collected from every path of ``paths`` (deduplicated across
+    them) and sent as the variable ``variable``; the answer under ``alias`` is merged back
+    into the objects they came from."""
+
+    alias: str
+    variable: str
+    paths: tuple[tuple[str, ...], ...]
+    requires: tuple[RequiresFragment, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchFetchNode:
+    """Several entity fetches to one subgraph sent as one request.
+
+    The planner makes one when independent entity fetches to the same subgraph would run at
+    the same stage of the plan (different paths or different types): the operation holds one
+    aliased ``_entities`` field per `BatchEntry`. One request instead of several."""
+
+    service: str
+    operation: str
+    entries: tuple[BatchEntry, ...]
+    variable_usages: tuple[str, ...] = ()
+    operation_name: str | None = None
+    id: int = 0
+    body_prefix: bytes = field(default=b"", compare=False, repr=False)
+    """``{"query":...,"operationName":...,"variables":`` pre-encoded."""
+
+    @property
+    def operation_kind(self) -> str:
+        return "query"
+
+
+PlanNode = FetchNode | FlattenNode | BatchFetchNode | SequenceNode | ParallelNode | ConditionNode
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,3 +135,4 @@ class QueryPlan:
     """None when nothing is fetched (only ``__typename`` or introspection at the root)."""
     operation_kind: str = "query"
     fetch_count: int = field(default=0, compare=False)
+    """Subgraph requests the plan sends at most (a `BatchFetchNode` counts once)."""

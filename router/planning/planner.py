@@ -18,9 +18,20 @@ from dataclasses import dataclass, field
 from graphql import SelectionSetNode
 
 from ..supergraph.model import Key, Supergraph, TypeKind
+from .batch import batched, saves_requests
 from .federation import Federation, Provided
 from .groups import Group, assemble
-from .nodes import ENTITY_PATH_LIST, FetchNode, PlanNode, QueryPlan, SequenceNode
+from .nodes import (
+    ENTITY_PATH_LIST,
+    BatchFetchNode,
+    ConditionNode,
+    FetchNode,
+    FlattenNode,
+    ParallelNode,
+    PlanNode,
+    QueryPlan,
+    SequenceNode,
+)
 from .normalize import NormalizedOperation
 from .normalize.model import Field, SelectionSet
 from .selection import SelNode
@@ -102,7 +113,15 @@ class _PlanRun:
         }
         nodes: list[PlanNode] = []
         for step in self.steps:
-            node = assemble(step.groups, fetches)
+            if saves_requests(step.groups):
+                node: PlanNode | None = batched(
+                    step.groups,
+                    fetches,
+                    self.operation.printed_variables,
+                    self.operation.name,
+                )
+            else:
+                node = assemble(step.groups, fetches)
             if node is not None:
                 nodes.extend(node.nodes if isinstance(node, SequenceNode) else (node,))
         root: PlanNode | None
@@ -112,7 +131,7 @@ class _PlanRun:
             root = nodes[0]
         else:
             root = SequenceNode(tuple(nodes))
-        return QueryPlan(root, self.operation.kind, len(fetches))
+        return QueryPlan(root, self.operation.kind, count_requests(root))
 
     def _plan_query(self, root_type: str, fields: Sequence[Field]) -> None:
         step = _Step()
@@ -577,16 +596,14 @@ class _PlanRun:
         return group
 
 
-def fetch_nodes(plan: QueryPlan) -> list[FetchNode]:
-    """Every fetch of a plan, in plan order (for tests and tools)."""
-    from .nodes import ConditionNode, FlattenNode, ParallelNode
-
-    found: list[FetchNode] = []
+def fetch_nodes(plan: QueryPlan) -> list[FetchNode | BatchFetchNode]:
+    """Every subgraph request of a plan, in plan order (for tests and tools)."""
+    found: list[FetchNode | BatchFetchNode] = []
 
     def walk(node: PlanNode | None) -> None:
         if node is None:
             return
-        if isinstance(node, FetchNode):
+        if isinstance(node, FetchNode | BatchFetchNode):
             found.append(node)
         elif isinstance(node, FlattenNode):
             found.append(node.node)
@@ -601,4 +618,9 @@ def fetch_nodes(plan: QueryPlan) -> list[FetchNode]:
     return found
 
 
-__all__ = ["Planner", "PlanningError", "TypeKind", "fetch_nodes"]
+def count_requests(node: PlanNode | None) -> int:
+    """Subgraph requests a plan node sends at most (every branch of a condition counted)."""
+    return len(fetch_nodes(QueryPlan(node)))
+
+
+__all__ = ["Planner", "PlanningError", "TypeKind", "count_requests", "fetch_nodes"]
