@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+import structlog
 from graphql import DocumentNode, GraphQLSchema, type_from_ast, value_from_ast
 
-from .execution.executor import Executor
+from .execution.executor import Executor, OperationLabel
 from .execution.fetcher import FetcherConfig, SubgraphFetcher
 from .execution.introspection import introspection_document, run_introspection
 from .execution.projection import ObjectPlan, Projector, compile_selection
@@ -40,6 +41,7 @@ from .security.principal import Principal
 from .security.rules import Access
 from .supergraph.model import Supergraph
 
+log = structlog.get_logger("router.engine")
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _PERCENT = re.compile(r"^percent\((\d+(?:\.\d+)?)\)$")
 MAX_PLAN_VARIANTS = 64
@@ -201,11 +203,22 @@ class Engine:
         except RequestError as error:
             return GraphQLResponse({"errors": error.errors}, error.status)
         except PlanningError as error:
+            log.warning(
+                "router.planning_failed",
+                operation_name=request.operation_name,
+                operation_hash=operation_hash(query),
+                error=str(error),
+            )
             return GraphQLResponse(
                 {"errors": [error_dict(str(error), "QUERY_PLANNING_FAILED")]}, 500
             )
         variables = request.variables or _EMPTY
-        state = await self.executor.execute(cached.plan, variables, context.headers)
+        state = await self.executor.execute(
+            cached.plan,
+            variables,
+            context.headers,
+            OperationLabel(request.operation_name or operation.name, operation_hash(query)),
+        )
         preset: dict[str, Any] | None = None
         errors = state.errors
         explains = None
@@ -441,3 +454,8 @@ __all__ = [
     "GraphQLResponse",
     "RequestContext",
 ]
+
+
+def operation_hash(query: str) -> str:
+    """The sha256 of the operation text, as logs and persisted queries name an operation."""
+    return hashlib.sha256(query.encode()).hexdigest()

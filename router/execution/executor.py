@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+import structlog
 
 from ..planning.nodes import (
     BatchFetchNode,
@@ -36,6 +37,15 @@ from .fetcher import FetchFailure, SubgraphFetcher
 from .representations import MissingKey, representation
 
 ENTITY_KEY_MISSING = "ENTITY_KEY_MISSING"
+log = structlog.get_logger("router.execution")
+
+
+@dataclass(frozen=True, slots=True)
+class OperationLabel:
+    """How logs name the client operation a subgraph request belongs to."""
+
+    name: str | None
+    hash: str
 
 
 @dataclass(slots=True)
@@ -48,6 +58,7 @@ class ExecutionState:
     errors: list[dict[str, Any]] = field(default_factory=list)
     explained: list[Path] = field(default_factory=list)
     """Paths below which missing data is already explained by an error."""
+    operation: OperationLabel | None = None
 
 
 class Executor:
@@ -55,9 +66,13 @@ class Executor:
         self.fetcher = fetcher
 
     async def execute(
-        self, plan: QueryPlan, variables: Mapping[str, Any], headers: Mapping[str, str]
+        self,
+        plan: QueryPlan,
+        variables: Mapping[str, Any],
+        headers: Mapping[str, str],
+        operation: OperationLabel | None = None,
     ) -> ExecutionState:
-        state = ExecutionState(variables, headers)
+        state = ExecutionState(variables, headers, operation=operation)
         if plan.node is not None:
             await self._run(plan.node, state)
         return state
@@ -94,6 +109,15 @@ class Executor:
                 fetch.service, body, state.headers, dedupe=fetch.operation_kind == "query"
             )
         except FetchFailure as failure:
+            if failure.status is not None and 400 <= failure.status < 500:
+                # The subgraph refused what the router sent: a planner or configuration bug.
+                log.warning(
+                    "router.subgraph_rejected_request",
+                    service=fetch.service,
+                    status=failure.status,
+                    operation_name=state.operation.name if state.operation else None,
+                    operation_hash=state.operation.hash if state.operation else None,
+                )
             state.errors.append(fetch_failure(fetch.service, failure.reason, failure.status))
             payload = _parse(failure.body) if failure.body else None
             if payload is not None:
