@@ -278,6 +278,11 @@ class _PlanRun:
             if f.is_typename:
                 continue
             if self.fed.resolves_here(type_name, f.name, graph, provided):
+                if not self._requirements_ready(group, type_name, path, f):
+                    # `@requires` here: fetch the requirement, then this field through
+                    # `_entities` on this same subgraph.
+                    unresolved.append(f)
+                    continue
                 if (
                     f.selection is not None
                     and self.field_cost(graph, type_name, f, provided) == INFINITE
@@ -293,6 +298,23 @@ class _PlanRun:
         if unresolved:
             producers |= self._jump(group, sel, type_name, path, unresolved, position)
         return producers
+
+    def _requirements_ready(
+        self, group: Group, type_name: str, path: tuple[str, ...], f: Field
+    ) -> bool:
+        """``f`` has no `@requires` in the group's subgraph, or the group is an entity fetch
+        at this very position whose representations carry the required fields."""
+        in_graph = self.fed.field_in_graph(type_name, f.name, group.graph)
+        if in_graph is None or in_graph.requires is None:
+            return True
+        if not group.is_entity or group.path != path:
+            return False
+        builder = group.requires.get(type_name)
+        if builder is None:
+            return False
+        carried = {name for name, _key, _subs in builder.fields.values()}
+        required = self.fed.fieldset_fields(type_name, in_graph.requires, None)
+        return all(r.name in carried for r in required)
 
     def _add_resolved(
         self,
@@ -338,7 +360,8 @@ class _PlanRun:
         producers: set[Group] = {group}
         common = selection.common
         if common is not None and all(
-            f.is_typename or self.fed.resolves(type_name, f.name, graph) for f in common
+            f.is_typename or self._same_for_every_runtime_type(type_name, f.name, graph)
+            for f in common
         ):
             provided = self.fed.provided_at(provides, type_name) if provides else None
             producers |= self.add_fields(group, sel, type_name, path, common, provided, common)
@@ -486,7 +509,8 @@ class _PlanRun:
         targets = [
             _Target(g, type_name)
             for g in self.fed.resolving_graphs(type_name, f.name)
-            if g != from_graph and self.fed.resolvable_keys(type_name, g)
+            if (g != from_graph or self._requires_in(type_name, f.name, g))
+            and self.fed.resolvable_keys(type_name, g)
         ]
         if targets:
             return targets
@@ -498,6 +522,22 @@ class _PlanRun:
             ):
                 targets.append(_Target(graph, interface))
         return targets
+
+    def _same_for_every_runtime_type(self, abstract: str, field_name: str, graph: str) -> bool:
+        """``graph`` resolves ``abstract.field_name`` for each of its runtime types alike: none
+        of them takes the field elsewhere (`@override`, `@external`) or `@requires` it."""
+        if not self.fed.resolves(abstract, field_name, graph):
+            return False
+        return all(
+            self.fed.resolves(runtime, field_name, graph)
+            and not self._requires_in(runtime, field_name, graph)
+            for runtime in self.fed.runtime_types_in(abstract, graph)
+            if field_name in self.sg.types[runtime].fields
+        )
+
+    def _requires_in(self, type_name: str, field_name: str, graph: str) -> bool:
+        in_graph = self.fed.field_in_graph(type_name, field_name, graph)
+        return in_graph is not None and in_graph.requires is not None
 
     def _existing(self, graph: str, path: tuple[str, ...], step: int) -> Group | None:
         for group in self.groups:
