@@ -291,7 +291,7 @@ class _PlanRun:
                 ):
                     unresolved.append(f)
                     continue
-                self._add_resolved(group, sel, type_name, path, f, provided)
+                producers |= self._add_resolved(group, sel, type_name, path, f, provided)
                 producers.add(group)
             else:
                 unresolved.append(f)
@@ -324,7 +324,9 @@ class _PlanRun:
         path: tuple[str, ...],
         f: Field,
         provided: Provided | None,
-    ) -> None:
+    ) -> set[Group]:
+        """Select ``f`` in ``group``; return the groups that fetch parts of its sub-selection
+        (a representation needing ``f`` must wait for all of them)."""
         in_graph = self.fed.field_in_graph(type_name, f.name, group.graph)
         shape = (in_graph.type if in_graph else "", type_name, f.name, f.arguments)
         key = sel.claim(f.response_key, shape)
@@ -333,11 +335,11 @@ class _PlanRun:
         sub = sel.field(key, f.name, f.arguments, f.selection is not None)
         group.variables.update(f.variables)
         if f.selection is None or sub.sel is None:
-            return
+            return set()
         depth = self.fed.list_depth(type_name, f.name)
         child_path = (*path, key, *([ENTITY_PATH_LIST] * depth))
         provides = self._child_provides(group.graph, type_name, f, provided)
-        self.add_selection(group, sub.sel, child_path, f.selection, provides)
+        return self.add_selection(group, sub.sel, child_path, f.selection, provides)
 
     def add_selection(
         self,
