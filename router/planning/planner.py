@@ -361,7 +361,7 @@ class _PlanRun:
         sel.typename()
         producers: set[Group] = {group}
         common = selection.common
-        if common is not None and all(
+        if common is not None and _covers(common, selection) and all(
             f.is_typename or self._same_for_every_runtime_type(type_name, f.name, graph)
             for f in common
         ):
@@ -636,6 +636,13 @@ class _PlanRun:
         group = self._new_group(graph, path, True, step)
         group.deps |= deps
         return group
+
+
+def _covers(common: Sequence[Field], selection: SelectionSet) -> bool:
+    """``common`` holds every field some runtime type selects (an interface fragment under
+    a union gives fields no union can declare: they go per member type)."""
+    keys = {f.response_key for f in common}
+    return all(f.response_key in keys for fields in selection.by_type.values() for f in fields)
 
 
 def fetch_nodes(plan: QueryPlan) -> list[FetchNode | BatchFetchNode]:
