@@ -296,7 +296,7 @@ class _PlanRun:
             else:
                 unresolved.append(f)
         if unresolved:
-            producers |= self._jump(group, sel, type_name, path, unresolved, position)
+            producers |= self._jump(group, sel, type_name, path, unresolved, position, provided)
         return producers
 
     def _requirements_ready(
@@ -474,7 +474,11 @@ class _PlanRun:
         path: tuple[str, ...],
         fields: Sequence[Field],
         position: tuple[Field, ...] | None,
+        provided: Provided | None = None,
     ) -> set[Group]:
+        """Fetch ``fields`` from other subgraphs (or this one again, for `@requires`) through
+        the entity's key; ``provided``: what a `@provides` makes available here (key fields
+        included)."""
         producers: set[Group] = set()
         remaining = list(fields)
         while remaining:
@@ -497,14 +501,16 @@ class _PlanRun:
                 key=lambda t: (
                     -len(options[t]),
                     self._existing(t.graph, path, group.step) is None,
-                    not self._keys_available(group.graph, type_name, t),
+                    not self._keys_available(group.graph, type_name, t, provided),
                     sum(self.field_cost(t.graph, t.via, f, None) for f in options[t]),
                     self.fed.graph_order[t.graph],
                 ),
             )
             taken = options[best]
             remaining = [f for f in remaining if f not in taken]
-            producers |= self._jump_to(group, sel, type_name, path, best, taken, position, None)
+            producers |= self._jump_to(
+                group, sel, type_name, path, best, taken, position, None, provided
+            )
         return producers
 
     def _targets(self, from_graph: str, type_name: str, f: Field) -> list[_Target]:
@@ -552,20 +558,32 @@ class _PlanRun:
                 return group
         return None
 
-    def _keys_available(self, source_graph: str, type_name: str, target: _Target) -> bool:
+    def _keys_available(
+        self,
+        source_graph: str,
+        type_name: str,
+        target: _Target,
+        provided: Provided | None = None,
+    ) -> bool:
         for key in self.fed.resolvable_keys(target.via, target.graph):
             key_fields = self.fed.fieldset_fields(type_name, key.selection, None)
-            if self._fields_cost(source_graph, type_name, key_fields, None) == 0:
+            if self._fields_cost(source_graph, type_name, key_fields, provided) == 0:
                 return True
         return False
 
-    def _choose_key(self, source_graph: str, type_name: str, target: _Target) -> Key:
+    def _choose_key(
+        self,
+        source_graph: str,
+        type_name: str,
+        target: _Target,
+        provided: Provided | None = None,
+    ) -> Key:
         keys = self.fed.resolvable_keys(target.via, target.graph)
         if not keys:
             raise PlanningError(f"{target.via} has no resolvable key in {target.graph}")
         for key in keys:
             key_fields = self.fed.fieldset_fields(type_name, key.selection, None)
-            if self._fields_cost(source_graph, type_name, key_fields, None) == 0:
+            if self._fields_cost(source_graph, type_name, key_fields, provided) == 0:
                 return key
         return keys[0]
 
@@ -579,6 +597,7 @@ class _PlanRun:
         fields: Sequence[Field],
         position: tuple[Field, ...] | None,
         abstract_rest: SelectionSet | None,
+        provided: Provided | None = None,
     ) -> set[Group]:
         chain_key = (type_name, group.graph, target.graph)
         if chain_key in self._key_chain:
@@ -587,10 +606,10 @@ class _PlanRun:
             )
         self._key_chain.add(chain_key)
         try:
-            key = self._choose_key(group.graph, type_name, target)
+            key = self._choose_key(group.graph, type_name, target, provided)
             key_fields = self.fed.fieldset_fields(type_name, key.selection, position)
             sel.typename()
-            deps = self.add_fields(group, sel, type_name, path, key_fields, None, position)
+            deps = self.add_fields(group, sel, type_name, path, key_fields, provided, position)
             required: list[Field] = []
             for f in fields:
                 in_graph = self.fed.field_in_graph(target.via, f.name, target.graph)
