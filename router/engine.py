@@ -230,7 +230,9 @@ class Engine:
                 self.supergraph.api_schema, cached.introspection, coerced
             )
             errors.extend(introspection_errors)
-        projector = Projector(state.explained, preset, explains)
+        projector = Projector(
+            state.explained, preset, explains, self.supergraph.api_schema.type_map
+        )
         data = projector.project_root(state.data, cached.projection)
         errors.extend(projector.errors)
         body: dict[str, Any] = {"data": data}
