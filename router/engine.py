@@ -209,8 +209,10 @@ class Engine:
                 operation_hash=operation_hash(query),
                 error=str(error),
             )
+            # The whole operation fails before any fetch: `data: null`, one error naming the
+            # field no subgraph can resolve (never a dropped selection and a later null).
             return GraphQLResponse(
-                {"errors": [error_dict(str(error), "QUERY_PLANNING_FAILED")]}, 500
+                {"data": None, "errors": [error_dict(str(error), "QUERY_PLANNING_FAILED")]}, 500
             )
         variables = request.variables or _EMPTY
         state = await self.executor.execute(

@@ -41,7 +41,10 @@ async def test_planning_failure_is_logged_with_name_and_hash() -> None:
         response = await engine.execute(
             GraphQLRequest(query=query, operation_name="Costs"), RequestContext(headers={})
         )
-    assert response.body["errors"][0]["extensions"]["code"] == "QUERY_PLANNING_FAILED"
+    assert response.body["data"] is None
+    (error,) = response.body["errors"]
+    assert error["extensions"]["code"] == "QUERY_PLANNING_FAILED"
+    assert "Product.shippingCost" in error["message"]
     (entry,) = [e for e in logs if e["event"] == "router.planning_failed"]
     assert entry["log_level"] == "warning"
     assert entry["operation_name"] == "Costs"
