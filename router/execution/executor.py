@@ -7,8 +7,9 @@ it in place. Shaping that data to the client's selection is `projection`'s job.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import orjson
@@ -17,6 +18,7 @@ import structlog
 from ..planning.nodes import (
     BatchFetchNode,
     ConditionNode,
+    ContextValue,
     FetchNode,
     FlattenNode,
     ParallelNode,
@@ -156,33 +158,32 @@ class Executor:
     def _collect(
         self,
         service: str,
-        paths: Sequence[tuple[str, ...]],
+        objects: Iterable[tuple[dict[str, Any], Path]],
         requires: tuple[RequiresFragment, ...],
         state: ExecutionState,
     ) -> _Batch:
-        """Representations of the objects at ``paths`` (deduplicated), with their targets."""
+        """Representations of ``objects`` (deduplicated), with the objects they came from."""
         batch = _Batch()
         index: dict[bytes, int] = {}
         skipped: list[Path] = []
-        for path in paths:
-            for obj, at in collect(state.data, path):
-                try:
-                    rep = representation(obj, requires)
-                except MissingKey:
-                    skipped.append(at)
-                    continue
-                if rep is None:
-                    continue
-                encoded = orjson.dumps(rep)
-                position = index.get(encoded)
-                if position is None:
-                    index[encoded] = len(batch.representations)
-                    batch.representations.append(rep)
-                    batch.targets.append([obj])
-                    batch.origins.append([at])
-                else:
-                    batch.targets[position].append(obj)
-                    batch.origins[position].append(at)
+        for obj, at in objects:
+            try:
+                rep = representation(obj, requires)
+            except MissingKey:
+                skipped.append(at)
+                continue
+            if rep is None:
+                continue
+            encoded = orjson.dumps(rep)
+            position = index.get(encoded)
+            if position is None:
+                index[encoded] = len(batch.representations)
+                batch.representations.append(rep)
+                batch.targets.append([obj])
+                batch.origins.append([at])
+            else:
+                batch.targets[position].append(obj)
+                batch.origins[position].append(at)
         if skipped:
             state.errors.append(
                 {
@@ -199,10 +200,45 @@ class Executor:
 
     async def _entities(self, node: FlattenNode, state: ExecutionState) -> None:
         fetch = node.node
-        batch = self._collect(fetch.service, (node.path,), fetch.requires, state)
+        if fetch.contexts:
+            await self._contextual_entities(node, state)
+            return
+        objects = collect(state.data, node.path)
+        batch = self._collect(fetch.service, objects, fetch.requires, state)
+        await self._send_entities(fetch, batch, {}, state)
+
+    async def _contextual_entities(self, node: FlattenNode, state: ExecutionState) -> None:
+        """Objects whose context values differ go in separate requests (one per value set),
+        each with those values as the fetch's context variables."""
+        fetch = node.node
+        partitions: dict[bytes, tuple[dict[str, Any], list[tuple[dict[str, Any], Path]]]] = {}
+        for obj, at in collect(state.data, node.path):
+            values = {c.variable: _context_value(state.data, at, c) for c in fetch.contexts}
+            key = orjson.dumps(values, option=orjson.OPT_SORT_KEYS)
+            partitions.setdefault(key, (values, []))[1].append((obj, at))
+        await asyncio.gather(
+            *(
+                self._send_entities(
+                    fetch,
+                    self._collect(fetch.service, objects, fetch.requires, state),
+                    values,
+                    state,
+                )
+                for values, objects in partitions.values()
+            )
+        )
+
+    async def _send_entities(
+        self,
+        fetch: FetchNode,
+        batch: _Batch,
+        extra: Mapping[str, Any],
+        state: ExecutionState,
+    ) -> None:
         if not batch.representations:
             return
         variables = self._variables(fetch, state)
+        variables.update(extra)
         variables["representations"] = batch.representations
         body = fetch.body_prefix + orjson.dumps(variables) + b"}"
         payload = await self._send(fetch, body, state)
@@ -217,7 +253,12 @@ class Executor:
     async def _batch(self, node: BatchFetchNode, state: ExecutionState) -> None:
         """One request for several ``_entities`` selections (each under its alias)."""
         batches = [
-            self._collect(node.service, entry.paths, entry.requires, state)
+            self._collect(
+                node.service,
+                chain.from_iterable(collect(state.data, path) for path in entry.paths),
+                entry.requires,
+                state,
+            )
             for entry in node.entries
         ]
         if not any(batch.representations for batch in batches):
@@ -278,6 +319,22 @@ class _Batch:
             if isinstance(entity, dict):
                 for obj in self.targets[position]:
                     merge_into(obj, entity)
+
+
+def _context_value(data: dict[str, Any], at: Path, context: ContextValue) -> Any:
+    """The context value for the object at ``at``: its ancestor at ``context.path``'s depth,
+    then the context's selection below it (None when anything on the way is missing)."""
+    value: Any = data
+    for segment in at[: len(context.path)]:
+        if isinstance(value, dict) and isinstance(segment, str):
+            value = value.get(segment)
+        elif isinstance(value, list) and isinstance(segment, int) and segment < len(value):
+            value = value[segment]
+        else:
+            return None
+    for name in context.selection:
+        value = value.get(name) if isinstance(value, dict) else None
+    return value
 
 
 def _parse(body: bytes) -> dict[str, Any] | None:

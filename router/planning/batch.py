@@ -58,7 +58,7 @@ def saves_requests(groups: Sequence[Group]) -> bool:
     for stage in stages(groups):
         seen: set[str] = set()
         for group in stage:
-            if not group.is_entity:
+            if not group.is_entity or group.contexts:
                 continue
             if group.graph in seen:
                 return True
@@ -78,7 +78,7 @@ def batched(
         stage_nodes: list[PlanNode] = []
         by_graph: dict[str, list[Group]] = {}
         for group in stage:
-            if group.is_entity:
+            if group.is_entity and not group.contexts:
                 by_graph.setdefault(group.graph, []).append(group)
             else:
                 stage_nodes.append(node_for(group, fetches))

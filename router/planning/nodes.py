@@ -41,6 +41,17 @@ RequiresItem = RequiresField | RequiresFragment
 
 
 @dataclass(frozen=True, slots=True)
+class ContextValue:
+    """A variable of an entity fetch filled per object from a context (`@fromContext`): the
+    value at ``selection`` below the ancestor object at ``path`` (the same number of segments
+    as the object's own path, ``@`` standing for the ancestor's list positions)."""
+
+    variable: str
+    path: tuple[str, ...]
+    selection: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class FetchNode:
     service: str
     """Subgraph name."""
@@ -57,6 +68,8 @@ class FetchNode:
     body_prefix: bytes = field(default=b"", compare=False, repr=False)
     """``{"query":...,"operationName":...,"variables":`` pre-encoded; the executor appends
     the variables object and ``}``."""
+    contexts: tuple[ContextValue, ...] = ()
+    """Context variables: objects with different values are sent in separate requests."""
 
     @property
     def is_entity_fetch(self) -> bool:

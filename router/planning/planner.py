@@ -18,13 +18,14 @@ of one subgraph that share a stage as one `BatchFetchNode` when that saves reque
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from graphql import SelectionSetNode
+from graphql import FieldNode, SelectionSetNode
 
-from ..supergraph.model import Key, Supergraph, TypeKind
+from ..supergraph.model import ContextArgument, Key, Supergraph, TypeKind
 from .batch import batched, saves_requests
 from .federation import Federation, Provided
 from .groups import Group, assemble
@@ -59,6 +60,17 @@ class _Target:
     `@interfaceObject` interface standing for it."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Position:
+    """An object position being planned: where a `@fromContext` argument may read from."""
+
+    type_name: str
+    path: tuple[str, ...]
+    group: Group
+    sel: SelNode
+    provided: Provided | None
+
+
 @dataclass(slots=True)
 class _Step:
     groups: list[Group] = field(default_factory=list)
@@ -70,6 +82,14 @@ class Planner:
     def __init__(self, supergraph: Supergraph, labels: frozenset[str] = frozenset()) -> None:
         self.sg = supergraph
         self.fed = Federation(supergraph, labels)
+        holders: dict[str, set[str]] = {}
+        for type_def in supergraph.types.values():
+            for context in type_def.contexts:
+                names = holders.setdefault(context, set())
+                names.add(type_def.name)
+                names |= supergraph.possible_types.get(type_def.name, frozenset())
+        self.context_types = {name: frozenset(types) for name, types in holders.items()}
+        """Context name → the types (and their runtime types) that set it."""
 
     def plan(self, operation: NormalizedOperation, selection: SelectionSet) -> QueryPlan:
         return _PlanRun(self, operation).run(selection)
@@ -98,6 +118,10 @@ class _PlanRun:
         # Keyed by object ids: valid only while this run holds the selections alive.
         self._cost: dict[tuple[str, str, int, int], float] = {}
         self._leave: dict[tuple[str, str], bool] = {}
+        # Object positions being planned, outermost first (`@fromContext` reads an ancestor).
+        self._ancestors: list[_Position] = []
+        # Fields (by id) whose context arguments are already bound to variables.
+        self._contextual: set[int] = set()
 
     # -- entry ------------------------------------------------------------------------
 
@@ -278,6 +302,22 @@ class _PlanRun:
     ) -> set[Group]:
         """Add ``fields`` of an object of ``type_name`` at ``path``; return the groups that
         fetch them (the group itself, or the entity groups jumped to)."""
+        self._ancestors.append(_Position(type_name, path, group, sel, provided))
+        try:
+            return self._add_fields(group, sel, type_name, path, fields, provided, position)
+        finally:
+            self._ancestors.pop()
+
+    def _add_fields(
+        self,
+        group: Group,
+        sel: SelNode,
+        type_name: str,
+        path: tuple[str, ...],
+        fields: Sequence[Field],
+        provided: Provided | None,
+        position: tuple[Field, ...] | None,
+    ) -> set[Group]:
         producers: set[Group] = set()
         unresolved: list[Field] = []
         graph = group.graph
@@ -312,7 +352,11 @@ class _PlanRun:
         """``f`` has no `@requires` in the group's subgraph, or the group is an entity fetch
         at this very position whose representations carry the required fields."""
         in_graph = self.fed.field_in_graph(type_name, f.name, group.graph)
-        if in_graph is None or in_graph.requires is None:
+        if in_graph is None:
+            return True
+        if in_graph.context_arguments and id(f) not in self._contextual:
+            return False
+        if in_graph.requires is None:
             return True
         if not group.is_entity or group.path != path:
             return False
@@ -368,9 +412,13 @@ class _PlanRun:
         sel.typename()
         producers: set[Group] = {group}
         common = selection.common
-        if common is not None and _covers(common, selection) and all(
-            f.is_typename or self._same_for_every_runtime_type(type_name, f.name, graph)
-            for f in common
+        if (
+            common is not None
+            and _covers(common, selection)
+            and all(
+                f.is_typename or self._same_for_every_runtime_type(type_name, f.name, graph)
+                for f in common
+            )
         ):
             provided = self.fed.provided_at(provides, type_name) if provides else None
             producers |= self.add_fields(group, sel, type_name, path, common, provided, common)
@@ -551,8 +599,12 @@ class _PlanRun:
         )
 
     def _requires_in(self, type_name: str, field_name: str, graph: str) -> bool:
+        """``graph`` needs something fetched first for this field (`@requires`, or arguments
+        from a context), so even ``graph`` itself gets it through `_entities`."""
         in_graph = self.fed.field_in_graph(type_name, field_name, graph)
-        return in_graph is not None and in_graph.requires is not None
+        return in_graph is not None and (
+            in_graph.requires is not None or bool(in_graph.context_arguments)
+        )
 
     def _existing(self, graph: str, path: tuple[str, ...], step: int) -> Group | None:
         for group in self.groups:
@@ -628,9 +680,29 @@ class _PlanRun:
                 deps |= self.add_fields(
                     group, sel, type_name, path, tuple(required), None, position
                 )
+            contextual: list[tuple[Field, ContextArgument, _Position]] = []
+            for f in fields:
+                in_graph = self.fed.field_in_graph(target.via, f.name, target.graph)
+                for argument in in_graph.context_arguments if in_graph else ():
+                    holder = self._context_holder(argument.context, path)
+                    context_fields = self.fed.fieldset_fields(
+                        holder.type_name, argument.selection, None
+                    )
+                    deps |= self.add_fields(
+                        holder.group,
+                        holder.sel,
+                        holder.type_name,
+                        holder.path,
+                        context_fields,
+                        holder.provided,
+                        None,
+                    )
+                    contextual.append((f, argument, holder))
         finally:
             self._key_chain.discard(chain_key)
         entity_group = self._entity_group(target.graph, path, deps, group.step)
+        if contextual:
+            fields = self._bind_contexts(entity_group, fields, contextual)
         typename = target.via if self.fed.is_interface_object(target.via, target.graph) else None
         entity_group.add_requires(
             target.via, self.fed.matches(target.via), typename, key_fields, required
@@ -644,6 +716,36 @@ class _PlanRun:
                 entity_group, fragment, target.via, path, fields, None, position
             )
         return produced
+
+    def _context_holder(self, context: str, path: tuple[str, ...]) -> _Position:
+        """The nearest ancestor position whose type sets ``context``."""
+        types = self.planner.context_types.get(context, frozenset())
+        for position in reversed(self._ancestors):
+            if position.path != path and position.type_name in types:
+                return position
+        raise PlanningError(
+            f"no ancestor sets the context {context!r} needed at {'.'.join(path) or 'the root'}"
+        )
+
+    def _bind_contexts(
+        self,
+        group: Group,
+        fields: Sequence[Field],
+        contextual: Sequence[tuple[Field, ContextArgument, _Position]],
+    ) -> list[Field]:
+        """Copies of ``fields`` whose context arguments are variables of ``group``'s fetch."""
+        bound: dict[int, Field] = {}
+        for f, argument, holder in contextual:
+            current = bound.get(id(f), f)
+            variable = group.bind_context(
+                argument.type, holder.path, _selection_path(argument.selection)
+            )
+            added = f"{argument.name}: ${variable}"
+            arguments = f"{current.arguments[:-1]}, {added})" if current.arguments else f"({added})"
+            bound[id(f)] = dataclasses.replace(current, arguments=arguments)
+        result = [bound.get(id(f), f) for f in fields]
+        self._contextual.update(id(f) for f in bound.values())
+        return result
 
     def _entity_group(
         self, graph: str, path: tuple[str, ...], deps: set[Group], step: int
@@ -662,6 +764,19 @@ class _PlanRun:
         group = self._new_group(graph, path, True, step)
         group.deps |= deps
         return group
+
+
+def _selection_path(selection: SelectionSetNode) -> tuple[str, ...]:
+    """``{ a { b } }`` → ``("a", "b")``: where a context value is read on its holder."""
+    names: list[str] = []
+    current: SelectionSetNode | None = selection
+    while current is not None:
+        fields = [s for s in current.selections if isinstance(s, FieldNode)]
+        if len(fields) != 1 or len(current.selections) != 1:
+            raise PlanningError("a context selection must select one field at each level")
+        names.append(fields[0].name.value)
+        current = fields[0].selection_set
+    return tuple(names)
 
 
 def _covers(common: Sequence[Field], selection: SelectionSet) -> bool:

@@ -43,6 +43,9 @@ def _node(node: PlanNode, depth: int, lines: list[str]) -> None:
     elif isinstance(node, FetchNode):
         lines.append(pad + f'Fetch(service: "{node.service}") {{')
         inner = pad + INDENT
+        for context in node.contexts:
+            source = ".".join((*context.path, *context.selection))
+            lines.append(inner + f"${context.variable} <- context {source}")
         if node.requires:
             lines.append(inner + "{")
             for fragment in node.requires:
