@@ -1,7 +1,10 @@
 """Runs a `QueryPlan`: fetches in order/parallel, representations, merging, error paths.
 
 The executor fills one mutable ``data`` dict per request; each fetch merges its results into
-it in place. Shaping that data to the client's selection is `projection`'s job.
+it in place. A `BatchFetchNode` sends several ``_entities`` selections (each fed from several
+paths) in one request and merges each alias's answer back into the objects it came from; a
+fetch with context variables is sent once per distinct set of context values.
+Shaping that data to the client's selection is `projection`'s job.
 """
 
 from __future__ import annotations
