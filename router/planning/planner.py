@@ -10,7 +10,7 @@ existing group, fewer further jumps (a memoized estimate), the supergraph's grap
 
 A field with ``@requires`` in the group's own subgraph is selected inline only at the top of an
 entity group whose representations carry the requirement; elsewhere it jumps back into the same
-subgraph after its requirement (see docs/decisions/0011-query-planner-design.md). Key fields
+subgraph after its requirement (see docs/decisions/0018-query-planner-design.md). Key fields
 may come from a ``@provides``. The groups returned for key and required fields (nested ones
 included) become the entity group's dependencies. At the end, `batch` sends the entity groups
 of one subgraph that share a stage as one `BatchFetchNode` when that saves requests.
