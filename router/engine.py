@@ -117,6 +117,8 @@ class EngineConfig:
     """Requests in flight to one subgraph, all client requests together."""
     subgraph_max_concurrency_per_request: int | None = 8
     """Fetches one client request has in flight to one subgraph."""
+    batch_entity_fetches: bool = True
+    """Entity fetches to one subgraph due at the same plan stage go out as one request."""
     plan_cache_size: int = 1024
     override_labels: frozenset[str] = frozenset()
     """Progressive-override labels enabled for every request."""
@@ -495,7 +497,7 @@ class Engine:
             self.work.expanded += budget.visited
         planner = self._planners.get(labels)
         if planner is None:
-            planner = Planner(self.supergraph, labels)
+            planner = Planner(self.supergraph, labels, batch=self.config.batch_entity_fetches)
             self._planners[labels] = planner
         plan, data_keys = planner.plan_with_data_keys(operation, selection)
         introspection = introspection_document(operation, selection)

@@ -79,8 +79,12 @@ class _Step:
 class Planner:
     """Plans operations for one supergraph and one set of active override labels."""
 
-    def __init__(self, supergraph: Supergraph, labels: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, supergraph: Supergraph, labels: frozenset[str] = frozenset(), batch: bool = True
+    ) -> None:
         self.sg = supergraph
+        self.batch = batch
+        """Send same-stage entity fetches to one subgraph as one `BatchFetchNode`."""
         self.fed = Federation(supergraph, labels)
         holders: dict[str, set[str]] = {}
         for type_def in supergraph.types.values():
@@ -144,7 +148,7 @@ class _PlanRun:
         }
         nodes: list[PlanNode] = []
         for step in self.steps:
-            if saves_requests(step.groups):
+            if self.planner.batch and saves_requests(step.groups):
                 node: PlanNode | None = batched(
                     step.groups,
                     fetches,
