@@ -32,17 +32,18 @@ from router.supergraph import load_supergraph
 from router.telemetry import RequestTelemetry, RouterTelemetry, current_request
 from router.telemetry.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
-from . import requests
+from . import requests, websocket
 from .asgi import (
     ClientDisconnected,
     Receive,
     Scope,
     Send,
     payload_too_large,
-    read_body,
     respond,
     respond_json,
 )
+from .compression import compressing, read_request_body
+from .cors import Cors, is_preflight, origin_of
 from .csrf import csrf_error, is_preflighted
 from .errors import HttpError, internal_error
 from .gc_tuning import tune_garbage_collector
@@ -112,6 +113,7 @@ class RouterApp:
         self._allowed_headers = settings.propagated_headers
         self._correlation_header = settings.correlation_header
         self._correlation_header_bytes = settings.correlation_header.encode("latin-1")
+        self._cors = Cors(settings.cors)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -223,6 +225,15 @@ class RouterApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
+            origin = origin_of(scope)
+            if origin is not None:
+                cors = self._cors
+                if scope["method"] == "OPTIONS":
+                    headers = decode_headers(scope["headers"])
+                    if is_preflight(scope, headers):
+                        await cors.preflight(headers, send)
+                        return
+                send = cors.wrap(origin, send)
             path: str = scope["path"]
             if path == self.settings.graphql_path:
                 observer = self._request_telemetry
@@ -250,6 +261,8 @@ class RouterApp:
                 await respond_json(send, 404, {"errors": [{"message": "Not found"}]})
         elif kind == "lifespan":
             await self._lifespan(receive, send)
+        elif kind == "websocket":
+            await websocket.refuse(scope, receive, send)
 
     async def _health(self, scope: Scope, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
@@ -300,6 +313,7 @@ class RouterApp:
     async def _graphql(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = decode_headers(scope["headers"])
         method: str = scope["method"]
+        send = compressing(headers, send, self.settings.compression)
         correlation = correlation_id(headers, self._correlation_header)
         structlog.contextvars.bind_contextvars(correlation_id=correlation)
         echo = [(self._correlation_header_bytes, correlation.encode("latin-1"))]
@@ -376,7 +390,7 @@ class RouterApp:
             declared = headers.get("content-length")
             if declared is not None and declared.isdigit() and int(declared) > limit:
                 raise payload_too_large(limit)
-            body = await read_body(receive, limit)
+            body = await read_request_body(receive, headers, limit, settings.compression)
             parsed = requests.from_body(
                 body, batching=settings.batching, max_batch_size=settings.max_batch_size
             )

@@ -64,6 +64,9 @@ class SubgraphServer:
     received: list[Received] = field(default_factory=list)
     url: str = ""
     request_arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    compress: bool = False
+    """Gzip responses for clients that accept it (counted in ``compressed``)."""
+    compressed: int = 0
     _runner: web.AppRunner | None = None
 
     def __post_init__(self) -> None:
@@ -155,7 +158,11 @@ class SubgraphServer:
         payload: dict[str, Any] = {"data": result.data}
         if result.errors:
             payload["errors"] = [error.formatted for error in result.errors]
-        return web.json_response(payload)
+        response = web.json_response(payload)
+        if self.compress and "gzip" in request.headers.get("accept-encoding", ""):
+            response.enable_compression(web.ContentCoding.gzip)
+            self.compressed += 1
+        return response
 
 
 def _without_schema_extension(sdl: str) -> str:

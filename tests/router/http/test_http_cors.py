@@ -1,0 +1,187 @@
+"""CORS (Apollo Router's ``cors`` section) through a running router, with real HTTP requests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import orjson
+import pytest
+import pytest_asyncio
+from http_subgraph import SubgraphServer
+from router_harness import RunningRouter, running_router, settings_for
+
+from router.config.cors import CorsConfig, CorsPolicy
+
+TOP = {"query": "{ topProducts(first: 1) { id } }"}
+STOREFRONT = "http://127.0.0.1:4010"
+PARTNER = "https://shop.partner.example"
+
+
+@pytest_asyncio.fixture(scope="module")
+async def router(subgraphs: dict[str, SubgraphServer]) -> AsyncIterator[RunningRouter]:
+    cors = CorsConfig(
+        max_age="10m",
+        expose_headers=("x-correlation-id",),
+        policies=(
+            CorsPolicy(origins=(STOREFRONT,)),
+            CorsPolicy(
+                match_origins=(r"https://[a-z]+\.partner\.example",),
+                allow_credentials=True,
+                allow_headers=("content-type", "authorization"),
+            ),
+        ),
+    )
+    async with running_router(settings_for(subgraphs, cors=cors)) as running:
+        yield running
+
+
+def preflight_headers(
+    origin: str, method: str = "POST", headers: str = "content-type"
+) -> dict[str, str]:
+    return {
+        "origin": origin,
+        "access-control-request-method": method,
+        "access-control-request-headers": headers,
+    }
+
+
+async def test_preflight_from_an_allowed_origin_is_answered_without_the_engine(
+    router: RunningRouter, subgraphs: dict[str, SubgraphServer]
+) -> None:
+    before = len(subgraphs["products"].received)
+    async with router.session.options(
+        router.graphql, headers=preflight_headers(STOREFRONT, headers="content-type,x-custom")
+    ) as response:
+        assert response.status == 204
+        headers = response.headers
+        assert headers["access-control-allow-origin"] == STOREFRONT
+        assert headers["access-control-allow-methods"] == "GET, POST, OPTIONS"
+        # No allow_headers configured: the requested ones are mirrored (Apollo Router).
+        assert headers["access-control-allow-headers"] == "content-type,x-custom"
+        assert headers["access-control-max-age"] == "600"
+        assert "access-control-allow-credentials" not in headers
+        assert "origin" in headers.getall("vary")
+    assert len(subgraphs["products"].received) == before
+
+
+async def test_actual_request_from_an_allowed_origin_carries_cors_headers(
+    router: RunningRouter,
+) -> None:
+    async with router.session.post(
+        router.graphql, json=TOP, headers={"origin": STOREFRONT}
+    ) as response:
+        assert response.status == 200
+        assert response.headers["access-control-allow-origin"] == STOREFRONT
+        assert response.headers["access-control-expose-headers"] == "x-correlation-id"
+        assert await response.json() == {"data": {"topProducts": [{"id": "p1"}]}}
+
+
+async def test_regex_policy_has_its_own_credentials_and_headers(router: RunningRouter) -> None:
+    async with router.session.options(
+        router.graphql, headers=preflight_headers(PARTNER, headers="x-anything")
+    ) as response:
+        assert response.status == 204
+        assert response.headers["access-control-allow-origin"] == PARTNER
+        assert response.headers["access-control-allow-credentials"] == "true"
+        assert response.headers["access-control-allow-headers"] == "content-type, authorization"
+    # The regex must match the whole origin.
+    async with router.session.options(
+        router.graphql, headers=preflight_headers(PARTNER + ".evil.example")
+    ) as response:
+        assert response.status == 403
+
+
+async def test_preflight_from_a_foreign_origin_gets_a_clear_error_and_no_cors_headers(
+    router: RunningRouter,
+) -> None:
+    async with router.session.options(
+        router.graphql, headers=preflight_headers("https://evil.example")
+    ) as response:
+        assert response.status == 403
+        assert not [h for h in response.headers if h.lower().startswith("access-control-")]
+        body = orjson.loads(await response.read())
+    error = body["errors"][0]
+    assert error["extensions"]["code"] == "CORS_ORIGIN_NOT_ALLOWED"
+    assert "https://evil.example" in error["message"]
+    # The router stays up and serves the next request.
+    async with router.session.post(router.graphql, json=TOP) as response:
+        assert response.status == 200
+
+
+async def test_preflight_for_a_method_not_allowed_is_refused(router: RunningRouter) -> None:
+    async with router.session.options(
+        router.graphql, headers=preflight_headers(STOREFRONT, method="DELETE")
+    ) as response:
+        assert response.status == 403
+        body = orjson.loads(await response.read())
+    assert body["errors"][0]["extensions"]["code"] == "CORS_METHOD_NOT_ALLOWED"
+
+
+async def test_actual_request_from_a_foreign_origin_is_served_without_cors_headers(
+    router: RunningRouter,
+) -> None:
+    async with router.session.post(
+        router.graphql, json=TOP, headers={"origin": "https://evil.example"}
+    ) as response:
+        assert response.status == 200
+        assert "access-control-allow-origin" not in response.headers
+
+
+async def test_default_allows_the_dev_storefront_only(
+    subgraphs: dict[str, SubgraphServer],
+) -> None:
+    async with running_router(settings_for(subgraphs)) as running:
+        for origin, allowed in (
+            ("http://localhost:4010", True),
+            ("http://127.0.0.1:4010", True),
+            ("http://localhost:4011", False),
+            ("https://studio.apollographql.com", False),
+        ):
+            async with running.session.options(
+                running.graphql, headers=preflight_headers(origin)
+            ) as response:
+                assert (response.status == 204) is allowed, origin
+                assert (response.headers.get("access-control-allow-origin") == origin) is allowed
+
+
+async def test_allow_any_origin_answers_a_wildcard(subgraphs: dict[str, SubgraphServer]) -> None:
+    settings = settings_for(subgraphs, cors=CorsConfig(allow_any_origin=True, policies=()))
+    async with (
+        running_router(settings) as running,
+        running.session.post(
+            running.graphql, json=TOP, headers={"origin": "https://anyone.example"}
+        ) as response,
+    ):
+        assert response.status == 200
+        assert response.headers["access-control-allow-origin"] == "*"
+
+
+def test_credentials_with_any_origin_is_refused_at_configuration() -> None:
+    with pytest.raises(ValueError, match="allow_credentials cannot be combined"):
+        CorsConfig(allow_any_origin=True, allow_credentials=True)
+    with pytest.raises(ValueError, match="not a regular expression"):
+        CorsPolicy(match_origins=("https://(",))
+
+
+def test_cors_section_in_router_yaml(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from router.settings import RouterSettings
+
+    config = Path(str(tmp_path)) / "router.yaml"
+    config.write_text(
+        "cors:\n"
+        "  allow_credentials: true\n"
+        "  max_age: 24h\n"
+        "  policies:\n"
+        "    - origins: [https://shop.example]\n"
+        "      match_origins: ['^https://.*\\\\.shop\\\\.example$']\n"
+    )
+    cors = RouterSettings(config=str(config)).cors
+    assert cors.allow_credentials
+    assert cors.max_age is not None
+    assert cors.max_age.total_seconds() == 86400
+    assert cors.policies[0].origins == ("https://shop.example",)
+    config.write_text("cors:\n  allow_origins: [https://shop.example]\n")
+    with pytest.raises(ValueError, match="allow_origins"):
+        RouterSettings(config=str(config))
