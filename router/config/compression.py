@@ -5,7 +5,7 @@ offers (``algorithms``, in the router's order of preference when the client's q-
 and the body is at least ``min_size`` bytes. Request bodies sent with ``Content-Encoding:
 gzip|br|zstd`` are decompressed, and refused with 413 once the decompressed size passes
 ``max_request_bytes`` (zip bombs). Subgraph responses: the router's HTTP client asks for gzip,
-deflate, br and zstd (``Accept-Encoding``) and decompresses what comes back.
+deflate and br (``Accept-Encoding``) and decompresses what comes back.
 
 The levels are those the benchmark (``bench/compression.py``) chose: most of the size win at a
 small share of a request's CPU (see docs/decisions/0011-response-compression.md).

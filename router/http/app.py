@@ -24,6 +24,7 @@ import structlog
 
 from router.config import ConfigWatcher
 from router.engine import GraphQLRequest, GraphQLResponse, RequestContext
+from router.execution.uploads import current_files, release_files
 from router.hot_reload import EngineBuilder, EngineHolder, SupergraphWatcher
 from router.security import AuthenticationError, Principal, SecurityLayer, ServiceTokenError
 from router.security.errors import SERVICE_UNAVAILABLE
@@ -57,6 +58,7 @@ from .negotiation import (
     wants_html,
 )
 from .shutdown import ShutdownSignal
+from .uploads import is_multipart, read_multipart
 
 log = structlog.get_logger("router.http")
 
@@ -345,6 +347,8 @@ class RouterApp:
             body_500 = internal_error(error, dev_mode=self.settings.dev_mode)
             await respond_json(send, 500, body_500, JSON, echo)
             return
+        finally:
+            await release_files()
         if status == 405:
             echo.append((b"allow", b"POST"))
         await respond(send, status, body, media.encode(), echo)
@@ -379,21 +383,32 @@ class RouterApp:
         principal = await self.security.authenticate(headers)
         parsed: list[GraphQLRequest] | GraphQLRequest
         if method == "POST":
-            if not is_json_content_type(headers.get("content-type")):
+            content_type = media_essence(headers.get("content-type"))
+            if is_multipart(content_type) and settings.file_uploads.enabled and self.holder:
+                parsed, files = await read_multipart(
+                    receive,
+                    headers,
+                    settings.file_uploads,
+                    settings.max_request_bytes,
+                    self.holder.supergraph.api_schema,
+                )
+                current_files.set(files)  # released by `_graphql` when the request ends
+            elif not is_json_content_type(content_type):
                 raise HttpError(
                     415,
                     "INVALID_CONTENT_TYPE_HEADER",
                     "'content-type' header must be one of: \"application/json\" or "
                     '"application/graphql-response+json"',
                 )
-            limit = settings.max_request_bytes
-            declared = headers.get("content-length")
-            if declared is not None and declared.isdigit() and int(declared) > limit:
-                raise payload_too_large(limit)
-            body = await read_request_body(receive, headers, limit, settings.compression)
-            parsed = requests.from_body(
-                body, batching=settings.batching, max_batch_size=settings.max_batch_size
-            )
+            else:
+                limit = settings.max_request_bytes
+                declared = headers.get("content-length")
+                if declared is not None and declared.isdigit() and int(declared) > limit:
+                    raise payload_too_large(limit)
+                body = await read_request_body(receive, headers, limit, settings.compression)
+                parsed = requests.from_body(
+                    body, batching=settings.batching, max_batch_size=settings.max_batch_size
+                )
         else:
             content_type = media_essence(headers.get("content-type"))
             if content_type is not None and content_type != APPLICATION_JSON:
