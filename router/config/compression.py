@@ -8,7 +8,7 @@ gzip|br|zstd`` are decompressed, and refused with 413 once the decompressed size
 deflate and br (``Accept-Encoding``) and decompresses what comes back.
 
 The levels are those the benchmark (``bench/compression.py``) chose: most of the size win at a
-small share of a request's CPU (see docs/decisions/0011-response-compression.md).
+small share of a request's CPU (see docs/decisions/0013-response-compression.md).
 """
 
 from __future__ import annotations
