@@ -185,3 +185,34 @@ def test_cors_section_in_router_yaml(tmp_path: object) -> None:
     config.write_text("cors:\n  allow_origins: [https://shop.example]\n")
     with pytest.raises(ValueError, match="allow_origins"):
         RouterSettings(config=str(config))
+
+
+def test_the_dev_router_yaml_allows_the_storefront_at_the_port_offset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from polyshop.devstack.stack import ROUTER_CONFIG_FILE
+    from router.http.cors import Cors
+    from router.settings import RouterSettings
+
+    monkeypatch.setenv("POLYSHOP_STOREFRONT_PORT", "4110")  # as `polyshop up` sets it
+    cors = Cors(RouterSettings(config=str(ROUTER_CONFIG_FILE)).cors)
+    assert cors.grant_for("http://127.0.0.1:4110") is not None
+    assert cors.grant_for("http://localhost:4110") is not None
+    assert cors.grant_for("http://127.0.0.1:4010") is None
+    assert cors.grant_for("https://evil.example") is None
+
+
+async def test_a_refused_origin_is_logged_once(router: RunningRouter) -> None:
+    from structlog.testing import capture_logs
+
+    origin = "https://logged.example"
+    with capture_logs() as logs:
+        for _ in range(3):
+            async with router.session.options(
+                router.graphql, headers=preflight_headers(origin)
+            ) as response:
+                assert response.status == 403
+    refused = [entry for entry in logs if entry["event"] == "cors.origin_refused"]
+    assert len(refused) == 1
+    assert refused[0]["origin"] == origin
+    assert refused[0]["log_level"] == "warning"
