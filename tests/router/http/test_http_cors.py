@@ -1,14 +1,19 @@
-"""CORS (Apollo Router's ``cors`` section) through a running router, with real HTTP requests."""
+"""CORS (Apollo Router's ``cors`` section) through a running router: real HTTP requests, and
+headless Chromium pages on allowed and foreign origins."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 
 import orjson
 import pytest
 import pytest_asyncio
+from aiohttp import web
+from cdp import chromium_page, find_chromium
 from http_subgraph import SubgraphServer
 from router_harness import RunningRouter, running_router, settings_for
+from structlog.testing import capture_logs
 
 from router.config.cors import CorsConfig, CorsPolicy
 
@@ -203,8 +208,6 @@ def test_the_dev_router_yaml_allows_the_storefront_at_the_port_offset(
 
 
 async def test_a_refused_origin_is_logged_once(router: RunningRouter) -> None:
-    from structlog.testing import capture_logs
-
     origin = "https://logged.example"
     with capture_logs() as logs:
         for _ in range(3):
@@ -216,3 +219,74 @@ async def test_a_refused_origin_is_logged_once(router: RunningRouter) -> None:
     assert len(refused) == 1
     assert refused[0]["origin"] == origin
     assert refused[0]["log_level"] == "warning"
+
+
+# --------------------------------------------------------------------- a real browser
+
+CHROMIUM = find_chromium()
+PAGE = b"<!doctype html><html><head><title>storefront</title></head><body>shop</body></html>"
+FETCH = """
+fetch(%s, {
+  method: "POST",
+  headers: {"content-type": "application/json"},
+  body: JSON.stringify({query: "{ topProducts(first: 1) { id } }"}),
+}).then(
+  async (response) => ({ok: true, status: response.status, body: await response.json(),
+                        correlation: response.headers.get("x-correlation-id")}),
+  (error) => ({ok: false, error: String(error)}),
+)
+"""
+
+
+async def page_server() -> tuple[web.AppRunner, str]:
+    """A web page on its own origin (another port: another origin)."""
+
+    async def index(_request: web.Request) -> web.Response:
+        return web.Response(body=PAGE, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/", index)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    await web.SockSite(runner, sock).start()
+    return runner, f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)"
+)
+async def test_chromium_pages_call_the_router_only_from_allowed_origins(
+    subgraphs: dict[str, SubgraphServer],
+) -> None:
+    assert CHROMIUM is not None
+    allowed_runner, allowed = await page_server()
+    foreign_runner, foreign = await page_server()
+    cors = CorsConfig(
+        expose_headers=("x-correlation-id",), policies=(CorsPolicy(origins=(allowed,)),)
+    )
+    try:
+        async with (
+            running_router(settings_for(subgraphs, cors=cors)) as running,
+            chromium_page(CHROMIUM) as page,
+        ):
+            await page.send("Network.enable")
+            await page.send("Page.navigate", url=allowed + "/")
+            await page.wait_for("document.title === 'storefront'")
+            ok = await page.evaluate(FETCH % orjson.dumps(running.graphql).decode())
+            await page.send("Page.navigate", url=foreign + "/")
+            await page.wait_for(f"location.origin === {orjson.dumps(foreign).decode()}")
+            with capture_logs() as logs:
+                blocked = await page.evaluate(FETCH % orjson.dumps(running.graphql).decode())
+    finally:
+        await allowed_runner.cleanup()
+        await foreign_runner.cleanup()
+    assert ok["ok"], ok
+    assert ok["status"] == 200
+    assert ok["body"] == {"data": {"topProducts": [{"id": "p1"}]}}
+    assert ok["correlation"]  # exposed to the page by expose_headers
+    assert blocked == {"ok": False, "error": "TypeError: Failed to fetch"}
+    # The browser's own preflight reached the router and was refused there.
+    refused = [e for e in logs if e["event"] == "cors.origin_refused"]
+    assert [e["origin"] for e in refused] == [foreign]
