@@ -384,7 +384,9 @@ class RouterApp:
         parsed: list[GraphQLRequest] | GraphQLRequest
         if method == "POST":
             content_type = media_essence(headers.get("content-type"))
-            if is_multipart(content_type) and settings.file_uploads.enabled and self.holder:
+            if is_multipart(content_type) and settings.file_uploads.enabled:
+                if self.holder is None:
+                    raise HttpError(503, SERVICE_UNAVAILABLE, "The router is starting")
                 parsed, files = await read_multipart(
                     receive,
                     headers,

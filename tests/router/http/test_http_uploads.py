@@ -382,3 +382,24 @@ async def test_a_large_upload_streams_through_in_bounded_memory(
     assert peak < 8 * 1024 * 1024, f"peak traced memory {peak} bytes for a {size}-byte upload"
     assert upload_subgraphs["products"].largest_chunk <= 64 * 1024
     assert await asyncio.to_thread(lambda: list(tmp_path.glob("polyshop-up-*"))) == []
+
+
+async def test_uploads_can_be_turned_off(
+    upload_subgraphs: dict[str, SubgraphServer], supergraph: Path
+) -> None:
+    settings = settings_for(
+        upload_subgraphs,
+        supergraph=str(supergraph),
+        file_uploads=FileUploadsConfig(enabled=False),
+    )
+    async with running_router(settings) as running:
+        status, body = await post(
+            running,
+            multipart(
+                {"query": UPLOAD, "variables": {"file": None}},
+                {"0": ["variables.file"]},
+                {"0": ("a.txt", b"a", "text/plain")},
+            ),
+        )
+    assert status == 415
+    assert code_of(body) == "INVALID_CONTENT_TYPE_HEADER"
