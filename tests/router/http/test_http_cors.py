@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import orjson
 import pytest
@@ -290,3 +291,39 @@ async def test_chromium_pages_call_the_router_only_from_allowed_origins(
     # The browser's own preflight reached the router and was refused there.
     refused = [e for e in logs if e["event"] == "cors.origin_refused"]
     assert [e["origin"] for e in refused] == [foreign]
+
+
+async def test_a_reloaded_router_yaml_changes_the_allowed_origins(
+    subgraphs: dict[str, SubgraphServer], tmp_path: Path
+) -> None:
+    from router_harness import SUPERGRAPH
+
+    from router.config.watcher import ReloadOutcome
+    from router.settings import RouterSettings
+
+    urls = ", ".join(f"{name}: {server.url}" for name, server in subgraphs.items())
+    path = tmp_path / "router.yaml"
+    path.write_text(
+        f"subgraph_urls: {{{urls}}}\ncors:\n  policies: [{{origins: [{STOREFRONT}]}}]\n"
+    )
+    settings = RouterSettings(
+        config=str(path), supergraph=str(SUPERGRAPH), port=0, hot_reload=True, reload_interval=60
+    )
+    async with running_router(settings) as running:
+        watcher = running.app.config_watcher
+        assert watcher is not None
+
+        async def status(origin: str) -> int:
+            async with running.session.options(
+                running.graphql, headers=preflight_headers(origin)
+            ) as response:
+                return response.status
+
+        assert await status(STOREFRONT) == 204
+        assert await status(PARTNER) == 403
+        path.write_text(
+            f"subgraph_urls: {{{urls}}}\ncors:\n  policies: [{{origins: [{PARTNER}]}}]\n"
+        )
+        assert await watcher.check() is ReloadOutcome.RELOADED
+        assert await status(STOREFRONT) == 403
+        assert await status(PARTNER) == 204
