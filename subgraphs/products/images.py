@@ -13,6 +13,7 @@ from typing import Protocol
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from subgraphs.kit.errors import BadUserInput
 from subgraphs.products import service
 
 router = APIRouter()
@@ -30,7 +31,15 @@ READ_CHUNK = 64 * 1024
 
 
 async def read_upload(file: UploadedFile, limit: int) -> bytes:
-    """The file's bytes, reading at most ``limit + 1`` of them (the caller refuses more)."""
+    """The file's bytes, reading at most ``limit + 1`` of them (the caller refuses more).
+
+    ``Upload`` accepts any JSON value outside a multipart request; such a value is refused
+    here as the client's mistake (``BAD_USER_INPUT``)."""
+    if not callable(getattr(file, "read", None)):
+        raise BadUserInput(
+            "`file` must be an uploaded file: send the operation as a GraphQL multipart request",
+            field="file",
+        )
     chunks: list[bytes] = []
     size = 0
     while size <= limit:

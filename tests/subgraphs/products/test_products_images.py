@@ -125,27 +125,43 @@ async def test_a_file_that_is_not_an_image_is_refused_and_nothing_is_written(
 
 
 async def test_an_image_over_the_limit_is_refused(
-    client: httpx.AsyncClient,
-    admin_token: str,
-    product_id: str,
-    products_app: Any,
-    monkeypatch: pytest.MonkeyPatch,
+    client: httpx.AsyncClient, admin_token: str, product_id: str, products_app: Any
 ) -> None:
-    settings = products_app.state.settings
-    monkeypatch.setattr(
-        products_app.state, "settings", settings.model_copy(update={"image_max_bytes": 64})
-    )
-    body = await upload(client, admin_token, product_id, png() + b"\0" * 100)
+    original = products_app.state.settings
+    products_app.state.settings = original.model_copy(update={"image_max_bytes": 64})
+    try:
+        body = await upload(client, admin_token, product_id, png() + b"\0" * 100)
+    finally:
+        products_app.state.settings = original
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert "exceeds the limit of 64 bytes" in body["errors"][0]["message"]
 
 
 async def test_uploading_needs_catalog_write(
-    client: httpx.AsyncClient, keys: TestKeys, product_id: str
+    client: httpx.AsyncClient, keys: TestKeys, product_id: str, sql: asyncpg.Connection
 ) -> None:
-    body = await upload(client, keys.user("customer"), product_id, png())
-    assert body["errors"][0]["extensions"]["code"] in ("FORBIDDEN", "UNAUTHORIZED_FIELD_OR_TYPE")
-    assert body["data"] is None
+    refused = {
+        "customer": keys.user("customer", scope="profile orders:read orders:write"),
+        "service without catalog:write": keys.service("orders", "products:read"),
+    }
+    before = await sql.fetchval("SELECT count(*) FROM product.product_image_files")
+    for who, token in refused.items():
+        body = await upload(client, token, product_id, png())
+        assert body["data"] is None, (who, body)
+        (error,) = body["errors"]
+        assert error["extensions"]["code"] == "FORBIDDEN", (who, error)
+        assert error["path"] == ["uploadProductImage"]
+    assert await sql.fetchval("SELECT count(*) FROM product.product_image_files") == before
+
+
+async def test_a_file_sent_as_json_gets_a_clear_error(
+    gql: Any, product_id: str, sql: asyncpg.Connection
+) -> None:
+    before = await sql.fetchval("SELECT count(*) FROM product.product_images")
+    body = await gql(UPLOAD, p=product_id, file="not a file")
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "multipart" in body["errors"][0]["message"]
+    assert await sql.fetchval("SELECT count(*) FROM product.product_images") == before
 
 
 async def test_unknown_images_are_404(client: httpx.AsyncClient) -> None:
