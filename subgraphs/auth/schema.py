@@ -22,6 +22,7 @@ from subgraphs.auth.throttle import forwarded_client
 from subgraphs.kit.auth import (
     Forbidden,
     identity_of,
+    request_caller,
     require_identity,
     require_role,
     require_user,
@@ -40,16 +41,14 @@ def runtime(info: AuthInfo) -> AuthRuntime:
 
 
 def address_of(info: AuthInfo) -> str:
-    """The client's address for throttling: the router's ``X-Forwarded-For`` on calls that
-    carry the router's identity, else the TCP peer (see `subgraphs.auth.throttle`)."""
+    """The client's address for throttling: the router's ``X-Forwarded-For`` on calls whose
+    bearer token is the router's, else the TCP peer (see `subgraphs.auth.throttle`)."""
     request = info.context.request
     assert request is not None
     peer = request.client.host if request.client else "unknown"
-    identity = identity_of(info)
+    caller = request_caller(request)
     router = runtime(info).settings.auth_router_client_id
-    through_router = identity is not None and (
-        identity.client_id == router if identity.is_service else identity.actor == router
-    )
+    through_router = caller is not None and caller.is_service and caller.client_id == router
     if not through_router:
         return peer
     return forwarded_client(request.headers.get("x-forwarded-for")) or peer
