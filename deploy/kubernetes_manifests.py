@@ -297,6 +297,10 @@ def router() -> list[Manifest]:
         "POLYSHOP_ROUTER_AUTH_AUDIENCES": "polyshop",
         "POLYSHOP_ROUTER_AUTH_TOKEN_URL": f"{auth_url}/oauth/token",
         "POLYSHOP_ROUTER_AUTH_CLIENT_ID": "router",
+        # The ingress controller's pods (here the whole pod network; narrow it to theirs):
+        # their X-Forwarded-For names the client. Without it every client would be the
+        # controller's address, and auth would count all failed logins as one client's.
+        "POLYSHOP_ROUTER_TRUSTED_PROXIES": "10.0.0.0/8",
         "POLYSHOP_ROUTER_DRAIN_TIMEOUT": "20",
         # Keep serving while endpoints controllers take the pod out (readiness probe period).
         "POLYSHOP_ROUTER_SHUTDOWN_DELAY": "5",

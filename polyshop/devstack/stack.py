@@ -303,6 +303,7 @@ async def start_subgraph(stack: Stack, spec: ServiceSpec) -> None:
         "--port",
         str(port_of(stack, spec)),
         "--no-access-log",
+        "--no-proxy-headers",  # X-Forwarded-For is the app's to judge, not uvicorn's
         # Longer than the router's idle keep-alive (30 s), so the router never writes to a
         # connection the subgraph has just closed (uvicorn's default is 5 s).
         "--timeout-keep-alive",

@@ -18,10 +18,11 @@ from subgraphs.auth.loaders import AuthLoaders
 from subgraphs.auth.models import User
 from subgraphs.auth.runtime import AuthRuntime, runtime_of
 from subgraphs.auth.service import AuthResult
-from subgraphs.auth.throttle import client_address
+from subgraphs.auth.throttle import forwarded_client
 from subgraphs.kit.auth import (
     Forbidden,
     identity_of,
+    request_caller,
     require_identity,
     require_role,
     require_user,
@@ -40,11 +41,17 @@ def runtime(info: AuthInfo) -> AuthRuntime:
 
 
 def address_of(info: AuthInfo) -> str:
+    """The client's address for throttling: the router's ``X-Forwarded-For`` on calls whose
+    bearer token is the router's, else the TCP peer (see `subgraphs.auth.throttle`)."""
     request = info.context.request
     assert request is not None
-    peer = request.client.host if request.client else None
-    forwarded = request.headers.get("x-forwarded-for")
-    return client_address(peer, forwarded, runtime(info).settings.auth_trusted_proxies)
+    peer = request.client.host if request.client else "unknown"
+    caller = request_caller(request)
+    router = runtime(info).settings.auth_router_client_id
+    through_router = caller is not None and caller.is_service and caller.client_id == router
+    if not through_router:
+        return peer
+    return forwarded_client(request.headers.get("x-forwarded-for")) or peer
 
 
 @strawberry.federation.type(keys=["id"], name="User", description="A person with an account.")

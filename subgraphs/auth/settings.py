@@ -65,9 +65,10 @@ class AuthSettings(ServiceSettings):
     auth_password_max_length: int = Field(default=256, ge=8)
 
     auth_throttle_window_seconds: int = Field(default=900, ge=1)
-    auth_throttle_max_failures_per_email: int = Field(default=5, ge=1)
+    # Budgets per (account, address) and per address: see subgraphs.auth.throttle.
+    auth_throttle_max_failures_per_account_address: int = Field(default=5, ge=1)
     auth_throttle_max_failures_per_address: int = Field(default=20, ge=1)
-    auth_trusted_proxies: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
+    auth_router_client_id: str = "router"
 
     auth_role_scopes: dict[str, list[str]] = Field(
         default_factory=lambda: {k: list(v) for k, v in DEFAULT_ROLE_SCOPES.items()}

@@ -68,6 +68,14 @@ def request_identity(connection: HTTPConnection) -> Identity | None:
     return found if isinstance(found, Identity) else None
 
 
+def request_caller(connection: HTTPConnection) -> Identity | None:
+    """Whose bearer token this request carried (the hop: e.g. the router's service token),
+    whatever identity the request acts as; for checks about the hop, such as whether to
+    trust a forwarded client address."""
+    found = connection.scope.get("state", {}).get(CALLER_KEY)
+    return found if isinstance(found, Identity) else None
+
+
 class TokenAuthMiddleware:
     """Verifies ``Authorization: Bearer`` on the protected paths.
 

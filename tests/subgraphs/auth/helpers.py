@@ -47,7 +47,14 @@ def fast_settings(database_url: str, **overrides: Any) -> AuthSettings:
 async def serve(app: ASGIApp) -> AsyncIterator[str]:
     """Runs ``app`` on uvicorn on a free port until the block ends; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        proxy_headers=False,  # as deployed: X-Forwarded-For is the app's to judge
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:
