@@ -34,9 +34,15 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+import structlog
 from graphql import DocumentNode, GraphQLSchema, type_from_ast, value_from_ast
 
-from .execution.executor import RESPONSE_SIZE_LIMIT_EXCEEDED, ExecutionState, Executor
+from .execution.executor import (
+    RESPONSE_SIZE_LIMIT_EXCEEDED,
+    ExecutionState,
+    Executor,
+    OperationLabel,
+)
 from .execution.fetcher import FetcherConfig, SubgraphFetcher
 from .execution.introspection import introspection_document, run_introspection
 from .execution.projection import ObjectPlan, Projector, compile_selection
@@ -65,6 +71,7 @@ from .security.principal import Principal
 from .security.rules import Access
 from .supergraph.model import Supergraph
 
+log = structlog.get_logger("router.engine")
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _PERCENT = re.compile(r"^percent\((\d+(?:\.\d+)?)\)$")
 MAX_PLAN_VARIANTS = 64
@@ -121,6 +128,8 @@ class EngineConfig:
     """Requests in flight to one subgraph, all client requests together."""
     subgraph_max_concurrency_per_request: int | None = 8
     """Fetches one client request has in flight to one subgraph."""
+    batch_entity_fetches: bool = True
+    """Entity fetches to one subgraph due at the same plan stage go out as one request."""
     plan_cache_size: int = 1024
     override_labels: frozenset[str] = frozenset()
     """Progressive-override labels enabled for every request."""
@@ -164,8 +173,14 @@ class _CachedPlan:
     introspection: DocumentNode | None
 
 
-_Resolved = tuple["_CachedPlan", Mapping[str, Any], AuthorizationResult | None, NormalizedOperation]
-"""A planned request: plan, coerced variables, authorization outcome, operation."""
+_Resolved = tuple[
+    "_CachedPlan",
+    Mapping[str, Any],
+    AuthorizationResult | None,
+    NormalizedOperation,
+    OperationLabel,
+]
+"""A planned request: plan, coerced variables, authorization outcome, operation, its label."""
 
 
 class _Prepared:
@@ -273,7 +288,7 @@ class Engine:
     async def _stream(
         self, resolved: _Resolved, request: GraphQLRequest, context: RequestContext
     ) -> AsyncIterator[dict[str, Any]]:
-        cached, coerced, authorization, _ = resolved
+        cached, coerced, authorization, _, _ = resolved
         root, rest = split_plan(cached.plan)
         variables = request.variables or _EMPTY
         try:
@@ -318,17 +333,26 @@ class Engine:
         except RequestError as error:
             return GraphQLResponse({"errors": error.errors}, error.status)
         except PlanningError as error:
-            return GraphQLResponse(
-                {"errors": [error_dict(str(error), "QUERY_PLANNING_FAILED")]}, 500
+            log.warning(
+                "router.planning_failed",
+                operation_name=request.operation_name,
+                operation_hash=operation_hash(query),
+                error=str(error),
             )
-        return cached, coerced, authorization, operation
+            # The whole operation fails before any fetch: `data: null`, one error naming the
+            # field no subgraph can resolve (never a dropped selection and a later null).
+            return GraphQLResponse(
+                {"data": None, "errors": [error_dict(str(error), "QUERY_PLANNING_FAILED")]}, 500
+            )
+        label = OperationLabel(request.operation_name or operation.name, operation_hash(query))
+        return cached, coerced, authorization, operation, label
 
     async def _run_once(
         self, resolved: _Resolved, request: GraphQLRequest, context: RequestContext
     ) -> GraphQLResponse:
-        cached, coerced, authorization, _ = resolved
+        cached, coerced, authorization, _, label = resolved
         variables = request.variables or _EMPTY
-        state = await self.executor.execute(cached.plan, variables, context.headers)
+        state = await self.executor.execute(cached.plan, variables, context.headers, label)
         return self._body(cached, state, coerced, authorization)
 
     def _body(
@@ -364,7 +388,9 @@ class Engine:
                 self.supergraph.api_schema, cached.introspection, coerced
             )
             errors.extend(introspection_errors)
-        projector = Projector(state.explained, preset, explains)
+        projector = Projector(
+            state.explained, preset, explains, self.supergraph.api_schema.type_map
+        )
         data = projector.project_root(state.data, cached.projection)
         errors.extend(projector.errors)
         body: dict[str, Any] = {"data": data}
@@ -552,7 +578,7 @@ class Engine:
             self.work.expanded += budget.visited
         planner = self._planners.get(labels)
         if planner is None:
-            planner = Planner(self.supergraph, labels)
+            planner = Planner(self.supergraph, labels, batch=self.config.batch_entity_fetches)
             self._planners[labels] = planner
         plan, data_keys = planner.plan_with_data_keys(operation, selection)
         introspection = introspection_document(operation, selection)
@@ -627,3 +653,8 @@ __all__ = [
     "RequestContext",
     "WorkStats",
 ]
+
+
+def operation_hash(query: str) -> str:
+    """The sha256 of the operation text, as logs and persisted queries name an operation."""
+    return hashlib.sha256(query.encode()).hexdigest()

@@ -125,8 +125,11 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from router.config.compression import CompressionConfig
+from router.config.cors import CorsConfig
 from router.config.file import CONFIG_KEY, ConfigFileSource
 from router.config.subscription import SubscriptionConfig
+from router.config.uploads import FileUploadsConfig
 from router.security.settings import SecuritySettings
 
 DEFAULT_PROPAGATED_HEADERS = ("authorization", "x-correlation-id")
@@ -217,6 +220,11 @@ class RouterSettings(BaseSettings):
     subgraph_max_response_bytes: int | None = Field(default=10 * 1024 * 1024, ge=1)
     subgraph_max_concurrency: int | None = Field(default=64, ge=1)
     subgraph_max_concurrency_per_request: int | None = Field(default=8, ge=1)
+    batch_entity_fetches: bool = Field(
+        default=True,
+        description="entity fetches to one subgraph due at the same stage of a plan go out as "
+        "one request (`BatchFetch`); false: one request per path",
+    )
     max_request_bytes: int = Field(default=2_000_000, ge=1)
     plan_cache_size: int = Field(default=1024, ge=0)
     override_labels: HeaderList = ()
@@ -270,6 +278,12 @@ class RouterSettings(BaseSettings):
 
     subscription: SubscriptionConfig = Field(default_factory=SubscriptionConfig)
     """GraphQL subscriptions (WebSocket, multipart HTTP, SSE); see docs/router.md."""
+    cors: CorsConfig = Field(default_factory=CorsConfig)
+    """Which browser origins may call the router (Apollo Router's ``cors``)."""
+    compression: CompressionConfig = Field(default_factory=CompressionConfig)
+    """Compressed responses (``Accept-Encoding``) and request bodies (``Content-Encoding``)."""
+    file_uploads: FileUploadsConfig = Field(default_factory=FileUploadsConfig)
+    """GraphQL multipart requests: ``Upload`` variables streamed to the owning subgraph."""
 
     security: SecuritySettings = Field(default_factory=SecuritySettings, exclude=True)
     """``POLYSHOP_ROUTER_AUTH_*``; excluded from dumps (it holds the client secret)."""

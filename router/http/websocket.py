@@ -16,6 +16,11 @@ a query or mutation one ``next``; request errors (validation, authorization) are
 get an ``error`` with ``SUBSCRIPTION_LIMIT``), and ``max_message_bytes`` per client message
 (larger: closed 1009). The router's reload or shutdown ends a subscription with a last
 ``next`` carrying the error, then ``complete``.
+
+With subscriptions disabled (``subscription.enabled: false``) `refuse` answers an upgrade:
+through the ASGI "websocket.http.response" extension (uvicorn's servers) the client gets an
+ordinary HTTP 501 with a GraphQL error ``SUBSCRIPTION_NOT_SUPPORTED`` (501, not 426: no
+protocol upgrade would help); without it the handshake is closed, which servers answer 403.
 """
 
 from __future__ import annotations
@@ -298,3 +303,37 @@ class GraphQLWebSocket:
 
 class _Disconnected(Exception):
     """The client is gone."""
+
+
+REFUSAL_CODE = "SUBSCRIPTION_NOT_SUPPORTED"
+REFUSAL_MESSAGE = (
+    "WebSocket connections are not served by this router (subscriptions are disabled); "
+    "send queries and mutations with HTTP POST or GET"
+)
+REFUSAL_BODY = orjson.dumps(
+    {"errors": [{"message": REFUSAL_MESSAGE, "extensions": {"code": REFUSAL_CODE}}]}
+)
+REFUSAL_STATUS = 501
+POLICY_VIOLATION = 1008
+
+
+async def refuse(scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer one ``websocket`` scope with a refusal (see the module docstring)."""
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        return
+    log.info("websocket.refused", path=scope.get("path"))
+    if "websocket.http.response" in scope.get("extensions", {}):
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": REFUSAL_STATUS,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(REFUSAL_BODY)).encode()),
+                ],
+            }
+        )
+        await send({"type": "websocket.http.response.body", "body": REFUSAL_BODY})
+        return
+    await send({"type": "websocket.close", "code": POLICY_VIOLATION, "reason": REFUSAL_CODE})

@@ -59,6 +59,7 @@ def create_service_app(
     publishes_events: bool = False,
     live: LiveSpec | None = None,
     telemetry: ServiceTelemetry | None = None,
+    multipart_uploads: bool = False,
 ) -> FastAPI:
     """A FastAPI app serving ``schema``; the engine lives as long as the app's lifespan.
 
@@ -71,6 +72,10 @@ def create_service_app(
     service's events available to its subscription resolvers (``app.state.live``, see
     `subgraphs.kit.events.live`); subscriptions are served over ``graphql-transport-ws`` at
     ``/graphql``, authenticated by the upgrade request's headers like any request.
+
+    ``multipart_uploads`` accepts GraphQL multipart requests (files for ``Upload``
+    arguments) on ``/graphql``; off by default, as Strawberry has it, since only a service
+    with an ``Upload`` field needs them.
 
     ``telemetry`` defaults to one built from ``settings`` (metrics on, tracing with an OTLP
     endpoint). The app starts while its database is down (``/ready`` says 503) and starts its
@@ -167,6 +172,7 @@ def create_service_app(
         context_getter=cast(Any, get_context),
         graphql_ide="graphiql" if settings.dev_mode else None,
         subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+        multipart_uploads_enabled=multipart_uploads,
     )
     app.include_router(graphql, prefix="/graphql")
 
