@@ -197,6 +197,7 @@ async def test_multipart_and_sse_stream_the_current_state(shop: Shop) -> None:
         (json.dumps({"id": "1", "type": "subscribe", "payload": {"query": "{ a }"}}), 4401),
         (json.dumps({"type": "connection_init", "payload": "x"}), 4400),
         (json.dumps({"type": "connection_init", "payload": {"Authorization": "Bearer bad"}}), 4403),
+        (json.dumps({"type": "connection_init", "payload": {"pad": "x" * 1_100_000}}), 1009),
     ],
 )
 async def test_protocol_mistakes_get_their_close_codes(shop: Shop, first: str, code: int) -> None:

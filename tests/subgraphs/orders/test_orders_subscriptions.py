@@ -15,7 +15,7 @@ import httpx
 import pytest
 from nats.js import JetStreamContext
 
-from router.execution.subscriptions import SubscriptionHub
+from router.execution.subscriptions import SlowSubscriber, SubscriptionEnded, SubscriptionHub
 from router.planning.nodes import FetchNode
 from subgraphs.kit.auth.settings import TokenSettings
 from subgraphs.kit.events.live import LiveEvents
@@ -205,5 +205,50 @@ async def test_router_hub_shares_one_upstream_and_tears_it_down(
             return live.subscriber_count == 0
 
         await eventually(gone, what="the subgraph's live subscriber to leave")
+    finally:
+        await hub.close()
+
+
+async def test_router_hub_drops_a_slow_client_and_ends_streams_on_close(
+    orders_url: str, catalog: Catalog, customer: Customer, js: JetStreamContext
+) -> None:
+    """A client that reads nothing falls past its queue (one event here) and is dropped with
+    `SlowSubscriber`, while a reading client goes on; closing the hub (what a supergraph
+    reload or shutdown does to the old engine) ends the remaining stream with the reason."""
+    order_id = await place(orders_url, catalog, customer)
+    hub = SubscriptionHub({"orders": f"{orders_url}/graphql"}, queue_size=1)
+    fetch = FetchNode(
+        service="orders",
+        operation="subscription($id: ID!) { orderUpdated(orderId: $id) { status } }",
+        operation_kind="subscription",
+        variable_usages=("id",),
+    )
+    headers = {"authorization": f"Bearer {customer.token}"}
+    try:
+        reader = hub.events(fetch, {"id": order_id}, headers)
+        slow = hub.events(fetch, {"id": order_id}, headers)
+        assert (await asyncio.wait_for(anext(reader), 10))["data"]["orderUpdated"] == {
+            "status": "CREATED"
+        }
+        slow_first = asyncio.ensure_future(anext(slow))  # joins, then reads nothing more
+        assert (await asyncio.wait_for(slow_first, 10))["data"]["orderUpdated"] == {
+            "status": "CREATED"
+        }
+        await publish(js, "inventory", "stock.reserved", order_id=order_id, items=[])
+        assert (await asyncio.wait_for(anext(reader), 10))["data"]["orderUpdated"] == {
+            "status": "PENDING_PAYMENT"
+        }
+        await publish(
+            js, "payments", "payment.failed", order_id=order_id, payment_id="p", reason="x"
+        )
+        assert (await asyncio.wait_for(anext(reader), 10))["data"]["orderUpdated"] == {
+            "status": "CANCELLED"
+        }
+        with pytest.raises(SlowSubscriber):
+            await asyncio.wait_for(anext(slow), 10)
+        await hub.close("The supergraph changed")
+        with pytest.raises(SubscriptionEnded, match="The supergraph changed"):
+            await asyncio.wait_for(anext(reader), 10)
+        assert hub.active == 0
     finally:
         await hub.close()
