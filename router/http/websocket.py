@@ -15,7 +15,9 @@ a query or mutation one ``next``; request errors (validation, authorization) are
 ``error`` message. Limits: ``max_per_connection`` operations at a time on one connection (more
 get an ``error`` with ``SUBSCRIPTION_LIMIT``), and ``max_message_bytes`` per client message
 (larger: closed 1009). The router's reload or shutdown ends a subscription with a last
-``next`` carrying the error, then ``complete``.
+``next`` carrying the error, then ``complete``. When the token of the connection expires
+(its ``exp``), every running operation ends the same way with ``UNAUTHENTICATED`` and the
+connection is closed 4403: the client reconnects with a fresh token.
 
 With subscriptions disabled (``subscription.enabled: false``) `refuse` answers an upgrade:
 through the ASGI "websocket.http.response" extension (uvicorn's servers) the client gets an
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
@@ -102,6 +105,7 @@ class GraphQLWebSocket:
         self.operations: dict[str, asyncio.Task[None]] = {}
         self._send_lock = asyncio.Lock()
         self._closed = False
+        self._expiry: asyncio.TimerHandle | None = None
 
     async def serve(self) -> None:
         message = await self.receive()
@@ -122,6 +126,8 @@ class GraphQLWebSocket:
         except _Disconnected:
             pass
         finally:
+            if self._expiry is not None:
+                self._expiry.cancel()
             for task in self.operations.values():
                 task.cancel()
             for task in list(self.operations.values()):
@@ -177,6 +183,23 @@ class GraphQLWebSocket:
             raise _Closed(FORBIDDEN, "Forbidden") from None
         self.context = await self.make_context(headers, principal)
         await self._send_json({"type": "connection_ack"})
+        expiry = principal.claims.get("exp") if principal is not None else None
+        if isinstance(expiry, int | float):
+            delay = max(0.0, float(expiry) - time.time())
+            self._expiry = asyncio.get_running_loop().call_later(
+                delay, lambda: asyncio.ensure_future(self._token_expired())
+            )
+
+    async def _token_expired(self) -> None:
+        """Ends every operation with ``UNAUTHENTICATED``, then closes 4403."""
+        error = [error_dict("The token expired; reconnect with a fresh one", "UNAUTHENTICATED")]
+        for op_id, task in list(self.operations.items()):
+            task.cancel()
+            self.operations.pop(op_id, None)
+            with contextlib.suppress(_Disconnected):
+                await self._send_json({"id": op_id, "type": "next", "payload": {"errors": error}})
+                await self._send_json({"id": op_id, "type": "complete"})
+        await self._close(FORBIDDEN, "Token expired")
 
     async def _handle(self, message: dict[str, Any]) -> None:
         kind = message["type"]
