@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 import pytest
@@ -295,3 +296,35 @@ async def test_real_clients_see_the_order_paid(shop: Shop, transport: str) -> No
     assert paid["items"] == [{"quantity": 1, "product": {"name": shop.product["name"]}}]
     statuses = [r["data"]["orderUpdated"]["status"] for r in results]
     assert statuses[-2:] == ["PENDING_PAYMENT", "PAID"] or statuses == ["PAID"], statuses
+
+
+async def test_graphiql_shows_the_payment_arriving(shop: Shop) -> None:
+    """The vendored GraphiQL in headless Chromium runs `orderUpdated` over its WebSocket
+    fetcher (the token in its headers editor), the order is paid through the API, and the
+    result pane shows PAID."""
+    from tests.router.http.cdp import chromium_page, find_chromium
+
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    order_id = await shop.place()
+    params = {
+        "query": WATCH,
+        "variables": json.dumps({"id": order_id}),
+        "headers": json.dumps({"Authorization": f"Bearer {shop.token}"}),
+    }
+    url = f"{shop.stack.router_url}?{urlencode(params)}"
+    async with chromium_page(chromium) as page:
+        await page.send("Runtime.enable")
+        await page.send("Page.navigate", url=url)
+        await page.wait_for("document.querySelector('.graphiql-execute-button') !== null")
+        await page.evaluate("document.querySelector('.graphiql-execute-button').click()")
+        result_text = (
+            "(() => { const cm = document.querySelector('.result-window .CodeMirror');"
+            " const text = cm && cm.CodeMirror.getValue();"
+            " return text && text.includes('{STATUS}') ? text : null; })()"
+        )
+        await page.wait_for(result_text.replace("{STATUS}", "PENDING_PAYMENT"), 40)
+        await shop.pay(order_id)
+        shown = await page.wait_for(result_text.replace("{STATUS}", "PAID"), 40)
+    assert json.loads(shown)["data"]["orderUpdated"]["payment"] == {"status": "SUCCESS"}
