@@ -97,6 +97,8 @@ from pydantic_settings import (
 )
 
 from router.config.file import CONFIG_KEY, ConfigFileSource
+from router.plugins.config import PluginEntry
+from router.plugins.coprocessor.config import CoprocessorConfig
 from router.security.settings import SecuritySettings
 
 DEFAULT_PROPAGATED_HEADERS = ("authorization", "x-correlation-id")
@@ -229,6 +231,11 @@ class RouterSettings(BaseSettings):
     """Client certificate chain presented to subgraphs."""
     subgraph_tls_keyfile: str | None = None
     """Its private key, unless the chain file holds it."""
+
+    plugins: tuple[PluginEntry, ...] = ()
+    """Plugins run by the router, in this order (see ``docs/plugins.md``)."""
+    coprocessor: CoprocessorConfig | None = None
+    """An external coprocessor, configured as in Apollo Router (see ``docs/plugins.md``)."""
 
     security: SecuritySettings = Field(default_factory=SecuritySettings, exclude=True)
     """``POLYSHOP_ROUTER_AUTH_*``; excluded from dumps (it holds the client secret)."""

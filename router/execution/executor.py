@@ -7,9 +7,10 @@ it in place. Shaping that data to the client's selection is `projection`'s job.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -22,6 +23,7 @@ from ..planning.nodes import (
     QueryPlan,
     SequenceNode,
 )
+from ..plugins import api as plugin_api
 from .data import Path, collect, merge_into
 from .errors import (
     entity_error_paths,
@@ -29,8 +31,11 @@ from .errors import (
     root_error_path,
     subgraph_error,
 )
-from .fetcher import FetchFailure, SubgraphFetcher
+from .fetcher import FetchFailure, SubgraphFetcher, SubgraphResponse
 from .representations import MissingKey, representation
+
+if TYPE_CHECKING:
+    from ..plugins.pipeline import PluginRun
 
 ENTITY_KEY_MISSING = "ENTITY_KEY_MISSING"
 
@@ -45,6 +50,8 @@ class ExecutionState:
     errors: list[dict[str, Any]] = field(default_factory=list)
     explained: list[Path] = field(default_factory=list)
     """Paths below which missing data is already explained by an error."""
+    plugins: PluginRun | None = None
+    """The request's plugins, when any has subgraph hooks to run around each fetch."""
 
 
 class Executor:
@@ -52,9 +59,18 @@ class Executor:
         self.fetcher = fetcher
 
     async def execute(
-        self, plan: QueryPlan, variables: Mapping[str, Any], headers: Mapping[str, str]
+        self,
+        plan: QueryPlan,
+        variables: Mapping[str, Any],
+        headers: Mapping[str, str],
+        *,
+        plugins: PluginRun | None = None,
     ) -> ExecutionState:
         state = ExecutionState(variables, headers)
+        if plugins is not None and (
+            plugins.wants("subgraph_request") or plugins.wants("subgraph_response")
+        ):
+            state.plugins = plugins
         if plan.node is not None:
             await self._run(plan.node, state)
         return state
@@ -82,16 +98,23 @@ class Executor:
         self, fetch: FetchNode, body: bytes, state: ExecutionState
     ) -> dict[str, Any] | None:
         """The parsed response; None (with an error recorded) when the request failed."""
+        if state.plugins is not None:
+            return await self._send_with_plugins(fetch, body, state, state.plugins)
+        return (await self._post(fetch, body, state.headers, state))[0]
+
+    async def _post(
+        self, fetch: FetchNode, body: bytes, headers: Mapping[str, str], state: ExecutionState
+    ) -> tuple[dict[str, Any] | None, SubgraphResponse | None]:
         try:
             response = await self.fetcher.fetch(
-                fetch.service, body, state.headers, dedupe=fetch.operation_kind == "query"
+                fetch.service, body, headers, dedupe=fetch.operation_kind == "query"
             )
         except FetchFailure as failure:
             state.errors.append(fetch_failure(fetch.service, failure.reason, failure.status))
             payload = _parse(failure.body) if failure.body else None
-            if payload is not None:
-                return {"errors": payload.get("errors")} if payload.get("errors") else None
-            return None
+            if payload is not None and payload.get("errors"):
+                return {"errors": payload.get("errors")}, None
+            return None, None
         payload = _parse(response.body)
         if payload is None:
             state.errors.append(
@@ -101,7 +124,39 @@ class Executor:
                     response.status,
                 )
             )
-        return payload
+        return payload, response
+
+    async def _send_with_plugins(
+        self, fetch: FetchNode, body: bytes, state: ExecutionState, run: PluginRun
+    ) -> dict[str, Any] | None:
+        """`_send` with the subgraph hooks around it: the request hook may change the
+        headers and the JSON body, or answer in the subgraph's place (a failing plugin's
+        error then stands for the subgraph's answer); the response hook sees a 2xx JSON
+        answer and may change it."""
+        headers: Mapping[str, str] = state.headers
+        request_id = uuid.uuid4().hex
+        if run.wants("subgraph_request"):
+            outgoing = plugin_api.SubgraphRequest(
+                run.context,
+                fetch.service,
+                self.fetcher.config.urls.get(fetch.service, ""),
+                dict(headers),
+                orjson.loads(body),
+                request_id,
+            )
+            short = await run.run("subgraph_request", outgoing)
+            if short is not None:
+                return short.graphql_body()
+            body = orjson.dumps(outgoing.body)
+            headers = outgoing.headers
+        payload, response = await self._post(fetch, body, headers, state)
+        if payload is None or response is None or not run.wants("subgraph_response"):
+            return payload
+        incoming = plugin_api.SubgraphResponse(
+            run.context, fetch.service, response.status, dict(response.headers), payload, request_id
+        )
+        await run.run("subgraph_response", incoming)
+        return incoming.body
 
     async def _root(self, fetch: FetchNode, state: ExecutionState) -> None:
         body = fetch.body_prefix + orjson.dumps(self._variables(fetch, state)) + b"}"

@@ -10,7 +10,7 @@ import asyncio
 import functools
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import aiohttp
@@ -38,6 +38,8 @@ class StaleConnection(FetchFailure):
 class SubgraphResponse:
     status: int
     body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """The subgraph's response headers (read by subgraph-stage plugins)."""
 
 
 Send = Callable[[str, bytes, Mapping[str, str]], Awaitable[SubgraphResponse]]
@@ -205,7 +207,7 @@ class SubgraphFetcher:
                         response.status,
                         payload,
                     )
-                return SubgraphResponse(response.status, payload)
+                return SubgraphResponse(response.status, payload, response.headers)
         except TimeoutError as error:
             raise FetchFailure("request timed out") from error
         except aiohttp.ClientConnectorError as error:

@@ -24,7 +24,17 @@ import structlog
 
 from router.config import ConfigWatcher
 from router.engine import GraphQLRequest, GraphQLResponse, RequestContext
-from router.hot_reload import EngineBuilder, EngineHolder, SupergraphWatcher
+from router.hot_reload import EngineBuilder, EngineHolder, ServingEngine, SupergraphWatcher
+from router.plugins import (
+    OPERATION_NAME,
+    PluginPipeline,
+    PluginRun,
+    RouterRequest,
+    RouterResponse,
+    SupergraphRequest,
+    SupergraphResponse,
+    load_plugins,
+)
 from router.security import AuthenticationError, Principal, SecurityLayer, ServiceTokenError
 from router.security.errors import SERVICE_UNAVAILABLE
 from router.settings import RouterSettings
@@ -104,6 +114,9 @@ class RouterApp:
         self.config_watcher: ConfigWatcher | None = None
         self._watch_tasks: list[asyncio.Task[None]] = []
         self._graphiql: GraphiQL | None = None
+        self.plugins: PluginPipeline | None = None
+        """The plugins serving requests now (None: none configured); replaced on reload."""
+        self._retiring: set[asyncio.Task[None]] = set()
         self._use_settings(settings)
 
     def _use_settings(self, settings: RouterSettings) -> None:
@@ -126,6 +139,11 @@ class RouterApp:
             self._request_telemetry = self.telemetry.request_telemetry()
         await self.security.start()
         try:
+            self.plugins = await self._load_plugins(settings)
+        except BaseException:
+            await self.security.close()
+            raise
+        try:
             build = self._build_engine
             if build is None:
                 from .runtime import engine_builder
@@ -134,6 +152,9 @@ class RouterApp:
             supergraph = await load_supergraph(settings.supergraph)
             engine = await build(supergraph)
         except BaseException:
+            if self.plugins is not None:
+                await self.plugins.close()
+                self.plugins = None
             await self.security.close()
             raise
         self.holder = EngineHolder(engine, supergraph, drain_timeout=settings.drain_timeout)
@@ -161,7 +182,17 @@ class RouterApp:
             config=settings.config,
             tracing=self.telemetry.tracing is not None,
             metrics=self.telemetry.metrics is not None,
+            plugins=self.plugins.names if self.plugins is not None else [],
         )
+
+    async def _load_plugins(self, settings: RouterSettings) -> PluginPipeline | None:
+        """The started plugins of ``settings`` (None when there are none); raises
+        `router.plugins.PluginLoadError` naming the plugin that failed and why."""
+        if not settings.plugins and settings.coprocessor is None:
+            return None
+        loaded = await load_plugins(settings.plugins, settings.coprocessor)
+        metrics = self.telemetry.metrics if self.telemetry is not None else None
+        return PluginPipeline(loaded, metrics=metrics, dev_mode=settings.dev_mode)
 
     async def _apply_settings(self, settings: RouterSettings) -> None:
         """Reloaded ``router.yaml``: an engine built with the new settings serves the next
@@ -174,11 +205,28 @@ class RouterApp:
             from .runtime import engine_builder
 
             build = engine_builder(settings, self.security, self.telemetry)
-        engine = await build(holder.supergraph)
+        plugins_changed = (settings.plugins, settings.coprocessor) != (
+            self.settings.plugins,
+            self.settings.coprocessor,
+        )
+        # A plugin that fails to load raises here: the old plugins and engine keep serving.
+        plugins = await self._load_plugins(settings) if plugins_changed else self.plugins
+        try:
+            engine = await build(holder.supergraph)
+        except BaseException:
+            if plugins_changed and plugins is not None:
+                await plugins.close()
+            raise
         holder.swap(engine, holder.supergraph)
         self._build_engine = build
         if self.watcher is not None:
             self.watcher.build = build
+        if plugins_changed:
+            old, self.plugins = self.plugins, plugins
+            if old is not None:
+                task = asyncio.create_task(old.retire(settings.drain_timeout))
+                self._retiring.add(task)
+                task.add_done_callback(self._retiring.discard)
         self._use_settings(settings)
 
     def _start_draining(self) -> None:
@@ -196,6 +244,10 @@ class RouterApp:
         self._watch_tasks.clear()
         if self.holder is not None:
             await self.holder.close()
+        await asyncio.gather(*self._retiring, return_exceptions=True)
+        if self.plugins is not None:
+            await self.plugins.close()
+            self.plugins = None
         await self.security.close()
         if self._owns_telemetry and self.telemetry is not None:
             await asyncio.to_thread(self.telemetry.shutdown)
@@ -298,6 +350,18 @@ class RouterApp:
     # ------------------------------------------------------------------ /graphql
 
     async def _graphql(self, scope: Scope, receive: Receive, send: Send) -> None:
+        plugins = self.plugins
+        if plugins is None:
+            await self._serve_graphql(scope, receive, send, None)
+            return
+        holder = self.holder
+        with plugins.lease():
+            run = plugins.begin(sdl=holder.supergraph.sdl if holder is not None else "")
+            await self._serve_graphql(scope, receive, send, run)
+
+    async def _serve_graphql(
+        self, scope: Scope, receive: Receive, send: Send, run: PluginRun | None
+    ) -> None:
         headers = decode_headers(scope["headers"])
         method: str = scope["method"]
         correlation = correlation_id(headers, self._correlation_header)
@@ -313,14 +377,19 @@ class RouterApp:
                     [*echo, (b"content-security-policy", CONTENT_SECURITY_POLICY.encode())],
                 )
                 return
-            status, body, media = await self._execute(scope, receive, headers, method, correlation)
+            status, body, media = await self._execute(
+                scope, receive, headers, method, correlation, run
+            )
         except (HttpError, AuthenticationError) as error:
             observation = current_request.get()
             if observation is not None:
                 observation.error_codes.append(error.code)
             extra = [*echo, *((k.encode(), v.encode()) for k, v in error.headers.items())]
-            await respond_json(send, error.status, error.body(), JSON, extra)
-            return
+            if run is None:
+                await respond_json(send, error.status, error.body(), JSON, extra)
+                return
+            status, body, media = error.status, orjson.dumps(error.body()), APPLICATION_JSON
+            echo = extra
         except ClientDisconnected:
             return
         except Exception as error:
@@ -333,7 +402,34 @@ class RouterApp:
             return
         if status == 405:
             echo.append((b"allow", b"POST"))
+        if run is not None:
+            status, body, media = await self._router_response(run, status, body, media, echo)
         await respond(send, status, body, media.encode(), echo)
+
+    async def _router_response(
+        self,
+        run: PluginRun,
+        status: int,
+        body: bytes,
+        media: str,
+        echo: list[tuple[bytes, bytes]],
+    ) -> tuple[int, bytes, str]:
+        """The router response stage; headers plugins added join ``echo`` (in place)."""
+        added = run.response_headers
+        if run.wants("router_response"):
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in echo}
+            headers.update(added)
+            headers["content-type"] = media
+            stage = RouterResponse(run.context, status, headers, body)
+            await run.run("router_response", stage)
+            status, body = stage.status, stage.body
+            media = stage.headers.pop("content-type", media)
+            echo.clear()
+            added = stage.headers
+        for name, value in added.items():
+            if name not in ("content-type", "content-length"):
+                echo.append((name.encode("latin-1"), value.encode("latin-1")))
+        return status, body, media
 
     async def _execute(
         self,
@@ -342,6 +438,7 @@ class RouterApp:
         headers: dict[str, str],
         method: str,
         correlation: str,
+        run: PluginRun | None = None,
     ) -> tuple[int, bytes, str]:
         """Check, parse and run the request; (status, JSON body, media type)."""
         settings = self.settings
@@ -364,6 +461,8 @@ class RouterApp:
             )
         principal = await self.security.authenticate(headers)
         parsed: list[GraphQLRequest] | GraphQLRequest
+        body = b""
+        query_string: bytes = scope["query_string"]
         if method == "POST":
             if not is_json_content_type(headers.get("content-type")):
                 raise HttpError(
@@ -377,9 +476,6 @@ class RouterApp:
             if declared is not None and declared.isdigit() and int(declared) > limit:
                 raise payload_too_large(limit)
             body = await read_body(receive, limit)
-            parsed = requests.from_body(
-                body, batching=settings.batching, max_batch_size=settings.max_batch_size
-            )
         else:
             content_type = media_essence(headers.get("content-type"))
             if content_type is not None and content_type != APPLICATION_JSON:
@@ -388,7 +484,6 @@ class RouterApp:
                     "INVALID_CONTENT_TYPE_HEADER",
                     "GET request 'content-type' header may only contain: \"application/json\"",
                 )
-            query_string: bytes = scope["query_string"]
             if len(query_string) > settings.max_request_bytes:
                 raise HttpError(
                     414,
@@ -397,6 +492,23 @@ class RouterApp:
                     f"the query string exceeds the limit of {settings.max_request_bytes} bytes; "
                     "send the operation with POST",
                 )
+        if run is not None:
+            run.context.set_principal(principal)
+            if run.wants("router_request"):
+                incoming = RouterRequest(
+                    run.context, method, scope["path"], headers, body, query_string
+                )
+                short = await run.run("router_request", incoming)
+                if short is not None:
+                    payload = short.body
+                    encoded = payload if isinstance(payload, bytes) else orjson.dumps(payload)
+                    return short.status, encoded, media
+                headers, body, query_string = incoming.headers, incoming.body, incoming.query_string
+        if method == "POST":
+            parsed = requests.from_body(
+                body, batching=settings.batching, max_batch_size=settings.max_batch_size
+            )
+        else:
             parsed = requests.from_query_string(query_string)
         forwarded = propagated_headers(
             headers, self._allowed_headers, (self._correlation_header, correlation)
@@ -408,9 +520,14 @@ class RouterApp:
             headers=await self._subgraph_headers(forwarded, principal),
             method=method,
             principal=principal,
+            plugins=run,
         )
         observation = current_request.get()
         with holder.lease() as engine:
+            if run is not None:
+                return await self._execute_with_plugins(
+                    engine, parsed, context, run, headers, correlation, media
+                )
             if isinstance(parsed, list):
                 responses = await asyncio.gather(*(engine.execute(one, context) for one in parsed))
                 if observation is not None:
@@ -424,6 +541,91 @@ class RouterApp:
         if observation is not None:
             observation.add_response(response.body)
         return self._status(response, media), orjson.dumps(response.body), media
+
+    async def _execute_with_plugins(
+        self,
+        engine: ServingEngine,
+        parsed: list[GraphQLRequest] | GraphQLRequest,
+        context: RequestContext,
+        run: PluginRun,
+        headers: dict[str, str],
+        correlation: str,
+        media: str,
+    ) -> tuple[int, bytes, str]:
+        """`_execute`'s last step with the supergraph stage around each operation."""
+        observation = current_request.get()
+        if isinstance(parsed, list):
+            responses = await asyncio.gather(
+                *(
+                    self._operation(engine, one, context, run, headers, correlation)
+                    for one in parsed
+                )
+            )
+            if observation is not None:
+                observation.operation_type = "batch"
+                for one in responses:
+                    observation.add_response(one.body)
+            return 200, orjson.dumps([r.body for r in responses]), media
+        if observation is not None:
+            observation.operation_name = parsed.operation_name
+        response = await self._operation(engine, parsed, context, run, headers, correlation)
+        if observation is not None:
+            observation.add_response(response.body)
+        return self._status(response, media), orjson.dumps(response.body), media
+
+    async def _operation(
+        self,
+        engine: ServingEngine,
+        request: GraphQLRequest,
+        context: RequestContext,
+        run: PluginRun,
+        headers: dict[str, str],
+        correlation: str,
+    ) -> GraphQLResponse:
+        """One operation through the supergraph stage: its request hooks may change the
+        operation and the client's headers (propagation to subgraphs runs after them) or
+        answer in its place; its response hooks see and may change the answer."""
+        run.context.entries[OPERATION_NAME] = request.operation_name
+        response: GraphQLResponse | None = None
+        if run.wants("supergraph_request"):
+            stage = SupergraphRequest(
+                run.context,
+                dict(headers),
+                request.query,
+                request.operation_name,
+                dict(request.variables or {}),
+                dict(request.extensions or {}),
+                context.method,
+            )
+            short = await run.run("supergraph_request", stage)
+            if short is not None:
+                response = GraphQLResponse(short.graphql_body(), short.status)
+            else:
+                request = GraphQLRequest(
+                    stage.query, stage.operation_name, stage.variables, stage.extensions
+                )
+                run.context.entries[OPERATION_NAME] = stage.operation_name
+                if stage.headers != headers:
+                    forwarded = propagated_headers(
+                        stage.headers,
+                        self._allowed_headers,
+                        (self._correlation_header, correlation),
+                    )
+                    context = RequestContext(
+                        headers=await self._subgraph_headers(forwarded, context.principal),
+                        method=context.method,
+                        principal=context.principal,
+                        plugins=run,
+                    )
+        if response is None:
+            response = await engine.execute(request, context)
+        if run.wants("supergraph_response"):
+            stage_out = SupergraphResponse(
+                run.context, response.status, run.response_headers, response.body
+            )
+            await run.run("supergraph_response", stage_out)
+            response = GraphQLResponse(stage_out.body, stage_out.status)
+        return response
 
     async def _subgraph_headers(
         self, forwarded: dict[str, str], principal: Principal | None

@@ -17,6 +17,7 @@ from router.execution.executor import ExecutionState, Executor
 from router.execution.fetcher import SubgraphFetcher
 from router.planning.nodes import QueryPlan
 from router.planning.normalize import NormalizedOperation
+from router.plugins.pipeline import PluginRun
 from router.security.authorization import AuthorizationResult, Authorizer
 from router.supergraph.model import Supergraph
 
@@ -33,10 +34,15 @@ class TracedExecutor(Executor):
         self.tracer = tracer
 
     async def execute(
-        self, plan: QueryPlan, variables: Mapping[str, Any], headers: Mapping[str, str]
+        self,
+        plan: QueryPlan,
+        variables: Mapping[str, Any],
+        headers: Mapping[str, str],
+        *,
+        plugins: PluginRun | None = None,
     ) -> ExecutionState:
         with self.tracer.start_as_current_span("execution"):
-            return await super().execute(plan, variables, headers)
+            return await super().execute(plan, variables, headers, plugins=plugins)
 
 
 class ObservedEngine(Engine):

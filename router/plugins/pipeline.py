@@ -1,0 +1,234 @@
+"""Running the plugins' hooks: order, timeouts, failures, and the plugins' lifetime.
+
+`PluginPipeline` holds the started plugins of one configuration and, per stage, only the hooks
+their classes override: a stage without hooks costs one dict lookup, and a router without
+plugins has no pipeline at all. Hooks of one stage run in the list's order.
+
+Each hook call is bounded by its plugin's ``timeout``. A hook that raises or times out is
+logged, counted in ``polyshop_router_plugin_failures_total{plugin,stage,reason}``, and added
+as an event (and an error status) to the current trace span. Then:
+
+- an ``optional`` plugin (or a `PluginError` with ``skip``) is skipped: the request goes on
+  as if the hook had not run;
+- otherwise a request stage answers a GraphQL error naming the plugin and the stage
+  (``PLUGIN_FAILED`` 500, ``PLUGIN_TIMEOUT`` 504, or the `PluginError`'s own code and
+  status), and a response stage replaces the response with that error. At the subgraph stage
+  the error stands for that subgraph's answer, like a failed fetch: the rest of the operation
+  still runs.
+
+A pipeline is replaced whole on a configuration reload: the new one serves the next requests,
+the old one closes its plugins once its requests are done (`retire`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import structlog
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
+
+from .api import (
+    PLUGIN_FAILED,
+    PLUGIN_TIMEOUT,
+    REQUEST_STAGES,
+    STAGES,
+    Context,
+    PluginError,
+    Response,
+    RouterResponse,
+)
+from .loader import LoadedPlugin
+
+if TYPE_CHECKING:
+    from router.security.principal import Principal
+    from router.telemetry.metrics import RouterMetrics
+
+log = structlog.get_logger("router.plugins")
+
+Hook = Callable[[Any], Awaitable[Response | None]]
+
+
+class PluginPipeline:
+    """The started plugins of one configuration, and their hooks by stage."""
+
+    def __init__(
+        self,
+        plugins: list[LoadedPlugin],
+        *,
+        metrics: RouterMetrics | None = None,
+        dev_mode: bool = False,
+    ) -> None:
+        self.plugins = plugins
+        self.metrics = metrics
+        self.dev_mode = dev_mode
+        hooks: dict[str, list[tuple[LoadedPlugin, Hook]]] = {stage: [] for stage in STAGES}
+        for loaded in plugins:
+            for stage in loaded.plugin.stages():
+                hooks[stage].append((loaded, getattr(loaded.plugin, stage)))
+        self.hooks: dict[str, tuple[tuple[LoadedPlugin, Hook], ...]] = {
+            stage: tuple(found) for stage, found in hooks.items()
+        }
+        self._in_flight = 0
+        self._retired = False
+        self._drained: asyncio.Event | None = None
+
+    def wants(self, stage: str) -> bool:
+        return bool(self.hooks[stage])
+
+    @property
+    def names(self) -> list[str]:
+        return [loaded.name for loaded in self.plugins]
+
+    # ------------------------------------------------------------------ per request
+
+    def begin(self, principal: Principal | None = None, sdl: str = "") -> PluginRun:
+        return PluginRun(self, Context(principal, sdl))
+
+    @contextmanager
+    def lease(self) -> Iterator[None]:
+        """Use by one request: a retired pipeline closes after its last lease."""
+        self._in_flight += 1
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            if self._retired and self._in_flight == 0 and self._drained is not None:
+                self._drained.set()
+
+    async def run(self, stage: str, target: Any) -> Response | None:
+        """Run ``stage``'s hooks on ``target``. A request stage returns the short-circuit
+        response (a hook's, or a failure's); a response stage applies replacements and
+        failures to ``target`` itself and returns None."""
+        request_stage = stage in REQUEST_STAGES
+        for loaded, hook in self.hooks[stage]:
+            try:
+                if loaded.timeout is None:
+                    result = await hook(target)
+                else:
+                    async with asyncio.timeout(loaded.timeout):
+                        result = await hook(target)
+            except Exception as error:
+                result = self._failed(loaded, stage, error)
+                if result is None:
+                    continue
+                if request_stage:
+                    return result
+                _apply(target, result)
+                return None
+            if result is not None:
+                if request_stage:
+                    return result
+                _apply(target, result)
+        return None
+
+    def _failed(self, loaded: LoadedPlugin, stage: str, error: Exception) -> Response | None:
+        timed_out = isinstance(error, TimeoutError) or (
+            isinstance(error, PluginError) and error.timeout
+        )
+        reason = "timeout" if timed_out else "error"
+        skip = loaded.optional or (isinstance(error, PluginError) and error.skip)
+        if self.metrics is not None:
+            self.metrics.plugin_failures.labels(loaded.name, stage, reason).inc()
+        span = trace.get_current_span()
+        if span.is_recording():
+            span.add_event(
+                "plugin.failure",
+                {
+                    "plugin": loaded.name,
+                    "stage": stage,
+                    "reason": reason,
+                    "skipped": skip,
+                    "exception.type": type(error).__name__,
+                    "exception.message": str(error),
+                },
+            )
+            if not skip:
+                span.set_status(Status(StatusCode.ERROR, f"plugin {loaded.name} failed"))
+        log.error(
+            "plugin.failed",
+            plugin=loaded.name,
+            stage=stage,
+            reason=reason,
+            skipped=skip,
+            error=f"{type(error).__name__}: {error}",
+            exc_info=not timed_out and not isinstance(error, PluginError),
+        )
+        if skip:
+            return None
+        extensions: dict[str, Any] = {"plugin": loaded.name, "stage": stage}
+        if isinstance(error, PluginError):
+            return Response.error(error.message, error.code, error.status, **extensions)
+        if timed_out:
+            return Response.error(
+                f"Plugin '{loaded.name}' timed out at {stage} (after {loaded.timeout} s)",
+                PLUGIN_TIMEOUT,
+                504,
+                **extensions,
+            )
+        if self.dev_mode:
+            extensions["reason"] = f"{type(error).__name__}: {error}"
+        return Response.error(
+            f"Plugin '{loaded.name}' failed at {stage}: {type(error).__name__}",
+            PLUGIN_FAILED,
+            500,
+            **extensions,
+        )
+
+    # ------------------------------------------------------------------ lifetime
+
+    async def retire(self, drain_timeout: float) -> None:
+        """Close the plugins once the requests using them are done (or after the timeout)."""
+        self._retired = True
+        if self._in_flight:
+            self._drained = asyncio.Event()
+            try:
+                await asyncio.wait_for(self._drained.wait(), drain_timeout)
+            except TimeoutError:
+                log.warning("plugins.drain_timeout", in_flight=self._in_flight)
+        await self.close()
+
+    async def close(self) -> None:
+        for loaded in reversed(self.plugins):
+            try:
+                await loaded.plugin.close()
+            except Exception:
+                log.exception("plugin.close_failed", plugin=loaded.name)
+
+
+def _apply(target: Any, response: Response) -> None:
+    """Put a response hook's replacement (or a failure) into the stage object."""
+    target.status = response.status
+    if isinstance(target, RouterResponse):
+        body = response.body
+        target.body = body if isinstance(body, bytes) else orjson.dumps(body)
+    else:
+        target.body = response.graphql_body()
+    headers = getattr(target, "headers", None)
+    if headers is not None:
+        headers.update(response.headers)
+
+
+class PluginRun:
+    """The plugins' side of one request: its `Context` and the response headers plugins
+    add (short-circuits' and the supergraph response stage's)."""
+
+    __slots__ = ("context", "pipeline", "response_headers")
+
+    def __init__(self, pipeline: PluginPipeline, context: Context) -> None:
+        self.pipeline = pipeline
+        self.context = context
+        self.response_headers: dict[str, str] = {}
+
+    def wants(self, stage: str) -> bool:
+        return bool(self.pipeline.hooks[stage])
+
+    async def run(self, stage: str, target: Any) -> Response | None:
+        short = await self.pipeline.run(stage, target)
+        if short is not None and short.headers:
+            self.response_headers.update(short.headers)
+        return short
