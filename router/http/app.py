@@ -261,7 +261,7 @@ class RouterApp:
                 try:
                     await self.startup()
                 except Exception as error:
-                    log.exception("router.startup_failed")
+                    log.exception("router.startup_failed", error=str(error))
                     await send({"type": "lifespan.startup.failed", "message": str(error)})
                     return
                 await send({"type": "lifespan.startup.complete"})
