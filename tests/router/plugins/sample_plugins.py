@@ -73,7 +73,8 @@ class Everywhere(Plugin[EverywhereConfig]):
 
     async def execution_response(self, response: ExecutionResponse) -> Response | None:
         state = self._seen(response, "execution_response")
-        response.body["extensions"] = {"tag": self.config.tag, "planned": "products" in state["plan"]}
+        planned = "products" in state["plan"]
+        response.body["extensions"] = {"tag": self.config.tag, "planned": planned}
         return None
 
     async def supergraph_response(self, response: SupergraphResponse) -> Response | None:
