@@ -153,7 +153,12 @@ class Executor:
         if payload is None or response is None or not run.wants("subgraph_response"):
             return payload
         incoming = plugin_api.SubgraphResponse(
-            run.context, fetch.service, response.status, dict(response.headers), payload, request_id
+            run.context,
+            fetch.service,
+            response.status,
+            {str(name).lower(): value for name, value in response.headers.items()},
+            payload,
+            request_id,
         )
         await run.run("subgraph_response", incoming)
         return incoming.body

@@ -43,7 +43,8 @@ async def post(
         data=orjson.dumps(body),
         headers={"content-type": "application/json", **(headers or {})},
     ) as response:
-        return response.status, dict(response.headers), orjson.loads(await response.read())
+        headers = {name.lower(): value for name, value in response.headers.items()}
+        return response.status, headers, orjson.loads(await response.read())
 
 
 def codes(body: dict[str, Any]) -> list[str]:
