@@ -34,7 +34,7 @@ from .planning.normalize import NormalizedOperation, coerce_variables, prepare
 from .planning.normalize.limits import check_limits, measure
 from .planning.normalize.parse import parse_operation_text
 from .planning.planner import Planner, PlanningError
-from .plugins.api import OPERATION_KIND, ExecutionRequest, ExecutionResponse
+from .plugins.api import OPERATION_KIND, OPERATION_NAME, ExecutionRequest, ExecutionResponse
 from .security.authorization import AuthorizationResult, Authorizer
 from .security.nulls import add_null_fields
 from .security.principal import Principal
@@ -216,6 +216,7 @@ class Engine:
         run = context.plugins
         if run is not None:
             run.context.entries[OPERATION_KIND] = operation.kind
+            run.context.entries[OPERATION_NAME] = request.operation_name or operation.name
             if run.wants("execution_request"):
                 stage = ExecutionRequest(
                     run.context,
