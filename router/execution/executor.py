@@ -7,7 +7,6 @@ it in place. Shaping that data to the client's selection is `projection`'s job.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -134,20 +133,21 @@ class Executor:
         error then stands for the subgraph's answer); the response hook sees a 2xx JSON
         answer and may change it."""
         headers: Mapping[str, str] = state.headers
-        request_id = uuid.uuid4().hex
+        request_id = plugin_api.new_id()
         if run.wants("subgraph_request"):
             outgoing = plugin_api.SubgraphRequest(
                 run.context,
                 fetch.service,
                 self.fetcher.config.urls.get(fetch.service, ""),
                 dict(headers),
-                orjson.loads(body),
+                None,
                 request_id,
+                raw=body,
             )
             short = await run.run("subgraph_request", outgoing)
             if short is not None:
                 return short.graphql_body()
-            body = orjson.dumps(outgoing.body)
+            body = outgoing.encoded()
             headers = outgoing.headers
         payload, response = await self._post(fetch, body, headers, state)
         if payload is None or response is None or not run.wants("subgraph_response"):

@@ -355,9 +355,12 @@ class RouterApp:
             await self._serve_graphql(scope, receive, send, None)
             return
         holder = self.holder
-        with plugins.lease():
+        plugins.acquire()
+        try:
             run = plugins.begin(sdl=holder.supergraph.sdl if holder is not None else "")
             await self._serve_graphql(scope, receive, send, run)
+        finally:
+            plugins.release()
 
     async def _serve_graphql(
         self, scope: Scope, receive: Receive, send: Send, run: PluginRun | None

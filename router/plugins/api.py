@@ -26,11 +26,13 @@ Raising fails the request with a GraphQL error naming the plugin and the stage (
 
 from __future__ import annotations
 
-import uuid
+import itertools
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
+import orjson
 from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
@@ -59,6 +61,16 @@ PLUGIN_FAILED = "PLUGIN_FAILED"
 """``extensions.code`` of a request failed by a plugin that raised."""
 PLUGIN_TIMEOUT = "PLUGIN_TIMEOUT"
 """``extensions.code`` of a request failed by a plugin that took longer than its timeout."""
+
+
+_ID_PREFIX = os.urandom(8).hex()
+_ID_COUNTER = itertools.count(1)
+
+
+def new_id() -> str:
+    """A unique id (32 hex digits): a random per-process prefix and a counter, so ids stay
+    unique across worker processes and cost no entropy per request."""
+    return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
 
 
 class NoConfig(BaseModel):
@@ -95,7 +107,7 @@ class Context:
     def id(self) -> str:
         """A unique id of the request (32 hex digits), made on first use."""
         if self._id is None:
-            self._id = uuid.uuid4().hex
+            self._id = new_id()
         return self._id
 
     def state(self, plugin: object) -> dict[str, Any]:
@@ -141,8 +153,6 @@ class Response:
         error carrying their text, as Apollo Router does with a coprocessor's string body)."""
         if isinstance(self.body, dict):
             return self.body
-        import orjson
-
         try:
             parsed = orjson.loads(self.body)
         except orjson.JSONDecodeError:
@@ -252,18 +262,51 @@ class ExecutionResponse:
     body: dict[str, Any]
 
 
-@dataclass(slots=True)
 class SubgraphRequest:
-    """One request to one subgraph."""
+    """One request to one subgraph.
 
-    context: Context
-    service_name: str
-    uri: str
-    headers: dict[str, str]
-    body: dict[str, Any]
-    """``{"query", "operationName", "variables"}`` as sent to the subgraph."""
-    id: str = ""
-    """Unique per subgraph request (Apollo's ``subgraphRequestId``)."""
+    ``body`` (``{"query", "operationName", "variables"}``) is decoded from the bytes the
+    router built only when a hook reads it, and encoded again only then: a hook that looks at
+    headers alone costs no JSON work on large entity requests."""
+
+    __slots__ = ("_body", "_raw", "context", "headers", "id", "service_name", "uri")
+
+    def __init__(
+        self,
+        context: Context,
+        service_name: str,
+        uri: str,
+        headers: dict[str, str],
+        body: dict[str, Any] | None = None,
+        id: str = "",
+        *,
+        raw: bytes = b"",
+    ) -> None:
+        self.context = context
+        self.service_name = service_name
+        self.uri = uri
+        self.headers = headers
+        """Headers sent to the subgraph (lower-case names)."""
+        self.id = id
+        """Unique per subgraph request (Apollo's ``subgraphRequestId``)."""
+        self._body = body
+        self._raw = raw
+
+    @property
+    def body(self) -> dict[str, Any]:
+        if self._body is None:
+            self._body = orjson.loads(self._raw)
+        return self._body
+
+    @body.setter
+    def body(self, value: dict[str, Any]) -> None:
+        self._body = value
+
+    def encoded(self) -> bytes:
+        """The body to send: the router's own bytes unless a hook read or replaced it."""
+        if self._body is None:
+            return self._raw
+        return orjson.dumps(self._body)
 
 
 @dataclass(slots=True)

@@ -23,8 +23,7 @@ the old one closes its plugins once its requests are done (`retire`).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -50,7 +49,38 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("router.plugins")
 
-Hook = Callable[[Any], Awaitable[Response | None]]
+Hook = Callable[[Any], Coroutine[Any, Any, Response | None]]
+
+
+class _Resumed(Awaitable[Any]):
+    """Awaits the rest of a coroutine that already ran up to its first suspension
+    (``suspended`` is what it yielded then): the task sees exactly the same awaits."""
+
+    __slots__ = ("_coroutine", "_suspended")
+
+    def __init__(self, coroutine: Coroutine[Any, Any, Any], suspended: Any) -> None:
+        self._coroutine = coroutine
+        self._suspended = suspended
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coroutine = self._coroutine
+        value = self._suspended
+        while True:
+            try:
+                sent = yield value
+            except GeneratorExit:
+                coroutine.close()
+                raise
+            except BaseException as error:
+                try:
+                    value = coroutine.throw(error)
+                except StopIteration as done:
+                    return done.value
+            else:
+                try:
+                    value = coroutine.send(sent)
+                except StopIteration as done:
+                    return done.value
 
 
 class PluginPipeline:
@@ -89,29 +119,37 @@ class PluginPipeline:
     def begin(self, principal: Principal | None = None, sdl: str = "") -> PluginRun:
         return PluginRun(self, Context(principal, sdl))
 
-    @contextmanager
-    def lease(self) -> Iterator[None]:
-        """Use by one request: a retired pipeline closes after its last lease."""
+    def acquire(self) -> None:
+        """A request starts using the pipeline (pair with `release` in ``finally``)."""
         self._in_flight += 1
-        try:
-            yield
-        finally:
-            self._in_flight -= 1
-            if self._retired and self._in_flight == 0 and self._drained is not None:
-                self._drained.set()
+
+    def release(self) -> None:
+        """A request is done with it: a retired pipeline closes after its last request."""
+        self._in_flight -= 1
+        if self._retired and self._in_flight == 0 and self._drained is not None:
+            self._drained.set()
 
     async def run(self, stage: str, target: Any) -> Response | None:
         """Run ``stage``'s hooks on ``target``. A request stage returns the short-circuit
         response (a hook's, or a failure's); a response stage applies replacements and
         failures to ``target`` itself and returns None."""
         request_stage = stage in REQUEST_STAGES
+        result: Response | None
         for loaded, hook in self.hooks[stage]:
             try:
-                if loaded.timeout is None:
-                    result = await hook(target)
+                # Run the hook up to its first suspension right here: most hooks never
+                # suspend, and those need no timer. One that does finishes under its timeout.
+                coroutine = hook(target)
+                try:
+                    suspended = coroutine.send(None)
+                except StopIteration as done:
+                    result = done.value
                 else:
-                    async with asyncio.timeout(loaded.timeout):
-                        result = await hook(target)
+                    if loaded.timeout is None:
+                        result = await _Resumed(coroutine, suspended)
+                    else:
+                        async with asyncio.timeout(loaded.timeout):
+                            result = await _Resumed(coroutine, suspended)
             except Exception as error:
                 result = self._failed(loaded, stage, error)
                 if result is None:
