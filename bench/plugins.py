@@ -13,10 +13,16 @@ Each cell reports req/s, latency and the router's CPU per request (user + system
 process tree, from ``/proc``), and the ratio of that CPU to ``none``'s. Configurations are
 interleaved within each round (their order rotating from round to round); each round's cell is
 divided by the ``none`` cell of the same round, and the median of those ratios is reported
-with their range: on a shared machine, neighbouring cells see the same load. The no-op plugin
-must cost at most 3 % of router CPU (the run says whether it does). The coprocessor's added latency at one
-connection is printed beside Apollo Router's documented expectation, one extra HTTP round
-trip per configured stage, with that round trip measured directly against the coprocessor.
+with their range: on a shared machine, neighbouring cells see the same load.
+
+Over HTTP, CPU per request moves with throughput (how many requests share one event-loop
+wake-up), so small differences drown on a busy machine. The run therefore also measures the
+three configurations in this process, ASGI calls one at a time against the same subgraphs,
+in many short alternating blocks: the router's own CPU per request, paired round by round.
+The no-op plugin must cost at most 3 % of router CPU there (the exit status says whether it
+does). The coprocessor's added latency at one connection is printed beside Apollo Router's
+documented expectation, one extra HTTP round trip per configured stage, with that round trip
+measured directly against the coprocessor.
 """
 
 from __future__ import annotations
@@ -27,9 +33,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import aiohttp
 import typer
@@ -40,6 +47,7 @@ from bench.queries import request_body
 from bench.routers import PROBE, REPO
 from bench.run import compose, subgraph_server
 from bench.servers import Server, free_port
+from router.http import RouterApp
 from router.plugins import (
     ExecutionRequest,
     ExecutionResponse,
@@ -53,6 +61,7 @@ from router.plugins import (
     SupergraphRequest,
     SupergraphResponse,
 )
+from router.settings import RouterSettings
 
 BENCH = Path(__file__).resolve().parent
 CONFIGS = ("none", "noop-plugin", "coprocessor")
@@ -244,8 +253,114 @@ def report(cells: list[Cell], round_trip: float) -> tuple[str, bool]:
     return text, within
 
 
+async def _asgi_call(app: RouterApp, body: bytes) -> int:
+    """One POST /graphql straight into the app (no HTTP server): the router's own work."""
+    status = 0
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    scope = {
+        "type": "http",
+        "path": "/graphql",
+        "method": "POST",
+        "query_string": b"",
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ],
+    }
+    await app(scope, receive, send)
+    return status
+
+
+async def in_process(
+    supergraph: Path, coprocessor_url: str, rounds: int, requests: dict[str, int]
+) -> dict[tuple[str, str], list[float]]:
+    """CPU microseconds per request of each configuration's app in this process, driven one
+    request at a time, the configurations taking turns: (query, config) → one value per
+    round."""
+    apps: dict[str, RouterApp] = {}
+    for config in CONFIGS:
+        env = router_env(config, supergraph, 0, coprocessor_url)
+        values: dict[str, Any] = {"hot_reload": False, "supergraph": str(supergraph)}
+        if "POLYSHOP_ROUTER_PLUGINS" in env:
+            values["plugins"] = json.loads(env["POLYSHOP_ROUTER_PLUGINS"])
+        if "POLYSHOP_ROUTER_COPROCESSOR" in env:
+            values["coprocessor"] = json.loads(env["POLYSHOP_ROUTER_COPROCESSOR"])
+        app = RouterApp(RouterSettings(**values))
+        await app.startup()
+        apps[config] = app
+    found: dict[tuple[str, str], list[float]] = {}
+    try:
+        for number in range(rounds):
+            for query, count in requests.items():
+                body = request_body(query).encode()
+                shift = number % len(CONFIGS)
+                order = CONFIGS[shift:] + CONFIGS[:shift]
+                for config in order:
+                    for _ in range(max(5, count // 10)):
+                        await _asgi_call(apps[config], body)
+                used = dict.fromkeys(order, 0.0)
+                # Request by request, the configurations take turns: each sees the same
+                # machine state as its neighbours, which a busy machine changes by the second.
+                for _ in range(count):
+                    for config in order:
+                        started = time.process_time()
+                        status = await _asgi_call(apps[config], body)
+                        used[config] += time.process_time() - started
+                        if status != 200:
+                            raise RuntimeError(f"{config} did not answer {query} with 200")
+                for config in order:
+                    found.setdefault((query, config), []).append(1e6 * used[config] / count)
+    finally:
+        for app in apps.values():
+            await app.shutdown()
+    return found
+
+
+def in_process_report(found: dict[tuple[str, str], list[float]]) -> tuple[str, bool]:
+    rows: list[list[str]] = []
+    within = True
+    for query in QUERIES:
+        reference = found[(query, "none")]
+        for config in CONFIGS:
+            values = found[(query, config)]
+            ratios = [value / ref for value, ref in zip(values, reference, strict=True)]
+            ratio = _median(ratios)
+            if config == "noop-plugin" and ratio > NOOP_BUDGET:
+                within = False
+            rows.append(
+                [
+                    query,
+                    config,
+                    f"{_median(values):.1f}",
+                    f"{_median(values) - _median(reference):+.1f}",
+                    f"{ratio:.3f}",
+                    f"{min(ratios):.2f}-{max(ratios):.2f}",
+                ]
+            )
+    headers = ["query", "config", "router CPU us/req", "+us", "CPU x none", "rounds' range"]
+    text = table.render(headers, rows)
+    text += (
+        f"\n\nin process, no-op plugin at every stage within {100 * (NOOP_BUDGET - 1):.0f} % "
+        f"of none for every query: {'yes' if within else 'NO'}"
+    )
+    return text, within
+
+
 async def run(
-    seconds: float, warmup: float, rounds: int, connections: tuple[int, ...]
+    seconds: float,
+    warmup: float,
+    rounds: int,
+    connections: tuple[int, ...],
+    in_process_rounds: int,
+    http: bool = True,
 ) -> tuple[str, bool]:
     install.ensure_node_modules()
     install.ensure_wrk()
@@ -281,7 +396,7 @@ async def run(
             try:
                 round_trip = await round_trip_ms(coprocessor.url)
                 cells: list[Cell] = []
-                for number in range(rounds):
+                for number in range(rounds if http else 0):
                     for query in QUERIES:
                         requests_file = load.write_requests(
                             out / f"{query}.requests", [("/graphql", request_body(query))]
@@ -309,7 +424,20 @@ async def run(
             finally:
                 for server in routers.values():
                     await server.stop()
-    return report(cells, round_trip)
+            print("in process ...", flush=True)
+            found = await in_process(
+                supergraph, coprocessor.url, in_process_rounds, {"small": 400, "heavy": 40}
+            )
+    process_text, process_within = in_process_report(found)
+    http_text = report(cells, round_trip)[0] if cells else "(skipped: --no-http)"
+    text = (
+        "Over HTTP (wrk; router CPU of the whole process, uvicorn included):\n\n"
+        + http_text
+        + "\n\nIn process (ASGI calls one at a time, configurations taking turns; the router's "
+        "own CPU):\n\n" + process_text
+    )
+    # Both are printed; on a shared machine only the in-process ratio is steady enough to decide.
+    return text, process_within
 
 
 def main(
@@ -317,10 +445,14 @@ def main(
     warmup: Annotated[float, typer.Option(help="Seconds of warm-up per cell.")] = 1.0,
     rounds: Annotated[int, typer.Option(help="Rounds (medians over them are kept).")] = 5,
     connections: Annotated[str, typer.Option(help="Comma-separated connection counts.")] = "1,16",
+    in_process_rounds: Annotated[
+        int, typer.Option(help="Rounds of the in-process measurement.")
+    ] = 15,
+    http: Annotated[bool, typer.Option("--http/--no-http", help="Run the wrk cells.")] = True,
 ) -> None:
     """Router CPU and latency with no plugin, a no-op plugin at every stage, a coprocessor."""
     conns = tuple(int(part) for part in connections.split(",") if part.strip())
-    text, within = asyncio.run(run(seconds, warmup, rounds, conns))
+    text, within = asyncio.run(run(seconds, warmup, rounds, conns, in_process_rounds, http))
     print()
     print(text)
     raise typer.Exit(0 if within else 1)

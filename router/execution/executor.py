@@ -156,7 +156,7 @@ class Executor:
             run.context,
             fetch.service,
             response.status,
-            {str(name).lower(): value for name, value in response.headers.items()},
+            response.headers,
             payload,
             request_id,
         )

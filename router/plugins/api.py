@@ -82,10 +82,13 @@ class NoConfig(BaseModel):
 class Context:
     """Per-request state shared by every stage and every plugin of one request."""
 
-    __slots__ = ("_id", "_states", "entries", "principal", "sdl")
+    __slots__ = ("_id", "_states", "entries", "principal", "response_headers", "sdl")
 
     def __init__(self, principal: Principal | None = None, sdl: str = "") -> None:
         self.entries: dict[str, Any] = {}
+        self.response_headers: dict[str, str] = {}
+        """Headers added to the HTTP response (a short-circuit's, the supergraph response
+        stage's)."""
         self.sdl = sdl
         """The supergraph SDL serving this request."""
         """The shared map (JSON values), sent to and updated by coprocessors."""
@@ -309,16 +312,39 @@ class SubgraphRequest:
         return orjson.dumps(self._body)
 
 
-@dataclass(slots=True)
 class SubgraphResponse:
     """One subgraph's answer (a 2xx JSON object; failed fetches become errors first)."""
 
-    context: Context
-    service_name: str
-    status: int
-    headers: dict[str, str]
-    body: dict[str, Any]
-    id: str = ""
+    __slots__ = ("_headers", "_raw_headers", "body", "context", "id", "service_name", "status")
+
+    def __init__(
+        self,
+        context: Context,
+        service_name: str,
+        status: int,
+        headers: Mapping[str, str],
+        body: dict[str, Any],
+        id: str = "",
+    ) -> None:
+        self.context = context
+        self.service_name = service_name
+        self.status = status
+        self.body = body
+        """The subgraph's JSON answer: change it in place or replace it."""
+        self.id = id
+        self._raw_headers = headers
+        self._headers: dict[str, str] | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The subgraph's response headers (lower-case names), copied on first use."""
+        if self._headers is None:
+            self._headers = {str(k).lower(): v for k, v in self._raw_headers.items()}
+        return self._headers
+
+    @headers.setter
+    def headers(self, value: dict[str, str]) -> None:
+        self._headers = value
 
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)

@@ -103,12 +103,14 @@ class PluginPipeline:
         self.hooks: dict[str, tuple[tuple[LoadedPlugin, Hook], ...]] = {
             stage: tuple(found) for stage, found in hooks.items()
         }
+        self.active = frozenset(stage for stage, found in hooks.items() if found)
+        """The stages with at least one hook."""
         self._in_flight = 0
         self._retired = False
         self._drained: asyncio.Event | None = None
 
     def wants(self, stage: str) -> bool:
-        return bool(self.hooks[stage])
+        return stage in self.active
 
     @property
     def names(self) -> list[str]:
@@ -160,6 +162,8 @@ class PluginPipeline:
                 return None
             if result is not None:
                 if request_stage:
+                    if result.headers:
+                        target.context.response_headers.update(result.headers)
                     return result
                 _apply(target, result)
         return None
@@ -252,21 +256,18 @@ def _apply(target: Any, response: Response) -> None:
 
 
 class PluginRun:
-    """The plugins' side of one request: its `Context` and the response headers plugins
-    add (short-circuits' and the supergraph response stage's)."""
+    """The plugins' side of one request: its `Context`, the response headers plugins add,
+    and ``run(stage, target)`` (the pipeline's, called directly: no extra coroutine)."""
 
-    __slots__ = ("context", "pipeline", "response_headers")
+    __slots__ = ("active", "context", "pipeline", "response_headers", "run")
 
     def __init__(self, pipeline: PluginPipeline, context: Context) -> None:
         self.pipeline = pipeline
         self.context = context
-        self.response_headers: dict[str, str] = {}
+        self.response_headers = context.response_headers
+        self.active = pipeline.active
+        self.run = pipeline.run
 
     def wants(self, stage: str) -> bool:
-        return bool(self.pipeline.hooks[stage])
-
-    async def run(self, stage: str, target: Any) -> Response | None:
-        short = await self.pipeline.run(stage, target)
-        if short is not None and short.headers:
-            self.response_headers.update(short.headers)
-        return short
+        """Whether any plugin has a hook at ``stage``."""
+        return stage in self.active
