@@ -30,7 +30,7 @@ from .errors import (
     root_error_path,
     subgraph_error,
 )
-from .fetcher import FetchFailure, SubgraphFetcher, SubgraphResponse
+from .fetcher import FetchFailure, SubgraphFetcher
 from .representations import MissingKey, representation
 
 if TYPE_CHECKING:
@@ -96,14 +96,29 @@ class Executor:
     async def _send(
         self, fetch: FetchNode, body: bytes, state: ExecutionState
     ) -> dict[str, Any] | None:
-        """The parsed response; None (with an error recorded) when the request failed."""
-        if state.plugins is not None:
-            return await self._send_with_plugins(fetch, body, state, state.plugins)
-        return (await self._post(fetch, body, state.headers, state))[0]
+        """The parsed response; None (with an error recorded) when the request failed.
 
-    async def _post(
-        self, fetch: FetchNode, body: bytes, headers: Mapping[str, str], state: ExecutionState
-    ) -> tuple[dict[str, Any] | None, SubgraphResponse | None]:
+        With subgraph hooks (``state.plugins``) the request hook may change the headers and
+        the JSON body, or answer in the subgraph's place (a failing plugin's error then
+        stands for the subgraph's answer); the response hook sees a 2xx JSON answer and may
+        change it."""
+        headers = state.headers
+        run = state.plugins
+        outgoing: plugin_api.SubgraphRequest | None = None
+        if run is not None and "subgraph_request" in run.active:
+            outgoing = plugin_api.SubgraphRequest(
+                run.context,
+                fetch.service,
+                self.fetcher.config.urls.get(fetch.service, ""),
+                dict(headers),
+                None,
+                raw=body,
+            )
+            short = await run.run("subgraph_request", outgoing)
+            if short is not None:
+                return short.graphql_body()
+            body = outgoing.encoded()
+            headers = outgoing.headers
         try:
             response = await self.fetcher.fetch(
                 fetch.service, body, headers, dedupe=fetch.operation_kind == "query"
@@ -111,9 +126,9 @@ class Executor:
         except FetchFailure as failure:
             state.errors.append(fetch_failure(fetch.service, failure.reason, failure.status))
             payload = _parse(failure.body) if failure.body else None
-            if payload is not None and payload.get("errors"):
-                return {"errors": payload.get("errors")}, None
-            return None, None
+            if payload is not None:
+                return {"errors": payload.get("errors")} if payload.get("errors") else None
+            return None
         payload = _parse(response.body)
         if payload is None:
             state.errors.append(
@@ -123,45 +138,18 @@ class Executor:
                     response.status,
                 )
             )
-        return payload, response
-
-    async def _send_with_plugins(
-        self, fetch: FetchNode, body: bytes, state: ExecutionState, run: PluginRun
-    ) -> dict[str, Any] | None:
-        """`_send` with the subgraph hooks around it: the request hook may change the
-        headers and the JSON body, or answer in the subgraph's place (a failing plugin's
-        error then stands for the subgraph's answer); the response hook sees a 2xx JSON
-        answer and may change it."""
-        headers: Mapping[str, str] = state.headers
-        request_id = plugin_api.new_id()
-        if run.wants("subgraph_request"):
-            outgoing = plugin_api.SubgraphRequest(
+        elif run is not None and "subgraph_response" in run.active:
+            incoming = plugin_api.SubgraphResponse(
                 run.context,
                 fetch.service,
-                self.fetcher.config.urls.get(fetch.service, ""),
-                dict(headers),
-                None,
-                request_id,
-                raw=body,
+                response.status,
+                response.headers,
+                payload,
+                outgoing.id if outgoing is not None else "",
             )
-            short = await run.run("subgraph_request", outgoing)
-            if short is not None:
-                return short.graphql_body()
-            body = outgoing.encoded()
-            headers = outgoing.headers
-        payload, response = await self._post(fetch, body, headers, state)
-        if payload is None or response is None or not run.wants("subgraph_response"):
-            return payload
-        incoming = plugin_api.SubgraphResponse(
-            run.context,
-            fetch.service,
-            response.status,
-            response.headers,
-            payload,
-            request_id,
-        )
-        await run.run("subgraph_response", incoming)
-        return incoming.body
+            await run.run("subgraph_response", incoming)
+            return incoming.body
+        return payload
 
     async def _root(self, fetch: FetchNode, state: ExecutionState) -> None:
         body = fetch.body_prefix + orjson.dumps(self._variables(fetch, state)) + b"}"

@@ -405,7 +405,7 @@ class RouterApp:
             return
         if status == 405:
             echo.append((b"allow", b"POST"))
-        if run is not None:
+        if run is not None and ("router_response" in run.active or run.response_headers):
             status, body, media = await self._router_response(run, status, body, media, echo)
         await respond(send, status, body, media.encode(), echo)
 
@@ -497,7 +497,7 @@ class RouterApp:
                 )
         if run is not None:
             run.context.set_principal(principal)
-            if run.wants("router_request"):
+            if "router_request" in run.active:
                 incoming = RouterRequest(
                     run.context, method, scope["path"], headers, body, query_string
                 )
@@ -527,7 +527,9 @@ class RouterApp:
         )
         observation = current_request.get()
         with holder.lease() as engine:
-            if run is not None:
+            if run is not None and (
+                "supergraph_request" in run.active or "supergraph_response" in run.active
+            ):
                 return await self._execute_with_plugins(
                     engine, parsed, context, run, headers, correlation, media
                 )

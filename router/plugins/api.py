@@ -96,7 +96,7 @@ class Context:
         """The verified caller (None without a token); its claims are also in
         ``entries[JWT_CLAIMS]``."""
         self._id: str | None = None
-        self._states: dict[int, dict[str, Any]] = {}
+        self._states: dict[int, dict[str, Any]] | None = None
         if principal is not None:
             self.set_principal(principal)
 
@@ -115,10 +115,13 @@ class Context:
 
     def state(self, plugin: object) -> dict[str, Any]:
         """A dict private to ``plugin`` for this request (shared by its hooks)."""
+        states = self._states
+        if states is None:
+            states = self._states = {}
         key = id(plugin)
-        found = self._states.get(key)
+        found = states.get(key)
         if found is None:
-            found = self._states[key] = {}
+            found = states[key] = {}
         return found
 
 
@@ -272,7 +275,7 @@ class SubgraphRequest:
     router built only when a hook reads it, and encoded again only then: a hook that looks at
     headers alone costs no JSON work on large entity requests."""
 
-    __slots__ = ("_body", "_raw", "context", "headers", "id", "service_name", "uri")
+    __slots__ = ("_body", "_id", "_raw", "context", "headers", "service_name", "uri")
 
     def __init__(
         self,
@@ -290,10 +293,17 @@ class SubgraphRequest:
         self.uri = uri
         self.headers = headers
         """Headers sent to the subgraph (lower-case names)."""
-        self.id = id
-        """Unique per subgraph request (Apollo's ``subgraphRequestId``)."""
+        self._id = id
         self._body = body
         self._raw = raw
+
+    @property
+    def id(self) -> str:
+        """Unique per subgraph request (Apollo's ``subgraphRequestId``), made on first use;
+        the response stage of the same request carries the same id."""
+        if not self._id:
+            self._id = new_id()
+        return self._id
 
     @property
     def body(self) -> dict[str, Any]:
@@ -315,7 +325,7 @@ class SubgraphRequest:
 class SubgraphResponse:
     """One subgraph's answer (a 2xx JSON object; failed fetches become errors first)."""
 
-    __slots__ = ("_headers", "_raw_headers", "body", "context", "id", "service_name", "status")
+    __slots__ = ("_headers", "_id", "_raw_headers", "body", "context", "service_name", "status")
 
     def __init__(
         self,
@@ -331,9 +341,16 @@ class SubgraphResponse:
         self.status = status
         self.body = body
         """The subgraph's JSON answer: change it in place or replace it."""
-        self.id = id
+        self._id = id
         self._raw_headers = headers
         self._headers: dict[str, str] | None = None
+
+    @property
+    def id(self) -> str:
+        """The id of the subgraph request this answers (made on first use if none)."""
+        if not self._id:
+            self._id = new_id()
+        return self._id
 
     @property
     def headers(self) -> dict[str, str]:

@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 log = structlog.get_logger("router.plugins")
 
 Hook = Callable[[Any], Coroutine[Any, Any, Response | None]]
+Outcome = Response | None | Coroutine[Any, Any, Response | None]
+"""What `PluginPipeline.call` gives: the stage's result, or a coroutine that produces it."""
 
 
 class _Resumed(Awaitable[Any]):
@@ -135,37 +137,76 @@ class PluginPipeline:
         """Run ``stage``'s hooks on ``target``. A request stage returns the short-circuit
         response (a hook's, or a failure's); a response stage applies replacements and
         failures to ``target`` itself and returns None."""
-        request_stage = stage in REQUEST_STAGES
-        result: Response | None
-        for loaded, hook in self.hooks[stage]:
+        outcome = self.call(stage, target)
+        if outcome is None or isinstance(outcome, Response):
+            return outcome
+        return await outcome
+
+    def call(self, stage: str, target: Any, start: int = 0) -> Outcome:
+        """`run` without a coroutine of its own when no hook suspends (the common case):
+        the result itself, or, once a hook awaits, a coroutine to await for it.
+
+        Each hook runs up to its first suspension right here; one that never suspends needs
+        no timer, and one that does finishes under its plugin's timeout (`_resume`)."""
+        hooks = self.hooks[stage]
+        for index in range(start, len(hooks)):
+            hook = hooks[index][1]
             try:
-                # Run the hook up to its first suspension right here: most hooks never
-                # suspend, and those need no timer. One that does finishes under its timeout.
                 coroutine = hook(target)
                 try:
                     suspended = coroutine.send(None)
                 except StopIteration as done:
-                    result = done.value
+                    result: Response | None = done.value
                 else:
-                    if loaded.timeout is None:
-                        result = await _Resumed(coroutine, suspended)
-                    else:
-                        async with asyncio.timeout(loaded.timeout):
-                            result = await _Resumed(coroutine, suspended)
+                    return self._resume(stage, target, index, coroutine, suspended)
             except Exception as error:
-                result = self._failed(loaded, stage, error)
-                if result is None:
-                    continue
-                if request_stage:
-                    return result
-                _apply(target, result)
-                return None
-            if result is not None:
-                if request_stage:
-                    if result.headers:
-                        target.context.response_headers.update(result.headers)
-                    return result
-                _apply(target, result)
+                return self._after_failure(stage, target, index, error)
+            if result is not None and self._settle(stage, target, result):
+                return result
+        return None
+
+    async def _resume(
+        self,
+        stage: str,
+        target: Any,
+        index: int,
+        coroutine: Coroutine[Any, Any, Response | None],
+        suspended: Any,
+    ) -> Response | None:
+        loaded = self.hooks[stage][index][0]
+        try:
+            if loaded.timeout is None:
+                result: Response | None = await _Resumed(coroutine, suspended)
+            else:
+                async with asyncio.timeout(loaded.timeout):
+                    result = await _Resumed(coroutine, suspended)
+        except Exception as error:
+            outcome = self._after_failure(stage, target, index, error)
+        else:
+            if result is not None and self._settle(stage, target, result):
+                return result
+            outcome = self.call(stage, target, index + 1)
+        if outcome is None or isinstance(outcome, Response):
+            return outcome
+        return await outcome
+
+    def _settle(self, stage: str, target: Any, result: Response) -> bool:
+        """A hook answered ``result``: True when that ends the stage (a short-circuit)."""
+        if stage in REQUEST_STAGES:
+            if result.headers:
+                target.context.response_headers.update(result.headers)
+            return True
+        _apply(target, result)
+        return False
+
+    def _after_failure(self, stage: str, target: Any, index: int, error: Exception) -> Outcome:
+        loaded = self.hooks[stage][index][0]
+        failure = self._failed(loaded, stage, error)
+        if failure is None:  # skipped: the next hooks run
+            return self.call(stage, target, index + 1)
+        if stage in REQUEST_STAGES:
+            return failure
+        _apply(target, failure)
         return None
 
     def _failed(self, loaded: LoadedPlugin, stage: str, error: Exception) -> Response | None:
@@ -259,7 +300,7 @@ class PluginRun:
     """The plugins' side of one request: its `Context`, the response headers plugins add,
     and ``run(stage, target)`` (the pipeline's, called directly: no extra coroutine)."""
 
-    __slots__ = ("active", "context", "pipeline", "response_headers", "run")
+    __slots__ = ("active", "call", "context", "pipeline", "response_headers", "run")
 
     def __init__(self, pipeline: PluginPipeline, context: Context) -> None:
         self.pipeline = pipeline
@@ -267,6 +308,7 @@ class PluginRun:
         self.response_headers = context.response_headers
         self.active = pipeline.active
         self.run = pipeline.run
+        self.call = pipeline.call
 
     def wants(self, stage: str) -> bool:
         """Whether any plugin has a hook at ``stage``."""
