@@ -278,10 +278,11 @@ class RouterApp:
             path: str = scope["path"]
             if path == self.settings.graphql_path:
                 observer = self._request_telemetry
+                handler = self._graphql if self.plugins is None else self._graphql_with_plugins
                 if observer is None:
-                    await self._graphql(scope, receive, send)
+                    await handler(scope, receive, send)
                 else:
-                    await observer.observe(scope, receive, send, self._graphql)
+                    await observer.observe(scope, receive, send, handler)
             elif path == self.settings.health_path:
                 await self._health(scope, send)
             elif path == self.settings.ready_path:
@@ -349,21 +350,22 @@ class RouterApp:
 
     # ------------------------------------------------------------------ /graphql
 
-    async def _graphql(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _graphql_with_plugins(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """`_graphql` with the request's plugin run (routers without plugins skip this)."""
         plugins = self.plugins
-        if plugins is None:
-            await self._serve_graphql(scope, receive, send, None)
+        if plugins is None:  # removed by a reload since the request was routed here
+            await self._graphql(scope, receive, send)
             return
         holder = self.holder
         plugins.acquire()
         try:
             run = plugins.begin(sdl=holder.supergraph.sdl if holder is not None else "")
-            await self._serve_graphql(scope, receive, send, run)
+            await self._graphql(scope, receive, send, run)
         finally:
             plugins.release()
 
-    async def _serve_graphql(
-        self, scope: Scope, receive: Receive, send: Send, run: PluginRun | None
+    async def _graphql(
+        self, scope: Scope, receive: Receive, send: Send, run: PluginRun | None = None
     ) -> None:
         headers = decode_headers(scope["headers"])
         method: str = scope["method"]
