@@ -145,7 +145,7 @@ class Executor:
                 response.status,
                 response.headers,
                 payload,
-                outgoing.id if outgoing is not None else "",
+                outgoing.assigned_id if outgoing is not None else "",
             )
             await run.run("subgraph_response", incoming)
             return incoming.body

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -529,14 +531,14 @@ class RouterApp:
         )
         observation = current_request.get()
         with holder.lease() as engine:
+            execute: Callable[[GraphQLRequest, RequestContext], Awaitable[GraphQLResponse]]
+            execute = engine.execute
             if run is not None and (
                 "supergraph_request" in run.active or "supergraph_response" in run.active
             ):
-                return await self._execute_with_plugins(
-                    engine, parsed, context, run, headers, correlation, media
-                )
+                execute = functools.partial(self._operation, engine, run, headers, correlation)
             if isinstance(parsed, list):
-                responses = await asyncio.gather(*(engine.execute(one, context) for one in parsed))
+                responses = await asyncio.gather(*(execute(one, context) for one in parsed))
                 if observation is not None:
                     observation.operation_type = "batch"
                     for one in responses:
@@ -544,38 +546,7 @@ class RouterApp:
                 return 200, orjson.dumps([r.body for r in responses]), media
             if observation is not None:
                 observation.operation_name = parsed.operation_name
-            response = await engine.execute(parsed, context)
-        if observation is not None:
-            observation.add_response(response.body)
-        return self._status(response, media), orjson.dumps(response.body), media
-
-    async def _execute_with_plugins(
-        self,
-        engine: ServingEngine,
-        parsed: list[GraphQLRequest] | GraphQLRequest,
-        context: RequestContext,
-        run: PluginRun,
-        headers: dict[str, str],
-        correlation: str,
-        media: str,
-    ) -> tuple[int, bytes, str]:
-        """`_execute`'s last step with the supergraph stage around each operation."""
-        observation = current_request.get()
-        if isinstance(parsed, list):
-            responses = await asyncio.gather(
-                *(
-                    self._operation(engine, one, context, run, headers, correlation)
-                    for one in parsed
-                )
-            )
-            if observation is not None:
-                observation.operation_type = "batch"
-                for one in responses:
-                    observation.add_response(one.body)
-            return 200, orjson.dumps([r.body for r in responses]), media
-        if observation is not None:
-            observation.operation_name = parsed.operation_name
-        response = await self._operation(engine, parsed, context, run, headers, correlation)
+            response = await execute(parsed, context)
         if observation is not None:
             observation.add_response(response.body)
         return self._status(response, media), orjson.dumps(response.body), media
@@ -583,11 +554,11 @@ class RouterApp:
     async def _operation(
         self,
         engine: ServingEngine,
-        request: GraphQLRequest,
-        context: RequestContext,
         run: PluginRun,
         headers: dict[str, str],
         correlation: str,
+        request: GraphQLRequest,
+        context: RequestContext,
     ) -> GraphQLResponse:
         """One operation through the supergraph stage: its request hooks may change the
         operation and the client's headers (propagation to subgraphs runs after them) or

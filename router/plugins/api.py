@@ -306,6 +306,11 @@ class SubgraphRequest:
         return self._id
 
     @property
+    def assigned_id(self) -> str:
+        """The id if a hook asked for it already, else "" (no id is made)."""
+        return self._id
+
+    @property
     def body(self) -> dict[str, Any]:
         if self._body is None:
             self._body = orjson.loads(self._raw)
