@@ -423,7 +423,7 @@ class RouterApp:
     ) -> tuple[int, bytes, str]:
         """The router response stage; headers plugins added join ``echo`` (in place)."""
         added = run.response_headers
-        if run.wants("router_response"):
+        if run.wants("router_response") and not run.answered_at_router:
             headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in echo}
             headers.update(added)
             headers["content-type"] = media
@@ -507,6 +507,7 @@ class RouterApp:
                 )
                 short = await run.run("router_request", incoming)
                 if short is not None:
+                    run.answered_at_router = True
                     payload = short.body
                     encoded = payload if isinstance(payload, bytes) else orjson.dumps(payload)
                     return short.status, encoded, media
@@ -564,7 +565,6 @@ class RouterApp:
         operation and the client's headers (propagation to subgraphs runs after them) or
         answer in its place; its response hooks see and may change the answer."""
         run.context.entries[OPERATION_NAME] = request.operation_name
-        response: GraphQLResponse | None = None
         if run.wants("supergraph_request"):
             stage = SupergraphRequest(
                 run.context,
@@ -576,27 +576,23 @@ class RouterApp:
                 context.method,
             )
             short = await run.run("supergraph_request", stage)
-            if short is not None:
-                response = GraphQLResponse(short.graphql_body(), short.status)
-            else:
-                request = GraphQLRequest(
-                    stage.query, stage.operation_name, stage.variables, stage.extensions
+            if short is not None:  # answered at this stage: its response hooks do not run
+                return GraphQLResponse(short.graphql_body(), short.status)
+            request = GraphQLRequest(
+                stage.query, stage.operation_name, stage.variables, stage.extensions
+            )
+            run.context.entries[OPERATION_NAME] = stage.operation_name
+            if stage.headers != headers:
+                forwarded = propagated_headers(
+                    stage.headers, self._allowed_headers, (self._correlation_header, correlation)
                 )
-                run.context.entries[OPERATION_NAME] = stage.operation_name
-                if stage.headers != headers:
-                    forwarded = propagated_headers(
-                        stage.headers,
-                        self._allowed_headers,
-                        (self._correlation_header, correlation),
-                    )
-                    context = RequestContext(
-                        headers=await self._subgraph_headers(forwarded, context.principal),
-                        method=context.method,
-                        principal=context.principal,
-                        plugins=run,
-                    )
-        if response is None:
-            response = await engine.execute(request, context)
+                context = RequestContext(
+                    headers=await self._subgraph_headers(forwarded, context.principal),
+                    method=context.method,
+                    principal=context.principal,
+                    plugins=run,
+                )
+        response = await engine.execute(request, context)
         if run.wants("supergraph_response"):
             stage_out = SupergraphResponse(
                 run.context, response.status, run.response_headers, response.body

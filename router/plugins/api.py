@@ -10,9 +10,10 @@ way in and a response hook on the way out::
 
 Every hook receives one mutable stage object (`RouterRequest`, `SupergraphResponse`, ...):
 changing its fields changes what the router does next. A hook may also return a `Response`:
-from a request hook it short-circuits the request (nothing further runs, except the response
-hooks of the stages already entered, outside in); from a response hook it replaces the
-response. Returning ``None`` continues.
+from a request hook it short-circuits the request (nothing further runs at that stage or
+inside it; the answer passes the response hooks of the enclosing stages only, as Apollo
+Router's layers do); from a response hook it replaces the response. Returning ``None``
+continues.
 
 All stage objects of one request share one `Context`: ``context.entries`` is the request's
 shared map (Apollo's context: coprocessors see and change it too), ``context.state(plugin)``

@@ -300,9 +300,19 @@ class PluginRun:
     """The plugins' side of one request: its `Context`, the response headers plugins add,
     and ``run(stage, target)`` (the pipeline's, called directly: no extra coroutine)."""
 
-    __slots__ = ("active", "call", "context", "pipeline", "response_headers", "run")
+    __slots__ = (
+        "active",
+        "answered_at_router",
+        "call",
+        "context",
+        "pipeline",
+        "response_headers",
+        "run",
+    )
 
     def __init__(self, pipeline: PluginPipeline, context: Context) -> None:
+        self.answered_at_router = False
+        """A router request hook answered: the router response hooks are skipped."""
         self.pipeline = pipeline
         self.context = context
         self.response_headers = context.response_headers

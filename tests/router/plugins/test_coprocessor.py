@@ -258,8 +258,8 @@ async def test_break_at_the_router_stage_answers_with_the_status_body_and_header
         "errors": [{"message": "Not authenticated.", "extensions": {"code": "ERR_UNAUTHENTICATED"}}]
     }
     assert len(subgraphs["products"].received) == before
-    # The router response stage still ran for the answer the break produced.
-    assert [p["stage"] for p in await coprocessor.received()] == ["RouterRequest", "RouterResponse"]
+    # As in Apollo Router, a break at a request stage skips that stage's response call.
+    assert [p["stage"] for p in await coprocessor.received()] == ["RouterRequest"]
 
 
 @pytest.mark.parametrize(
