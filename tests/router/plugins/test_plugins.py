@@ -347,3 +347,20 @@ def test_the_plugins_section_refuses_unknown_keys(tmp_path: Path) -> None:
     path.write_text("plugins:\n  - name: x:Y\n    settings: {}\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"plugins\.0\.settings"):
         RouterSettings(config=str(path))
+
+
+def test_the_router_command_refuses_a_plugin_that_cannot_load(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from polyshop.cli import app
+
+    path = tmp_path / "router.yaml"
+    path.write_text(
+        f"plugins:\n  - name: {SAMPLES}:NeedsLimit\n    config: {{limit: many}}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(app, ["router", "--config", str(path)])
+    assert result.exit_code == 2
+    assert "error: plugin 'NeedsLimit': invalid config: limit: Input should be a valid integer" in (
+        result.output
+    )
