@@ -125,7 +125,10 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from router.config.compression import CompressionConfig
+from router.config.cors import CorsConfig
 from router.config.file import CONFIG_KEY, ConfigFileSource
+from router.config.uploads import FileUploadsConfig
 from router.plugins.config import PluginEntry
 from router.plugins.coprocessor.config import CoprocessorConfig
 from router.security.settings import SecuritySettings
@@ -269,6 +272,12 @@ class RouterSettings(BaseSettings):
     subgraph_tls_keyfile: str | None = None
     """Its private key, unless the chain file holds it."""
 
+    cors: CorsConfig = Field(default_factory=CorsConfig)
+    """Which browser origins may call the router (Apollo Router's ``cors``)."""
+    compression: CompressionConfig = Field(default_factory=CompressionConfig)
+    """Compressed responses (``Accept-Encoding``) and request bodies (``Content-Encoding``)."""
+    file_uploads: FileUploadsConfig = Field(default_factory=FileUploadsConfig)
+    """GraphQL multipart requests: ``Upload`` variables streamed to the owning subgraph."""
     plugins: tuple[PluginEntry, ...] = ()
     """Plugins run by the router, in this order (see ``docs/plugins.md``)."""
     coprocessor: CoprocessorConfig | None = None

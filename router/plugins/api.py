@@ -202,7 +202,8 @@ class RouterRequest:
     headers: dict[str, str]
     """Lower-case names; changes are seen by the later stages and header propagation."""
     body: bytes
-    """The POST body (empty for GET); a replacement must still be a GraphQL request."""
+    """The POST body (empty for GET and for multipart uploads, which are parsed as they are
+    read); a replacement must still be a GraphQL request."""
     query_string: bytes = b""
     """The GET query string (``query=...&variables=...``)."""
 
