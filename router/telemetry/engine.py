@@ -13,7 +13,7 @@ from typing import Any
 from opentelemetry.trace import Tracer
 
 from router.engine import Engine, EngineConfig, _CachedPlan, _Prepared
-from router.execution.executor import ExecutionState, Executor
+from router.execution.executor import ExecutionState, Executor, OperationLabel
 from router.execution.fetcher import SubgraphFetcher
 from router.planning.nodes import QueryPlan
 from router.planning.normalize import NormalizedOperation
@@ -44,11 +44,12 @@ class TracedExecutor(Executor):
         plan: QueryPlan,
         variables: Mapping[str, Any],
         headers: Mapping[str, str],
+        operation: OperationLabel | None = None,
         *,
         plugins: PluginRun | None = None,
     ) -> ExecutionState:
         with self.tracer.start_as_current_span("execution"):
-            return await super().execute(plan, variables, headers, plugins=plugins)
+            return await super().execute(plan, variables, headers, operation, plugins=plugins)
 
 
 class ObservedEngine(Engine):
