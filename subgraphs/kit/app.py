@@ -144,7 +144,7 @@ def create_service_app(
             yield context
         finally:
             # Normally a no-op: the transaction extension already finished the session.
-            await context.uow.finish(commit=False)
+            await context.uow.close(commit=False)
 
     graphql: GraphQLRouter[Any, None] = GraphQLRouter(
         schema,
