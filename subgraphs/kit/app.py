@@ -168,7 +168,7 @@ def create_service_app(
             log.warning("not ready", error=str(exc))
             body = {"status": "unavailable", "service": name}
             if settings.dev_mode:
-                body["error"] = str(exc)
+                body["error"] = type(exc).__name__  # its text may carry addresses
             return JSONResponse(body, status_code=503)
         return JSONResponse({"status": "ready", "service": name})
 

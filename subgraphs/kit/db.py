@@ -53,7 +53,7 @@ log = get_logger("polyshop.db")
 
 
 def create_engine(settings: ServiceSettings) -> AsyncEngine:
-    """The process's connection pool, sized and timed out by settings."""
+    """The process's connection pool, sized and timed out by settings; parameters hidden."""
     server_settings = {"application_name": settings.service_name}
     if settings.db_statement_timeout_ms:
         server_settings["statement_timeout"] = str(settings.db_statement_timeout_ms)
@@ -65,6 +65,8 @@ def create_engine(settings: ServiceSettings) -> AsyncEngine:
         pool_recycle=settings.db_pool_recycle,
         pool_pre_ping=True,
         echo=settings.db_echo,
+        # Bound parameters (a password hash, an address) never reach exception texts or logs.
+        hide_parameters=True,
         connect_args={"server_settings": server_settings},
     )
 

@@ -1,19 +1,21 @@
 """Errors a client may see, and the policy that turns every exception into one of them.
 
 Resolvers raise `BadUserInput`, `NotFound` or `Conflict`; their message reaches the client
-with ``extensions.code``. Anything else is a bug: outside dev mode the client gets
-``INTERNAL_SERVER_ERROR`` and a generic message, while the log gets the traceback. Database
+with ``extensions.code``. Anything else is a bug: the client gets ``INTERNAL_SERVER_ERROR`` and
+a generic message, while the log gets the traceback. Dev mode adds only the exception's type
+and the trace id (or the correlation id) that finds the log line: no mode ever returns an
+exception's text, which for a database error holds SQL and bound parameters. Database
 errors that a validation in ``service.py`` should have caught (CHECK/UNIQUE/FK violations,
 values out of range) become ``BAD_USER_INPUT`` as a safety net.
 """
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 from graphql import GraphQLError, GraphQLSyntaxError
+from opentelemetry import trace
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 from strawberry.extensions import SchemaExtension
@@ -72,6 +74,8 @@ _SQLSTATE_MESSAGES = {
     "22007": "A date or time value is invalid",
     "22008": "A date or time value is out of range",
     "22P02": "A value has an invalid format",
+    "22021": "A text value contains a character that cannot be stored",
+    "54000": "A value is too large",
 }
 
 
@@ -108,6 +112,8 @@ def map_database_error(
     if not isinstance(exc, DBAPIError):
         return None
     state = sqlstate_of(exc)
+    if state is None and _is_argument_error(exc):
+        return BadUserInput("A value is out of range or has an invalid format")
     # Integrity violations, and the data errors that come from input (too long, out of
     # range, malformed); other data errors (division by zero, ...) are our bugs.
     if state is None or not (state.startswith("23") or state in _SQLSTATE_MESSAGES):
@@ -120,6 +126,28 @@ def map_database_error(
     if constraint:
         return BadUserInput(f"{generic} ({constraint})", constraint=constraint)
     return BadUserInput(generic)
+
+
+def _is_argument_error(exc: BaseException) -> bool:
+    """asyncpg refused to encode a bound value (a number beyond its type, say) before
+    sending anything: the value came from the request."""
+    return any(
+        type(error).__name__ == "DataError" and "invalid input for query argument" in str(error)
+        for error in _driver_errors(exc)
+    )
+
+
+def _trace_reference(context: Any) -> dict[str, str]:
+    """The ids that find an error's log line: the trace's when a span records, else the
+    request's correlation id."""
+    reference: dict[str, str] = {}
+    span_context = trace.get_current_span().get_span_context()
+    if span_context.is_valid:
+        reference["traceId"] = format(span_context.trace_id, "032x")
+    correlation_id = getattr(context, "correlation_id", None)
+    if isinstance(correlation_id, str):
+        reference["correlationId"] = correlation_id
+    return reference
 
 
 def is_expected(error: GraphQLError) -> bool:
@@ -186,12 +214,11 @@ class ErrorPolicy(SchemaExtension):
             return _with(error, mapped.message, mapped.extensions)
         extensions: dict[str, Any] = {"code": INTERNAL_SERVER_ERROR}
         if dev_mode:
-            extensions["exception"] = {
-                "type": type(original).__name__,
-                "message": str(original),
-                "stacktrace": traceback.format_exception(original),
-            }
-            return _with(error, error.message, extensions)
+            # Never the exception's text or traceback: a database error's text carries the
+            # SQL and its bound parameters (a password hash on register). The type and the
+            # trace say where to look in the log, which has the rest.
+            extensions["exception"] = {"type": type(original).__name__}
+            extensions.update(_trace_reference(self.execution_context.context))
         return _with(error, INTERNAL_MESSAGE, extensions, keep_original=False)
 
 

@@ -16,6 +16,7 @@ import strawberry
 from strawberry.federation.schema_directives import Authenticated
 
 from subgraphs.kit.auth import identity_of
+from subgraphs.kit.ids import uuid_id
 from subgraphs.kit.scalars import Money
 from subgraphs.payments import models
 from subgraphs.payments.loaders import PaymentContext
@@ -27,10 +28,7 @@ def context_of(info: strawberry.Info) -> PaymentContext:
 
 
 def payment_uuid(value: object) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
+    return uuid_id(value)
 
 
 @strawberry.enum(name="PaymentStatus")

@@ -24,8 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.dataloader import DataLoader
 
 from polyshop.devstack.postgres import plain_url
-from subgraphs.kit import BadUserInput, ServiceContext, ServiceSettings, build_schema
-from subgraphs.kit import create_service_app
+from subgraphs.kit import (
+    BadUserInput,
+    ServiceContext,
+    ServiceSettings,
+    build_schema,
+    create_service_app,
+)
 
 Loaders = DataLoader[int, int]
 ROUNDS = 60
