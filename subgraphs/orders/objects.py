@@ -56,7 +56,7 @@ class OrderItemType:
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Still resolvable when the product was deleted since."
     )
-    def product(self) -> ProductRef:
+    def product(self) -> ProductRef | None:
         return ProductRef(id=self.product_id)
 
 
@@ -107,7 +107,7 @@ class OrderType:
         return [OrderItemType.from_row(row) for row in rows]
 
     @strawberry.field
-    def user(self) -> UserType:
+    def user(self) -> UserType | None:
         return UserType(id=strawberry.ID(str(self.user_id)))
 
 

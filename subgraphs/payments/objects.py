@@ -90,7 +90,7 @@ class PaymentType:
         return cls.visible(info, await context_of(info).loaders.payment.load(key))
 
     @strawberry.field(description="The order this payment is for.")
-    def order(self) -> OrderType:
+    def order(self) -> OrderType | None:
         return OrderType(id=strawberry.ID(self.order_id))
 
 
@@ -110,6 +110,6 @@ class OrderType:
     @strawberry.field(
         description="Every payment attempt of the order, newest first (empty before the first)."
     )
-    async def payments(self, info: strawberry.Info) -> list[PaymentType]:
+    async def payments(self, info: strawberry.Info) -> list[PaymentType] | None:
         rows = await context_of(info).loaders.payments_of_order.load(str(self.id))
         return [payment for row in rows if (payment := PaymentType.visible(info, row))]
