@@ -14,7 +14,7 @@ import re
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,12 +81,21 @@ def printed_in_full(lines: list[str]) -> bool:
 
 @asynccontextmanager
 async def running_stack(
-    data_dir: Path, *extra: str, port_offset: int | None = None
+    data_dir: Path,
+    *extra: str,
+    port_offset: int | None = None,
+    env_overrides: Mapping[str, str] | None = None,
 ) -> AsyncIterator[RunningStack]:
-    """Yields once the stack says it is running; then Ctrl-C, and a clean exit is asserted."""
+    """Yields once the stack says it is running; then Ctrl-C, and a clean exit is asserted.
+    What the stack prints meanwhile keeps arriving in ``lines`` (and never fills the pipe)."""
     offset = free_port_offset() if port_offset is None else port_offset
     stack = RunningStack(data_dir, offset)
-    env = {**os.environ, "POLYSHOP_DATA_DIR": str(data_dir), "POLYSHOP_PORT_OFFSET": str(offset)}
+    env = {
+        **os.environ,
+        "POLYSHOP_DATA_DIR": str(data_dir),
+        "POLYSHOP_PORT_OFFSET": str(offset),
+        **(env_overrides or {}),
+    }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -105,13 +114,25 @@ async def running_stack(
                 if not line:
                     raise AssertionError("polyshop up exited early:\n" + stack.output)
                 stack.lines.append(line.decode())
-        yield stack
+        drain = asyncio.create_task(_drain(process.stdout, stack.lines))
+        try:
+            yield stack
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGINT)
+            await asyncio.wait_for(drain, 60)
+            await asyncio.wait_for(process.wait(), 60)
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGINT)
         rest, _ = await asyncio.wait_for(process.communicate(), 60)
         stack.lines.append(rest.decode())
     assert process.returncode == 0, stack.output
+
+
+async def _drain(stream: asyncio.StreamReader, lines: list[str]) -> None:
+    while line := await stream.readline():
+        lines.append(line.decode())
 
 
 async def product_count(url: str) -> int:
