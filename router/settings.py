@@ -24,6 +24,9 @@ Router's 400 for parse and validation errors.
 | MAX_ALIASES             | unset                          | aliases per operation               |
 | MAX_ROOT_FIELDS         | unset                          | root fields per operation           |
 | MAX_REQUEST_BYTES       | 2000000                        | body (else 413), query string (414) |
+| HTTP_MAX_HEADER_BYTES   | 32768                          | request line + headers (else 431)   |
+| HTTP_HEADER_READ_TIMEOUT | 10                            | seconds to send headers (else 408)  |
+| HTTP_BODY_READ_TIMEOUT  | 30                             | seconds to send the body (else 408) |
 | PLAN_CACHE_SIZE         | 1024                           | operations whose plans are kept     |
 | OVERRIDE_LABELS         | []                             | enabled progressive-override labels |
 | PROPAGATE_HEADERS       | authorization,x-correlation-id | client headers sent to subgraphs    |
@@ -129,6 +132,9 @@ class RouterSettings(BaseSettings):
     max_aliases: int | None = Field(default=None, ge=0)
     max_root_fields: int | None = Field(default=None, ge=1)
     max_request_bytes: int = Field(default=2_000_000, ge=1)
+    http_max_header_bytes: int = Field(default=32 * 1024, ge=1024)
+    http_header_read_timeout: float = Field(default=10.0, gt=0)
+    http_body_read_timeout: float = Field(default=30.0, gt=0)
     plan_cache_size: int = Field(default=1024, ge=0)
     override_labels: HeaderList = ()
 

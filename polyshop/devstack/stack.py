@@ -44,6 +44,7 @@ from polyshop.devstack.postgres import (
 )
 from polyshop.services import ROUTER_PORT, SERVICES_BY_NAME, ServiceSpec, implemented_services
 from polyshop.settings import StackSettings
+from subgraphs.kit.http import IMPORT_STRING as SERVICE_HTTP
 
 log = structlog.get_logger("polyshop.stack")
 
@@ -299,6 +300,9 @@ async def start_subgraph(stack: Stack, spec: ServiceSpec) -> None:
         "--port",
         str(port_of(stack, spec)),
         "--no-access-log",
+        # Header-size and read-time limits from the service's settings.
+        "--http",
+        SERVICE_HTTP,
         # Longer than the router's idle keep-alive (30 s), so the router never writes to a
         # connection the subgraph has just closed (uvicorn's default is 5 s).
         "--timeout-keep-alive",
