@@ -51,8 +51,11 @@ class StackSettings(BaseSettings):
     demo_orders: bool = True
     demo_orders_timeout: float = Field(default=60.0, gt=0)
     restart_backoff_initial: float = Field(default=1.0, gt=0)
+    """seconds before a crashed service or the router is restarted (doubled per crash)."""
     restart_backoff_max: float = Field(default=30.0, gt=0)
+    """the longest wait before a restart."""
     restart_reset_after: float = Field(default=60.0, gt=0)
+    """seconds a restarted process must stay up before the wait is back to the initial one."""
 
     auth_database_url: str | None = None
     products_database_url: str | None = None
