@@ -17,6 +17,8 @@ from typing import Any, ClassVar
 from graphql import GraphQLError, GraphQLSyntaxError
 from opentelemetry import trace
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import InterfaceError as SQLAlchemyInterfaceError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from strawberry.extensions import SchemaExtension
 
@@ -79,7 +81,7 @@ _SQLSTATE_MESSAGES = {
 }
 
 
-def _driver_errors(exc: BaseException) -> Iterator[BaseException]:
+def driver_errors(exc: BaseException) -> Iterator[BaseException]:
     """The DBAPI error under SQLAlchemy's wrapper, then the asyncpg error it adapts."""
     seen: BaseException | None = getattr(exc, "orig", None)
     while seen is not None:
@@ -88,7 +90,7 @@ def _driver_errors(exc: BaseException) -> Iterator[BaseException]:
 
 
 def sqlstate_of(exc: BaseException) -> str | None:
-    for error in _driver_errors(exc):
+    for error in driver_errors(exc):
         state = getattr(error, "sqlstate", None)
         if state:
             return str(state)
@@ -96,7 +98,7 @@ def sqlstate_of(exc: BaseException) -> str | None:
 
 
 def constraint_of(exc: BaseException) -> str | None:
-    for error in _driver_errors(exc):
+    for error in driver_errors(exc):
         name = getattr(error, "constraint_name", None)
         if name:
             return str(name)
@@ -133,7 +135,7 @@ def _is_argument_error(exc: BaseException) -> bool:
     sending anything: the value came from the request."""
     return any(
         type(error).__name__ == "DataError" and "invalid input for query argument" in str(error)
-        for error in _driver_errors(exc)
+        for error in driver_errors(exc)
     )
 
 
@@ -148,6 +150,33 @@ def _trace_reference(context: Any) -> dict[str, str]:
     if isinstance(correlation_id, str):
         reference["correlationId"] = correlation_id
     return reference
+
+
+# SQLSTATE: class 08 connection exception; 57P01-57P03 the server is shutting down, crashed or
+# not yet accepting connections; 53300 too many connections.
+_UNAVAILABLE_STATES = ("57P01", "57P02", "57P03", "53300")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not be reached or went away (a restart, a
+    network cut, a full pool), not that the work itself is wrong: retrying later may succeed.
+    Event consumers retry such failures for as long as they last instead of counting them
+    towards dead-lettering."""
+    if isinstance(exc, SQLAlchemyTimeout | OSError | TimeoutError):
+        return True  # pool checkout timeout, refused or reset connections
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated or isinstance(exc, SQLAlchemyInterfaceError):
+        return True
+    state = sqlstate_of(exc)
+    if state is not None and (state.startswith("08") or state in _UNAVAILABLE_STATES):
+        return True
+    return any(
+        isinstance(error, OSError)
+        or type(error).__name__
+        in {"ConnectionDoesNotExistError", "CannotConnectNowError", "InterfaceError"}
+        for error in driver_errors(exc)
+    )
 
 
 def is_expected(error: GraphQLError) -> bool:
