@@ -127,7 +127,7 @@ def compose_command(
 
 
 app.command("check", help="Check a subgraph change against composition and clients.")(check)
-app.command("router", help="Run the federation router.")(router_cli.serve)
+app.add_typer(router_cli.app, name="router")
 app.command("plan", help="Print the query plan of an operation.")(router_cli.plan)
 
 

@@ -1,8 +1,6 @@
 """``python -m router``: run the router (options as in ``polyshop router``)."""
 
-import typer
-
-from router.cli import serve
+from router.cli import app
 
 if __name__ == "__main__":
-    typer.run(serve)
+    app(prog_name="python -m router")

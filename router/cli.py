@@ -1,7 +1,9 @@
-"""The router's commands, as plain typer-compatible functions.
+"""The router's commands.
 
-``polyshop router`` / ``python -m router`` run `serve`; ``polyshop plan`` runs `plan`. Options
-left out fall back to the ``POLYSHOP_ROUTER_*`` settings (see `router.settings`).
+``polyshop router`` / ``python -m router`` run `serve` (the `app` group's default);
+``polyshop router config-schema`` prints the JSON Schema of ``router.yaml``; ``polyshop plan``
+runs `plan`. Options left out fall back to the ``POLYSHOP_ROUTER_*`` settings and the
+configuration file (see `router.settings`, `router.config`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
+from pydantic import ValidationError
 
+from router.config import ConfigError, config_json_schema, describe_error
 from router.settings import RouterSettings
 
 if TYPE_CHECKING:
@@ -23,7 +27,58 @@ SUPERGRAPH_HELP = "Supergraph SDL file or http(s) URL (env POLYSHOP_ROUTER_SUPER
 FACTORY = "router.cli:worker_app"
 
 
+app = typer.Typer(add_completion=False, help="Run the federation router.")
+
+
+@app.callback(invoke_without_command=True)
+def router_command(
+    ctx: typer.Context,
+    config: Annotated[
+        str | None, typer.Option(help="router.yaml (env POLYSHOP_ROUTER_CONFIG).")
+    ] = None,
+    supergraph: Annotated[str | None, typer.Option(help=SUPERGRAPH_HELP)] = None,
+    port: Annotated[int | None, typer.Option(help="Port (env POLYSHOP_ROUTER_PORT).")] = None,
+    host: Annotated[str | None, typer.Option(help="Interface (env POLYSHOP_ROUTER_HOST).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes (env POLYSHOP_ROUTER_WORKERS).")
+    ] = None,
+    hot_reload: Annotated[
+        bool | None,
+        typer.Option(
+            "--hot-reload/--no-hot-reload",
+            help="Watch the supergraph and config files (env POLYSHOP_ROUTER_HOT_RELOAD).",
+        ),
+    ] = None,
+    dev: Annotated[
+        bool | None,
+        typer.Option("--dev/--no-dev", help="Error detail (env POLYSHOP_ROUTER_DEV_MODE)."),
+    ] = None,
+) -> None:
+    """Run the federation router: /graphql (GraphiQL in a browser) and /health."""
+    if ctx.invoked_subcommand is None:
+        serve(config, supergraph, port, host, workers, hot_reload, dev)
+
+
+@app.command("config-schema")
+def config_schema() -> None:
+    """Print the JSON Schema of router.yaml (for editors and CI checks)."""
+    typer.echo(orjson.dumps(config_json_schema(), option=orjson.OPT_INDENT_2).decode())
+
+
+def load_settings(**given: Any) -> RouterSettings:
+    """Settings from arguments, environment and ``router.yaml``; a bad file or value ends the
+    command with one ``error:`` line per problem (exit 2)."""
+    try:
+        return RouterSettings(**{name: value for name, value in given.items() if value is not None})
+    except (ConfigError, ValidationError) as error:
+        typer.echo(f"error: invalid router configuration: {describe_error(error)}", err=True)
+        raise typer.Exit(2) from error
+
+
 def serve(
+    config: Annotated[
+        str | None, typer.Option(help="router.yaml (env POLYSHOP_ROUTER_CONFIG).")
+    ] = None,
     supergraph: Annotated[str | None, typer.Option(help=SUPERGRAPH_HELP)] = None,
     port: Annotated[int | None, typer.Option(help="Port (env POLYSHOP_ROUTER_PORT).")] = None,
     host: Annotated[str | None, typer.Option(help="Interface (env POLYSHOP_ROUTER_HOST).")] = None,
@@ -43,15 +98,15 @@ def serve(
     ] = None,
 ) -> None:
     """Run the federation router: /graphql (GraphiQL in a browser) and /health."""
-    given: dict[str, Any] = {
-        "supergraph": supergraph,
-        "port": port,
-        "host": host,
-        "workers": workers,
-        "hot_reload": hot_reload,
-        "dev_mode": dev,
-    }
-    settings = RouterSettings(**{name: value for name, value in given.items() if value is not None})
+    settings = load_settings(
+        config=config,
+        supergraph=supergraph,
+        port=port,
+        host=host,
+        workers=workers,
+        hot_reload=hot_reload,
+        dev_mode=dev,
+    )
     run(settings)
 
 
@@ -67,7 +122,8 @@ def run(settings: RouterSettings) -> None:
     web = scheme(settings)
     typer.echo(
         f"PolyShop router on {web}://{settings.host}:{settings.port} "
-        f"(supergraph {settings.supergraph})\n"
+        f"(supergraph {settings.supergraph}"
+        f"{f', config {settings.config}' if settings.config else ''})\n"
         f"GraphiQL: {web}://{shown_host}:{settings.port}{settings.graphql_path}",
         err=False,
     )
@@ -136,9 +192,14 @@ def worker_app() -> Any:
 
 
 def settings_env(settings: RouterSettings) -> dict[str, str]:
-    """``POLYSHOP_ROUTER_*`` variables that rebuild ``settings`` in another process."""
+    """``POLYSHOP_ROUTER_*`` variables that rebuild ``settings`` in another process.
+
+    Only the values given as arguments travel: the worker inherits the environment and reads
+    the configuration file itself, so the file keeps its place below the environment there
+    too, and a reloaded file reaches every worker."""
     env: dict[str, str] = {}
-    for name, value in settings.model_dump(mode="json").items():
+    given = settings.given_values()
+    for name, value in settings.model_dump(mode="json", include=set(given)).items():
         key = f"POLYSHOP_ROUTER_{name.upper()}"
         if value is None:
             continue
@@ -163,7 +224,7 @@ def plan(
     from router.planning import RequestError, plan_to_text
     from router.supergraph import SupergraphError, load_supergraph
 
-    settings = RouterSettings() if supergraph is None else RouterSettings(supergraph=supergraph)
+    settings = load_settings(supergraph=supergraph)
     try:
         query = operation_file.read_text(encoding="utf-8")
         parsed_variables = _variables(variables)

@@ -156,7 +156,8 @@ class ReloadOutcome(enum.Enum):
     REJECTED = "rejected"
 
 
-def _stamp(path: Path) -> tuple[int, int] | None:
+def file_stamp(path: Path) -> tuple[int, int] | None:
+    """(mtime, size) of ``path``, or None when it cannot be read; a change means "read it"."""
     try:
         stat = path.stat()
     except OSError:
@@ -187,7 +188,7 @@ class SupergraphWatcher:
         self.holder = holder
         self.build = build
         self.interval = interval
-        self._stamp = _stamp(self.path) if self.path is not None else None
+        self._stamp = file_stamp(self.path) if self.path is not None else None
         self._rejected_hash: str | None = None
         self._unreadable = False
 
@@ -203,7 +204,7 @@ class SupergraphWatcher:
     async def check(self) -> ReloadOutcome:
         """Look at the source once; reload when its content changed."""
         if self.path is not None:
-            stamp = await asyncio.to_thread(_stamp, self.path)
+            stamp = await asyncio.to_thread(file_stamp, self.path)
             if stamp == self._stamp:
                 return ReloadOutcome.UNCHANGED
             self._stamp = stamp
@@ -261,5 +262,6 @@ __all__ = [
     "ReloadOutcome",
     "ServingEngine",
     "SupergraphWatcher",
+    "file_stamp",
     "is_url",
 ]

@@ -8,6 +8,7 @@ Router's 400 for parse and validation errors.
 
 | POLYSHOP_ROUTER_...     | default                        | meaning                             |
 |-------------------------|--------------------------------|-------------------------------------|
+| CONFIG                  | unset                          | router.yaml (see `router.config`)   |
 | SUPERGRAPH              | schema/supergraph.graphql      | supergraph file path or http(s) URL |
 | HOST, PORT              | 127.0.0.1, 4000                | where to listen                     |
 | WORKERS                 | 1                              | worker processes sharing the port   |
@@ -60,6 +61,11 @@ Router's 400 for parse and validation errors.
 | SUBGRAPH_TLS_CERTFILE   | unset                          | client cert shown to subgraphs      |
 | SUBGRAPH_TLS_KEYFILE    | unset (key in the chain file)  | its private key                     |
 
+Every setting but ``CONFIG`` and the security ones can also be written in the optional
+configuration file ``router.yaml`` (lower-case names, structured sections as in Apollo Router);
+arguments and environment variables override the file. See `router.config` and
+``docs/router.md``. With ``HOT_RELOAD`` the file is watched like the supergraph.
+
 Security (JWT verification, authorization directives, the router's own client-credentials
 token) is the nested ``security`` object, read from ``POLYSHOP_ROUTER_AUTH_*`` variables: see
 `router.security.settings`. It is left out of ``model_dump`` (so the CLI never copies secrets
@@ -82,12 +88,18 @@ balancers see it), and requests in flight get up to ``DRAIN_TIMEOUT`` seconds to
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, ClassVar, Self
 
 import orjson
-from pydantic import AliasChoices, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import AliasChoices, Field, PrivateAttr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
+from router.config.file import CONFIG_KEY, ConfigFileSource
 from router.security.settings import SecuritySettings
 
 DEFAULT_PROPAGATED_HEADERS = ("authorization", "x-correlation-id")
@@ -110,8 +122,48 @@ class RouterSettings(BaseSettings):
     """Everything an operator can set on the router; see the module docstring for the table."""
 
     model_config = SettingsConfigDict(
-        env_prefix="POLYSHOP_ROUTER_", extra="ignore", frozen=True, populate_by_name=True
+        env_prefix="POLYSHOP_ROUTER_",
+        env_nested_delimiter="__",
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+        use_attribute_docstrings=True,
     )
+
+    RESTART_ONLY: ClassVar[frozenset[str]] = frozenset(
+        {
+            "host",
+            "port",
+            "workers",
+            "tls_certfile",
+            "tls_keyfile",
+            "tls_client_ca",
+            "log_level",
+            "log_json",
+            "metrics",
+            "otel_exporter_otlp_endpoint",
+            "otel_service_name",
+            "otel_sample_ratio",
+            "gc_threshold",
+            "gc_freeze",
+            "supergraph",
+            "hot_reload",
+            "reload_interval",
+            "graphiql",
+            "shutdown_delay",
+            "drain_timeout",
+        }
+    )
+    """Settings a running router cannot change; a reloaded file that changes them is logged
+    and the change waits for a restart."""
+
+    NOT_IN_FILE: ClassVar[frozenset[str]] = frozenset({CONFIG_KEY, "security"})
+    """Settings the configuration file cannot hold: the file's own name, and the secrets of
+    ``security`` (``POLYSHOP_ROUTER_AUTH_*`` variables only)."""
+
+    config: str | None = None
+    """``router.yaml``: the configuration file (see `router.config`); none by default."""
+    _given: dict[str, Any] = PrivateAttr(default_factory=dict)
 
     supergraph: str = "schema/supergraph.graphql"
     host: str = "127.0.0.1"
@@ -186,6 +238,48 @@ class RouterSettings(BaseSettings):
 
     security: SecuritySettings = Field(default_factory=SecuritySettings, exclude=True)
     """``POLYSHOP_ROUTER_AUTH_*``; excluded from dumps (it holds the client secret)."""
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**values)
+        self._given = dict(values)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment, then ``router.yaml``, then the defaults."""
+        file_keys = frozenset(cls.model_fields) - cls.NOT_IN_FILE
+        return (init_settings, env_settings, ConfigFileSource(settings_cls, file_keys))
+
+    def __eq__(self, other: object) -> bool:
+        """Equal settings have equal values, however they were given."""
+        if not isinstance(other, RouterSettings):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = BaseSettings.__hash__
+
+    def given_values(self) -> dict[str, Any]:
+        """The values given as arguments (command line, code), above environment and file."""
+        return dict(self._given)
+
+    def reloaded(self) -> RouterSettings:
+        """These settings read again (environment and configuration file), keeping the values
+        that were given as arguments; raises when the file is unreadable or invalid."""
+        return type(self)(**self._given)
+
+    def changed_from(self, other: RouterSettings) -> list[str]:
+        """Names of the settings whose values differ between ``other`` and these."""
+        return sorted(
+            name
+            for name in type(self).model_fields
+            if name != "security" and getattr(self, name) != getattr(other, name)
+        )
 
     @field_validator(
         "override_labels",

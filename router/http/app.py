@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 import structlog
 
+from router.config import ConfigWatcher
 from router.engine import GraphQLRequest, GraphQLResponse, RequestContext
 from router.hot_reload import EngineBuilder, EngineHolder, SupergraphWatcher
 from router.security import AuthenticationError, Principal, SecurityLayer, ServiceTokenError
@@ -97,10 +98,17 @@ class RouterApp:
         )
         self.security = security or SecurityLayer(settings.security)
         self._build_engine = build_engine
+        self._custom_engine = build_engine is not None
         self.holder: EngineHolder | None = None
         self.watcher: SupergraphWatcher | None = None
-        self._watch_task: asyncio.Task[None] | None = None
+        self.config_watcher: ConfigWatcher | None = None
+        self._watch_tasks: list[asyncio.Task[None]] = []
         self._graphiql: GraphiQL | None = None
+        self._use_settings(settings)
+
+    def _use_settings(self, settings: RouterSettings) -> None:
+        """Make ``settings`` the ones requests see from now on (at start and on reload)."""
+        self.settings = settings
         self._allowed_headers = settings.propagated_headers
         self._correlation_header = settings.correlation_header
         self._correlation_header_bytes = settings.correlation_header.encode("latin-1")
@@ -136,7 +144,12 @@ class RouterApp:
             self.watcher = SupergraphWatcher(
                 settings.supergraph, self.holder, build, interval=settings.reload_interval
             )
-            self._watch_task = asyncio.create_task(self.watcher.run())
+            self._watch_tasks.append(asyncio.create_task(self.watcher.run()))
+            if settings.config is not None:
+                self.config_watcher = ConfigWatcher(
+                    settings, self._apply_settings, interval=settings.reload_interval
+                )
+                self._watch_tasks.append(asyncio.create_task(self.config_watcher.run()))
         self.draining = False
         self._shutdown_signal.install()
         log.info(
@@ -145,9 +158,28 @@ class RouterApp:
             schema_hash=supergraph.schema_hash,
             subgraphs=sorted(s.name for s in supergraph.subgraphs.values()),
             hot_reload=self.watcher is not None,
+            config=settings.config,
             tracing=self.telemetry.tracing is not None,
             metrics=self.telemetry.metrics is not None,
         )
+
+    async def _apply_settings(self, settings: RouterSettings) -> None:
+        """Reloaded ``router.yaml``: an engine built with the new settings serves the next
+        requests (those in flight finish on the old one), then the HTTP layer switches."""
+        holder = self.holder
+        if holder is None:
+            raise RuntimeError("the router has not started")
+        build = self._build_engine
+        if build is None or not self._custom_engine:
+            from .runtime import engine_builder
+
+            build = engine_builder(settings, self.security, self.telemetry)
+        engine = await build(holder.supergraph)
+        holder.swap(engine, holder.supergraph)
+        self._build_engine = build
+        if self.watcher is not None:
+            self.watcher.build = build
+        self._use_settings(settings)
 
     def _start_draining(self) -> None:
         """SIGTERM arrived: readiness off now, the listener closes after the delay."""
@@ -157,11 +189,11 @@ class RouterApp:
     async def shutdown(self) -> None:
         self.draining = True
         self._shutdown_signal.uninstall()
-        if self._watch_task is not None:
-            self._watch_task.cancel()
+        for task in self._watch_tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._watch_task
-            self._watch_task = None
+                await task
+        self._watch_tasks.clear()
         if self.holder is not None:
             await self.holder.close()
         await self.security.close()
