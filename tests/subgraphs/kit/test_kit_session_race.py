@@ -31,6 +31,7 @@ from subgraphs.kit import (
     build_schema,
     create_service_app,
 )
+from subgraphs.kit.db import OperationFinished
 
 Loaders = DataLoader[int, int]
 ROUNDS = 60
@@ -54,6 +55,13 @@ class Query:
             return int(await session.scalar(text("SELECT count(*) FROM race_items")) or 0)
 
     @strawberry.field
+    async def straggler(self, info: strawberry.Info) -> int:
+        """Leaves a task behind that still uses the session when the operation ends."""
+        STRAGGLERS.append(asyncio.create_task(_linger(ctx(info))))
+        await asyncio.sleep(0.01)  # the task holds the session now
+        return 1
+
+    @strawberry.field
     async def late_refusal(self, info: strawberry.Info, delay: float) -> int:
         await asyncio.sleep(delay)
         raise BadUserInput("late refusal")
@@ -70,6 +78,22 @@ class Mutation:
 
 
 schema = build_schema(query=Query, mutation=Mutation)
+STRAGGLERS: list[asyncio.Task[list[str]]] = []
+
+
+async def _linger(context: ServiceContext[Loaders]) -> list[str]:
+    """Holds the session across the operation's end, then tries to use it again."""
+    steps = []
+    async with context.db() as session:
+        await session.execute(text("SELECT pg_sleep(0.2)"))
+        steps.append("first use finished")
+    try:
+        async with context.db() as session:
+            await session.execute(text("SELECT 1"))
+        steps.append("second use ran")
+    except OperationFinished:
+        steps.append("second use refused")
+    return steps
 
 
 def loaders(context: ServiceContext[Loaders]) -> Loaders:
@@ -163,3 +187,17 @@ async def test_concurrent_mutations_commit_together(http: httpx.AsyncClient, rac
         assert await conn.fetchval("SELECT count(*) FROM race_items") == 100
     finally:
         await conn.close()
+
+
+async def test_the_operation_ends_after_a_straggling_use_and_refuses_later_ones(
+    http: httpx.AsyncClient, app: FastAPI
+) -> None:
+    for _ in range(5):
+        STRAGGLERS.clear()
+        body = await post(http, "{ straggler direct }")
+        assert "errors" not in body, body
+        assert body["data"]["straggler"] == 1
+        # The response waited for the straggler's statement instead of closing under it.
+        assert STRAGGLERS[0].done()
+        assert await STRAGGLERS[0] == ["first use finished", "second use refused"]
+    assert checked_out(app) == 0
