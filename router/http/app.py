@@ -24,6 +24,7 @@ import structlog
 
 from router.config import ConfigWatcher
 from router.engine import GraphQLRequest, GraphQLResponse, RequestContext
+from router.execution.executor import RESPONSE_SIZE_LIMIT_EXCEEDED
 from router.hot_reload import EngineBuilder, EngineHolder, SupergraphWatcher
 from router.security import AuthenticationError, Principal, SecurityLayer, ServiceTokenError
 from router.security.errors import SERVICE_UNAVAILABLE
@@ -47,7 +48,14 @@ from .csrf import csrf_error, is_preflighted
 from .errors import HttpError, internal_error
 from .gc_tuning import tune_garbage_collector
 from .graphiql import ASSET_ROUTE, CONTENT_SECURITY_POLICY, GraphiQL
-from .headers import correlation_id, decode_headers, propagated_headers
+from .headers import (
+    FORWARDED_FOR,
+    correlation_id,
+    decode_headers,
+    forwarded_for,
+    parse_networks,
+    propagated_headers,
+)
 from .negotiation import (
     APPLICATION_JSON,
     is_json_content_type,
@@ -112,6 +120,7 @@ class RouterApp:
         self._allowed_headers = settings.propagated_headers
         self._correlation_header = settings.correlation_header
         self._correlation_header_bytes = settings.correlation_header.encode("latin-1")
+        self._trusted_proxies = parse_networks(settings.trusted_proxies)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -401,6 +410,10 @@ class RouterApp:
         forwarded = propagated_headers(
             headers, self._allowed_headers, (self._correlation_header, correlation)
         )
+        client = scope.get("client")
+        forwarded[FORWARDED_FOR] = forwarded_for(
+            client[0] if client else None, headers.get(FORWARDED_FOR), self._trusted_proxies
+        )
         holder = self.holder
         if holder is None:
             raise HttpError(503, SERVICE_UNAVAILABLE, "The router is starting")
@@ -417,13 +430,34 @@ class RouterApp:
                     observation.operation_type = "batch"
                     for one in responses:
                         observation.add_response(one.body)
-                return 200, orjson.dumps([r.body for r in responses]), media
+                return 200, self._capped(orjson.dumps([r.body for r in responses])), media
             if observation is not None:
                 observation.operation_name = parsed.operation_name
             response = await engine.execute(parsed, context)
         if observation is not None:
             observation.add_response(response.body)
-        return self._status(response, media), orjson.dumps(response.body), media
+        return self._status(response, media), self._capped(orjson.dumps(response.body)), media
+
+    def _capped(self, body: bytes) -> bytes:
+        """The answer, or a ``RESPONSE_SIZE_LIMIT_EXCEEDED`` error in its place when it is
+        larger than ``MAX_RESPONSE_BYTES`` (the engine stops fetching past the limit; this
+        catches what projection multiplies, e.g. one entity shown at many positions)."""
+        limit = self.settings.max_response_bytes
+        if limit is None or len(body) <= limit:
+            return body
+        log.warning("router.response_size_limit_exceeded", size=len(body), limit=limit)
+        return orjson.dumps(
+            {
+                "data": None,
+                "errors": [
+                    {
+                        "message": f"The response exceeds the limit of {limit} bytes: select "
+                        "fewer fields or page through lists",
+                        "extensions": {"code": RESPONSE_SIZE_LIMIT_EXCEEDED},
+                    }
+                ],
+            }
+        )
 
     async def _subgraph_headers(
         self, forwarded: dict[str, str], principal: Principal | None

@@ -87,7 +87,7 @@ async def running_stack(
     env_overrides: Mapping[str, str] | None = None,
 ) -> AsyncIterator[RunningStack]:
     """Yields once the stack says it is running; then Ctrl-C, and a clean exit is asserted.
-    What the stack prints meanwhile keeps arriving in ``lines`` (and never fills the pipe)."""
+    ``env_overrides`` are added to the stack's environment (its settings, say)."""
     offset = free_port_offset() if port_offset is None else port_offset
     stack = RunningStack(data_dir, offset)
     env = {
@@ -114,6 +114,7 @@ async def running_stack(
                 if not line:
                     raise AssertionError("polyshop up exited early:\n" + stack.output)
                 stack.lines.append(line.decode())
+        # Keep reading: the services log to this pipe, and a full pipe would block them all.
         drain = asyncio.create_task(_drain(process.stdout, stack.lines))
         try:
             yield stack
@@ -131,8 +132,9 @@ async def running_stack(
 
 
 async def _drain(stream: asyncio.StreamReader, lines: list[str]) -> None:
-    while line := await stream.readline():
-        lines.append(line.decode())
+    """Everything the stack prints from now on (in chunks: a log line may be long)."""
+    while chunk := await stream.read(65536):
+        lines.append(chunk.decode(errors="replace"))
 
 
 async def product_count(url: str) -> int:
