@@ -23,6 +23,7 @@ import pytest
 
 from deploy.entrypoint import DeploySettings, serve_command
 from polyshop.devstack.ports import free_port
+from tests.subgraphs.auth.helpers import TEST_KEY_PASSPHRASE
 
 REPO = Path(__file__).resolve().parents[2]
 READ_TIMEOUT = 1.5
@@ -64,6 +65,7 @@ async def server(
         "POLYSHOP_LOG_LEVEL": "WARNING",
         "POLYSHOP_ROUTER_LOG_LEVEL": "warning",
         "POLYSHOP_DATABASE_URL": database,
+        "POLYSHOP_AUTH_KEY_PASSPHRASE": TEST_KEY_PASSPHRASE,
         "POLYSHOP_ROUTER_PORT": str(port),
         "POLYSHOP_ROUTER_HOT_RELOAD": "false",
     }
