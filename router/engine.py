@@ -32,7 +32,7 @@ from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from graphql import DocumentNode, GraphQLSchema, type_from_ast, value_from_ast
@@ -65,11 +65,15 @@ from .planning.normalize import (
 )
 from .planning.normalize.parse import parse_operation_text
 from .planning.planner import Planner, PlanningError
+from .plugins.api import OPERATION_KIND, OPERATION_NAME, ExecutionRequest, ExecutionResponse
 from .security.authorization import AuthorizationResult, Authorizer
 from .security.nulls import add_null_fields
 from .security.principal import Principal
 from .security.rules import Access
 from .supergraph.model import Supergraph
+
+if TYPE_CHECKING:
+    from .plugins.pipeline import PluginRun
 
 log = structlog.get_logger("router.engine")
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -98,6 +102,9 @@ class RequestContext:
     """``"GET"`` may only run queries."""
     principal: Principal | None = None
     """The verified caller (None: no token); authorization directives are decided on it."""
+    plugins: PluginRun | None = None
+    """The request's plugins (None: no plugin configured): the execution and subgraph hooks
+    run here, the router and supergraph ones in the HTTP layer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,10 +357,34 @@ class Engine:
     async def _run_once(
         self, resolved: _Resolved, request: GraphQLRequest, context: RequestContext
     ) -> GraphQLResponse:
-        cached, coerced, authorization, _, label = resolved
-        variables = request.variables or _EMPTY
-        state = await self.executor.execute(cached.plan, variables, context.headers, label)
-        return self._body(cached, state, coerced, authorization)
+        cached, coerced, authorization, operation, label = resolved
+        variables: Mapping[str, Any] = request.variables or _EMPTY
+        headers = context.headers
+        run = context.plugins
+        if run is not None:
+            run.context.entries[OPERATION_KIND] = operation.kind
+            run.context.entries[OPERATION_NAME] = request.operation_name or operation.name
+            if run.wants("execution_request"):
+                stage = ExecutionRequest(
+                    run.context,
+                    cached.plan,
+                    operation.kind,
+                    request.operation_name or operation.name,
+                    dict(variables),
+                    dict(headers),
+                    self._query_text(request),
+                )
+                short = await run.run("execution_request", stage)
+                if short is not None:
+                    return GraphQLResponse(short.graphql_body(), short.status)
+                variables, headers = stage.variables, stage.headers
+        state = await self.executor.execute(cached.plan, variables, headers, label, plugins=run)
+        response = self._body(cached, state, coerced, authorization)
+        if run is not None and not state.too_large and run.wants("execution_response"):
+            done = ExecutionResponse(run.context, 200, response.body)
+            await run.run("execution_response", done)
+            return GraphQLResponse(done.body, done.status)
+        return response
 
     def _body(
         self,

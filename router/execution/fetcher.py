@@ -23,7 +23,7 @@ import functools
 import http
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import aiohttp
@@ -64,6 +64,8 @@ class StaleConnection(FetchFailure):
 class SubgraphResponse:
     status: int
     body: bytes
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """The subgraph's response headers (read by subgraph-stage plugins)."""
 
 
 Send = Callable[[str, bytes, Mapping[str, str]], Awaitable[SubgraphResponse]]
@@ -280,7 +282,7 @@ class SubgraphFetcher:
                         payload,
                         detail=f"{response.status}: {response.reason or 'HTTP error'}",
                     )
-                return SubgraphResponse(response.status, payload)
+                return SubgraphResponse(response.status, payload, response.headers)
         except TimeoutError as error:
             raise FetchFailure("request timed out") from error
         except aiohttp.ClientConnectorError as error:

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -27,7 +28,17 @@ from router.config import ConfigWatcher
 from router.engine import Engine, GraphQLRequest, GraphQLResponse, RequestContext
 from router.execution.executor import RESPONSE_SIZE_LIMIT_EXCEEDED
 from router.execution.uploads import current_files, release_files
-from router.hot_reload import EngineBuilder, EngineHolder, SupergraphWatcher
+from router.hot_reload import EngineBuilder, EngineHolder, ServingEngine, SupergraphWatcher
+from router.plugins import (
+    OPERATION_NAME,
+    PluginPipeline,
+    PluginRun,
+    RouterRequest,
+    RouterResponse,
+    SupergraphRequest,
+    SupergraphResponse,
+    load_plugins,
+)
 from router.security import AuthenticationError, Principal, SecurityLayer, ServiceTokenError
 from router.security.errors import SERVICE_UNAVAILABLE
 from router.settings import RouterSettings
@@ -121,6 +132,9 @@ class RouterApp:
         self.open_subscriptions = 0
         """Subscriptions streaming to clients now, every transport together."""
         self._sockets: set[GraphQLWebSocket] = set()
+        self.plugins: PluginPipeline | None = None
+        """The plugins serving requests now (None: none configured); replaced on reload."""
+        self._retiring: set[asyncio.Task[None]] = set()
         self._use_settings(settings)
 
     def _use_settings(self, settings: RouterSettings) -> None:
@@ -145,6 +159,11 @@ class RouterApp:
             self._request_telemetry = self.telemetry.request_telemetry()
         await self.security.start()
         try:
+            self.plugins = await self._load_plugins(settings)
+        except BaseException:
+            await self.security.close()
+            raise
+        try:
             build = self._build_engine
             if build is None:
                 from .runtime import engine_builder
@@ -153,6 +172,9 @@ class RouterApp:
             supergraph = await load_supergraph(settings.supergraph)
             engine = await build(supergraph)
         except BaseException:
+            if self.plugins is not None:
+                await self.plugins.close()
+                self.plugins = None
             await self.security.close()
             raise
         self.holder = EngineHolder(engine, supergraph, drain_timeout=settings.drain_timeout)
@@ -180,7 +202,17 @@ class RouterApp:
             config=settings.config,
             tracing=self.telemetry.tracing is not None,
             metrics=self.telemetry.metrics is not None,
+            plugins=self.plugins.names if self.plugins is not None else [],
         )
+
+    async def _load_plugins(self, settings: RouterSettings) -> PluginPipeline | None:
+        """The started plugins of ``settings`` (None when there are none); raises
+        `router.plugins.PluginLoadError` naming the plugin that failed and why."""
+        if not settings.plugins and settings.coprocessor is None:
+            return None
+        loaded = await load_plugins(settings.plugins, settings.coprocessor)
+        metrics = self.telemetry.metrics if self.telemetry is not None else None
+        return PluginPipeline(loaded, metrics=metrics, dev_mode=settings.dev_mode)
 
     async def _apply_settings(self, settings: RouterSettings) -> None:
         """Reloaded ``router.yaml``: an engine built with the new settings serves the next
@@ -193,11 +225,28 @@ class RouterApp:
             from .runtime import engine_builder
 
             build = engine_builder(settings, self.security, self.telemetry)
-        engine = await build(holder.supergraph)
+        plugins_changed = (settings.plugins, settings.coprocessor) != (
+            self.settings.plugins,
+            self.settings.coprocessor,
+        )
+        # A plugin that fails to load raises here: the old plugins and engine keep serving.
+        plugins = await self._load_plugins(settings) if plugins_changed else self.plugins
+        try:
+            engine = await build(holder.supergraph)
+        except BaseException:
+            if plugins_changed and plugins is not None:
+                await plugins.close()
+            raise
         holder.swap(engine, holder.supergraph)
         self._build_engine = build
         if self.watcher is not None:
             self.watcher.build = build
+        if plugins_changed:
+            old, self.plugins = self.plugins, plugins
+            if old is not None:
+                task = asyncio.create_task(old.retire(settings.drain_timeout))
+                self._retiring.add(task)
+                task.add_done_callback(self._retiring.discard)
         self._use_settings(settings)
 
     def _start_draining(self) -> None:
@@ -224,6 +273,10 @@ class RouterApp:
         self._watch_tasks.clear()
         if self.holder is not None:
             await self.holder.close()
+        await asyncio.gather(*self._retiring, return_exceptions=True)
+        if self.plugins is not None:
+            await self.plugins.close()
+            self.plugins = None
         await self.security.close()
         if self._owns_telemetry and self.telemetry is not None:
             await asyncio.to_thread(self.telemetry.shutdown)
@@ -237,7 +290,7 @@ class RouterApp:
                 try:
                     await self.startup()
                 except Exception as error:
-                    log.exception("router.startup_failed")
+                    log.exception("router.startup_failed", error=str(error))
                     await send({"type": "lifespan.startup.failed", "message": str(error)})
                     return
                 await send({"type": "lifespan.startup.complete"})
@@ -263,10 +316,11 @@ class RouterApp:
             path: str = scope["path"]
             if path == self.settings.graphql_path:
                 observer = self._request_telemetry
+                handler = self._graphql if self.plugins is None else self._graphql_with_plugins
                 if observer is None:
-                    await self._graphql(scope, receive, send)
+                    await handler(scope, receive, send)
                 else:
-                    await observer.observe(scope, receive, send, self._graphql)
+                    await observer.observe(scope, receive, send, handler)
             elif path == self.settings.health_path:
                 await self._health(scope, send)
             elif path == self.settings.ready_path:
@@ -336,9 +390,26 @@ class RouterApp:
 
     # ------------------------------------------------------------------ /graphql
 
-    async def _graphql(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _graphql_with_plugins(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """`_graphql` with the request's plugin run (routers without plugins skip this)."""
+        plugins = self.plugins
+        if plugins is None:  # removed by a reload since the request was routed here
+            await self._graphql(scope, receive, send)
+            return
+        holder = self.holder
+        plugins.acquire()
+        try:
+            run = plugins.begin(sdl=holder.supergraph.sdl if holder is not None else "")
+            await self._graphql(scope, receive, send, run)
+        finally:
+            plugins.release()
+
+    async def _graphql(
+        self, scope: Scope, receive: Receive, send: Send, run: PluginRun | None = None
+    ) -> None:
         headers = decode_headers(scope["headers"])
         method: str = scope["method"]
+        raw_send = send  # streams go out uncompressed, each part as it comes
         send = compressing(headers, send, self.settings.compression)
         correlation = correlation_id(headers, self._correlation_header)
         structlog.contextvars.bind_contextvars(correlation_id=correlation)
@@ -359,16 +430,23 @@ class RouterApp:
                 else None
             )
             if transport is not None:
-                await self._stream(scope, receive, send, headers, method, correlation, transport)
+                await self._stream(
+                    scope, receive, raw_send, headers, method, correlation, transport
+                )
                 return
-            status, body, media = await self._execute(scope, receive, headers, method, correlation)
+            status, body, media = await self._execute(
+                scope, receive, headers, method, correlation, run
+            )
         except (HttpError, AuthenticationError) as error:
             observation = current_request.get()
             if observation is not None:
                 observation.error_codes.append(error.code)
             extra = [*echo, *((k.encode(), v.encode()) for k, v in error.headers.items())]
-            await respond_json(send, error.status, error.body(), JSON, extra)
-            return
+            if run is None:
+                await respond_json(send, error.status, error.body(), JSON, extra)
+                return
+            status, body, media = error.status, orjson.dumps(error.body()), APPLICATION_JSON
+            echo = extra
         except ClientDisconnected:
             return
         except Exception as error:
@@ -383,7 +461,34 @@ class RouterApp:
             await release_files()
         if status == 405:
             echo.append((b"allow", b"POST"))
+        if run is not None and ("router_response" in run.active or run.response_headers):
+            status, body, media = await self._router_response(run, status, body, media, echo)
         await respond(send, status, body, media.encode(), echo)
+
+    async def _router_response(
+        self,
+        run: PluginRun,
+        status: int,
+        body: bytes,
+        media: str,
+        echo: list[tuple[bytes, bytes]],
+    ) -> tuple[int, bytes, str]:
+        """The router response stage; headers plugins added join ``echo`` (in place)."""
+        added = run.response_headers
+        if run.wants("router_response") and not run.answered_at_router:
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in echo}
+            headers.update(added)
+            headers["content-type"] = media
+            stage = RouterResponse(run.context, status, headers, body)
+            await run.run("router_response", stage)
+            status, body = stage.status, stage.body
+            media = stage.headers.pop("content-type", media)
+            echo.clear()
+            added = stage.headers
+        for name, value in added.items():
+            if name not in ("content-type", "content-length"):
+                echo.append((name.encode("latin-1"), value.encode("latin-1")))
+        return status, body, media
 
     async def _execute(
         self,
@@ -392,6 +497,7 @@ class RouterApp:
         headers: dict[str, str],
         method: str,
         correlation: str,
+        run: PluginRun | None = None,
     ) -> tuple[int, bytes, str]:
         """Check, parse and run the request; (status, JSON body, media type)."""
         settings = self.settings
@@ -413,7 +519,9 @@ class RouterApp:
                 '"application/graphql-response+json"',
             )
         principal = await self.security.authenticate(headers)
-        parsed: list[GraphQLRequest] | GraphQLRequest
+        parsed: list[GraphQLRequest] | GraphQLRequest | None = None
+        body = b""
+        query_string: bytes = scope["query_string"]
         if method == "POST":
             content_type = media_essence(headers.get("content-type"))
             if is_multipart(content_type) and settings.file_uploads.enabled:
@@ -440,9 +548,6 @@ class RouterApp:
                 if declared is not None and declared.isdigit() and int(declared) > limit:
                     raise payload_too_large(limit)
                 body = await read_request_body(receive, headers, limit, settings.compression)
-                parsed = requests.from_body(
-                    body, batching=settings.batching, max_batch_size=settings.max_batch_size
-                )
         else:
             content_type = media_essence(headers.get("content-type"))
             if content_type is not None and content_type != APPLICATION_JSON:
@@ -451,7 +556,6 @@ class RouterApp:
                     "INVALID_CONTENT_TYPE_HEADER",
                     "GET request 'content-type' header may only contain: \"application/json\"",
                 )
-            query_string: bytes = scope["query_string"]
             if len(query_string) > settings.max_request_bytes:
                 raise HttpError(
                     414,
@@ -460,15 +564,41 @@ class RouterApp:
                     f"the query string exceeds the limit of {settings.max_request_bytes} bytes; "
                     "send the operation with POST",
                 )
+        if run is not None:
+            run.context.set_principal(principal)
+            if "router_request" in run.active:
+                incoming = RouterRequest(
+                    run.context, method, scope["path"], headers, body, query_string
+                )
+                short = await run.run("router_request", incoming)
+                if short is not None:
+                    run.answered_at_router = True
+                    payload = short.body
+                    encoded = payload if isinstance(payload, bytes) else orjson.dumps(payload)
+                    return short.status, encoded, media
+                headers, body, query_string = incoming.headers, incoming.body, incoming.query_string
+        if parsed is not None:  # a multipart upload, parsed while it was read
+            pass
+        elif method == "POST":
+            parsed = requests.from_body(
+                body, batching=settings.batching, max_batch_size=settings.max_batch_size
+            )
+        else:
             parsed = requests.from_query_string(query_string)
         holder = self.holder
         if holder is None:
             raise HttpError(503, SERVICE_UNAVAILABLE, "The router is starting")
-        context = await self._request_context(scope, headers, correlation, principal, method)
+        context = await self._request_context(scope, headers, correlation, principal, method, run)
         observation = current_request.get()
         with holder.lease() as engine:
+            execute: Callable[[GraphQLRequest, RequestContext], Awaitable[GraphQLResponse]]
+            execute = engine.execute
+            if run is not None and (
+                "supergraph_request" in run.active or "supergraph_response" in run.active
+            ):
+                execute = functools.partial(self._operation, engine, run, headers, correlation)
             if isinstance(parsed, list):
-                responses = await asyncio.gather(*(engine.execute(one, context) for one in parsed))
+                responses = await asyncio.gather(*(execute(one, context) for one in parsed))
                 if observation is not None:
                     observation.operation_type = "batch"
                     for one in responses:
@@ -476,7 +606,7 @@ class RouterApp:
                 return 200, self._capped(orjson.dumps([r.body for r in responses])), media
             if observation is not None:
                 observation.operation_name = parsed.operation_name
-            response = await engine.execute(parsed, context)
+            response = await execute(parsed, context)
         if observation is not None:
             observation.add_response(response.body)
         return self._status(response, media), self._capped(orjson.dumps(response.body)), media
@@ -488,6 +618,7 @@ class RouterApp:
         correlation: str,
         principal: Principal | None,
         method: str,
+        run: PluginRun | None = None,
     ) -> RequestContext:
         """What the engine needs of the HTTP request: the subgraph headers (the propagated
         ones, the client's address, the router's token, the user's identity) and the caller."""
@@ -502,6 +633,7 @@ class RouterApp:
             headers=await self._subgraph_headers(forwarded, principal),
             method=method,
             principal=principal,
+            plugins=run,
         )
 
     # ------------------------------------------------------------------ subscriptions
@@ -654,6 +786,55 @@ class RouterApp:
                 ],
             }
         )
+
+    async def _operation(
+        self,
+        engine: ServingEngine,
+        run: PluginRun,
+        headers: dict[str, str],
+        correlation: str,
+        request: GraphQLRequest,
+        context: RequestContext,
+    ) -> GraphQLResponse:
+        """One operation through the supergraph stage: its request hooks may change the
+        operation and the client's headers (propagation to subgraphs runs after them) or
+        answer in its place; its response hooks see and may change the answer."""
+        run.context.entries[OPERATION_NAME] = request.operation_name
+        if run.wants("supergraph_request"):
+            stage = SupergraphRequest(
+                run.context,
+                dict(headers),
+                request.query,
+                request.operation_name,
+                dict(request.variables or {}),
+                dict(request.extensions or {}),
+                context.method,
+            )
+            short = await run.run("supergraph_request", stage)
+            if short is not None:  # answered at this stage: its response hooks do not run
+                return GraphQLResponse(short.graphql_body(), short.status)
+            request = GraphQLRequest(
+                stage.query, stage.operation_name, stage.variables, stage.extensions
+            )
+            run.context.entries[OPERATION_NAME] = stage.operation_name
+            if stage.headers != headers:
+                forwarded = propagated_headers(
+                    stage.headers, self._allowed_headers, (self._correlation_header, correlation)
+                )
+                context = RequestContext(
+                    headers=await self._subgraph_headers(forwarded, context.principal),
+                    method=context.method,
+                    principal=context.principal,
+                    plugins=run,
+                )
+        response = await engine.execute(request, context)
+        if run.wants("supergraph_response"):
+            stage_out = SupergraphResponse(
+                run.context, response.status, run.response_headers, response.body
+            )
+            await run.run("supergraph_response", stage_out)
+            response = GraphQLResponse(stage_out.body, stage_out.status)
+        return response
 
     async def _subgraph_headers(
         self, forwarded: dict[str, str], principal: Principal | None

@@ -17,6 +17,7 @@ from router.execution.executor import ExecutionState, Executor, OperationLabel
 from router.execution.fetcher import SubgraphFetcher
 from router.planning.nodes import QueryPlan
 from router.planning.normalize import NormalizedOperation
+from router.plugins.pipeline import PluginRun
 from router.security.authorization import AuthorizationResult, Authorizer
 from router.supergraph.model import Supergraph
 
@@ -44,9 +45,11 @@ class TracedExecutor(Executor):
         variables: Mapping[str, Any],
         headers: Mapping[str, str],
         operation: OperationLabel | None = None,
+        *,
+        plugins: PluginRun | None = None,
     ) -> ExecutionState:
         with self.tracer.start_as_current_span("execution"):
-            return await super().execute(plan, variables, headers, operation)
+            return await super().execute(plan, variables, headers, operation, plugins=plugins)
 
 
 class ObservedEngine(Engine):
