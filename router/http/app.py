@@ -254,7 +254,10 @@ class RouterApp:
         WebSocket connections are closed 1001 (going away) when it does."""
         self.draining = True
         log.info("router.draining", shutdown_delay=self.settings.shutdown_delay)
-        loop = asyncio.get_running_loop()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop in this thread: nothing is being served
+            return
         loop.call_later(
             self.settings.shutdown_delay, lambda: loop.create_task(self._close_sockets())
         )
