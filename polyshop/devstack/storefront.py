@@ -24,7 +24,6 @@ from pathlib import Path
 
 import structlog
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 log = structlog.get_logger("polyshop.storefront")
 
@@ -102,14 +101,13 @@ def create_app(dist: Path, graphql_url: str) -> web.Application:
     async def health(_request: web.Request) -> web.Response:
         return web.Response(text="ok")
 
-    @web.middleware
-    async def cache_assets(request: web.Request, handler: Handler) -> web.StreamResponse:
-        response = await handler(request)
+    async def cache_assets(request: web.Request, response: web.StreamResponse) -> None:
+        # At prepare time, when a static file's status is known (a missing file's 404 too).
         if request.path.startswith("/assets/") and response.status == 200:
             response.headers["cache-control"] = IMMUTABLE
-        return response
 
-    app = web.Application(middlewares=[cache_assets])
+    app = web.Application()
+    app.on_response_prepare.append(cache_assets)
     app.router.add_get("/", serve_index)
     app.router.add_get("/index.html", serve_index)
     app.router.add_get("/config.js", serve_config)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import orjson
 import pytest
 import pytest_asyncio
 
-from polyshop.devstack.storefront import WEB_DIR
+from polyshop.devstack.storefront import WEB_DIR, start_storefront
 from polyshop.services import STOREFRONT_PORT
 from tests.conftest import server_data_dir
 from tests.e2e.test_stack_up import RunningStack, running_stack
@@ -118,3 +119,35 @@ async def test_chromium_signs_in_orders_pays_and_sees_paid(stack: RunningStack) 
     assert report["pageErrors"] == []
     assert report["failedRequests"] == []
     assert screenshot.read_bytes().startswith(b"\x89PNG")
+
+
+async def test_a_storefront_on_a_foreign_origin_is_blocked_by_cors(stack: RunningStack) -> None:
+    """The same page served from an origin the dev router.yaml does not allow: Chromium
+    blocks every call, and the checks above would see it (they are not blind)."""
+    node = browser_tools()
+    screenshot = fresh_artifact("storefront-foreign-origin.png")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    foreign = await start_storefront("127.0.0.1", port, stack.router_url, url_host="127.0.0.1")
+    assert foreign is not None
+    try:
+        process = await asyncio.create_subprocess_exec(
+            node,
+            "e2e/checkout.mjs",
+            foreign.url,
+            stack.router_url,
+            str(screenshot),
+            cwd=WEB_DIR,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 120)
+    finally:
+        await foreign.stop()
+    report = orjson.loads(out)
+    assert process.returncode == 1, (report, err.decode())
+    assert report["steps"] == []
+    assert "Failed to fetch" in report["failure"]
+    assert any("blocked by CORS policy" in text for text in report["consoleErrors"]), report
+    assert any(r["url"] == stack.router_url for r in report["failedRequests"]), report

@@ -48,7 +48,11 @@ try {
   report.pageOrigin = await page.evaluate(() => window.location.origin);
   report.graphqlUrl = await page.evaluate(() => window.POLYSHOP_CONFIG.graphqlUrl);
   const product = page.getByTestId("product").filter({ hasText: "in stock" }).first();
-  await product.waitFor();
+  // The products, or the error the page shows when the router cannot be reached.
+  await product.or(page.getByRole("alert")).first().waitFor();
+  if (await page.getByRole("alert").count()) {
+    throw new Error(`the page shows: ${await page.getByRole("alert").textContent()}`);
+  }
   report.productCount = await page.getByTestId("product").count();
   report.firstStock = await product.getByTestId("stock").textContent();
   report.steps.push("products");
