@@ -15,6 +15,7 @@ import shutil
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import orjson
@@ -83,16 +84,17 @@ def fresh_artifact(name: str) -> Path:
     return path
 
 
-async def test_chromium_signs_in_orders_pays_and_sees_paid(stack: RunningStack) -> None:
-    node = browser_tools()
-    screenshot = fresh_artifact("storefront-order-paid.png")
-    storefront = storefront_url(stack)
+async def checkout_in_chromium(
+    storefront: str, router_url: str, screenshot: Path, *extra: str
+) -> tuple[int | None, dict[str, Any], str]:
+    """Run web/e2e/checkout.mjs; its exit code, its report and its stderr."""
     process = await asyncio.create_subprocess_exec(
-        node,
+        browser_tools(),
         "e2e/checkout.mjs",
         storefront,
-        stack.router_url,
+        router_url,
         str(screenshot),
+        *extra,
         cwd=WEB_DIR,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -100,31 +102,61 @@ async def test_chromium_signs_in_orders_pays_and_sees_paid(stack: RunningStack) 
     out, err = await asyncio.wait_for(process.communicate(), 240)
     print(f"storefront screenshot: {screenshot}")
     assert out, err.decode()
-    report = orjson.loads(out)
-    assert process.returncode == 0, (report, err.decode())
-    assert report["steps"] == ["products", "login", "cart", "order", "paid", "history"]
+    report: dict[str, Any] = orjson.loads(out)
+    return process.returncode, report, err.decode()
+
+
+def assert_clean_cross_origin_session(report: dict[str, Any], storefront: str) -> None:
+    """Every call crossed origins and the router allowed exactly the storefront's; the browser
+    logged no error and no request failed (a request blocked by CORS fails)."""
     assert report["pageOrigin"] == storefront
-    assert report["graphqlUrl"] == stack.router_url
-    assert report["signedInAs"] == "alice@example.com"
-    assert report["firstStock"].endswith("in stock")
-    assert report["cartLines"] == 1
-    assert report["orderStatus"] == "PAID"
-    assert report["paymentStatus"] == "SUCCESS"
-    assert "PAID" in report["historyFirstRow"]
-    # Every call crossed origins and the router allowed exactly the storefront's.
     assert report["routerResponses"], "the page never called the router"
     assert {r["allowOrigin"] for r in report["routerResponses"]} == {storefront}
     assert {r["status"] for r in report["routerResponses"]} == {200}
     assert report["consoleErrors"] == []
     assert report["pageErrors"] == []
     assert report["failedRequests"] == []
+
+
+async def test_chromium_signs_in_orders_pays_and_sees_paid(stack: RunningStack) -> None:
+    browser_tools()
+    screenshot = fresh_artifact("storefront-order-paid.png")
+    storefront = storefront_url(stack)
+    code, report, err = await checkout_in_chromium(storefront, stack.router_url, screenshot)
+    assert code == 0, (report, err)
+    assert report["steps"] == ["products", "login", "cart", "order", "paid", "history"]
+    assert report["graphqlUrl"] == stack.router_url
+    assert report["signedInAs"] == "alice@example.com"
+    assert report["firstStock"].endswith("in stock")
+    assert report["cartLines"] == 1
+    assert report["orderStatus"] == "PAID"
+    assert report["paymentStatus"] == "SUCCESS"
+    assert "····4242" in report["payment"]
+    assert "PAID" in report["historyFirstRow"]
+    assert_clean_cross_origin_session(report, storefront)
     assert screenshot.read_bytes().startswith(b"\x89PNG")
+
+
+async def test_a_declined_card_cancels_the_order_and_says_why(stack: RunningStack) -> None:
+    browser_tools()
+    screenshot = fresh_artifact("storefront-order-declined.png")
+    storefront = storefront_url(stack)
+    code, report, err = await checkout_in_chromium(
+        storefront, stack.router_url, screenshot, "declined"
+    )
+    assert code == 0, (report, err)
+    assert report["steps"] == ["products", "login", "cart", "order", "declined", "history"]
+    assert report["orderStatus"] == "CANCELLED"
+    assert report["paymentStatus"] == "FAILED"
+    assert "The card was declined" in report["payment"]
+    assert "CANCELLED" in report["historyFirstRow"]
+    assert_clean_cross_origin_session(report, storefront)
 
 
 async def test_a_storefront_on_a_foreign_origin_is_blocked_by_cors(stack: RunningStack) -> None:
     """The same page served from an origin the dev router.yaml does not allow: Chromium
     blocks every call, and the checks above would see it (they are not blind)."""
-    node = browser_tools()
+    browser_tools()
     screenshot = fresh_artifact("storefront-foreign-origin.png")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -132,21 +164,10 @@ async def test_a_storefront_on_a_foreign_origin_is_blocked_by_cors(stack: Runnin
     foreign = await start_storefront("127.0.0.1", port, stack.router_url, url_host="127.0.0.1")
     assert foreign is not None
     try:
-        process = await asyncio.create_subprocess_exec(
-            node,
-            "e2e/checkout.mjs",
-            foreign.url,
-            stack.router_url,
-            str(screenshot),
-            cwd=WEB_DIR,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await asyncio.wait_for(process.communicate(), 120)
+        code, report, err = await checkout_in_chromium(foreign.url, stack.router_url, screenshot)
     finally:
         await foreign.stop()
-    report = orjson.loads(out)
-    assert process.returncode == 1, (report, err.decode())
+    assert code == 1, (report, err)
     assert report["steps"] == []
     assert "Failed to fetch" in report["failure"]
     assert any("blocked by CORS policy" in text for text in report["consoleErrors"]), report

@@ -1,17 +1,25 @@
 // The storefront in headless Chromium, driven by Playwright (playwright-core, pinned in
-// web/package-lock.json): sign in, add to cart, order, pay with the sandbox card, see PAID.
+// web/package-lock.json): sign in, add to cart, order, pay with the sandbox card, see PAID
+// (or, with "declined", pay with the declined sandbox card and see the order CANCELLED).
 //
-//   node e2e/checkout.mjs <storefront URL> <router /graphql URL> <screenshot path>
+//   node e2e/checkout.mjs <storefront URL> <router /graphql URL> <screenshot path> [declined]
 //
 // Prints one JSON line with what the page showed and what the browser saw (console errors,
 // failed requests, the router's CORS answers); tests/e2e/test_storefront.py asserts on it.
 // Exits 1 (with the reason and a screenshot) when a step does not happen in time.
 import { chromium } from "playwright-core";
 
-const [storefrontUrl, routerUrl, screenshot] = process.argv.slice(2);
+const [storefrontUrl, routerUrl, screenshot, outcome = "approved"] = process.argv.slice(2);
 const EMAIL = "alice@example.com";
 const PASSWORD = "polyshop-demo";
-const CARD = { number: "4242 4242 4242 4242", exp: "12/40", cvc: "123" };
+const DECLINED = outcome === "declined";
+const CARD = {
+  number: DECLINED ? "4000 0000 0000 0002" : "4242 4242 4242 4242",
+  exp: "12/40",
+  cvc: "123",
+};
+const ORDER_STATUS = DECLINED ? "CANCELLED" : "PAID";
+const PAYMENT_STATUS = DECLINED ? "FAILED" : "SUCCESS";
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
@@ -82,11 +90,13 @@ try {
   await form.getByLabel("Expiry (MM/YY)").fill(CARD.exp);
   await form.getByLabel("CVC").fill(CARD.cvc);
   await form.getByRole("button", { name: "Pay" }).click();
-  await page.getByTestId("order-status").filter({ hasText: "PAID" }).waitFor({ timeout: 60_000 });
-  await page.getByTestId("payment-status").filter({ hasText: "SUCCESS" }).waitFor();
+  const status = page.getByTestId("order-status").filter({ hasText: ORDER_STATUS });
+  await status.waitFor({ timeout: 60_000 });
+  await page.getByTestId("payment-status").filter({ hasText: PAYMENT_STATUS }).waitFor();
   report.orderStatus = await page.getByTestId("order-status").textContent();
   report.paymentStatus = await page.getByTestId("payment-status").first().textContent();
-  report.steps.push("paid");
+  report.payment = await page.getByTestId("payments").textContent();
+  report.steps.push(DECLINED ? "declined" : "paid");
 
   await page.getByRole("link", { name: "Orders" }).click();
   await page.getByTestId("order-row").first().waitFor();
@@ -94,7 +104,7 @@ try {
   report.steps.push("history");
 
   await page.goBack();
-  await page.getByTestId("order-status").filter({ hasText: "PAID" }).waitFor();
+  await page.getByTestId("order-status").filter({ hasText: ORDER_STATUS }).waitFor();
   await page.screenshot({ path: screenshot, fullPage: true });
   report.screenshot = screenshot;
 } catch (error) {
