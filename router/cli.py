@@ -196,7 +196,7 @@ def plan(
     """Print the query plan of an operation against a supergraph."""
     from router.engine import Engine
     from router.http.runtime import engine_config
-    from router.planning import RequestError, plan_to_text
+    from router.planning import PlanningError, RequestError, plan_to_text
     from router.supergraph import SupergraphError, load_supergraph
 
     settings = load_settings(supergraph=supergraph)
@@ -214,6 +214,9 @@ def plan(
         for item in error.errors:
             code = item.get("extensions", {}).get("code", "")
             typer.echo(f"error: {item.get('message')} [{code}]", err=True)
+        raise typer.Exit(1) from error
+    except PlanningError as error:
+        typer.echo(f"error: {error} [QUERY_PLANNING_FAILED]", err=True)
         raise typer.Exit(1) from error
     typer.echo(plan_to_text(query_plan))
 

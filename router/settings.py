@@ -219,6 +219,11 @@ class RouterSettings(BaseSettings):
     subgraph_max_response_bytes: int | None = Field(default=10 * 1024 * 1024, ge=1)
     subgraph_max_concurrency: int | None = Field(default=64, ge=1)
     subgraph_max_concurrency_per_request: int | None = Field(default=8, ge=1)
+    batch_entity_fetches: bool = Field(
+        default=True,
+        description="entity fetches to one subgraph due at the same stage of a plan go out as "
+        "one request (`BatchFetch`); false: one request per path",
+    )
     max_request_bytes: int = Field(default=2_000_000, ge=1)
     plan_cache_size: int = Field(default=1024, ge=0)
     override_labels: HeaderList = ()

@@ -13,7 +13,7 @@ from typing import Any
 from opentelemetry.trace import Tracer
 
 from router.engine import Engine, EngineConfig, _CachedPlan, _Prepared
-from router.execution.executor import ExecutionState, Executor
+from router.execution.executor import ExecutionState, Executor, OperationLabel
 from router.execution.fetcher import SubgraphFetcher
 from router.planning.nodes import QueryPlan
 from router.planning.normalize import NormalizedOperation
@@ -39,10 +39,14 @@ class TracedExecutor(Executor):
         self.tracer = tracer
 
     async def execute(
-        self, plan: QueryPlan, variables: Mapping[str, Any], headers: Mapping[str, str]
+        self,
+        plan: QueryPlan,
+        variables: Mapping[str, Any],
+        headers: Mapping[str, str],
+        operation: OperationLabel | None = None,
     ) -> ExecutionState:
         with self.tracer.start_as_current_span("execution"):
-            return await super().execute(plan, variables, headers)
+            return await super().execute(plan, variables, headers, operation)
 
 
 class ObservedEngine(Engine):
