@@ -6,6 +6,7 @@ import { ORDER_PAGE, ORDER_SLOW_PARTS, PAY_ORDER, SETTLED } from "../operations.
 import { Problem } from "./Problem.jsx";
 
 const POLL_MS = 700;
+const NOTIFY_GRACE_MS = 30_000;
 
 /** Poll a query while the order may still change by itself (the checkout saga runs). */
 function usePollWhile(query, active) {
@@ -69,8 +70,17 @@ export function Order({ id }) {
  * deferred parts of ORDER_PAGE (see operations.js). */
 function SlowParts({ id, settled }) {
   const slow = useQuery(ORDER_SLOW_PARTS, { variables: { id } });
-  usePollWhile(slow, !settled);
-  // One more fetch once the order settles: the final payment and its notification.
+  // After the order settles, its last e-mail may still be on its way: keep polling while a
+  // notification is PENDING, for NOTIFY_GRACE_MS at most.
+  const [graceOver, setGraceOver] = useState(false);
+  useEffect(() => {
+    if (!settled) return undefined;
+    const timer = setTimeout(() => setGraceOver(true), NOTIFY_GRACE_MS);
+    return () => clearTimeout(timer);
+  }, [settled]);
+  const pending = slow.data?.order?.user.notifications.some((n) => n.status === "PENDING");
+  usePollWhile(slow, !settled || (pending !== false && !graceOver));
+  // And one fetch as the order settles: the payment as it ended.
   const { refetch } = slow;
   useEffect(() => {
     if (settled) refetch();
