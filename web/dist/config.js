@@ -1,2 +1,3 @@
-// The development default (`npm run dev`); `polyshop up` serves its own /config.js instead.
-window.POLYSHOP_CONFIG = { graphqlUrl: "http://127.0.0.1:4000/graphql" };
+// `npm run dev`: the router through Vite's proxy (vite.config.js). `polyshop up` answers
+// /config.js itself with the router's own URL, so the built app calls it across origins.
+window.POLYSHOP_CONFIG = { graphqlUrl: "/graphql" };
