@@ -406,15 +406,6 @@ class SubgraphValidator:
                     "UNSUPPORTED_FEATURE",
                     f"@{local} (federation 2.8 contexts) is not supported by this composer.",
                 )
-        for name in ("cost", "listSize"):
-            local = self.sg.local(name)
-            if local is not None and local in used:
-                self.report.hint(
-                    "UNSUPPORTED_FEATURE",
-                    f"[{self.sg.name}] @{local} (demand control) is not carried into the "
-                    "supergraph by this composer.",
-                    (self.sg.name,),
-                )
 
     # -- authorization ---------------------------------------------------------------------------
 
