@@ -23,6 +23,8 @@ from typing import Any
 
 from graphql import DocumentNode, GraphQLSchema, type_from_ast, value_from_ast
 
+from .config.demand_control import DemandControlConfig
+from .config.traffic_shaping import TrafficShapingConfig
 from .execution.executor import Executor
 from .execution.fetcher import FetcherConfig, SubgraphFetcher
 from .execution.introspection import introspection_document, run_introspection
@@ -73,8 +75,11 @@ class EngineConfig:
     subgraph_urls: Mapping[str, str] = field(default_factory=dict)
     """Subgraph name → URL, overriding ``join__Graph(url:)``."""
     subgraph_timeout: float = 30.0
-    subgraph_timeouts: Mapping[str, float] = field(default_factory=dict)
-    """Per-subgraph timeouts (seconds) overriding ``subgraph_timeout``."""
+    """Default timeout of subgraph requests (``traffic_shaping`` may override it)."""
+    traffic_shaping: TrafficShapingConfig = field(default_factory=TrafficShapingConfig)
+    """Per-subgraph timeouts, pools, retries and circuit breakers."""
+    demand_control: DemandControlConfig = field(default_factory=DemandControlConfig)
+    """Operation cost estimation and limits."""
     deduplicate_requests: bool = False
     """Share identical in-flight subgraph queries."""
     introspection: bool = True
@@ -85,7 +90,6 @@ class EngineConfig:
     plan_cache_size: int = 1024
     override_labels: frozenset[str] = frozenset()
     """Progressive-override labels enabled for every request."""
-    max_connections_per_subgraph: int = 128
     persisted_queries: bool = True
     """Automatic persisted queries (``extensions.persistedQuery``)."""
     subgraph_tls_ca: str | None = None
@@ -147,9 +151,11 @@ class Engine:
             FetcherConfig(
                 urls=urls,
                 timeout=self.config.subgraph_timeout,
-                timeouts=self.config.subgraph_timeouts,
+                policies={
+                    name: self.config.traffic_shaping.policy(name, self.config.subgraph_timeout)
+                    for name in urls
+                },
                 deduplicate=self.config.deduplicate_requests,
-                max_connections_per_subgraph=self.config.max_connections_per_subgraph,
                 tls_ca=self.config.subgraph_tls_ca,
                 tls_certfile=self.config.subgraph_tls_certfile,
                 tls_keyfile=self.config.subgraph_tls_keyfile,

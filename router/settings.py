@@ -96,7 +96,9 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from router.config.demand_control import DemandControlConfig
 from router.config.file import CONFIG_KEY, ConfigFileSource
+from router.config.traffic_shaping import TrafficShapingConfig
 from router.security.settings import SecuritySettings
 
 DEFAULT_PROPAGATED_HEADERS = ("authorization", "x-correlation-id")
@@ -171,6 +173,11 @@ class RouterSettings(BaseSettings):
 
     subgraph_urls: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     subgraph_timeout: float = Field(default=30.0, gt=0)
+    """Seconds per subgraph request: the default of ``traffic_shaping``'s ``timeout``."""
+    traffic_shaping: TrafficShapingConfig = Field(default_factory=TrafficShapingConfig)
+    """Per-subgraph timeout, retries, breaker, pool size (`router.config.traffic_shaping`)."""
+    demand_control: DemandControlConfig = Field(default_factory=DemandControlConfig)
+    """Operation cost limits from ``@cost``/``@listSize`` (`router.config.demand_control`)."""
     deduplicate: bool = False
     introspection: bool = True
     graphiql: bool = True

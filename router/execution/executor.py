@@ -87,7 +87,9 @@ class Executor:
                 fetch.service, body, state.headers, dedupe=fetch.operation_kind == "query"
             )
         except FetchFailure as failure:
-            state.errors.append(fetch_failure(fetch.service, failure.reason, failure.status))
+            state.errors.append(
+                fetch_failure(fetch.service, failure.reason, failure.status, failure.code)
+            )
             payload = _parse(failure.body) if failure.body else None
             if payload is not None:
                 return {"errors": payload.get("errors")} if payload.get("errors") else None
