@@ -69,7 +69,9 @@ class Stock(Subgraph):
 
 
 @asynccontextmanager
-async def stock_engine(stock: Stock, traffic: dict[str, Any], **config: Any) -> AsyncIterator[Engine]:
+async def stock_engine(
+    stock: Stock, traffic: dict[str, Any], **config: Any
+) -> AsyncIterator[Engine]:
     async with Cluster(stock) as cluster:
         engine = Engine(
             supergraph(["stock"], BODY),
