@@ -1,9 +1,14 @@
 """The router's engine: one client operation in, one GraphQL response out.
 
 Pipeline: (APQ) → parse → validate → select operation → limits (cached per document and
-operation name) → coerce variables → authorize (cached per document and reduced access) →
+operation name) → coerce variables → estimate cost (cached when no variable takes part) →
+authorize (cached per document and reduced access) →
 plan (cached per active override labels and condition values) → execute → project →
 response. On a plan-cache hit only variable coercion, execution and projection run.
+
+Demand control (``demand_control``, `router.demand_control`) estimates the operation's cost
+right after variable coercion, before authorization and planning: a refused operation is
+never planned nor sent to a subgraph. Its actual cost is computed from the projected data.
 
 Authorization (``@authenticated``/``@requiresScopes``/``@policy``) runs before planning, as in
 Apollo Router: the engine plans the *filtered* document, projects removed fields as ``null``
@@ -25,6 +30,7 @@ from graphql import DocumentNode, GraphQLSchema, type_from_ast, value_from_ast
 
 from .config.demand_control import DemandControlConfig
 from .config.traffic_shaping import TrafficShapingConfig
+from .demand_control import DemandControl, OperationCost
 from .execution.executor import Executor
 from .execution.fetcher import FetcherConfig, SubgraphFetcher
 from .execution.introspection import introspection_document, run_introspection
@@ -32,7 +38,7 @@ from .execution.projection import ObjectPlan, Projector, compile_selection
 from .planning.cache import LRU
 from .planning.errors import RequestError, error_dict
 from .planning.nodes import QueryPlan
-from .planning.normalize import NormalizedOperation, coerce_variables, prepare
+from .planning.normalize import NormalizedOperation, SelectionSet, coerce_variables, prepare
 from .planning.normalize.limits import check_limits, measure
 from .planning.normalize.parse import parse_operation_text
 from .planning.planner import Planner, PlanningError
@@ -112,12 +118,14 @@ class _CachedPlan:
     plan: QueryPlan
     projection: ObjectPlan
     introspection: DocumentNode | None
+    selection: SelectionSet
+    """The projected selection (actual cost walks the data with it)."""
 
 
 class _Prepared:
     """A validated operation and its plans (by active labels and condition values)."""
 
-    __slots__ = ("error", "operation", "plans")
+    __slots__ = ("cost", "error", "operation", "plans")
 
     def __init__(
         self, operation: NormalizedOperation | None, error: RequestError | None = None
@@ -125,6 +133,8 @@ class _Prepared:
         self.operation = operation
         self.error = error
         self.plans: dict[tuple[frozenset[str], tuple[bool, ...]], _CachedPlan] = {}
+        self.cost: float | None = None
+        """The estimated cost, once known to hold for any variable values."""
 
 
 class Engine:
@@ -162,6 +172,11 @@ class Engine:
             )
         )
         self.executor = Executor(self.fetcher)
+        self.demand = (
+            DemandControl(supergraph, self.config.demand_control)
+            if self.config.demand_control.enabled
+            else None
+        )
         self._prepared: LRU[tuple[str, str | None], _Prepared] = LRU(self.config.plan_cache_size)
         self._filtered: LRU[tuple[str, str | None, Access | None], _Prepared] = LRU(
             self.config.plan_cache_size
@@ -189,6 +204,17 @@ class Engine:
             coerced = coerce_variables(
                 self.supergraph.api_schema, operation.variable_definitions, request.variables
             )
+            cost: OperationCost | None = None
+            demand = self.demand
+            if demand is not None:
+                cost, cacheable = demand.estimate(operation, coerced, prepared.cost)
+                if cacheable:
+                    prepared.cost = cost.estimated
+                if cost.refusal is not None:
+                    refused: dict[str, Any] = {"errors": [cost.refusal]}
+                    if demand.config.expose_cost:
+                        refused["extensions"] = {"cost": cost.extension()}
+                    return GraphQLResponse(refused, 400)
             authorization: AuthorizationResult | None = None
             if self.authorizer is not None:
                 authorization = await self.authorizer.authorize(
@@ -229,6 +255,10 @@ class Engine:
         body: dict[str, Any] = {"data": data}
         if errors:
             body["errors"] = errors
+        if cost is not None and demand is not None:
+            demand.actual(cost, cached.selection, data, coerced)
+            if demand.config.expose_cost:
+                body["extensions"] = {"cost": cost.extension()}
         return GraphQLResponse(body)
 
     def plan(
@@ -393,6 +423,7 @@ class Engine:
             plan,
             compile_selection(schema, projected, preset, data_keys),
             introspection[0] if introspection else None,
+            projected,
         )
         if len(prepared.plans) >= MAX_PLAN_VARIANTS:
             prepared.plans.clear()
