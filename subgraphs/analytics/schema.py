@@ -20,6 +20,7 @@ from subgraphs.analytics.models import SalesDaily, SalesMonthly
 from subgraphs.kit.auth.errors import Forbidden
 from subgraphs.kit.auth.guards import require_identity
 from subgraphs.kit.errors import BadUserInput
+from subgraphs.kit.pagination import page_size
 from subgraphs.kit.scalars import Money
 from subgraphs.kit.schema import build_schema, print_sdl
 
@@ -128,7 +129,8 @@ class Query:
         return [SalesMonthType.from_row(row) for row in rows]
 
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="Best sellers by units (then revenue) between `from` and `to`, included."
+        description="Best sellers by units (then revenue) between `from` and `to`, included.",
+        directives=[page_size(10, argument="limit", connection=False)],
     )
     async def top_products(
         self,

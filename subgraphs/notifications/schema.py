@@ -18,7 +18,7 @@ from subgraphs.kit.auth.errors import Forbidden
 from subgraphs.kit.auth.guards import require_identity
 from subgraphs.kit.auth.identity import Identity
 from subgraphs.kit.errors import BadUserInput
-from subgraphs.kit.pagination import Connection, SortKey, check_page_size, paginate
+from subgraphs.kit.pagination import Connection, SortKey, check_page_size, page_size, paginate
 from subgraphs.kit.schema import build_schema, print_sdl
 from subgraphs.notifications import service
 from subgraphs.notifications.loaders import USER_NOTIFICATIONS_MAX, NotificationContext
@@ -114,7 +114,8 @@ class UserType:
         return cls(id=id)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="Newest first; only the user, admins and services may read."
+        description="Newest first; only the user, admins and services may read.",
+        directives=[page_size(PAGE_SIZE_DEFAULT, connection=False)],
     )
     async def notifications(
         self,
@@ -176,7 +177,8 @@ def _context(info: strawberry.Info) -> NotificationContext:
 @strawberry.type
 class Query:
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="Admins and services: one channel's log, newest first."
+        description="Admins and services: one channel's log, newest first.",
+        directives=[page_size(PAGE_SIZE_DEFAULT)],
     )
     async def notification_logs(
         self,

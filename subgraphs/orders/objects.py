@@ -14,7 +14,7 @@ from strawberry.federation.types import FieldSet
 
 from subgraphs.kit.auth.errors import Forbidden
 from subgraphs.kit.auth.guards import identity_of
-from subgraphs.kit.pagination import Connection, check_page_size
+from subgraphs.kit.pagination import Connection, check_page_size, page_size
 from subgraphs.kit.scalars import Money
 from subgraphs.orders import models, service
 from subgraphs.orders.loaders import OrderContext
@@ -122,7 +122,8 @@ class UserType:
         return cls(id=id)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="Newest first; visible to the user, admins and services with orders:read."
+        description="Newest first; visible to the user, admins and services with orders:read.",
+        directives=[page_size(PAGE_SIZE_DEFAULT)],
     )
     async def orders(
         self,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import strawberry
 
 from subgraphs.kit.auth.guards import identity_of, require_user
-from subgraphs.kit.pagination import Connection
+from subgraphs.kit.pagination import Connection, page_size
 from subgraphs.kit.schema import build_schema, print_sdl
 from subgraphs.orders import service
 from subgraphs.orders.inputs import PlaceOrderInput
@@ -44,7 +44,8 @@ class Query:
         return OrderType.from_row(row)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="The signed-in user's orders, newest first."
+        description="The signed-in user's orders, newest first.",
+        directives=[page_size(PAGE_SIZE_DEFAULT)],
     )
     async def my_orders(
         self,
