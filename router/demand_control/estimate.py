@@ -37,6 +37,7 @@ from graphql import (
     ValueNode,
     VariableNode,
     get_named_type,
+    value_from_ast,
 )
 from graphql.pyutils import Undefined
 
@@ -175,8 +176,7 @@ class CostRun:
                 value = self.python_value(argument.value)
                 break
         if value is Undefined:
-            definition = info.definition.args.get(head)
-            value = definition.default_value if definition is not None else Undefined
+            value = _default(info, head)
         for key in rest:
             value = value.get(key, Undefined) if isinstance(value, Mapping) else Undefined
         return value if isinstance(value, int) and not isinstance(value, bool) else None
@@ -251,6 +251,19 @@ class CostRun:
         return self.schema.input_field_weight(
             input_type.name, field, get_named_type(definition.type).name
         )
+
+
+def _default(info: FieldCost, argument: str) -> Any:
+    """An argument's default value (the schema keeps it as a literal when built from SDL)."""
+    definition = info.definition.args.get(argument)
+    if definition is None:
+        return Undefined
+    if definition.default_value is not Undefined:
+        return definition.default_value
+    node = definition.ast_node
+    if node is None or node.default_value is None:
+        return Undefined
+    return value_from_ast(node.default_value, definition.type)
 
 
 def _input_field(input_type: GraphQLInputObjectType, key: str) -> Any:
