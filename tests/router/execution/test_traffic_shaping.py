@@ -17,11 +17,14 @@ import orjson
 import pytest
 from aiohttp import web
 from planning.supergraphs import supergraph
+from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
 from router.config.traffic_shaping import TrafficShapingConfig
 from router.engine import Engine, EngineConfig, GraphQLRequest, GraphQLResponse, RequestContext
 from router.settings import RouterSettings
+from router.telemetry import RouterMetrics
+from router.telemetry.engine import ObservedEngine
 
 from .subgraph_server import Cluster, Recorded, Subgraph
 
@@ -309,3 +312,41 @@ def test_the_global_subgraph_timeout_stays_the_default(
 def test_a_bad_section_is_refused_with_the_reason(section: dict[str, Any], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         TrafficShapingConfig.model_validate(section)
+
+
+async def test_retries_and_the_breaker_are_metrics() -> None:
+    metrics = RouterMetrics(CollectorRegistry())
+    stock = Stock()
+    stock.failing = True
+    traffic = TrafficShapingConfig.model_validate(
+        {
+            "all": {
+                "retry": {"attempts": 1, "min_per_sec": 0, "retry_percent": 0.5},
+                "circuit_breaker": {"enabled": True, "failure_threshold": 3, "cool_down": 60},
+            }
+        }
+    )
+    async with Cluster(stock) as cluster:
+        engine = ObservedEngine(
+            supergraph(["stock"], BODY),
+            EngineConfig(subgraph_urls=cluster.urls, traffic_shaping=traffic),
+            metrics=metrics,
+        )
+        await engine.start()
+        try:
+            for _ in range(4):
+                await run(engine, QUERY)
+        finally:
+            await engine.close()
+
+    def value(name: str, **labels: str) -> float | None:
+        return metrics.registry.get_sample_value(name, {"subgraph": "stock", **labels})
+
+    # Request 1: no budget yet (0.5 x 1 < 1), refused; request 2: one retry (breaker now at
+    # 3 failures: open); requests 3 and 4 short-circuited.
+    assert len(stock.requests) == 3
+    assert value("polyshop_router_subgraph_retries_total", result="retried") == 1
+    assert value("polyshop_router_subgraph_retries_total", result="refused") == 1
+    assert value("polyshop_router_subgraph_short_circuited_total") == 2
+    assert value("polyshop_router_subgraph_circuit_open") == 1
+    assert value("polyshop_router_subgraph_errors_total", reason="circuit_open") == 2
