@@ -33,6 +33,8 @@ class FieldCost:
 
     named_type: str
     is_list: bool
+    nested: bool
+    """A list of lists."""
     composite: bool
     """Object, interface or union: worth 1 by default; scalars and enums 0."""
     weight: int | None
@@ -89,9 +91,9 @@ class CostSchema:
         if definition is None:
             return None
         output = definition.type
-        is_list = False
+        lists = 0
         while isinstance(output, GraphQLNonNull | GraphQLList):
-            is_list = is_list or isinstance(output, GraphQLList)
+            lists += isinstance(output, GraphQLList)
             output = output.of_type
         named = get_named_type(definition.type)
         directives = self.directives
@@ -100,7 +102,8 @@ class CostSchema:
             weight = directives.types.get(named.name)
         return FieldCost(
             named_type=named.name,
-            is_list=is_list,
+            is_list=lists > 0,
+            nested=lists > 1,
             composite=isinstance(
                 named, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType
             ),
