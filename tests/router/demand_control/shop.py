@@ -26,7 +26,10 @@ type Author { name: String }
 type BookEdge { node: Book! cursor: String! }
 type BookConnection { edges: [BookEdge!]! total: Int }
 input Filter { max: Int tags: [String!] }
+union Hit = Book | Author
 type Query {
+  hits: [Hit!]!
+  grid: [[Book]]
   book(id: ID!): Book
   books(first: Int = 5, filter: Filter): [Book!]!
   page(first: Int, last: Int): BookConnection
