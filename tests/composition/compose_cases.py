@@ -1142,3 +1142,71 @@ case(
         """,
     ),
 )
+DEMAND_9 = link(9, "key", "cost", "listSize")
+case(
+    "err_list_size_not_a_list",
+    (
+        "a",
+        DEMAND_9
+        + """
+        type Query {
+          a: Int @listSize(assumedSize: 3)
+          b(first: Int): Int @listSize(slicingArguments: ["first"])
+        }
+        """,
+    ),
+)
+case(
+    "err_list_size_negative_assumed_size",
+    ("a", DEMAND_9 + "type Query { a: [Int] @listSize(assumedSize: -1) }"),
+)
+case(
+    "err_list_size_bad_slicing_arguments",
+    (
+        "a",
+        DEMAND_9
+        + """
+        input F { max: Int }
+        type Query {
+          a(first: Int): [Int] @listSize(slicingArguments: ["last"])
+          b(first: String): [Int] @listSize(slicingArguments: ["first"])
+          c(f: F): [Int] @listSize(slicingArguments: ["f.max"])
+        }
+        """,
+    ),
+)
+case(
+    "err_list_size_bad_sized_fields",
+    (
+        "a",
+        DEMAND_9
+        + """
+        type C { items: [Int] n: Int }
+        type Query {
+          a(first: Int): C @listSize(slicingArguments: ["first"], sizedFields: ["nope", "n"])
+        }
+        """,
+    ),
+)
+case(
+    "err_cost_on_interface_field",
+    (
+        "a",
+        DEMAND_9
+        + "interface I { x: Int @cost(weight: 2) }"
+        + " type T implements I { x: Int } type Query { i: I }",
+    ),
+)
+case(
+    "demand_control_sized_connection",
+    (
+        "a",
+        DEMAND_9
+        + """
+        type C { items: [Int] }
+        type Query {
+          a(first: Int!): C @listSize(slicingArguments: ["first"], sizedFields: ["items"])
+        }
+        """,
+    ),
+)

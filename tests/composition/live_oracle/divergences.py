@@ -99,6 +99,15 @@ SUPERGRAPH_DIVERGENCES: dict[str, SupergraphDivergence] = {
     ),
 }
 
+CODE_DIVERGENCES: dict[str, OutcomeDivergence] = {
+    CASE + "err_list_size_not_a_list": OutcomeDivergence(
+        "both refuse @listSize on a non-list field without sizedFields; theguild says "
+        "LIST_SIZE_INVALID_SIZED_FIELD, Apollo LIST_SIZE_APPLIED_TO_NON_LIST",
+        frozenset({"LIST_SIZE_INVALID_SIZED_FIELD"}),
+    ),
+}
+"""Both fail, with different codes: ``theguild_codes`` are theguild's."""
+
 OUTCOME_DIVERGENCES: dict[str, OutcomeDivergence] = {
     CASE + "err_demand_control_import_mismatch": OutcomeDivergence(
         "theguild merges @cost imported as @cost in one subgraph and used as @federation__cost "

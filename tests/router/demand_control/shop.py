@@ -32,6 +32,7 @@ type Query {
   grid: [[Book]]
   book(id: ID!): Book
   books(first: Int = 5, filter: Filter): [Book!]!
+  range(first: Int, last: Int): [Book!]!
   page(first: Int, last: Int): BookConnection
   search(text: String): [Book!]!
   plain: [Book!]!
@@ -50,7 +51,12 @@ SHOP = LINK + (
     .replace(
         "books(first: Int = 5, filter: Filter): [Book!]!",
         "books(first: Int = 5, filter: Filter): [Book!]!"
-        ' @listSize(slicingArguments: ["first", "filter.max"], requireOneSlicingArgument: false)',
+        ' @listSize(slicingArguments: ["first"], requireOneSlicingArgument: false)',
+    )
+    .replace(
+        "range(first: Int, last: Int): [Book!]!",
+        "range(first: Int, last: Int): [Book!]!"
+        ' @listSize(slicingArguments: ["first", "last"], requireOneSlicingArgument: false)',
     )
     .replace(
         "page(first: Int, last: Int): BookConnection",

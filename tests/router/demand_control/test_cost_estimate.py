@@ -37,9 +37,10 @@ def estimate(query: str, variables: dict[str, Any] | None = None) -> tuple[float
         # Slicing argument omitted: its default (first = 5) sizes the list: 5 x 4.
         ("{ books { id } }", 20),
         ("{ books(first: 100000) { id } }", 400_000),
-        # The largest slicing argument wins (filter.max 7) x 4, plus the Filter object
-        # argument (1) and its max field (@cost 1).
-        ("{ books(first: 2, filter: {max: 7}) { id } }", 7 * 4 + 1 + 1),
+        # The largest slicing argument wins: 7 x 4.
+        ("{ range(first: 2, last: 7) { id } }", 7 * 4),
+        # The Filter object argument (1) and its max field (@cost 1): 2 x 4 + 2.
+        ("{ books(first: 2, filter: {max: 7}) { id } }", 2 * 4 + 1 + 1),
         # sizedFields: the connection object (1) + edges sized by first: 3 x (edge 1 + book 4).
         ("{ page(first: 3) { edges { node { id } } total } }", 1 + 3 * (1 + 4)),
         # assumedSize 20 x 4, plus the text argument's @cost 5.
@@ -65,8 +66,8 @@ def test_a_mutation_starts_at_ten() -> None:
 def test_variables_size_lists_and_mark_the_estimate_variable() -> None:
     query = "query($n: Int, $f: Filter) { books(first: $n, filter: $f) { id } }"
     assert estimate(query, {"n": 3}) == (12, True)
-    # A variable input object costs like a literal one: 1 + max's @cost 1; max 9 wins.
-    assert estimate(query, {"n": 3, "f": {"max": 9, "tags": ["a"]}}) == (9 * 4 + 2, True)
+    # A variable input object costs like a literal one: 1 + max's @cost 1.
+    assert estimate(query, {"n": 3, "f": {"max": 9, "tags": ["a"]}}) == (3 * 4 + 2, True)
 
 
 def test_skipped_fields_cost_nothing() -> None:
