@@ -58,6 +58,11 @@ Router's 400 for parse and validation errors.
 | SUBGRAPH_TLS_CERTFILE   | unset                          | client cert shown to subgraphs      |
 | SUBGRAPH_TLS_KEYFILE    | unset (key in the chain file)  | its private key                     |
 
+Two structured sections have no row: ``TRAFFIC_SHAPING`` (per-subgraph timeout, pool size,
+retries, circuit breaker; `router.config.traffic_shaping`) and ``DEMAND_CONTROL`` (operation
+cost limits; `router.config.demand_control`), set in ``router.yaml`` or from the environment
+as JSON or key by key (``POLYSHOP_ROUTER_TRAFFIC_SHAPING__ALL__TIMEOUT=5s``).
+
 Every setting but ``CONFIG`` and the security ones can also be written in the optional
 configuration file ``router.yaml`` (lower-case names, structured sections as in Apollo Router);
 arguments and environment variables override the file. See `router.config` and

@@ -297,6 +297,11 @@ def test_the_global_subgraph_timeout_stays_the_default(
     assert shaping.policy("products", 7.0).breaker_enabled
     assert shaping.policy("reviews", 7.0).timeout == 2.0
     assert not shaping.policy("reviews", 7.0).breaker_enabled
+    # The environment overrides the file key by key.
+    monkeypatch.setenv("POLYSHOP_ROUTER_TRAFFIC_SHAPING__ALL__TIMEOUT", "250ms")
+    merged = RouterSettings(config=str(config)).traffic_shaping
+    assert merged.policy("reviews", 7.0).timeout == 0.25
+    assert merged.policy("products", 7.0).timeout == 0.5
 
 
 @pytest.mark.parametrize(
