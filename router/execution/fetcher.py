@@ -244,6 +244,10 @@ class SubgraphFetcher:
                 )
             try:
                 response = await self._send_resending_stale(service, body, headers, query)
+            except asyncio.CancelledError:
+                if breaker is not None:
+                    breaker.abandoned()
+                raise
             except FetchFailure as failure:
                 if breaker is not None:
                     if failure.unhealthy:

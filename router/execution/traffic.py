@@ -125,6 +125,13 @@ class CircuitBreaker:
             self.opened_at = self.clock()
             self._set(BreakerState.OPEN)
 
+    def abandoned(self) -> None:
+        """A request ended without an outcome (cancelled): if it was the probe, the next
+        request may probe at once instead of the breaker staying half-open for ever."""
+        if self.state is BreakerState.HALF_OPEN:
+            self.opened_at = self.clock() - self.cool_down
+            self._set(BreakerState.OPEN)
+
     def _set(self, state: BreakerState) -> None:
         self.state = state
         if self.on_change is not None:

@@ -55,8 +55,10 @@ class Stock(Subgraph):
         self.failing = False
         self.in_flight = 0
         self.most_in_flight = 0
+        self.arrived = asyncio.Event()
 
     async def handle(self, request: web.Request) -> web.Response:
+        self.arrived.set()
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
@@ -355,3 +357,22 @@ async def test_retries_and_the_breaker_are_metrics() -> None:
     assert value("polyshop_router_subgraph_short_circuited_total") == 2
     assert value("polyshop_router_subgraph_circuit_open") == 1
     assert value("polyshop_router_subgraph_errors_total", reason="circuit_open") == 2
+
+
+async def test_a_cancelled_probe_lets_the_next_request_probe() -> None:
+    stock = Stock(delay=0.5)
+    stock.failing = True
+    async with stock_engine(stock, BREAKER) as engine:
+        for _ in range(3):
+            await run(engine, QUERY)  # each waits 0.5 s for its 503
+        await asyncio.sleep(0.35)
+        stock.arrived.clear()
+        probe = asyncio.create_task(run(engine, QUERY))
+        await stock.arrived.wait()  # the probe reached the subgraph
+        probe.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await probe
+        stock.failing = False
+        stock.delay = 0
+        assert (await run(engine, QUERY)).body == {"data": {"level": 7}}
+    assert len(stock.requests) == 5
