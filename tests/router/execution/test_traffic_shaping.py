@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from router.config.traffic_shaping import TrafficShapingConfig
 from router.engine import Engine, EngineConfig, GraphQLRequest, GraphQLResponse, RequestContext
+from router.execution.traffic import RetryBudget
 from router.settings import RouterSettings
 from router.telemetry import RouterMetrics
 from router.telemetry.engine import ObservedEngine
@@ -376,3 +377,19 @@ async def test_a_cancelled_probe_lets_the_next_request_probe() -> None:
         stock.delay = 0
         assert (await run(engine, QUERY)).body == {"data": {"level": 7}}
     assert len(stock.requests) == 5
+
+
+def test_the_budget_window_slides() -> None:
+    """Requests older than ``ttl`` stop funding retries; retries older than it stop counting."""
+    now = [100.0]
+    budget = RetryBudget(min_per_sec=0, retry_percent=0.5, ttl=10, clock=lambda: now[0])
+    for _ in range(4):
+        budget.deposit()
+    assert [budget.withdraw() for _ in range(3)] == [True, True, False]
+    now[0] += 5
+    assert not budget.withdraw()  # still inside the window
+    now[0] += 6  # the four requests and two retries are older than 10 s
+    assert not budget.withdraw()
+    budget.deposit()
+    budget.deposit()
+    assert budget.withdraw()
