@@ -25,6 +25,7 @@ from router.planning.normalize import Field, SelectionSet
 from .estimate import CostEstimator, CostRun
 from .schema import FieldCost
 
+_ABSENT: Any = object()
 MAX_COMPILED = 4096
 """Compiled selections kept (they follow the engine's plan cache; cleared when full)."""
 
@@ -47,6 +48,8 @@ class _CostField:
     """Arguments whose cost depends on variables (computed per occurrence), else None."""
     arguments_cost: float
     """Arguments' cost when it does not depend on variables."""
+    has_arguments: bool
+    """Arguments cost something (or may, depending on variables)."""
 
 
 class _CompiledSelection:
@@ -139,30 +142,39 @@ class ActualCost:
                     info.nested,
                     dynamic,
                     arguments_cost,
+                    dynamic is not None or arguments_cost != 0,
                 )
             )
         return tuple(out)
 
     def _object(self, compiled: _CompiledSelection, obj: Mapping[str, Any], run: CostRun) -> float:
+        fields = compiled.fields
+        if compiled.by_type:
+            runtime = obj.get("__typename")
+            if type(runtime) is str:
+                fields = compiled.by_type.get(runtime, fields)
         cost = 0.0
-        for field in compiled.for_object(obj):
-            value = obj.get(field.key, obj)
-            if value is obj:  # absent (skipped, or not part of this runtime type)
+        for field in fields:
+            value = obj.get(field.key, _ABSENT)
+            if value is _ABSENT:  # skipped, or not part of this runtime type
                 continue
-            cost += self._value(field, value, run) + field.arguments_cost
-            if field.node is not None:
-                cost += run.arguments(field.info, field.parent, field.node)
+            kind = type(value)
+            if kind is dict:
+                child = field.child
+                cost += field.object_weight
+                if child is not None:
+                    cost += self._object(child, value, run)
+            elif kind is list:
+                cost += self._list(field, value, run)
+            else:
+                cost += field.leaf_weight
+            if field.has_arguments:
+                cost += field.arguments_cost
+                if field.node is not None:
+                    cost += run.arguments(field.info, field.parent, field.node)
         return cost
 
-    def _value(self, field: _CostField, value: Any, run: CostRun) -> float:
-        kind = type(value)
-        if kind is dict:
-            if field.child is None:
-                return field.object_weight
-            return field.object_weight + self._object(field.child, value, run)
-        if kind is not list:
-            return field.leaf_weight
-        items: list[Any] = value
+    def _list(self, field: _CostField, items: list[Any], run: CostRun) -> float:
         child = field.child
         if child is None and not field.nested:
             if not field.composite:
@@ -172,8 +184,13 @@ class ActualCost:
         total = 0.0
         weight = field.object_weight
         for item in items:
-            if type(item) is dict:
-                total += weight if child is None else weight + self._object(child, item, run)
+            kind = type(item)
+            if kind is dict:
+                total += weight
+                if child is not None:
+                    total += self._object(child, item, run)
+            elif kind is list:
+                total += self._list(field, item, run)
             else:
-                total += self._value(field, item, run)
+                total += field.leaf_weight
         return total

@@ -26,10 +26,12 @@ from typing import Any
 
 from graphql import (
     FieldNode,
+    GraphQLEnumType,
     GraphQLInputObjectType,
     GraphQLInputType,
     GraphQLList,
     GraphQLNonNull,
+    GraphQLScalarType,
     IntValueNode,
     ListValueNode,
     NullValueNode,
@@ -209,6 +211,9 @@ class CostRun:
 
     def value_node(self, node: ValueNode, type_: GraphQLInputType, weight: int | None) -> float:
         if isinstance(node, VariableNode):
+            inner = type_.of_type if isinstance(type_, GraphQLNonNull) else type_
+            if not weight and isinstance(inner, GraphQLScalarType | GraphQLEnumType):
+                return 0.0  # 0 whatever the value (null too): the estimate does not depend on it
             self.uses_variables = True
             return self.value(self.variables.get(node.name.value), type_, weight)
         if isinstance(node, NullValueNode):

@@ -70,6 +70,14 @@ def test_variables_size_lists_and_mark_the_estimate_variable() -> None:
     assert estimate(query, {"n": 3, "f": {"max": 9, "tags": ["a"]}}) == (3 * 4 + 2, True)
 
 
+def test_a_variable_that_cannot_change_the_cost_keeps_the_estimate_cacheable() -> None:
+    """An ID variable (a scalar argument without @cost) costs 0 whatever its value."""
+    assert estimate("query($id: ID!) { book(id: $id) { id } }", {"id": "7"}) == (4, False)
+    # A weighted scalar argument does depend on its value (null costs 0).
+    assert estimate("query($t: String) { search(text: $t) { id } }", {"t": "x"}) == (85, True)
+    assert estimate("query($t: String) { search(text: $t) { id } }", {"t": None}) == (80, True)
+
+
 def test_skipped_fields_cost_nothing() -> None:
     query = 'query($s: Boolean!) { book(id: "1") { title @skip(if: $s) } }'
     assert estimate(query, {"s": True}) == (4, True)
