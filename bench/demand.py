@@ -9,7 +9,8 @@ reported) and ``/proc`` gives each router's CPU per request.
 Per query (``small``, ``heavy``, ``list100``) it prints the routers' ``CPU ms/req`` off and on
 and their ratio (noisy on a shared machine), then demand control's own work timed directly
 in this process on the same operation and response (``dc µs/req``: estimate, cached as for an
-operation without variables, plus actual cost; ``uncached``: the estimate recomputed) and its
+operation without variables, plus actual cost, plus the cost metrics' histograms;
+``uncached``: the estimate recomputed) and its
 share of the router's CPU per request without demand control: the figure that must stay under
 5 % (the command exits 1 otherwise).
 
@@ -38,8 +39,10 @@ from bench.routers import OURS
 from bench.run import compose, subgraph_server
 from bench.servers import Server, free_port
 from router.config.demand_control import DemandControlConfig
-from router.engine import Engine, EngineConfig, GraphQLRequest, RequestContext
+from router.engine import EngineConfig, GraphQLRequest, RequestContext
 from router.supergraph import read_supergraph
+from router.telemetry import RouterMetrics
+from router.telemetry.engine import ObservedEngine
 
 LIMIT = 5.0
 """Percent of router CPU per request demand control may take."""
@@ -72,7 +75,10 @@ async def _direct_micros(supergraph: Path, query: str, repeat: int) -> tuple[flo
     """Demand control's own work per request, in µs: (cached estimate + actual, uncached)."""
     config = DemandControlConfig.model_validate(DEMAND_ON)
     sdl = await asyncio.to_thread(supergraph.read_text)
-    engine = Engine(read_supergraph(sdl), EngineConfig(demand_control=config))
+    # With the router's metrics, as the router runs it: the cost histograms are part of it.
+    engine = ObservedEngine(
+        read_supergraph(sdl), EngineConfig(demand_control=config), metrics=RouterMetrics()
+    )
     await engine.start()
     try:
         response = await engine.execute(GraphQLRequest(query), RequestContext(headers={}))
