@@ -2,6 +2,14 @@
 
 Request bodies arrive as bytes (built by the executor from pre-encoded parts); responses are
 returned as bytes so that callers sharing a deduplicated request each parse their own copy.
+A body that carries uploaded files' markers is sent as a multipart request (`uploads`). The
+client asks for compressed responses (aiohttp's ``Accept-Encoding``: gzip, deflate, and br
+with the brotli package installed) and decompresses them.
+
+Bounds, so that no request can take a subgraph or the router down with it: at most
+``max_concurrency_per_subgraph`` requests are in flight to one subgraph (the rest wait, within
+the subgraph's timeout, for a slot), and a response body larger than ``max_response_bytes`` is
+abandoned as it streams in, never buffered whole.
 
 Traffic shaping (`router.execution.traffic`) applies per subgraph: its own timeout and pool
 size; a circuit breaker asked before every attempt (open: `FetchFailure` with code
@@ -9,12 +17,17 @@ size; a circuit breaker asked before every attempt (open: `FetchFailure` with co
 (a mutation is sent once: it may have taken effect before the failure), each retry drawn
 from the subgraph's retry budget. A keep-alive connection found closed is always resent
 once, outside the budget (nothing reached the subgraph).
+
+A `FetchFailure` has two texts: ``reason``, a fixed phrase safe for clients ("error trying to
+connect"), and ``detail``, what the library said (addresses, OS errors), for logs and traces
+only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import http
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -24,25 +37,32 @@ import aiohttp
 
 from .errors import SUBREQUEST_HTTP_ERROR
 from .traffic import CIRCUIT_OPEN, RETRYABLE_STATUSES, SubgraphTraffic, TrafficPolicy
+from .uploads import current_files
 
 JSON = "application/json"
 ACCEPT = "application/graphql-response+json, application/json"
 
 
 class FetchFailure(Exception):
-    """The subgraph gave no usable HTTP response (refused, timeout, HTTP error status)."""
+    """The subgraph gave no usable HTTP response (refused, timeout, HTTP error status).
+
+    ``reason`` is a fixed phrase that may reach clients; ``detail`` (the library's message,
+    internal addresses included) goes to logs and traces only."""
 
     def __init__(
         self,
         reason: str,
         status: int | None = None,
         body: bytes | None = None,
+        *,
+        detail: str | None = None,
         code: str = SUBREQUEST_HTTP_ERROR,
     ) -> None:
-        super().__init__(reason)
+        super().__init__(detail or reason)
         self.reason = reason
         self.status = status
         self.body = body
+        self.detail = detail or reason
         self.code = code
 
     @property
@@ -102,8 +122,12 @@ class FetcherConfig:
     timeout: float = 30.0
     """Timeout of subgraphs without a policy in ``policies``."""
     policies: Mapping[str, TrafficPolicy] | None = None
-    """Subgraph name → its traffic policy (timeout, pool, retries, breaker)."""
+    """Subgraph name → its traffic policy (timeout, pool size, retries, breaker)."""
     deduplicate: bool = False
+    max_concurrency_per_subgraph: int | None = None
+    """Requests in flight to one subgraph (None: only the connection pool limits them)."""
+    max_response_bytes: int | None = None
+    """Largest subgraph response body read (None: unlimited)."""
     keepalive_timeout: float = 4.0
     """Idle pooled connections are dropped after this; kept below the 5 s idle timeout of
     uvicorn and Node servers, so the router rarely writes to a connection being closed."""
@@ -145,6 +169,11 @@ class SubgraphFetcher:
             name: aiohttp.ClientTimeout(total=traffic.policy.timeout)
             for name, traffic in self.traffic.items()
         }
+        self._default_timeout = aiohttp.ClientTimeout(total=config.timeout)
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._busy: dict[str, int] = {}
+        self.peak_in_flight: dict[str, int] = {}
+        """Most requests ever in flight to each subgraph at once (with a concurrency cap)."""
 
     async def start(self) -> None:
         if self._sessions is not None:
@@ -298,28 +327,109 @@ class SubgraphFetcher:
         url = self.config.urls.get(service)
         session = sessions.get(service)
         if url is None or session is None:
-            raise FetchFailure(f"no URL is configured for subgraph '{service}'")
-        request_headers = {**headers, "content-type": JSON, "accept": ACCEPT}
+            raise FetchFailure("no URL is configured for this subgraph")
+        limit = self.config.max_concurrency_per_subgraph
+        if limit is None:
+            return await self._post(session, url, service, body, headers, retrying)
+        slot = self._slots.get(service)
+        if slot is None:
+            slot = self._slots[service] = asyncio.Semaphore(limit)
+        if slot.locked():  # wait for a slot, within the subgraph's timeout
+            timeout = self._timeouts.get(service, self._default_timeout).total
+            try:
+                await asyncio.wait_for(slot.acquire(), timeout)
+            except TimeoutError as error:
+                raise FetchFailure(
+                    "request timed out", detail=f"no free slot of {limit} within {timeout} s"
+                ) from error
+        else:  # the common case: a free slot, taken without a timer task
+            await slot.acquire()
+        self._busy[service] = self._busy.get(service, 0) + 1
+        self.peak_in_flight[service] = max(self.peak_in_flight.get(service, 0), self._busy[service])
+        try:
+            return await self._post(session, url, service, body, headers, retrying)
+        finally:
+            self._busy[service] -= 1
+            slot.release()
+
+    async def _post(
+        self,
+        session: aiohttp.ClientSession,
+        url: str,
+        service: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        retrying: bool,
+    ) -> SubgraphResponse:
+        files = current_files.get()
+        data: bytes | aiohttp.FormData = body
+        if files is not None and files.encoded_prefix in body:
+            # Uploaded files go on as a multipart request (GraphQL multipart request spec).
+            data = files.form(body)
+            request_headers = {**headers, "accept": ACCEPT, "apollo-require-preflight": "true"}
+        else:
+            request_headers = {**headers, "content-type": JSON, "accept": ACCEPT}
         try:
             async with session.post(
-                url, data=body, headers=request_headers, timeout=self._timeouts[service]
+                url,
+                data=data,
+                headers=request_headers,
+                timeout=self._timeouts.get(service, self._default_timeout),
             ) as response:
-                payload = await response.read()
+                payload = await self._read(response)
                 if not 200 <= response.status < 300:
                     raise FetchFailure(
-                        f"{response.status}: {response.reason or 'HTTP error'}",
+                        f"{response.status}: {_phrase(response.status)}",
                         response.status,
                         payload,
+                        detail=f"{response.status}: {response.reason or 'HTTP error'}",
                     )
                 return SubgraphResponse(response.status, payload)
         except TimeoutError as error:
             raise FetchFailure("request timed out") from error
         except aiohttp.ClientConnectorError as error:
-            raise FetchFailure(f"error trying to connect: {error.os_error or error}") from error
+            raise FetchFailure(
+                "error trying to connect", detail=f"error trying to connect: {error}"
+            ) from error
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as error:
-            message = f"error sending request: {error or type(error).__name__}"
+            detail = f"error sending request: {error or type(error).__name__}"
             if retrying:
-                raise FetchFailure(message) from error
-            raise StaleConnection(message) from error
+                raise FetchFailure("error sending request", detail=detail) from error
+            raise StaleConnection("error sending request", detail=detail) from error
         except aiohttp.ClientError as error:
-            raise FetchFailure(f"error sending request: {error or type(error).__name__}") from error
+            raise FetchFailure(
+                "error sending request",
+                detail=f"error sending request: {error or type(error).__name__}",
+            ) from error
+
+    async def _read(self, response: aiohttp.ClientResponse) -> bytes:
+        """The body, or `FetchFailure` as soon as it grows past ``max_response_bytes``."""
+        limit = self.config.max_response_bytes
+        if limit is None:
+            return await response.read()
+        declared = response.content_length
+        if declared is not None:
+            if declared > limit:
+                raise _too_large(limit, f"Content-Length {declared}")
+            return await response.read()
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_chunked(1 << 16):
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit, f"more than {size} bytes streamed")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _too_large(limit: int, what: str) -> FetchFailure:
+    return FetchFailure(
+        f"response exceeds the limit of {limit} bytes", detail=f"response too large: {what}"
+    )
+
+
+def _phrase(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "HTTP error"

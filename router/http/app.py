@@ -24,6 +24,8 @@ import structlog
 
 from router.config import ConfigWatcher
 from router.engine import GraphQLRequest, GraphQLResponse, RequestContext
+from router.execution.executor import RESPONSE_SIZE_LIMIT_EXCEEDED
+from router.execution.uploads import current_files, release_files
 from router.hot_reload import EngineBuilder, EngineHolder, SupergraphWatcher
 from router.security import AuthenticationError, Principal, SecurityLayer, ServiceTokenError
 from router.security.errors import SERVICE_UNAVAILABLE
@@ -32,22 +34,30 @@ from router.supergraph import load_supergraph
 from router.telemetry import RequestTelemetry, RouterTelemetry, current_request
 from router.telemetry.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
-from . import requests
+from . import requests, websocket
 from .asgi import (
     ClientDisconnected,
     Receive,
     Scope,
     Send,
     payload_too_large,
-    read_body,
     respond,
     respond_json,
 )
+from .compression import compressing, read_request_body
+from .cors import Cors, is_preflight, origin_of
 from .csrf import csrf_error, is_preflighted
 from .errors import HttpError, internal_error
 from .gc_tuning import tune_garbage_collector
 from .graphiql import ASSET_ROUTE, CONTENT_SECURITY_POLICY, GraphiQL
-from .headers import correlation_id, decode_headers, propagated_headers
+from .headers import (
+    FORWARDED_FOR,
+    correlation_id,
+    decode_headers,
+    forwarded_for,
+    parse_networks,
+    propagated_headers,
+)
 from .negotiation import (
     APPLICATION_JSON,
     is_json_content_type,
@@ -56,6 +66,7 @@ from .negotiation import (
     wants_html,
 )
 from .shutdown import ShutdownSignal
+from .uploads import is_multipart, read_multipart
 
 log = structlog.get_logger("router.http")
 
@@ -112,6 +123,8 @@ class RouterApp:
         self._allowed_headers = settings.propagated_headers
         self._correlation_header = settings.correlation_header
         self._correlation_header_bytes = settings.correlation_header.encode("latin-1")
+        self._trusted_proxies = parse_networks(settings.trusted_proxies)
+        self._cors = Cors(settings.cors)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -223,6 +236,15 @@ class RouterApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
+            origin = origin_of(scope)
+            if origin is not None:
+                cors = self._cors
+                if scope["method"] == "OPTIONS":
+                    headers = decode_headers(scope["headers"])
+                    if is_preflight(scope, headers):
+                        await cors.preflight(headers, send)
+                        return
+                send = cors.wrap(origin, send)
             path: str = scope["path"]
             if path == self.settings.graphql_path:
                 observer = self._request_telemetry
@@ -250,6 +272,8 @@ class RouterApp:
                 await respond_json(send, 404, {"errors": [{"message": "Not found"}]})
         elif kind == "lifespan":
             await self._lifespan(receive, send)
+        elif kind == "websocket":
+            await websocket.refuse(scope, receive, send)
 
     async def _health(self, scope: Scope, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
@@ -300,6 +324,7 @@ class RouterApp:
     async def _graphql(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = decode_headers(scope["headers"])
         method: str = scope["method"]
+        send = compressing(headers, send, self.settings.compression)
         correlation = correlation_id(headers, self._correlation_header)
         structlog.contextvars.bind_contextvars(correlation_id=correlation)
         echo = [(self._correlation_header_bytes, correlation.encode("latin-1"))]
@@ -331,6 +356,8 @@ class RouterApp:
             body_500 = internal_error(error, dev_mode=self.settings.dev_mode)
             await respond_json(send, 500, body_500, JSON, echo)
             return
+        finally:
+            await release_files()
         if status == 405:
             echo.append((b"allow", b"POST"))
         await respond(send, status, body, media.encode(), echo)
@@ -365,21 +392,34 @@ class RouterApp:
         principal = await self.security.authenticate(headers)
         parsed: list[GraphQLRequest] | GraphQLRequest
         if method == "POST":
-            if not is_json_content_type(headers.get("content-type")):
+            content_type = media_essence(headers.get("content-type"))
+            if is_multipart(content_type) and settings.file_uploads.enabled:
+                if self.holder is None:
+                    raise HttpError(503, SERVICE_UNAVAILABLE, "The router is starting")
+                parsed, files = await read_multipart(
+                    receive,
+                    headers,
+                    settings.file_uploads,
+                    settings.max_request_bytes,
+                    self.holder.supergraph.api_schema,
+                )
+                current_files.set(files)  # released by `_graphql` when the request ends
+            elif not is_json_content_type(content_type):
                 raise HttpError(
                     415,
                     "INVALID_CONTENT_TYPE_HEADER",
                     "'content-type' header must be one of: \"application/json\" or "
                     '"application/graphql-response+json"',
                 )
-            limit = settings.max_request_bytes
-            declared = headers.get("content-length")
-            if declared is not None and declared.isdigit() and int(declared) > limit:
-                raise payload_too_large(limit)
-            body = await read_body(receive, limit)
-            parsed = requests.from_body(
-                body, batching=settings.batching, max_batch_size=settings.max_batch_size
-            )
+            else:
+                limit = settings.max_request_bytes
+                declared = headers.get("content-length")
+                if declared is not None and declared.isdigit() and int(declared) > limit:
+                    raise payload_too_large(limit)
+                body = await read_request_body(receive, headers, limit, settings.compression)
+                parsed = requests.from_body(
+                    body, batching=settings.batching, max_batch_size=settings.max_batch_size
+                )
         else:
             content_type = media_essence(headers.get("content-type"))
             if content_type is not None and content_type != APPLICATION_JSON:
@@ -401,6 +441,10 @@ class RouterApp:
         forwarded = propagated_headers(
             headers, self._allowed_headers, (self._correlation_header, correlation)
         )
+        client = scope.get("client")
+        forwarded[FORWARDED_FOR] = forwarded_for(
+            client[0] if client else None, headers.get(FORWARDED_FOR), self._trusted_proxies
+        )
         holder = self.holder
         if holder is None:
             raise HttpError(503, SERVICE_UNAVAILABLE, "The router is starting")
@@ -417,13 +461,34 @@ class RouterApp:
                     observation.operation_type = "batch"
                     for one in responses:
                         observation.add_response(one.body)
-                return 200, orjson.dumps([r.body for r in responses]), media
+                return 200, self._capped(orjson.dumps([r.body for r in responses])), media
             if observation is not None:
                 observation.operation_name = parsed.operation_name
             response = await engine.execute(parsed, context)
         if observation is not None:
             observation.add_response(response.body)
-        return self._status(response, media), orjson.dumps(response.body), media
+        return self._status(response, media), self._capped(orjson.dumps(response.body)), media
+
+    def _capped(self, body: bytes) -> bytes:
+        """The answer, or a ``RESPONSE_SIZE_LIMIT_EXCEEDED`` error in its place when it is
+        larger than ``MAX_RESPONSE_BYTES`` (the engine stops fetching past the limit; this
+        catches what projection multiplies, e.g. one entity shown at many positions)."""
+        limit = self.settings.max_response_bytes
+        if limit is None or len(body) <= limit:
+            return body
+        log.warning("router.response_size_limit_exceeded", size=len(body), limit=limit)
+        return orjson.dumps(
+            {
+                "data": None,
+                "errors": [
+                    {
+                        "message": f"The response exceeds the limit of {limit} bytes: select "
+                        "fewer fields or page through lists",
+                        "extensions": {"code": RESPONSE_SIZE_LIMIT_EXCEEDED},
+                    }
+                ],
+            }
+        )
 
     async def _subgraph_headers(
         self, forwarded: dict[str, str], principal: Principal | None

@@ -51,8 +51,14 @@ class MetricsCostObserver(CostObserver):
 class TracedExecutor(Executor):
     """The plan's execution as one ``execution`` span (fetch spans are its children)."""
 
-    def __init__(self, fetcher: SubgraphFetcher, tracer: Tracer) -> None:
-        super().__init__(fetcher)
+    def __init__(
+        self,
+        fetcher: SubgraphFetcher,
+        tracer: Tracer,
+        max_response_bytes: int | None = None,
+        max_concurrency_per_subgraph: int | None = None,
+    ) -> None:
+        super().__init__(fetcher, max_response_bytes, max_concurrency_per_subgraph)
         self.tracer = tracer
 
     async def execute(
@@ -78,7 +84,12 @@ class ObservedEngine(Engine):
         self.metrics = metrics
         self.tracer = tracer
         if tracer is not None:
-            self.executor = TracedExecutor(self.fetcher, tracer)
+            self.executor = TracedExecutor(
+                self.fetcher,
+                tracer,
+                self.config.max_response_bytes,
+                self.config.subgraph_max_concurrency_per_request,
+            )
         self.fetcher.observer = TelemetryFetchObserver(metrics, tracer)
         if metrics is not None and self.demand is not None:
             self.demand.observer = MetricsCostObserver(metrics)

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import cast
 
 import strawberry
-from strawberry.federation.schema_directives import Key
+from strawberry.federation.schema_directives import Authenticated, Key
 from strawberry.federation.types import FieldSet
 
 from subgraphs.kit.auth.errors import Forbidden
@@ -123,7 +123,7 @@ class UserType:
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Newest first; visible to the user, admins and services with orders:read.",
-        directives=[page_size(PAGE_SIZE_DEFAULT)],
+        directives=[Authenticated(), page_size(PAGE_SIZE_DEFAULT)],
     )
     async def orders(
         self,
