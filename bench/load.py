@@ -30,6 +30,8 @@ class LoadResult:
     p50_ms: float
     p95_ms: float
     p99_ms: float
+    non_2xx: int = 0
+    """Of ``errors``, the answers with a status other than 2xx/3xx."""
 
     @property
     def rps(self) -> float:
@@ -46,6 +48,7 @@ def parse_result(output: str) -> LoadResult:
                 requests=int(raw["requests"]),
                 seconds=raw["duration_us"] / 1e6,
                 errors=sum(int(count) for count in raw["errors"].values()),
+                non_2xx=int(raw["errors"]["status"]),
                 p50_ms=latency["p50"] / 1000,
                 p95_ms=latency["p95"] / 1000,
                 p99_ms=latency["p99"] / 1000,
@@ -75,8 +78,10 @@ async def run_wrk(
     connections: int,
     nonce: bool,
     timeout_s: float = 30.0,
+    authorization: str = "",
 ) -> LoadResult:
-    """Hold ``connections`` keep-alive connections busy for ``seconds``; one wrk thread."""
+    """Hold ``connections`` keep-alive connections busy for ``seconds``; one wrk thread.
+    ``authorization``, when given, is every request's Authorization header."""
     binary = wrk_binary()
     if binary is None:
         raise LoadError("wrk is not installed")
@@ -89,7 +94,11 @@ async def run_wrk(
         "-s",
         str(SCRIPT),
         base_url,
-        env={"BENCH_REQUESTS": str(requests_file), "BENCH_NONCE": "1" if nonce else "0"},
+        env={
+            "BENCH_REQUESTS": str(requests_file),
+            "BENCH_NONCE": "1" if nonce else "0",
+            "BENCH_AUTHORIZATION": authorization,
+        },
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )

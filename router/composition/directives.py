@@ -37,6 +37,7 @@ from router.composition.specs import (
     COST_DIRECTIVES,
     COST_SPEC_URL,
     FEDERATION_DIRECTIVE_ORDER,
+    FROM_CONTEXT_DEFINITION,
     SUPERGRAPH_SPECS,
     Version,
 )
@@ -94,6 +95,8 @@ class DirectiveMerger:
         self.cost_names: dict[str, str] = {}
         """Supergraph name -> spec name (``cost``/``listSize``) of demand control's directives."""
         self.pending: list[_Pending] = []
+        self.context: str | None = None
+        """Supergraph name of `@context` when a subgraph uses it."""
         self.composed_definitions: dict[str, DirectiveDefinitionNode] = {}
         for index in range(len(ctx.subgraphs)):
             for name in _BUILTIN_MERGED:
@@ -182,7 +185,13 @@ class DirectiveMerger:
         for type_text in spec.types:
             text = type_text.format(prefix=spec.name)
             self.ctx.schema.fixed_types[text.split()[1]] = text
-        self.repeatable[supergraph_name] = name == "tag"
+        self.repeatable[supergraph_name] = name in ("tag", "context")
+        if name == "context":
+            self.context = supergraph_name
+            text = FROM_CONTEXT_DEFINITION.format(prefix=spec.name)
+            self.ctx.schema.directives[f"{spec.name}__fromContext"] = MDirectiveDefinition(
+                f"{spec.name}__fromContext", [], printed=text
+            )
         self.defaults[supergraph_name] = {}
         if name == "inaccessible":
             self.inaccessible = supergraph_name
@@ -432,7 +441,15 @@ class DirectiveMerger:
             return
         if self.repeatable.get(name, False):
             seen: list[Hashable] = []
-            for _, matching in per_source:
+            for index, matching in per_source:
+                if name == self.context:
+                    # A context is named per subgraph in the supergraph (`shop__store`).
+                    for directive in matching:
+                        value = directive.args.get("name")
+                        local = value.value if isinstance(value, StringValueNode) else ""
+                        qualified = f"{self.ctx.names[index]}__{local}"
+                        dest.append(MDirective(name, [("name", print_string(qualified))]))
+                    continue
                 for directive in matching:
                     key = self._key(name, directive)
                     if key not in seen:

@@ -41,7 +41,6 @@ class SubgraphValidator:
         self._shareable()
         self._auth_on_interfaces()
         self._demand_control()
-        self._unsupported()
 
     # -- @key ----------------------------------------------------------------------------------
 
@@ -403,18 +402,6 @@ class SubgraphValidator:
                         "the same definition/extension declaration",
                         field.coordinate,
                     )
-
-    # -- features this composer does not carry ---------------------------------------------------
-
-    def _unsupported(self) -> None:
-        used = {d.name for d in self.sg.applications()}
-        for name in ("context", "fromContext"):
-            local = self.sg.local(name)
-            if local is not None and local in used:
-                self.error(
-                    "UNSUPPORTED_FEATURE",
-                    f"@{local} (federation 2.8 contexts) is not supported by this composer.",
-                )
 
     # -- demand control (@cost, @listSize) -------------------------------------------------------
 

@@ -30,6 +30,7 @@ TAG_IDENTITY = "https://specs.apollo.dev/tag"
 AUTHENTICATED_IDENTITY = "https://specs.apollo.dev/authenticated"
 REQUIRES_SCOPES_IDENTITY = "https://specs.apollo.dev/requiresScopes"
 POLICY_IDENTITY = "https://specs.apollo.dev/policy"
+CONTEXT_IDENTITY = "https://specs.apollo.dev/context"
 COST_IDENTITY = "https://specs.apollo.dev/cost"
 
 SUPPORTED_VERSIONS: Mapping[str, frozenset[tuple[int, int]]] = {
@@ -41,6 +42,7 @@ SUPPORTED_VERSIONS: Mapping[str, frozenset[tuple[int, int]]] = {
     AUTHENTICATED_IDENTITY: frozenset({(0, 1)}),
     REQUIRES_SCOPES_IDENTITY: frozenset({(0, 1)}),
     POLICY_IDENTITY: frozenset({(0, 1)}),
+    CONTEXT_IDENTITY: frozenset({(0, 1)}),
     COST_IDENTITY: frozenset({(0, 1)}),
 }
 """Features the router implements, with the versions it knows; any other feature linked

@@ -15,7 +15,7 @@ from prometheus_client import Histogram
 
 from router.demand_control import CostObserver
 from router.engine import Engine, EngineConfig, _CachedPlan, _Prepared
-from router.execution.executor import ExecutionState, Executor
+from router.execution.executor import ExecutionState, Executor, OperationLabel
 from router.execution.fetcher import SubgraphFetcher
 from router.execution.traffic import BreakerState
 from router.planning.nodes import QueryPlan
@@ -62,10 +62,14 @@ class TracedExecutor(Executor):
         self.tracer = tracer
 
     async def execute(
-        self, plan: QueryPlan, variables: Mapping[str, Any], headers: Mapping[str, str]
+        self,
+        plan: QueryPlan,
+        variables: Mapping[str, Any],
+        headers: Mapping[str, str],
+        operation: OperationLabel | None = None,
     ) -> ExecutionState:
         with self.tracer.start_as_current_span("execution"):
-            return await super().execute(plan, variables, headers)
+            return await super().execute(plan, variables, headers, operation)
 
 
 class ObservedEngine(Engine):
