@@ -1,9 +1,14 @@
 """The router's engine: one client operation in, one GraphQL response out.
 
 Pipeline: (APQ) → parse → validate → select operation → limits (cached per document and
-operation name) → coerce variables → authorize (cached per document and reduced access) →
+operation name) → coerce variables → estimate cost (cached when no variable takes part) →
+authorize (cached per document and reduced access) →
 plan (cached per active override labels and condition values) → execute → project →
 response. On a plan-cache hit only variable coercion, execution and projection run.
+
+Demand control (``demand_control``, `router.demand_control`) estimates the operation's cost
+right after variable coercion, before authorization and planning: a refused operation is
+never planned nor sent to a subgraph. Its actual cost is computed from the projected data.
 
 Bounded work per request (production defaults from Apollo Router's recommended ``limits``):
 the parser stops at ``parser_max_tokens``; fragments are inlined once each and the limits
@@ -37,6 +42,9 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from graphql import DocumentNode, GraphQLSchema, type_from_ast, value_from_ast
 
+from .config.demand_control import DemandControlConfig
+from .config.traffic_shaping import TrafficShapingConfig
+from .demand_control import DemandControl, OperationCost
 from .execution.executor import (
     RESPONSE_SIZE_LIMIT_EXCEEDED,
     ExecutionState,
@@ -58,6 +66,7 @@ from .planning.nodes import QueryPlan
 from .planning.normalize import (
     NormalizedOperation,
     OperationLimits,
+    SelectionSet,
     WorkBudget,
     coerce_variables,
     measure,
@@ -112,8 +121,11 @@ class EngineConfig:
     subgraph_urls: Mapping[str, str] = field(default_factory=dict)
     """Subgraph name → URL, overriding ``join__Graph(url:)``."""
     subgraph_timeout: float = 30.0
-    subgraph_timeouts: Mapping[str, float] = field(default_factory=dict)
-    """Per-subgraph timeouts (seconds) overriding ``subgraph_timeout``."""
+    """Default timeout of subgraph requests (``traffic_shaping`` may override it)."""
+    traffic_shaping: TrafficShapingConfig = field(default_factory=TrafficShapingConfig)
+    """Per-subgraph timeouts, pools, retries and circuit breakers."""
+    demand_control: DemandControlConfig = field(default_factory=DemandControlConfig)
+    """Operation cost estimation and limits."""
     deduplicate_requests: bool = False
     """Share identical in-flight subgraph queries."""
     introspection: bool = True
@@ -140,7 +152,6 @@ class EngineConfig:
     plan_cache_size: int = 1024
     override_labels: frozenset[str] = frozenset()
     """Progressive-override labels enabled for every request."""
-    max_connections_per_subgraph: int = 128
     persisted_queries: bool = True
     """Automatic persisted queries (``extensions.persistedQuery``)."""
     subgraph_tls_ca: str | None = None
@@ -178,6 +189,8 @@ class _CachedPlan:
     plan: QueryPlan
     projection: ObjectPlan
     introspection: DocumentNode | None
+    selection: SelectionSet
+    """The projected selection (actual cost walks the data with it)."""
 
 
 _Resolved = tuple[
@@ -186,14 +199,16 @@ _Resolved = tuple[
     AuthorizationResult | None,
     NormalizedOperation,
     OperationLabel,
+    "OperationCost | None",
 ]
-"""A planned request: plan, coerced variables, authorization outcome, operation, its label."""
+"""A planned request: plan, coerced variables, authorization outcome, operation, its label,
+its estimated cost (with demand control)."""
 
 
 class _Prepared:
     """A validated operation and its plans (by active labels and condition values)."""
 
-    __slots__ = ("error", "operation", "plans")
+    __slots__ = ("cost", "error", "operation", "plans")
 
     def __init__(
         self, operation: NormalizedOperation | None, error: RequestError | None = None
@@ -201,6 +216,8 @@ class _Prepared:
         self.operation = operation
         self.error = error
         self.plans: dict[tuple[frozenset[str], tuple[bool, ...]], _CachedPlan] = {}
+        self.cost: float | None = None
+        """The estimated cost, once known to hold for any variable values."""
 
 
 class Engine:
@@ -227,9 +244,11 @@ class Engine:
             FetcherConfig(
                 urls=urls,
                 timeout=self.config.subgraph_timeout,
-                timeouts=self.config.subgraph_timeouts,
+                policies={
+                    name: self.config.traffic_shaping.policy(name, self.config.subgraph_timeout)
+                    for name in urls
+                },
                 deduplicate=self.config.deduplicate_requests,
-                max_connections_per_subgraph=self.config.max_connections_per_subgraph,
                 max_concurrency_per_subgraph=self.config.subgraph_max_concurrency,
                 max_response_bytes=self.config.subgraph_max_response_bytes,
                 tls_ca=self.config.subgraph_tls_ca,
@@ -251,6 +270,11 @@ class Engine:
             self.config.max_aliases,
         )
         self._planning = ThreadPoolExecutor(max_workers=1, thread_name_prefix="router-planner")
+        self.demand = (
+            DemandControl(supergraph, self.config.demand_control)
+            if self.config.demand_control.enabled
+            else None
+        )
         self._prepared: LRU[tuple[str, str | None], _Prepared] = LRU(self.config.plan_cache_size)
         self._filtered: LRU[tuple[str, str | None, Access | None], _Prepared] = LRU(
             self.config.plan_cache_size
@@ -295,7 +319,7 @@ class Engine:
     async def _stream(
         self, resolved: _Resolved, request: GraphQLRequest, context: RequestContext
     ) -> AsyncIterator[dict[str, Any]]:
-        cached, coerced, authorization, _, _ = resolved
+        cached, coerced, authorization, _, _, cost = resolved
         root, rest = split_plan(cached.plan)
         variables = request.variables or _EMPTY
         try:
@@ -303,7 +327,7 @@ class Engine:
                 state = await self.executor.execute_event(
                     root, event, rest, variables, context.headers
                 )
-                yield self._body(cached, state, coerced, authorization).body
+                yield self._body(cached, state, coerced, authorization, cost).body
         except SubscriptionEnded as error:
             yield {"errors": [error_dict(str(error), "SUBSCRIPTION_ENDED")]}
         except SlowSubscriber as error:
@@ -322,6 +346,17 @@ class Engine:
             coerced = coerce_variables(
                 self.supergraph.api_schema, operation.variable_definitions, request.variables
             )
+            cost: OperationCost | None = None
+            demand = self.demand
+            if demand is not None:
+                cost, cacheable = demand.estimate(operation, coerced, prepared.cost)
+                if cacheable:
+                    prepared.cost = cost.estimated
+                if cost.refusal is not None:
+                    refused: dict[str, Any] = {"errors": [cost.refusal]}
+                    if demand.config.expose_cost:
+                        refused["extensions"] = {"cost": cost.extension()}
+                    return GraphQLResponse(refused, 400)
             authorization: AuthorizationResult | None = None
             if self.authorizer is not None:
                 authorization = await self.authorizer.authorize(
@@ -352,12 +387,12 @@ class Engine:
                 {"data": None, "errors": [error_dict(str(error), "QUERY_PLANNING_FAILED")]}, 500
             )
         label = OperationLabel(request.operation_name or operation.name, operation_hash(query))
-        return cached, coerced, authorization, operation, label
+        return cached, coerced, authorization, operation, label, cost
 
     async def _run_once(
         self, resolved: _Resolved, request: GraphQLRequest, context: RequestContext
     ) -> GraphQLResponse:
-        cached, coerced, authorization, operation, label = resolved
+        cached, coerced, authorization, operation, label, cost = resolved
         variables: Mapping[str, Any] = request.variables or _EMPTY
         headers = context.headers
         run = context.plugins
@@ -379,7 +414,7 @@ class Engine:
                     return GraphQLResponse(short.graphql_body(), short.status)
                 variables, headers = stage.variables, stage.headers
         state = await self.executor.execute(cached.plan, variables, headers, label, plugins=run)
-        response = self._body(cached, state, coerced, authorization)
+        response = self._body(cached, state, coerced, authorization, cost)
         if run is not None and not state.too_large and run.wants("execution_response"):
             done = ExecutionResponse(run.context, 200, response.body)
             await run.run("execution_response", done)
@@ -392,8 +427,10 @@ class Engine:
         state: ExecutionState,
         coerced: Mapping[str, Any],
         authorization: AuthorizationResult | None,
+        cost: OperationCost | None = None,
     ) -> GraphQLResponse:
-        """The response of an executed plan: projected data, errors in order."""
+        """The response of an executed plan: projected data, errors in order (and the
+        operation's actual cost, with demand control)."""
         if state.too_large:
             limit = self.config.max_response_bytes
             return GraphQLResponse(
@@ -427,6 +464,10 @@ class Engine:
         body: dict[str, Any] = {"data": data}
         if errors:
             body["errors"] = errors
+        if cost is not None and self.demand is not None:
+            self.demand.actual(cost, cached.selection, data, coerced)
+            if self.demand.config.expose_cost:
+                body["extensions"] = {"cost": cost.extension()}
         return GraphQLResponse(body)
 
     def plan(
@@ -623,6 +664,7 @@ class Engine:
             plan,
             compile_selection(schema, projected, preset, data_keys),
             introspection[0] if introspection else None,
+            projected,
         )
         if len(prepared.plans) >= MAX_PLAN_VARIANTS:
             prepared.plans.clear()

@@ -15,6 +15,8 @@ def engine_config(settings: RouterSettings) -> EngineConfig:
     return EngineConfig(
         subgraph_urls=dict(settings.subgraph_urls),
         subgraph_timeout=settings.subgraph_timeout,
+        traffic_shaping=settings.traffic_shaping,
+        demand_control=settings.demand_control,
         deduplicate_requests=settings.deduplicate,
         introspection=settings.introspection,
         max_depth=settings.max_depth,

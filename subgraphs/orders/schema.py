@@ -16,7 +16,7 @@ from strawberry.federation.schema_directives import Authenticated
 from subgraphs.kit.auth.guards import identity_of, require_identity, require_user
 from subgraphs.kit.errors import NotFound
 from subgraphs.kit.events.live import LiveSpec, live_of
-from subgraphs.kit.pagination import Connection
+from subgraphs.kit.pagination import Connection, page_size
 from subgraphs.kit.schema import build_schema, print_sdl
 from subgraphs.orders import models, service
 from subgraphs.orders.inputs import PlaceOrderInput
@@ -52,7 +52,7 @@ class Query:
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="The signed-in user's orders, newest first.",
-        directives=[Authenticated()],
+        directives=[Authenticated(), page_size(PAGE_SIZE_DEFAULT)],
     )
     async def my_orders(
         self,
