@@ -30,7 +30,8 @@ bench/node_modules: bench/package-lock.json
 		echo "npm ci in bench/ failed: the benchmark subgraph tests will be skipped" >&2; \
 	else echo "npm not found: the benchmark subgraph tests will be skipped" >&2; fi
 
-## The real GraphQL clients the suite drives (Apollo Client, apollo-upload-client), pinned in
+## The real GraphQL clients the suite drives (Apollo Client, apollo-upload-client, graphql-ws,
+## graphql-sse), pinned in
 ## tests/clients/package-lock.json; their tests skip, saying so, where Node is missing.
 tests/clients/node_modules: tests/clients/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \

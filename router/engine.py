@@ -33,7 +33,7 @@ import contextvars
 import hashlib
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -45,10 +45,21 @@ from graphql import DocumentNode, GraphQLSchema, type_from_ast, value_from_ast
 from .config.demand_control import DemandControlConfig
 from .config.traffic_shaping import TrafficShapingConfig
 from .demand_control import DemandControl, OperationCost
-from .execution.executor import RESPONSE_SIZE_LIMIT_EXCEEDED, Executor, OperationLabel
+from .execution.executor import (
+    RESPONSE_SIZE_LIMIT_EXCEEDED,
+    ExecutionState,
+    Executor,
+    OperationLabel,
+)
 from .execution.fetcher import FetcherConfig, SubgraphFetcher
 from .execution.introspection import introspection_document, run_introspection
 from .execution.projection import ObjectPlan, Projector, compile_selection
+from .execution.subscriptions import (
+    SlowSubscriber,
+    SubscriptionEnded,
+    SubscriptionHub,
+    split_plan,
+)
 from .planning.cache import LRU
 from .planning.errors import RequestError, error_dict
 from .planning.nodes import QueryPlan
@@ -182,6 +193,18 @@ class _CachedPlan:
     """The projected selection (actual cost walks the data with it)."""
 
 
+_Resolved = tuple[
+    "_CachedPlan",
+    Mapping[str, Any],
+    AuthorizationResult | None,
+    NormalizedOperation,
+    OperationLabel,
+    "OperationCost | None",
+]
+"""A planned request: plan, coerced variables, authorization outcome, operation, its label,
+its estimated cost (with demand control)."""
+
+
 class _Prepared:
     """A validated operation and its plans (by active labels and condition values)."""
 
@@ -238,6 +261,7 @@ class Engine:
             self.config.max_response_bytes,
             self.config.subgraph_max_concurrency_per_request,
         )
+        self.subscriptions = SubscriptionHub(urls)
         self.work = WorkStats()
         self._limits = OperationLimits(
             self.config.max_depth,
@@ -264,18 +288,61 @@ class Engine:
         await self.fetcher.start()
 
     async def close(self) -> None:
+        await self.subscriptions.close("The router's supergraph or configuration changed")
         await self.fetcher.close()
         self._planning.shutdown(wait=False, cancel_futures=True)
 
     # -- public -------------------------------------------------------------------------
 
     async def execute(self, request: GraphQLRequest, context: RequestContext) -> GraphQLResponse:
+        resolved = await self._resolve(request, context)
+        if isinstance(resolved, GraphQLResponse):
+            return resolved
+        return await self._run_once(resolved, request, context)
+
+    async def subscribe(
+        self, request: GraphQLRequest, context: RequestContext
+    ) -> GraphQLResponse | AsyncIterator[dict[str, Any]]:
+        """A subscription: the response bodies, one per event, as an async iterator.
+
+        A request error (or a query or mutation, which streaming transports also carry) is
+        one `GraphQLResponse`. The stream ends when the subgraph completes it; an upstream
+        failure, a client too slow for the events or the engine closing (a supergraph
+        reload, shutdown) end it with a last body carrying the error."""
+        resolved = await self._resolve(request, context, streaming=True)
+        if isinstance(resolved, GraphQLResponse):
+            return resolved
+        if resolved[3].kind != "subscription":
+            return await self._run_once(resolved, request, context)
+        return self._stream(resolved, request, context)
+
+    async def _stream(
+        self, resolved: _Resolved, request: GraphQLRequest, context: RequestContext
+    ) -> AsyncIterator[dict[str, Any]]:
+        cached, coerced, authorization, _, _, cost = resolved
+        root, rest = split_plan(cached.plan)
+        variables = request.variables or _EMPTY
+        try:
+            async for event in self.subscriptions.events(root, variables, context.headers):
+                state = await self.executor.execute_event(
+                    root, event, rest, variables, context.headers
+                )
+                yield self._body(cached, state, coerced, authorization, cost).body
+        except SubscriptionEnded as error:
+            yield {"errors": [error_dict(str(error), "SUBSCRIPTION_ENDED")]}
+        except SlowSubscriber as error:
+            yield {"errors": [error_dict(str(error), "SUBSCRIPTION_SLOW_CONSUMER")]}
+
+    async def _resolve(
+        self, request: GraphQLRequest, context: RequestContext, *, streaming: bool = False
+    ) -> _Resolved | GraphQLResponse:
+        """Parse, validate, authorize and plan; a `GraphQLResponse` when that fails."""
         try:
             query = self._query_text(request)
             prepared = self._prepare(query, request.operation_name)
             operation = prepared.operation
             assert operation is not None
-            self._check_method(operation, context.method)
+            self._check_method(operation, context.method, streaming)
             coerced = coerce_variables(
                 self.supergraph.api_schema, operation.variable_definitions, request.variables
             )
@@ -319,7 +386,14 @@ class Engine:
             return GraphQLResponse(
                 {"data": None, "errors": [error_dict(str(error), "QUERY_PLANNING_FAILED")]}, 500
             )
-        variables = request.variables or _EMPTY
+        label = OperationLabel(request.operation_name or operation.name, operation_hash(query))
+        return cached, coerced, authorization, operation, label, cost
+
+    async def _run_once(
+        self, resolved: _Resolved, request: GraphQLRequest, context: RequestContext
+    ) -> GraphQLResponse:
+        cached, coerced, authorization, operation, label, cost = resolved
+        variables: Mapping[str, Any] = request.variables or _EMPTY
         headers = context.headers
         run = context.plugins
         if run is not None:
@@ -333,19 +407,30 @@ class Engine:
                     request.operation_name or operation.name,
                     dict(variables),
                     dict(headers),
-                    query,
+                    self._query_text(request),
                 )
                 short = await run.run("execution_request", stage)
                 if short is not None:
                     return GraphQLResponse(short.graphql_body(), short.status)
                 variables, headers = stage.variables, stage.headers
-        state = await self.executor.execute(
-            cached.plan,
-            variables,
-            headers,
-            OperationLabel(request.operation_name or operation.name, operation_hash(query)),
-            plugins=run,
-        )
+        state = await self.executor.execute(cached.plan, variables, headers, label, plugins=run)
+        response = self._body(cached, state, coerced, authorization, cost)
+        if run is not None and not state.too_large and run.wants("execution_response"):
+            done = ExecutionResponse(run.context, 200, response.body)
+            await run.run("execution_response", done)
+            return GraphQLResponse(done.body, done.status)
+        return response
+
+    def _body(
+        self,
+        cached: _CachedPlan,
+        state: ExecutionState,
+        coerced: Mapping[str, Any],
+        authorization: AuthorizationResult | None,
+        cost: OperationCost | None = None,
+    ) -> GraphQLResponse:
+        """The response of an executed plan: projected data, errors in order (and the
+        operation's actual cost, with demand control)."""
         if state.too_large:
             limit = self.config.max_response_bytes
             return GraphQLResponse(
@@ -379,14 +464,10 @@ class Engine:
         body: dict[str, Any] = {"data": data}
         if errors:
             body["errors"] = errors
-        if cost is not None and demand is not None:
-            demand.actual(cost, cached.selection, data, coerced)
-            if demand.config.expose_cost:
+        if cost is not None and self.demand is not None:
+            self.demand.actual(cost, cached.selection, data, coerced)
+            if self.demand.config.expose_cost:
                 body["extensions"] = {"cost": cost.extension()}
-        if run is not None and run.wants("execution_response"):
-            done = ExecutionResponse(run.context, 200, body)
-            await run.run("execution_response", done)
-            return GraphQLResponse(done.body, done.status)
         return GraphQLResponse(body)
 
     def plan(
@@ -488,10 +569,14 @@ class Engine:
         return prepared
 
     @staticmethod
-    def _check_method(operation: NormalizedOperation, method: str) -> None:
-        if operation.kind == "subscription":
+    def _check_method(operation: NormalizedOperation, method: str, streaming: bool) -> None:
+        if operation.kind == "subscription" and not streaming:
             raise RequestError.single(
-                "Subscriptions are not supported by this router", "SUBSCRIPTION_NOT_SUPPORTED"
+                "A subscription needs a streaming transport: a WebSocket "
+                "(graphql-transport-ws), 'accept: multipart/mixed;subscriptionSpec=1.0' or "
+                "'accept: text/event-stream'",
+                "SUBSCRIPTION_NOT_SUPPORTED",
+                status=406,
             )
         if method.upper() == "GET" and operation.kind != "query":
             raise RequestError.single(

@@ -137,6 +137,7 @@ from router.config.compression import CompressionConfig
 from router.config.cors import CorsConfig
 from router.config.demand_control import DemandControlConfig
 from router.config.file import CONFIG_KEY, ConfigFileSource
+from router.config.subscription import SubscriptionConfig
 from router.config.traffic_shaping import TrafficShapingConfig
 from router.config.uploads import FileUploadsConfig
 from router.plugins.config import PluginEntry
@@ -295,6 +296,8 @@ class RouterSettings(BaseSettings):
     subgraph_tls_keyfile: str | None = None
     """Its private key, unless the chain file holds it."""
 
+    subscription: SubscriptionConfig = Field(default_factory=SubscriptionConfig)
+    """GraphQL subscriptions (WebSocket, multipart HTTP, SSE); see docs/router.md."""
     cors: CorsConfig = Field(default_factory=CorsConfig)
     """Which browser origins may call the router (Apollo Router's ``cors``)."""
     compression: CompressionConfig = Field(default_factory=CompressionConfig)

@@ -238,9 +238,31 @@ class Executor:
             fetch.service, body, headers, dedupe=fetch.operation_kind == "query"
         )
 
+    async def execute_event(
+        self,
+        root: FetchNode,
+        event: Mapping[str, Any],
+        rest: PlanNode | None,
+        variables: Mapping[str, Any],
+        headers: Mapping[str, str],
+    ) -> ExecutionState:
+        """One subscription event: ``event`` stands for the response of the root
+        subscription fetch ``root``; then the rest of the plan runs as for a query."""
+        state = ExecutionState(variables, headers)
+        self._absorb(root, dict(event), state)
+        if rest is not None:
+            await self._run(rest, state)
+        return state
+
     async def _root(self, fetch: FetchNode, state: ExecutionState) -> None:
         body = fetch.body_prefix + orjson.dumps(self._variables(fetch, state)) + b"}"
         payload = await self._send(fetch, body, state)
+        self._absorb(fetch, payload, state)
+
+    def _absorb(
+        self, fetch: FetchNode, payload: dict[str, Any] | None, state: ExecutionState
+    ) -> None:
+        """A root fetch's response into ``state``: its data merged, its errors recorded."""
         if payload is None:
             state.explained.append(())
             return

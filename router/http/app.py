@@ -18,14 +18,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 import orjson
 import structlog
 
 from router.config import ConfigWatcher
-from router.engine import GraphQLRequest, GraphQLResponse, RequestContext
+from router.engine import Engine, GraphQLRequest, GraphQLResponse, RequestContext
 from router.execution.executor import RESPONSE_SIZE_LIMIT_EXCEEDED
 from router.execution.uploads import current_files, release_files
 from router.hot_reload import EngineBuilder, EngineHolder, ServingEngine, SupergraphWatcher
@@ -78,7 +78,9 @@ from .negotiation import (
     wants_html,
 )
 from .shutdown import ShutdownSignal
+from .streaming import Transport, single, stream, streaming_transport
 from .uploads import is_multipart, read_multipart
+from .websocket import GraphQLWebSocket
 
 log = structlog.get_logger("router.http")
 
@@ -127,6 +129,9 @@ class RouterApp:
         self.config_watcher: ConfigWatcher | None = None
         self._watch_tasks: list[asyncio.Task[None]] = []
         self._graphiql: GraphiQL | None = None
+        self.open_subscriptions = 0
+        """Subscriptions streaming to clients now, every transport together."""
+        self._sockets: set[GraphQLWebSocket] = set()
         self.plugins: PluginPipeline | None = None
         """The plugins serving requests now (None: none configured); replaced on reload."""
         self._retiring: set[asyncio.Task[None]] = set()
@@ -245,9 +250,21 @@ class RouterApp:
         self._use_settings(settings)
 
     def _start_draining(self) -> None:
-        """SIGTERM arrived: readiness off now, the listener closes after the delay."""
+        """SIGTERM arrived: readiness off now, the listener closes after the delay; open
+        WebSocket connections are closed 1001 (going away) when it does."""
         self.draining = True
         log.info("router.draining", shutdown_delay=self.settings.shutdown_delay)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop in this thread: nothing is being served
+            return
+        loop.call_later(
+            self.settings.shutdown_delay, lambda: loop.create_task(self._close_sockets())
+        )
+
+    async def _close_sockets(self) -> None:
+        for socket in list(self._sockets):
+            await socket.close_going_away("The router is shutting down")
 
     async def shutdown(self) -> None:
         self.draining = True
@@ -325,10 +342,10 @@ class RouterApp:
                 )
             else:
                 await respond_json(send, 404, {"errors": [{"message": "Not found"}]})
+        elif kind == "websocket":
+            await self._websocket(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
-        elif kind == "websocket":
-            await websocket.refuse(scope, receive, send)
 
     async def _health(self, scope: Scope, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
@@ -395,6 +412,7 @@ class RouterApp:
     ) -> None:
         headers = decode_headers(scope["headers"])
         method: str = scope["method"]
+        raw_send = send  # streams go out uncompressed, each part as it comes
         send = compressing(headers, send, self.settings.compression)
         correlation = correlation_id(headers, self._correlation_header)
         structlog.contextvars.bind_contextvars(correlation_id=correlation)
@@ -407,6 +425,16 @@ class RouterApp:
                     self._graphiql.page,
                     b"text/html; charset=utf-8",
                     [*echo, (b"content-security-policy", CONTENT_SECURITY_POLICY.encode())],
+                )
+                return
+            transport = (
+                streaming_transport(headers.get("accept"))
+                if self.settings.subscription.enabled
+                else None
+            )
+            if transport is not None:
+                await self._stream(
+                    scope, receive, raw_send, headers, method, correlation, transport
                 )
                 return
             status, body, media = await self._execute(
@@ -560,22 +588,10 @@ class RouterApp:
             )
         else:
             parsed = requests.from_query_string(query_string)
-        forwarded = propagated_headers(
-            headers, self._allowed_headers, (self._correlation_header, correlation)
-        )
-        client = scope.get("client")
-        forwarded[FORWARDED_FOR] = forwarded_for(
-            client[0] if client else None, headers.get(FORWARDED_FOR), self._trusted_proxies
-        )
         holder = self.holder
         if holder is None:
             raise HttpError(503, SERVICE_UNAVAILABLE, "The router is starting")
-        context = RequestContext(
-            headers=await self._subgraph_headers(forwarded, principal),
-            method=method,
-            principal=principal,
-            plugins=run,
-        )
+        context = await self._request_context(scope, headers, correlation, principal, method, run)
         observation = current_request.get()
         with holder.lease() as engine:
             execute: Callable[[GraphQLRequest, RequestContext], Awaitable[GraphQLResponse]]
@@ -597,6 +613,161 @@ class RouterApp:
         if observation is not None:
             observation.add_response(response.body)
         return self._status(response, media), self._capped(orjson.dumps(response.body)), media
+
+    async def _request_context(
+        self,
+        scope: Scope,
+        headers: Mapping[str, str],
+        correlation: str,
+        principal: Principal | None,
+        method: str,
+        run: PluginRun | None = None,
+    ) -> RequestContext:
+        """What the engine needs of the HTTP request: the subgraph headers (the propagated
+        ones, the client's address, the router's token, the user's identity) and the caller."""
+        forwarded = propagated_headers(
+            dict(headers), self._allowed_headers, (self._correlation_header, correlation)
+        )
+        client = scope.get("client")
+        forwarded[FORWARDED_FOR] = forwarded_for(
+            client[0] if client else None, headers.get(FORWARDED_FOR), self._trusted_proxies
+        )
+        return RequestContext(
+            headers=await self._subgraph_headers(forwarded, principal),
+            method=method,
+            principal=principal,
+            plugins=run,
+        )
+
+    # ------------------------------------------------------------------ subscriptions
+
+    def _streaming_engine(self) -> Engine:
+        holder = self.holder
+        if holder is None:
+            raise HttpError(503, SERVICE_UNAVAILABLE, "The router is starting")
+        engine = holder.engine
+        if not isinstance(engine, Engine):
+            raise HttpError(
+                406, "SUBSCRIPTION_NOT_SUPPORTED", "This engine does not serve subscriptions"
+            )
+        return engine
+
+    def admit_subscription(self) -> contextlib.AbstractContextManager[None]:
+        """Counts one open subscription; raises `HttpError` ``SUBSCRIPTION_LIMIT`` past
+        ``subscription.max_opened_subscriptions``."""
+        limit = self.settings.subscription.max_opened_subscriptions
+        if limit is not None and self.open_subscriptions >= limit:
+            raise HttpError(
+                503,
+                "SUBSCRIPTION_LIMIT",
+                f"The router serves at most {limit} subscriptions at once; try again later",
+            )
+        return self._counted()
+
+    @contextlib.contextmanager
+    def _counted(self) -> Iterator[None]:
+        self.open_subscriptions += 1
+        try:
+            yield
+        finally:
+            self.open_subscriptions -= 1
+
+    async def _stream(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        headers: dict[str, str],
+        method: str,
+        correlation: str,
+        transport: Transport,
+    ) -> None:
+        """A subscription (or any operation) over multipart HTTP or SSE; see `streaming`."""
+        settings = self.settings
+        if method not in ("GET", "POST"):
+            raise HttpError(
+                405,
+                "METHOD_NOT_ALLOWED",
+                f"The {method} method is not supported; use GET or POST",
+                headers={"allow": ALLOWED_METHODS},
+            )
+        if settings.csrf_prevention and not is_preflighted(headers, settings.csrf_required_headers):
+            raise csrf_error(settings.csrf_required_headers)
+        principal = await self.security.authenticate(headers)
+        if method == "POST":
+            if not is_json_content_type(headers.get("content-type")):
+                raise HttpError(
+                    415,
+                    "INVALID_CONTENT_TYPE_HEADER",
+                    "'content-type' header must be one of: \"application/json\" or "
+                    '"application/graphql-response+json"',
+                )
+            body = await read_request_body(
+                receive, headers, settings.max_request_bytes, settings.compression
+            )
+            parsed = requests.from_body(body, batching=False, max_batch_size=1)
+        else:
+            parsed = requests.from_query_string(scope["query_string"])
+        if isinstance(parsed, list):
+            raise HttpError(400, "BATCHING_NOT_SUPPORTED", "Subscriptions cannot be batched")
+        engine = self._streaming_engine()
+        # SSE clients may send a subscription with GET (an EventSource can only GET).
+        context = await self._request_context(
+            scope, headers, correlation, principal, "POST" if transport is Transport.SSE else method
+        )
+        echo = [(self._correlation_header_bytes, correlation.encode("latin-1"))]
+        with self.admit_subscription():
+            outcome = await engine.subscribe(parsed, context)
+            if isinstance(outcome, GraphQLResponse):
+                if outcome.status != 200:
+                    await respond_json(send, outcome.status, outcome.body, JSON, echo)
+                else:
+                    await single(transport, send, receive, outcome.body, echo)
+                return
+            await stream(
+                transport,
+                send,
+                receive,
+                outcome,
+                heartbeat=settings.subscription.heartbeat_interval,
+                headers=echo,
+            )
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        config = self.settings.subscription
+        if scope["path"] != self.settings.graphql_path or not config.enabled:
+            await websocket.refuse(scope, receive, send)
+            return
+        headers = decode_headers(scope["headers"])
+        correlation = correlation_id(headers, self._correlation_header)
+
+        def engine() -> Engine | None:
+            holder = self.holder
+            found = holder.engine if holder is not None else None
+            return found if isinstance(found, Engine) else None
+
+        async def make_context(
+            init_headers: Mapping[str, str], principal: Principal | None
+        ) -> RequestContext:
+            return await self._request_context(scope, init_headers, correlation, principal, "POST")
+
+        socket = GraphQLWebSocket(
+            scope,
+            receive,
+            send,
+            engine=engine,
+            authenticate=self.security.authenticate,
+            make_context=make_context,
+            admit=self.admit_subscription,
+            init_timeout=config.connection_init_timeout,
+            max_per_connection=config.max_subscriptions_per_connection,
+            max_message_bytes=config.max_message_bytes,
+        )
+        self._sockets.add(socket)
+        try:
+            await socket.serve()
+        finally:
+            self._sockets.discard(socket)
 
     def _capped(self, body: bytes) -> bytes:
         """The answer, or a ``RESPONSE_SIZE_LIMIT_EXCEEDED`` error in its place when it is

@@ -1,34 +1,347 @@
-"""WebSocket upgrades, while the router serves no subscriptions: a clean refusal, never a 500.
+"""GraphQL over WebSocket on ``/graphql``: the ``graphql-transport-ws`` protocol, as the
+`graphql-ws` library speaks it (its PROTOCOL.md is the contract).
 
-With the ASGI "websocket.http.response" extension (uvicorn's websockets and wsproto servers)
-the client gets an ordinary HTTP answer to its upgrade: 501 with a GraphQL-shaped error
-(``SUBSCRIPTION_NOT_SUPPORTED``, the engine's code for subscription operations) saying that
-queries and mutations go over HTTP. (501, not 426: a 426 promises that a protocol upgrade
-would help, and no protocol of this router serves subscriptions yet.) Without the extension
-the handshake is closed before it completes, which servers answer with HTTP 403.
+A connection is accepted only with the ``graphql-transport-ws`` subprotocol (else closed
+4406). The client has ``init_timeout`` seconds to send ``connection_init`` (else 4408); its
+payload may carry the JWT (``{"Authorization": "Bearer ..."}``, as Apollo Client's
+``connectionParams`` put it), else the upgrade request's ``Authorization`` header is used;
+an invalid token closes 4403 Forbidden. A second ``connection_init`` closes 4429; a
+``subscribe`` before the acknowledgement 4401; a message that is not JSON or not a protocol
+message 4400; a ``subscribe`` reusing an id still running 4409. ``ping`` gets ``pong``;
+``complete`` from the client stops that operation, ``complete`` from the server says it ended.
+
+Each operation runs through `Engine.subscribe`: a subscription yields one ``next`` per event;
+a query or mutation one ``next``; request errors (validation, authorization) are one
+``error`` message. Limits: ``max_per_connection`` operations at a time on one connection (more
+get an ``error`` with ``SUBSCRIPTION_LIMIT``), and ``max_message_bytes`` per client message
+(larger: closed 1009). The router's reload or shutdown ends a subscription with a last
+``next`` carrying the error, then ``complete``. When the token of the connection expires
+(its ``exp``), every running operation ends the same way with ``UNAUTHENTICATED`` and the
+connection is closed 4403: the client reconnects with a fresh token.
+
+With subscriptions disabled (``subscription.enabled: false``) `refuse` answers an upgrade:
+through the ASGI "websocket.http.response" extension (uvicorn's servers) the client gets an
+ordinary HTTP 501 with a GraphQL error ``SUBSCRIPTION_NOT_SUPPORTED`` (501, not 426: no
+protocol upgrade would help); without it the handshake is closed, which servers answer 403.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any
+
 import orjson
 import structlog
 
+from router.engine import Engine, GraphQLRequest, GraphQLResponse, RequestContext
+from router.planning.errors import error_dict
+from router.security import AuthenticationError, Principal
+
 from .asgi import Receive, Scope, Send
+from .errors import HttpError
+from .headers import decode_headers
 
-log = structlog.get_logger("router.http.websocket")
+log = structlog.get_logger("router.websocket")
 
-CODE = "SUBSCRIPTION_NOT_SUPPORTED"
-MESSAGE = (
-    "WebSocket connections are not served by this router (subscriptions are not supported); "
+PROTOCOL = "graphql-transport-ws"
+
+BAD_REQUEST = 4400
+UNAUTHORIZED = 4401
+FORBIDDEN = 4403
+SUBPROTOCOL_NOT_ACCEPTABLE = 4406
+INIT_TIMEOUT = 4408
+DUPLICATE_ID = 4409
+TOO_MANY_INIT = 4429
+INTERNAL_ERROR = 4500
+MESSAGE_TOO_BIG = 1009
+GOING_AWAY = 1001
+
+Authenticate = Callable[[Mapping[str, str]], Awaitable[Principal | None]]
+MakeContext = Callable[[Mapping[str, str], Principal | None], Awaitable[RequestContext]]
+EngineLease = Callable[[], Engine | None]
+Admit = Callable[[], contextlib.AbstractContextManager[None]]
+"""Counts an open subscription router-wide; raises `HttpError` past the router's limit."""
+
+
+class _Closed(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+class GraphQLWebSocket:
+    """One client connection (see the module docstring)."""
+
+    def __init__(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        *,
+        engine: EngineLease,
+        authenticate: Authenticate,
+        make_context: MakeContext,
+        admit: Admit | None = None,
+        init_timeout: float = 3.0,
+        max_per_connection: int = 100,
+        max_message_bytes: int = 1024 * 1024,
+    ) -> None:
+        self.scope = scope
+        self.receive = receive
+        self.send = send
+        self.engine = engine
+        self.authenticate = authenticate
+        self.make_context = make_context
+        self.admit = admit
+        self.init_timeout = init_timeout
+        self.max_per_connection = max_per_connection
+        self.max_message_bytes = max_message_bytes
+        self.headers = decode_headers(scope["headers"])
+        self.context: RequestContext | None = None
+        self.operations: dict[str, asyncio.Task[None]] = {}
+        self._send_lock = asyncio.Lock()
+        self._closed = False
+        self._expiry: asyncio.TimerHandle | None = None
+
+    async def serve(self) -> None:
+        message = await self.receive()
+        if message["type"] != "websocket.connect":
+            return
+        offered = [p.strip() for p in self.headers.get("sec-websocket-protocol", "").split(",")]
+        if PROTOCOL not in offered:
+            await self.send({"type": "websocket.accept"})
+            await self._close(SUBPROTOCOL_NOT_ACCEPTABLE, "Subprotocol not acceptable")
+            return
+        await self.send({"type": "websocket.accept", "subprotocol": PROTOCOL})
+        try:
+            await self._initialise()
+            while True:
+                await self._handle(await self._next_message())
+        except _Closed as closed:
+            await self._close(closed.code, closed.reason)
+        except _Disconnected:
+            pass
+        finally:
+            if self._expiry is not None:
+                self._expiry.cancel()
+            for task in self.operations.values():
+                task.cancel()
+            for task in list(self.operations.values()):
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            self.operations.clear()
+
+    async def close_going_away(self, reason: str) -> None:
+        """The router is stopping: end the connection (1001)."""
+        await self._close(GOING_AWAY, reason)
+
+    # ------------------------------------------------------------------ messages
+
+    async def _next_message(self) -> dict[str, Any]:
+        message = await self.receive()
+        if message["type"] == "websocket.disconnect":
+            raise _Disconnected
+        raw = message.get("text")
+        if raw is None:
+            raw = message.get("bytes") or b""
+        if len(raw) > self.max_message_bytes:
+            raise _Closed(MESSAGE_TOO_BIG, "Message too big")
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise _Closed(BAD_REQUEST, "Invalid message received") from None
+        if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+            raise _Closed(BAD_REQUEST, "Invalid message received")
+        return body
+
+    async def _initialise(self) -> None:
+        try:
+            async with asyncio.timeout(self.init_timeout):
+                message = await self._next_message()
+        except TimeoutError:
+            raise _Closed(INIT_TIMEOUT, "Connection initialisation timeout") from None
+        kind = message["type"]
+        if kind == "subscribe":
+            raise _Closed(UNAUTHORIZED, "Unauthorized")
+        if kind != "connection_init":
+            raise _Closed(BAD_REQUEST, f"Unexpected message of type {kind} before connection_init")
+        payload = message.get("payload")
+        if payload is not None and not isinstance(payload, dict):
+            raise _Closed(BAD_REQUEST, "Invalid connection_init payload")
+        headers = dict(self.headers)
+        for name in ("Authorization", "authorization"):
+            value = (payload or {}).get(name)
+            if isinstance(value, str):
+                headers["authorization"] = value
+        try:
+            principal = await self.authenticate(headers)
+        except AuthenticationError:
+            raise _Closed(FORBIDDEN, "Forbidden") from None
+        self.context = await self.make_context(headers, principal)
+        await self._send_json({"type": "connection_ack"})
+        expiry = principal.claims.get("exp") if principal is not None else None
+        if isinstance(expiry, int | float):
+            delay = max(0.0, float(expiry) - time.time())
+            self._expiry = asyncio.get_running_loop().call_later(
+                delay, lambda: asyncio.ensure_future(self._token_expired())
+            )
+
+    async def _token_expired(self) -> None:
+        """Ends every operation with ``UNAUTHENTICATED``, then closes 4403."""
+        error = [error_dict("The token expired; reconnect with a fresh one", "UNAUTHENTICATED")]
+        for op_id, task in list(self.operations.items()):
+            task.cancel()
+            self.operations.pop(op_id, None)
+            with contextlib.suppress(_Disconnected):
+                await self._send_json({"id": op_id, "type": "next", "payload": {"errors": error}})
+                await self._send_json({"id": op_id, "type": "complete"})
+        await self._close(FORBIDDEN, "Token expired")
+
+    async def _handle(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "ping":
+            await self._send_json({"type": "pong"})
+        elif kind == "pong":
+            return
+        elif kind == "connection_init":
+            raise _Closed(TOO_MANY_INIT, "Too many initialisation requests")
+        elif kind == "subscribe":
+            await self._subscribe(message)
+        elif kind == "complete":
+            op_id = message.get("id")
+            if not isinstance(op_id, str):
+                raise _Closed(BAD_REQUEST, "Invalid message received")
+            task = self.operations.pop(op_id, None)
+            if task is not None:
+                task.cancel()
+        else:
+            raise _Closed(BAD_REQUEST, f"Unexpected message of type {kind}")
+
+    async def _subscribe(self, message: dict[str, Any]) -> None:
+        op_id = message.get("id")
+        payload = message.get("payload")
+        if not isinstance(op_id, str) or not op_id or not isinstance(payload, dict):
+            raise _Closed(BAD_REQUEST, "Invalid message received")
+        if op_id in self.operations:
+            raise _Closed(DUPLICATE_ID, f"Subscriber for {op_id} already exists")
+        query = payload.get("query")
+        variables = payload.get("variables")
+        name = payload.get("operationName")
+        extensions = payload.get("extensions")
+        if (
+            not isinstance(query, str)
+            or not (variables is None or isinstance(variables, dict))
+            or not (name is None or isinstance(name, str))
+            or not (extensions is None or isinstance(extensions, dict))
+        ):
+            raise _Closed(BAD_REQUEST, "Invalid message received")
+        if len(self.operations) >= self.max_per_connection:
+            await self._send_json(
+                {
+                    "id": op_id,
+                    "type": "error",
+                    "payload": [
+                        error_dict(
+                            f"At most {self.max_per_connection} operations may run on one "
+                            "connection",
+                            "SUBSCRIPTION_LIMIT",
+                        )
+                    ],
+                }
+            )
+            return
+        request = GraphQLRequest(query, name, variables, extensions)
+        self.operations[op_id] = asyncio.create_task(self._operate(op_id, request))
+
+    async def _operate(self, op_id: str, request: GraphQLRequest) -> None:
+        engine = self.engine()
+        context = self.context
+        try:
+            if engine is None or context is None:
+                errors = [error_dict("The router is starting", "SERVICE_UNAVAILABLE")]
+                await self._send_json({"id": op_id, "type": "error", "payload": errors})
+                return
+            outcome = await engine.subscribe(request, context)
+            if isinstance(outcome, GraphQLResponse):
+                if outcome.body.get("data") is None and outcome.status != 200:
+                    payload = outcome.body.get("errors", [])
+                    await self._send_json({"id": op_id, "type": "error", "payload": payload})
+                    return
+                await self._send_json({"id": op_id, "type": "next", "payload": outcome.body})
+            else:
+                try:
+                    admitted = self.admit() if self.admit is not None else contextlib.nullcontext()
+                except HttpError as refused:
+                    await self._send_json(
+                        {"id": op_id, "type": "error", "payload": refused.body()["errors"]}
+                    )
+                    return
+                with admitted:
+                    await self._relay(op_id, outcome)
+            await self._send_json({"id": op_id, "type": "complete"})
+        except asyncio.CancelledError:
+            raise
+        except _Disconnected:
+            return
+        except Exception:
+            log.exception("router.websocket_operation_failed")
+            errors = [error_dict("Internal server error", "INTERNAL_SERVER_ERROR")]
+            with contextlib.suppress(Exception):
+                await self._send_json({"id": op_id, "type": "error", "payload": errors})
+        finally:
+            if self.operations.get(op_id) is asyncio.current_task():
+                del self.operations[op_id]
+
+    async def _relay(self, op_id: str, stream: AsyncIterator[dict[str, Any]]) -> None:
+        try:
+            async for body in stream:
+                await self._send_json({"id": op_id, "type": "next", "payload": body})
+        finally:
+            close = getattr(stream, "aclose", None)
+            if close is not None:
+                await close()
+
+    # ------------------------------------------------------------------ sending
+
+    async def _send_json(self, message: Mapping[str, Any]) -> None:
+        if self._closed:
+            raise _Disconnected
+        async with self._send_lock:
+            try:
+                await self.send({"type": "websocket.send", "text": orjson.dumps(message).decode()})
+            except Exception as error:  # the client went away meanwhile
+                raise _Disconnected from error
+
+    async def _close(self, code: int, reason: str) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        with contextlib.suppress(Exception):
+            await self.send({"type": "websocket.close", "code": code, "reason": reason})
+
+
+class _Disconnected(Exception):
+    """The client is gone."""
+
+
+REFUSAL_CODE = "SUBSCRIPTION_NOT_SUPPORTED"
+REFUSAL_MESSAGE = (
+    "WebSocket connections are not served by this router (subscriptions are disabled); "
     "send queries and mutations with HTTP POST or GET"
 )
-BODY = orjson.dumps({"errors": [{"message": MESSAGE, "extensions": {"code": CODE}}]})
-STATUS = 501
+REFUSAL_BODY = orjson.dumps(
+    {"errors": [{"message": REFUSAL_MESSAGE, "extensions": {"code": REFUSAL_CODE}}]}
+)
+REFUSAL_STATUS = 501
 POLICY_VIOLATION = 1008
 
 
 async def refuse(scope: Scope, receive: Receive, send: Send) -> None:
-    """Answer one ``websocket`` scope with a refusal."""
+    """Answer one ``websocket`` scope with a refusal (see the module docstring)."""
     message = await receive()
     if message["type"] != "websocket.connect":
         return
@@ -37,13 +350,13 @@ async def refuse(scope: Scope, receive: Receive, send: Send) -> None:
         await send(
             {
                 "type": "websocket.http.response.start",
-                "status": STATUS,
+                "status": REFUSAL_STATUS,
                 "headers": [
                     (b"content-type", b"application/json"),
-                    (b"content-length", str(len(BODY)).encode()),
+                    (b"content-length", str(len(REFUSAL_BODY)).encode()),
                 ],
             }
         )
-        await send({"type": "websocket.http.response.body", "body": BODY})
+        await send({"type": "websocket.http.response.body", "body": REFUSAL_BODY})
         return
-    await send({"type": "websocket.close", "code": POLICY_VIOLATION, "reason": CODE})
+    await send({"type": "websocket.close", "code": POLICY_VIOLATION, "reason": REFUSAL_CODE})

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from subgraphs.inventory.events import CONSUMERS
 from subgraphs.inventory.loaders import make_loaders
-from subgraphs.inventory.schema import schema
+from subgraphs.inventory.schema import LIVE, schema
 from subgraphs.kit.app import create_service_app
 from subgraphs.kit.settings import ServiceSettings
 
@@ -44,6 +44,7 @@ def create_app(
         verify_tokens=verify_tokens,
         event_consumers=CONSUMERS if events else (),
         publishes_events=events,
+        live=LIVE if events else None,
     )
 
 

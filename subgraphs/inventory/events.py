@@ -22,6 +22,9 @@ from subgraphs.kit.logging import get_logger
 SERVICE = "inventory"
 STOCK_RESERVED = "stock.reserved"
 STOCK_REJECTED = "stock.rejected"
+STOCK_CHANGED = "stock.changed"
+"""Units of products changed outside a reservation (released, confirmed, set by an admin):
+``{"product_ids": [...], "cause": ...}``, for subscribers (``stockChanged``)."""
 
 log = get_logger("polyshop.inventory.events")
 
@@ -87,16 +90,51 @@ async def on_order_created(session: AsyncSession, envelope: Envelope) -> None:
     log.info(event_type, order_id=order_id)
 
 
+def changed_products(envelope: Envelope) -> list[str]:
+    """The products whose stock an inventory event says changed (for live subscribers)."""
+    data = envelope.data
+    if envelope.type == STOCK_RESERVED:
+        items = data.get("items")
+        return [
+            str(item["product_id"])
+            for item in (items if isinstance(items, list) else [])
+            if isinstance(item, dict) and "product_id" in item
+        ]
+    if envelope.type == STOCK_CHANGED:
+        ids = data.get("product_ids")
+        return [str(pid) for pid in ids] if isinstance(ids, list) else []
+    return []
+
+
+async def add_stock_changed(
+    session: AsyncSession,
+    product_ids: list[int],
+    cause: str,
+    *,
+    caused_by: Envelope | None = None,
+) -> None:
+    """Records ``stock.changed`` in the outbox of the transaction that changed the units."""
+    if product_ids:
+        data = {"product_ids": [str(pid) for pid in sorted(set(product_ids))], "cause": cause}
+        await add_event(session, new_envelope(SERVICE, STOCK_CHANGED, data, caused_by=caused_by))
+
+
 async def on_release(session: AsyncSession, envelope: Envelope) -> None:
     """``order.cancelled`` or ``payment.failed``: the held units become available again."""
     order_id = order_id_of(envelope)
     lines = await service.release(session, order_id)
+    await add_stock_changed(
+        session, [line.product_id for line in lines], "released", caused_by=envelope
+    )
     log.info("stock released", order_id=order_id, lines=len(lines), cause=envelope.type)
 
 
 async def on_payment_succeeded(session: AsyncSession, envelope: Envelope) -> None:
     order_id = order_id_of(envelope)
     lines = await service.confirm(session, order_id)
+    await add_stock_changed(
+        session, [line.product_id for line in lines], "confirmed", caused_by=envelope
+    )
     log.info("stock confirmed", order_id=order_id, lines=len(lines))
 
 

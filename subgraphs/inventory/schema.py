@@ -6,19 +6,30 @@ Print the SDL committed in ``schema/inventory.graphql`` with
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+
 import strawberry
 from strawberry.federation.schema_directives import Authenticated
 
 from subgraphs.inventory import service
+from subgraphs.inventory.events import add_stock_changed, changed_products
 from subgraphs.inventory.objects import ProductType, ReservationType, context_of
 from subgraphs.kit.auth.guards import require_grant, require_role
 from subgraphs.kit.errors import BadUserInput
+from subgraphs.kit.events.live import LiveSpec, live_of
 from subgraphs.kit.schema import build_schema, print_sdl
 
 ADMIN = "admin"
 READ_SCOPE = "inventory:read"
 """Lets a service read any order's reservations (inventory does not know who ordered)."""
 ORDER_ID_MAX = 64
+WATCH_MAX = 100
+"""Products one ``stockChanged`` subscription may watch."""
+
+LIVE = LiveSpec(
+    subjects=("polyshop.inventory.>",),
+    keys_of=lambda event: [f"product:{pid}" for pid in changed_products(event)],
+)
 
 
 def _order_id(value: str) -> str:
@@ -57,6 +68,7 @@ class Mutation:
         context = context_of(info)
         async with context.db() as session:
             row = await service.set_stock(session, service.product_id(product_id), available)
+            await add_stock_changed(session, [row.product_id], "set")
         context.loaders.stock.prime(row.product_id, row)
         return ProductType.from_row(row)
 
@@ -72,13 +84,52 @@ class Mutation:
         context = context_of(info)
         async with context.db() as session:
             row = await service.adjust_stock(session, service.product_id(product_id), delta)
+            await add_stock_changed(session, [row.product_id], "adjusted")
         context.loaders.stock.prime(row.product_id, row)
         return ProductType.from_row(row)
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(  # type: ignore[untyped-decorator]
+        description="Each watched product with its stock now, then a product each time its "
+        "units change (reserved, released, sold, set by an admin); public like Product.stock. "
+        f"At most {WATCH_MAX} products.",
+    )
+    async def stock_changed(
+        self, info: strawberry.Info, product_ids: list[strawberry.ID]
+    ) -> AsyncGenerator[ProductType, None]:
+        ids = sorted({service.product_id(pid, field="productIds") for pid in product_ids})
+        if not ids or len(ids) > WATCH_MAX:
+            raise BadUserInput(
+                f"`productIds` must name 1 to {WATCH_MAX} products", field="productIds"
+            )
+        context = context_of(info)
+        sent: dict[int, tuple[int, int]] = {}
+        async with await live_of(info).subscribe(f"product:{pid}" for pid in ids) as events:
+            # Subscribed first, read second: a change in between is not lost.
+            wanted = ids
+            while True:
+                await context.uow.finish(commit=False)
+                async with context.db() as session:
+                    rows = await service.stock_of(session, wanted)
+                    session.expunge_all()  # kept as read when the session ends
+                await context.uow.finish(commit=False)
+                for pid in wanted:
+                    row = rows.get(pid)
+                    state = (row.available, row.reserved) if row is not None else (0, 0)
+                    if sent.get(pid) != state:
+                        sent[pid] = state
+                        context.loaders.stock.prime(pid, row, force=True)
+                        yield ProductType.of(pid)
+                event = await events.__anext__()
+                wanted = sorted({int(pid) for pid in changed_products(event)} & set(ids))
 
 
 schema = build_schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=[ProductType],
     constraint_messages=service.CONSTRAINT_MESSAGES,
 )

@@ -244,3 +244,11 @@ async def reservations_of(session: AsyncSession, order_id: str) -> list[Reservat
         select(Reservation).where(Reservation.order_id == order_id).order_by(Reservation.product_id)
     )
     return list(rows)
+
+
+async def stock_of(session: AsyncSession, pids: list[int]) -> dict[int, Stock]:
+    """The committed stock rows of ``pids`` read afresh, by product id (absent: never stocked)."""
+    statement = (
+        select(Stock).where(Stock.product_id.in_(pids)).execution_options(populate_existing=True)
+    )
+    return {row.product_id: row for row in await session.scalars(statement)}

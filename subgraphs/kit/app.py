@@ -14,8 +14,10 @@ from typing import Any, TypeVar, cast
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
 from strawberry.schema import BaseSchema
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from subgraphs.kit.auth.install import install_token_auth
 from subgraphs.kit.auth.middleware import request_identity
@@ -28,6 +30,7 @@ from subgraphs.kit.db import (
     ping,
     wait_for_database,
 )
+from subgraphs.kit.events.live import LiveEvents, LiveSpec
 from subgraphs.kit.events.runtime import ConsumerSpec, EventRuntime
 from subgraphs.kit.logging import (
     CorrelationIdMiddleware,
@@ -54,6 +57,7 @@ def create_service_app(
     verify_tokens: bool = True,
     event_consumers: Sequence[ConsumerSpec] = (),
     publishes_events: bool = False,
+    live: LiveSpec | None = None,
     telemetry: ServiceTelemetry | None = None,
     multipart_uploads: bool = False,
 ) -> FastAPI:
@@ -64,7 +68,10 @@ def create_service_app(
     Every request must carry a valid service or user token (see `subgraphs.kit.auth`),
     except where ``verify_tokens`` is off: the auth service checks its own keys.
     A service that writes events to its outbox sets ``publishes_events`` (the relay needs the
-    outbox table); ``event_consumers`` run for as long as the app does.
+    outbox table); ``event_consumers`` run for as long as the app does. ``live`` makes the
+    service's events available to its subscription resolvers (``app.state.live``, see
+    `subgraphs.kit.events.live`); subscriptions are served over ``graphql-transport-ws`` at
+    ``/graphql``, authenticated by the upgrade request's headers like any request.
 
     ``multipart_uploads`` accepts GraphQL multipart requests (files for ``Upload``
     arguments) on ``/graphql``; off by default, as Strawberry has it, since only a service
@@ -89,7 +96,8 @@ def create_service_app(
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         events: EventRuntime | None = None
-        if publishes_events or event_consumers:
+        live_events: LiveEvents | None = None
+        if publishes_events or event_consumers or live is not None:
             events = EventRuntime(
                 service=name,
                 settings=settings,
@@ -101,6 +109,9 @@ def create_service_app(
                 stop_grace=settings.shutdown_timeout,
             )
             app.state.events = events
+            if live is not None:
+                live_events = LiveEvents(events.bus, live.subjects, live.keys_of)
+            app.state.live = live_events
         waiting = asyncio.create_task(_start_when_database_answers(engine, settings, events))
         lifecycle.started()
         log.info("service started", service=name, port=settings.port, dev_mode=settings.dev_mode)
@@ -115,6 +126,8 @@ def create_service_app(
                 pass
             except Exception:
                 log.exception("starting the event workers failed")
+            if live_events is not None:
+                await live_events.close()
             if events is not None:
                 # Consumers finish the message in hand, the relay its batch, then NATS closes.
                 await events.stop()
@@ -135,7 +148,10 @@ def create_service_app(
     app.state.telemetry = telemetry
     app.state.lifecycle = lifecycle
 
-    async def get_context(request: Request) -> AsyncIterator[ServiceContext[LoadersT]]:
+    async def get_context(
+        request: HTTPConnection,
+    ) -> AsyncIterator[ServiceContext[LoadersT]]:
+        # An HTTPConnection: a Request for queries, a WebSocket for subscriptions.
         sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
         context = ServiceContext(
             uow=UnitOfWork(sessionmaker),
@@ -155,6 +171,7 @@ def create_service_app(
         schema,
         context_getter=cast(Any, get_context),
         graphql_ide="graphiql" if settings.dev_mode else None,
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
         multipart_uploads_enabled=multipart_uploads,
     )
     app.include_router(graphql, prefix="/graphql")

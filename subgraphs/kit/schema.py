@@ -45,6 +45,7 @@ def build_schema(
     *,
     query: type,
     mutation: type | None = None,
+    subscription: type | None = None,
     types: Iterable[type] = (),
     constraint_messages: Mapping[str, str] | None = None,
     extensions: Iterable[type[SchemaExtension]] = (),
@@ -66,6 +67,7 @@ def build_schema(
     return ServiceSchema(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         types=list(types),
         extensions=kit_extensions,
         config=StrawberryConfig(scalar_map=SCALAR_MAP),

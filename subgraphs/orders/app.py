@@ -21,7 +21,7 @@ from subgraphs.kit.tls import outgoing_context
 from subgraphs.orders.catalog import ProductCatalog
 from subgraphs.orders.events import CONSUMERS
 from subgraphs.orders.loaders import make_loaders
-from subgraphs.orders.schema import schema
+from subgraphs.orders.schema import LIVE, schema
 from subgraphs.orders.settings import OrdersSettings, get_orders_settings
 
 
@@ -43,6 +43,7 @@ def create_app(
         verify_tokens=verify_tokens and verifier is None,
         event_consumers=CONSUMERS,
         publishes_events=True,
+        live=LIVE,
     )
     if verifier is not None:
         install_token_auth(

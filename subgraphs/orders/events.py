@@ -17,8 +17,9 @@ log = get_logger("polyshop.orders.events")
 
 S = OrderStatus
 AWAIT_PAYMENT = SagaStep(S.CREATED, S.PENDING_PAYMENT, emits="order.awaiting_payment")
-# Nothing was reserved, so inventory has nothing to release.
-REJECT = SagaStep(S.CREATED, S.CANCELLED, emits=None)
+# Nothing was reserved, so inventory has nothing to release: ``order.rejected``, which
+# inventory does not consume, tells subscribers and the others.
+REJECT = SagaStep(S.CREATED, S.CANCELLED, emits="order.rejected")
 PAY = SagaStep(S.PENDING_PAYMENT, S.PAID, emits="order.paid")
 FAIL_PAYMENT = SagaStep(S.PENDING_PAYMENT, S.CANCELLED, emits="order.cancelled")
 

@@ -7,13 +7,18 @@ with ``python -m subgraphs.orders.schema > schema/orders.graphql``.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import AsyncGenerator
+
 import strawberry
 from strawberry.federation.schema_directives import Authenticated
 
-from subgraphs.kit.auth.guards import identity_of, require_user
+from subgraphs.kit.auth.guards import identity_of, require_identity, require_user
+from subgraphs.kit.errors import NotFound
+from subgraphs.kit.events.live import LiveSpec, live_of
 from subgraphs.kit.pagination import Connection, page_size
 from subgraphs.kit.schema import build_schema, print_sdl
-from subgraphs.orders import service
+from subgraphs.orders import models, service
 from subgraphs.orders.inputs import PlaceOrderInput
 from subgraphs.orders.loaders import catalog_of
 from subgraphs.orders.models import OrderStatus
@@ -127,9 +132,60 @@ class Mutation:
         return OrderType.from_row(order)
 
 
+def order_keys(data: dict[str, object]) -> list[str]:
+    """The live-event key of an orders event: the order it is about."""
+    order_id = data.get("order_id")
+    return [f"order:{order_id}"] if isinstance(order_id, str) else []
+
+
+LIVE = LiveSpec(subjects=("polyshop.orders.>",), keys_of=lambda event: order_keys(event.data))
+"""Every status change of an order, the saga's included, is an orders event."""
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(  # type: ignore[untyped-decorator]
+        description="The order now, then the order after each change of it (status, cancel "
+        "reason), in order; for its customer, admins and services allowed to read orders. "
+        "An order the caller may not see is NOT_FOUND, as if it did not exist.",
+        directives=[Authenticated()],
+    )
+    async def order_updated(
+        self, info: strawberry.Info, order_id: strawberry.ID
+    ) -> AsyncGenerator[OrderType, None]:
+        identity = require_identity(info)
+        key = service.parse_order_id(order_id, field="orderId")
+        context = context_of(info)
+        async with await live_of(info).subscribe([f"order:{key}"]) as events:
+            # Subscribed first, read second: nothing happens unseen in between.
+            sent = 0
+            while True:
+                row = await _current(info, key)
+                if sent == 0 and (row is None or not service.can_view(identity, row)):
+                    raise NotFound(f"Order {order_id} does not exist", id=str(order_id))
+                if row is not None and row.row_version > sent:
+                    sent = row.row_version
+                    # The loaders' rows of the last event ended with its session.
+                    context.loaders.items.clear_all()
+                    context.loaders.order.clear_all()
+                    yield OrderType.from_row(row)
+                # No connection held while waiting for the next event.
+                await context.uow.finish(commit=False)
+                await events.__anext__()
+
+
+async def _current(info: strawberry.Info, key: uuid.UUID) -> models.Order | None:
+    """The committed order, read afresh (never from a loader: the subscription outlives it)."""
+    context = context_of(info)
+    await context.uow.finish(commit=False)
+    async with context.db() as session:
+        return await session.get(models.Order, key, populate_existing=True)
+
+
 schema = build_schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=[OrderType, UserType],
     constraint_messages=CONSTRAINT_MESSAGES,
 )

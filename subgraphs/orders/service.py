@@ -437,7 +437,7 @@ def _event_data(order: Order, event_type: str) -> dict[str, Any]:
             "total_amount": order.total_amount,
             "currency": order.currency,
         }
-    if event_type == "order.cancelled":
+    if event_type in ("order.cancelled", "order.rejected"):
         return {"order_id": str(order.id), "reason": order.cancel_reason or ""}
     return {"order_id": str(order.id)}
 

@@ -17,7 +17,7 @@ from subgraphs.payments.events import consumers
 from subgraphs.payments.loaders import make_loaders
 from subgraphs.payments.providers import PaymentProvider, close_provider, load_provider
 from subgraphs.payments.reconciler import Reconciler
-from subgraphs.payments.schema import schema
+from subgraphs.payments.schema import live_spec, schema
 from subgraphs.payments.settings import PaymentsRuntime, PaymentsSettings, get_payments_settings
 
 
@@ -37,6 +37,7 @@ def create_app(
         verify_tokens=verify_tokens,
         event_consumers=consumers(settings.payments_orders_source),
         publishes_events=True,
+        live=live_spec(settings.payments_event_source),
     )
     runtime = PaymentsRuntime(
         provider=provider or load_provider(settings.payments_provider, settings),

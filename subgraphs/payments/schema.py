@@ -6,10 +6,16 @@ Print the SDL committed in ``schema/payments.graphql`` with
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+
 import strawberry
 from strawberry.federation.schema_directives import Authenticated
 
 from subgraphs.kit.auth import identity_of
+from subgraphs.kit.auth.guards import require_identity
+from subgraphs.kit.errors import NotFound
+from subgraphs.kit.events import Envelope
+from subgraphs.kit.events.live import LiveSpec, live_of
 from subgraphs.kit.schema import build_schema, print_sdl
 from subgraphs.payments import service
 from subgraphs.payments.cards import Card
@@ -68,9 +74,57 @@ class Mutation:
         return PaymentType.from_row(row)
 
 
+def live_spec(event_source: str) -> LiveSpec:
+    """Payment outcomes of ``event_source``, keyed by their order."""
+
+    def keys_of(event: Envelope) -> list[str]:
+        order_id = event.data.get("order_id")
+        return [f"order:{order_id}"] if isinstance(order_id, str) else []
+
+    return LiveSpec(subjects=(f"polyshop.{event_source}.>",), keys_of=keys_of)
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(  # type: ignore[untyped-decorator]
+        description="The order's latest payment attempt now (when there is one), then after "
+        "each outcome (SUCCESS or FAILED) or new attempt; for the order's customer, admins "
+        "and services allowed to read payments. Someone else's order is NOT_FOUND.",
+        directives=[Authenticated()],
+    )
+    async def payment_updated(
+        self, info: strawberry.Info, order_id: strawberry.ID
+    ) -> AsyncGenerator[PaymentType, None]:
+        identity = require_identity(info)
+        context = context_of(info)
+        key = str(order_id)
+        sent: tuple[object, ...] | None = None
+        async with await live_of(info).subscribe([f"order:{key}"]) as events:
+            # Subscribed first, read second: an outcome in between is not lost.
+            pending = True
+            while True:
+                if pending:
+                    await context.uow.finish(commit=False)
+                    async with context.db() as session:
+                        row = await service.latest_payment(session, key)
+                        if row is not None:
+                            session.expunge(row)  # kept as read when the session ends
+                    await context.uow.finish(commit=False)
+                    if row is not None:
+                        if not service.may_see(identity, row.user_id):
+                            raise NotFound(f"Order {key} has no payment", orderId=key)
+                        state = (row.id, row.status, row.updated_at)
+                        if state != sent:
+                            sent = state
+                            yield PaymentType.from_row(row)
+                await events.__anext__()
+                pending = True
+
+
 schema = build_schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     types=[PaymentType, OrderType],
     constraint_messages=service.CONSTRAINT_MESSAGES,
 )

@@ -232,3 +232,15 @@ def _replay(earlier: Payment, request: PayRequest) -> Payment:
             paymentId=str(earlier.id),
         )
     return earlier
+
+
+async def latest_payment(session: AsyncSession, order_id: str) -> Payment | None:
+    """The order's newest payment attempt, read afresh (a subscription outlives loaders)."""
+    statement = (
+        select(Payment)
+        .where(Payment.order_id == order_id)
+        .order_by(Payment.created_at.desc(), Payment.id.desc())
+        .limit(1)
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(statement)).one_or_none()

@@ -17,7 +17,8 @@ header, the way Apollo Router answers an invalid token.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, MutableMapping, Sequence
+from typing import Any
 
 import orjson
 from starlette.requests import HTTPConnection
@@ -105,13 +106,19 @@ class TokenAuthMiddleware:
         self.gateway_clients = frozenset(gateway_clients)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        if scope["type"] == "websocket":
+            # A subscription's upgrade request carries the same headers as a query; a
+            # rejection closes the handshake (HTTP 403 on the wire, as ASGI servers answer).
+            send = _websocket_rejection(send)
         state = scope.setdefault("state", {})
         state[STATE_KEY] = None
         state[CALLER_KEY] = None
-        if scope["method"] == "OPTIONS" or not scope["path"].startswith(self.protected_prefixes):
+        if scope.get("method") == "OPTIONS" or not scope["path"].startswith(
+            self.protected_prefixes
+        ):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
@@ -172,3 +179,17 @@ class TokenAuthMiddleware:
         ]
         await send({"type": "http.response.start", "status": status, "headers": raw_headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _websocket_rejection(send: Send) -> Send:
+    """``send`` for a WebSocket scope: the HTTP error responses become a handshake close
+    (policy violation), the other messages pass through."""
+
+    async def wrapped(message: MutableMapping[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "http.response.start":
+            await send({"type": "websocket.close", "code": 1008})
+        elif kind != "http.response.body":
+            await send(message)
+
+    return wrapped

@@ -1,4 +1,5 @@
-"""WebSocket upgrades get a clean refusal (501 with a GraphQL error), never a 500."""
+"""With subscriptions disabled, WebSocket upgrades get a clean refusal (501 with a GraphQL
+error), never a 500; enabled, an unknown subprotocol is closed 4406 (graphql-ws's code)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,18 @@ from router_harness import RunningRouter, running_router, settings_for
 
 @pytest_asyncio.fixture(scope="module")
 async def router(subgraphs: dict[str, SubgraphServer]) -> AsyncIterator[RunningRouter]:
-    async with running_router(settings_for(subgraphs)) as running:
+    settings = settings_for(subgraphs, subscription={"enabled": False})
+    async with running_router(settings) as running:
         yield running
+
+
+async def test_legacy_subprotocol_is_closed_4406(subgraphs: dict[str, SubgraphServer]) -> None:
+    async with running_router(settings_for(subgraphs)) as running:
+        socket = await running.session.ws_connect(running.graphql, protocols=("graphql-ws",))
+        message = await socket.receive()
+        assert message.type is aiohttp.WSMsgType.CLOSE
+        assert socket.close_code == 4406
+        await socket.close()
 
 
 @pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
@@ -43,3 +54,28 @@ async def test_refusal_says_why_and_the_router_stays_up(router: RunningRouter) -
         router.graphql, json={"query": "{ topProducts(first: 1) { id } }"}
     ) as response:
         assert response.status == 200
+
+
+async def test_draining_closes_websockets_1001_after_ready_turns_false(
+    subgraphs: dict[str, SubgraphServer],
+) -> None:
+    """SIGTERM's hook: /ready says 503 at once, open connections are closed 1001 (going
+    away) when the listener would close, ``shutdown_delay`` later."""
+    settings = settings_for(subgraphs, shutdown_delay=0.3)
+    async with running_router(settings) as running:
+        socket = await running.session.ws_connect(
+            running.graphql, protocols=("graphql-transport-ws",)
+        )
+        await socket.send_str('{"type":"connection_init"}')
+        assert (await socket.receive_json())["type"] == "connection_ack"
+        running.app._start_draining()
+        async with running.session.get(running.url + "/ready") as response:
+            assert response.status == 503
+        message = await socket.receive(timeout=5)
+        assert message.type is aiohttp.WSMsgType.CLOSE
+        assert socket.close_code == 1001
+        await socket.close()
+        async with running.session.post(
+            running.graphql, json={"query": "{ topProducts(first: 1) { id } }"}
+        ) as response:
+            assert response.status == 200

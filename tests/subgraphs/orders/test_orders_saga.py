@@ -115,8 +115,13 @@ async def test_stock_rejected_cancels_without_payment(
     )
     seen = await wait_for_status(gql, customer, order["id"], "CANCELLED")
     assert seen["cancelReason"] == "stock rejected: insufficient stock"
-    # Nothing was reserved, so nothing needs releasing: no order.cancelled.
-    await wait_for_types(js, order["id"], "order.created")
+    # Nothing was reserved, so nothing needs releasing: no order.cancelled, but
+    # order.rejected, which subscribers see.
+    *_, rejected = await wait_for_types(js, order["id"], "order.created", "order.rejected")
+    assert rejected.data == {
+        "order_id": order["id"],
+        "reason": "stock rejected: insufficient stock",
+    }
 
 
 async def test_failed_payment_cancels_and_tells_inventory(
