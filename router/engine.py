@@ -1,9 +1,10 @@
 """The router's engine: one client operation in, one GraphQL response out.
 
-Pipeline: (APQ) → parse → validate → select operation → limits (cached per document and
-operation name) → coerce variables → authorize (cached per document and reduced access) →
-plan (cached per active override labels and condition values) → execute → project →
-response. On a plan-cache hit only variable coercion, execution and projection run.
+Pipeline: (APQ / trusted documents, `router.persisted`) → parse → validate → select
+operation → limits (cached per document and operation name) → coerce variables → authorize
+(cached per document and reduced access) → plan (cached per active override labels and
+condition values) → execute → project → response. On a plan-cache hit only variable
+coercion, execution and projection run.
 
 Authorization (``@authenticated``/``@requiresScopes``/``@policy``) runs before planning, as in
 Apollo Router: the engine plans the *filtered* document, projects removed fields as ``null``
@@ -13,7 +14,6 @@ per removed position. Variables are always coerced against the client's original
 
 from __future__ import annotations
 
-import hashlib
 import random
 import re
 from collections.abc import Mapping
@@ -23,10 +23,14 @@ from typing import Any
 
 from graphql import DocumentNode, GraphQLSchema, type_from_ast, value_from_ast
 
+from .config.headers import HeadersConfig
+from .config.persisted import ApqConfig
 from .execution.executor import Executor
 from .execution.fetcher import FetcherConfig, SubgraphFetcher
 from .execution.introspection import introspection_document, run_introspection
 from .execution.projection import ObjectPlan, Projector, compile_selection
+from .persisted.apq import ApqStore
+from .persisted.documents import OperationDocuments
 from .planning.cache import LRU
 from .planning.errors import RequestError, error_dict
 from .planning.nodes import QueryPlan
@@ -34,10 +38,13 @@ from .planning.normalize import NormalizedOperation, coerce_variables, prepare
 from .planning.normalize.limits import check_limits, measure
 from .planning.normalize.parse import parse_operation_text
 from .planning.planner import Planner, PlanningError
+from .policy.headers import ResponseHeaderRules
+from .policy.rate_limit import RateLimiter
 from .security.authorization import AuthorizationResult, Authorizer
 from .security.nulls import add_null_fields
 from .security.principal import Principal
 from .security.rules import Access
+from .shared import SharedState
 from .supergraph.model import Supergraph
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -66,6 +73,8 @@ class RequestContext:
     """``"GET"`` may only run queries."""
     principal: Principal | None = None
     """The verified caller (None: no token); authorization directives are decided on it."""
+    subgraph_headers: Mapping[str, Mapping[str, str]] | None = None
+    """Headers of the subgraphs that have header rules of their own (else ``headers``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +86,8 @@ class EngineConfig:
     """Per-subgraph timeouts (seconds) overriding ``subgraph_timeout``."""
     deduplicate_requests: bool = False
     """Share identical in-flight subgraph queries."""
+    dedup_ignored_headers: frozenset[str] = frozenset()
+    """Headers left out of the deduplication key (per-request ids)."""
     introspection: bool = True
     max_depth: int | None = None
     max_height: int | None = None
@@ -87,7 +98,10 @@ class EngineConfig:
     """Progressive-override labels enabled for every request."""
     max_connections_per_subgraph: int = 128
     persisted_queries: bool = True
-    """Automatic persisted queries (``extensions.persistedQuery``)."""
+    """Automatic persisted queries (``extensions.persistedQuery``) in a registry of the
+    engine's own, when no `OperationDocuments` is given to the engine."""
+    headers: HeadersConfig | None = None
+    """Header rules; the engine applies their ``response`` lists (subgraph → client)."""
     subgraph_tls_ca: str | None = None
     """CA bundle trusted for ``https`` subgraphs (else the system's roots)."""
     subgraph_tls_certfile: str | None = None
@@ -101,6 +115,8 @@ class GraphQLResponse:
     body: dict[str, Any]
     """``{"data": ..., "errors": [...], "extensions": ...}``."""
     status: int = 200
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    """Subgraph response headers for the client (``headers.*.response`` rules)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +142,9 @@ class _Prepared:
 class Engine:
     """Plans and executes client operations against one supergraph.
 
-    ``authorizer`` enforces the supergraph's authorization directives (none: not enforced).
+    ``authorizer`` enforces the supergraph's authorization directives (none: not enforced);
+    ``documents`` resolves APQ hashes and trusted-document ids (none: an APQ registry of the
+    engine's own, per ``config.persisted_queries``); ``rate_limiter`` limits subgraph fetches.
     """
 
     def __init__(
@@ -135,6 +153,8 @@ class Engine:
         config: EngineConfig | None = None,
         *,
         authorizer: Authorizer | None = None,
+        documents: OperationDocuments | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.config = config or EngineConfig()
@@ -149,18 +169,29 @@ class Engine:
                 timeout=self.config.subgraph_timeout,
                 timeouts=self.config.subgraph_timeouts,
                 deduplicate=self.config.deduplicate_requests,
+                dedup_ignored_headers=self.config.dedup_ignored_headers,
                 max_connections_per_subgraph=self.config.max_connections_per_subgraph,
                 tls_ca=self.config.subgraph_tls_ca,
                 tls_certfile=self.config.subgraph_tls_certfile,
                 tls_keyfile=self.config.subgraph_tls_keyfile,
             )
         )
-        self.executor = Executor(self.fetcher)
+        response_rules = (
+            ResponseHeaderRules(self.config.headers) if self.config.headers is not None else None
+        )
+        self.executor = Executor(
+            self.fetcher,
+            response_rules,
+            rate_limiter if rate_limiter is not None and rate_limiter.checks_subgraphs else None,
+        )
         self._prepared: LRU[tuple[str, str | None], _Prepared] = LRU(self.config.plan_cache_size)
         self._filtered: LRU[tuple[str, str | None, Access | None], _Prepared] = LRU(
             self.config.plan_cache_size
         )
-        self._persisted: LRU[str, str] = LRU(self.config.plan_cache_size)
+        self.documents = documents or OperationDocuments(
+            ApqConfig(enabled=self.config.persisted_queries),
+            ApqStore(SharedState(None), self.config.plan_cache_size),
+        )
         self._planners: dict[frozenset[str], Planner] = {}
         self._labels = _override_labels(supergraph)
         self._random = random.Random()
@@ -175,7 +206,7 @@ class Engine:
 
     async def execute(self, request: GraphQLRequest, context: RequestContext) -> GraphQLResponse:
         try:
-            query = self._query_text(request)
+            query = await self.documents.resolve(request.query, request.extensions)
             prepared = self._prepare(query, request.operation_name)
             operation = prepared.operation
             assert operation is not None
@@ -205,7 +236,9 @@ class Engine:
                 {"errors": [error_dict(str(error), "QUERY_PLANNING_FAILED")]}, 500
             )
         variables = request.variables or _EMPTY
-        state = await self.executor.execute(cached.plan, variables, context.headers)
+        state = await self.executor.execute(
+            cached.plan, variables, context.headers, context.subgraph_headers
+        )
         preset: dict[str, Any] | None = None
         errors = state.errors
         explains = None
@@ -223,7 +256,7 @@ class Engine:
         body: dict[str, Any] = {"data": data}
         if errors:
             body["errors"] = errors
-        return GraphQLResponse(body)
+        return GraphQLResponse(body, headers=state.response_headers)
 
     def plan(
         self,
@@ -252,37 +285,6 @@ class Engine:
         return self._plan_for(prepared, coerced, labels & frozenset(self._labels)).plan
 
     # -- stages -------------------------------------------------------------------------
-
-    def _query_text(self, request: GraphQLRequest) -> str:
-        extensions = request.extensions or _EMPTY
-        persisted = extensions.get("persistedQuery") if self.config.persisted_queries else None
-        query = request.query
-        if isinstance(persisted, Mapping):
-            digest = persisted.get("sha256Hash")
-            if not isinstance(digest, str):
-                raise RequestError.single(
-                    "persistedQuery extension lacks a sha256Hash", "PERSISTED_QUERY_HASH_MISMATCH"
-                )
-            if query:
-                if hashlib.sha256(query.encode()).hexdigest() != digest:
-                    raise RequestError.single(
-                        "provided sha does not match query", "PERSISTED_QUERY_HASH_MISMATCH"
-                    )
-                self._persisted.put(digest, query)
-                return query
-            known = self._persisted.get(digest)
-            if known is None:
-                raise RequestError.single(
-                    "PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND", status=200
-                )
-            return known
-        if persisted is not None and not query:
-            raise RequestError.single(
-                "PersistedQueryNotSupported", "PERSISTED_QUERY_NOT_SUPPORTED", status=200
-            )
-        if not query or not isinstance(query, str):
-            raise RequestError.single("Must provide query string.", "MISSING_QUERY_STRING")
-        return query
 
     def _prepare(self, query: str, operation_name: str | None) -> _Prepared:
         key = (query, operation_name)

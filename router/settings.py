@@ -97,9 +97,15 @@ from pydantic_settings import (
 )
 
 from router.config.file import CONFIG_KEY, ConfigFileSource
+from router.config.headers import HeadersConfig, reserved_reason
+from router.config.persisted import ApqConfig, PersistedQueriesConfig
+from router.config.rate_limit import RateLimitConfig
 from router.security.settings import SecuritySettings
 
 DEFAULT_PROPAGATED_HEADERS = ("authorization", "x-correlation-id")
+DEFAULT_DEDUP_IGNORED = ("x-request-id", "traceparent", "tracestate", "baggage")
+"""Per-request headers that never change a subgraph's answer (with the correlation header):
+left out of the deduplication key; see docs/decisions/0011-dedup-key.md."""
 DEFAULT_CSRF_HEADERS = ("x-apollo-operation-name", "apollo-require-preflight")
 
 HeaderList = Annotated[tuple[str, ...], NoDecode]
@@ -149,6 +155,7 @@ class RouterSettings(BaseSettings):
             "graphiql",
             "shutdown_delay",
             "drain_timeout",
+            "redis_url",
         }
     )
     """Settings a running router cannot change; a reloaded file that changes them is logged
@@ -171,7 +178,11 @@ class RouterSettings(BaseSettings):
 
     subgraph_urls: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     subgraph_timeout: float = Field(default=30.0, gt=0)
-    deduplicate: bool = False
+    deduplicate: bool = True
+    """Share identical in-flight subgraph queries (same subgraph, body and headers, minus
+    ``dedup_ignored_headers`` and the correlation header)."""
+    dedup_ignored_headers: HeaderList = DEFAULT_DEDUP_IGNORED
+    """Headers left out of the deduplication key, besides the correlation header."""
     introspection: bool = True
     graphiql: bool = True
     dev_mode: bool = False
@@ -187,6 +198,24 @@ class RouterSettings(BaseSettings):
     propagate_headers: HeaderList = DEFAULT_PROPAGATED_HEADERS
     propagate_headers_extra: HeaderList = ()
     correlation_header: str = "x-correlation-id"
+
+    headers: HeadersConfig = Field(default_factory=HeadersConfig)
+    """Header rules (Apollo Router's ``headers`` section); ``propagate_headers`` and
+    ``propagate_headers_extra`` are a shorthand for ``propagate: {named: ...}`` rules."""
+    apq: ApqConfig = Field(default_factory=ApqConfig)
+    """Automatic persisted queries (Apollo Router's ``apq``)."""
+    persisted_queries: PersistedQueriesConfig = Field(default_factory=PersistedQueriesConfig)
+    """Trusted documents (Apollo Router's ``persisted_queries``)."""
+    rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
+    """Token-bucket rate limits: router-wide, per client, per subgraph."""
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "redis_url", "POLYSHOP_ROUTER_REDIS_URL", "POLYSHOP_REDIS_URL"
+        ),
+    )
+    """Redis for state shared by replicas (APQ, trusted documents, rate limits); none: each
+    process keeps its own. ``POLYSHOP_REDIS_URL`` is read too."""
 
     csrf_prevention: bool = True
     csrf_required_headers: HeaderList = DEFAULT_CSRF_HEADERS
@@ -286,11 +315,26 @@ class RouterSettings(BaseSettings):
     def _lists(cls, value: Any) -> Any:
         return _split_list(value)
 
-    @field_validator("propagate_headers", "propagate_headers_extra", "csrf_required_headers")
+    @field_validator(
+        "propagate_headers",
+        "propagate_headers_extra",
+        "csrf_required_headers",
+        "dedup_ignored_headers",
+    )
     @classmethod
     def _lowercase(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         """Header names compare case-insensitively; ASGI gives them lower-cased."""
         return tuple(name.lower() for name in value)
+
+    @field_validator("propagate_headers", "propagate_headers_extra")
+    @classmethod
+    def _not_reserved(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """A client may never set hop-by-hop or identity headers on subgraph requests."""
+        for name in value:
+            reason = reserved_reason(name)
+            if reason is not None:
+                raise ValueError(f"{reason}: it cannot be propagated")
+        return value
 
     @field_validator("correlation_header")
     @classmethod

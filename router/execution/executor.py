@@ -7,9 +7,9 @@ it in place. Shaping that data to the client's selection is `projection`'s job.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -41,20 +41,54 @@ class ExecutionState:
 
     variables: Mapping[str, Any]
     headers: Mapping[str, str]
+    by_subgraph: Mapping[str, Mapping[str, str]] | None = None
+    """Headers of the subgraphs with header rules of their own (else ``headers``)."""
     data: dict[str, Any] = field(default_factory=dict)
     errors: list[dict[str, Any]] = field(default_factory=list)
     explained: list[Path] = field(default_factory=list)
     """Paths below which missing data is already explained by an error."""
+    response_headers: list[tuple[str, str]] = field(default_factory=list)
+    """Subgraph response headers selected for the client by ``response_rules``."""
+
+
+class ResponseHeaderSelector(Protocol):
+    """Picks the client-bound headers of one subgraph response (`router.http.header_rules`)."""
+
+    def __bool__(self) -> bool: ...
+
+    def select(self, service: str, raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+        """The ``(name, value)`` pairs of ``raw`` the client gets."""
+
+
+class SubgraphLimiter(Protocol):
+    """Per-subgraph rate limits (`router.policy.rate_limit.RateLimiter`)."""
+
+    async def check_subgraph(self, service: str) -> Any:
+        """A decision with ``allowed`` and ``retry_after``."""
 
 
 class Executor:
-    def __init__(self, fetcher: SubgraphFetcher) -> None:
+    """Runs plans; ``response_rules`` select subgraph response headers for the client and
+    ``limiter`` refuses fetches over a subgraph's rate limit (``REQUEST_RATE_LIMITED``)."""
+
+    def __init__(
+        self,
+        fetcher: SubgraphFetcher,
+        response_rules: ResponseHeaderSelector | None = None,
+        limiter: SubgraphLimiter | None = None,
+    ) -> None:
         self.fetcher = fetcher
+        self.response_rules = response_rules if response_rules else None
+        self.limiter = limiter
 
     async def execute(
-        self, plan: QueryPlan, variables: Mapping[str, Any], headers: Mapping[str, str]
+        self,
+        plan: QueryPlan,
+        variables: Mapping[str, Any],
+        headers: Mapping[str, str],
+        by_subgraph: Mapping[str, Mapping[str, str]] | None = None,
     ) -> ExecutionState:
-        state = ExecutionState(variables, headers)
+        state = ExecutionState(variables, headers, by_subgraph or None)
         if plan.node is not None:
             await self._run(plan.node, state)
         return state
@@ -82,9 +116,17 @@ class Executor:
         self, fetch: FetchNode, body: bytes, state: ExecutionState
     ) -> dict[str, Any] | None:
         """The parsed response; None (with an error recorded) when the request failed."""
+        if self.limiter is not None:
+            decision = await self.limiter.check_subgraph(fetch.service)
+            if not decision.allowed:
+                state.errors.append(rate_limited_fetch(fetch.service, decision.retry_after))
+                return None
+        headers = state.headers
+        if state.by_subgraph is not None:
+            headers = state.by_subgraph.get(fetch.service, headers)
         try:
             response = await self.fetcher.fetch(
-                fetch.service, body, state.headers, dedupe=fetch.operation_kind == "query"
+                fetch.service, body, headers, dedupe=fetch.operation_kind == "query"
             )
         except FetchFailure as failure:
             state.errors.append(fetch_failure(fetch.service, failure.reason, failure.status))
@@ -92,6 +134,10 @@ class Executor:
             if payload is not None:
                 return {"errors": payload.get("errors")} if payload.get("errors") else None
             return None
+        if self.response_rules is not None and response.headers:
+            state.response_headers.extend(
+                self.response_rules.select(fetch.service, response.headers)
+            )
         payload = _parse(response.body)
         if payload is None:
             state.errors.append(
@@ -189,6 +235,18 @@ class Executor:
             for path in client_paths:
                 state.errors.append(subgraph_error(raw, fetch.service, path))
                 state.explained.append(path)
+
+
+def rate_limited_fetch(service: str, retry_after: float) -> dict[str, Any]:
+    """The error of a fetch refused by the subgraph's rate limit (Apollo Router's code)."""
+    return {
+        "message": f"Your request to subgraph '{service}' has been rate limited",
+        "extensions": {
+            "code": "REQUEST_RATE_LIMITED",
+            "service": service,
+            "retryAfter": round(retry_after, 3),
+        },
+    }
 
 
 def _parse(body: bytes) -> dict[str, Any] | None:

@@ -38,6 +38,8 @@ class StaleConnection(FetchFailure):
 class SubgraphResponse:
     status: int
     body: bytes
+    headers: tuple[tuple[bytes, bytes], ...] = ()
+    """The response's raw headers (for the ``headers.*.response`` rules)."""
 
 
 Send = Callable[[str, bytes, Mapping[str, str]], Awaitable[SubgraphResponse]]
@@ -65,6 +67,10 @@ class FetcherConfig:
     timeouts: Mapping[str, float] | None = None
     """Per-subgraph overrides of ``timeout``."""
     deduplicate: bool = False
+    dedup_ignored_headers: frozenset[str] = frozenset()
+    """Lower-cased headers left out of the deduplication key: per-request ids (correlation,
+    ``x-request-id``) that do not change a subgraph's answer. Requests differing only in them
+    share one fetch, which carries the first request's values."""
     max_connections: int = 512
     max_connections_per_subgraph: int = 128
     keepalive_timeout: float = 4.0
@@ -146,7 +152,12 @@ class SubgraphFetcher:
         if not (dedupe and self.config.deduplicate):
             return await send(service, body, headers)
         # Keyed before trace headers are added: those differ per request.
-        key = (service, body, tuple(sorted(headers.items())))
+        ignored = self.config.dedup_ignored_headers
+        key = (
+            service,
+            body,
+            tuple(sorted(item for item in headers.items() if item[0] not in ignored)),
+        )
         task = self._inflight.get(key)
         if task is None:
             task = asyncio.ensure_future(send(service, body, headers))
@@ -205,7 +216,7 @@ class SubgraphFetcher:
                         response.status,
                         payload,
                     )
-                return SubgraphResponse(response.status, payload)
+                return SubgraphResponse(response.status, payload, response.raw_headers)
         except TimeoutError as error:
             raise FetchFailure("request timed out") from error
         except aiohttp.ClientConnectorError as error:

@@ -25,6 +25,8 @@ import structlog
 from router.config import ConfigWatcher
 from router.engine import GraphQLRequest, GraphQLResponse, RequestContext
 from router.hot_reload import EngineBuilder, EngineHolder, SupergraphWatcher
+from router.policy.headers import merge_response_headers
+from router.policy.rate_limit import RATE_LIMITED
 from router.security import AuthenticationError, Principal, SecurityLayer, ServiceTokenError
 from router.security.errors import SERVICE_UNAVAILABLE
 from router.settings import RouterSettings
@@ -47,7 +49,7 @@ from .csrf import csrf_error, is_preflighted
 from .errors import HttpError, internal_error
 from .gc_tuning import tune_garbage_collector
 from .graphiql import ASSET_ROUTE, CONTENT_SECURITY_POLICY, GraphiQL
-from .headers import correlation_id, decode_headers, propagated_headers
+from .headers import correlation_id, decode_headers
 from .negotiation import (
     APPLICATION_JSON,
     is_json_content_type,
@@ -55,6 +57,7 @@ from .negotiation import (
     response_media_type,
     wants_html,
 )
+from .runtime import Policies, PolicyState
 from .shutdown import ShutdownSignal
 
 log = structlog.get_logger("router.http")
@@ -104,12 +107,16 @@ class RouterApp:
         self.config_watcher: ConfigWatcher | None = None
         self._watch_tasks: list[asyncio.Task[None]] = []
         self._graphiql: GraphiQL | None = None
+        self.policy_state: PolicyState | None = None
+        self.policies: Policies | None = None
         self._use_settings(settings)
 
-    def _use_settings(self, settings: RouterSettings) -> None:
-        """Make ``settings`` the ones requests see from now on (at start and on reload)."""
+    def _use_settings(self, settings: RouterSettings, policies: Policies | None = None) -> None:
+        """Make ``settings`` (and their policies) the ones requests see from now on (at start
+        and on reload)."""
         self.settings = settings
-        self._allowed_headers = settings.propagated_headers
+        if policies is not None:
+            self.policies = policies
         self._correlation_header = settings.correlation_header
         self._correlation_header_bytes = settings.correlation_header.encode("latin-1")
 
@@ -125,15 +132,20 @@ class RouterApp:
         if self.telemetry.active:
             self._request_telemetry = self.telemetry.request_telemetry()
         await self.security.start()
+        self.policy_state = PolicyState(settings, self.telemetry.metrics)
         try:
+            self.policies = await self.policy_state.configure(settings)
             build = self._build_engine
             if build is None:
                 from .runtime import engine_builder
 
-                build = self._build_engine = engine_builder(settings, self.security, self.telemetry)
+                build = self._build_engine = engine_builder(
+                    settings, self.security, self.telemetry, self.policies
+                )
             supergraph = await load_supergraph(settings.supergraph)
             engine = await build(supergraph)
         except BaseException:
+            await self.policy_state.close()
             await self.security.close()
             raise
         self.holder = EngineHolder(engine, supergraph, drain_timeout=settings.drain_timeout)
@@ -169,17 +181,19 @@ class RouterApp:
         holder = self.holder
         if holder is None:
             raise RuntimeError("the router has not started")
+        assert self.policy_state is not None
+        policies = await self.policy_state.configure(settings)
         build = self._build_engine
         if build is None or not self._custom_engine:
             from .runtime import engine_builder
 
-            build = engine_builder(settings, self.security, self.telemetry)
+            build = engine_builder(settings, self.security, self.telemetry, policies)
         engine = await build(holder.supergraph)
         holder.swap(engine, holder.supergraph)
         self._build_engine = build
         if self.watcher is not None:
             self.watcher.build = build
-        self._use_settings(settings)
+        self._use_settings(settings, policies)
 
     def _start_draining(self) -> None:
         """SIGTERM arrived: readiness off now, the listener closes after the delay."""
@@ -197,6 +211,8 @@ class RouterApp:
         if self.holder is not None:
             await self.holder.close()
         await self.security.close()
+        if self.policy_state is not None:
+            await self.policy_state.close()
         if self._owns_telemetry and self.telemetry is not None:
             await asyncio.to_thread(self.telemetry.shutdown)
             self.telemetry = None
@@ -313,7 +329,9 @@ class RouterApp:
                     [*echo, (b"content-security-policy", CONTENT_SECURITY_POLICY.encode())],
                 )
                 return
-            status, body, media = await self._execute(scope, receive, headers, method, correlation)
+            status, body, media, passed_on = await self._execute(
+                scope, receive, headers, method, correlation
+            )
         except (HttpError, AuthenticationError) as error:
             observation = current_request.get()
             if observation is not None:
@@ -333,6 +351,10 @@ class RouterApp:
             return
         if status == 405:
             echo.append((b"allow", b"POST"))
+        if passed_on:
+            echo.extend(
+                (name.encode("latin-1"), value.encode("latin-1")) for name, value in passed_on
+            )
         await respond(send, status, body, media.encode(), echo)
 
     async def _execute(
@@ -342,9 +364,11 @@ class RouterApp:
         headers: dict[str, str],
         method: str,
         correlation: str,
-    ) -> tuple[int, bytes, str]:
-        """Check, parse and run the request; (status, JSON body, media type)."""
+    ) -> tuple[int, bytes, str, list[tuple[str, str]]]:
+        """Check, parse and run the request; (status, JSON body, media type, headers from
+        subgraph responses)."""
         settings = self.settings
+        policies = self.policies
         if method not in ("GET", "POST"):
             raise HttpError(
                 405,
@@ -363,6 +387,21 @@ class RouterApp:
                 '"application/graphql-response+json"',
             )
         principal = await self.security.authenticate(headers)
+        if policies is None:
+            raise HttpError(503, SERVICE_UNAVAILABLE, "The router is starting")
+        limiter = policies.rate_limiter
+        if limiter is not None and limiter.checks_requests:
+            client = scope.get("client")
+            decision = await limiter.check_request(
+                client[0] if client else None, principal, headers
+            )
+            if not decision.allowed:
+                raise HttpError(
+                    429,
+                    RATE_LIMITED,
+                    "Your request has been rate limited",
+                    headers={"retry-after": decision.retry_after_header},
+                )
         parsed: list[GraphQLRequest] | GraphQLRequest
         if method == "POST":
             if not is_json_content_type(headers.get("content-type")):
@@ -398,16 +437,19 @@ class RouterApp:
                     "send the operation with POST",
                 )
             parsed = requests.from_query_string(query_string)
-        forwarded = propagated_headers(
-            headers, self._allowed_headers, (self._correlation_header, correlation)
-        )
+        forwarded = policies.headers.request_headers(headers, correlation, principal)
         holder = self.holder
         if holder is None:
             raise HttpError(503, SERVICE_UNAVAILABLE, "The router is starting")
         context = RequestContext(
-            headers=await self._subgraph_headers(forwarded, principal),
+            headers=await self._subgraph_headers(forwarded.default, principal),
             method=method,
             principal=principal,
+            subgraph_headers={
+                name: await self._subgraph_headers(own, principal)
+                for name, own in forwarded.by_subgraph.items()
+            }
+            or None,
         )
         observation = current_request.get()
         with holder.lease() as engine:
@@ -417,13 +459,15 @@ class RouterApp:
                     observation.operation_type = "batch"
                     for one in responses:
                         observation.add_response(one.body)
-                return 200, orjson.dumps([r.body for r in responses]), media
+                extra = merge_response_headers(h for r in responses for h in r.headers)
+                return 200, orjson.dumps([r.body for r in responses]), media, extra
             if observation is not None:
                 observation.operation_name = parsed.operation_name
             response = await engine.execute(parsed, context)
         if observation is not None:
             observation.add_response(response.body)
-        return self._status(response, media), orjson.dumps(response.body), media
+        extra = merge_response_headers(response.headers) if response.headers else []
+        return self._status(response, media), orjson.dumps(response.body), media, extra
 
     async def _subgraph_headers(
         self, forwarded: dict[str, str], principal: Principal | None

@@ -13,10 +13,17 @@ from typing import Any
 from opentelemetry.trace import Tracer
 
 from router.engine import Engine, EngineConfig, _CachedPlan, _Prepared
-from router.execution.executor import ExecutionState, Executor
+from router.execution.executor import (
+    ExecutionState,
+    Executor,
+    ResponseHeaderSelector,
+    SubgraphLimiter,
+)
 from router.execution.fetcher import SubgraphFetcher
+from router.persisted.documents import OperationDocuments
 from router.planning.nodes import QueryPlan
 from router.planning.normalize import NormalizedOperation
+from router.policy.rate_limit import RateLimiter
 from router.security.authorization import AuthorizationResult, Authorizer
 from router.supergraph.model import Supergraph
 
@@ -28,15 +35,25 @@ from .request import current_request
 class TracedExecutor(Executor):
     """The plan's execution as one ``execution`` span (fetch spans are its children)."""
 
-    def __init__(self, fetcher: SubgraphFetcher, tracer: Tracer) -> None:
-        super().__init__(fetcher)
+    def __init__(
+        self,
+        fetcher: SubgraphFetcher,
+        tracer: Tracer,
+        response_rules: ResponseHeaderSelector | None = None,
+        limiter: SubgraphLimiter | None = None,
+    ) -> None:
+        super().__init__(fetcher, response_rules, limiter)
         self.tracer = tracer
 
     async def execute(
-        self, plan: QueryPlan, variables: Mapping[str, Any], headers: Mapping[str, str]
+        self,
+        plan: QueryPlan,
+        variables: Mapping[str, Any],
+        headers: Mapping[str, str],
+        by_subgraph: Mapping[str, Mapping[str, str]] | None = None,
     ) -> ExecutionState:
         with self.tracer.start_as_current_span("execution"):
-            return await super().execute(plan, variables, headers)
+            return await super().execute(plan, variables, headers, by_subgraph)
 
 
 class ObservedEngine(Engine):
@@ -50,12 +67,22 @@ class ObservedEngine(Engine):
         authorizer: Authorizer | None = None,
         metrics: RouterMetrics | None = None,
         tracer: Tracer | None = None,
+        documents: OperationDocuments | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
-        super().__init__(supergraph, config, authorizer=authorizer)
+        super().__init__(
+            supergraph,
+            config,
+            authorizer=authorizer,
+            documents=documents,
+            rate_limiter=rate_limiter,
+        )
         self.metrics = metrics
         self.tracer = tracer
         if tracer is not None:
-            self.executor = TracedExecutor(self.fetcher, tracer)
+            self.executor = TracedExecutor(
+                self.fetcher, tracer, self.executor.response_rules, self.executor.limiter
+            )
         self.fetcher.observer = TelemetryFetchObserver(metrics, tracer)
 
     def _plan_for(

@@ -1,0 +1,224 @@
+"""The ``headers`` section compiled: the headers of each subgraph request, and the subgraph
+response headers the client gets.
+
+`HeaderPolicy` is built once per settings (at start and on reload). Per request,
+`HeaderPolicy.request_headers` runs the ``all`` rules once over the client's headers, then each
+subgraph's own rules over a copy; the result is what `router.security` turns into the final
+subgraph headers (service token, identity headers). Hop-by-hop headers and ``X-PolyShop-*``
+never come out of a rule (the configuration refuses rules naming them; ``matching`` skips
+them), and the correlation header is always the router's value.
+
+The flat ``propagate_headers`` / ``propagate_headers_extra`` settings are a shorthand: each
+name is a ``propagate: {named: ...}`` rule placed before the ``all`` rules.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from router.config.headers import (
+    HeaderRules,
+    HeadersConfig,
+    Insert,
+    Propagate,
+    PropagateRule,
+    Remove,
+    RequestRule,
+    reserved_reason,
+)
+from router.security.principal import Principal
+
+_MISSING = object()
+
+
+def claim_value(claims: Mapping[str, Any], path: str) -> str | None:
+    """The claim at ``path`` (``a.b`` for nested objects) as a header value, or None."""
+    value: Any = claims.get(path, _MISSING)
+    if value is _MISSING:
+        value = claims
+        for part in path.split("."):
+            if not isinstance(value, Mapping) or part not in value:
+                return None
+            value = value[part]
+    if value is None or isinstance(value, Mapping):
+        return None
+    if isinstance(value, list | tuple):
+        return ",".join(str(item) for item in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledRules:
+    request: tuple[RequestRule, ...]
+    patterns: tuple[re.Pattern[str] | None, ...]
+    """The compiled ``matching`` regex of each request rule (None for ``named`` ones)."""
+
+    @classmethod
+    def of(cls, rules: Sequence[RequestRule]) -> _CompiledRules:
+        patterns: list[re.Pattern[str] | None] = []
+        for rule in rules:
+            inner = rule.propagate if isinstance(rule, Propagate) else None
+            if isinstance(rule, Remove):
+                pattern = rule.remove.matching
+            else:
+                pattern = inner.matching if inner is not None else None
+            patterns.append(re.compile(pattern, re.IGNORECASE) if pattern is not None else None)
+        return cls(tuple(rules), tuple(patterns))
+
+    def apply(
+        self, target: dict[str, str], client: Mapping[str, str], principal: Principal | None
+    ) -> None:
+        for rule, pattern in zip(self.request, self.patterns, strict=True):
+            if isinstance(rule, Propagate):
+                spec = rule.propagate
+                if pattern is not None:
+                    for name, value in client.items():
+                        if pattern.fullmatch(name) and reserved_reason(name) is None:
+                            target[name] = value
+                else:
+                    assert spec.named is not None
+                    found = client.get(spec.named)
+                    if found is None:
+                        found = spec.default
+                    if found is not None:
+                        target[spec.rename or spec.named] = found
+            elif isinstance(rule, Insert):
+                insert = rule.insert
+                if insert.value is not None:
+                    target[insert.name] = insert.value
+                else:
+                    assert insert.from_jwt_claim is not None
+                    claims = principal.claims if principal is not None else {}
+                    found = claim_value(claims, insert.from_jwt_claim)
+                    found = found if found is not None else insert.default
+                    if found is not None:
+                        target[insert.name] = found
+            elif pattern is not None:
+                for name in [name for name in target if pattern.fullmatch(name)]:
+                    del target[name]
+            else:
+                target.pop(rule.remove.named or "", None)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestHeaders:
+    """One request's subgraph headers before identity: ``default`` for every subgraph without
+    rules of its own, ``by_subgraph`` for those with."""
+
+    default: dict[str, str]
+    by_subgraph: dict[str, dict[str, str]]
+
+
+class HeaderPolicy:
+    """The compiled ``headers`` section plus the flat propagation shorthand."""
+
+    def __init__(
+        self,
+        config: HeadersConfig,
+        shorthand: Iterable[str] = (),
+        *,
+        correlation_header: str = "x-correlation-id",
+    ) -> None:
+        self.config = config
+        self.correlation_header = correlation_header
+        named = [
+            Propagate(propagate=PropagateRule(named=name))
+            for name in dict.fromkeys(shorthand)
+            if name != correlation_header
+        ]
+        self._all = _CompiledRules.of([*named, *config.all.request])
+        self._subgraphs = {
+            name: _CompiledRules.of(rules.request)
+            for name, rules in config.subgraphs.items()
+            if rules.request
+        }
+        # A plain name allowlist (the shorthand alone) takes a faster path.
+        self._plain = (
+            frozenset(rule.propagate.named or "" for rule in named)
+            if not config.all.request
+            else None
+        )
+
+    def request_headers(
+        self, client: Mapping[str, str], correlation: str, principal: Principal | None
+    ) -> RequestHeaders:
+        if self._plain is not None:
+            plain = self._plain
+            default = {name: value for name, value in client.items() if name in plain}
+        else:
+            default = {}
+            self._all.apply(default, client, principal)
+        default[self.correlation_header] = correlation
+        by_subgraph: dict[str, dict[str, str]] = {}
+        for name, rules in self._subgraphs.items():
+            headers = dict(default)
+            rules.apply(headers, client, principal)
+            headers[self.correlation_header] = correlation
+            by_subgraph[name] = headers
+        return RequestHeaders(default, by_subgraph)
+
+
+class ResponseHeaderRules:
+    """Which response headers of which subgraph reach the client (``response`` lists)."""
+
+    def __init__(self, config: HeadersConfig) -> None:
+        self._rules: dict[str, tuple[tuple[str | None, re.Pattern[str] | None, str | None], ...]]
+        self._rules = {}
+        everyone = _response_rules(config.all)
+        for name, rules in config.subgraphs.items():
+            own = _response_rules(rules)
+            if own or everyone:
+                self._rules[name] = (*everyone, *own)
+        self._everyone = everyone
+
+    def __bool__(self) -> bool:
+        return bool(self._rules or self._everyone)
+
+    def select(self, service: str, raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+        """The client-bound headers among ``service``'s response headers ``raw``."""
+        rules = self._rules.get(service, self._everyone)
+        if not rules:
+            return []
+        chosen: list[tuple[str, str]] = []
+        for name_bytes, value_bytes in raw:
+            name = name_bytes.decode("latin-1").lower()
+            if reserved_reason(name) is not None:
+                continue
+            for named, pattern, rename in rules:
+                if named == name or (pattern is not None and pattern.fullmatch(name)):
+                    chosen.append((rename or name, value_bytes.decode("latin-1")))
+                    break
+        return chosen
+
+
+def _response_rules(
+    rules: HeaderRules,
+) -> tuple[tuple[str | None, re.Pattern[str] | None, str | None], ...]:
+    return tuple(
+        (
+            rule.propagate.named,
+            re.compile(rule.propagate.matching, re.IGNORECASE)
+            if rule.propagate.matching is not None
+            else None,
+            rule.propagate.rename,
+        )
+        for rule in rules.response
+    )
+
+
+def merge_response_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Headers for the client from several subgraph responses: every ``set-cookie`` is kept;
+    of any other name, the last value wins."""
+    merged: dict[str, str] = {}
+    cookies: list[tuple[str, str]] = []
+    for name, value in headers:
+        if name == "set-cookie":
+            cookies.append((name, value))
+        else:
+            merged[name] = value
+    return [*merged.items(), *cookies]
