@@ -2,7 +2,8 @@
 
 Order, as in Apollo Router: an id (``extensions.persistedQuery.sha256Hash``) is looked up in
 the trusted documents first, then in the APQ registry; text with a hash registers it (APQ).
-Free-form text passes when no safelist is enforced; ``log_unknown`` logs each distinct
+Free-form text passes when no safelist is enforced (a safelist turns APQ off, as
+Apollo Router requires);  ``log_unknown`` logs each distinct
 operation that is not in the manifest once.
 
 Errors (all GraphQL errors with ``extensions.code``):
@@ -43,9 +44,11 @@ class OperationDocuments:
         persisted: PersistedQueriesConfig | None = None,
         trusted: TrustedDocuments | None = None,
     ) -> None:
-        self.apq_enabled = apq.enabled and store is not None
-        self.store = store
         self.persisted = persisted if persisted is not None and persisted.enabled else None
+        # A safelist admits manifest operations only: APQ could only register those again.
+        safelist = self.persisted is not None and self.persisted.safelist.enabled
+        self.apq_enabled = apq.enabled and store is not None and not safelist
+        self.store = store
         self.trusted = trusted if self.persisted is not None else None
         self._checked: LRU[str, tuple[str, bool]] = LRU(4096)
         """Free-form text → (manifest digest, whether it is in that manifest)."""

@@ -64,6 +64,8 @@ class SubgraphServer:
     received: list[Received] = field(default_factory=list)
     url: str = ""
     request_arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    response_headers: list[tuple[str, str]] = field(default_factory=list)
+    """Headers added to every answer (e.g. ``Set-Cookie``), to test response rules."""
     _runner: web.AppRunner | None = None
 
     def __post_init__(self) -> None:
@@ -155,7 +157,10 @@ class SubgraphServer:
         payload: dict[str, Any] = {"data": result.data}
         if result.errors:
             payload["errors"] = [error.formatted for error in result.errors]
-        return web.json_response(payload)
+        response = web.json_response(payload)
+        for name, value in self.response_headers:
+            response.headers.add(name, value)
+        return response
 
 
 def _without_schema_extension(sdl: str) -> str:
