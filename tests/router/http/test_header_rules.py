@@ -130,7 +130,10 @@ async def test_matching_everything_never_passes_hop_by_hop_or_identity_headers(
 @pytest.mark.parametrize(
     ("headers", "message"),
     [
-        ({"all": {"request": [{"insert": {"name": "X-PolyShop-User-Id", "value": "1"}}]}}, "identity"),
+        (
+            {"all": {"request": [{"insert": {"name": "X-PolyShop-User-Id", "value": "1"}}]}},
+            "identity",
+        ),
         ({"all": {"request": [{"propagate": {"named": "connection"}}]}}, "hop-by-hop"),
         (
             {"all": {"request": [{"propagate": {"named": "a", "rename": "x-polyshop-user-id"}}]}},

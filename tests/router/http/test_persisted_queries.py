@@ -300,3 +300,71 @@ def test_persisted_queries_settings_are_checked() -> None:
         RouterSettings(persisted_queries={"safelist": {"enabled": True}})
     with pytest.raises(ValidationError, match="extra"):
         RouterSettings(persisted_queries={"safelst": {}})
+
+
+# ------------------------------------------------------------------ polyshop persisted extract
+
+
+def write_client(root: Path) -> None:
+    (root / "src" / "components").mkdir(parents=True)
+    (root / "node_modules" / "lib").mkdir(parents=True)
+    (root / "src" / "fragments.graphql").write_text("fragment ProductBits on Product { id name }\n")
+    (root / "src" / "components" / "Top.tsx").write_text(
+        'import { gql } from "@apollo/client";\n'
+        "import { BITS } from './bits';\n"
+        "export const TOP = gql`\n"
+        "  query Top($n: Int) { topProducts(first: $n) { ...ProductBits } }\n"
+        "  ${BITS}\n"
+        "`;\n"
+    )
+    (root / "src" / "rename.ts").write_text(
+        "const RENAME = graphql(`mutation Rename($id: ID!, $name: String!) {"
+        " renameProduct(id: $id, name: $name) { id name } }`);\n"
+    )
+    (root / "node_modules" / "lib" / "x.js").write_text("gql`query Vendor { x }`")
+
+
+async def test_extract_writes_a_manifest_the_router_serves(
+    servers: dict[str, SubgraphServer], tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from polyshop.cli import app
+
+    write_client(tmp_path / "client")
+    out = tmp_path / "manifest.json"
+    result = CliRunner().invoke(
+        app, ["persisted", "extract", str(tmp_path / "client"), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    manifest = orjson.loads(out.read_bytes())
+    assert (manifest["format"], manifest["version"]) == ("apollo-persisted-query-manifest", 1)
+    by_name = {entry["name"]: entry for entry in manifest["operations"]}
+    assert sorted(by_name) == ["Rename", "Top"]  # node_modules is not the client's
+    top = by_name["Top"]
+    assert top["type"] == "query" and "fragment ProductBits on Product" in top["body"]
+    assert top["id"] == sha(top["body"])
+    assert by_name["Rename"]["type"] == "mutation"
+    pq = {
+        "enabled": True,
+        "manifest": str(out),
+        "safelist": {"enabled": True, "require_id": True},
+    }
+    async with running_router(settings_for(servers, persisted_queries=pq)) as router:
+        status, body = await post(router, {"extensions": apq(top["id"]), "variables": {"n": 2}})
+        assert status == 200
+        assert body["data"]["topProducts"] == [
+            {"id": "p1", "name": "Table"},
+            {"id": "p2", "name": "Chair"},
+        ]
+
+
+def test_extract_reports_unparsable_sources(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from polyshop.cli import app
+
+    (tmp_path / "bad.ts").write_text("const Q = gql`\n\n  query Broken { x(`;\n")
+    result = CliRunner().invoke(app, ["persisted", "extract", str(tmp_path), "-o", "m.json"])
+    assert result.exit_code == 1
+    assert "bad.ts" in result.output and "line 3" in result.output
