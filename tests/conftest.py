@@ -128,6 +128,13 @@ def redis_server(test_settings: TestSettings) -> Iterator[str]:
 
 
 @pytest.fixture
+def own_redis() -> Iterator[EmbeddedRedis]:
+    """An embedded Redis for one test, which it may stop (a Redis that goes away)."""
+    with embedded_redis() as server:
+        yield server
+
+
+@pytest.fixture
 def redis_url(redis_server: str) -> str:
     """The test run's Redis, emptied for this test."""
     import redis
