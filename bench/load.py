@@ -75,8 +75,10 @@ async def run_wrk(
     connections: int,
     nonce: bool,
     timeout_s: float = 30.0,
+    headers_file: Path | None = None,
 ) -> LoadResult:
-    """Hold ``connections`` keep-alive connections busy for ``seconds``; one wrk thread."""
+    """Hold ``connections`` keep-alive connections busy for ``seconds``; one wrk thread.
+    ``headers_file`` holds ``Name: value`` lines sent with every request."""
     binary = wrk_binary()
     if binary is None:
         raise LoadError("wrk is not installed")
@@ -89,7 +91,11 @@ async def run_wrk(
         "-s",
         str(SCRIPT),
         base_url,
-        env={"BENCH_REQUESTS": str(requests_file), "BENCH_NONCE": "1" if nonce else "0"},
+        env={
+            "BENCH_REQUESTS": str(requests_file),
+            "BENCH_NONCE": "1" if nonce else "0",
+            "BENCH_HEADERS": str(headers_file) if headers_file is not None else "",
+        },
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
