@@ -16,7 +16,8 @@ Router's 400 for parse and validation errors.
 | HEALTH_PATH             | /health                        | health check: {"status": "UP"}      |
 | SUBGRAPH_URLS           | {}                             | subgraph name -> URL overrides      |
 | SUBGRAPH_TIMEOUT        | 30                             | seconds per subgraph request        |
-| DEDUPLICATE             | false                          | share identical in-flight fetches   |
+| DEDUPLICATE             | true                           | share identical in-flight fetches   |
+| DEDUP_IGNORED_HEADERS   | x-request-id,traceparent,...   | not part of the dedup key           |
 | INTROSPECTION           | true                           | answer __schema / __type            |
 | GRAPHIQL                | true                           | serve GraphiQL to browsers          |
 | DEV_MODE                | false                          | exception detail in 500 answers     |
@@ -30,6 +31,11 @@ Router's 400 for parse and validation errors.
 | PROPAGATE_HEADERS       | authorization,x-correlation-id | client headers sent to subgraphs    |
 | PROPAGATE_HEADERS_EXTRA | []                             | more client headers sent on         |
 | CORRELATION_HEADER      | x-correlation-id               | taken or made, echoed, sent on      |
+| HEADERS                 | no rules                       | header rules (section ``headers``)  |
+| APQ                     | enabled                        | automatic persisted queries         |
+| PERSISTED_QUERIES       | off                            | trusted documents (manifest)        |
+| RATE_LIMIT              | no buckets                     | token-bucket rate limits            |
+| REDIS_URL               | unset (also POLYSHOP_REDIS_URL)| state shared by replicas            |
 | CSRF_PREVENTION         | true                           | refuse simple requests (Apollo)     |
 | CSRF_REQUIRED_HEADERS   | x-apollo-operation-name,       | headers proving a preflight         |
 |                         | apollo-require-preflight       |                                     |
@@ -105,7 +111,7 @@ from router.security.settings import SecuritySettings
 DEFAULT_PROPAGATED_HEADERS = ("authorization", "x-correlation-id")
 DEFAULT_DEDUP_IGNORED = ("x-request-id", "traceparent", "tracestate", "baggage")
 """Per-request headers that never change a subgraph's answer (with the correlation header):
-left out of the deduplication key; see docs/decisions/0011-dedup-key.md."""
+left out of the deduplication key; see docs/decisions/0014-dedup-key-and-default.md."""
 DEFAULT_CSRF_HEADERS = ("x-apollo-operation-name", "apollo-require-preflight")
 
 HeaderList = Annotated[tuple[str, ...], NoDecode]
@@ -210,9 +216,7 @@ class RouterSettings(BaseSettings):
     """Token-bucket rate limits: router-wide, per client, per subgraph."""
     redis_url: str | None = Field(
         default=None,
-        validation_alias=AliasChoices(
-            "redis_url", "POLYSHOP_ROUTER_REDIS_URL", "POLYSHOP_REDIS_URL"
-        ),
+        validation_alias=AliasChoices("POLYSHOP_ROUTER_REDIS_URL", "POLYSHOP_REDIS_URL"),
     )
     """Redis for state shared by replicas (APQ, trusted documents, rate limits); none: each
     process keeps its own. ``POLYSHOP_REDIS_URL`` is read too."""
