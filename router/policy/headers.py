@@ -15,7 +15,7 @@ name is a ``propagate: {named: ...}`` rule placed before the ``all`` rules.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,6 @@ from router.config.headers import (
     Insert,
     Propagate,
     PropagateRule,
-    Remove,
     RequestRule,
     reserved_reason,
 )
@@ -52,57 +51,115 @@ def claim_value(claims: Mapping[str, Any], path: str) -> str | None:
     return str(value)
 
 
-@dataclass(frozen=True, slots=True)
-class _CompiledRules:
-    request: tuple[RequestRule, ...]
-    patterns: tuple[re.Pattern[str] | None, ...]
-    """The compiled ``matching`` regex of each request rule (None for ``named`` ones)."""
+Operation = Callable[[dict[str, str], Mapping[str, str], "Principal | None"], None]
+"""One compiled request rule: updates the subgraph headers from the client's."""
 
-    @classmethod
-    def of(cls, rules: Sequence[RequestRule]) -> _CompiledRules:
-        patterns: list[re.Pattern[str] | None] = []
-        for rule in rules:
-            inner = rule.propagate if isinstance(rule, Propagate) else None
-            if isinstance(rule, Remove):
-                pattern = rule.remove.matching
-            else:
-                pattern = inner.matching if inner is not None else None
-            patterns.append(re.compile(pattern, re.IGNORECASE) if pattern is not None else None)
-        return cls(tuple(rules), tuple(patterns))
+MAX_REMEMBERED_NAMES = 4096
+"""Header names whose regex verdict a ``matching`` rule remembers (names repeat; the cap
+keeps a client inventing names from growing the memory)."""
+
+
+def _name_matcher(pattern: str, *, allow_reserved: bool) -> Callable[[str], bool]:
+    """``name -> bool`` for a ``matching`` regex, remembering verdicts per name."""
+    fullmatch = re.compile(pattern, re.IGNORECASE).fullmatch
+    verdicts: dict[str, bool] = {}
+
+    def matches(name: str) -> bool:
+        verdict = verdicts.get(name)
+        if verdict is None:
+            verdict = fullmatch(name) is not None and (
+                allow_reserved or reserved_reason(name) is None
+            )
+            if len(verdicts) < MAX_REMEMBERED_NAMES:
+                verdicts[name] = verdict
+        return verdict
+
+    return matches
+
+
+def _compile(rule: RequestRule) -> Operation:
+    """A rule as a closure over plain values (run on every request)."""
+    if isinstance(rule, Propagate):
+        spec = rule.propagate
+        if spec.matching is not None:
+            matches = _name_matcher(spec.matching, allow_reserved=False)
+
+            def propagate_matching(
+                target: dict[str, str], client: Mapping[str, str], _: Principal | None
+            ) -> None:
+                for name, value in client.items():
+                    if matches(name):
+                        target[name] = value
+
+            return propagate_matching
+        named, default = spec.named or "", spec.default
+        target_name = spec.rename or named
+
+        def propagate_named(
+            target: dict[str, str], client: Mapping[str, str], _: Principal | None
+        ) -> None:
+            value = client.get(named)
+            if value is None:
+                value = default
+            if value is not None:
+                target[target_name] = value
+
+        return propagate_named
+    if isinstance(rule, Insert):
+        insert = rule.insert
+        name, static = insert.name, insert.value
+        if static is not None:
+
+            def insert_static(
+                target: dict[str, str], _client: Mapping[str, str], _: Principal | None
+            ) -> None:
+                target[name] = static
+
+            return insert_static
+        claim, fallback = insert.from_jwt_claim or "", insert.default
+
+        def insert_claim(
+            target: dict[str, str], _client: Mapping[str, str], principal: Principal | None
+        ) -> None:
+            found = claim_value(principal.claims, claim) if principal is not None else None
+            if found is None:
+                found = fallback
+            if found is not None:
+                target[name] = found
+
+        return insert_claim
+    remove = rule.remove
+    if remove.matching is not None:
+        drops = _name_matcher(remove.matching, allow_reserved=True)
+
+        def remove_matching(
+            target: dict[str, str], _client: Mapping[str, str], _: Principal | None
+        ) -> None:
+            for name in [name for name in target if drops(name)]:
+                del target[name]
+
+        return remove_matching
+    dropped = remove.named or ""
+
+    def remove_named(
+        target: dict[str, str], _client: Mapping[str, str], _: Principal | None
+    ) -> None:
+        target.pop(dropped, None)
+
+    return remove_named
+
+
+class _CompiledRules:
+    __slots__ = ("operations",)
+
+    def __init__(self, rules: Sequence[RequestRule]) -> None:
+        self.operations = tuple(_compile(rule) for rule in rules)
 
     def apply(
         self, target: dict[str, str], client: Mapping[str, str], principal: Principal | None
     ) -> None:
-        for rule, pattern in zip(self.request, self.patterns, strict=True):
-            if isinstance(rule, Propagate):
-                spec = rule.propagate
-                if pattern is not None:
-                    for name, value in client.items():
-                        if pattern.fullmatch(name) and reserved_reason(name) is None:
-                            target[name] = value
-                else:
-                    assert spec.named is not None
-                    found = client.get(spec.named)
-                    if found is None:
-                        found = spec.default
-                    if found is not None:
-                        target[spec.rename or spec.named] = found
-            elif isinstance(rule, Insert):
-                insert = rule.insert
-                if insert.value is not None:
-                    target[insert.name] = insert.value
-                else:
-                    assert insert.from_jwt_claim is not None
-                    claims = principal.claims if principal is not None else {}
-                    found = claim_value(claims, insert.from_jwt_claim)
-                    found = found if found is not None else insert.default
-                    if found is not None:
-                        target[insert.name] = found
-            elif pattern is not None:
-                for name in [name for name in target if pattern.fullmatch(name)]:
-                    del target[name]
-            else:
-                target.pop(rule.remove.named or "", None)
+        for operation in self.operations:
+            operation(target, client, principal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,9 +188,9 @@ class HeaderPolicy:
             for name in dict.fromkeys(shorthand)
             if name != correlation_header
         ]
-        self._all = _CompiledRules.of([*named, *config.all.request])
+        self._all = _CompiledRules([*named, *config.all.request])
         self._subgraphs = {
-            name: _CompiledRules.of(rules.request)
+            name: _CompiledRules(rules.request)
             for name, rules in config.subgraphs.items()
             if rules.request
         }

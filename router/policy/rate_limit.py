@@ -71,6 +71,27 @@ class Decision:
 ALLOWED = Decision(True)
 
 
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """A configured bucket as plain numbers (read on every request)."""
+
+    capacity: float
+    rate: float
+    """Tokens per second."""
+    interval: float
+    suffix: str
+    """Part of the shared key: a reconfigured bucket starts afresh."""
+
+    @classmethod
+    def of(cls, bucket: Bucket) -> Spec:
+        return cls(
+            float(bucket.capacity),
+            bucket.rate,
+            bucket.interval,
+            f"{bucket.capacity}/{bucket.interval:g}",
+        )
+
+
 class LocalBuckets:
     """Token buckets in this process."""
 
@@ -78,24 +99,29 @@ class LocalBuckets:
         self._clock = clock
         self._buckets: dict[str, tuple[float, float]] = {}
 
-    def take(self, key: str, bucket: Bucket) -> Decision:
+    def take(self, key: str, spec: Spec | Bucket) -> Decision:
+        if isinstance(spec, Bucket):
+            spec = Spec.of(spec)
         now = self._clock()
-        rate = bucket.rate
-        tokens, at = self._buckets.get(key, (float(bucket.capacity), now))
-        tokens = min(float(bucket.capacity), tokens + max(0.0, now - at) * rate)
-        if tokens >= 1.0:
-            self._store(key, tokens - 1.0, now, bucket)
-            return ALLOWED
-        self._store(key, tokens, now, bucket)
-        return Decision(False, (1.0 - tokens) / rate)
-
-    def _store(self, key: str, tokens: float, now: float, bucket: Bucket) -> None:
         buckets = self._buckets
-        buckets[key] = (tokens, now)
+        found = buckets.get(key)
+        if found is None:
+            tokens = spec.capacity
+        else:
+            tokens = found[0] + (now - found[1]) * spec.rate
+            if tokens > spec.capacity:
+                tokens = spec.capacity
+        if tokens >= 1.0:
+            buckets[key] = (tokens - 1.0, now)
+            decision = ALLOWED
+        else:
+            buckets[key] = (tokens, now)
+            decision = Decision(False, (1.0 - tokens) / spec.rate)
         if len(buckets) > MAX_LOCAL_BUCKETS:
-            horizon = now - bucket.interval
+            horizon = now - spec.interval
             for stale in [k for k, (_, at) in buckets.items() if at < horizon]:
                 del buckets[stale]
+        return decision
 
 
 class RateLimiter:
@@ -119,59 +145,62 @@ class RateLimiter:
             self._script = shared.client.register_script(TAKE_SCRIPT)
         self.checks_requests = config.router is not None or config.per_client is not None
         self.checks_subgraphs = config.all is not None or bool(config.subgraphs)
+        self._router = Spec.of(config.router) if config.router is not None else None
+        per_client = config.per_client
+        self._client = Spec.of(per_client) if per_client is not None else None
+        self._client_key = per_client.key if per_client is not None else "ip"
+        self._client_header = per_client.header if per_client is not None else None
+        self._all = Spec.of(config.all) if config.all is not None else None
+        self._subgraphs = {name: Spec.of(bucket) for name, bucket in config.subgraphs.items()}
 
-    async def take(self, key: str, bucket: Bucket) -> Decision:
+    async def take(self, key: str, spec: Spec) -> Decision:
         """One token from bucket ``key`` (shared when Redis answers, else local)."""
         script = self._script
-        if script is not None:
-            shared_key = self.shared.key("rate", key, f"{bucket.capacity}/{bucket.interval:g}")
+        if script is None:
+            return self.local.take(key, spec)
+        shared_key = self.shared.key("rate", key, spec.suffix)
 
-            async def call(client: aioredis.Redis) -> Any:
-                return await script(
-                    keys=[shared_key], args=[bucket.capacity, bucket.rate / 1000.0], client=client
-                )
+        async def call(client: aioredis.Redis) -> Any:
+            return await script(
+                keys=[shared_key], args=[spec.capacity, spec.rate / 1000.0], client=client
+            )
 
-            reply = await self.shared.run("rate_limit", call)
-            if reply is not UNAVAILABLE:
-                allowed, wait_ms = reply  # type: ignore[misc]
-                if int(allowed) == 1:
-                    return ALLOWED
-                return Decision(False, int(wait_ms) / 1000.0)
-        return self.local.take(key, bucket)
+        reply = await self.shared.run("rate_limit", call)
+        if reply is UNAVAILABLE:
+            return self.local.take(key, spec)
+        allowed, wait_ms = reply  # type: ignore[misc]
+        if int(allowed) == 1:
+            return ALLOWED
+        return Decision(False, int(wait_ms) / 1000.0)
 
     async def check_request(
         self, client_address: str | None, principal: Principal | None, headers: dict[str, str]
     ) -> Decision:
         """The router-wide bucket, then the caller's own."""
-        config = self.config
-        if config.router is not None:
-            decision = await self.take("router", config.router)
+        if self._router is not None:
+            decision = await self.take("router", self._router)
             if not decision.allowed:
                 self._limited("router")
                 return decision
-        per_client = config.per_client
-        if per_client is not None:
+        if self._client is not None:
             who = client_address or "unknown"
-            if per_client.key == "sub" and principal is not None and principal.subject:
+            if self._client_key == "sub" and principal is not None and principal.subject:
                 who = "sub=" + principal.subject
-            elif per_client.key == "header" and per_client.header is not None:
-                value = headers.get(per_client.header)
+            elif self._client_header is not None:
+                value = headers.get(self._client_header)
                 if value:
                     who = "header=" + value
-            decision = await self.take("client:" + who, per_client)
+            decision = await self.take("client:" + who, self._client)
             if not decision.allowed:
                 self._limited("client")
                 return decision
         return ALLOWED
 
-    def subgraph_bucket(self, service: str) -> Bucket | None:
-        return self.config.subgraphs.get(service, self.config.all)
-
     async def check_subgraph(self, service: str) -> Decision:
-        bucket = self.subgraph_bucket(service)
-        if bucket is None:
+        spec = self._subgraphs.get(service, self._all)
+        if spec is None:
             return ALLOWED
-        decision = await self.take("subgraph:" + service, bucket)
+        decision = await self.take("subgraph:" + service, spec)
         if not decision.allowed:
             self._limited("subgraph")
         return decision
