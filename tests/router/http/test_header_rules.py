@@ -13,10 +13,12 @@ from typing import Any
 import orjson
 import pytest
 import pytest_asyncio
+import structlog
 from http_subgraph import SubgraphServer
 from pydantic import ValidationError
-from router_harness import RunningRouter, running_router, settings_for
+from router_harness import SUPERGRAPH, RunningRouter, running_router, settings_for
 
+from router.hot_reload import ReloadOutcome
 from router.security import SecuritySettings
 from router.settings import RouterSettings
 from tests.router.security.security_support import JwksServer, SigningKey
@@ -261,3 +263,41 @@ async def test_header_rules_come_from_router_yaml(
         await post(router, {"x-tenant": "acme"})
     headers = received(servers["products"])
     assert (headers["x-tenant"], headers["x-from-file"]) == ("acme", "yes")
+
+
+async def test_policies_follow_a_reloaded_router_yaml_and_a_bad_regex_keeps_the_old_ones(
+    servers: dict[str, SubgraphServer], tmp_path: Any
+) -> None:
+    urls = ", ".join(f"{name}: {server.url}" for name, server in servers.items())
+    path = tmp_path / "router.yaml"
+
+    def write(value: str, extra: str = "") -> None:
+        path.write_text(
+            f"subgraph_urls: {{{urls}}}\n"
+            "headers:\n  all:\n    request:\n"
+            f"      - insert: {{name: x-policy, value: {value}}}\n{extra}"
+        )
+
+    write("one")
+    settings = RouterSettings(
+        config=str(path), supergraph=str(SUPERGRAPH), port=0, hot_reload=True, reload_interval=60
+    )
+    async with running_router(settings) as router:
+        watcher = router.app.config_watcher
+        assert watcher is not None
+        await post(router)
+        assert received(servers["products"])["x-policy"] == "one"
+        servers["products"].received.clear()
+
+        write("two-changed", "rate_limit:\n  router: {capacity: 1, interval: 1m}\n")
+        assert await watcher.check() is ReloadOutcome.RELOADED
+        assert (await post(router))[0] == 200
+        assert received(servers["products"])["x-policy"] == "two-changed"
+        assert (await post(router))[0] == 429
+
+        with structlog.testing.capture_logs() as logs:
+            write("three", "      - propagate: {matching: 'x-(['}\n")
+            assert await watcher.check() is ReloadOutcome.REJECTED
+        (rejected,) = [entry for entry in logs if entry["event"] == "config.rejected"]
+        assert "invalid regular expression" in rejected["reason"]
+        assert (await post(router))[0] == 429  # the configuration in force stays
