@@ -65,6 +65,9 @@ def versions(bench: Path = BENCH) -> dict[str, str]:
         manifest = bench / "node_modules" / package / "package.json"
         if manifest.exists():
             found[package] = json.loads(manifest.read_text())["version"]
+    grafbase = bench / "node_modules" / "@grafbase" / "cli-x86_64-unknown-linux-musl"
+    if (grafbase / "package.json").exists():
+        found["grafbase"] = json.loads((grafbase / "package.json").read_text())["version"]
     for tool, flag in (("node", "--version"), ("wrk", "-v")):
         if shutil.which(tool):
             result = subprocess.run([tool, flag], capture_output=True, text=True, check=False)

@@ -1,13 +1,17 @@
-"""How each router under test is launched: ours in three configurations and the three peers.
+"""How each router under test is launched: ours in three configurations and four peers.
 
-Every router gets the same supergraph file and listens on 127.0.0.1. The peers run at their
-defaults with ``NODE_ENV=production``, one process each (Hive Gateway ``--fork 1``). Ours
+Every router gets the same supergraph file and listens on 127.0.0.1. The JavaScript peers run at
+their defaults with ``NODE_ENV=production``, one process each (Hive Gateway ``--fork 1``).
+Grafbase's gateway (Rust) runs as ``grafbase dev`` from the npm registry's Linux binary: it
+composes the same four subgraph schemas itself (its configuration file names each subgraph's
+SDL and the routing URL taken from the supergraph), so it serves the same graph. Ours
 forwards the load generator's unique ``x-bench-nonce`` header to the subgraphs, so in-flight
 deduplication can only share identical fetches of one client request, never across requests.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +21,9 @@ from bench.servers import Server
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 NODE_BIN = BENCH / "node_modules" / ".bin"
+GRAFBASE = BENCH / "node_modules" / "@grafbase" / "cli-x86_64-unknown-linux-musl" / "grafbase"
+"""The Grafbase CLI binary (an optional npm dependency: x86_64 Linux only)."""
+JOIN_GRAPH = re.compile(r'@join__graph\(name:\s*"([^"]+)",\s*url:\s*"([^"]+)"\)')
 NONCE_HEADER = "x-bench-nonce"
 PROBE = b'{"query":"{ __typename }"}'
 
@@ -46,6 +53,19 @@ class RouterSpec:
             }
             argv = [sys.executable, "-m", "router"]
             return Server(self.key, argv, port, REPO, log, env, "/graphql", PROBE)
+        if self.kind == "grafbase":
+            toml = grafbase_config(supergraph, logs / "grafbase.toml")
+            argv = [
+                str(GRAFBASE),
+                "--home",
+                str(logs / "grafbase-home"),
+                "dev",
+                "--config",
+                str(toml),
+                "--port",
+                str(port),
+            ]
+            return Server(self.key, argv, port, BENCH, log, {}, "/graphql", PROBE)
         node_env = {"NODE_ENV": "production"}
         if self.kind == "apollo-gateway":
             argv = ["node", "peers/apollo-gateway.mjs", str(supergraph), str(port)]
@@ -70,6 +90,24 @@ class RouterSpec:
         return Server(self.key, argv, port, BENCH, log, node_env, "/graphql", PROBE)
 
 
+def grafbase_config(supergraph: Path, target: Path) -> Path:
+    """``grafbase.toml`` for the supergraph's subgraphs: each one's SDL from
+    ``bench/subgraphs`` and its routing URL from the supergraph's ``join__Graph``."""
+    graphs = JOIN_GRAPH.findall(supergraph.read_text(encoding="utf-8"))
+    if not graphs:
+        raise ValueError(f"{supergraph} names no subgraph (@join__graph)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(
+        "".join(
+            f'[subgraphs.{name.lower()}]\nurl = "{url}"\n'
+            f'schema_path = "{BENCH / "subgraphs" / f"{name.lower()}.graphql"}"\n\n'
+            for name, url in graphs
+        ),
+        encoding="utf-8",
+    )
+    return target
+
+
 OURS = RouterSpec("polyshop", "polyshop (dedup off, 1 worker)", ours=True)
 ROUTERS: tuple[RouterSpec, ...] = (
     OURS,
@@ -82,6 +120,7 @@ ROUTERS: tuple[RouterSpec, ...] = (
         "Hive Gateway (router-runtime)",
         kind="hive-gateway-router-runtime",
     ),
+    RouterSpec("grafbase", "Grafbase gateway (Rust)", kind="grafbase"),
 )
 ROUTERS_BY_KEY = {spec.key: spec for spec in ROUTERS}
 PEERS = tuple(spec for spec in ROUTERS if not spec.ours)

@@ -46,6 +46,8 @@ class Server:
     """When set, readiness is a POST of this body to ``ready_path``."""
     stop_signal: int = signal.SIGTERM
     process: asyncio.subprocess.Process | None = None
+    ready_seconds: float | None = None
+    """Seconds from the process start to its first good answer (set by `start`)."""
 
     @property
     def url(self) -> str:
@@ -59,6 +61,7 @@ class Server:
 
     async def start(self, ready_within: float = 60.0) -> None:
         self.log.parent.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
         with self.log.open("wb") as log:
             self.process = await asyncio.create_subprocess_exec(
                 *self.argv,
@@ -70,6 +73,7 @@ class Server:
                 start_new_session=True,
             )
         await self._wait_ready(ready_within)
+        self.ready_seconds = time.monotonic() - started
 
     async def _wait_ready(self, ready_within: float) -> None:
         deadline = time.monotonic() + ready_within
@@ -80,7 +84,7 @@ class Server:
                 with contextlib.suppress(aiohttp.ClientError, OSError, TimeoutError):
                     if await self._probe(session):
                         return
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(0.02)
         tail = self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
         await self.stop()
         raise ServerError(f"{self.name} did not become ready on port {self.port}:\n{tail}")

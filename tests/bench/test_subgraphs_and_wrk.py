@@ -18,7 +18,8 @@ import pytest_asyncio
 
 from bench import load
 from bench.install import node_modules_fresh
-from bench.routers import BENCH
+from bench.queries import QUERY_NAMES, query_text
+from bench.routers import BENCH, GRAFBASE, OURS, ROUTERS_BY_KEY
 from bench.servers import Server, free_port
 
 pytestmark = pytest.mark.skipif(
@@ -145,3 +146,32 @@ async def test_wrk_script_drives_the_subgraphs(subgraphs: Server, tmp_path: Path
     assert result.p50_ms <= result.p95_ms <= result.p99_ms
     # wrk counts only completed requests; the server saw at least those.
     assert after["requests"] - before["requests"] >= result.requests
+
+
+@pytest.mark.skipif(
+    not GRAFBASE.exists(), reason="the Grafbase CLI's npm package is x86_64 Linux only"
+)
+async def test_grafbase_peer_serves_the_same_answers_as_ours(
+    subgraphs: Server, tmp_path: Path
+) -> None:
+    """The Rust peer runs on the same subgraphs and supergraph and agrees with our router on
+    every benchmark query; its start-up time is measured like every router's."""
+    import asyncio
+
+    supergraph = tmp_path / "supergraph.graphql"
+    process = await asyncio.create_subprocess_exec(
+        "node", "compose.mjs", subgraphs.url, str(supergraph), cwd=BENCH
+    )
+    assert await process.wait() == 0
+    grafbase = ROUTERS_BY_KEY["grafbase"].server(supergraph, free_port(), tmp_path / "logs")
+    ours = OURS.server(supergraph, free_port(), tmp_path / "logs")
+    config = (tmp_path / "logs" / "grafbase.toml").read_text()
+    assert f'url = "{subgraphs.url}/inventory"' in config
+    async with grafbase, ours:
+        assert grafbase.ready_seconds is not None
+        assert ours.ready_seconds is not None
+        for name in QUERY_NAMES:
+            theirs = await post(grafbase.url + "/graphql", {"query": query_text(name)})
+            mine = await post(ours.url + "/graphql", {"query": query_text(name)})
+            assert "errors" not in theirs, (name, theirs)
+            assert theirs == mine, name

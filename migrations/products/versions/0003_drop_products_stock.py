@@ -1,7 +1,7 @@
 """Drop ``products.stock``: stock lives only in the inventory service.
 
 Seed 001 gives stock its own database (inventory_db: ``stock.available``/``reserved``), and
-DESIGN.md §3 makes inventory the single owner of that figure. A second copy here would drift
+the architecture (docs/architecture.md) makes inventory the single owner of that figure. A second copy here would drift
 from the real one and invite checkout to read the wrong number, so products keeps none;
 ``Product.stock`` is resolved by the inventory subgraph through the ``Product`` entity.
 
