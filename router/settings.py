@@ -374,5 +374,6 @@ class RouterSettings(BaseSettings):
 
     @property
     def propagated_headers(self) -> frozenset[str]:
-        """Lower-cased names of the client headers sent on to subgraphs."""
+        """Lower-cased names of the client headers the shorthand sends on to subgraphs (the
+        ``headers`` rules may add more)."""
         return frozenset(self.propagate_headers) | frozenset(self.propagate_headers_extra)

@@ -1,9 +1,6 @@
-"""Which client headers reach subgraphs, and the correlation id that follows a request.
-
-Only allow-listed headers are propagated (``Authorization`` and the correlation header by
-default): everything else a client sends (cookies, hop-by-hop headers, spoofed identity
-headers) stops at the router.
-"""
+"""Client request headers as the router reads them, and the correlation id that follows a
+request. Which of them reach subgraphs is `router.policy.headers`' job (the ``headers``
+section and the ``propagate_headers`` shorthand)."""
 
 from __future__ import annotations
 
@@ -32,12 +29,3 @@ def correlation_id(headers: dict[str, str], header_name: str) -> str:
     if incoming is not None and _SAFE_CORRELATION_ID.fullmatch(incoming):
         return incoming
     return uuid.uuid4().hex
-
-
-def propagated_headers(
-    headers: dict[str, str], allowed: frozenset[str], correlation: tuple[str, str]
-) -> dict[str, str]:
-    """The headers to send to subgraphs: allow-listed ones plus the correlation id."""
-    selected = {name: value for name, value in headers.items() if name in allowed}
-    selected[correlation[0]] = correlation[1]
-    return selected
