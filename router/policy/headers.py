@@ -171,8 +171,41 @@ class RequestHeaders:
     by_subgraph: dict[str, dict[str, str]]
 
 
+class _Source(str):
+    """In a dry run of the rules: the value of the client header named by this string."""
+
+    __slots__ = ()
+
+
+_Plan = tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
+"""(copies: (subgraph header, client header)..., literals: (subgraph header, value)...)."""
+
+MAX_PLANS = 1024
+"""Distinct client header-name sequences whose outcome is remembered."""
+
+
+def _plan(result: Mapping[str, str]) -> _Plan:
+    copies = tuple((name, value) for name, value in result.items() if isinstance(value, _Source))
+    literals = tuple(
+        (name, value) for name, value in result.items() if not isinstance(value, _Source)
+    )
+    return copies, literals
+
+
+def _run_plan(plan: _Plan, client: Mapping[str, str]) -> dict[str, str]:
+    headers = {name: client[source] for name, source in plan[0]}
+    headers.update(plan[1])
+    return headers
+
+
 class HeaderPolicy:
-    """The compiled ``headers`` section plus the flat propagation shorthand."""
+    """The compiled ``headers`` section plus the flat propagation shorthand.
+
+    Without ``from_jwt_claim`` rules the outcome of the rules depends only on which header
+    names the client sent (values are copied, never inspected): the rules run once per
+    distinct sequence of names on stand-in values, and each request then only copies values
+    along the remembered plan.
+    """
 
     def __init__(
         self,
@@ -200,10 +233,33 @@ class HeaderPolicy:
             if not config.all.request
             else None
         )
+        every_rule = [*config.all.request]
+        for rules in config.subgraphs.values():
+            every_rule.extend(rules.request)
+        self._plannable = not any(
+            isinstance(rule, Insert) and rule.insert.from_jwt_claim is not None
+            for rule in every_rule
+        )
+        self._plans: dict[tuple[str, ...], tuple[_Plan, dict[str, _Plan]]] = {}
 
     def request_headers(
         self, client: Mapping[str, str], correlation: str, principal: Principal | None
     ) -> RequestHeaders:
+        if self._plannable and self._plain is None:
+            names = tuple(client)
+            plans = self._plans.get(names)
+            if plans is None:
+                plans = self._dry_run(names)
+                if len(self._plans) < MAX_PLANS:
+                    self._plans[names] = plans
+            planned = _run_plan(plans[0], client)
+            planned[self.correlation_header] = correlation
+            own: dict[str, dict[str, str]] = {}
+            for name, plan in plans[1].items():
+                headers = _run_plan(plan, client)
+                headers[self.correlation_header] = correlation
+                own[name] = headers
+            return RequestHeaders(planned, own)
         if self._plain is not None:
             plain = self._plain
             default = {name: value for name, value in client.items() if name in plain}
@@ -218,6 +274,18 @@ class HeaderPolicy:
             headers[self.correlation_header] = correlation
             by_subgraph[name] = headers
         return RequestHeaders(default, by_subgraph)
+
+    def _dry_run(self, names: tuple[str, ...]) -> tuple[_Plan, dict[str, _Plan]]:
+        """The rules run on stand-ins: each client header's value is its own name."""
+        stand_ins = {name: _Source(name) for name in names}
+        default: dict[str, str] = {}
+        self._all.apply(default, stand_ins, None)
+        own = {}
+        for name, rules in self._subgraphs.items():
+            headers = dict(default)
+            rules.apply(headers, stand_ins, None)
+            own[name] = _plan(headers)
+        return _plan(default), own
 
 
 class ResponseHeaderRules:

@@ -301,3 +301,25 @@ async def test_policies_follow_a_reloaded_router_yaml_and_a_bad_regex_keeps_the_
         (rejected,) = [entry for entry in logs if entry["event"] == "config.rejected"]
         assert "invalid regular expression" in rejected["reason"]
         assert (await post(router))[0] == 429  # the configuration in force stays
+
+
+def test_remembered_plans_copy_each_requests_own_values() -> None:
+    from router.config.headers import HeadersConfig
+    from router.policy.headers import HeaderPolicy
+
+    policy = HeaderPolicy(HeadersConfig.model_validate(RULES), ())
+    first = policy.request_headers({"x-client-version": "1", "x-trace-a": "a"}, "c1", None)
+    second = policy.request_headers({"x-client-version": "2", "x-trace-a": "b"}, "c2", None)
+    assert first.default == {
+        "x-app-version": "1",
+        "x-trace-a": "a",
+        "x-tenant": "public",
+        "x-router": "polyshop",
+        "x-correlation-id": "c1",
+    }
+    assert (second.default["x-app-version"], second.default["x-trace-a"]) == ("2", "b")
+    assert second.by_subgraph["reviews"]["x-correlation-id"] == "c2"
+    assert "x-trace-a" not in second.by_subgraph["reviews"]
+    other = policy.request_headers({"x-tenant": "acme", "x-reviews-only": "y"}, "c3", None)
+    assert other.default["x-tenant"] == "acme"
+    assert other.by_subgraph["reviews"]["x-reviews-only"] == "y"
