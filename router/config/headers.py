@@ -13,9 +13,17 @@ subgraph request: a rule that names one is refused when the configuration is rea
 from __future__ import annotations
 
 import re
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 HOP_BY_HOP = frozenset(
     {
@@ -181,7 +189,24 @@ class Remove(BaseModel):
     remove: RemoveRule
 
 
-RequestRule = Annotated[Propagate | Insert | Remove, Field(union_mode="left_to_right")]
+def _rule_kind(value: Any) -> str | None:
+    """Which rule a list entry is: its one key (``propagate``, ``insert`` or ``remove``)."""
+    if isinstance(value, dict):
+        kinds = [kind for kind in ("propagate", "insert", "remove") if kind in value]
+        return kinds[0] if len(kinds) == 1 and len(value) == 1 else None
+    return {Propagate: "propagate", Insert: "insert", Remove: "remove"}.get(type(value))
+
+
+RequestRule = Annotated[
+    Annotated[Propagate, Tag("propagate")]
+    | Annotated[Insert, Tag("insert")]
+    | Annotated[Remove, Tag("remove")],
+    Discriminator(
+        _rule_kind,
+        custom_error_type="header_rule",
+        custom_error_message="a rule is a mapping with one key: propagate, insert or remove",
+    ),
+]
 
 
 class ResponsePropagateRule(BaseModel):

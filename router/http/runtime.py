@@ -137,6 +137,7 @@ class PolicyState:
             await self.trusted.start()
             if persisted.hot_reload:
                 self._watch = asyncio.create_task(self.trusted.watch())
+        self.apq.ttl = settings.apq.ttl
         documents = OperationDocuments(settings.apq, self.apq, persisted, self.trusted)
         limiter = None
         if settings.rate_limit.active:
