@@ -194,7 +194,12 @@ def _rule_kind(value: Any) -> str | None:
     if isinstance(value, dict):
         kinds = [kind for kind in ("propagate", "insert", "remove") if kind in value]
         return kinds[0] if len(kinds) == 1 and len(value) == 1 else None
-    return {Propagate: "propagate", Insert: "insert", Remove: "remove"}.get(type(value))
+    kinds_by_type: dict[type[BaseModel], str] = {
+        Propagate: "propagate",
+        Insert: "insert",
+        Remove: "remove",
+    }
+    return kinds_by_type.get(type(value))
 
 
 RequestRule = Annotated[
