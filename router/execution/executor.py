@@ -52,9 +52,12 @@ class ExecutionState:
 
 
 class ResponseHeaderSelector(Protocol):
-    """Picks the client-bound headers of one subgraph response (`router.http.header_rules`)."""
+    """Picks the client-bound headers of one subgraph response (`router.policy.headers`)."""
 
     def __bool__(self) -> bool: ...
+
+    def covers(self, service: str) -> bool:
+        """Whether some of ``service``'s response headers go to the client."""
 
     def select(self, service: str, raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
         """The ``(name, value)`` pairs of ``raw`` the client gets."""
@@ -126,7 +129,12 @@ class Executor:
             headers = state.by_subgraph.get(fetch.service, headers)
         try:
             response = await self.fetcher.fetch(
-                fetch.service, body, headers, dedupe=fetch.operation_kind == "query"
+                fetch.service,
+                body,
+                headers,
+                # a shared answer would hand one client's response headers (cookies) to others
+                dedupe=fetch.operation_kind == "query"
+                and (self.response_rules is None or not self.response_rules.covers(fetch.service)),
             )
         except FetchFailure as failure:
             state.errors.append(fetch_failure(fetch.service, failure.reason, failure.status))

@@ -304,6 +304,9 @@ class ResponseHeaderRules:
     def __bool__(self) -> bool:
         return bool(self._rules or self._everyone)
 
+    def covers(self, service: str) -> bool:
+        return bool(self._rules.get(service, self._everyone))
+
     def select(self, service: str, raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
         """The client-bound headers among ``service``'s response headers ``raw``."""
         rules = self._rules.get(service, self._everyone)

@@ -76,3 +76,13 @@ async def test_with_deduplication_off_every_request_fetches(
     async with running_router(settings_for(servers, deduplicate=False)) as router:
         await asyncio.gather(*(post(router, {}) for _ in range(4)))
     assert len(servers["products"].received) == 4
+
+
+async def test_subgraphs_whose_response_headers_reach_clients_are_not_shared(
+    servers: dict[str, SubgraphServer],
+) -> None:
+    servers["products"].response_headers = [("Set-Cookie", "session=one-client-only")]
+    rules = {"subgraphs": {"products": {"response": [{"propagate": {"named": "set-cookie"}}]}}}
+    async with running_router(settings_for(servers, headers=rules)) as router:
+        await asyncio.gather(*(post(router, {}) for _ in range(3)))
+    assert len(servers["products"].received) == 3
