@@ -231,3 +231,34 @@ async def test_shared_state_says_when_redis_goes_and_when_it_comes_back(tmp_path
     finally:
         await shared.close()
         server.shutdown()
+
+
+async def test_replicas_lease_shared_tokens_and_never_exceed_the_bucket(redis_url: str) -> None:
+    from router.config.rate_limit import RateLimitConfig
+    from router.policy.rate_limit import LocalBuckets, RateLimiter
+    from router.shared import SharedState
+
+    config = RateLimitConfig.model_validate({"router": {"capacity": 100, "interval": "1h"}})
+    replicas = [RateLimiter(config, SharedState(redis_url), LocalBuckets()) for _ in range(2)]
+    client = redis.Redis.from_url(redis_url)
+    before = client.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0)
+    allowed = 0
+    for attempt in range(120):
+        decision = await replicas[attempt % 2].check_request("10.0.0.1", None, {})
+        allowed += decision.allowed
+    calls = client.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0) - before
+    client.close()
+    # what the first replica still holds of its lease, then the shared bucket's refusal
+    extra = 0
+    decision = await replicas[0].check_request("10.0.0.1", None, {})
+    while decision.allowed:
+        extra += 1
+        decision = await replicas[0].check_request("10.0.0.1", None, {})
+    for replica in replicas:
+        await replica.shared.close()
+    # leases of 5 tokens: at most 4 left unspent per replica, never more than the bucket holds
+    assert 92 <= allowed <= 100
+    assert allowed + extra <= 100
+    assert extra <= 4
+    assert decision.retry_after > 0
+    assert calls <= 100 // 5 + 20 + 2  # one call per lease, one per refused attempt
