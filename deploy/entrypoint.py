@@ -122,6 +122,9 @@ def serve_command(service: str, settings: DeploySettings) -> list[str]:
         "--http",
         "httptools",
         "--no-access-log",
+        # The peer is the client: X-Forwarded-For is the app's to judge (auth believes the
+        # router's only), never uvicorn's.
+        "--no-proxy-headers",
         "--timeout-graceful-shutdown",
         str(settings.deploy_graceful_shutdown_seconds),
         *tls_arguments(settings),

@@ -297,6 +297,10 @@ def router() -> list[Manifest]:
         "POLYSHOP_ROUTER_AUTH_AUDIENCES": "polyshop",
         "POLYSHOP_ROUTER_AUTH_TOKEN_URL": f"{auth_url}/oauth/token",
         "POLYSHOP_ROUTER_AUTH_CLIENT_ID": "router",
+        # The ingress controller's pods (here the whole pod network; narrow it to theirs):
+        # their X-Forwarded-For names the client. Without it every client would be the
+        # controller's address, and auth would count all failed logins as one client's.
+        "POLYSHOP_ROUTER_TRUSTED_PROXIES": "10.0.0.0/8",
         "POLYSHOP_ROUTER_DRAIN_TIMEOUT": "20",
         # Keep serving while endpoints controllers take the pod out (readiness probe period).
         "POLYSHOP_ROUTER_SHUTDOWN_DELAY": "5",
@@ -307,7 +311,8 @@ def router() -> list[Manifest]:
         ROUTER_PORT,
         "/ready",
         env=env(settings),
-        envFrom=[{"secretRef": {"name": secret_name("router")}}],
+        # The common ConfigMap too: leeway and maximum token lifetime are the subgraphs' own.
+        envFrom=env_sources("router"),
         resources=resources("250m", "256Mi", "1Gi"),
         volumeMounts=[{"name": "supergraph", "mountPath": SUPERGRAPH_DIR, "readOnly": True}],
     )

@@ -86,7 +86,7 @@ MEANINGS: dict[str, str] = {
     "POLYSHOP_AUTH_ISSUER": "`iss` of access tokens",
     "POLYSHOP_AUTH_AUDIENCE": "`aud` of access tokens",
     "POLYSHOP_AUTH_ALGORITHMS": "accepted `alg`",
-    "POLYSHOP_AUTH_LEEWAY_SECONDS": "clock skew accepted on exp/nbf",
+    "POLYSHOP_AUTH_LEEWAY_SECONDS": "clock skew accepted on exp/nbf (the router reads it too)",
     "POLYSHOP_AUTH_JWKS_CACHE_SECONDS": "JWKS refresh period",
     "POLYSHOP_AUTH_JWKS_MIN_REFRESH_SECONDS": "shortest interval between refreshes (unknown kid)",
     "POLYSHOP_AUTH_JWKS_TIMEOUT_SECONDS": "JWKS fetch timeout",
@@ -110,9 +110,11 @@ MEANINGS: dict[str, str] = {
     "POLYSHOP_AUTH_PASSWORD_MIN_LENGTH": "shortest password accepted",
     "POLYSHOP_AUTH_PASSWORD_MAX_LENGTH": "longest password accepted",
     "POLYSHOP_AUTH_THROTTLE_WINDOW_SECONDS": "window of the failed-login counts",
-    "POLYSHOP_AUTH_THROTTLE_MAX_FAILURES_PER_EMAIL": "failed logins per e-mail before refusals",
+    "POLYSHOP_AUTH_THROTTLE_MAX_FAILURES_PER_ACCOUNT_ADDRESS": (
+        "failed logins at one account from one address before that pair waits"
+    ),
     "POLYSHOP_AUTH_THROTTLE_MAX_FAILURES_PER_ADDRESS": "failed logins per client address",
-    "POLYSHOP_AUTH_TRUSTED_PROXIES": "networks whose X-Forwarded-For is believed",
+    "POLYSHOP_AUTH_ROUTER_CLIENT_ID": "the router's client id: only its X-Forwarded-For counts",
     "POLYSHOP_AUTH_ROLE_SCOPES": "scopes each role grants",
     "POLYSHOP_AUTH_DEFAULT_ROLE": "role of new sign-ups",
     "POLYSHOP_AUTH_ADMIN_ROLE": "role allowed the admin operations",

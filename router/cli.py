@@ -146,6 +146,9 @@ def uvicorn_options(settings: RouterSettings) -> dict[str, Any]:
         "http": "httptools",
         "lifespan": "on",
         "access_log": False,
+        # The client address is the peer's; X-Forwarded-For only from TRUSTED_PROXIES, read
+        # by the app (uvicorn would believe any local peer's).
+        "proxy_headers": False,
         "log_level": settings.log_level,
         "log_config": None,  # ours (configure_logging), not uvicorn's plain-text one
         "timeout_graceful_shutdown": settings.drain_timeout,

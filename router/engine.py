@@ -6,6 +6,16 @@ operation → limits (cached per document and operation name) → coerce variabl
 condition values) → execute → project → response. On a plan-cache hit only variable
 coercion, execution and projection run.
 
+Bounded work per request (production defaults from Apollo Router's recommended ``limits``):
+the parser stops at ``parser_max_tokens``; fragments are inlined once each and the limits
+(depth, height, aliases, root fields) are measured on that shared form, every selection visited
+paid from a budget of ``max_selections`` (`normalize.limits`), so no document makes the router
+walk an exponential tree. Planning a new operation runs on a worker thread, off the event loop,
+and a client waits at most ``planning_timeout`` for it (``QUERY_PLANNING_TIMEOUT``, 503; the plan
+is still cached when it completes). Execution stops past ``max_response_bytes`` of subgraph
+data (``RESPONSE_SIZE_LIMIT_EXCEEDED``). `WorkStats` counts the selections visited: the work
+instrument the amplification tests read.
+
 Authorization (``@authenticated``/``@requiresScopes``/``@policy``) runs before planning, as in
 Apollo Router: the engine plans the *filtered* document, projects removed fields as ``null``
 (with null propagation but no second error) and adds one ``UNAUTHORIZED_FIELD_OR_TYPE`` error
@@ -14,9 +24,12 @@ per removed position. Variables are always coerced against the client's original
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import random
 import re
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -25,7 +38,7 @@ from graphql import DocumentNode, GraphQLSchema, type_from_ast, value_from_ast
 
 from .config.headers import HeadersConfig
 from .config.persisted import ApqConfig
-from .execution.executor import Executor
+from .execution.executor import RESPONSE_SIZE_LIMIT_EXCEEDED, Executor
 from .execution.fetcher import FetcherConfig, SubgraphFetcher
 from .execution.introspection import introspection_document, run_introspection
 from .execution.projection import ObjectPlan, Projector, compile_selection
@@ -34,8 +47,14 @@ from .persisted.documents import OperationDocuments
 from .planning.cache import LRU
 from .planning.errors import RequestError, error_dict
 from .planning.nodes import QueryPlan
-from .planning.normalize import NormalizedOperation, coerce_variables, prepare
-from .planning.normalize.limits import check_limits, measure
+from .planning.normalize import (
+    NormalizedOperation,
+    OperationLimits,
+    WorkBudget,
+    coerce_variables,
+    measure,
+    prepare,
+)
 from .planning.normalize.parse import parse_operation_text
 from .planning.planner import Planner, PlanningError
 from .policy.headers import ResponseHeaderRules
@@ -89,10 +108,24 @@ class EngineConfig:
     dedup_ignored_headers: frozenset[str] = frozenset()
     """Headers left out of the deduplication key (per-request ids)."""
     introspection: bool = True
-    max_depth: int | None = None
-    max_height: int | None = None
-    max_root_fields: int | None = None
-    max_aliases: int | None = None
+    max_depth: int | None = 100
+    max_height: int | None = 200
+    max_root_fields: int | None = 20
+    max_aliases: int | None = 30
+    """Operation limits; the defaults are Apollo Router's recommended values (None: off)."""
+    parser_max_tokens: int | None = 15_000
+    max_selections: int | None = 100_000
+    """Selections visited to measure or expand one operation (the work budget)."""
+    planning_timeout: float = 5.0
+    """Seconds a client waits for a new operation's plan."""
+    max_response_bytes: int | None = 20 * 1024 * 1024
+    """Subgraph response bytes one request may receive in total."""
+    subgraph_max_response_bytes: int | None = 10 * 1024 * 1024
+    """Largest single subgraph response body."""
+    subgraph_max_concurrency: int | None = 64
+    """Requests in flight to one subgraph, all client requests together."""
+    subgraph_max_concurrency_per_request: int | None = 8
+    """Fetches one client request has in flight to one subgraph."""
     plan_cache_size: int = 1024
     override_labels: frozenset[str] = frozenset()
     """Progressive-override labels enabled for every request."""
@@ -108,6 +141,21 @@ class EngineConfig:
     """Client certificate chain presented to subgraphs (mTLS without a mesh)."""
     subgraph_tls_keyfile: str | None = None
     """Its private key, unless the chain file holds it."""
+
+
+@dataclass(slots=True)
+class WorkStats:
+    """Selections visited by normalization, since the engine started (the work instrument).
+
+    Two counters, one writer each: ``measured`` on the event loop, ``expanded`` on the planning
+    thread."""
+
+    measured: int = 0
+    expanded: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.measured + self.expanded
 
 
 @dataclass(slots=True)
@@ -171,6 +219,8 @@ class Engine:
                 deduplicate=self.config.deduplicate_requests,
                 dedup_ignored_headers=self.config.dedup_ignored_headers,
                 max_connections_per_subgraph=self.config.max_connections_per_subgraph,
+                max_concurrency_per_subgraph=self.config.subgraph_max_concurrency,
+                max_response_bytes=self.config.subgraph_max_response_bytes,
                 tls_ca=self.config.subgraph_tls_ca,
                 tls_certfile=self.config.subgraph_tls_certfile,
                 tls_keyfile=self.config.subgraph_tls_keyfile,
@@ -181,9 +231,21 @@ class Engine:
         )
         self.executor = Executor(
             self.fetcher,
-            response_rules,
-            rate_limiter if rate_limiter is not None and rate_limiter.checks_subgraphs else None,
+            self.config.max_response_bytes,
+            self.config.subgraph_max_concurrency_per_request,
+            response_rules=response_rules,
+            limiter=rate_limiter
+            if rate_limiter is not None and rate_limiter.checks_subgraphs
+            else None,
         )
+        self.work = WorkStats()
+        self._limits = OperationLimits(
+            self.config.max_depth,
+            self.config.max_height,
+            self.config.max_root_fields,
+            self.config.max_aliases,
+        )
+        self._planning = ThreadPoolExecutor(max_workers=1, thread_name_prefix="router-planner")
         self._prepared: LRU[tuple[str, str | None], _Prepared] = LRU(self.config.plan_cache_size)
         self._filtered: LRU[tuple[str, str | None, Access | None], _Prepared] = LRU(
             self.config.plan_cache_size
@@ -201,6 +263,7 @@ class Engine:
 
     async def close(self) -> None:
         await self.fetcher.close()
+        self._planning.shutdown(wait=False, cancel_futures=True)
 
     # -- public -------------------------------------------------------------------------
 
@@ -226,7 +289,7 @@ class Engine:
                     prepared = self._prepare_filtered(query, request.operation_name, authorization)
                 else:
                     authorization = None
-            cached = self._plan_for(
+            cached = await self._planned(
                 prepared, coerced, self._active_labels(), authorization, operation
             )
         except RequestError as error:
@@ -239,6 +302,20 @@ class Engine:
         state = await self.executor.execute(
             cached.plan, variables, context.headers, context.subgraph_headers
         )
+        if state.too_large:
+            limit = self.config.max_response_bytes
+            return GraphQLResponse(
+                {
+                    "data": None,
+                    "errors": [
+                        error_dict(
+                            f"The response exceeds the limit of {limit} bytes: select fewer "
+                            "fields or page through lists",
+                            RESPONSE_SIZE_LIMIT_EXCEEDED,
+                        )
+                    ],
+                }
+            )
         preset: dict[str, Any] | None = None
         errors = state.errors
         explains = None
@@ -290,21 +367,18 @@ class Engine:
         key = (query, operation_name)
         prepared = self._prepared.get(key)
         if prepared is None:
+            budget = WorkBudget(self.config.max_selections)
             try:
-                document = parse_operation_text(query)
+                document = parse_operation_text(query, self.config.parser_max_tokens)
                 operation = prepare(self.supergraph.api_schema, document, operation_name)
                 if not self.config.introspection:
                     _refuse_introspection(operation)
-                check_limits(
-                    measure(operation.selections),
-                    self.config.max_depth,
-                    self.config.max_height,
-                    self.config.max_root_fields,
-                    self.config.max_aliases,
-                )
+                measure(operation.selections, budget, self._limits)
                 prepared = _Prepared(operation)
             except RequestError as error:
                 prepared = _Prepared(None, error)
+            finally:
+                self.work.measured += budget.visited
             self._prepared.put(key, prepared)
         if prepared.error is not None:
             raise prepared.error
@@ -354,6 +428,33 @@ class Engine:
                 active.add(label)
         return frozenset(active)
 
+    async def _planned(
+        self,
+        prepared: _Prepared,
+        coerced: Mapping[str, Any],
+        labels: frozenset[str],
+        authorization: AuthorizationResult | None,
+        original: NormalizedOperation,
+    ) -> _CachedPlan:
+        """A cached plan at once; a new one from the planning thread, within the timeout."""
+        operation = prepared.operation
+        assert operation is not None
+        if (labels, original.condition_key(coerced)) in prepared.plans:
+            return self._plan_for(prepared, coerced, labels, authorization, original)
+        context = contextvars.copy_context()
+        future = self._planning.submit(
+            context.run, self._plan_for, prepared, coerced, labels, authorization, original
+        )
+        timeout = self.config.planning_timeout
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+        except TimeoutError:
+            raise RequestError.single(
+                f"Query planning did not finish within {timeout:g} s; try again later",
+                "QUERY_PLANNING_TIMEOUT",
+                status=503,
+            ) from None
+
     def _plan_for(
         self,
         prepared: _Prepared,
@@ -372,7 +473,11 @@ class Engine:
         if cached is not None:
             return cached
         schema = self.supergraph.api_schema
-        selection = operation.expand(schema, coerced)
+        budget = WorkBudget(self.config.max_selections)
+        try:
+            selection = operation.expand(schema, coerced, budget)
+        finally:
+            self.work.expanded += budget.visited
         planner = self._planners.get(labels)
         if planner is None:
             planner = Planner(self.supergraph, labels)
@@ -425,15 +530,21 @@ def _defaults(schema: GraphQLSchema, operation: NormalizedOperation) -> dict[str
 
 
 def _refuse_introspection(operation: NormalizedOperation) -> None:
-    stack = list(operation.selections)
+    """Shared fragment selections are looked at once (the raw tree is a DAG)."""
+    seen: set[int] = set()
+    stack = [operation.selections]
     while stack:
-        selection = stack.pop()
-        name = getattr(selection, "name", None)
-        if name in ("__schema", "__type"):
-            raise RequestError.single(
-                "GraphQL introspection is not allowed", "INTROSPECTION_DISABLED"
-            )
-        stack.extend(selection.selections)
+        group = stack.pop()
+        if id(group) in seen:
+            continue
+        seen.add(id(group))
+        for selection in group:
+            name = getattr(selection, "name", None)
+            if name in ("__schema", "__type"):
+                raise RequestError.single(
+                    "GraphQL introspection is not allowed", "INTROSPECTION_DISABLED"
+                )
+            stack.append(selection.selections)
 
 
 __all__ = [
@@ -442,4 +553,5 @@ __all__ = [
     "GraphQLRequest",
     "GraphQLResponse",
     "RequestContext",
+    "WorkStats",
 ]

@@ -6,6 +6,26 @@ Header names compare case-insensitively. ``SPEC_JSON_STATUS`` makes ``applicatio
 answers to well-formed requests 200 as the GraphQL-over-HTTP spec asks, instead of Apollo
 Router's 400 for parse and validation errors.
 
+Limits are on by default with Apollo Router's recommended production values (``limits``:
+``max_depth`` 100, ``max_height`` 200, ``max_aliases`` 30, ``max_root_fields`` 20,
+``parser_max_tokens`` 15000; nesting is capped at 200 levels by the parser). An empty value
+(``POLYSHOP_ROUTER_MAX_DEPTH=``) turns a limit off. ``MAX_SELECTIONS`` bounds the work of
+measuring and expanding one operation (fragments are expanded once each; see
+`router.planning.normalize.limits`); an operation that needs more is refused. A new plan is
+made on a worker thread, and a client waits ``PLANNING_TIMEOUT`` seconds for it at most
+(else 503 ``QUERY_PLANNING_TIMEOUT``; the plan is kept when it completes).
+``MAX_RESPONSE_BYTES`` counts the subgraph bytes of one request (and caps the answer itself):
+past it the answer is ``RESPONSE_SIZE_LIMIT_EXCEEDED``; ``SUBGRAPH_MAX_RESPONSE_BYTES`` is
+Apollo's ``http_max_response_size`` (the fetch fails with ``SUBREQUEST_HTTP_ERROR``);
+``SUBGRAPH_MAX_CONCURRENCY`` caps the requests in flight to each subgraph, and
+``SUBGRAPH_MAX_CONCURRENCY_PER_REQUEST`` those of one client request (its other fetches to
+that subgraph queue), so one request cannot take a subgraph's every slot.
+
+``TRUSTED_PROXIES`` lists the networks (CIDR) of the proxies in front of the router: their
+``X-Forwarded-For`` is believed (up to the first untrusted hop), anyone else's is replaced by
+the peer's address. Subgraphs always get the router's own ``X-Forwarded-For``, client first
+(see `router.http.headers`); the auth service throttles logins by it.
+
 | POLYSHOP_ROUTER_...     | default                        | meaning                             |
 |-------------------------|--------------------------------|-------------------------------------|
 | CONFIG                  | unset                          | router.yaml (see `router.config`)   |
@@ -21,16 +41,24 @@ Router's 400 for parse and validation errors.
 | INTROSPECTION           | true                           | answer __schema / __type            |
 | GRAPHIQL                | true                           | serve GraphiQL to browsers          |
 | DEV_MODE                | false                          | exception detail in 500 answers     |
-| MAX_DEPTH               | unset                          | operation depth limit               |
-| MAX_HEIGHT              | unset                          | distinct fields per operation       |
-| MAX_ALIASES             | unset                          | aliases per operation               |
-| MAX_ROOT_FIELDS         | unset                          | root fields per operation           |
+| MAX_DEPTH               | 100                            | operation depth (MAX_DEPTH_LIMIT)   |
+| MAX_HEIGHT              | 200                            | response paths (MAX_HEIGHT_LIMIT)   |
+| MAX_ALIASES             | 30                             | aliases (MAX_ALIASES_LIMIT)         |
+| MAX_ROOT_FIELDS         | 20                             | root fields (MAX_ROOT_FIELDS_LIMIT) |
+| PARSER_MAX_TOKENS       | 15000                          | tokens (GRAPHQL_PARSE_FAILED)       |
+| MAX_SELECTIONS          | 100000                         | work budget (MAX_SELECTIONS_LIMIT)  |
+| PLANNING_TIMEOUT        | 5.0                            | s to wait for a new plan (else 503) |
+| MAX_RESPONSE_BYTES      | 20971520 (20 MiB)              | subgraph bytes per request          |
+| SUBGRAPH_MAX_RESPONSE_BYTES | 10485760 (10 MiB)          | one subgraph response body          |
+| SUBGRAPH_MAX_CONCURRENCY | 64                            | requests in flight per subgraph     |
+| SUBGRAPH_MAX_CONCURRENCY_PER_REQUEST | 8                 | per subgraph and client request     |
 | MAX_REQUEST_BYTES       | 2000000                        | body (else 413), query string (414) |
 | PLAN_CACHE_SIZE         | 1024                           | operations whose plans are kept     |
 | OVERRIDE_LABELS         | []                             | enabled progressive-override labels |
 | PROPAGATE_HEADERS       | authorization,x-correlation-id | client headers sent to subgraphs    |
 | PROPAGATE_HEADERS_EXTRA | []                             | more client headers sent on         |
 | CORRELATION_HEADER      | x-correlation-id               | taken or made, echoed, sent on      |
+| TRUSTED_PROXIES         | []                             | CIDRs whose X-Forwarded-For counts  |
 | HEADERS                 | no rules                       | header rules (section ``headers``)  |
 | APQ                     | enabled                        | automatic persisted queries         |
 | PERSISTED_QUERIES       | off                            | trusted documents (manifest)        |
@@ -91,6 +119,7 @@ balancers see it), and requests in flight get up to ``DRAIN_TIMEOUT`` seconds to
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Any, ClassVar, Self
 
 import orjson
@@ -193,10 +222,17 @@ class RouterSettings(BaseSettings):
     graphiql: bool = True
     dev_mode: bool = False
 
-    max_depth: int | None = Field(default=None, ge=1)
-    max_height: int | None = Field(default=None, ge=1)
-    max_aliases: int | None = Field(default=None, ge=0)
-    max_root_fields: int | None = Field(default=None, ge=1)
+    max_depth: int | None = Field(default=100, ge=1)
+    max_height: int | None = Field(default=200, ge=1)
+    max_aliases: int | None = Field(default=30, ge=0)
+    max_root_fields: int | None = Field(default=20, ge=1)
+    parser_max_tokens: int | None = Field(default=15_000, ge=1)
+    max_selections: int | None = Field(default=100_000, ge=1)
+    planning_timeout: float = Field(default=5.0, gt=0)
+    max_response_bytes: int | None = Field(default=20 * 1024 * 1024, ge=1)
+    subgraph_max_response_bytes: int | None = Field(default=10 * 1024 * 1024, ge=1)
+    subgraph_max_concurrency: int | None = Field(default=64, ge=1)
+    subgraph_max_concurrency_per_request: int | None = Field(default=8, ge=1)
     max_request_bytes: int = Field(default=2_000_000, ge=1)
     plan_cache_size: int = Field(default=1024, ge=0)
     override_labels: HeaderList = ()
@@ -204,6 +240,7 @@ class RouterSettings(BaseSettings):
     propagate_headers: HeaderList = DEFAULT_PROPAGATED_HEADERS
     propagate_headers_extra: HeaderList = ()
     correlation_header: str = "x-correlation-id"
+    trusted_proxies: HeaderList = ()
 
     headers: HeadersConfig = Field(default_factory=HeadersConfig)
     """Header rules (Apollo Router's ``headers`` section); ``propagate_headers`` and
@@ -313,6 +350,7 @@ class RouterSettings(BaseSettings):
         "propagate_headers",
         "propagate_headers_extra",
         "csrf_required_headers",
+        "trusted_proxies",
         mode="before",
     )
     @classmethod
@@ -340,10 +378,38 @@ class RouterSettings(BaseSettings):
                 raise ValueError(f"{reason}: it cannot be propagated")
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """Refuse a malformed network at start-up, not at the first request."""
+        for cidr in value:
+            ipaddress.ip_network(cidr.strip(), strict=False)
+        return value
+
     @field_validator("correlation_header")
     @classmethod
     def _lower_one(cls, value: str) -> str:
         return value.lower()
+
+    @field_validator(
+        "max_depth",
+        "max_height",
+        "max_aliases",
+        "max_root_fields",
+        "parser_max_tokens",
+        "max_selections",
+        "max_response_bytes",
+        "subgraph_max_response_bytes",
+        "subgraph_max_concurrency",
+        "subgraph_max_concurrency_per_request",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_off(cls, value: Any) -> Any:
+        """``POLYSHOP_ROUTER_MAX_DEPTH=`` (empty) turns a limit off."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
 
     @field_validator("subgraph_urls", mode="before")
     @classmethod

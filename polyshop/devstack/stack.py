@@ -179,7 +179,8 @@ async def prepare_database(stack: Stack, spec: ServiceSpec) -> str:
         url = database_url(server, spec.database)
     stack.database_urls[spec.name] = url
     if has_migrations(spec.name):
-        await asyncio.to_thread(upgrade, spec.name, url)
+        attributes = {"auth_key_passphrase": key_passphrase(stack)} if spec.name == "auth" else {}
+        await asyncio.to_thread(upgrade, spec.name, url, "head", attributes)
         log.info("database.migrated", service=spec.name)
     return url
 
@@ -210,6 +211,16 @@ def demo_client_secret(stack: Stack) -> str:
     if stack.settings.demo_client_secret:
         return stack.settings.demo_client_secret
     path = stack.settings.data_dir / "demo-client-secret"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def key_passphrase(stack: Stack) -> str:
+    """What encrypts the auth service's signing keys in its database: random, kept in the
+    data directory beside the database it protects (a real deployment keeps it elsewhere)."""
+    path = stack.settings.data_dir / "signing-key-passphrase"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(32))
         path.chmod(0o600)
@@ -253,6 +264,8 @@ def service_env(stack: Stack, spec: ServiceSpec) -> dict[str, str]:
         "POLYSHOP_AUTH_TOKEN_URL": f"{auth_url}/oauth/token",
         "POLYSHOP_ORDERS_PRODUCTS_URL": base_url(stack, SERVICES_BY_NAME["products"]) + "/graphql",
     }
+    if spec.name == "auth":
+        env["POLYSHOP_AUTH_KEY_PASSPHRASE"] = key_passphrase(stack)
     if spec.name == "notifications" and stack.mail is not None:
         env |= mail_env(stack.mail)
     return env | stack.tracing.env("POLYSHOP_", spec.name)
@@ -290,6 +303,7 @@ async def start_subgraph(stack: Stack, spec: ServiceSpec) -> None:
         "--port",
         str(port_of(stack, spec)),
         "--no-access-log",
+        "--no-proxy-headers",  # X-Forwarded-For is the app's to judge, not uvicorn's
         # Longer than the router's idle keep-alive (30 s), so the router never writes to a
         # connection the subgraph has just closed (uvicorn's default is 5 s).
         "--timeout-keep-alive",

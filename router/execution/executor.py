@@ -2,6 +2,14 @@
 
 The executor fills one mutable ``data`` dict per request; each fetch merges its results into
 it in place. Shaping that data to the client's selection is `projection`'s job.
+
+Subgraph failures reach the client as ``SUBREQUEST_HTTP_ERROR`` naming the subgraph with a fixed
+reason; what the library said (internal addresses, OS errors) is logged, never sent. The bytes
+received from subgraphs are counted per request: past ``max_response_bytes`` the request stops
+fetching and is answered with ``RESPONSE_SIZE_LIMIT_EXCEEDED`` instead of growing without bound.
+One request has at most ``max_concurrency_per_subgraph`` fetches in flight to one subgraph (a
+plan with 30 aliased entity fetches queues them), so it cannot take every slot the fetcher
+allows that subgraph.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
+import structlog
 
 from ..planning.nodes import (
     ConditionNode,
@@ -29,10 +38,13 @@ from .errors import (
     root_error_path,
     subgraph_error,
 )
-from .fetcher import FetchFailure, SubgraphFetcher
+from .fetcher import FetchFailure, SubgraphFetcher, SubgraphResponse
 from .representations import MissingKey, representation
 
 ENTITY_KEY_MISSING = "ENTITY_KEY_MISSING"
+RESPONSE_SIZE_LIMIT_EXCEEDED = "RESPONSE_SIZE_LIMIT_EXCEEDED"
+
+log = structlog.get_logger("router.execution")
 
 
 @dataclass(slots=True)
@@ -49,6 +61,12 @@ class ExecutionState:
     """Paths below which missing data is already explained by an error."""
     response_headers: list[tuple[str, str]] = field(default_factory=list)
     """Subgraph response headers selected for the client by ``response_rules``."""
+    received_bytes: int = 0
+    """Bytes of subgraph responses so far."""
+    too_large: bool = False
+    """``received_bytes`` went past the limit: no further fetch is sent."""
+    slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    """This request's fetch slots per subgraph (with a per-request cap)."""
 
 
 class ResponseHeaderSelector(Protocol):
@@ -77,10 +95,15 @@ class Executor:
     def __init__(
         self,
         fetcher: SubgraphFetcher,
+        max_response_bytes: int | None = None,
+        max_concurrency_per_subgraph: int | None = None,
+        *,
         response_rules: ResponseHeaderSelector | None = None,
         limiter: SubgraphLimiter | None = None,
     ) -> None:
         self.fetcher = fetcher
+        self.max_response_bytes = max_response_bytes
+        self.max_concurrency_per_subgraph = max_concurrency_per_subgraph
         self.response_rules = response_rules if response_rules else None
         self.limiter = limiter
 
@@ -119,28 +142,46 @@ class Executor:
         self, fetch: FetchNode, body: bytes, state: ExecutionState
     ) -> dict[str, Any] | None:
         """The parsed response; None (with an error recorded) when the request failed."""
+        if state.too_large:
+            return None
         if self.limiter is not None:
             decision = await self.limiter.check_subgraph(fetch.service)
             if not decision.allowed:
                 state.errors.append(rate_limited_fetch(fetch.service, decision.retry_after))
                 return None
-        headers = state.headers
-        if state.by_subgraph is not None:
-            headers = state.by_subgraph.get(fetch.service, headers)
+        limit = self.max_concurrency_per_subgraph
         try:
-            response = await self.fetcher.fetch(
-                fetch.service,
-                body,
-                headers,
-                # a shared answer would hand one client's response headers (cookies) to others
-                dedupe=fetch.operation_kind == "query"
-                and (self.response_rules is None or not self.response_rules.covers(fetch.service)),
-            )
+            if limit is None:
+                response = await self._fetch(fetch, body, state)
+            else:
+                slot = state.slots.get(fetch.service)
+                if slot is None:
+                    slot = state.slots[fetch.service] = asyncio.Semaphore(limit)
+                async with slot:
+                    response = await self._fetch(fetch, body, state)
         except FetchFailure as failure:
+            log.warning(
+                "router.subgraph_fetch_failed",
+                service=fetch.service,
+                reason=failure.reason,
+                status=failure.status,
+                detail=failure.detail,
+            )
             state.errors.append(fetch_failure(fetch.service, failure.reason, failure.status))
             payload = _parse(failure.body) if failure.body else None
             if payload is not None:
                 return {"errors": payload.get("errors")} if payload.get("errors") else None
+            return None
+        state.received_bytes += len(response.body)
+        limit = self.max_response_bytes
+        if limit is not None and state.received_bytes > limit:
+            state.too_large = True
+            log.warning(
+                "router.response_size_limit_exceeded",
+                service=fetch.service,
+                received_bytes=state.received_bytes,
+                limit=limit,
+            )
             return None
         if self.response_rules is not None and response.headers:
             state.response_headers.extend(
@@ -156,6 +197,21 @@ class Executor:
                 )
             )
         return payload
+
+    async def _fetch(
+        self, fetch: FetchNode, body: bytes, state: ExecutionState
+    ) -> SubgraphResponse:
+        headers = state.headers
+        if state.by_subgraph is not None:
+            headers = state.by_subgraph.get(fetch.service, headers)
+        return await self.fetcher.fetch(
+            fetch.service,
+            body,
+            headers,
+            # a shared answer would hand one client's response headers (cookies) to others
+            dedupe=fetch.operation_kind == "query"
+            and (self.response_rules is None or not self.response_rules.covers(fetch.service)),
+        )
 
     async def _root(self, fetch: FetchNode, state: ExecutionState) -> None:
         body = fetch.body_prefix + orjson.dumps(self._variables(fetch, state)) + b"}"

@@ -2,12 +2,22 @@
 
 Request bodies arrive as bytes (built by the executor from pre-encoded parts); responses are
 returned as bytes so that callers sharing a deduplicated request each parse their own copy.
+
+Bounds, so that no request can take a subgraph or the router down with it: at most
+``max_concurrency_per_subgraph`` requests are in flight to one subgraph (the rest wait, within
+the subgraph's timeout, for a slot), and a response body larger than ``max_response_bytes`` is
+abandoned as it streams in, never buffered whole.
+
+A `FetchFailure` has two texts: ``reason``, a fixed phrase safe for clients ("error trying to
+connect"), and ``detail``, what the library said (addresses, OS errors), for logs and traces
+only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import http
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -20,13 +30,24 @@ ACCEPT = "application/graphql-response+json, application/json"
 
 
 class FetchFailure(Exception):
-    """The subgraph gave no usable HTTP response (refused, timeout, HTTP error status)."""
+    """The subgraph gave no usable HTTP response (refused, timeout, HTTP error status).
 
-    def __init__(self, reason: str, status: int | None = None, body: bytes | None = None) -> None:
-        super().__init__(reason)
+    ``reason`` is a fixed phrase that may reach clients; ``detail`` (the library's message,
+    internal addresses included) goes to logs and traces only."""
+
+    def __init__(
+        self,
+        reason: str,
+        status: int | None = None,
+        body: bytes | None = None,
+        *,
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(detail or reason)
         self.reason = reason
         self.status = status
         self.body = body
+        self.detail = detail or reason
 
 
 class StaleConnection(FetchFailure):
@@ -73,6 +94,10 @@ class FetcherConfig:
     share one fetch, which carries the first request's values."""
     max_connections: int = 512
     max_connections_per_subgraph: int = 128
+    max_concurrency_per_subgraph: int | None = None
+    """Requests in flight to one subgraph (None: only the connection pool limits them)."""
+    max_response_bytes: int | None = None
+    """Largest subgraph response body read (None: unlimited)."""
     keepalive_timeout: float = 4.0
     """Idle pooled connections are dropped after this; kept below the 5 s idle timeout of
     uvicorn and Node servers, so the router rarely writes to a connection being closed."""
@@ -111,6 +136,10 @@ class SubgraphFetcher:
             for name in config.urls
         }
         self._default_timeout = aiohttp.ClientTimeout(total=config.timeout)
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._busy: dict[str, int] = {}
+        self.peak_in_flight: dict[str, int] = {}
+        """Most requests ever in flight to each subgraph at once (with a concurrency cap)."""
 
     async def start(self) -> None:
         if self._session is not None:
@@ -200,7 +229,40 @@ class SubgraphFetcher:
             raise FetchFailure("the router's HTTP client is not started")
         url = self.config.urls.get(service)
         if url is None:
-            raise FetchFailure(f"no URL is configured for subgraph '{service}'")
+            raise FetchFailure("no URL is configured for this subgraph")
+        limit = self.config.max_concurrency_per_subgraph
+        if limit is None:
+            return await self._post(session, url, service, body, headers, retrying)
+        slot = self._slots.get(service)
+        if slot is None:
+            slot = self._slots[service] = asyncio.Semaphore(limit)
+        if slot.locked():  # wait for a slot, within the subgraph's timeout
+            timeout = self._timeouts.get(service, self._default_timeout).total
+            try:
+                await asyncio.wait_for(slot.acquire(), timeout)
+            except TimeoutError as error:
+                raise FetchFailure(
+                    "request timed out", detail=f"no free slot of {limit} within {timeout} s"
+                ) from error
+        else:  # the common case: a free slot, taken without a timer task
+            await slot.acquire()
+        self._busy[service] = self._busy.get(service, 0) + 1
+        self.peak_in_flight[service] = max(self.peak_in_flight.get(service, 0), self._busy[service])
+        try:
+            return await self._post(session, url, service, body, headers, retrying)
+        finally:
+            self._busy[service] -= 1
+            slot.release()
+
+    async def _post(
+        self,
+        session: aiohttp.ClientSession,
+        url: str,
+        service: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        retrying: bool,
+    ) -> SubgraphResponse:
         request_headers = {**headers, "content-type": JSON, "accept": ACCEPT}
         try:
             async with session.post(
@@ -209,22 +271,60 @@ class SubgraphFetcher:
                 headers=request_headers,
                 timeout=self._timeouts.get(service, self._default_timeout),
             ) as response:
-                payload = await response.read()
+                payload = await self._read(response)
                 if not 200 <= response.status < 300:
                     raise FetchFailure(
-                        f"{response.status}: {response.reason or 'HTTP error'}",
+                        f"{response.status}: {_phrase(response.status)}",
                         response.status,
                         payload,
+                        detail=f"{response.status}: {response.reason or 'HTTP error'}",
                     )
                 return SubgraphResponse(response.status, payload, response.raw_headers)
         except TimeoutError as error:
             raise FetchFailure("request timed out") from error
         except aiohttp.ClientConnectorError as error:
-            raise FetchFailure(f"error trying to connect: {error.os_error or error}") from error
+            raise FetchFailure(
+                "error trying to connect", detail=f"error trying to connect: {error}"
+            ) from error
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as error:
-            message = f"error sending request: {error or type(error).__name__}"
+            detail = f"error sending request: {error or type(error).__name__}"
             if retrying:
-                raise FetchFailure(message) from error
-            raise StaleConnection(message) from error
+                raise FetchFailure("error sending request", detail=detail) from error
+            raise StaleConnection("error sending request", detail=detail) from error
         except aiohttp.ClientError as error:
-            raise FetchFailure(f"error sending request: {error or type(error).__name__}") from error
+            raise FetchFailure(
+                "error sending request",
+                detail=f"error sending request: {error or type(error).__name__}",
+            ) from error
+
+    async def _read(self, response: aiohttp.ClientResponse) -> bytes:
+        """The body, or `FetchFailure` as soon as it grows past ``max_response_bytes``."""
+        limit = self.config.max_response_bytes
+        if limit is None:
+            return await response.read()
+        declared = response.content_length
+        if declared is not None:
+            if declared > limit:
+                raise _too_large(limit, f"Content-Length {declared}")
+            return await response.read()
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_chunked(1 << 16):
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit, f"more than {size} bytes streamed")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _too_large(limit: int, what: str) -> FetchFailure:
+    return FetchFailure(
+        f"response exceeds the limit of {limit} bytes", detail=f"response too large: {what}"
+    )
+
+
+def _phrase(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "HTTP error"

@@ -24,6 +24,7 @@ import structlog
 
 from router.config import ConfigWatcher
 from router.engine import GraphQLRequest, GraphQLResponse, RequestContext
+from router.execution.executor import RESPONSE_SIZE_LIMIT_EXCEEDED
 from router.hot_reload import EngineBuilder, EngineHolder, SupergraphWatcher
 from router.policy.headers import merge_response_headers
 from router.policy.rate_limit import RATE_LIMITED
@@ -49,7 +50,13 @@ from .csrf import csrf_error, is_preflighted
 from .errors import HttpError, internal_error
 from .gc_tuning import tune_garbage_collector
 from .graphiql import ASSET_ROUTE, CONTENT_SECURITY_POLICY, GraphiQL
-from .headers import correlation_id, decode_headers
+from .headers import (
+    FORWARDED_FOR,
+    correlation_id,
+    decode_headers,
+    forwarded_for,
+    parse_networks,
+)
 from .negotiation import (
     APPLICATION_JSON,
     is_json_content_type,
@@ -119,6 +126,7 @@ class RouterApp:
             self.policies = policies
         self._correlation_header = settings.correlation_header
         self._correlation_header_bytes = settings.correlation_header.encode("latin-1")
+        self._trusted_proxies = parse_networks(settings.trusted_proxies)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -389,12 +397,15 @@ class RouterApp:
         principal = await self.security.authenticate(headers)
         if policies is None:
             raise HttpError(503, SERVICE_UNAVAILABLE, "The router is starting")
+        peer = scope.get("client")
+        chain = forwarded_for(
+            peer[0] if peer else None, headers.get(FORWARDED_FOR), self._trusted_proxies
+        )
         limiter = policies.rate_limiter
         if limiter is not None and limiter.checks_requests:
-            client = scope.get("client")
-            decision = await limiter.check_request(
-                client[0] if client else None, principal, headers
-            )
+            # the client address as resolved through the trusted proxies
+            client_address = chain.split(",", 1)[0].strip()
+            decision = await limiter.check_request(client_address, principal, headers)
             if not decision.allowed:
                 raise HttpError(
                     429,
@@ -438,6 +449,10 @@ class RouterApp:
                 )
             parsed = requests.from_query_string(query_string)
         forwarded = policies.headers.request_headers(headers, correlation, principal)
+        # the router's own X-Forwarded-For, whatever the rules and the client say
+        forwarded.default[FORWARDED_FOR] = chain
+        for own in forwarded.by_subgraph.values():
+            own[FORWARDED_FOR] = chain
         holder = self.holder
         if holder is None:
             raise HttpError(503, SERVICE_UNAVAILABLE, "The router is starting")
@@ -460,14 +475,40 @@ class RouterApp:
                     for one in responses:
                         observation.add_response(one.body)
                 extra = merge_response_headers(h for r in responses for h in r.headers)
-                return 200, orjson.dumps([r.body for r in responses]), media, extra
+                return 200, self._capped(orjson.dumps([r.body for r in responses])), media, extra
             if observation is not None:
                 observation.operation_name = parsed.operation_name
             response = await engine.execute(parsed, context)
         if observation is not None:
             observation.add_response(response.body)
         extra = merge_response_headers(response.headers) if response.headers else []
-        return self._status(response, media), orjson.dumps(response.body), media, extra
+        return (
+            self._status(response, media),
+            self._capped(orjson.dumps(response.body)),
+            media,
+            extra,
+        )
+
+    def _capped(self, body: bytes) -> bytes:
+        """The answer, or a ``RESPONSE_SIZE_LIMIT_EXCEEDED`` error in its place when it is
+        larger than ``MAX_RESPONSE_BYTES`` (the engine stops fetching past the limit; this
+        catches what projection multiplies, e.g. one entity shown at many positions)."""
+        limit = self.settings.max_response_bytes
+        if limit is None or len(body) <= limit:
+            return body
+        log.warning("router.response_size_limit_exceeded", size=len(body), limit=limit)
+        return orjson.dumps(
+            {
+                "data": None,
+                "errors": [
+                    {
+                        "message": f"The response exceeds the limit of {limit} bytes: select "
+                        "fewer fields or page through lists",
+                        "extensions": {"code": RESPONSE_SIZE_LIMIT_EXCEEDED},
+                    }
+                ],
+            }
+        )
 
     async def _subgraph_headers(
         self, forwarded: dict[str, str], principal: Principal | None

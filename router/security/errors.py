@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
@@ -11,6 +12,19 @@ AUTH_ERROR = "AUTH_ERROR"
 UNAUTHORIZED_FIELD_OR_TYPE = "UNAUTHORIZED_FIELD_OR_TYPE"
 UNAUTHORIZED_MESSAGE = "Unauthorized field or type"
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
+
+
+CHALLENGE_DESCRIPTION_MAX = 200
+_UNSAFE_IN_QUOTED = re.compile(r'[^\x20-\x7e]|["\\]')
+
+
+def challenge_description(reason: str) -> str:
+    """``reason`` made safe for a quoted ``error_description`` (RFC 6750 §3: printable ASCII
+    without ``"`` and backslash) and bounded, whatever the token put into it."""
+    text = _UNSAFE_IN_QUOTED.sub("?", reason)
+    if len(text) > CHALLENGE_DESCRIPTION_MAX:
+        text = text[: CHALLENGE_DESCRIPTION_MAX - 3] + "..."
+    return text
 
 
 def graphql_error(
@@ -48,7 +62,7 @@ class InvalidToken(AuthenticationError):
     """A bearer token was sent and failed verification (RFC 6750 ``invalid_token``)."""
 
     def __init__(self, reason: str, realm: str = "polyshop") -> None:
-        description = reason.replace('"', "'")
+        description = challenge_description(reason)
         challenge = (
             f'Bearer realm="{realm}", error="invalid_token", error_description="{description}"'
         )

@@ -9,8 +9,11 @@ allowed by configuration *and* fit the key (no ``none``, no HMAC with a public k
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import jwt
 from jwt.exceptions import (
@@ -46,6 +49,21 @@ ASYMMETRIC_ALGORITHMS = frozenset(
 )
 
 
+DEFAULT_LEEWAY_SECONDS = 5.0
+DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 3600.0
+KID_ECHO_MAX = 32
+_KID_UNSAFE = re.compile(r"[^A-Za-z0-9._~+/=-]")
+
+
+def echoed_kid(kid: str) -> str:
+    """A ``kid`` as it may appear in an error: safe characters only, at most KID_ECHO_MAX.
+
+    The value comes from the client (the token's header): it must not grow the
+    ``WWW-Authenticate`` header or carry anything but an identifier into it."""
+    safe = _KID_UNSAFE.sub("?", kid)
+    return safe if len(safe) <= KID_ECHO_MAX else safe[: KID_ECHO_MAX - 3] + "..."
+
+
 @dataclass(frozen=True, slots=True)
 class JwtConfig:
     issuers: tuple[str, ...] = ()
@@ -53,8 +71,11 @@ class JwtConfig:
     audiences: tuple[str, ...] = ()
     """The token's ``aud`` must name one of these; empty: not checked."""
     algorithms: frozenset[str] = ASYMMETRIC_ALGORITHMS
-    leeway_seconds: float = 5.0
+    leeway_seconds: float = DEFAULT_LEEWAY_SECONDS
     """Clock skew tolerated on ``exp``, ``nbf`` and ``iat``."""
+    max_token_lifetime_seconds: float = DEFAULT_MAX_TOKEN_LIFETIME_SECONDS
+    """Refuse a token whose ``exp - iat`` (or ``exp`` from now) is longer."""
+    clock: Callable[[], float] = field(default=time.time, compare=False)
     required_claims: tuple[str, ...] = ("exp", "sub")
     header_name: str = "authorization"
     header_prefix: str = "Bearer"
@@ -89,7 +110,8 @@ class JwtVerifier:
             raise self._invalid("malformed kid")
         candidates = await self.keys.candidates(kid, algorithm)
         if not candidates:
-            raise self._invalid(f"no signing key matches kid {kid!r}")
+            shown = "none" if kid is None else repr(echoed_kid(kid))
+            raise self._invalid(f"no signing key matches kid {shown}")
         for key in candidates:
             try:
                 claims = jwt.decode(
@@ -109,8 +131,22 @@ class JwtVerifier:
                 continue
             except InvalidTokenError as error:
                 raise self._invalid(_reason(error)) from None
+            self._check_lifetime(claims)
             return Principal.from_claims(claims, token)
         raise self._invalid("signature verification failed")
+
+    def _check_lifetime(self, claims: Mapping[str, Any]) -> None:
+        """``exp - iat``, or without ``iat`` ``exp`` from now, within the maximum."""
+        config = self.config
+        exp, iat = claims.get("exp"), claims.get("iat")
+        if not isinstance(exp, int | float) or (
+            iat is not None and not isinstance(iat, int | float)
+        ):
+            raise self._invalid("malformed exp or iat")
+        limit = config.max_token_lifetime_seconds
+        too_long = exp - config.clock() > limit + config.leeway_seconds
+        if too_long or (iat is not None and exp - iat > limit):
+            raise self._invalid(f"token lifetime exceeds {limit:g} s")
 
     def _invalid(self, reason: str) -> InvalidToken:
         return InvalidToken(reason, self.config.realm)

@@ -63,6 +63,7 @@ class SecurityLayer:
                 audiences=settings.audiences,
                 algorithms=frozenset(settings.algorithms),
                 leeway_seconds=settings.leeway_seconds,
+                max_token_lifetime_seconds=settings.max_token_lifetime_seconds,
                 header_name=settings.header_name,
                 header_prefix=settings.header_prefix,
                 require_authentication=settings.require_authentication,

@@ -16,9 +16,10 @@ Rules, from "Authorization in the GraphOS Router" (Apollo docs):
   introspection").
 
 A field or fragment that fails is removed and reported; a field left with an empty selection
-is removed too (not reported again: its children were). Named fragments are inlined where they
-are used (their filtering depends on the position), so the result holds the operation alone
-plus any fragment still spread from unfiltered parts (introspection).
+is removed too (not reported again: its children were). A named fragment is filtered where it
+is used (the outcome depends on the position); each selection set is walked once per position,
+and a spread whose fragment lost fields points at a filtered copy (``F_1``) instead of being
+inlined, so a document whose fragments are used many times stays as small as it came.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     InlineFragmentNode,
+    NameNode,
     OperationDefinitionNode,
     OperationType,
     SelectionNode,
@@ -106,6 +108,11 @@ class OperationFilter:
         self.fragments: dict[str, FragmentDefinitionNode] = {}
         self.removed: dict[RemovedField, None] = {}
         self.unauthorized: dict[Unauthorized, None] = {}
+        self._walked: dict[
+            tuple[int, str, frozenset[str], Path, Conditions], SelectionSetNode | None
+        ] = {}
+        self._narrowed: dict[int, FragmentDefinitionNode] = {}
+        """Filtered copies of fragments, by the identity of their filtered selection set."""
 
     def run(self, document: DocumentNode, operation_name: str | None) -> FilteredOperation:
         operation = select_operation(document, operation_name)
@@ -120,13 +127,35 @@ class OperationFilter:
         if selection is None:
             return FilteredOperation(None, removed, unauthorized)
         filtered = dataclasses.replace(operation, selection_set=selection)
-        kept = [self.fragments[name] for name in sorted(_referenced(filtered, self.fragments))]
+        fragments = {
+            **self.fragments,
+            **{d.name.value: d for d in self._narrowed.values()},
+        }
+        kept = [fragments[name] for name in sorted(_referenced(filtered, fragments))]
         definitions = (_prune_variables(filtered, kept), *kept)
         return FilteredOperation(DocumentNode(definitions=definitions), removed, unauthorized)
 
     # -- walk -------------------------------------------------------------------------
 
     def _selection_set(
+        self,
+        node: SelectionSetNode,
+        scope: str,
+        runtime: frozenset[str],
+        path: Path,
+        conditions: Conditions,
+    ) -> SelectionSetNode | None:
+        """Walked once per (selection set, scope, position): a fragment spread several times
+        at one position (``...F ...F``, chained) would otherwise be walked exponentially often.
+        The memo holds ``node`` alive, so its id stays its own for the walk."""
+        key = (id(node), scope, runtime, path, conditions)
+        if key in self._walked:
+            return self._walked[key]
+        result = self._walk(node, scope, runtime, path, conditions)
+        self._walked[key] = result
+        return result
+
+    def _walk(
         self,
         node: SelectionSetNode,
         scope: str,
@@ -144,13 +173,7 @@ class OperationFilter:
                 result = self._fragment(selection, scope, runtime, path, conditions)
             else:
                 assert isinstance(selection, FragmentSpreadNode)
-                definition = self.fragments[selection.name.value]
-                inline = InlineFragmentNode(
-                    type_condition=definition.type_condition,
-                    directives=selection.directives,
-                    selection_set=definition.selection_set,
-                )
-                result = self._fragment(inline, scope, runtime, path, conditions)
+                result = self._spread(selection, scope, runtime, path, conditions)
             changed = changed or result is not selection
             if result is not None:
                 kept.append(result)
@@ -203,6 +226,42 @@ class OperationFilter:
         if selection is node.selection_set:
             return node
         return dataclasses.replace(node, selection_set=selection)
+
+    def _spread(
+        self,
+        node: FragmentSpreadNode,
+        scope: str,
+        runtime: frozenset[str],
+        path: Path,
+        conditions: Conditions,
+    ) -> FragmentSpreadNode | None:
+        """A spread stays a spread: of the fragment itself when nothing in it is removed, else
+        of a filtered copy (one per filtered selection set). Inlining it instead would write a
+        fragment used at many places out as a tree, exponential for chained fragments."""
+        definition = self.fragments[node.name.value]
+        inline = InlineFragmentNode(
+            type_condition=definition.type_condition,
+            directives=node.directives,
+            selection_set=definition.selection_set,
+        )
+        result = self._fragment(inline, scope, runtime, path, conditions)
+        if result is None:
+            return None
+        if result is inline:
+            return node
+        narrowed = self._narrowed.get(id(result.selection_set))
+        if narrowed is None:
+            taken = self.fragments.keys() | {d.name.value for d in self._narrowed.values()}
+            number = len(self._narrowed) + 1
+            while f"{definition.name.value}_{number}" in taken:
+                number += 1
+            narrowed = dataclasses.replace(
+                definition,
+                name=NameNode(value=f"{definition.name.value}_{number}"),
+                selection_set=result.selection_set,
+            )
+            self._narrowed[id(result.selection_set)] = narrowed
+        return dataclasses.replace(node, name=narrowed.name)
 
     def _fragment(
         self,

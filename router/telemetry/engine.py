@@ -39,10 +39,19 @@ class TracedExecutor(Executor):
         self,
         fetcher: SubgraphFetcher,
         tracer: Tracer,
+        max_response_bytes: int | None = None,
+        max_concurrency_per_subgraph: int | None = None,
+        *,
         response_rules: ResponseHeaderSelector | None = None,
         limiter: SubgraphLimiter | None = None,
     ) -> None:
-        super().__init__(fetcher, response_rules, limiter)
+        super().__init__(
+            fetcher,
+            max_response_bytes,
+            max_concurrency_per_subgraph,
+            response_rules=response_rules,
+            limiter=limiter,
+        )
         self.tracer = tracer
 
     async def execute(
@@ -81,7 +90,12 @@ class ObservedEngine(Engine):
         self.tracer = tracer
         if tracer is not None:
             self.executor = TracedExecutor(
-                self.fetcher, tracer, self.executor.response_rules, self.executor.limiter
+                self.fetcher,
+                tracer,
+                self.config.max_response_bytes,
+                self.config.subgraph_max_concurrency_per_request,
+                response_rules=self.executor.response_rules,
+                limiter=self.executor.limiter,
             )
         self.fetcher.observer = TelemetryFetchObserver(metrics, tracer)
 

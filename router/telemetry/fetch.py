@@ -56,7 +56,7 @@ class TelemetryFetchObserver:
             except FetchFailure as failure:
                 if failure.status is not None:
                     span.set_attribute("http.response.status_code", failure.status)
-                span.set_status(Status(StatusCode.ERROR, failure.reason))
+                span.set_status(Status(StatusCode.ERROR, failure.detail))
                 raise
             span.set_attribute("http.response.status_code", response.status)
             return response

@@ -11,14 +11,13 @@ from datetime import date
 from typing import Annotated, Any
 
 import strawberry
-from strawberry.federation.schema_directives import Key
+from strawberry.federation.schema_directives import Authenticated, Key
 from strawberry.federation.types import FieldSet
 
 from subgraphs.analytics import service
 from subgraphs.analytics.loaders import AnalyticsContext
 from subgraphs.analytics.models import SalesDaily, SalesMonthly
-from subgraphs.kit.auth.errors import Forbidden
-from subgraphs.kit.auth.guards import require_identity
+from subgraphs.kit.auth.guards import require_grant
 from subgraphs.kit.errors import BadUserInput
 from subgraphs.kit.scalars import Money
 from subgraphs.kit.schema import build_schema, print_sdl
@@ -32,10 +31,14 @@ def _admin_role(info: strawberry.Info) -> str:
     return str(getattr(settings, "admin_role", "admin"))
 
 
-def _require_admin(info: strawberry.Info) -> AnalyticsContext:
-    identity = require_identity(info)
-    if not (identity.is_service or identity.has_role(_admin_role(info))):
-        raise Forbidden("Only admins and services may read or rebuild analytics")
+READ_SCOPE = "analytics:read"
+"""Lets a service read the reports (admins may by their role)."""
+WRITE_SCOPE = "analytics:write"
+"""Lets a service rebuild the rollups (admins may by their role)."""
+
+
+def _require_admin(info: strawberry.Info, scope: str = READ_SCOPE) -> AnalyticsContext:
+    require_grant(info, role=_admin_role(info), scope=scope, what="Analytics")
     context: AnalyticsContext = info.context
     return context
 
@@ -99,7 +102,8 @@ class RebuildResultType:
 @strawberry.type
 class Query:
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="One row per day and currency with sales, `from` and `to` included."
+        description="One row per day and currency with sales, `from` and `to` included.",
+        directives=[Authenticated()],
     )
     async def sales_daily(
         self,
@@ -115,7 +119,8 @@ class Query:
         return [SalesDayType.from_row(row) for row in rows]
 
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="One row per month and currency with sales in `year`."
+        description="One row per month and currency with sales in `year`.",
+        directives=[Authenticated()],
     )
     async def sales_monthly(
         self, info: strawberry.Info, year: int, currency: str | None = None
@@ -128,7 +133,8 @@ class Query:
         return [SalesMonthType.from_row(row) for row in rows]
 
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="Best sellers by units (then revenue) between `from` and `to`, included."
+        description="Best sellers by units (then revenue) between `from` and `to`, included.",
+        directives=[Authenticated()],
     )
     async def top_products(
         self,
@@ -160,10 +166,12 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(  # type: ignore[untyped-decorator]
-        description="Admin: recompute every order fact and rollup from events_raw."
+        description="Admin (or a service granted analytics:write): recompute every order "
+        "fact and rollup from events_raw.",
+        directives=[Authenticated()],
     )
     async def rebuild_rollups(self, info: strawberry.Info) -> RebuildResultType:
-        context = _require_admin(info)
+        context = _require_admin(info, WRITE_SCOPE)
         async with context.db() as session:
             result = await service.rebuild(session)
         return RebuildResultType(events=result.events, orders=result.orders, days=result.days)

@@ -44,12 +44,14 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         audience=settings.auth_audience,
         algorithms=[settings.auth_signing_algorithm],
         leeway_seconds=settings.auth_leeway_seconds,
+        max_lifetime_seconds=settings.auth_max_token_lifetime_seconds,
     )
     app.add_middleware(
         TokenAuthMiddleware,
         verifier=verifier,
         allow_anonymous=True,
         invalid_token_as_anonymous=True,
+        gateway_clients=settings.auth_gateway_clients,
     )
     return app
 

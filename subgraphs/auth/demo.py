@@ -28,7 +28,9 @@ DEMO_USERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 
 DEMO_CLIENTS: dict[str, tuple[str, ...]] = {
-    "router": ("users:read", "products:read", "orders:read", "inventory:read", "payments:read"),
+    # The router's token proves only that a call came through the router; subgraphs never
+    # authorize on it (docs/decisions/0011), so it carries no scope at all.
+    "router": (),
     "orders": ("products:read", "users:read", "inventory:read"),
     "inventory": ("products:read", "orders:read"),
     "payments": ("orders:read",),

@@ -6,6 +6,10 @@ every token it signed has expired (``publish_until`` = access-token lifetime + l
 time other replicas may take to notice). A key older than the configured age is rotated
 automatically at the next reload. An advisory lock makes creation and rotation happen once
 when replicas race.
+
+Private keys are stored encrypted (PKCS#8 PEM, ``BestAvailableEncryption``) under the
+passphrase of `AuthSettings.key_passphrase`; a database check constraint refuses a plaintext
+one, and migration 0002 encrypted the rows written before.
 """
 
 from __future__ import annotations
@@ -91,8 +95,7 @@ class KeyRing:
         self._parsed: dict[str, PrivateKey] = {}
         self._loaded_at: float | None = None
         self._lock = asyncio.Lock()
-        passphrase = settings.auth_key_passphrase
-        self._passphrase = passphrase.get_secret_value().encode() if passphrase else None
+        self._passphrase = settings.key_passphrase()
 
     @property
     def overlap(self) -> timedelta:
@@ -222,20 +225,27 @@ class KeyRing:
         )
 
     def _serialize(self, private_key: PrivateKey) -> str:
-        encryption: serialization.KeySerializationEncryption = (
-            serialization.BestAvailableEncryption(self._passphrase)
-            if self._passphrase
-            else serialization.NoEncryption()
-        )
-        return private_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
-        ).decode()
+        return encrypt_private_key(private_key, self._passphrase)
 
     def _deserialize(self, pem: str) -> PrivateKey:
-        key = serialization.load_pem_private_key(pem.encode(), password=self._passphrase)
-        if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
-            raise ValueError("a stored signing key is neither EC nor RSA")
-        return key
+        return decrypt_private_key(pem, self._passphrase)
+
+
+def encrypt_private_key(private_key: PrivateKey, passphrase: bytes) -> str:
+    """PKCS#8 PEM encrypted under ``passphrase`` (what ``signing_keys`` stores)."""
+    return private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(passphrase),
+    ).decode()
+
+
+def decrypt_private_key(pem: str, passphrase: bytes | None) -> PrivateKey:
+    """The key of a stored PEM; ``passphrase`` None only for a legacy plaintext one."""
+    key = serialization.load_pem_private_key(pem.encode(), password=passphrase)
+    if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        raise ValueError("a stored signing key is neither EC nor RSA")
+    return key
 
 
 async def rotate_signing_key(database_url: str, settings: AuthSettings) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -103,6 +104,12 @@ class SigningKey(Base):
     """A token-signing key pair; published in the JWKS until ``publish_until``."""
 
     __tablename__ = "signing_keys"
+    __table_args__ = (
+        CheckConstraint(
+            "private_key_pem LIKE '-----BEGIN ENCRYPTED PRIVATE KEY-----%'",
+            name="signing_keys_private_key_encrypted",
+        ),
+    )
 
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)
     algorithm: Mapped[str] = mapped_column(String(16))

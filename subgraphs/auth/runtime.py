@@ -45,7 +45,7 @@ class AuthRuntime:
         throttle = Throttle(
             sessionmaker,
             window_seconds=settings.auth_throttle_window_seconds,
-            max_per_email=settings.auth_throttle_max_failures_per_email,
+            max_per_account_address=settings.auth_throttle_max_failures_per_account_address,
             max_per_address=settings.auth_throttle_max_failures_per_address,
         )
         await keyring.reload()

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
+from strawberry.federation.schema_directives import Authenticated
 from strawberry.types import Info
 
 from subgraphs.auth import service
@@ -17,10 +18,11 @@ from subgraphs.auth.loaders import AuthLoaders
 from subgraphs.auth.models import User
 from subgraphs.auth.runtime import AuthRuntime, runtime_of
 from subgraphs.auth.service import AuthResult
-from subgraphs.auth.throttle import client_address
+from subgraphs.auth.throttle import forwarded_client
 from subgraphs.kit.auth import (
     Forbidden,
     identity_of,
+    request_caller,
     require_identity,
     require_role,
     require_user,
@@ -39,11 +41,17 @@ def runtime(info: AuthInfo) -> AuthRuntime:
 
 
 def address_of(info: AuthInfo) -> str:
+    """The client's address for throttling: the router's ``X-Forwarded-For`` on calls whose
+    bearer token is the router's, else the TCP peer (see `subgraphs.auth.throttle`)."""
     request = info.context.request
     assert request is not None
-    peer = request.client.host if request.client else None
-    forwarded = request.headers.get("x-forwarded-for")
-    return client_address(peer, forwarded, runtime(info).settings.auth_trusted_proxies)
+    peer = request.client.host if request.client else "unknown"
+    caller = request_caller(request)
+    router = runtime(info).settings.auth_router_client_id
+    through_router = caller is not None and caller.is_service and caller.client_id == router
+    if not through_router:
+        return peer
+    return forwarded_client(request.headers.get("x-forwarded-for")) or peer
 
 
 @strawberry.federation.type(keys=["id"], name="User", description="A person with an account.")
@@ -67,7 +75,7 @@ class UserType:
 
     @strawberry.field(
         description="Visible to the user, admins and services holding users:read; "
-        "anyone else gets null and a FORBIDDEN error."
+        "anyone else gets null and a FORBIDDEN error.",
     )
     def email(self, info: AuthInfo) -> str | None:
         if self.signed_in:
@@ -134,7 +142,10 @@ class Query:
             return None
         return await load_user(info, identity.user_id)
 
-    @strawberry.field(description="A user by id (any authenticated caller).")
+    @strawberry.field(
+        description="A user by id (any authenticated caller).",
+        directives=[Authenticated()],
+    )
     async def user(self, info: AuthInfo, id: strawberry.ID) -> UserType | None:
         require_identity(info)
         return await load_user(info, id)
@@ -172,7 +183,10 @@ class Mutation:
                 session, runtime(info), raw_token=refresh_token, all_sessions=all_sessions
             )
 
-    @strawberry.mutation(description="Changes the password and ends every other session.")
+    @strawberry.mutation(
+        description="Changes the password and ends every other session.",
+        directives=[Authenticated()],
+    )
     async def change_password(
         self, info: AuthInfo, current_password: str, new_password: str
     ) -> AuthPayload:
@@ -188,14 +202,20 @@ class Mutation:
             )
         return AuthPayload.from_result(result)
 
-    @strawberry.mutation(description="Admin only. Takes effect in the user's next token.")
+    @strawberry.mutation(
+        description="Admin only. Takes effect in the user's next token.",
+        directives=[Authenticated()],
+    )
     async def grant_role(self, info: AuthInfo, user_id: strawberry.ID, role: str) -> UserType:
         require_role(info, runtime(info).settings.auth_admin_role)
         async with info.context.db() as session:
             user = await service.grant_role(session, user_id=user_id, role=role)
         return UserType.from_model(user)
 
-    @strawberry.mutation(description="Admin only. The last admin keeps the admin role.")
+    @strawberry.mutation(
+        description="Admin only. The last admin keeps the admin role.",
+        directives=[Authenticated()],
+    )
     async def revoke_role(self, info: AuthInfo, user_id: strawberry.ID, role: str) -> UserType:
         require_role(info, runtime(info).settings.auth_admin_role)
         async with info.context.db() as session:

@@ -171,7 +171,7 @@ async def login(
     if user is None or not verified:
         await runtime.throttle.record_failure(email, address)
         raise Unauthenticated(INVALID_CREDENTIALS)
-    await runtime.throttle.reset_email(email)
+    await runtime.throttle.reset_login(email, address)
     if runtime.passwords.needs_rehash(user.password_hash):
         user.password_hash = await runtime.passwords.hash(password)
     return await start_session(runtime, session, user)

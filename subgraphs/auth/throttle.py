@@ -1,4 +1,21 @@
-"""Login throttling: failed attempts counted per email and per client address.
+"""Login throttling: failed attempts counted per (account, client address) and per address.
+
+Two budgets, so that no one can lock anyone else out:
+
+- ``login:<email>|<address>`` (5 by default): guesses at one account from one address. When
+  it is spent, that address waits for that account; the owner, signing in from anywhere
+  else, does not notice. There is deliberately no account-wide lock: it would let anyone
+  lock any victim out by failing on purpose.
+- ``addr:<address>`` (20 by default): failures from one address over all accounts
+  (credential stuffing). Attempts refused by either budget are not counted, so one
+  account's lockout can charge its address at most the per-account budget: 20 failures at
+  one account leave that address 15 attempts for everyone else behind it (an office NAT).
+
+The address is the TCP peer's, or the client address the router forwards in
+``X-Forwarded-For`` (leftmost entry: the router forwards the chain starting at the client it
+resolved with its own trusted-proxy settings), believed only on calls carrying the router's
+identity: its client-credentials token, alone or with a user's token it forwards. Anyone
+else's ``X-Forwarded-For`` is ignored.
 
 The counters live in PostgreSQL (``login_throttle``), not in process memory: auth runs as
 several stateless replicas behind a load balancer, and an in-memory window would give an
@@ -6,16 +23,15 @@ attacker N times the budget (one per replica) and forget everything on restart. 
 per key in a fixed window keeps it to one upsert per failure.
 
 A throttled attempt is refused before its password is checked, so guessing cannot go on
-while the window lasts. Success clears the email's counter, not the address's (one
-address may be a whole office behind NAT, but it should not reset its own budget by
-logging into an account it owns).
+while the window lasts. Success clears the (account, address) counter, not the address's
+(it should not reset its own budget by logging into an account it owns).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import case, delete, select
@@ -38,26 +54,20 @@ def address_key(address: str) -> str:
     return f"addr:{ip}"
 
 
-def client_address(peer: str | None, forwarded_for: str | None, trusted: Sequence[str]) -> str:
-    """The client's address: the peer, or, behind trusted proxies, the last untrusted hop of
-    ``X-Forwarded-For`` (entries left of it could be forged by the client)."""
-    networks = [ipaddress.ip_network(n, strict=False) for n in trusted]
+def forwarded_client(forwarded_for: str | None) -> str | None:
+    """The client address in the router's ``X-Forwarded-For`` (its leftmost entry), if it is
+    an IP address."""
+    if not forwarded_for:
+        return None
+    first = forwarded_for.split(",", 1)[0].strip()
+    try:
+        return str(ipaddress.ip_address(first))
+    except ValueError:
+        return None
 
-    def is_trusted(value: str) -> bool:
-        try:
-            ip = ipaddress.ip_address(value)
-        except ValueError:
-            return False
-        return any(ip in network for network in networks)
 
-    address = peer or "unknown"
-    if not forwarded_for or not is_trusted(address):
-        return address
-    for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
-        address = hop
-        if not is_trusted(hop):
-            break
-    return address
+def login_key(email: str, address: str) -> str:
+    return f"login:{email}|{address_key(address).removeprefix('addr:')}"
 
 
 class Throttle:
@@ -66,19 +76,22 @@ class Throttle:
         sessionmaker: async_sessionmaker[AsyncSession],
         *,
         window_seconds: int,
-        max_per_email: int,
+        max_per_account_address: int,
         max_per_address: int,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._sessionmaker = sessionmaker
         self.window = timedelta(seconds=window_seconds)
-        self.max_per_email = max_per_email
+        self.max_per_account_address = max_per_account_address
         self.max_per_address = max_per_address
         self._clock = clock
         self._failures_since_purge = 0
 
     def _limits(self, email: str, address: str) -> dict[str, int]:
-        return {f"email:{email}": self.max_per_email, address_key(address): self.max_per_address}
+        return {
+            login_key(email, address): self.max_per_account_address,
+            address_key(address): self.max_per_address,
+        }
 
     async def retry_after(self, email: str, address: str) -> int | None:
         """Seconds until another attempt is allowed, or None if it is allowed now."""
@@ -117,8 +130,9 @@ class Throttle:
                 self._failures_since_purge = 0
                 await session.execute(delete(LoginThrottle).where(expired))
 
-    async def reset_email(self, email: str) -> None:
+    async def reset_login(self, email: str, address: str) -> None:
+        """After a successful sign-in: this address's failures at this account are forgotten."""
         async with self._sessionmaker() as session, session.begin():
             await session.execute(
-                delete(LoginThrottle).where(LoginThrottle.key == f"email:{email}")
+                delete(LoginThrottle).where(LoginThrottle.key == login_key(email, address))
             )

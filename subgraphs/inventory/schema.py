@@ -7,14 +7,17 @@ Print the SDL committed in ``schema/inventory.graphql`` with
 from __future__ import annotations
 
 import strawberry
+from strawberry.federation.schema_directives import Authenticated
 
 from subgraphs.inventory import service
 from subgraphs.inventory.objects import ProductType, ReservationType, context_of
-from subgraphs.kit.auth.guards import require_role
+from subgraphs.kit.auth.guards import require_grant, require_role
 from subgraphs.kit.errors import BadUserInput
 from subgraphs.kit.schema import build_schema, print_sdl
 
 ADMIN = "admin"
+READ_SCOPE = "inventory:read"
+"""Lets a service read any order's reservations (inventory does not know who ordered)."""
 ORDER_ID_MAX = 64
 
 
@@ -27,10 +30,15 @@ def _order_id(value: str) -> str:
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The reservations of one order, by product id.")
+    @strawberry.field(
+        description="The reservations of one order, by product id. Admins and services "
+        "granted inventory:read only.",
+        directives=[Authenticated()],
+    )
     async def reservations(
         self, info: strawberry.Info, order_id: strawberry.ID
     ) -> list[ReservationType]:
+        require_grant(info, role=ADMIN, scope=READ_SCOPE, what="Reading reservations")
         async with context_of(info).db() as session:
             rows = await service.reservations_of(session, _order_id(order_id))
         return [ReservationType.from_row(row) for row in rows]
@@ -38,7 +46,10 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Admin: set the units available (reserved ones are kept).")
+    @strawberry.mutation(
+        description="Admin: set the units available (reserved ones are kept).",
+        directives=[Authenticated()],
+    )
     async def set_stock(
         self, info: strawberry.Info, product_id: strawberry.ID, available: int
     ) -> ProductType:
@@ -51,7 +62,8 @@ class Mutation:
 
     @strawberry.mutation(
         description="Admin: add delta units (negative to remove); BAD_USER_INPUT if the "
-        "result would be negative."
+        "result would be negative.",
+        directives=[Authenticated()],
     )
     async def adjust_stock(
         self, info: strawberry.Info, product_id: strawberry.ID, delta: int

@@ -13,9 +13,10 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.federation.schema_directives import Authenticated
 
 from subgraphs.kit.auth.errors import Forbidden
-from subgraphs.kit.auth.guards import require_identity
+from subgraphs.kit.auth.guards import require_grant, require_identity
 from subgraphs.kit.auth.identity import Identity
 from subgraphs.kit.errors import BadUserInput
 from subgraphs.kit.pagination import Connection, SortKey, check_page_size, paginate
@@ -101,8 +102,14 @@ def _admin_role(info: strawberry.Info) -> str:
     return str(getattr(settings, "admin_role", "admin"))
 
 
+READ_SCOPE = "notifications:read"
+"""Lets a service read every user's notifications (admins may by their role)."""
+WRITE_SCOPE = "notifications:write"
+"""Lets a service set recipients (admins may by their role)."""
+
+
 def _may_read_all(info: strawberry.Info, identity: Identity) -> bool:
-    return identity.is_service or identity.has_role(_admin_role(info))
+    return identity.has_role(_admin_role(info)) or identity.has_scope(READ_SCOPE)
 
 
 @strawberry.federation.type(name="User", keys=["id"])
@@ -114,7 +121,9 @@ class UserType:
         return cls(id=id)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="Newest first; only the user, admins and services may read."
+        description="Newest first; only the user, admins and services granted "
+        "notifications:read may read.",
+        directives=[Authenticated()],
     )
     async def notifications(
         self,
@@ -124,7 +133,10 @@ class UserType:
     ) -> list[NotificationType]:
         identity = require_identity(info)
         if identity.user_id != str(self.id) and not _may_read_all(info, identity):
-            raise Forbidden("Only the user, an admin or a service may read these notifications")
+            raise Forbidden(
+                "Only the user, an admin or a service granted notifications:read may read "
+                "these notifications"
+            )
         if not 0 <= first <= USER_NOTIFICATIONS_MAX:
             raise BadUserInput(
                 f"`first` must be between 0 and {USER_NOTIFICATIONS_MAX}", argument="first"
@@ -176,7 +188,9 @@ def _context(info: strawberry.Info) -> NotificationContext:
 @strawberry.type
 class Query:
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="Admins and services: one channel's log, newest first."
+        description="Admins and services granted notifications:read: one channel's log, "
+        "newest first.",
+        directives=[Authenticated()],
     )
     async def notification_logs(
         self,
@@ -188,7 +202,7 @@ class Query:
     ) -> Connection[NotificationType]:
         identity = require_identity(info)
         if not _may_read_all(info, identity):
-            raise Forbidden("Only admins and services may read the notification logs")
+            raise Forbidden("Only admins and services granted notifications:read may read the logs")
         context = _context(info)
         size = check_page_size(first, default=PAGE_SIZE_DEFAULT, maximum=PAGE_SIZE_MAX)
         wanted = filter.to_filter() if filter is not None else service.LogFilter()
@@ -214,8 +228,10 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(  # type: ignore[untyped-decorator]
-        description="Admins and services: set where a user's notifications go "
-        "(until the auth service publishes user events)."
+        description="Admins and services granted notifications:write: set where a user's "
+        "notifications go "
+        "(until the auth service publishes user events).",
+        directives=[Authenticated()],
     )
     async def save_recipient(
         self,
@@ -225,9 +241,7 @@ class Mutation:
         phone_number: str | None = None,
         name: str | None = None,
     ) -> RecipientType:
-        identity = require_identity(info)
-        if not _may_read_all(info, identity):
-            raise Forbidden("Only admins and services may change recipients")
+        require_grant(info, role=_admin_role(info), scope=WRITE_SCOPE, what="Changing recipients")
         async with _context(info).db() as session:
             row = await service.save_recipient(
                 session, user_id=str(user_id), email=email, phone_number=phone_number, name=name

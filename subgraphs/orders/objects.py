@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import cast
 
 import strawberry
-from strawberry.federation.schema_directives import Key
+from strawberry.federation.schema_directives import Authenticated, Key
 from strawberry.federation.types import FieldSet
 
 from subgraphs.kit.auth.errors import Forbidden
@@ -122,7 +122,8 @@ class UserType:
         return cls(id=id)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="Newest first; visible to the user, admins and services with orders:read."
+        description="Newest first; visible to the user, admins and services with orders:read.",
+        directives=[Authenticated()],
     )
     async def orders(
         self,

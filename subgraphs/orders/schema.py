@@ -8,6 +8,7 @@ with ``python -m subgraphs.orders.schema > schema/orders.graphql``.
 from __future__ import annotations
 
 import strawberry
+from strawberry.federation.schema_directives import Authenticated
 
 from subgraphs.kit.auth.guards import identity_of, require_user
 from subgraphs.kit.pagination import Connection
@@ -35,7 +36,8 @@ CONSTRAINT_MESSAGES = {
 @strawberry.type
 class Query:
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="An order of the caller (admins and services: any order)."
+        description="An order of the caller (admins and services: any order).",
+        directives=[Authenticated()],
     )
     async def order(self, info: strawberry.Info, id: strawberry.ID) -> OrderType | None:
         row = await context_of(info).loaders.order.load(service.parse_order_id(id))
@@ -44,7 +46,8 @@ class Query:
         return OrderType.from_row(row)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="The signed-in user's orders, newest first."
+        description="The signed-in user's orders, newest first.",
+        directives=[Authenticated()],
     )
     async def my_orders(
         self,
@@ -67,7 +70,8 @@ def _settings(info: strawberry.Info) -> OrdersSettings:
 class Mutation:
     @strawberry.mutation(  # type: ignore[untyped-decorator]
         description="Places an order at today's prices. Sending the same idempotencyKey again "
-        "returns the same order; a different order under a used key fails with CONFLICT."
+        "returns the same order; a different order under a used key fails with CONFLICT.",
+        directives=[Authenticated()],
     )
     async def place_order(
         self, info: strawberry.Info, input: PlaceOrderInput, idempotency_key: str
@@ -101,7 +105,8 @@ class Mutation:
         return OrderType.from_row(order)
 
     @strawberry.mutation(  # type: ignore[untyped-decorator]
-        description="Cancels an order not yet paid (CONFLICT otherwise); customer or admin."
+        description="Cancels an order not yet paid (CONFLICT otherwise); customer or admin.",
+        directives=[Authenticated()],
     )
     async def cancel_order(
         self, info: strawberry.Info, id: strawberry.ID, reason: str | None = None
@@ -112,7 +117,8 @@ class Mutation:
         return OrderType.from_row(order)
 
     @strawberry.mutation(  # type: ignore[untyped-decorator]
-        description="Admin only: a paid order was shipped (PAID to FULFILLED)."
+        description="Admin only: a paid order was shipped (PAID to FULFILLED).",
+        directives=[Authenticated()],
     )
     async def fulfill_order(self, info: strawberry.Info, id: strawberry.ID) -> OrderType:
         actor = require_user(info)

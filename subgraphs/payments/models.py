@@ -83,7 +83,8 @@ class Payment(Base):
     updated_at: Mapped[datetime] = _updated()
 
     __table_args__ = (
-        UniqueConstraint("idempotency_key", name="uq_payments_idempotency_key"),
+        # A key is the paying customer's: another customer's request never meets it.
+        UniqueConstraint("user_id", "idempotency_key", name="uq_payments_user_idempotency_key"),
         CheckConstraint("amount > 0", name="ck_payments_amount_positive"),
         CheckConstraint("currency ~ '^[A-Z]{3}$'", name="ck_payments_currency_iso"),
         CheckConstraint(

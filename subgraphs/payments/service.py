@@ -37,11 +37,12 @@ from subgraphs.payments.providers import ChargeRequest, ChargeResult, PaymentPro
 log = get_logger("polyshop.payments")
 
 ADMIN_ROLE = "admin"
+READ_SCOPE = "payments:read"
 MAX_KEY_LENGTH = 255
 NO_CHARGE = "provider_no_charge"
 
 CONSTRAINT_MESSAGES = {
-    "uq_payments_idempotency_key": "This idempotency key was already used",
+    "uq_payments_user_idempotency_key": "This idempotency key was already used",
     "uq_payments_order_open": "The order already has a payment",
 }
 
@@ -57,10 +58,12 @@ class PayRequest:
 
 
 def may_see(identity: Identity | None, user_id: str) -> bool:
-    """Services, admins and the order's own user see its payments."""
+    """Admins, the order's own user and services granted ``payments:read`` see its payments."""
     if identity is None:
         return False
-    return identity.is_service or identity.has_role(ADMIN_ROLE) or identity.subject == user_id
+    if identity.is_service:
+        return identity.has_scope(READ_SCOPE)
+    return identity.has_role(ADMIN_ROLE) or identity.subject == user_id
 
 
 def check_payer(identity: Identity | None, order: PayableOrder) -> None:
@@ -140,7 +143,11 @@ async def initiate(
     check_payer(identity, order)
 
     earlier = await session.scalar(
-        select(Payment).where(Payment.idempotency_key == request.idempotency_key)
+        # Keys are scoped to the order's customer: another customer reusing one starts afresh
+        # and learns nothing about the first customer's payment.
+        select(Payment).where(
+            Payment.user_id == order.user_id, Payment.idempotency_key == request.idempotency_key
+        )
     )
     if earlier is not None:
         return _replay(earlier, request), False
@@ -173,7 +180,7 @@ async def initiate(
     except IntegrityError as exc:
         # Only a concurrent request for another order with the same key gets here (the
         # order's row lock serialises everything else).
-        if constraint_of(exc) == "uq_payments_idempotency_key":
+        if constraint_of(exc) == "uq_payments_user_idempotency_key":
             raise Conflict("This idempotency key was used for a different payment request") from exc
         raise
     await session.refresh(payment)

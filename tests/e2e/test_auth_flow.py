@@ -179,7 +179,8 @@ async def test_alice_signs_in_and_reads_products_through_the_router(system: Syst
     claims = jwt.decode(service_token, options={"verify_signature": False})
     assert claims["sub"] == "router"
     assert claims["client_id"] == "router"
-    assert "products:read" in claims["scope"].split()
+    # ...which carries no scope: it proves the hop, never grants data (decision 0011)
+    assert claims["scope"] == ""
     assert seen["x-polyshop-user-token"] == alice
     assert (
         seen["x-polyshop-user-id"] == jwt.decode(alice, options={"verify_signature": False})["sub"]

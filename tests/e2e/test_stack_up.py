@@ -105,13 +105,27 @@ async def running_stack(
                 if not line:
                     raise AssertionError("polyshop up exited early:\n" + stack.output)
                 stack.lines.append(line.decode())
-        yield stack
+        # Keep reading: the services log to this pipe, and a full pipe would block them all.
+        drain = asyncio.create_task(_drain(process.stdout, stack.lines))
+        try:
+            yield stack
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGINT)
+            await asyncio.wait_for(drain, 60)
+            await asyncio.wait_for(process.wait(), 60)
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGINT)
         rest, _ = await asyncio.wait_for(process.communicate(), 60)
         stack.lines.append(rest.decode())
     assert process.returncode == 0, stack.output
+
+
+async def _drain(stream: asyncio.StreamReader, lines: list[str]) -> None:
+    """Everything the stack prints from now on (in chunks: a log line may be long)."""
+    while chunk := await stream.read(65536):
+        lines.append(chunk.decode(errors="replace"))
 
 
 async def product_count(url: str) -> int:

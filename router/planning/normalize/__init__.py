@@ -22,6 +22,7 @@ from graphql import (
 
 from .expand import Expander, conditions_pass
 from .inline import condition_variables, inline_selections
+from .limits import Measures, OperationLimits, WorkBudget, check_limits, measure
 from .model import (
     TYPENAME,
     Condition,
@@ -42,13 +43,18 @@ __all__ = [
     "Condition",
     "Conditions",
     "Field",
+    "Measures",
     "NormalizedOperation",
+    "OperationLimits",
     "RawField",
     "RawFragment",
     "RawSelection",
     "SelectionSet",
+    "WorkBudget",
+    "check_limits",
     "coerce_variables",
     "conditions_pass",
+    "measure",
     "parse_operation_text",
     "prepare",
     "select_operation",
@@ -76,8 +82,14 @@ class NormalizedOperation:
     def condition_key(self, coerced: Mapping[str, Any]) -> tuple[bool, ...]:
         return tuple(bool(coerced.get(name)) for name in self.condition_variables)
 
-    def expand(self, schema: GraphQLSchema, coerced: Mapping[str, Any]) -> SelectionSet:
-        return Expander(schema, coerced).selection_set(self.root_type, self.selections)
+    def expand(
+        self,
+        schema: GraphQLSchema,
+        coerced: Mapping[str, Any],
+        budget: WorkBudget | None = None,
+    ) -> SelectionSet:
+        """The selection for these condition values; `RequestError` once ``budget`` is spent."""
+        return Expander(schema, coerced, budget).selection_set(self.root_type, self.selections)
 
 
 def prepare(

@@ -5,6 +5,10 @@ CollectFields would give (in order), each merged with its other occurrences (the
 sub-selections concatenated). Abstract positions whose selection is the same for every
 runtime type also get ``common`` (the fields on the abstract type itself), which lets the
 planner print them once on the interface instead of once per implementation.
+
+Fragments shared by several spreads (see `inline`) are collected once per position and runtime
+type, as the spec's ``visitedFragments``; every selection visited is paid from the operation's
+`WorkBudget`, so expanding per runtime type cannot multiply into unbounded work either.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from graphql import (
 )
 from graphql.language import Visitor
 
+from .limits import WorkBudget
 from .model import TYPENAME, Conditions, Field, RawField, RawFragment, RawSelection, SelectionSet
 
 INTROSPECTION_ROOT_FIELDS = {"__schema": "__Schema", "__type": "__Type"}
@@ -40,9 +45,15 @@ def conditions_pass(conditions: Conditions, values: Mapping[str, Any]) -> bool:
 class Expander:
     """Builds `SelectionSet`s for one schema and one set of condition values."""
 
-    def __init__(self, schema: GraphQLSchema, condition_values: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        condition_values: Mapping[str, Any],
+        budget: WorkBudget | None = None,
+    ) -> None:
         self.schema = schema
         self.values = condition_values
+        self.budget = budget or WorkBudget(None)
 
     def selection_set(self, type_name: str, selections: tuple[RawSelection, ...]) -> SelectionSet:
         named = self.schema.get_type(type_name)
@@ -55,7 +66,7 @@ class Expander:
             for possible in self.schema.get_possible_types(named)
         }
         common: tuple[Field, ...] | None = None
-        if self._uniform(named, selections):
+        if self._uniform(named, selections, set()):
             common = self._fields_for(named, selections)
         return SelectionSet(type_name, True, by_type, common)
 
@@ -63,10 +74,15 @@ class Expander:
         self,
         abstract: GraphQLInterfaceType | GraphQLUnionType,
         selections: tuple[RawSelection, ...],
+        seen: set[int],
     ) -> bool:
         """True when no selection here narrows to a subset of the abstract type's members."""
+        if id(selections) in seen:
+            return True
+        seen.add(id(selections))
         mine = {t.name for t in self.schema.get_possible_types(abstract)}
         for selection in selections:
+            self.budget.spend()
             if isinstance(selection, RawFragment) and conditions_pass(
                 selection.conditions, self.values
             ):
@@ -78,7 +94,7 @@ class Expander:
                     theirs = {t.name for t in self.schema.get_possible_types(other)}
                     if not mine <= theirs:
                         return False
-                if not self._uniform(abstract, selection.selections):
+                if not self._uniform(abstract, selection.selections, seen):
                     return False
         return True
 
@@ -99,16 +115,20 @@ class Expander:
         runtime: str,
         selections: tuple[RawSelection, ...],
         into: dict[str, list[RawField]],
+        seen: set[int],
     ) -> None:
         for selection in selections:
+            self.budget.spend()
             if not conditions_pass(selection.conditions, self.values):
                 continue
             if isinstance(selection, RawField):
                 into.setdefault(selection.response_key, []).append(selection)
-            elif self._applies(selection.type_condition, runtime) or (
-                selection.type_condition == runtime
-            ):
-                self._collect(runtime, selection.selections, into)
+            elif (
+                self._applies(selection.type_condition, runtime)
+                or (selection.type_condition == runtime)
+            ) and id(selection.selections) not in seen:
+                seen.add(id(selection.selections))
+                self._collect(runtime, selection.selections, into, seen)
 
     def _fields_for(
         self,
@@ -116,7 +136,7 @@ class Expander:
         selections: tuple[RawSelection, ...],
     ) -> tuple[Field, ...]:
         grouped: dict[str, list[RawField]] = {}
-        self._collect(parent.name, selections, grouped)
+        self._collect(parent.name, selections, grouped, set())
         return tuple(self._merge(parent, occurrences) for occurrences in grouped.values())
 
     def _merge(

@@ -21,6 +21,7 @@ from subgraphs.kit.auth.guards import (
     HasScopes,
     IsAuthenticated,
     identity_of,
+    require_grant,
     require_identity,
     require_role,
     require_scopes,
@@ -29,7 +30,12 @@ from subgraphs.kit.auth.guards import (
 from subgraphs.kit.auth.identity import Identity
 from subgraphs.kit.auth.install import install_token_auth
 from subgraphs.kit.auth.jwks import JwksCache, KeySource, parse_jwks
-from subgraphs.kit.auth.middleware import TokenAuthMiddleware, bearer_token, request_identity
+from subgraphs.kit.auth.middleware import (
+    TokenAuthMiddleware,
+    bearer_token,
+    request_caller,
+    request_identity,
+)
 from subgraphs.kit.auth.settings import TokenSettings
 from subgraphs.kit.auth.verifier import TokenVerifier
 
@@ -55,7 +61,9 @@ __all__ = [
     "identity_of",
     "install_token_auth",
     "parse_jwks",
+    "request_caller",
     "request_identity",
+    "require_grant",
     "require_identity",
     "require_role",
     "require_scopes",

@@ -58,6 +58,21 @@ def require_scopes(info: Info[Any, Any], *scopes: str) -> Identity:
     return identity
 
 
+def require_grant(info: Info[Any, Any], *, role: str, scope: str, what: str) -> Identity:
+    """Role ``role`` (an admin) or scope ``scope`` (a service granted it), nothing else.
+
+    Being a service is no grant in itself: a gateway relaying an anonymous client, or a
+    service without the scope, is refused like anyone else."""
+    identity = require_identity(info)
+    if not (identity.has_role(role) or identity.has_scope(scope)):
+        raise Forbidden(
+            f"{what} requires role {role} or scope {scope}",
+            requiredRoles=[role],
+            requiredScopes=[scope],
+        )
+    return identity
+
+
 def require_role(info: Info[Any, Any], *roles: str) -> Identity:
     """Any one of ``roles``."""
     identity = require_identity(info)

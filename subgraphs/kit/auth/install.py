@@ -32,5 +32,6 @@ def install_token_auth(
         TokenAuthMiddleware,
         verifier=verifier,
         allow_anonymous=settings.anonymous_allowed(dev_mode),
+        gateway_clients=settings.gateway_clients,
     )
     return verifier

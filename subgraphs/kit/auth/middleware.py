@@ -3,6 +3,11 @@
 A service token may come with the end user's token in ``X-PolyShop-User-Token`` (the router
 forwards it): the request then acts as that user, with the service recorded as the actor.
 
+A gateway's token (the router's: ``gateway_clients``) proves only that the request came
+through the gateway. It is never the request's identity: without a forwarded user token the
+request is anonymous, whatever scopes the gateway's token carries, so a client cannot borrow
+the gateway's credentials by sending no token of its own (docs/decisions/0011).
+
 The verified `Identity` goes to ``scope["state"]["identity"]`` (``request.state.identity``),
 where the context getter and `identity_of` find it. Rejections are HTTP 401 with a GraphQL
 error body (``extensions.code = UNAUTHENTICATED``) and an RFC 6750 ``WWW-Authenticate``
@@ -11,7 +16,8 @@ header, the way Apollo Router answers an invalid token.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 
 import orjson
 from starlette.requests import HTTPConnection
@@ -25,6 +31,8 @@ from subgraphs.kit.logging import get_logger
 log = get_logger("polyshop.auth")
 
 STATE_KEY = "identity"
+CALLER_KEY = "caller"
+"""The verified identity of the bearer token itself (the router, a service, a user)."""
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 USER_TOKEN_HEADER = b"x-polyshop-user-token"
 """Where the router (or another service) forwards the end user's own access token."""
@@ -41,9 +49,30 @@ def bearer_token(authorization: str | None) -> str | None:
     return token
 
 
+CHALLENGE_DESCRIPTION_MAX = 200
+_UNSAFE_IN_QUOTED = re.compile(r'[^\x20-\x7e]|["\\]')
+
+
+def challenge_description(reason: str) -> str:
+    """``reason`` made safe for a quoted ``error_description`` (RFC 6750 §3: printable ASCII
+    without ``"`` and ``\\``) and bounded, whatever a token put into it."""
+    text = _UNSAFE_IN_QUOTED.sub("?", reason)
+    if len(text) > CHALLENGE_DESCRIPTION_MAX:
+        text = text[: CHALLENGE_DESCRIPTION_MAX - 3] + "..."
+    return text
+
+
 def request_identity(connection: HTTPConnection) -> Identity | None:
     """The identity the middleware stored for this request (for the context getter)."""
     found = connection.scope.get("state", {}).get(STATE_KEY)
+    return found if isinstance(found, Identity) else None
+
+
+def request_caller(connection: HTTPConnection) -> Identity | None:
+    """Whose bearer token this request carried (the hop: e.g. the router's service token),
+    whatever identity the request acts as; for checks about the hop, such as whether to
+    trust a forwarded client address."""
+    found = connection.scope.get("state", {}).get(CALLER_KEY)
     return found if isinstance(found, Identity) else None
 
 
@@ -65,6 +94,7 @@ class TokenAuthMiddleware:
         invalid_token_as_anonymous: bool = False,
         protected_prefixes: Sequence[str] = ("/graphql",),
         realm: str = "polyshop",
+        gateway_clients: Iterable[str] = ("router",),
     ) -> None:
         self.app = app
         self.verifier = verifier
@@ -72,6 +102,7 @@ class TokenAuthMiddleware:
         self.invalid_token_as_anonymous = invalid_token_as_anonymous
         self.protected_prefixes = tuple(protected_prefixes)
         self.realm = realm
+        self.gateway_clients = frozenset(gateway_clients)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,6 +110,7 @@ class TokenAuthMiddleware:
             return
         state = scope.setdefault("state", {})
         state[STATE_KEY] = None
+        state[CALLER_KEY] = None
         if scope["method"] == "OPTIONS" or not scope["path"].startswith(self.protected_prefixes):
             await self.app(scope, receive, send)
             return
@@ -92,14 +124,18 @@ class TokenAuthMiddleware:
             await self._reject(send, 401, "Authentication required: send a bearer token", None)
             return
         try:
-            identity: Identity | None = await self.verifier.verify(token)
+            caller = await self.verifier.verify(token)
+            identity: Identity | None = caller
             forwarded = headers.get(USER_TOKEN_HEADER)
-            if identity is not None and identity.is_service and forwarded:
+            if caller.is_service and forwarded:
                 # A service calling on behalf of a user: the request acts as that user. Only a
                 # verified service may do this, and the user's token is verified in its own
                 # right, so a service cannot make up a user.
                 user = await self.verifier.verify(forwarded.decode("latin-1"))
-                identity = user.acting_through(identity)
+                identity = user.acting_through(caller)
+            if identity is not None and self.is_gateway(identity):
+                identity = None  # the gateway relaying an anonymous client: nobody's authority
+            state[CALLER_KEY] = caller
         except InvalidToken as exc:
             if not self.invalid_token_as_anonymous:
                 log.info("auth.token_rejected", reason=exc.reason, path=scope["path"])
@@ -113,10 +149,13 @@ class TokenAuthMiddleware:
         state[STATE_KEY] = identity
         await self.app(scope, receive, send)
 
+    def is_gateway(self, identity: Identity) -> bool:
+        return identity.is_service and identity.client_id in self.gateway_clients
+
     async def _reject(self, send: Send, status: int, message: str, reason: str | None) -> None:
         challenge = f'Bearer realm="{self.realm}"'
         if reason is not None:
-            description = reason.replace('"', "'")
+            description = challenge_description(reason)
             challenge += f', error="invalid_token", error_description="{description}"'
         await self._error(send, status, message, UNAUTHENTICATED, {"www-authenticate": challenge})
 

@@ -5,12 +5,22 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+DEFAULT_LEEWAY_SECONDS = 5.0
+"""Clock skew tolerated on ``exp``/``nbf``/``iat``: the router reads the same variable."""
+DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 3600.0
+"""No access token may live longer (``exp - iat``), whoever signed it: the router agrees."""
+
 
 class TokenSettings(BaseSettings):
     """Read once per process. ``allow_anonymous`` unset means "only in dev mode".
 
-    Issuer and audience must match what the auth service puts in its tokens
-    (``POLYSHOP_AUTH_ISSUER``/``POLYSHOP_AUTH_AUDIENCE`` are read by both sides).
+    Issuer, audience, leeway and maximum lifetime must match what the auth service puts in its
+    tokens: ``POLYSHOP_AUTH_ISSUER``/``_AUDIENCE``/``_LEEWAY_SECONDS``/
+    ``_MAX_TOKEN_LIFETIME_SECONDS`` are read by the auth service, every subgraph and the router.
+
+    ``gateway_clients`` are the client ids whose own token proves only that a request came
+    through the router: such a token never authorizes anything by itself (its scopes are
+    ignored); the request acts as the user whose token the router forwards, or as nobody.
     """
 
     model_config = SettingsConfigDict(env_prefix="POLYSHOP_AUTH_", extra="ignore")
@@ -19,11 +29,15 @@ class TokenSettings(BaseSettings):
     issuer: str = "polyshop-auth"
     audience: str = "polyshop"
     algorithms: list[str] = Field(default_factory=lambda: ["ES256", "RS256"])
-    leeway_seconds: float = Field(default=30.0, ge=0)
+    leeway_seconds: float = Field(default=DEFAULT_LEEWAY_SECONDS, ge=0)
+    max_token_lifetime_seconds: float = Field(default=DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, gt=0)
+    """longest accepted exp - iat (the router reads it too)"""
     jwks_cache_seconds: float = Field(default=300.0, gt=0)
     jwks_min_refresh_seconds: float = Field(default=10.0, ge=0)
     jwks_timeout_seconds: float = Field(default=5.0, gt=0)
     allow_anonymous: bool | None = None
+    gateway_clients: list[str] = Field(default_factory=lambda: ["router"])
+    """client ids whose own token authorizes nothing (the router's)"""
 
     token_url: str = "http://127.0.0.1:4001/oauth/token"
     client_id: str | None = None

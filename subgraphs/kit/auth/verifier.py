@@ -1,16 +1,23 @@
-"""Access-token verification: signature by a published key, then issuer, audience, expiry."""
+"""Access-token verification: signature by a published key, then issuer, audience, expiry
+and lifetime."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Mapping
 from ssl import SSLContext
+from typing import Any
 
 import jwt
 
 from subgraphs.kit.auth.errors import InvalidToken
 from subgraphs.kit.auth.identity import Identity
 from subgraphs.kit.auth.jwks import JwksCache, KeySource
-from subgraphs.kit.auth.settings import TokenSettings
+from subgraphs.kit.auth.settings import (
+    DEFAULT_LEEWAY_SECONDS,
+    DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+    TokenSettings,
+)
 
 REQUIRED_CLAIMS = ("exp", "iat", "iss", "aud", "sub")
 
@@ -20,7 +27,9 @@ class TokenVerifier:
 
     Only the algorithms we were configured with are accepted, and the token's ``alg`` must
     be the one its key was published for: a token cannot pick a weaker algorithm or make
-    us use an RSA public key as an HMAC secret.
+    us use an RSA public key as an HMAC secret. A token may live at most
+    ``max_lifetime_seconds`` (``exp - iat``, and ``exp`` no further than that from now): a
+    stolen long-lived token, or one a compromised signer dated a century ahead, is refused.
     """
 
     def __init__(
@@ -30,7 +39,9 @@ class TokenVerifier:
         issuer: str,
         audience: str | Iterable[str],
         algorithms: Iterable[str] = ("ES256", "RS256"),
-        leeway_seconds: float = 30.0,
+        leeway_seconds: float = DEFAULT_LEEWAY_SECONDS,
+        max_lifetime_seconds: float = DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.keys = keys
         self.issuer = issuer
@@ -39,6 +50,8 @@ class TokenVerifier:
         if not self.algorithms or any(a.startswith("HS") or a == "none" for a in self.algorithms):
             raise ValueError("only asymmetric signature algorithms may verify access tokens")
         self.leeway_seconds = leeway_seconds
+        self.max_lifetime_seconds = max_lifetime_seconds
+        self._clock = clock
 
     @classmethod
     def from_settings(
@@ -59,6 +72,7 @@ class TokenVerifier:
             audience=settings.audience,
             algorithms=settings.algorithms,
             leeway_seconds=settings.leeway_seconds,
+            max_lifetime_seconds=settings.max_token_lifetime_seconds,
         )
 
     async def verify(self, token: str) -> Identity:
@@ -101,7 +115,16 @@ class TokenVerifier:
             raise InvalidToken("the token's signature is invalid") from None
         except jwt.InvalidTokenError:
             raise InvalidToken("the token is invalid") from None
+        self._check_lifetime(claims)
         return Identity.from_claims(claims)
+
+    def _check_lifetime(self, claims: Mapping[str, Any]) -> None:
+        exp, iat = claims["exp"], claims["iat"]
+        if not isinstance(iat, int | float) or not isinstance(exp, int | float):
+            raise InvalidToken("the token's iat and exp must be numbers")
+        limit = self.max_lifetime_seconds
+        if exp - iat > limit or exp - self._clock() > limit + self.leeway_seconds:
+            raise InvalidToken(f"the token lives longer than the {limit:g} s allowed")
 
     async def aclose(self) -> None:
         if isinstance(self.keys, JwksCache):

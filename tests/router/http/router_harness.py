@@ -56,6 +56,7 @@ async def running_router(
         lifespan="on",
         log_level="warning",
         access_log=False,
+        proxy_headers=False,  # as ``polyshop-router`` runs it
     )
     server = uvicorn.Server(config)
 

@@ -18,7 +18,7 @@ from router.planning.normalize import (
     validate_document,
 )
 from router.planning.normalize.inline import condition_variables, inline_selections
-from router.planning.normalize.limits import check_limits, measure
+from router.planning.normalize.limits import OperationLimits, check_limits, measure
 
 SCHEMA = build_schema(
     """
@@ -184,10 +184,10 @@ def test_limits_measure_depth_aliases_and_root_fields() -> None:
     operation = prepare(SCHEMA, document, None)
     measures = measure(operation.selections)
     assert (measures.depth, measures.aliases, measures.root_fields) == (2, 2, 2)
-    check_limits(measures, 2, None, 2, 2)
+    check_limits(measures, OperationLimits(2, None, 2, 2))
     with pytest.raises(RequestError) as caught:
-        check_limits(measures, 1, None, None, None)
+        check_limits(measures, OperationLimits(max_depth=1))
     assert caught.value.errors[0]["extensions"]["code"] == "MAX_DEPTH_LIMIT"
     with pytest.raises(RequestError) as aliases:
-        check_limits(measures, None, None, None, 1)
+        check_limits(measures, OperationLimits(max_aliases=1))
     assert aliases.value.errors[0]["extensions"]["code"] == "MAX_ALIASES_LIMIT"

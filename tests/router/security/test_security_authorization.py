@@ -299,16 +299,31 @@ def test_interface_field_requirements_combine_over_implementations(
     assert narrowed_paths == [["notes", "text"]]
 
 
-def test_named_fragments_are_filtered_per_use_and_inlined(
+def test_named_fragments_are_filtered_per_use_into_copies(
     authorizer: Authorizer, supergraph: Supergraph
 ) -> None:
     query = """query { me { ...U } users { ...U } publicNumber }
                fragment U on User { id email }"""
     text, paths = run(authorizer, supergraph, query, Access(True, frozenset({"read:others"})))
     assert text == printed(
-        "{ me { ... on User { id } } users { ... on User { id } } publicNumber }"
+        "{ me { ...U_1 } users { ...U_2 } publicNumber } "
+        "fragment U_1 on User { id } fragment U_2 on User { id }"
     )
     assert paths == [["me", "email"], ["users", "email"]]
+
+
+def test_fragment_chains_stay_fragments(authorizer: Authorizer, supergraph: Supergraph) -> None:
+    """40 fragments each spreading the next twice, the last losing a field: 2^40 selections
+    if inlined; the filtered document keeps one copy of each fragment instead."""
+    count = 40
+    fragments = " ".join(
+        f"fragment F{i} on User {{ ...F{i + 1} ...F{i + 1} }}" for i in range(count)
+    )
+    query = f"{{ me {{ ...F0 }} }} {fragments} fragment F{count} on User {{ id email }}"
+    text, paths = run(authorizer, supergraph, query, Access(True, frozenset({"read:others"})))
+    assert paths == [["me", "email"]]
+    assert text.count("fragment ") == count + 1
+    assert f"fragment F{count}_1 on User {{\n  id\n}}" in text
 
 
 def test_aliases_give_the_response_path(authorizer: Authorizer, supergraph: Supergraph) -> None:

@@ -161,3 +161,23 @@ async def test_each_engine_gets_the_authorizer_of_its_supergraph(supergraph: Sup
         await first.close()
         await second.close()
         await security.close()
+
+
+async def test_fragment_fan_out_with_a_removed_field_runs_in_linear_work(engine: Engine) -> None:
+    """The report's 750-byte shape, 40 deep, with a field anonymous callers may not see: the
+    filtered document keeps its fragments, so preparing it costs a few selections per
+    fragment (counted), and the answer nulls the removed field."""
+    count = 40
+    fragments = " ".join(
+        f"fragment F{i} on Product {{ ...F{i + 1} ...F{i + 1} }}" for i in range(count)
+    )
+    query = f"{{ products {{ ...F0 }} }} {fragments} fragment F{count} on Product {{ name price }}"
+    before = engine.work.total
+    status, body = await run(engine, query)
+    work = engine.work.total - before
+    assert status == 200
+    assert body["data"] == {
+        "products": [{"name": "Table", "price": None}, {"name": "Chair", "price": None}]
+    }
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"UNAUTHORIZED_FIELD_OR_TYPE"}
+    assert work <= 10 * count, work

@@ -295,3 +295,58 @@ async def test_authenticator_require_authentication(keys: JwksKeySet) -> None:
         await authenticator.authenticate({})
     assert caught.value.status == 401
     assert caught.value.body()["errors"][0]["extensions"]["code"] == AUTH_ERROR
+
+
+async def test_a_huge_or_hostile_kid_is_echoed_bounded_and_sanitized(
+    verifier: JwtVerifier, ec_key: SigningKey
+) -> None:
+    """The kid comes from the client: 10 kB of it, quotes and control characters must not
+    reach the WWW-Authenticate header as sent."""
+    kid = 'x"\r\nSet-Cookie: a=b\\' + "k" * 10_000
+    with pytest.raises(InvalidToken) as caught:
+        await verifier.verify(ec_key.sign(headers={"kid": kid}))
+    challenge = caught.value.headers["WWW-Authenticate"]
+    description = challenge.split('error_description="', 1)[1]
+    assert description.endswith('"')
+    assert '"' not in description[:-1]
+    assert len(challenge) < 300
+    assert "\r" not in challenge
+    assert "\n" not in challenge
+    assert "\\" not in challenge
+    assert "kkkk" in challenge
+    assert "k" * 100 not in challenge
+    assert len(caught.value.reason) < 100
+
+
+async def test_a_token_living_longer_than_the_maximum_is_refused(
+    keys: JwksKeySet, ec_key: SigningKey
+) -> None:
+    verifier = JwtVerifier(keys, JwtConfig(max_token_lifetime_seconds=3600))
+    now = int(time.time())
+    century = ec_key.sign(exp=now + 100 * 365 * 86400)
+    with pytest.raises(InvalidToken, match="lifetime exceeds 3600 s"):
+        await verifier.verify(century)
+    without_iat = ec_key.sign(iat=None, exp=now + 7200)
+    with pytest.raises(InvalidToken, match="lifetime exceeds"):
+        await verifier.verify(without_iat)
+    back_dated = ec_key.sign(iat=now - 3000, exp=now + 1000)
+    with pytest.raises(InvalidToken, match="lifetime exceeds"):
+        await verifier.verify(back_dated)
+    assert (await verifier.verify(ec_key.sign(iat=now - 3000, exp=now + 500))).subject
+
+
+def test_router_and_subgraphs_read_one_leeway_and_one_maximum_lifetime(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One variable each, read at both ends: the edge and the subgraphs cannot disagree."""
+    from router.security.settings import SecuritySettings
+    from subgraphs.kit.auth.settings import TokenSettings
+
+    defaults = SecuritySettings(), TokenSettings()
+    assert defaults[0].leeway_seconds == defaults[1].leeway_seconds == 5
+    assert defaults[0].max_token_lifetime_seconds == defaults[1].max_token_lifetime_seconds
+    monkeypatch.setenv("POLYSHOP_AUTH_LEEWAY_SECONDS", "7")
+    monkeypatch.setenv("POLYSHOP_AUTH_MAX_TOKEN_LIFETIME_SECONDS", "600")
+    router, subgraph = SecuritySettings(), TokenSettings()
+    assert router.leeway_seconds == subgraph.leeway_seconds == 7
+    assert router.max_token_lifetime_seconds == subgraph.max_token_lifetime_seconds == 600

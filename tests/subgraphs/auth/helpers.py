@@ -26,6 +26,9 @@ def unique_email(prefix: str = "user") -> str:
     return f"{prefix}{next(_emails)}@example.com"
 
 
+TEST_KEY_PASSPHRASE = "test-signing-key-passphrase"
+
+
 def fast_settings(database_url: str, **overrides: Any) -> AuthSettings:
     """Real argon2id, with the smallest parameters, so that tests hash in milliseconds."""
     values: dict[str, Any] = {
@@ -34,6 +37,7 @@ def fast_settings(database_url: str, **overrides: Any) -> AuthSettings:
         "auth_argon2_time_cost": 1,
         "auth_argon2_memory_kib": 1024,
         "auth_argon2_parallelism": 1,
+        "auth_key_passphrase": TEST_KEY_PASSPHRASE,
         **overrides,
     }
     return AuthSettings(**values)
@@ -43,7 +47,14 @@ def fast_settings(database_url: str, **overrides: Any) -> AuthSettings:
 async def serve(app: ASGIApp) -> AsyncIterator[str]:
     """Runs ``app`` on uvicorn on a free port until the block ends; yields its base URL."""
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        proxy_headers=False,  # as deployed: X-Forwarded-For is the app's to judge
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from polyshop.cli import app
 from polyshop.devstack.postgres import plain_url
+from subgraphs.auth.settings import get_auth_settings
 from tests.conftest import ServiceDatabaseFactory
 
 
@@ -43,9 +44,17 @@ def test_create_client_prints_the_secret_once_and_stores_only_its_hash(cli_auth_
     assert set(row["allowed_scopes"]) == {"orders:read", "products:read"}
 
 
-def test_rotate_keys_adds_a_new_current_key(cli_auth_db: str) -> None:
+def test_rotate_keys_adds_a_new_current_key(
+    cli_auth_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = fetch(cli_auth_db, "SELECT kid FROM signing_keys")
-    result = CliRunner().invoke(app, ["auth", "rotate-keys", "--database-url", cli_auth_db])
+    # The CLI encrypts the new key with the service's passphrase, read from its settings.
+    monkeypatch.setenv("POLYSHOP_AUTH_KEY_PASSPHRASE", "cli-test-passphrase")
+    get_auth_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["auth", "rotate-keys", "--database-url", cli_auth_db])
+    finally:
+        get_auth_settings.cache_clear()
     assert result.exit_code == 0, result.output
     kid = result.stdout.rsplit(":", 1)[1].strip()
     after = {row["kid"] for row in fetch(cli_auth_db, "SELECT kid FROM signing_keys")}

@@ -177,12 +177,53 @@ async def test_a_service_forwarding_a_user_token_acts_as_that_user(
     response = await strict.post("/graphql", json=query, headers=forwarded)
     assert response.json() == {"data": {"whoami": "alice", "myCart": "cart of alice"}}
 
-    alone = await strict.post(
-        "/graphql", json=query, headers={"Authorization": f"Bearer {service}"}
-    )
+    orders = await token_for(sub="orders", client_id="orders", scope="products:read")
+    alone = await strict.post("/graphql", json=query, headers={"Authorization": f"Bearer {orders}"})
     body = alone.json()
     assert body["data"] is None or body["data"].get("myCart") is None
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_the_gateway_token_alone_is_anonymous_whatever_its_scopes(
+    strict: httpx.AsyncClient, token_for: Any
+) -> None:
+    """The router relaying a client that sent no token: its own token passes the gate (no
+    401) but grants nothing, not even the scopes an operator may have given the router."""
+    router = await token_for(
+        sub="router", client_id="router", scope="orders:read users:read analytics:read"
+    )
+    headers = {"Authorization": f"Bearer {router}"}
+    response = await strict.post("/graphql", json={"query": "{ whoami }"}, headers=headers)
+    assert response.status_code == 200
+    assert response.json() == {"data": {"whoami": None}}
+    for field in ("orderNotes", "sales", "membersOnly"):
+        body = (
+            await strict.post("/graphql", json={"query": f"{{ {field} }}"}, headers=headers)
+        ).json()
+        assert body["data"] is None, (field, body)
+        assert body["errors"][0]["extensions"]["code"] in {"UNAUTHENTICATED", "FORBIDDEN"}
+
+
+async def test_a_gateway_token_forwarded_as_the_user_is_anonymous_too(
+    strict: httpx.AsyncClient, token_for: Any
+) -> None:
+    """A client that sends the router's token as its own gets no more than anonymous."""
+    router = await token_for(sub="router", client_id="router", scope="orders:read")
+    headers = {"Authorization": f"Bearer {router}", "X-PolyShop-User-Token": router}
+    body = (await strict.post("/graphql", json={"query": "{ orderNotes }"}, headers=headers)).json()
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_a_non_gateway_service_acts_with_its_own_scopes(
+    strict: httpx.AsyncClient, token_for: Any
+) -> None:
+    """Service-to-service calls (orders -> products) keep their own client's grants."""
+    orders = await token_for(sub="orders", client_id="orders", scope="orders:read")
+    headers = {"Authorization": f"Bearer {orders}"}
+    body = (
+        await strict.post("/graphql", json={"query": "{ whoami orderNotes }"}, headers=headers)
+    ).json()
+    assert body == {"data": {"whoami": "orders", "orderNotes": "notes"}}
 
 
 async def test_a_forwarded_user_token_is_verified_too(
@@ -286,3 +327,34 @@ async def test_install_token_auth_puts_a_kit_app_behind_tokens(
             assert (await client.get("/health")).status_code == 200
     finally:
         await verifier.aclose()
+
+
+async def test_a_token_dated_a_century_ahead_is_refused(
+    strict: httpx.AsyncClient, token_for: Any
+) -> None:
+    """Correctly signed, but living far longer than POLYSHOP_AUTH_MAX_TOKEN_LIFETIME_SECONDS."""
+    century = await token_for(sub="alice", exp=int(time.time()) + 100 * 365 * 86400)
+    response = await post(strict, "{ whoami }", century)
+    assert response.status_code == 401
+    assert "lives longer than" in response.headers["www-authenticate"]
+
+
+async def test_a_token_issued_long_before_its_expiry_is_refused(
+    strict: httpx.AsyncClient, token_for: Any
+) -> None:
+    now = int(time.time())
+    stale = await token_for(sub="alice", iat=now - 3000, exp=now + 1000)  # lives 4000 s
+    assert (await post(strict, "{ whoami }", stale)).status_code == 401
+    fine = await token_for(sub="alice", iat=now - 3000, exp=now + 500)  # lives 3500 s
+    assert (await post(strict, "{ whoami }", fine)).json() == {"data": {"whoami": "alice"}}
+
+
+async def test_the_leeway_is_the_routers_five_seconds(
+    strict: httpx.AsyncClient, token_for: Any
+) -> None:
+    """Subgraphs used to accept tokens 30 s past exp where the router allowed 5 s."""
+    now = int(time.time())
+    just = await token_for(sub="alice", iat=now - 300, exp=now - 2)
+    assert (await post(strict, "{ whoami }", just)).json() == {"data": {"whoami": "alice"}}
+    late = await token_for(sub="alice", iat=now - 300, exp=now - 12)
+    assert (await post(strict, "{ whoami }", late)).status_code == 401

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from typing import Any
 
-from subgraphs.auth.throttle import address_key, client_address
+import httpx
+import pytest
+
+from subgraphs.auth.clients import create_service_client
+from subgraphs.auth.throttle import address_key, forwarded_client
 from tests.subgraphs.auth.helpers import (
     ME,
     PASSWORD,
     REFRESH,
+    AuthServer,
     GraphQLClient,
     error_codes,
     unique_email,
@@ -95,7 +101,25 @@ async def test_refresh_picks_up_role_changes(gql: GraphQLClient, sql: Any) -> No
     assert rotated["user"]["roles"] == ["admin", "customer"]
 
 
-async def test_failed_logins_are_throttled_per_email(gql: GraphQLClient, sql: Any) -> None:
+@pytest.fixture(scope="module")
+async def router_token(auth_db: str, auth_server: AuthServer, http: httpx.AsyncClient) -> str:
+    """A client-credentials token of the ``router`` client: the identity whose
+    ``X-Forwarded-For`` auth believes."""
+    secret = await create_service_client(auth_db, "router", ["users:read"])
+    basic = base64.b64encode(f"router:{secret}".encode()).decode()
+    response = await http.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic}"},
+    )
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+async def test_failed_logins_are_throttled_per_account_and_address(
+    gql: GraphQLClient, sql: Any
+) -> None:
     email = unique_email("throttle")
     await gql.register(email)
     for _ in range(5):  # the default limit
@@ -106,9 +130,8 @@ async def test_failed_logins_are_throttled_per_email(gql: GraphQLClient, sql: An
     assert error["extensions"]["code"] == "TOO_MANY_REQUESTS"
     assert 0 < error["extensions"]["retryAfter"] <= 900
     # The counter was committed although every one of those operations failed.
-    failures = await sql.fetchval(
-        "SELECT failures FROM login_throttle WHERE key = $1", f"email:{email}"
-    )
+    key = f"login:{email}|127.0.0.1"
+    failures = await sql.fetchval("SELECT failures FROM login_throttle WHERE key = $1", key)
     assert failures == 5
     # Other accounts from the same address are not affected.
     other = unique_email("bystander")
@@ -117,7 +140,7 @@ async def test_failed_logins_are_throttled_per_email(gql: GraphQLClient, sql: An
     # When the window has passed, the account can sign in again.
     await sql.execute(
         "UPDATE login_throttle SET window_started_at = now() - interval '1 hour' WHERE key = $1",
-        f"email:{email}",
+        key,
     )
     assert "errors" not in await gql.login(email)
 
@@ -133,25 +156,54 @@ async def test_a_successful_login_resets_the_email_counter(gql: GraphQLClient) -
     assert "errors" not in await gql.login(email, PASSWORD)
 
 
-async def test_failed_logins_are_throttled_per_client_address(gql: GraphQLClient) -> None:
-    attacker = {"X-Forwarded-For": "203.0.113.7"}  # the peer (127.0.0.1) is a trusted proxy
+async def test_failed_logins_are_throttled_per_client_address(
+    gql: GraphQLClient, router_token: str
+) -> None:
+    """Through the router's identity, the forwarded address is the client's."""
+    attacker = {"X-Forwarded-For": "203.0.113.7, 127.0.0.1"}
     for _ in range(20):  # the default per-address limit, spread over many emails
-        body = await gql.login(unique_email("spray"), "guess", headers=attacker)
+        body = await gql.login(unique_email("spray"), "guess", token=router_token, headers=attacker)
         assert error_codes(body) == ["UNAUTHENTICATED"]
     victim = unique_email("victim")
     await gql.register(victim)
-    blocked = await gql.login(victim, headers=attacker)
+    blocked = await gql.login(victim, token=router_token, headers=attacker)
     assert error_codes(blocked) == ["TOO_MANY_REQUESTS"]
-    assert "errors" not in await gql.login(victim, headers={"X-Forwarded-For": "198.51.100.1"})
+    elsewhere = {"X-Forwarded-For": "198.51.100.1, 127.0.0.1"}
+    assert "errors" not in await gql.login(victim, token=router_token, headers=elsewhere)
 
 
-def test_client_address_trusts_forwarded_for_only_from_trusted_proxies() -> None:
-    trusted = ["127.0.0.1/32", "10.0.0.0/8"]
-    assert client_address("127.0.0.1", "203.0.113.7", trusted) == "203.0.113.7"
-    # A client cannot hide behind a forged left-most entry.
-    assert client_address("127.0.0.1", "1.1.1.1, 203.0.113.7, 10.0.0.5", trusted) == "203.0.113.7"
-    assert client_address("198.51.100.9", "203.0.113.7", trusted) == "198.51.100.9"
-    assert client_address("127.0.0.1", None, trusted) == "127.0.0.1"
+async def test_forwarded_for_without_the_routers_identity_is_ignored(
+    gql: GraphQLClient, sql: Any, router_token: str
+) -> None:
+    """A caller that is not the router cannot choose the address it is counted under."""
+    email = unique_email("spoof")
+    await gql.register(email)
+    body = await gql.login(email, "guess", headers={"X-Forwarded-For": "192.0.2.99"})
+    assert error_codes(body) == ["UNAUTHENTICATED"]
+    keys = {
+        row["key"]
+        for row in await sql.fetch(
+            "SELECT key FROM login_throttle WHERE key LIKE $1", f"login:{email}|%"
+        )
+    }
+    assert keys == {f"login:{email}|127.0.0.1"}
+    await gql.login(
+        email, "guess", token=router_token, headers={"X-Forwarded-For": "192.0.2.99, 127.0.0.1"}
+    )
+    keys = {
+        row["key"]
+        for row in await sql.fetch(
+            "SELECT key FROM login_throttle WHERE key LIKE $1", f"login:{email}|%"
+        )
+    }
+    assert keys == {f"login:{email}|127.0.0.1", f"login:{email}|192.0.2.99"}
+
+
+def test_forwarded_client_is_the_leftmost_address() -> None:
+    assert forwarded_client("203.0.113.7, 10.0.0.5, 127.0.0.1") == "203.0.113.7"
+    assert forwarded_client(" 2001:db8::1 ") == "2001:db8::1"
+    assert forwarded_client("not-an-address, 127.0.0.1") is None
+    assert forwarded_client(None) is None
 
 
 def test_ipv6_addresses_are_counted_per_64_prefix() -> None:

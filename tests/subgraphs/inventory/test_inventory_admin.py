@@ -192,7 +192,7 @@ async def test_reservations_of_an_order(
         await service.confirm(session, "order-2010")
     query = """query($o: ID!) { reservations(orderId: $o) {
       orderId quantity status product { id stock { available reserved } } } }"""
-    body = (await call(query, roles=["customer"], o="order-2010")).json()
+    body = (await call(query, roles=["admin"], o="order-2010")).json()
     assert body == {
         "data": {
             "reservations": [
@@ -211,5 +211,25 @@ async def test_reservations_of_an_order(
             ]
         }
     }
-    empty = (await call(query, roles=["customer"], o="no-such-order")).json()
+    empty = (await call(query, roles=["admin"], o="no-such-order")).json()
     assert empty == {"data": {"reservations": []}}
+    orders = {"sub": "orders", "client_id": "orders", "scope": "inventory:read"}
+    granted = (await call(query, roles=[], claims=orders, o="order-2010")).json()
+    assert granted == body
+
+
+async def test_reservations_are_not_for_customers_or_the_gateway_alone(call: Call) -> None:
+    """Inventory cannot tell whose order it is: admins and services granted inventory:read
+    only. The router's own token, even carrying that scope, is anonymous."""
+    query = "query($o: ID!) { reservations(orderId: $o) { orderId } }"
+    customer = (await call(query, roles=["customer"], o="order-2010")).json()
+    assert customer["data"] is None
+    assert customer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert customer["errors"][0]["path"] == ["reservations"]
+    ungranted = {"sub": "payments", "client_id": "payments", "scope": "orders:read"}
+    refused = (await call(query, roles=[], claims=ungranted, o="order-2010")).json()
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    gateway = {"sub": "router", "client_id": "router", "scope": "inventory:read"}
+    relayed = (await call(query, roles=[], claims=gateway, o="order-2010")).json()
+    assert relayed["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert (await call(query, roles=None, o="order-2010")).status_code == 401

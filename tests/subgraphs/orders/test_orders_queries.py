@@ -65,8 +65,11 @@ async def test_my_orders_pages_newest_first_and_filters(
 
 
 async def test_my_orders_needs_a_user(gql: GraphQL, keys: TestKeys) -> None:
-    body = await gql(MY_ORDERS, token=keys.service_token("router", scope="orders:read"))
+    body = await gql(MY_ORDERS, token=keys.service_token("analytics", scope="orders:read"))
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    # The router's own token is nobody: anonymous, whatever scopes it carries.
+    relayed = await gql(MY_ORDERS, token=keys.service_token("router", scope="orders:read"))
+    assert relayed["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 
 @pytest.mark.parametrize(

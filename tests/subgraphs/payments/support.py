@@ -69,7 +69,14 @@ class TestKeys:
     async def get_key(self, kid: str) -> PyJWK | None:
         return self.public if kid == KID else None
 
-    def token(self, subject: str, *, roles: tuple[str, ...] = (), service: bool = False) -> str:
+    def token(
+        self,
+        subject: str,
+        *,
+        roles: tuple[str, ...] = (),
+        service: bool = False,
+        scope: str = "",
+    ) -> str:
         now = datetime.now(UTC)
         claims: dict[str, Any] = {
             "sub": subject,
@@ -78,7 +85,7 @@ class TestKeys:
             "iat": now,
             "exp": now + timedelta(minutes=5),
             "roles": list(roles),
-            "scope": "",
+            "scope": scope,
         }
         if service:
             claims["client_id"] = subject

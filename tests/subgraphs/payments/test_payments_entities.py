@@ -100,8 +100,13 @@ async def test_payment_entity_and_query_visibility(
         {"id": payment_id, "status": "SUCCESS", "failureCode": None},
         None,
     ]
-    service = await gql(PAYMENTS, keys.token("router", service=True), reps=reps[:1])
+    granted = keys.token("reporting", service=True, scope="payments:read")
+    service = await gql(PAYMENTS, granted, reps=reps[:1])
     assert service["data"]["_entities"][0]["id"] == payment_id
+    # Being a service is no grant: without payments:read, and for the router's own token
+    # (which authorizes nothing), the payment stays hidden.
+    for bare in (keys.token("orders", service=True), keys.token("router", service=True)):
+        assert (await gql(PAYMENTS, bare, reps=reps[:1]))["data"]["_entities"] == [None]
     admin = await gql(PAYMENTS, keys.token(str(uuid.uuid4()), roles=("admin",)), reps=reps[:1])
     assert admin["data"]["_entities"][0]["id"] == payment_id
 

@@ -80,7 +80,7 @@ async def test_database_rules_hold_without_the_service(
         await conn.execute(_insert(good))
         with pytest.raises((asyncpg.CheckViolationError, asyncpg.StringDataRightTruncationError)):
             await conn.execute(_insert({**good, "idempotency_key": "'other'", column: value}))
-        with pytest.raises(asyncpg.UniqueViolationError, match="uq_payments_idempotency_key"):
+        with pytest.raises(asyncpg.UniqueViolationError, match="uq_payments_user_idempotency_key"):
             await conn.execute(_insert({**good, "order_id": f"'{uuid.uuid4()}'"}))
     finally:
         await conn.close()

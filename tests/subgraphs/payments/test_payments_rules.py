@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -105,6 +106,36 @@ async def test_key_of_another_order_is_a_conflict(
     body = await gql(PAY, token, order=second_order, card=OK_CARD, key="shared-key")
     assert code_of(body) == "CONFLICT"
     assert await counts(sql, second_order) == (0, 0)
+
+
+async def test_idempotency_keys_belong_to_one_customer(
+    gql: Any,
+    keys: TestKeys,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    sql: asyncpg.Connection,
+) -> None:
+    """Bob reusing Alice's key neither replays nor reveals Alice's payment: it is his own
+    key, and his own payment."""
+    alice, bob = str(uuid.uuid4()), str(uuid.uuid4())
+    key = f"checkout-{uuid.uuid4().hex[:8]}"
+    alices_order = await seed_order(sessionmaker, user_id=alice)
+    alices = (await gql(PAY, keys.token(alice), order=alices_order, card=OK_CARD, key=key))["data"][
+        "payOrder"
+    ]
+    bobs_order = await seed_order(sessionmaker, user_id=bob)
+
+    on_alices_order = await gql(PAY, keys.token(bob), order=alices_order, card=OK_CARD, key=key)
+    assert code_of(on_alices_order) == "FORBIDDEN"
+    assert alices["id"] not in json.dumps(on_alices_order)
+
+    body = await gql(PAY, keys.token(bob), order=bobs_order, card=OK_CARD, key=key)
+    assert "errors" not in body, body
+    bobs = body["data"]["payOrder"]
+    assert bobs["status"] == "SUCCESS"
+    assert bobs["id"] != alices["id"]
+    assert await counts(sql, bobs_order) == (1, 1)
+    rows = await sql.fetch("SELECT user_id FROM payments WHERE idempotency_key = $1", key)
+    assert sorted(row["user_id"] for row in rows) == sorted([alice, bob])
 
 
 async def test_same_key_with_another_card_is_a_conflict(
