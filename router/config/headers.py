@@ -60,8 +60,6 @@ def reserved_reason(name: str) -> str | None:
         return f"'{name}' is a hop-by-hop/framing header"
     if lowered.startswith(IDENTITY_PREFIX):
         return f"'{name}' is one of the router's identity headers (x-polyshop-*)"
-    if lowered == "x-forwarded-for":
-        return f"'{name}' is the router's own (see trusted_proxies)"
     return None
 
 

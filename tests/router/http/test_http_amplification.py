@@ -175,7 +175,10 @@ async def test_one_request_cannot_take_every_slot_of_a_subgraph(
     """Six aliases, six parallel entity fetches to reviews: with a per-request cap of two, at
     most two are in flight (without it, all six: the measure can tell)."""
     query = "{ " + " ".join(f"a{i}: topProducts {{ reviews {{ body }} }}" for i in range(6)) + " }"
-    settings = settings_for(subgraphs, subgraph_max_concurrency_per_request=per_request)
+    # the six fetches are identical: deduplication (on by default) would make them one
+    settings = settings_for(
+        subgraphs, subgraph_max_concurrency_per_request=per_request, deduplicate=False
+    )
     async with running_router(settings) as router:
         engine = engine_of(router)
         status, body = await post(router, query)
