@@ -30,9 +30,17 @@ bench/node_modules: bench/package-lock.json
 		echo "npm ci in bench/ failed: the benchmark subgraph tests will be skipped" >&2; \
 	else echo "npm not found: the benchmark subgraph tests will be skipped" >&2; fi
 
+## The real GraphQL clients the suite drives (Apollo Client, apollo-upload-client), pinned in
+## tests/clients/package-lock.json; their tests skip, saying so, where Node is missing.
+tests/clients/node_modules: tests/clients/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/clients --silent --no-audit --no-fund || \
+		echo "npm ci in tests/clients/ failed: the client tests will be skipped" >&2; \
+	else echo "npm not found: the client tests will be skipped" >&2; fi
+
 ## Lint, type-check and run the full test suite. pytest's exit code 5 (no tests collected)
 ## means the suite layout is broken, and fails like any other failure.
-test: lint bench/node_modules
+test: lint bench/node_modules tests/clients/node_modules
 	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: the suite layout is broken" >&2; fi; \
 	exit $$rc

@@ -17,7 +17,7 @@ Part 2, deduplication: many identical concurrent queries (``--dedup-connections`
 header, so each request gets its own fresh correlation id, as real clients do) with
 deduplication off and on. Printed: requests per second, router CPU per request, subgraph
 fetches per client request (from the router's own metrics) and the on/off ratios. This is the
-measurement behind the ``deduplicate`` default (docs/decisions/0014-dedup-key-and-default.md).
+measurement behind the ``deduplicate`` default (docs/decisions/0024-dedup-key-and-default.md).
 """
 
 from __future__ import annotations

@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass
 
+from router.config.cors import STOREFRONT_PORT as STOREFRONT_DEFAULT_PORT
+
 
 @dataclass(frozen=True, slots=True)
 class ServiceSpec:
@@ -34,6 +36,9 @@ class ServiceSpec:
 
 
 ROUTER_PORT = 4000
+STOREFRONT_PORT = STOREFRONT_DEFAULT_PORT
+"""The storefront web app's port: its own origin, which the router's default CORS policy and
+the dev ``router.yaml`` (with ``POLYSHOP_PORT_OFFSET``) allow."""
 
 SERVICES: tuple[ServiceSpec, ...] = (
     ServiceSpec("auth", 4001, "auth_db"),

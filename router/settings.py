@@ -131,16 +131,19 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from router.config.compression import CompressionConfig
+from router.config.cors import CorsConfig
 from router.config.file import CONFIG_KEY, ConfigFileSource
 from router.config.headers import HeadersConfig, reserved_reason
 from router.config.persisted import ApqConfig, PersistedQueriesConfig
 from router.config.rate_limit import RateLimitConfig
+from router.config.uploads import FileUploadsConfig
 from router.security.settings import SecuritySettings
 
 DEFAULT_PROPAGATED_HEADERS = ("authorization", "x-correlation-id")
 DEFAULT_DEDUP_IGNORED = ("x-request-id", "traceparent", "tracestate", "baggage")
 """Per-request headers that never change a subgraph's answer (with the correlation header):
-left out of the deduplication key; see docs/decisions/0014-dedup-key-and-default.md."""
+left out of the deduplication key; see docs/decisions/0024-dedup-key-and-default.md."""
 DEFAULT_CSRF_HEADERS = ("x-apollo-operation-name", "apollo-require-preflight")
 
 HeaderList = Annotated[tuple[str, ...], NoDecode]
@@ -299,6 +302,13 @@ class RouterSettings(BaseSettings):
     """Client certificate chain presented to subgraphs."""
     subgraph_tls_keyfile: str | None = None
     """Its private key, unless the chain file holds it."""
+
+    cors: CorsConfig = Field(default_factory=CorsConfig)
+    """Which browser origins may call the router (Apollo Router's ``cors``)."""
+    compression: CompressionConfig = Field(default_factory=CompressionConfig)
+    """Compressed responses (``Accept-Encoding``) and request bodies (``Content-Encoding``)."""
+    file_uploads: FileUploadsConfig = Field(default_factory=FileUploadsConfig)
+    """GraphQL multipart requests: ``Upload`` variables streamed to the owning subgraph."""
 
     security: SecuritySettings = Field(default_factory=SecuritySettings, exclude=True)
     """``POLYSHOP_ROUTER_AUTH_*``; excluded from dumps (it holds the client secret)."""

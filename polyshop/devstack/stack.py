@@ -39,13 +39,21 @@ from polyshop.devstack.postgres import (
     database_exists,
     database_url,
 )
-from polyshop.services import ROUTER_PORT, SERVICES_BY_NAME, ServiceSpec, implemented_services
+from polyshop.services import (
+    ROUTER_PORT,
+    SERVICES_BY_NAME,
+    STOREFRONT_PORT,
+    ServiceSpec,
+    implemented_services,
+)
 from polyshop.settings import StackSettings
 
 log = structlog.get_logger("polyshop.stack")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SUPERGRAPH_FILE = REPO_ROOT / "schema" / "supergraph.graphql"
+ROUTER_CONFIG_FILE = REPO_ROOT / "router.yaml"
+"""The dev stack's router configuration (CORS for the storefront; the file documents itself)."""
 SUBGRAPH_KEEP_ALIVE_SECONDS = 75
 ROUTER_TRACE_NAME = "polyshop-router"
 
@@ -324,6 +332,9 @@ async def start_router(stack: Stack) -> None:
         if running.name in SERVICES_BY_NAME
     }
     env = {
+        # The dev router.yaml: CORS for the storefront's origin (its port follows the offset).
+        "POLYSHOP_ROUTER_CONFIG": str(ROUTER_CONFIG_FILE),
+        "POLYSHOP_STOREFRONT_PORT": str(STOREFRONT_PORT + stack.settings.port_offset),
         "POLYSHOP_ROUTER_SUPERGRAPH": str(SUPERGRAPH_FILE),
         "POLYSHOP_ROUTER_HOST": stack.settings.host,
         "POLYSHOP_ROUTER_PORT": str(ROUTER_PORT + stack.settings.port_offset),

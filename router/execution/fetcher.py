@@ -2,6 +2,9 @@
 
 Request bodies arrive as bytes (built by the executor from pre-encoded parts); responses are
 returned as bytes so that callers sharing a deduplicated request each parse their own copy.
+A body that carries uploaded files' markers is sent as a multipart request (`uploads`). The
+client asks for compressed responses (aiohttp's ``Accept-Encoding``: gzip, deflate, and br
+with the brotli package installed) and decompresses them.
 
 Bounds, so that no request can take a subgraph or the router down with it: at most
 ``max_concurrency_per_subgraph`` requests are in flight to one subgraph (the rest wait, within
@@ -24,6 +27,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import aiohttp
+
+from .uploads import current_files
 
 JSON = "application/json"
 ACCEPT = "application/graphql-response+json, application/json"
@@ -263,11 +268,18 @@ class SubgraphFetcher:
         headers: Mapping[str, str],
         retrying: bool,
     ) -> SubgraphResponse:
-        request_headers = {**headers, "content-type": JSON, "accept": ACCEPT}
+        files = current_files.get()
+        data: bytes | aiohttp.FormData = body
+        if files is not None and files.encoded_prefix in body:
+            # Uploaded files go on as a multipart request (GraphQL multipart request spec).
+            data = files.form(body)
+            request_headers = {**headers, "accept": ACCEPT, "apollo-require-preflight": "true"}
+        else:
+            request_headers = {**headers, "content-type": JSON, "accept": ACCEPT}
         try:
             async with session.post(
                 url,
-                data=body,
+                data=data,
                 headers=request_headers,
                 timeout=self._timeouts.get(service, self._default_timeout),
             ) as response:

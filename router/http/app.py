@@ -25,6 +25,7 @@ import structlog
 from router.config import ConfigWatcher
 from router.engine import GraphQLRequest, GraphQLResponse, RequestContext
 from router.execution.executor import RESPONSE_SIZE_LIMIT_EXCEEDED
+from router.execution.uploads import current_files, release_files
 from router.hot_reload import EngineBuilder, EngineHolder, SupergraphWatcher
 from router.policy.headers import merge_response_headers
 from router.policy.rate_limit import RATE_LIMITED
@@ -35,17 +36,18 @@ from router.supergraph import load_supergraph
 from router.telemetry import RequestTelemetry, RouterTelemetry, current_request
 from router.telemetry.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 
-from . import requests
+from . import requests, websocket
 from .asgi import (
     ClientDisconnected,
     Receive,
     Scope,
     Send,
     payload_too_large,
-    read_body,
     respond,
     respond_json,
 )
+from .compression import compressing, read_request_body
+from .cors import Cors, is_preflight, origin_of
 from .csrf import csrf_error, is_preflighted
 from .errors import HttpError, internal_error
 from .gc_tuning import tune_garbage_collector
@@ -66,6 +68,7 @@ from .negotiation import (
 )
 from .runtime import Policies, PolicyState
 from .shutdown import ShutdownSignal
+from .uploads import is_multipart, read_multipart
 
 log = structlog.get_logger("router.http")
 
@@ -127,6 +130,7 @@ class RouterApp:
         self._correlation_header = settings.correlation_header
         self._correlation_header_bytes = settings.correlation_header.encode("latin-1")
         self._trusted_proxies = parse_networks(settings.trusted_proxies)
+        self._cors = Cors(settings.cors)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -247,6 +251,15 @@ class RouterApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
+            origin = origin_of(scope)
+            if origin is not None:
+                cors = self._cors
+                if scope["method"] == "OPTIONS":
+                    headers = decode_headers(scope["headers"])
+                    if is_preflight(scope, headers):
+                        await cors.preflight(headers, send)
+                        return
+                send = cors.wrap(origin, send)
             path: str = scope["path"]
             if path == self.settings.graphql_path:
                 observer = self._request_telemetry
@@ -274,6 +287,8 @@ class RouterApp:
                 await respond_json(send, 404, {"errors": [{"message": "Not found"}]})
         elif kind == "lifespan":
             await self._lifespan(receive, send)
+        elif kind == "websocket":
+            await websocket.refuse(scope, receive, send)
 
     async def _health(self, scope: Scope, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
@@ -324,6 +339,7 @@ class RouterApp:
     async def _graphql(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = decode_headers(scope["headers"])
         method: str = scope["method"]
+        send = compressing(headers, send, self.settings.compression)
         correlation = correlation_id(headers, self._correlation_header)
         structlog.contextvars.bind_contextvars(correlation_id=correlation)
         echo = [(self._correlation_header_bytes, correlation.encode("latin-1"))]
@@ -357,6 +373,8 @@ class RouterApp:
             body_500 = internal_error(error, dev_mode=self.settings.dev_mode)
             await respond_json(send, 500, body_500, JSON, echo)
             return
+        finally:
+            await release_files()
         if status == 405:
             echo.append((b"allow", b"POST"))
         if passed_on:
@@ -415,21 +433,34 @@ class RouterApp:
                 )
         parsed: list[GraphQLRequest] | GraphQLRequest
         if method == "POST":
-            if not is_json_content_type(headers.get("content-type")):
+            content_type = media_essence(headers.get("content-type"))
+            if is_multipart(content_type) and settings.file_uploads.enabled:
+                if self.holder is None:
+                    raise HttpError(503, SERVICE_UNAVAILABLE, "The router is starting")
+                parsed, files = await read_multipart(
+                    receive,
+                    headers,
+                    settings.file_uploads,
+                    settings.max_request_bytes,
+                    self.holder.supergraph.api_schema,
+                )
+                current_files.set(files)  # released by `_graphql` when the request ends
+            elif not is_json_content_type(content_type):
                 raise HttpError(
                     415,
                     "INVALID_CONTENT_TYPE_HEADER",
                     "'content-type' header must be one of: \"application/json\" or "
                     '"application/graphql-response+json"',
                 )
-            limit = settings.max_request_bytes
-            declared = headers.get("content-length")
-            if declared is not None and declared.isdigit() and int(declared) > limit:
-                raise payload_too_large(limit)
-            body = await read_body(receive, limit)
-            parsed = requests.from_body(
-                body, batching=settings.batching, max_batch_size=settings.max_batch_size
-            )
+            else:
+                limit = settings.max_request_bytes
+                declared = headers.get("content-length")
+                if declared is not None and declared.isdigit() and int(declared) > limit:
+                    raise payload_too_large(limit)
+                body = await read_request_body(receive, headers, limit, settings.compression)
+                parsed = requests.from_body(
+                    body, batching=settings.batching, max_batch_size=settings.max_batch_size
+                )
         else:
             content_type = media_essence(headers.get("content-type"))
             if content_type is not None and content_type != APPLICATION_JSON:

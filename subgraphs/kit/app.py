@@ -55,6 +55,7 @@ def create_service_app(
     event_consumers: Sequence[ConsumerSpec] = (),
     publishes_events: bool = False,
     telemetry: ServiceTelemetry | None = None,
+    multipart_uploads: bool = False,
 ) -> FastAPI:
     """A FastAPI app serving ``schema``; the engine lives as long as the app's lifespan.
 
@@ -64,6 +65,10 @@ def create_service_app(
     except where ``verify_tokens`` is off: the auth service checks its own keys.
     A service that writes events to its outbox sets ``publishes_events`` (the relay needs the
     outbox table); ``event_consumers`` run for as long as the app does.
+
+    ``multipart_uploads`` accepts GraphQL multipart requests (files for ``Upload``
+    arguments) on ``/graphql``; off by default, as Strawberry has it, since only a service
+    with an ``Upload`` field needs them.
 
     ``telemetry`` defaults to one built from ``settings`` (metrics on, tracing with an OTLP
     endpoint). The app starts while its database is down (``/ready`` says 503) and starts its
@@ -150,6 +155,7 @@ def create_service_app(
         schema,
         context_getter=cast(Any, get_context),
         graphql_ide="graphiql" if settings.dev_mode else None,
+        multipart_uploads_enabled=multipart_uploads,
     )
     app.include_router(graphql, prefix="/graphql")
 

@@ -1,7 +1,9 @@
 """The products service process: ``uvicorn subgraphs.products.app:app`` (port 4002).
 
 Settings come from ``POLYSHOP_*`` variables, e.g. ``POLYSHOP_DATABASE_URL`` (asyncpg URL of
-``product_db``) and ``POLYSHOP_DEV_MODE``.
+``product_db``) and ``POLYSHOP_DEV_MODE`` (see `subgraphs.products.settings`). Besides
+``/graphql`` (which takes GraphQL multipart requests: ``uploadProductImage``) the service
+serves uploaded images at ``/images/<id>`` (`subgraphs.products.images`).
 """
 
 from __future__ import annotations
@@ -12,14 +14,12 @@ from fastapi import FastAPI
 
 from subgraphs.kit.app import create_service_app
 from subgraphs.kit.settings import ServiceSettings
+from subgraphs.products.images import router as images_router
 from subgraphs.products.loaders import make_loaders
 from subgraphs.products.schema import schema
+from subgraphs.products.settings import ProductsSettings
 
-
-class ProductsSettings(ServiceSettings):
-    service_name: str = "products"
-    port: int = 4002
-    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/product_db"
+__all__ = ["ProductsSettings", "app", "create_app", "get_products_settings"]
 
 
 @lru_cache(maxsize=1)
@@ -28,13 +28,16 @@ def get_products_settings() -> ProductsSettings:
 
 
 def create_app(settings: ServiceSettings | None = None, *, verify_tokens: bool = True) -> FastAPI:
-    return create_service_app(
+    app = create_service_app(
         "products",
         schema,
         settings or get_products_settings(),
         loaders_factory=make_loaders,
         verify_tokens=verify_tokens,
+        multipart_uploads=True,
     )
+    app.include_router(images_router)
+    return app
 
 
 app = create_app()

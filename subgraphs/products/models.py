@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -123,6 +124,25 @@ class ProductImage(Base):
     row_version: Mapped[int] = _version()
 
     __mapper_args__ = _versioned(row_version)
+
+
+class ProductImageFile(Base):
+    """The bytes of an uploaded image (``uploadProductImage``), one row per image, kept apart
+    from ``product_images`` so that listing images never reads them (see
+    docs/decisions/0014-product-images-in-postgresql.md)."""
+
+    __tablename__ = "product_image_files"
+
+    image_id: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey("product.product_images.image_id", onupdate="CASCADE", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    content_type: Mapped[str] = mapped_column(String(100))
+    byte_size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(CHAR(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = _created()
 
 
 class DiscountMethod(SoftDeleted, Base):

@@ -9,13 +9,17 @@ committed in ``schema/products.graphql`` with
 
 from __future__ import annotations
 
+from functools import partial
+
 import strawberry
+from strawberry.file_uploads import Upload
 
 from subgraphs.kit.pagination import Connection, check_page_size
 from subgraphs.kit.schema import build_schema, print_sdl
 from subgraphs.products import service
 from subgraphs.products import validation as check
 from subgraphs.products.access import catalog_mutation
+from subgraphs.products.images import image_url, read_upload
 from subgraphs.products.inputs import (
     AddProductDiscountInput,
     AddProductImageInput,
@@ -38,6 +42,7 @@ from subgraphs.products.objects import (
     ProductType,
     context_of,
 )
+from subgraphs.products.settings import ProductsSettings
 
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
@@ -238,6 +243,36 @@ class Mutation:
                 url=input.url,
                 alt_text=input.alt_text,
                 position=input.position,
+            )
+        return ProductImageType.from_row(row)
+
+    @catalog_mutation(
+        "Uploads an image file (PNG, JPEG, GIF or WebP; a GraphQL multipart request) to the "
+        "product's gallery; the products service keeps it and serves it at `url`."
+    )
+    async def upload_product_image(
+        self,
+        info: strawberry.Info,
+        product_id: strawberry.ID,
+        file: Upload,
+        alt_text: str | None = None,
+        position: int | None = None,
+    ) -> ProductImageType:
+        context = context_of(info)
+        request = context.request
+        assert request is not None
+        settings: ProductsSettings = request.app.state.settings
+        data = await read_upload(file, settings.image_max_bytes)  # type: ignore[arg-type]
+        base = settings.public_url or str(request.base_url)
+        async with context.db() as session:
+            row = await service.add_uploaded_image(
+                session,
+                check.entity_id(product_id, field="productId"),
+                data,
+                url_for=partial(image_url, base),
+                alt_text=alt_text,
+                position=position,
+                max_bytes=settings.image_max_bytes,
             )
         return ProductImageType.from_row(row)
 

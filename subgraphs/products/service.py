@@ -8,8 +8,9 @@ commits only when the whole operation succeeded.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
 
 from subgraphs.kit.errors import BadUserInput, Conflict, NotFound
 from subgraphs.kit.pagination import Page, SortKey, paginate
@@ -27,6 +29,7 @@ from subgraphs.products.models import (
     Product,
     ProductDiscount,
     ProductImage,
+    ProductImageFile,
 )
 from subgraphs.products.pricing import DiscountKind
 
@@ -381,6 +384,73 @@ async def add_image(
     session.add(image)
     await session.flush()
     return image
+
+
+IMAGE_TYPES = {
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"GIF87a": "image/gif",
+    b"GIF89a": "image/gif",
+}
+
+
+def image_type(data: bytes) -> str | None:
+    """The image type of ``data`` from its first bytes (PNG, JPEG, GIF, WebP); None for
+    anything else. The client's Content-Type is a claim; these bytes are what browsers get."""
+    for magic, content_type in IMAGE_TYPES.items():
+        if data.startswith(magic):
+            return content_type
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+async def add_uploaded_image(
+    session: AsyncSession,
+    product_id: int,
+    data: bytes,
+    *,
+    url_for: Callable[[int], str],
+    alt_text: str | None = None,
+    position: int | None = None,
+    max_bytes: int,
+) -> ProductImage:
+    """A gallery image whose bytes are stored here (``product_image_files``) and served by
+    ``GET /images/<id>``; ``url_for(image_id)`` is that address. Only PNG, JPEG, GIF and WebP
+    are accepted, up to ``max_bytes``."""
+    if not data:
+        raise BadUserInput("The uploaded file is empty", field="file")
+    if len(data) > max_bytes:
+        raise BadUserInput(f"The image exceeds the limit of {max_bytes} bytes", field="file")
+    content_type = image_type(data)
+    if content_type is None:
+        raise BadUserInput("The uploaded file is not a PNG, JPEG, GIF or WebP image", field="file")
+    # The address needs the row's id: a provisional one until the flush gives it (same
+    # transaction, never seen outside).
+    image = await add_image(
+        session, product_id, url=url_for(0), alt_text=alt_text, position=position
+    )
+    image.url = url_for(image.id)
+    session.add(
+        ProductImageFile(
+            image_id=image.id,
+            content_type=content_type,
+            byte_size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            data=data,
+        )
+    )
+    await session.flush()
+    return image
+
+
+async def image_file(session: AsyncSession, image_id: int) -> ProductImageFile | None:
+    """The stored bytes of an uploaded image (None: no such image, or not an uploaded one)."""
+    return await session.scalar(
+        select(ProductImageFile)
+        .where(ProductImageFile.image_id == image_id)
+        .options(undefer(ProductImageFile.data))
+    )
 
 
 async def remove_image(session: AsyncSession, image_id: int) -> int:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import hashlib
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from graphql import GraphQLSchema, build_schema, graphql
 
@@ -34,6 +36,27 @@ union _Entity = Product
   _service: _Service!
 }
 """
+
+UPLOADS_SDL = """
+scalar Upload
+type FileReceipt {
+  filename: String!
+  contentType: String!
+  size: Int!
+  sha256: String!
+  note: String
+}
+extend type Mutation {
+  uploadFile(file: Upload!, note: String): FileReceipt!
+  uploadFiles(files: [Upload!]!): [FileReceipt!]!
+  uploadInput(input: UploadInput!): FileReceipt!
+}
+input UploadInput {
+  file: Upload!
+  note: String
+}
+"""
+"""With ``uploads=True`` the products subgraph also takes files (GraphQL multipart requests)."""
 
 PRODUCTS = [
     {"id": "p1", "name": "Table", "price": 120},
@@ -66,10 +89,20 @@ class SubgraphServer:
     request_arrived: asyncio.Event = field(default_factory=asyncio.Event)
     response_headers: list[tuple[str, str]] = field(default_factory=list)
     """Headers added to every answer (e.g. ``Set-Cookie``), to test response rules."""
+    uploads: bool = False
+    """Serve `UPLOADS_SDL`: files are hashed as they stream in, never kept."""
+    largest_chunk: int = 0
+    """The largest piece of a file read at once (files are streamed, not buffered)."""
+    multipart_requests: int = 0
+    compress: bool = False
+    """Gzip responses for clients that accept it (counted in ``compressed``)."""
+    compressed: int = 0
     _runner: web.AppRunner | None = None
 
     def __post_init__(self) -> None:
         self.sdl = (DATA / f"{self.name}.graphql").read_text()
+        if self.uploads:
+            self.sdl += UPLOADS_SDL
         self.schema: GraphQLSchema = build_schema(
             FEDERATION_PRELUDE.replace(
                 "{query_keyword}", "extend type" if "type Query" in self.sdl else "type"
@@ -98,6 +131,16 @@ class SubgraphServer:
             mutation = self.schema.mutation_type
             assert mutation is not None
             mutation.fields["renameProduct"].resolve = self._rename
+            if self.uploads:
+                mutation.fields["uploadFile"].resolve = lambda _p, _i, file, note=None: {
+                    **file,
+                    "note": note,
+                }
+                mutation.fields["uploadFiles"].resolve = lambda _p, _i, files: files
+                mutation.fields["uploadInput"].resolve = lambda _p, _i, input: {
+                    **input["file"],
+                    "note": input.get("note"),
+                }
         else:
             product = self.schema.get_type("Product")
             product.fields["reviews"].resolve = lambda p, _i: REVIEWS.get(p["id"], [])  # type: ignore[union-attr]
@@ -144,8 +187,44 @@ class SubgraphServer:
             await self._runner.cleanup()
             self._runner = None
 
+    async def _read_multipart(self, request: web.Request) -> dict[str, Any]:
+        """The spec's ``operations`` with each file replaced by what was received of it."""
+        reader = await request.multipart()
+        operations: dict[str, Any] = {}
+        mapping: dict[str, list[str]] = {}
+        while (part := await reader.next()) is not None:
+            assert isinstance(part, aiohttp.BodyPartReader)
+            if part.name == "operations":
+                operations = await part.json() or {}
+            elif part.name == "map":
+                mapping = await part.json() or {}
+            else:
+                digest = hashlib.sha256()
+                size = 0
+                while chunk := await part.read_chunk(64 * 1024):
+                    self.largest_chunk = max(self.largest_chunk, len(chunk))
+                    digest.update(chunk)
+                    size += len(chunk)
+                received = {
+                    "filename": part.filename,
+                    "contentType": part.headers.get("content-type"),
+                    "size": size,
+                    "sha256": digest.hexdigest(),
+                }
+                for path in mapping[part.name or ""]:
+                    *parents, last = path.split(".")
+                    target: Any = operations
+                    for segment in parents:
+                        target = target[int(segment) if isinstance(target, list) else segment]
+                    target[int(last) if isinstance(target, list) else last] = received
+        return operations
+
     async def _handle(self, request: web.Request) -> web.Response:
-        body = await request.json()
+        if request.content_type == "multipart/form-data":
+            self.multipart_requests += 1
+            body = await self._read_multipart(request)
+        else:
+            body = await request.json()
         self.received.append(Received({k.lower(): v for k, v in request.headers.items()}, body))
         self.request_arrived.set()
         result = await graphql(
@@ -160,6 +239,9 @@ class SubgraphServer:
         response = web.json_response(payload)
         for name, value in self.response_headers:
             response.headers.add(name, value)
+        if self.compress and "gzip" in request.headers.get("accept-encoding", ""):
+            response.enable_compression(web.ContentCoding.gzip)
+            self.compressed += 1
         return response
 
 

@@ -48,6 +48,7 @@ async def test_head_has_every_table_and_no_stock(migrated_url: str) -> None:
         "categories",
         "products",
         "product_images",
+        "product_image_files",
         "discount_methods",
         "product_discounts",
     }
