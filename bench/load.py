@@ -30,6 +30,8 @@ class LoadResult:
     p50_ms: float
     p95_ms: float
     p99_ms: float
+    non_2xx: int = 0
+    """Of ``errors``, the answers with a status other than 2xx/3xx."""
 
     @property
     def rps(self) -> float:
@@ -46,6 +48,7 @@ def parse_result(output: str) -> LoadResult:
                 requests=int(raw["requests"]),
                 seconds=raw["duration_us"] / 1e6,
                 errors=sum(int(count) for count in raw["errors"].values()),
+                non_2xx=int(raw["errors"]["status"]),
                 p50_ms=latency["p50"] / 1000,
                 p95_ms=latency["p95"] / 1000,
                 p99_ms=latency["p99"] / 1000,
@@ -76,9 +79,11 @@ async def run_wrk(
     nonce: bool,
     timeout_s: float = 30.0,
     headers_file: Path | None = None,
+    authorization: str = "",
 ) -> LoadResult:
     """Hold ``connections`` keep-alive connections busy for ``seconds``; one wrk thread.
-    ``headers_file`` holds ``Name: value`` lines sent with every request."""
+    ``headers_file`` holds ``Name: value`` lines sent with every request; ``authorization``,
+    when given, is every request's Authorization header."""
     binary = wrk_binary()
     if binary is None:
         raise LoadError("wrk is not installed")
@@ -95,6 +100,7 @@ async def run_wrk(
             "BENCH_REQUESTS": str(requests_file),
             "BENCH_NONCE": "1" if nonce else "0",
             "BENCH_HEADERS": str(headers_file) if headers_file is not None else "",
+            "BENCH_AUTHORIZATION": authorization,
         },
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,

@@ -108,6 +108,8 @@ def serve_command(service: str, settings: DeploySettings) -> list[str]:
     """The argv that runs ``service`` in the foreground."""
     if service == ROUTER:
         return [sys.executable, "-m", "router", "--host", settings.router_host or settings.host]
+    from subgraphs.kit.http import IMPORT_STRING as service_http
+
     return [
         sys.executable,
         "-m",
@@ -120,7 +122,8 @@ def serve_command(service: str, settings: DeploySettings) -> list[str]:
         "--loop",
         "uvloop",
         "--http",
-        "httptools",
+        # httptools with header-size and read-time limits from the service's settings.
+        service_http,
         "--no-access-log",
         # The peer is the client: X-Forwarded-For is the app's to judge (auth believes the
         # router's only), never uvicorn's.

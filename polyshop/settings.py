@@ -21,6 +21,10 @@ Environment variables, prefix ``POLYSHOP_``:
 - ``POLYSHOP_DEMO_ORDERS``: place the demo orders through the router once it is up (default
   true; idempotent, a second start adds nothing).
 - ``POLYSHOP_DEMO_ORDERS_TIMEOUT``: seconds the demo orders may take to settle (default 60).
+- ``POLYSHOP_RESTART_BACKOFF_INITIAL`` / ``POLYSHOP_RESTART_BACKOFF_MAX``: a crashed service
+  or router is restarted after this wait, doubled after each crash up to the maximum
+  (defaults 1 and 30 seconds); ``POLYSHOP_RESTART_RESET_AFTER``: seconds a restarted process
+  must stay up before the wait is back to the initial one (default 60).
 """
 
 from __future__ import annotations
@@ -46,6 +50,12 @@ class StackSettings(BaseSettings):
     mail_catcher_port: int | None = Field(default=None, ge=1, le=65535)
     demo_orders: bool = True
     demo_orders_timeout: float = Field(default=60.0, gt=0)
+    restart_backoff_initial: float = Field(default=1.0, gt=0)
+    """seconds before a crashed service or the router is restarted (doubled per crash)."""
+    restart_backoff_max: float = Field(default=30.0, gt=0)
+    """the longest wait before a restart."""
+    restart_reset_after: float = Field(default=60.0, gt=0)
+    """seconds a restarted process must stay up before the wait is back to the initial one."""
 
     auth_database_url: str | None = None
     products_database_url: str | None = None

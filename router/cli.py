@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
@@ -19,6 +19,9 @@ from pydantic import ValidationError
 
 from router.config import ConfigError, config_json_schema, describe_error
 from router.settings import RouterSettings
+
+if TYPE_CHECKING:
+    from polyshop.http_limits import GuardedHttp
 
 SUPERGRAPH_HELP = "Supergraph SDL file or http(s) URL (env POLYSHOP_ROUTER_SUPERGRAPH)."
 FACTORY = "router.cli:worker_app"
@@ -130,20 +133,23 @@ def run(settings: RouterSettings) -> None:
 
         uvicorn.run(create_app(settings), **options)
         return
-    # Worker processes import the app themselves: hand them these exact settings.
+    # Worker processes import the app themselves: hand them these exact settings. They are
+    # started by pickling uvicorn's config, so the protocol goes by name (see `WorkerHttp`).
     os.environ.update(settings_env(settings))
+    options["http"] = WORKER_HTTP
     uvicorn.run(FACTORY, factory=True, workers=settings.workers, **options)
 
 
 def uvicorn_options(settings: RouterSettings) -> dict[str, Any]:
-    """uvicorn's keyword arguments for ``settings`` (listener, TLS, logging, shutdown)."""
+    """uvicorn's keyword arguments for ``settings`` (listener, TLS, logging, shutdown, and
+    httptools with the header-size and read-time limits of `polyshop.http_limits`)."""
     from router.http.tls import uvicorn_tls_options
 
     return {
         "host": settings.host,
         "port": settings.port,
         "loop": "uvloop",
-        "http": "httptools",
+        "http": router_http(settings),
         "lifespan": "on",
         "access_log": False,
         # The client address is the peer's; X-Forwarded-For only from TRUSTED_PROXIES, read
@@ -154,6 +160,28 @@ def uvicorn_options(settings: RouterSettings) -> dict[str, Any]:
         "timeout_graceful_shutdown": settings.drain_timeout,
         **uvicorn_tls_options(settings),
     }
+
+
+def router_http(settings: RouterSettings) -> type[GuardedHttp]:
+    """uvicorn's protocol class with ``settings``' limits on headers and read times."""
+    from polyshop.http_limits import guarded_http
+
+    return guarded_http(
+        max_header_bytes=settings.http_max_header_bytes,
+        header_read_timeout=settings.http_header_read_timeout,
+        body_read_timeout=settings.http_body_read_timeout,
+    )
+
+
+WORKER_HTTP = "router.cli:WorkerHttp"
+
+
+def __getattr__(name: str) -> Any:
+    """``WorkerHttp``: the protocol of a worker process, from the settings of its
+    environment (uvicorn imports it by name in each worker)."""
+    if name == "WorkerHttp":
+        return router_http(RouterSettings())
+    raise AttributeError(name)
 
 
 def worker_app() -> Any:
@@ -196,7 +224,7 @@ def plan(
     """Print the query plan of an operation against a supergraph."""
     from router.engine import Engine
     from router.http.runtime import engine_config
-    from router.planning import RequestError, plan_to_text
+    from router.planning import PlanningError, RequestError, plan_to_text
     from router.supergraph import SupergraphError, load_supergraph
 
     settings = load_settings(supergraph=supergraph)
@@ -214,6 +242,9 @@ def plan(
         for item in error.errors:
             code = item.get("extensions", {}).get("code", "")
             typer.echo(f"error: {item.get('message')} [{code}]", err=True)
+        raise typer.Exit(1) from error
+    except PlanningError as error:
+        typer.echo(f"error: {error} [QUERY_PLANNING_FAILED]", err=True)
         raise typer.Exit(1) from error
     typer.echo(plan_to_text(query_plan))
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import hashlib
 import random
 import re
 from collections.abc import Mapping
@@ -34,11 +35,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+import structlog
 from graphql import DocumentNode, GraphQLSchema, type_from_ast, value_from_ast
 
 from .config.headers import HeadersConfig
 from .config.persisted import ApqConfig
-from .execution.executor import RESPONSE_SIZE_LIMIT_EXCEEDED, Executor
+from .execution.executor import RESPONSE_SIZE_LIMIT_EXCEEDED, Executor, OperationLabel
 from .execution.fetcher import FetcherConfig, SubgraphFetcher
 from .execution.introspection import introspection_document, run_introspection
 from .execution.projection import ObjectPlan, Projector, compile_selection
@@ -66,6 +68,7 @@ from .security.rules import Access
 from .shared import SharedState
 from .supergraph.model import Supergraph
 
+log = structlog.get_logger("router.engine")
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _PERCENT = re.compile(r"^percent\((\d+(?:\.\d+)?)\)$")
 MAX_PLAN_VARIANTS = 64
@@ -126,6 +129,8 @@ class EngineConfig:
     """Requests in flight to one subgraph, all client requests together."""
     subgraph_max_concurrency_per_request: int | None = 8
     """Fetches one client request has in flight to one subgraph."""
+    batch_entity_fetches: bool = True
+    """Entity fetches to one subgraph due at the same plan stage go out as one request."""
     plan_cache_size: int = 1024
     override_labels: frozenset[str] = frozenset()
     """Progressive-override labels enabled for every request."""
@@ -295,12 +300,24 @@ class Engine:
         except RequestError as error:
             return GraphQLResponse({"errors": error.errors}, error.status)
         except PlanningError as error:
+            log.warning(
+                "router.planning_failed",
+                operation_name=request.operation_name,
+                operation_hash=operation_hash(query),
+                error=str(error),
+            )
+            # The whole operation fails before any fetch: `data: null`, one error naming the
+            # field no subgraph can resolve (never a dropped selection and a later null).
             return GraphQLResponse(
-                {"errors": [error_dict(str(error), "QUERY_PLANNING_FAILED")]}, 500
+                {"data": None, "errors": [error_dict(str(error), "QUERY_PLANNING_FAILED")]}, 500
             )
         variables = request.variables or _EMPTY
         state = await self.executor.execute(
-            cached.plan, variables, context.headers, context.subgraph_headers
+            cached.plan,
+            variables,
+            context.headers,
+            OperationLabel(request.operation_name or operation.name, operation_hash(query)),
+            context.subgraph_headers,
         )
         if state.too_large:
             limit = self.config.max_response_bytes
@@ -327,7 +344,9 @@ class Engine:
                 self.supergraph.api_schema, cached.introspection, coerced
             )
             errors.extend(introspection_errors)
-        projector = Projector(state.explained, preset, explains)
+        projector = Projector(
+            state.explained, preset, explains, self.supergraph.api_schema.type_map
+        )
         data = projector.project_root(state.data, cached.projection)
         errors.extend(projector.errors)
         body: dict[str, Any] = {"data": data}
@@ -480,7 +499,7 @@ class Engine:
             self.work.expanded += budget.visited
         planner = self._planners.get(labels)
         if planner is None:
-            planner = Planner(self.supergraph, labels)
+            planner = Planner(self.supergraph, labels, batch=self.config.batch_entity_fetches)
             self._planners[labels] = planner
         plan, data_keys = planner.plan_with_data_keys(operation, selection)
         introspection = introspection_document(operation, selection)
@@ -555,3 +574,8 @@ __all__ = [
     "RequestContext",
     "WorkStats",
 ]
+
+
+def operation_hash(query: str) -> str:
+    """The sha256 of the operation text, as logs and persisted queries name an operation."""
+    return hashlib.sha256(query.encode()).hexdigest()

@@ -53,6 +53,9 @@ the peer's address. Subgraphs always get the router's own ``X-Forwarded-For``, c
 | SUBGRAPH_MAX_CONCURRENCY | 64                            | requests in flight per subgraph     |
 | SUBGRAPH_MAX_CONCURRENCY_PER_REQUEST | 8                 | per subgraph and client request     |
 | MAX_REQUEST_BYTES       | 2000000                        | body (else 413), query string (414) |
+| HTTP_MAX_HEADER_BYTES   | 32768                          | request line + headers (else 431)   |
+| HTTP_HEADER_READ_TIMEOUT | 10                            | seconds to send headers (else 408)  |
+| HTTP_BODY_READ_TIMEOUT  | 30                             | seconds to send the body (else 408) |
 | PLAN_CACHE_SIZE         | 1024                           | operations whose plans are kept     |
 | OVERRIDE_LABELS         | []                             | enabled progressive-override labels |
 | PROPAGATE_HEADERS       | authorization,x-correlation-id | client headers sent to subgraphs    |
@@ -236,7 +239,15 @@ class RouterSettings(BaseSettings):
     subgraph_max_response_bytes: int | None = Field(default=10 * 1024 * 1024, ge=1)
     subgraph_max_concurrency: int | None = Field(default=64, ge=1)
     subgraph_max_concurrency_per_request: int | None = Field(default=8, ge=1)
+    batch_entity_fetches: bool = Field(
+        default=True,
+        description="entity fetches to one subgraph due at the same stage of a plan go out as "
+        "one request (`BatchFetch`); false: one request per path",
+    )
     max_request_bytes: int = Field(default=2_000_000, ge=1)
+    http_max_header_bytes: int = Field(default=32 * 1024, ge=1024)
+    http_header_read_timeout: float = Field(default=10.0, gt=0)
+    http_body_read_timeout: float = Field(default=30.0, gt=0)
     plan_cache_size: int = Field(default=1024, ge=0)
     override_labels: HeaderList = ()
 

@@ -3,11 +3,13 @@
 --   BENCH_NONCE     when "1", every request carries a unique x-bench-nonce header, so that a
 --                   router forwarding it cannot share subgraph requests between client requests
 --   BENCH_HEADERS   optional file of "Name: value" lines sent with every request
+--   BENCH_AUTHORIZATION  when set, sent as the Authorization header of every request
 local requests = {}
 local extra_headers = {}
 local counter = 0
 local thread_id = 0
 local nonce = os.getenv("BENCH_NONCE") == "1"
+local authorization = os.getenv("BENCH_AUTHORIZATION")
 local threads = {}
 
 function setup(thread)
@@ -47,6 +49,9 @@ function request()
   end
   if nonce then
     headers["x-bench-nonce"] = thread_id .. "-" .. counter
+  end
+  if authorization and authorization ~= "" then
+    headers["Authorization"] = authorization
   end
   return wrk.format("POST", item.path, headers, item.body)
 end

@@ -3,7 +3,11 @@
 Order matters and each step is idempotent, so a second start reuses the data directory:
 servers (embedded unless a URL is set) and the mail catcher → one database per service →
 migrations → demo data → one process per subgraph → the router → demo orders placed through
-the router. Ctrl-C (or SIGTERM) stops them in reverse order.
+the router. Ctrl-C (or SIGTERM) stops them in reverse order, and nothing else does.
+
+A subgraph or the router that dies (a crash, ``kill -9``) is restarted by its `Supervisor`
+with the same command and environment, after an exponential backoff, and the stack says so on
+its output; the databases, NATS and the other processes are left alone.
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import structlog
@@ -47,6 +50,7 @@ from polyshop.services import (
     implemented_services,
 )
 from polyshop.settings import StackSettings
+from subgraphs.kit.http import IMPORT_STRING as SERVICE_HTTP
 
 log = structlog.get_logger("polyshop.stack")
 
@@ -93,9 +97,15 @@ class StackTracing(BaseSettings):
 
 @dataclass
 class RunningProcess:
+    """A child process and how to start it again; ``process`` is the current incarnation."""
+
     name: str
     url: str
     process: asyncio.subprocess.Process
+    command: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    health_path: str = "/health"
+    restarts: int = 0
 
 
 @dataclass
@@ -311,6 +321,9 @@ async def start_subgraph(stack: Stack, spec: ServiceSpec) -> None:
         "--port",
         str(port_of(stack, spec)),
         "--no-access-log",
+        # Header-size and read-time limits from the service's settings.
+        "--http",
+        SERVICE_HTTP,
         "--no-proxy-headers",  # X-Forwarded-For is the app's to judge, not uvicorn's
         # Longer than the router's idle keep-alive (30 s), so the router never writes to a
         # connection the subgraph has just closed (uvicorn's default is 5 s).
@@ -392,12 +405,88 @@ async def spawn(
     startup_seconds: float = 60.0,
 ) -> None:
     ensure_port_free(name, url)
-    process = await asyncio.create_subprocess_exec(
-        *command, env={**os.environ, **env}, cwd=REPO_ROOT, start_new_session=True
-    )
-    stack.processes.append(RunningProcess(name, url, process))
+    process = await start_process(command, env)
+    stack.processes.append(RunningProcess(name, url, process, command, env, health_path))
     await wait_healthy(name, url + health_path, process, startup_seconds)
     log.info("process.started", name=name, url=url, pid=process.pid)
+
+
+async def start_process(command: list[str], env: dict[str, str]) -> asyncio.subprocess.Process:
+    # A session of its own: Ctrl-C in the terminal reaches only `polyshop up`, which stops
+    # the children in order.
+    return await asyncio.create_subprocess_exec(
+        *command, env={**os.environ, **env}, cwd=REPO_ROOT, start_new_session=True
+    )
+
+
+def exit_reason(code: int) -> str:
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+        return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+class Supervisor:
+    """Restarts one child whenever it dies, until the stack stops.
+
+    The wait before a restart starts at ``restart_backoff_initial`` seconds and doubles after
+    each crash up to ``restart_backoff_max``; a process that stayed up ``restart_reset_after``
+    seconds earns the initial wait back. A restart that cannot start (it exits during start-up
+    or never answers its health check) counts as another crash. Every crash and every
+    successful restart is printed, so a developer sees what happened.
+    """
+
+    def __init__(self, stack: Stack, running: RunningProcess, stop: asyncio.Event) -> None:
+        self.stack = stack
+        self.running = running
+        self.stop = stop
+        settings = stack.settings
+        self.initial = settings.restart_backoff_initial
+        self.maximum = settings.restart_backoff_max
+        self.reset_after = settings.restart_reset_after
+
+    async def run(self) -> None:
+        backoff = self.initial
+        started = time.monotonic()
+        while not self.stop.is_set():
+            code = await self.running.process.wait()
+            if self.stop.is_set():
+                return
+            if time.monotonic() - started >= self.reset_after:
+                backoff = self.initial
+            name = self.running.name
+            announce(
+                f"{name} stopped ({exit_reason(code)}); restarting in {backoff:g}s "
+                f"(restart {self.running.restarts + 1})"
+            )
+            log.warning("process.crashed", name=name, code=code, restart_in=backoff)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), backoff)
+            if self.stop.is_set():
+                return
+            backoff = min(backoff * 2, self.maximum)
+            started = time.monotonic()
+            await self.restart()
+
+    async def restart(self) -> None:
+        running = self.running
+        running.restarts += 1
+        running.process = await start_process(running.command, running.env)
+        try:
+            await wait_healthy(
+                running.name, running.url + running.health_path, running.process, 60.0
+            )
+        except RuntimeError as failure:
+            announce(f"{running.name} failed to restart: {failure}")
+            await terminate(running.process)
+            return
+        announce(f"{running.name} restarted (pid {running.process.pid})")
+        log.info("process.restarted", name=running.name, pid=running.process.pid)
+
+
+def announce(message: str) -> None:
+    print(f"  [polyshop] {message}", flush=True)
 
 
 def ensure_port_free(name: str, url: str) -> None:
@@ -451,15 +540,16 @@ def print_urls(stack: Stack) -> None:
 
 
 async def wait_until_stopped(stack: Stack, stop: asyncio.Event) -> None:
-    """Until Ctrl-C, or until a child dies (then the whole stack stops, loudly)."""
-    waiters: list[asyncio.Task[Any]] = [asyncio.create_task(stop.wait())]
-    waiters += [asyncio.create_task(p.process.wait()) for p in stack.processes]
-    _done, pending = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-    for task in pending:
-        task.cancel()
-    for running in stack.processes:
-        if running.process.returncode is not None:
-            log.error("process.exited", name=running.name, code=running.process.returncode)
+    """Until Ctrl-C (or SIGTERM); meanwhile every child that dies is restarted."""
+    supervisors = [
+        asyncio.create_task(Supervisor(stack, running, stop).run()) for running in stack.processes
+    ]
+    try:
+        await stop.wait()
+    finally:
+        for task in supervisors:
+            task.cancel()
+        await asyncio.gather(*supervisors, return_exceptions=True)
 
 
 async def down(stack: Stack) -> None:

@@ -24,6 +24,7 @@ from router.composition.model import AppliedDirective, Subgraph
 from router.composition.specs import (
     ACCESS_CONTROL,
     FEDERATION_DIRECTIVE_ORDER,
+    FROM_CONTEXT_DEFINITION,
     SUPERGRAPH_SPECS,
     Version,
 )
@@ -79,6 +80,8 @@ class DirectiveMerger:
         self.access_control: list[tuple[str, str]] = []
         """(spec name, supergraph name) of the authorization directives in use."""
         self.pending: list[_Pending] = []
+        self.context: str | None = None
+        """Supergraph name of `@context` when a subgraph uses it."""
         self.composed_definitions: dict[str, DirectiveDefinitionNode] = {}
         for index in range(len(ctx.subgraphs)):
             for name in _BUILTIN_MERGED:
@@ -137,7 +140,13 @@ class DirectiveMerger:
         for type_text in spec.types:
             text = type_text.format(prefix=spec.name)
             self.ctx.schema.fixed_types[text.split()[1]] = text
-        self.repeatable[supergraph_name] = name == "tag"
+        self.repeatable[supergraph_name] = name in ("tag", "context")
+        if name == "context":
+            self.context = supergraph_name
+            text = FROM_CONTEXT_DEFINITION.format(prefix=spec.name)
+            self.ctx.schema.directives[f"{spec.name}__fromContext"] = MDirectiveDefinition(
+                f"{spec.name}__fromContext", [], printed=text
+            )
         self.defaults[supergraph_name] = {}
         if name == "inaccessible":
             self.inaccessible = supergraph_name
@@ -387,7 +396,15 @@ class DirectiveMerger:
             return
         if self.repeatable.get(name, False):
             seen: list[Hashable] = []
-            for _, matching in per_source:
+            for index, matching in per_source:
+                if name == self.context:
+                    # A context is named per subgraph in the supergraph (`shop__store`).
+                    for directive in matching:
+                        value = directive.args.get("name")
+                        local = value.value if isinstance(value, StringValueNode) else ""
+                        qualified = f"{self.ctx.names[index]}__{local}"
+                        dest.append(MDirective(name, [("name", print_string(qualified))]))
+                    continue
                 for directive in matching:
                     key = self._key(name, directive)
                     if key not in seen:

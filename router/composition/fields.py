@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from graphql import StringValueNode
+
 from router.composition.context import EnumUsage, MergeContext
 from router.composition.directives import DirectiveMerger, DirectiveSources
 from router.composition.errors import join_strings, mismatch_message, subgraph_list
@@ -22,6 +24,8 @@ from router.composition.values import print_string, print_value
 
 _LABEL = re.compile(r"^[a-zA-Z][a-zA-Z0-9_\-:./]*$")
 _PERCENT = re.compile(r"^percent\((\d{1,2}(\.\d{1,8})?|100)\)$")
+_CONTEXT_FIELD = re.compile(r"^\s*\$(\w+)(.*)$", re.DOTALL)
+"""`@fromContext(field: "$store { currency }")`: the context's name, then the selection."""
 
 
 @dataclass
@@ -455,6 +459,7 @@ class FieldMerger:
                     self.is_external(index, source)
                     or info.provides(source) is not None
                     or info.requires(source) is not None
+                    or self.context_arguments(index, source)
                 ):
                     return True
             elif parent in self.ctx.subgraphs[index].types:
@@ -503,17 +508,53 @@ class FieldMerger:
                 args.append(("usedOverridden", "true"))
             if label is not None:
                 args.append(("overrideLabel", print_string(label)))
+            if not _is_input(ctx, dest):
+                context_arguments = self.context_arguments(index, source)
+                if context_arguments:
+                    args.append(("contextArguments", "[" + ", ".join(context_arguments) + "]"))
             dest.directives.append(MDirective("join__field", args))
 
     # -- arguments --------------------------------------------------------------------------------
 
+    def context_arguments(self, index: int, source: Field) -> list[str]:
+        """``join__field(contextArguments:)`` entries for the arguments of ``source`` that
+        subgraph ``index`` fills with `@fromContext` (they are not in the supergraph)."""
+        subgraph = self.ctx.subgraphs[index]
+        entries = []
+        for argument in source.args.values():
+            for directive in subgraph.applied(argument.directives, "fromContext"):
+                value = directive.args.get("field")
+                text = value.value if isinstance(value, StringValueNode) else ""
+                match = _CONTEXT_FIELD.match(text)
+                if match is None:
+                    continue
+                context, selection = match.group(1), match.group(2)
+                entries.append(
+                    "{context: "
+                    + print_string(f"{self.ctx.names[index]}__{context}")
+                    + ", name: "
+                    + print_string(argument.name)
+                    + ", type: "
+                    + print_string(str(argument.type))
+                    + ", selection: "
+                    + print_string(selection)
+                    + "}"
+                )
+        return entries
+
     def merge_arguments(self, sources: list[Field | None], dest: MField) -> None:
         ctx = self.ctx
         names: list[str] = []
+        contextual: set[str] = set()
+        for index, source in enumerate(sources):
+            if source is not None:
+                for name, argument in source.args.items():
+                    if ctx.subgraphs[index].applied(argument.directives, "fromContext"):
+                        contextual.add(name)
         for source in sources:
             if source is not None:
                 for name in source.args:
-                    if name not in names:
+                    if name not in names and name not in contextual:
                         names.append(name)
         for name in names:
             coordinate = f"{dest.coordinate}({name}:)"

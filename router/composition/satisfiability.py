@@ -48,6 +48,7 @@ class _Checker:
         self.unresolvable = ctx.unresolvable
         self.reported: set[str] = set()
         self._jumps: dict[tuple[str, _State], list[int]] = {}
+        self._computing: set[tuple[str, _State]] = set()
         self._provides: dict[tuple[int, str, str, frozenset[str]], bool] = {}
 
     # -- facts about subgraphs ------------------------------------------------------------------
@@ -123,9 +124,16 @@ class _Checker:
 
     def jumps(self, type_name: str, state: _State) -> list[int]:
         """Subgraphs reachable from ``state`` for an entity of ``type_name`` (transitively)."""
-        cached = self._jumps.get((type_name, state))
+        memo_key = (type_name, state)
+        cached = self._jumps.get(memo_key)
         if cached is None:
-            cached = self._jumps[(type_name, state)] = self._compute_jumps(type_name, state)
+            if memo_key in self._computing:
+                return [state.subgraph]  # a key condition that needs this very jump
+            self._computing.add(memo_key)
+            try:
+                cached = self._jumps[memo_key] = self._compute_jumps(type_name, state)
+            finally:
+                self._computing.discard(memo_key)
         return cached
 
     def _compute_jumps(self, type_name: str, state: _State) -> list[int]:
@@ -146,7 +154,28 @@ class _Checker:
                         reached.append(target)
                         queue.append(_State(target))
                         break
+        # Key fields the current subgraph lacks may come from subgraphs already reached (a
+        # nested composite key collected from several fetches): repeat until nothing changes.
+        changed = True
+        while changed:
+            changed = False
+            for target in range(len(self.subgraphs)):
+                local = self.local_type(target, type_name)
+                if target in reached or local is None:
+                    continue
+                for key in self.infos[target].keys.get(local, []):
+                    if key.resolvable and self._key_obtainable(type_name, key.fields, reached):
+                        reached.append(target)
+                        changed = True
+                        break
         return reached
+
+    def _key_obtainable(self, type_name: str, fields: str, sources: list[int]) -> bool:
+        try:
+            selection = parse_fieldset(fields)
+        except GraphQLSyntaxError:
+            return False
+        return self._obtainable(type_name, selection, list(sources))
 
     def requires_met(self, index: int, field: Field) -> bool:
         text = self.infos[index].requires(field)
@@ -176,7 +205,13 @@ class _Checker:
             if node.selection_set is not None:
                 field = self.local_field(holders[0], type_name, node.name.value)
                 assert field is not None
-                if not self._obtainable(field.type.named, node.selection_set, holders):
+                # Below an entity, its other subgraphs can add fields (through its key).
+                nested: list[int] = []
+                for holder in holders:
+                    for reached in self.jumps(field.type.named, _State(holder)):
+                        if reached not in nested:
+                            nested.append(reached)
+                if not self._obtainable(field.type.named, node.selection_set, nested):
                     return False
         return True
 

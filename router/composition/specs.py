@@ -259,9 +259,22 @@ SUPERGRAPH_SPECS: dict[str, SupergraphSpec] = {
         "directive @{name}(policies: [[{prefix}__Policy!]!]!) on " + " | ".join(_AUTH_LOCS),
         ("scalar {prefix}__Policy",),
     ),
+    "context": SupergraphSpec(
+        "https://specs.apollo.dev/context",
+        "context",
+        "v0.1",
+        "SECURITY",
+        "directive @{name}(name: String!) repeatable on INTERFACE | OBJECT | UNION",
+        ("scalar {prefix}__ContextFieldValue",),
+    ),
 }
 
 ACCESS_CONTROL = ("authenticated", "requiresScopes", "policy")
+FROM_CONTEXT_DEFINITION = (
+    "directive @{prefix}__fromContext(field: {prefix}__ContextFieldValue) on ARGUMENT_DEFINITION"
+)
+"""`@fromContext` stays in the supergraph's definitions only: its uses become
+``join__field(contextArguments:)``."""
 
 
 def join_version_for(federation_version: Version) -> str:

@@ -399,13 +399,6 @@ class SubgraphValidator:
 
     def _unsupported(self) -> None:
         used = {d.name for d in self.sg.applications()}
-        for name in ("context", "fromContext"):
-            local = self.sg.local(name)
-            if local is not None and local in used:
-                self.error(
-                    "UNSUPPORTED_FEATURE",
-                    f"@{local} (federation 2.8 contexts) is not supported by this composer.",
-                )
         for name in ("cost", "listSize"):
             local = self.sg.local(name)
             if local is not None and local in used:

@@ -1,7 +1,10 @@
 """Runs a `QueryPlan`: fetches in order/parallel, representations, merging, error paths.
 
 The executor fills one mutable ``data`` dict per request; each fetch merges its results into
-it in place. Shaping that data to the client's selection is `projection`'s job.
+it in place. A `BatchFetchNode` sends several ``_entities`` selections (each fed from several
+paths) in one request and merges each alias's answer back into the objects it came from; a
+fetch with context variables is sent once per distinct set of context values.
+Shaping that data to the client's selection is `projection`'s job.
 
 Subgraph failures reach the client as ``SUBREQUEST_HTTP_ERROR`` naming the subgraph with a fixed
 reason; what the library said (internal addresses, OS errors) is logged, never sent. The bytes
@@ -17,22 +20,27 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, Protocol
 
 import orjson
 import structlog
 
 from ..planning.nodes import (
+    BatchFetchNode,
     ConditionNode,
+    ContextValue,
     FetchNode,
     FlattenNode,
     ParallelNode,
     PlanNode,
     QueryPlan,
+    RequiresFragment,
     SequenceNode,
 )
 from .data import Path, collect, merge_into
 from .errors import (
+    ENTITIES,
     entity_error_paths,
     fetch_failure,
     root_error_path,
@@ -47,6 +55,14 @@ RESPONSE_SIZE_LIMIT_EXCEEDED = "RESPONSE_SIZE_LIMIT_EXCEEDED"
 log = structlog.get_logger("router.execution")
 
 
+@dataclass(frozen=True, slots=True)
+class OperationLabel:
+    """How logs name the client operation a subgraph request belongs to."""
+
+    name: str | None
+    hash: str
+
+
 @dataclass(slots=True)
 class ExecutionState:
     """Per-request results of running a plan."""
@@ -59,6 +75,7 @@ class ExecutionState:
     errors: list[dict[str, Any]] = field(default_factory=list)
     explained: list[Path] = field(default_factory=list)
     """Paths below which missing data is already explained by an error."""
+    operation: OperationLabel | None = None
     response_headers: list[tuple[str, str]] = field(default_factory=list)
     """Subgraph response headers selected for the client by ``response_rules``."""
     received_bytes: int = 0
@@ -112,9 +129,12 @@ class Executor:
         plan: QueryPlan,
         variables: Mapping[str, Any],
         headers: Mapping[str, str],
+        operation: OperationLabel | None = None,
         by_subgraph: Mapping[str, Mapping[str, str]] | None = None,
     ) -> ExecutionState:
-        state = ExecutionState(variables, headers, by_subgraph or None)
+        state = ExecutionState(
+            variables, headers, by_subgraph=by_subgraph or None, operation=operation
+        )
         if plan.node is not None:
             await self._run(plan.node, state)
         return state
@@ -122,6 +142,8 @@ class Executor:
     async def _run(self, node: PlanNode, state: ExecutionState) -> None:
         if isinstance(node, FlattenNode):
             await self._entities(node, state)
+        elif isinstance(node, BatchFetchNode):
+            await self._batch(node, state)
         elif isinstance(node, FetchNode):
             await self._root(node, state)
         elif isinstance(node, SequenceNode):
@@ -134,12 +156,14 @@ class Executor:
             if branch is not None:
                 await self._run(branch, state)
 
-    def _variables(self, fetch: FetchNode, state: ExecutionState) -> dict[str, Any]:
+    def _variables(
+        self, fetch: FetchNode | BatchFetchNode, state: ExecutionState
+    ) -> dict[str, Any]:
         values = state.variables
         return {name: values[name] for name in fetch.variable_usages if name in values}
 
     async def _send(
-        self, fetch: FetchNode, body: bytes, state: ExecutionState
+        self, fetch: FetchNode | BatchFetchNode, body: bytes, state: ExecutionState
     ) -> dict[str, Any] | None:
         """The parsed response; None (with an error recorded) when the request failed."""
         if state.too_large:
@@ -160,12 +184,17 @@ class Executor:
                 async with slot:
                     response = await self._fetch(fetch, body, state)
         except FetchFailure as failure:
+            # A 4xx means the subgraph refused what the router sent (a planner or
+            # configuration bug): logged under its own event, with the client operation.
+            rejected = failure.status is not None and 400 <= failure.status < 500
             log.warning(
-                "router.subgraph_fetch_failed",
+                "router.subgraph_rejected_request" if rejected else "router.subgraph_fetch_failed",
                 service=fetch.service,
                 reason=failure.reason,
                 status=failure.status,
                 detail=failure.detail,
+                operation_name=state.operation.name if state.operation else None,
+                operation_hash=state.operation.hash if state.operation else None,
             )
             state.errors.append(fetch_failure(fetch.service, failure.reason, failure.status))
             payload = _parse(failure.body) if failure.body else None
@@ -199,7 +228,7 @@ class Executor:
         return payload
 
     async def _fetch(
-        self, fetch: FetchNode, body: bytes, state: ExecutionState
+        self, fetch: FetchNode | BatchFetchNode, body: bytes, state: ExecutionState
     ) -> SubgraphResponse:
         headers = state.headers
         if state.by_subgraph is not None:
@@ -232,16 +261,20 @@ class Executor:
             else:
                 state.explained.append(())
 
-    async def _entities(self, node: FlattenNode, state: ExecutionState) -> None:
-        fetch = node.node
-        representations: list[dict[str, Any]] = []
-        targets: list[list[dict[str, Any]]] = []
-        origins: list[list[Path]] = []
+    def _collect(
+        self,
+        service: str,
+        objects: Iterable[tuple[dict[str, Any], Path]],
+        requires: tuple[RequiresFragment, ...],
+        state: ExecutionState,
+    ) -> _Batch:
+        """Representations of ``objects`` (deduplicated), with the objects they came from."""
+        batch = _Batch()
         index: dict[bytes, int] = {}
         skipped: list[Path] = []
-        for obj, at in collect(state.data, node.path):
+        for obj, at in objects:
             try:
-                rep = representation(obj, fetch.requires)
+                rep = representation(obj, requires)
             except MissingKey:
                 skipped.append(at)
                 continue
@@ -250,55 +283,164 @@ class Executor:
             encoded = orjson.dumps(rep)
             position = index.get(encoded)
             if position is None:
-                index[encoded] = len(representations)
-                representations.append(rep)
-                targets.append([obj])
-                origins.append([at])
+                index[encoded] = len(batch.representations)
+                batch.representations.append(rep)
+                batch.targets.append([obj])
+                batch.origins.append([at])
             else:
-                targets[position].append(obj)
-                origins[position].append(at)
+                batch.targets[position].append(obj)
+                batch.origins[position].append(at)
         if skipped:
             state.errors.append(
                 {
                     "message": (
                         f"Cannot fetch {len(skipped)} entit{'y' if len(skipped) == 1 else 'ies'}"
-                        f" from subgraph '{fetch.service}': key fields are null or missing"
+                        f" from subgraph '{service}': key fields are null or missing"
                     ),
                     "path": list(skipped[0]),
-                    "extensions": {"code": ENTITY_KEY_MISSING, "service": fetch.service},
+                    "extensions": {"code": ENTITY_KEY_MISSING, "service": service},
                 }
             )
             state.explained.extend(skipped)
-        if not representations:
+        return batch
+
+    async def _entities(self, node: FlattenNode, state: ExecutionState) -> None:
+        fetch = node.node
+        if fetch.contexts:
+            await self._contextual_entities(node, state)
+            return
+        objects = collect(state.data, node.path)
+        batch = self._collect(fetch.service, objects, fetch.requires, state)
+        await self._send_entities(fetch, batch, {}, state)
+
+    async def _contextual_entities(self, node: FlattenNode, state: ExecutionState) -> None:
+        """Objects whose context values differ go in separate requests (one per value set),
+        each with those values as the fetch's context variables."""
+        fetch = node.node
+        partitions: dict[bytes, tuple[dict[str, Any], list[tuple[dict[str, Any], Path]]]] = {}
+        for obj, at in collect(state.data, node.path):
+            values = {c.variable: _context_value(state.data, at, c) for c in fetch.contexts}
+            key = orjson.dumps(values, option=orjson.OPT_SORT_KEYS)
+            partitions.setdefault(key, (values, []))[1].append((obj, at))
+        await asyncio.gather(
+            *(
+                self._send_entities(
+                    fetch,
+                    self._collect(fetch.service, objects, fetch.requires, state),
+                    values,
+                    state,
+                )
+                for values, objects in partitions.values()
+            )
+        )
+
+    async def _send_entities(
+        self,
+        fetch: FetchNode,
+        batch: _Batch,
+        extra: Mapping[str, Any],
+        state: ExecutionState,
+    ) -> None:
+        if not batch.representations:
             return
         variables = self._variables(fetch, state)
-        variables["representations"] = representations
+        variables.update(extra)
+        variables["representations"] = batch.representations
         body = fetch.body_prefix + orjson.dumps(variables) + b"}"
         payload = await self._send(fetch, body, state)
         if payload is None:
-            for paths in origins:
-                state.explained.extend(paths)
+            batch.explain(state)
             return
         data = payload.get("data")
-        entities = data.get("_entities") if isinstance(data, dict) else None
-        if isinstance(entities, list):
-            for position, entity in enumerate(entities[: len(targets)]):
-                if isinstance(entity, dict):
-                    for obj in targets[position]:
-                        merge_into(obj, entity)
-        else:
-            for paths in origins:
-                state.explained.extend(paths)
+        batch.merge(data.get(ENTITIES) if isinstance(data, dict) else None, state)
         for raw in _errors(payload):
-            client_paths = entity_error_paths(raw, origins)
-            if client_paths is None:
-                state.errors.append(subgraph_error(raw, fetch.service, None))
-                for object_paths in origins:
-                    state.explained.extend(object_paths)
+            self._entity_error(raw, fetch.service, batch, state)
+
+    async def _batch(self, node: BatchFetchNode, state: ExecutionState) -> None:
+        """One request for several ``_entities`` selections (each under its alias)."""
+        batches = [
+            self._collect(
+                node.service,
+                chain.from_iterable(collect(state.data, path) for path in entry.paths),
+                entry.requires,
+                state,
+            )
+            for entry in node.entries
+        ]
+        if not any(batch.representations for batch in batches):
+            return
+        variables = self._variables(node, state)
+        for entry, batch in zip(node.entries, batches, strict=True):
+            variables[entry.variable] = batch.representations
+        body = node.body_prefix + orjson.dumps(variables) + b"}"
+        payload = await self._send(node, body, state)
+        if payload is None:
+            for batch in batches:
+                batch.explain(state)
+            return
+        data = payload.get("data")
+        by_alias = {entry.alias: batch for entry, batch in zip(node.entries, batches, strict=True)}
+        for entry, batch in zip(node.entries, batches, strict=True):
+            batch.merge(data.get(entry.alias) if isinstance(data, dict) else None, state)
+        for raw in _errors(payload):
+            path = raw.get("path") if isinstance(raw, dict) else None
+            target = by_alias.get(path[0]) if isinstance(path, list) and path else None
+            if target is None or not isinstance(path, list):
+                state.errors.append(subgraph_error(raw, node.service, None))
+                for batch in batches:
+                    batch.explain(state)
                 continue
-            for path in client_paths:
-                state.errors.append(subgraph_error(raw, fetch.service, path))
-                state.explained.append(path)
+            self._entity_error({**raw, "path": [ENTITIES, *path[1:]]}, node.service, target, state)
+
+    @staticmethod
+    def _entity_error(raw: Any, service: str, batch: _Batch, state: ExecutionState) -> None:
+        client_paths = entity_error_paths(raw, batch.origins)
+        if client_paths is None:
+            state.errors.append(subgraph_error(raw, service, None))
+            batch.explain(state)
+            return
+        for path in client_paths:
+            state.errors.append(subgraph_error(raw, service, path))
+            state.explained.append(path)
+
+
+@dataclass(slots=True)
+class _Batch:
+    """The representations of one ``_entities`` selection and the objects they came from."""
+
+    representations: list[dict[str, Any]] = field(default_factory=list)
+    targets: list[list[dict[str, Any]]] = field(default_factory=list)
+    origins: list[list[Path]] = field(default_factory=list)
+
+    def explain(self, state: ExecutionState) -> None:
+        """Mark every object's path as explained by an error (the fetch failed)."""
+        for paths in self.origins:
+            state.explained.extend(paths)
+
+    def merge(self, entities: Any, state: ExecutionState) -> None:
+        if not isinstance(entities, list):
+            self.explain(state)
+            return
+        for position, entity in enumerate(entities[: len(self.targets)]):
+            if isinstance(entity, dict):
+                for obj in self.targets[position]:
+                    merge_into(obj, entity)
+
+
+def _context_value(data: dict[str, Any], at: Path, context: ContextValue) -> Any:
+    """The context value for the object at ``at``: its ancestor at ``context.path``'s depth,
+    then the context's selection below it (None when anything on the way is missing)."""
+    value: Any = data
+    for segment in at[: len(context.path)]:
+        if isinstance(value, dict) and isinstance(segment, str):
+            value = value.get(segment)
+        elif isinstance(value, list) and isinstance(segment, int) and segment < len(value):
+            value = value[segment]
+        else:
+            return None
+    for name in context.selection:
+        value = value.get(name) if isinstance(value, dict) else None
+    return value
 
 
 def rate_limited_fetch(service: str, retry_after: float) -> dict[str, Any]:

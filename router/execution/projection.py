@@ -10,7 +10,7 @@ already explains it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,14 +140,18 @@ Explains = Callable[[Sequence[str | int]], bool]
 class Projector:
     """One request's projection: collects the errors it adds."""
 
-    __slots__ = ("errors", "explained", "explains", "preset")
+    __slots__ = ("api_types", "errors", "explained", "explains", "preset")
 
     def __init__(
         self,
         explained: list[Path],
         preset: Mapping[str, Any] | None = None,
         explains: Explains | None = None,
+        api_types: Container[str] | None = None,
     ) -> None:
+        """``api_types``: the names of the client schema's types; an object whose
+        ``__typename`` is not one of them (an `@inaccessible` type) projects to null."""
+        self.api_types = api_types
         self.errors: list[dict[str, Any]] = []
         self.explained = explained
         self.preset = preset or {}
@@ -223,6 +227,14 @@ class Projector:
         typename = value.get("__typename")
         entries = plan.by_type.get(typename) if isinstance(typename, str) else None
         if entries is None:
+            if (
+                isinstance(typename, str)
+                and self.api_types is not None
+                and typename not in self.api_types
+            ):
+                # A type the client's schema does not have (`@inaccessible`): the object
+                # never reaches the client, not even its `__typename`.
+                return None
             if plan.entries and typename not in plan.by_type:
                 entries = plan.entries
                 if not isinstance(typename, str):

@@ -6,9 +6,10 @@ requests the message ``"Invalid GraphQL request"`` with the reason in ``extensio
 
 from __future__ import annotations
 
-import traceback
 from dataclasses import dataclass, field
 from typing import Any
+
+from opentelemetry import trace
 
 INVALID_REQUEST_MESSAGE = "Invalid GraphQL request"
 
@@ -38,12 +39,12 @@ def invalid_request(
 
 
 def internal_error(exception: BaseException | None, *, dev_mode: bool) -> dict[str, Any]:
-    """The body of a 500: the exception's text only in dev mode, never a trace in production."""
+    """The body of a 500. Dev mode adds the exception's type and the trace id that finds the
+    log line, never the exception's text or traceback (they may carry secrets or addresses)."""
     extensions: dict[str, Any] = {"code": "INTERNAL_SERVER_ERROR"}
     if dev_mode and exception is not None:
-        extensions["exception"] = {
-            "type": type(exception).__name__,
-            "message": str(exception),
-            "stacktrace": traceback.format_exception(exception),
-        }
+        extensions["exception"] = {"type": type(exception).__name__}
+        span_context = trace.get_current_span().get_span_context()
+        if span_context.is_valid:
+            extensions["traceId"] = format(span_context.trace_id, "032x")
     return {"errors": [{"message": "Internal server error", "extensions": extensions}]}

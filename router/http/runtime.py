@@ -43,6 +43,7 @@ def engine_config(settings: RouterSettings) -> EngineConfig:
         subgraph_max_response_bytes=settings.subgraph_max_response_bytes,
         subgraph_max_concurrency=settings.subgraph_max_concurrency,
         subgraph_max_concurrency_per_request=settings.subgraph_max_concurrency_per_request,
+        batch_entity_fetches=settings.batch_entity_fetches,
         plan_cache_size=settings.plan_cache_size,
         override_labels=frozenset(settings.override_labels),
         subgraph_tls_ca=settings.subgraph_tls_ca,

@@ -2,7 +2,10 @@
 
 from .errors import RequestError
 from .nodes import (
+    BatchEntry,
+    BatchFetchNode,
     ConditionNode,
+    ContextValue,
     FetchNode,
     FlattenNode,
     ParallelNode,
@@ -12,11 +15,14 @@ from .nodes import (
     RequiresFragment,
     SequenceNode,
 )
-from .planner import Planner, PlanningError, fetch_nodes
+from .planner import Planner, PlanningError, count_requests, fetch_nodes
 from .printer import plan_to_text
 
 __all__ = [
+    "BatchEntry",
+    "BatchFetchNode",
     "ConditionNode",
+    "ContextValue",
     "FetchNode",
     "FlattenNode",
     "ParallelNode",
@@ -28,6 +34,7 @@ __all__ = [
     "RequiresField",
     "RequiresFragment",
     "SequenceNode",
+    "count_requests",
     "fetch_nodes",
     "plan_to_text",
 ]

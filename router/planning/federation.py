@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from graphql import FieldNode, InlineFragmentNode, SelectionNode, SelectionSetNode
+from graphql import FieldNode, InlineFragmentNode, SelectionNode, SelectionSetNode, print_ast
 
 from ..supergraph.model import FieldInGraph, Key, Supergraph, TypeKind
 from .normalize.model import TYPENAME, Field, SelectionSet
@@ -197,8 +197,9 @@ class Federation:
         result: list[Field] = []
         for name, occurrences in nodes.items():
             response_key = name
+            arguments = _printed_arguments(occurrences[0])
             client = by_key.get(name)
-            if client is not None and (client.name != name or client.arguments):
+            if client is not None and (client.name != name or client.arguments != arguments):
                 response_key = INTERNAL_ALIAS_PREFIX + name
                 client = None
             named = self.named_type(type_name, name)
@@ -211,7 +212,7 @@ class Federation:
                     named, merged, client.selection if client else None
                 )
             result.append(
-                Field(response_key, name, type_name, named, "", frozenset(), selection, ())
+                Field(response_key, name, type_name, named, arguments, frozenset(), selection, ())
             )
         return tuple(result)
 
@@ -227,6 +228,14 @@ class Federation:
             client_fields = client.by_type.get(runtime) if client is not None else None
             by_type[runtime] = self.fieldset_fields(runtime, selection_set, client_fields)
         return SelectionSet(type_name, True, by_type, None)
+
+
+def _printed_arguments(node: FieldNode) -> str:
+    """A field set field's arguments as the planner prints them (``(currency: "USD")``): a
+    `@requires` with arguments must send them to the subgraph."""
+    if not node.arguments:
+        return ""
+    return "(" + ", ".join(print_ast(argument) for argument in node.arguments) + ")"
 
 
 def _flatten(

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 import orjson
 
 from .nodes import (
+    ContextValue,
     FetchNode,
     FlattenNode,
     ParallelNode,
@@ -22,6 +23,8 @@ from .nodes import (
 )
 from .normalize.model import TYPENAME, Field, SelectionSet
 from .selection import SelNode
+
+CONTEXT_VARIABLE = "__context_"
 
 
 class _RequiresBuilder:
@@ -79,6 +82,8 @@ class Group:
     """One subgraph fetch being planned."""
 
     __slots__ = (
+        "context_types",
+        "contexts",
         "deps",
         "graph",
         "id",
@@ -110,6 +115,24 @@ class Group:
         self.deps: set[Group] = set()
         self.requires: dict[str, _RequiresBuilder] = {}
         self.variables: set[str] = set()
+        self.contexts: list[ContextValue] = []
+        self.context_types: list[str] = []
+
+    def bind_context(
+        self, type_text: str, holder_path: tuple[str, ...], selection: tuple[str, ...]
+    ) -> str:
+        """A variable of this fetch carrying a context value (read per object at run time)."""
+        for index, known in enumerate(self.contexts):
+            if (
+                known.path == holder_path
+                and known.selection == selection
+                and self.context_types[index] == type_text
+            ):
+                return known.variable
+        variable = f"{CONTEXT_VARIABLE}{len(self.contexts)}"
+        self.contexts.append(ContextValue(variable, holder_path, selection))
+        self.context_types.append(type_text)
+        return variable
 
     def __repr__(self) -> str:
         return f"Group({self.id}, {self.service}, {'.'.join(self.path)})"
@@ -161,6 +184,10 @@ class Group:
     ) -> FetchNode:
         used = [name for name in variable_definitions if name in self.variables]
         definitions = [variable_definitions[name] for name in used]
+        definitions.extend(
+            f"${value.variable}: {type_text}"
+            for value, type_text in zip(self.contexts, self.context_types, strict=True)
+        )
         out: list[str] = []
         name = f"{operation_name}__{self.service}__{self.id}" if operation_name else None
         if self.is_entity:
@@ -192,6 +219,7 @@ class Group:
             operation_name=name,
             id=self.id,
             body_prefix=prefix + b',"variables":',
+            contexts=tuple(self.contexts),
         )
 
 
@@ -202,7 +230,7 @@ def assemble(groups: Sequence[Group], fetches: Mapping[int, FetchNode]) -> PlanN
     return _build(sorted(groups, key=lambda g: g.id), fetches)
 
 
-def _node_for(group: Group, fetches: Mapping[int, FetchNode]) -> PlanNode:
+def node_for(group: Group, fetches: Mapping[int, FetchNode]) -> PlanNode:
     fetch = fetches[group.id]
     return FlattenNode(group.path, fetch) if group.is_entity else fetch
 
@@ -215,9 +243,9 @@ def _build(groups: list[Group], fetches: Mapping[int, FetchNode]) -> PlanNode:
     roots = [g for g in groups if not any(d.id in members for d in g.deps)]
     rest = [g for g in groups if g not in roots]
     first: PlanNode = (
-        _node_for(roots[0], fetches)
+        node_for(roots[0], fetches)
         if len(roots) == 1
-        else ParallelNode(tuple(_node_for(r, fetches) for r in roots))
+        else ParallelNode(tuple(node_for(r, fetches) for r in roots))
     )
     if not rest:
         return first

@@ -41,6 +41,17 @@ RequiresItem = RequiresField | RequiresFragment
 
 
 @dataclass(frozen=True, slots=True)
+class ContextValue:
+    """A variable of an entity fetch filled per object from a context (`@fromContext`): the
+    value at ``selection`` below the ancestor object at ``path`` (the same number of segments
+    as the object's own path, ``@`` standing for the ancestor's list positions)."""
+
+    variable: str
+    path: tuple[str, ...]
+    selection: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class FetchNode:
     service: str
     """Subgraph name."""
@@ -57,6 +68,8 @@ class FetchNode:
     body_prefix: bytes = field(default=b"", compare=False, repr=False)
     """``{"query":...,"operationName":...,"variables":`` pre-encoded; the executor appends
     the variables object and ``}``."""
+    contexts: tuple[ContextValue, ...] = ()
+    """Context variables: objects with different values are sent in separate requests."""
 
     @property
     def is_entity_fetch(self) -> bool:
@@ -90,7 +103,43 @@ class ConditionNode:
     else_clause: PlanNode | None = None
 
 
-PlanNode = FetchNode | FlattenNode | SequenceNode | ParallelNode | ConditionNode
+@dataclass(frozen=True, slots=True)
+class BatchEntry:
+    """One ``_entities`` selection of a `BatchFetchNode`, under its own alias.
+
+    Its representations are collected from every path of ``paths`` (deduplicated across
+    them) and sent as the variable ``variable``; the answer under ``alias`` is merged back
+    into the objects they came from."""
+
+    alias: str
+    variable: str
+    paths: tuple[tuple[str, ...], ...]
+    requires: tuple[RequiresFragment, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchFetchNode:
+    """Several entity fetches to one subgraph sent as one request.
+
+    The planner makes one when independent entity fetches to the same subgraph would run at
+    the same stage of the plan (different paths or different types): the operation holds one
+    aliased ``_entities`` field per `BatchEntry`. One request instead of several."""
+
+    service: str
+    operation: str
+    entries: tuple[BatchEntry, ...]
+    variable_usages: tuple[str, ...] = ()
+    operation_name: str | None = None
+    id: int = 0
+    body_prefix: bytes = field(default=b"", compare=False, repr=False)
+    """``{"query":...,"operationName":...,"variables":`` pre-encoded."""
+
+    @property
+    def operation_kind(self) -> str:
+        return "query"
+
+
+PlanNode = FetchNode | FlattenNode | BatchFetchNode | SequenceNode | ParallelNode | ConditionNode
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,3 +148,4 @@ class QueryPlan:
     """None when nothing is fetched (only ``__typename`` or introspection at the root)."""
     operation_kind: str = "query"
     fetch_count: int = field(default=0, compare=False)
+    """Subgraph requests the plan sends at most (a `BatchFetchNode` counts once)."""

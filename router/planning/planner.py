@@ -7,20 +7,39 @@ the planner picks a subgraph that resolves them, adds ``__typename`` and key fie
 group (``_entities``) for that subgraph at this path. Entity groups at the same path for the same
 subgraph merge. Choices between subgraphs prefer, in order: covering more fields at once, an
 existing group, fewer further jumps (a memoized estimate), the supergraph's graph order.
+
+A field with ``@requires`` in the group's own subgraph is selected inline only at the top of an
+entity group whose representations carry the requirement; elsewhere it jumps back into the same
+subgraph after its requirement (see docs/decisions/0018-query-planner-design.md). Key fields
+may come from a ``@provides``. The groups returned for key and required fields (nested ones
+included) become the entity group's dependencies. At the end, `batch` sends the entity groups
+of one subgraph that share a stage as one `BatchFetchNode` when that saves requests.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from graphql import SelectionSetNode
+from graphql import FieldNode, SelectionSetNode
 
-from ..supergraph.model import Key, Supergraph, TypeKind
+from ..supergraph.model import ContextArgument, Key, Supergraph, TypeKind
+from .batch import batched, saves_requests
 from .federation import Federation, Provided
 from .groups import Group, assemble
-from .nodes import ENTITY_PATH_LIST, FetchNode, PlanNode, QueryPlan, SequenceNode
+from .nodes import (
+    ENTITY_PATH_LIST,
+    BatchFetchNode,
+    ConditionNode,
+    FetchNode,
+    FlattenNode,
+    ParallelNode,
+    PlanNode,
+    QueryPlan,
+    SequenceNode,
+)
 from .normalize import NormalizedOperation
 from .normalize.model import Field, SelectionSet
 from .selection import SelNode
@@ -41,6 +60,17 @@ class _Target:
     `@interfaceObject` interface standing for it."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Position:
+    """An object position being planned: where a `@fromContext` argument may read from."""
+
+    type_name: str
+    path: tuple[str, ...]
+    group: Group
+    sel: SelNode
+    provided: Provided | None
+
+
 @dataclass(slots=True)
 class _Step:
     groups: list[Group] = field(default_factory=list)
@@ -49,9 +79,21 @@ class _Step:
 class Planner:
     """Plans operations for one supergraph and one set of active override labels."""
 
-    def __init__(self, supergraph: Supergraph, labels: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, supergraph: Supergraph, labels: frozenset[str] = frozenset(), batch: bool = True
+    ) -> None:
         self.sg = supergraph
+        self.batch = batch
+        """Send same-stage entity fetches to one subgraph as one `BatchFetchNode`."""
         self.fed = Federation(supergraph, labels)
+        holders: dict[str, set[str]] = {}
+        for type_def in supergraph.types.values():
+            for context in type_def.contexts:
+                names = holders.setdefault(context, set())
+                names.add(type_def.name)
+                names |= supergraph.possible_types.get(type_def.name, frozenset())
+        self.context_types = {name: frozenset(types) for name, types in holders.items()}
+        """Context name → the types (and their runtime types) that set it."""
 
     def plan(self, operation: NormalizedOperation, selection: SelectionSet) -> QueryPlan:
         return _PlanRun(self, operation).run(selection)
@@ -80,6 +122,10 @@ class _PlanRun:
         # Keyed by object ids: valid only while this run holds the selections alive.
         self._cost: dict[tuple[str, str, int, int], float] = {}
         self._leave: dict[tuple[str, str], bool] = {}
+        # Object positions being planned, outermost first (`@fromContext` reads an ancestor).
+        self._ancestors: list[_Position] = []
+        # Fields (by id) whose context arguments are already bound to variables.
+        self._contextual: set[int] = set()
 
     # -- entry ------------------------------------------------------------------------
 
@@ -102,7 +148,15 @@ class _PlanRun:
         }
         nodes: list[PlanNode] = []
         for step in self.steps:
-            node = assemble(step.groups, fetches)
+            if self.planner.batch and saves_requests(step.groups):
+                node: PlanNode | None = batched(
+                    step.groups,
+                    fetches,
+                    self.operation.printed_variables,
+                    self.operation.name,
+                )
+            else:
+                node = assemble(step.groups, fetches)
             if node is not None:
                 nodes.extend(node.nodes if isinstance(node, SequenceNode) else (node,))
         root: PlanNode | None
@@ -112,7 +166,7 @@ class _PlanRun:
             root = nodes[0]
         else:
             root = SequenceNode(tuple(nodes))
-        return QueryPlan(root, self.operation.kind, len(fetches))
+        return QueryPlan(root, self.operation.kind, count_requests(root))
 
     def _plan_query(self, root_type: str, fields: Sequence[Field]) -> None:
         step = _Step()
@@ -252,6 +306,22 @@ class _PlanRun:
     ) -> set[Group]:
         """Add ``fields`` of an object of ``type_name`` at ``path``; return the groups that
         fetch them (the group itself, or the entity groups jumped to)."""
+        self._ancestors.append(_Position(type_name, path, group, sel, provided))
+        try:
+            return self._add_fields(group, sel, type_name, path, fields, provided, position)
+        finally:
+            self._ancestors.pop()
+
+    def _add_fields(
+        self,
+        group: Group,
+        sel: SelNode,
+        type_name: str,
+        path: tuple[str, ...],
+        fields: Sequence[Field],
+        provided: Provided | None,
+        position: tuple[Field, ...] | None,
+    ) -> set[Group]:
         producers: set[Group] = set()
         unresolved: list[Field] = []
         graph = group.graph
@@ -259,6 +329,11 @@ class _PlanRun:
             if f.is_typename:
                 continue
             if self.fed.resolves_here(type_name, f.name, graph, provided):
+                if not self._requirements_ready(group, type_name, path, f):
+                    # `@requires` here: fetch the requirement, then this field through
+                    # `_entities` on this same subgraph.
+                    unresolved.append(f)
+                    continue
                 if (
                     f.selection is not None
                     and self.field_cost(graph, type_name, f, provided) == INFINITE
@@ -267,13 +342,34 @@ class _PlanRun:
                 ):
                     unresolved.append(f)
                     continue
-                self._add_resolved(group, sel, type_name, path, f, provided)
+                producers |= self._add_resolved(group, sel, type_name, path, f, provided)
                 producers.add(group)
             else:
                 unresolved.append(f)
         if unresolved:
-            producers |= self._jump(group, sel, type_name, path, unresolved, position)
+            producers |= self._jump(group, sel, type_name, path, unresolved, position, provided)
         return producers
+
+    def _requirements_ready(
+        self, group: Group, type_name: str, path: tuple[str, ...], f: Field
+    ) -> bool:
+        """``f`` has no `@requires` in the group's subgraph, or the group is an entity fetch
+        at this very position whose representations carry the required fields."""
+        in_graph = self.fed.field_in_graph(type_name, f.name, group.graph)
+        if in_graph is None:
+            return True
+        if in_graph.context_arguments and id(f) not in self._contextual:
+            return False
+        if in_graph.requires is None:
+            return True
+        if not group.is_entity or group.path != path:
+            return False
+        builder = group.requires.get(type_name)
+        if builder is None:
+            return False
+        carried = {name for name, _key, _subs in builder.fields.values()}
+        required = self.fed.fieldset_fields(type_name, in_graph.requires, None)
+        return all(r.name in carried for r in required)
 
     def _add_resolved(
         self,
@@ -283,7 +379,9 @@ class _PlanRun:
         path: tuple[str, ...],
         f: Field,
         provided: Provided | None,
-    ) -> None:
+    ) -> set[Group]:
+        """Select ``f`` in ``group``; return the groups that fetch parts of its sub-selection
+        (a representation needing ``f`` must wait for all of them)."""
         in_graph = self.fed.field_in_graph(type_name, f.name, group.graph)
         shape = (in_graph.type if in_graph else "", type_name, f.name, f.arguments)
         key = sel.claim(f.response_key, shape)
@@ -292,11 +390,11 @@ class _PlanRun:
         sub = sel.field(key, f.name, f.arguments, f.selection is not None)
         group.variables.update(f.variables)
         if f.selection is None or sub.sel is None:
-            return
+            return set()
         depth = self.fed.list_depth(type_name, f.name)
         child_path = (*path, key, *([ENTITY_PATH_LIST] * depth))
         provides = self._child_provides(group.graph, type_name, f, provided)
-        self.add_selection(group, sub.sel, child_path, f.selection, provides)
+        return self.add_selection(group, sub.sel, child_path, f.selection, provides)
 
     def add_selection(
         self,
@@ -318,8 +416,13 @@ class _PlanRun:
         sel.typename()
         producers: set[Group] = {group}
         common = selection.common
-        if common is not None and all(
-            f.is_typename or self.fed.resolves(type_name, f.name, graph) for f in common
+        if (
+            common is not None
+            and _covers(common, selection)
+            and all(
+                f.is_typename or self._same_for_every_runtime_type(type_name, f.name, graph)
+                for f in common
+            )
         ):
             provided = self.fed.provided_at(provides, type_name) if provides else None
             producers |= self.add_fields(group, sel, type_name, path, common, provided, common)
@@ -430,7 +533,11 @@ class _PlanRun:
         path: tuple[str, ...],
         fields: Sequence[Field],
         position: tuple[Field, ...] | None,
+        provided: Provided | None = None,
     ) -> set[Group]:
+        """Fetch ``fields`` from other subgraphs (or this one again, for `@requires`) through
+        the entity's key; ``provided``: what a `@provides` makes available here (key fields
+        included)."""
         producers: set[Group] = set()
         remaining = list(fields)
         while remaining:
@@ -453,21 +560,24 @@ class _PlanRun:
                 key=lambda t: (
                     -len(options[t]),
                     self._existing(t.graph, path, group.step) is None,
-                    not self._keys_available(group.graph, type_name, t),
+                    not self._keys_available(group.graph, type_name, t, provided),
                     sum(self.field_cost(t.graph, t.via, f, None) for f in options[t]),
                     self.fed.graph_order[t.graph],
                 ),
             )
             taken = options[best]
             remaining = [f for f in remaining if f not in taken]
-            producers |= self._jump_to(group, sel, type_name, path, best, taken, position, None)
+            producers |= self._jump_to(
+                group, sel, type_name, path, best, taken, position, None, provided
+            )
         return producers
 
     def _targets(self, from_graph: str, type_name: str, f: Field) -> list[_Target]:
         targets = [
             _Target(g, type_name)
             for g in self.fed.resolving_graphs(type_name, f.name)
-            if g != from_graph and self.fed.resolvable_keys(type_name, g)
+            if (g != from_graph or self._requires_in(type_name, f.name, g))
+            and self.fed.resolvable_keys(type_name, g)
         ]
         if targets:
             return targets
@@ -480,6 +590,26 @@ class _PlanRun:
                 targets.append(_Target(graph, interface))
         return targets
 
+    def _same_for_every_runtime_type(self, abstract: str, field_name: str, graph: str) -> bool:
+        """``graph`` resolves ``abstract.field_name`` for each of its runtime types alike: none
+        of them takes the field elsewhere (`@override`, `@external`) or `@requires` it."""
+        if not self.fed.resolves(abstract, field_name, graph):
+            return False
+        return all(
+            self.fed.resolves(runtime, field_name, graph)
+            and not self._requires_in(runtime, field_name, graph)
+            for runtime in self.fed.runtime_types_in(abstract, graph)
+            if field_name in self.sg.types[runtime].fields
+        )
+
+    def _requires_in(self, type_name: str, field_name: str, graph: str) -> bool:
+        """``graph`` needs something fetched first for this field (`@requires`, or arguments
+        from a context), so even ``graph`` itself gets it through `_entities`."""
+        in_graph = self.fed.field_in_graph(type_name, field_name, graph)
+        return in_graph is not None and (
+            in_graph.requires is not None or bool(in_graph.context_arguments)
+        )
+
     def _existing(self, graph: str, path: tuple[str, ...], step: int) -> Group | None:
         for group in self.groups:
             if (
@@ -491,20 +621,32 @@ class _PlanRun:
                 return group
         return None
 
-    def _keys_available(self, source_graph: str, type_name: str, target: _Target) -> bool:
+    def _keys_available(
+        self,
+        source_graph: str,
+        type_name: str,
+        target: _Target,
+        provided: Provided | None = None,
+    ) -> bool:
         for key in self.fed.resolvable_keys(target.via, target.graph):
             key_fields = self.fed.fieldset_fields(type_name, key.selection, None)
-            if self._fields_cost(source_graph, type_name, key_fields, None) == 0:
+            if self._fields_cost(source_graph, type_name, key_fields, provided) == 0:
                 return True
         return False
 
-    def _choose_key(self, source_graph: str, type_name: str, target: _Target) -> Key:
+    def _choose_key(
+        self,
+        source_graph: str,
+        type_name: str,
+        target: _Target,
+        provided: Provided | None = None,
+    ) -> Key:
         keys = self.fed.resolvable_keys(target.via, target.graph)
         if not keys:
             raise PlanningError(f"{target.via} has no resolvable key in {target.graph}")
         for key in keys:
             key_fields = self.fed.fieldset_fields(type_name, key.selection, None)
-            if self._fields_cost(source_graph, type_name, key_fields, None) == 0:
+            if self._fields_cost(source_graph, type_name, key_fields, provided) == 0:
                 return key
         return keys[0]
 
@@ -518,6 +660,7 @@ class _PlanRun:
         fields: Sequence[Field],
         position: tuple[Field, ...] | None,
         abstract_rest: SelectionSet | None,
+        provided: Provided | None = None,
     ) -> set[Group]:
         chain_key = (type_name, group.graph, target.graph)
         if chain_key in self._key_chain:
@@ -526,10 +669,10 @@ class _PlanRun:
             )
         self._key_chain.add(chain_key)
         try:
-            key = self._choose_key(group.graph, type_name, target)
+            key = self._choose_key(group.graph, type_name, target, provided)
             key_fields = self.fed.fieldset_fields(type_name, key.selection, position)
             sel.typename()
-            deps = self.add_fields(group, sel, type_name, path, key_fields, None, position)
+            deps = self.add_fields(group, sel, type_name, path, key_fields, provided, position)
             required: list[Field] = []
             for f in fields:
                 in_graph = self.fed.field_in_graph(target.via, f.name, target.graph)
@@ -541,9 +684,29 @@ class _PlanRun:
                 deps |= self.add_fields(
                     group, sel, type_name, path, tuple(required), None, position
                 )
+            contextual: list[tuple[Field, ContextArgument, _Position]] = []
+            for f in fields:
+                in_graph = self.fed.field_in_graph(target.via, f.name, target.graph)
+                for argument in in_graph.context_arguments if in_graph else ():
+                    holder = self._context_holder(argument.context, path)
+                    context_fields = self.fed.fieldset_fields(
+                        holder.type_name, argument.selection, None
+                    )
+                    deps |= self.add_fields(
+                        holder.group,
+                        holder.sel,
+                        holder.type_name,
+                        holder.path,
+                        context_fields,
+                        holder.provided,
+                        None,
+                    )
+                    contextual.append((f, argument, holder))
         finally:
             self._key_chain.discard(chain_key)
         entity_group = self._entity_group(target.graph, path, deps, group.step)
+        if contextual:
+            fields = self._bind_contexts(entity_group, fields, contextual)
         typename = target.via if self.fed.is_interface_object(target.via, target.graph) else None
         entity_group.add_requires(
             target.via, self.fed.matches(target.via), typename, key_fields, required
@@ -557,6 +720,36 @@ class _PlanRun:
                 entity_group, fragment, target.via, path, fields, None, position
             )
         return produced
+
+    def _context_holder(self, context: str, path: tuple[str, ...]) -> _Position:
+        """The nearest ancestor position whose type sets ``context``."""
+        types = self.planner.context_types.get(context, frozenset())
+        for position in reversed(self._ancestors):
+            if position.path != path and position.type_name in types:
+                return position
+        raise PlanningError(
+            f"no ancestor sets the context {context!r} needed at {'.'.join(path) or 'the root'}"
+        )
+
+    def _bind_contexts(
+        self,
+        group: Group,
+        fields: Sequence[Field],
+        contextual: Sequence[tuple[Field, ContextArgument, _Position]],
+    ) -> list[Field]:
+        """Copies of ``fields`` whose context arguments are variables of ``group``'s fetch."""
+        bound: dict[int, Field] = {}
+        for f, argument, holder in contextual:
+            current = bound.get(id(f), f)
+            variable = group.bind_context(
+                argument.type, holder.path, _selection_path(argument.selection)
+            )
+            added = f"{argument.name}: ${variable}"
+            arguments = f"{current.arguments[:-1]}, {added})" if current.arguments else f"({added})"
+            bound[id(f)] = dataclasses.replace(current, arguments=arguments)
+        result = [bound.get(id(f), f) for f in fields]
+        self._contextual.update(id(f) for f in bound.values())
+        return result
 
     def _entity_group(
         self, graph: str, path: tuple[str, ...], deps: set[Group], step: int
@@ -577,16 +770,34 @@ class _PlanRun:
         return group
 
 
-def fetch_nodes(plan: QueryPlan) -> list[FetchNode]:
-    """Every fetch of a plan, in plan order (for tests and tools)."""
-    from .nodes import ConditionNode, FlattenNode, ParallelNode
+def _selection_path(selection: SelectionSetNode) -> tuple[str, ...]:
+    """``{ a { b } }`` → ``("a", "b")``: where a context value is read on its holder."""
+    names: list[str] = []
+    current: SelectionSetNode | None = selection
+    while current is not None:
+        fields = [s for s in current.selections if isinstance(s, FieldNode)]
+        if len(fields) != 1 or len(current.selections) != 1:
+            raise PlanningError("a context selection must select one field at each level")
+        names.append(fields[0].name.value)
+        current = fields[0].selection_set
+    return tuple(names)
 
-    found: list[FetchNode] = []
+
+def _covers(common: Sequence[Field], selection: SelectionSet) -> bool:
+    """``common`` holds every field some runtime type selects (an interface fragment under
+    a union gives fields no union can declare: they go per member type)."""
+    keys = {f.response_key for f in common}
+    return all(f.response_key in keys for fields in selection.by_type.values() for f in fields)
+
+
+def fetch_nodes(plan: QueryPlan) -> list[FetchNode | BatchFetchNode]:
+    """Every subgraph request of a plan, in plan order (for tests and tools)."""
+    found: list[FetchNode | BatchFetchNode] = []
 
     def walk(node: PlanNode | None) -> None:
         if node is None:
             return
-        if isinstance(node, FetchNode):
+        if isinstance(node, FetchNode | BatchFetchNode):
             found.append(node)
         elif isinstance(node, FlattenNode):
             found.append(node.node)
@@ -601,4 +812,9 @@ def fetch_nodes(plan: QueryPlan) -> list[FetchNode]:
     return found
 
 
-__all__ = ["Planner", "PlanningError", "TypeKind", "fetch_nodes"]
+def count_requests(node: PlanNode | None) -> int:
+    """Subgraph requests a plan node sends at most (every branch of a condition counted)."""
+    return len(fetch_nodes(QueryPlan(node)))
+
+
+__all__ = ["Planner", "PlanningError", "TypeKind", "count_requests", "fetch_nodes"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from graphql import FieldNode, OperationDefinitionNode, parse, print_ast
 
 from .nodes import (
+    BatchFetchNode,
     ConditionNode,
     FetchNode,
     FlattenNode,
@@ -42,6 +43,9 @@ def _node(node: PlanNode, depth: int, lines: list[str]) -> None:
     elif isinstance(node, FetchNode):
         lines.append(pad + f'Fetch(service: "{node.service}") {{')
         inner = pad + INDENT
+        for context in node.contexts:
+            source = ".".join((*context.path, *context.selection))
+            lines.append(inner + f"${context.variable} <- context {source}")
         if node.requires:
             lines.append(inner + "{")
             for fragment in node.requires:
@@ -50,6 +54,8 @@ def _node(node: PlanNode, depth: int, lines: list[str]) -> None:
         for line in _pretty_operation(node).splitlines():
             lines.append(inner + line)
         lines.append(pad + "},")
+    elif isinstance(node, BatchFetchNode):
+        _batch(node, depth, lines)
     elif isinstance(node, ConditionNode):
         lines.append(pad + f"Include(if: ${node.condition}) {{")
         if node.if_clause is not None:
@@ -59,6 +65,32 @@ def _node(node: PlanNode, depth: int, lines: list[str]) -> None:
             lines.append(pad + f"Skip(if: ${node.condition}) {{")
             _node(node.else_clause, depth + 1, lines)
             lines.append(pad + "},")
+
+
+def _batch(node: BatchFetchNode, depth: int, lines: list[str]) -> None:
+    """``BatchFetch``: one request, one aliased ``_entities`` selection per entry."""
+    pad = INDENT * depth
+    inner = pad + INDENT
+    lines.append(pad + f'BatchFetch(service: "{node.service}") {{')
+    operation = parse(node.operation).definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    bodies: dict[str, str] = {}
+    for selection in operation.selection_set.selections:
+        assert isinstance(selection, FieldNode)
+        assert selection.alias is not None
+        assert selection.selection_set is not None
+        bodies[selection.alias.value] = print_ast(selection.selection_set)
+    for entry in node.entries:
+        paths = ", ".join(f'"{".".join(path)}"' for path in entry.paths)
+        lines.append(inner + f"{entry.alias}: Flatten(paths: [{paths}]) {{")
+        lines.append(inner + INDENT + "{")
+        for fragment in entry.requires:
+            _requires(fragment, depth + 3, lines)
+        lines.append(inner + INDENT + "} =>")
+        for line in bodies[entry.alias].splitlines():
+            lines.append(inner + INDENT + line)
+        lines.append(inner + "},")
+    lines.append(pad + "},")
 
 
 def _requires(item: RequiresItem, depth: int, lines: list[str]) -> None:

@@ -11,6 +11,7 @@ from graphql.execution.values import get_argument_values
 from .errors import SupergraphError
 from .links import (
     AUTHENTICATED_IDENTITY,
+    CONTEXT_IDENTITY,
     INACCESSIBLE_IDENTITY,
     JOIN_IDENTITY,
     POLICY_IDENTITY,
@@ -75,6 +76,8 @@ class DirectiveNames:
     authenticated: str | None
     requires_scopes: str | None
     policy: str | None
+    context: str | None = None
+    """`@context(name:)` of the context spec (types whose descendants read a context)."""
 
     @classmethod
     def from_links(cls, links: Links) -> DirectiveNames:
@@ -103,4 +106,5 @@ class DirectiveNames:
             authenticated=root(AUTHENTICATED_IDENTITY, "authenticated"),
             requires_scopes=root(REQUIRES_SCOPES_IDENTITY, "requiresScopes"),
             policy=root(POLICY_IDENTITY, "policy"),
+            context=root(CONTEXT_IDENTITY, "context"),
         )

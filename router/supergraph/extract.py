@@ -41,6 +41,7 @@ from .links import (
 from .model import (
     ArgumentDef,
     AuthRequirements,
+    ContextArgument,
     FieldDef,
     FieldInGraph,
     JoinDirective,
@@ -234,6 +235,7 @@ class _Extractor:
                 override=args.get("override"),
                 override_label=args.get("overrideLabel"),
                 used_overridden=bool(args.get("usedOverridden")),
+                context_arguments=self.context_arguments(args.get("contextArguments"), where),
             )
         arguments: dict[str, ArgumentDef] = {}
         if isinstance(field, GraphQLField):
@@ -335,7 +337,31 @@ class _Extractor:
             auth=self.auth(named, name),
             directives=self.join_directives(named, name),
             inaccessible_values=inaccessible_values,
+            contexts=frozenset(
+                str(args["name"])
+                for args in self.applications(named, self.names.context, name)
+                if args.get("name")
+            ),
         )
+
+    def context_arguments(self, value: Any, where: str) -> tuple[ContextArgument, ...]:
+        """``join__field(contextArguments:)``: arguments filled from an ancestor's context."""
+        if not value:
+            return ()
+        found = []
+        for item in value:
+            selection = str(item["selection"]).strip()
+            if selection.startswith("{") and selection.endswith("}"):
+                selection = selection[1:-1]
+            found.append(
+                ContextArgument(
+                    name=str(item["name"]),
+                    type=str(item["type"]),
+                    context=str(item["context"]),
+                    selection=parse_field_set(selection, f"context argument of {where}"),
+                )
+            )
+        return tuple(found)
 
     def possible_types(self, types: Mapping[str, TypeDef]) -> dict[str, frozenset[str]]:
         possible: dict[str, set[str]] = {}

@@ -30,6 +30,7 @@ TAG_IDENTITY = "https://specs.apollo.dev/tag"
 AUTHENTICATED_IDENTITY = "https://specs.apollo.dev/authenticated"
 REQUIRES_SCOPES_IDENTITY = "https://specs.apollo.dev/requiresScopes"
 POLICY_IDENTITY = "https://specs.apollo.dev/policy"
+CONTEXT_IDENTITY = "https://specs.apollo.dev/context"
 
 SUPPORTED_VERSIONS: Mapping[str, frozenset[tuple[int, int]]] = {
     LINK_IDENTITY: frozenset({(1, 0)}),
@@ -40,6 +41,7 @@ SUPPORTED_VERSIONS: Mapping[str, frozenset[tuple[int, int]]] = {
     AUTHENTICATED_IDENTITY: frozenset({(0, 1)}),
     REQUIRES_SCOPES_IDENTITY: frozenset({(0, 1)}),
     POLICY_IDENTITY: frozenset({(0, 1)}),
+    CONTEXT_IDENTITY: frozenset({(0, 1)}),
 }
 """Features the router implements, with the versions it knows; any other feature linked
 `for: SECURITY` or `for: EXECUTION` makes the supergraph unusable for this router."""

@@ -60,6 +60,20 @@ class TypeInGraph:
 
 
 @dataclass(frozen=True, slots=True)
+class ContextArgument:
+    """An argument a graph fills from a context (`@fromContext`, `join__field(contextArguments:)`).
+
+    The client never passes it: the router reads ``selection`` on the nearest ancestor object
+    whose type sets ``context`` (`@context(name:)`) and sends the value as ``name``."""
+
+    name: str
+    type: str
+    """The argument's GraphQL type, as the graph declares it."""
+    context: str
+    selection: SelectionSetNode
+
+
+@dataclass(frozen=True, slots=True)
 class FieldInGraph:
     """How one graph knows a field (`@join__field`, or implied by `@join__type`)."""
 
@@ -76,6 +90,7 @@ class FieldInGraph:
     while the label is active; without ``override`` (the graph the field is taken from), only
     while it is not."""
     used_overridden: bool = False
+    context_arguments: tuple[ContextArgument, ...] = ()
 
     @property
     def resolvable(self) -> bool:
@@ -154,6 +169,8 @@ class TypeDef:
     """`@join__directive`s applied to this type."""
     inaccessible_values: frozenset[str] = frozenset()
     """Enum values marked `@inaccessible` (absent from the API schema)."""
+    contexts: frozenset[str] = frozenset()
+    """Contexts this type sets (`@context(name:)`) for the fields below it."""
 
     @property
     def is_entity(self) -> bool:

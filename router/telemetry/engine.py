@@ -16,6 +16,7 @@ from router.engine import Engine, EngineConfig, _CachedPlan, _Prepared
 from router.execution.executor import (
     ExecutionState,
     Executor,
+    OperationLabel,
     ResponseHeaderSelector,
     SubgraphLimiter,
 )
@@ -59,10 +60,11 @@ class TracedExecutor(Executor):
         plan: QueryPlan,
         variables: Mapping[str, Any],
         headers: Mapping[str, str],
+        operation: OperationLabel | None = None,
         by_subgraph: Mapping[str, Mapping[str, str]] | None = None,
     ) -> ExecutionState:
         with self.tracer.start_as_current_span("execution"):
-            return await super().execute(plan, variables, headers, by_subgraph)
+            return await super().execute(plan, variables, headers, operation, by_subgraph)
 
 
 class ObservedEngine(Engine):

@@ -86,7 +86,7 @@ class SalesMonthType:
 
 @strawberry.type(name="ProductSales", description="What one product sold in a period.")
 class ProductSalesType:
-    product: ProductRef
+    product: ProductRef | None  # the products subgraph's: null when it is down
     currency: str
     units: int
     revenue: Money

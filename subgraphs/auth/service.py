@@ -31,6 +31,7 @@ from subgraphs.auth.tokens import (
 )
 from subgraphs.kit.auth import Identity, Unauthenticated
 from subgraphs.kit.errors import BadUserInput, NotFound
+from subgraphs.kit.ids import uuid_id
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_EMAIL_LENGTH = 320
@@ -87,10 +88,7 @@ def validate_name(name: str) -> str:
 
 
 def parse_user_id(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
+    return uuid_id(value)
 
 
 async def role_names(session: AsyncSession, user_id: uuid.UUID) -> list[str]:

@@ -55,11 +55,11 @@ class ProductType:
         return None if key is None else cls.of(key)
 
     @strawberry.field(description="Units available and reserved; 0/0 when never stocked.")
-    async def stock(self, info: strawberry.Info) -> StockLevelType:
+    async def stock(self, info: strawberry.Info) -> StockLevelType | None:
         return StockLevelType.from_row(await context_of(info).loaders.stock.load(self.key))
 
     @strawberry.field(description="Whether at least one unit can be ordered now.")
-    async def in_stock(self, info: strawberry.Info) -> bool:
+    async def in_stock(self, info: strawberry.Info) -> bool | None:
         row = await context_of(info).loaders.stock.load(self.key)
         return row is not None and row.available > 0
 
@@ -94,5 +94,5 @@ class ReservationType:
         )
 
     @strawberry.field(description="The reserved product (its catalogue fields come from products).")
-    def product(self) -> ProductType:
+    def product(self) -> ProductType | None:
         return ProductType.of(self.product_key)

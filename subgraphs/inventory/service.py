@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.inventory.models import Reservation, ReservationStatus, Stock
 from subgraphs.kit.errors import BadUserInput
+from subgraphs.kit.ids import bigint_id
 
 MAX_UNITS = 1_000_000_000  # stays well inside INTEGER
 MAX_PRODUCT_ID = 2**63 - 1
@@ -55,11 +56,8 @@ class Rejected:
 
 def product_id(value: object, *, field: str = "productId") -> int:
     """A product's BIGINT id from its GraphQL/event form (a decimal string)."""
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise BadUserInput(f"`{field}` is not a product id: {value!r}", field=field) from None
-    if not 0 < number <= MAX_PRODUCT_ID:
+    number = bigint_id(value)
+    if number is None or number > MAX_PRODUCT_ID:
         raise BadUserInput(f"`{field}` is not a product id: {value!r}", field=field)
     return number
 

@@ -149,7 +149,7 @@ def create_service_app(
             yield context
         finally:
             # Normally a no-op: the transaction extension already finished the session.
-            await context.uow.finish(commit=False)
+            await context.uow.close(commit=False)
 
     graphql: GraphQLRouter[Any, None] = GraphQLRouter(
         schema,
@@ -174,7 +174,7 @@ def create_service_app(
             log.warning("not ready", error=str(exc))
             body = {"status": "unavailable", "service": name}
             if settings.dev_mode:
-                body["error"] = str(exc)
+                body["error"] = type(exc).__name__  # its text may carry addresses
             return JSONResponse(body, status_code=503)
         return JSONResponse({"status": "ready", "service": name})
 

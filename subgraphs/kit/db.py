@@ -1,8 +1,25 @@
 """Database access: one async engine per process, one session (one transaction) per request.
 
-A GraphQL operation runs resolvers concurrently, but an `AsyncSession` serves one statement
-at a time, so every use goes through `UnitOfWork.session()`, which serialises them. The
-transaction ends with the operation: committed when it produced no error, rolled back
+One transaction per operation, shared by resolvers that run concurrently. An `AsyncSession`
+serves one statement at a time, so every use goes through `UnitOfWork.session()`, which holds
+an `asyncio.Lock` around the use: resolvers interleave between statements, never inside one.
+We serialise with a lock rather than give each resolver its own session because the operation
+must stay one transaction (a mutation's writes commit or roll back together) and one pooled
+connection per request (a 50-field query must not drain the pool).
+
+Concurrent resolvers have two hazards the lock alone does not cover, and `UnitOfWork` handles:
+
+- Cancellation. When a non-null field fails, graphql-core cancels its siblings' tasks, possibly
+  in the middle of a statement; asyncpg then drops the connection. The use is marked broken and
+  the end of the operation invalidates the connection instead of rolling back on it (the
+  server rolls back a dropped transaction itself).
+- Stragglers. A task that outlives its resolver (a DataLoader batch) may still hold the session
+  when the operation ends. Ending the transaction takes the same lock, so it waits for that use
+  instead of closing the session under it (``IllegalStateChangeError: Method 'close()' can't be
+  called here``); once the operation is over, further uses fail with `OperationFinished`
+  instead of opening a transaction nobody would end.
+
+The transaction ends with the operation: committed when it produced no error, rolled back
 otherwise, so a failed mutation writes nothing.
 
 A service waits for its database in the background (`wait_for_database`) rather than crash:
@@ -36,7 +53,7 @@ log = get_logger("polyshop.db")
 
 
 def create_engine(settings: ServiceSettings) -> AsyncEngine:
-    """The process's connection pool, sized and timed out by settings."""
+    """The process's connection pool, sized and timed out by settings; parameters hidden."""
     server_settings = {"application_name": settings.service_name}
     if settings.db_statement_timeout_ms:
         server_settings["statement_timeout"] = str(settings.db_statement_timeout_ms)
@@ -48,6 +65,8 @@ def create_engine(settings: ServiceSettings) -> AsyncEngine:
         pool_recycle=settings.db_pool_recycle,
         pool_pre_ping=True,
         echo=settings.db_echo,
+        # Bound parameters (a password hash, an address) never reach exception texts or logs.
+        hide_parameters=True,
         connect_args={"server_settings": server_settings},
     )
 
@@ -93,13 +112,21 @@ async def wait_for_database(
             return failures
 
 
+class OperationFinished(RuntimeError):
+    """The operation's transaction has ended; a straggling task may not start another."""
+
+
 class UnitOfWork:
-    """The request's session, opened on first use and finished once by `finish`."""
+    """The request's session, opened on first use, serialised by a lock, ended by `finish`
+    (which a resolver may call to give the connection back early; the next use opens a new
+    transaction) and for good by `close` (see the module docstring)."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
         self._session: AsyncSession | None = None
         self._lock = asyncio.Lock()
+        self._broken = False
+        self._closed = False
 
     @property
     def started(self) -> bool:
@@ -109,22 +136,48 @@ class UnitOfWork:
     async def session(self) -> AsyncIterator[AsyncSession]:
         """Exclusive use of the request's session (never hold it across another acquire)."""
         async with self._lock:
+            if self._closed:
+                raise OperationFinished("the operation's transaction has already ended")
             if self._session is None:
                 self._session = self._sessionmaker()
-            yield self._session
+            try:
+                yield self._session
+            except asyncio.CancelledError:
+                # Possibly mid-statement: the connection's state is unknown.
+                self._broken = True
+                raise
 
     async def finish(self, *, commit: bool) -> None:
-        """Commit or roll back, then return the connection to the pool."""
-        session, self._session = self._session, None
-        if session is None:
-            return
+        """Commit or roll back, then return the connection to the pool. Waits for a use in
+        progress. A transaction interrupted by cancellation is never committed: its
+        connection is invalidated (the server rolls it back) and a commit raises."""
+        async with self._lock:
+            session, self._session = self._session, None
+            broken, self._broken = self._broken, False
+            if session is None:
+                return
+            if broken:
+                try:
+                    await session.invalidate()
+                except Exception as exc:  # the connection is gone either way
+                    log.warning("invalidating an interrupted session failed", error=repr(exc))
+                if commit:
+                    raise OperationFinished("the transaction was interrupted; nothing was written")
+                return
+            try:
+                if commit:
+                    await session.commit()
+                else:
+                    await session.rollback()
+            finally:
+                await session.close()
+
+    async def close(self, *, commit: bool) -> None:
+        """`finish`, and refuse any later use (the operation is over)."""
         try:
-            if commit:
-                await session.commit()
-            else:
-                await session.rollback()
+            await self.finish(commit=commit)
         finally:
-            await session.close()
+            self._closed = True
 
 
 class TransactionPerOperation(SchemaExtension):
@@ -138,14 +191,20 @@ class TransactionPerOperation(SchemaExtension):
             return
         result = self.execution_context.result
         failed = bool(getattr(result, "errors", None))
+        if failed or result is None:
+            try:
+                await uow.close(commit=False)
+            except Exception as exc:
+                # The operation already failed; a connection lost on the way is rolled back
+                # by the server, so the client learns nothing more from it.
+                log.warning("rollback failed", error=repr(exc))
+            return
         try:
-            await uow.finish(commit=not failed)
+            await uow.close(commit=True)
         except Exception as exc:
             # A deferred constraint or a lost connection at COMMIT: report it like any
             # other error, with no data (nothing was written).
-            await uow.finish(commit=False)
-            if result is None:
-                raise
+            await uow.close(commit=False)
             mapped = map_database_error(exc)
             if mapped is None:
                 log.exception("commit failed")

@@ -1,20 +1,24 @@
 """Errors a client may see, and the policy that turns every exception into one of them.
 
 Resolvers raise `BadUserInput`, `NotFound` or `Conflict`; their message reaches the client
-with ``extensions.code``. Anything else is a bug: outside dev mode the client gets
-``INTERNAL_SERVER_ERROR`` and a generic message, while the log gets the traceback. Database
+with ``extensions.code``. Anything else is a bug: the client gets ``INTERNAL_SERVER_ERROR`` and
+a generic message, while the log gets the traceback. Dev mode adds only the exception's type
+and the trace id (or the correlation id) that finds the log line: no mode ever returns an
+exception's text, which for a database error holds SQL and bound parameters. Database
 errors that a validation in ``service.py`` should have caught (CHECK/UNIQUE/FK violations,
 values out of range) become ``BAD_USER_INPUT`` as a safety net.
 """
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 from graphql import GraphQLError, GraphQLSyntaxError
+from opentelemetry import trace
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import InterfaceError as SQLAlchemyInterfaceError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from strawberry.extensions import SchemaExtension
 
@@ -72,10 +76,12 @@ _SQLSTATE_MESSAGES = {
     "22007": "A date or time value is invalid",
     "22008": "A date or time value is out of range",
     "22P02": "A value has an invalid format",
+    "22021": "A text value contains a character that cannot be stored",
+    "54000": "A value is too large",
 }
 
 
-def _driver_errors(exc: BaseException) -> Iterator[BaseException]:
+def driver_errors(exc: BaseException) -> Iterator[BaseException]:
     """The DBAPI error under SQLAlchemy's wrapper, then the asyncpg error it adapts."""
     seen: BaseException | None = getattr(exc, "orig", None)
     while seen is not None:
@@ -84,7 +90,7 @@ def _driver_errors(exc: BaseException) -> Iterator[BaseException]:
 
 
 def sqlstate_of(exc: BaseException) -> str | None:
-    for error in _driver_errors(exc):
+    for error in driver_errors(exc):
         state = getattr(error, "sqlstate", None)
         if state:
             return str(state)
@@ -92,7 +98,7 @@ def sqlstate_of(exc: BaseException) -> str | None:
 
 
 def constraint_of(exc: BaseException) -> str | None:
-    for error in _driver_errors(exc):
+    for error in driver_errors(exc):
         name = getattr(error, "constraint_name", None)
         if name:
             return str(name)
@@ -108,6 +114,8 @@ def map_database_error(
     if not isinstance(exc, DBAPIError):
         return None
     state = sqlstate_of(exc)
+    if state is None and _is_argument_error(exc):
+        return BadUserInput("A value is out of range or has an invalid format")
     # Integrity violations, and the data errors that come from input (too long, out of
     # range, malformed); other data errors (division by zero, ...) are our bugs.
     if state is None or not (state.startswith("23") or state in _SQLSTATE_MESSAGES):
@@ -120,6 +128,55 @@ def map_database_error(
     if constraint:
         return BadUserInput(f"{generic} ({constraint})", constraint=constraint)
     return BadUserInput(generic)
+
+
+def _is_argument_error(exc: BaseException) -> bool:
+    """asyncpg refused to encode a bound value (a number beyond its type, say) before
+    sending anything: the value came from the request."""
+    return any(
+        type(error).__name__ == "DataError" and "invalid input for query argument" in str(error)
+        for error in driver_errors(exc)
+    )
+
+
+def _trace_reference(context: Any) -> dict[str, str]:
+    """The ids that find an error's log line: the trace's when a span records, else the
+    request's correlation id."""
+    reference: dict[str, str] = {}
+    span_context = trace.get_current_span().get_span_context()
+    if span_context.is_valid:
+        reference["traceId"] = format(span_context.trace_id, "032x")
+    correlation_id = getattr(context, "correlation_id", None)
+    if isinstance(correlation_id, str):
+        reference["correlationId"] = correlation_id
+    return reference
+
+
+# SQLSTATE: class 08 connection exception; 57P01-57P03 the server is shutting down, crashed or
+# not yet accepting connections; 53300 too many connections.
+_UNAVAILABLE_STATES = ("57P01", "57P02", "57P03", "53300")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not be reached or went away (a restart, a
+    network cut, a full pool), not that the work itself is wrong: retrying later may succeed.
+    Event consumers retry such failures for as long as they last instead of counting them
+    towards dead-lettering."""
+    if isinstance(exc, SQLAlchemyTimeout | OSError | TimeoutError):
+        return True  # pool checkout timeout, refused or reset connections
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated or isinstance(exc, SQLAlchemyInterfaceError):
+        return True
+    state = sqlstate_of(exc)
+    if state is not None and (state.startswith("08") or state in _UNAVAILABLE_STATES):
+        return True
+    return any(
+        isinstance(error, OSError)
+        or type(error).__name__
+        in {"ConnectionDoesNotExistError", "CannotConnectNowError", "InterfaceError"}
+        for error in driver_errors(exc)
+    )
 
 
 def is_expected(error: GraphQLError) -> bool:
@@ -186,12 +243,11 @@ class ErrorPolicy(SchemaExtension):
             return _with(error, mapped.message, mapped.extensions)
         extensions: dict[str, Any] = {"code": INTERNAL_SERVER_ERROR}
         if dev_mode:
-            extensions["exception"] = {
-                "type": type(original).__name__,
-                "message": str(original),
-                "stacktrace": traceback.format_exception(original),
-            }
-            return _with(error, error.message, extensions)
+            # Never the exception's text or traceback: a database error's text carries the
+            # SQL and its bound parameters (a password hash on register). The type and the
+            # trace say where to look in the log, which has the rest.
+            extensions["exception"] = {"type": type(original).__name__}
+            extensions.update(_trace_reference(self.execution_context.context))
         return _with(error, INTERNAL_MESSAGE, extensions, keep_original=False)
 
 

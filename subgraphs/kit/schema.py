@@ -15,6 +15,7 @@ from strawberry.types import ExecutionContext
 
 from subgraphs.kit.db import TransactionPerOperation
 from subgraphs.kit.errors import ErrorPolicy, is_expected
+from subgraphs.kit.hygiene import InputHygiene
 from subgraphs.kit.logging import get_logger
 from subgraphs.kit.scalars import SCALAR_MAP
 
@@ -48,13 +49,15 @@ def build_schema(
     extensions: Iterable[type[SchemaExtension]] = (),
     max_depth: int = MAX_QUERY_DEPTH,
 ) -> ServiceSchema:
-    """The schema with transaction handling, the error policy and a depth limit.
+    """The schema with transaction handling, the error policy, input hygiene (no NUL
+    characters, see `subgraphs.kit.hygiene`) and a depth limit.
 
     ``constraint_messages`` maps database constraint names to the messages a client sees
     when a write breaks them (the safety net behind ``service.py``'s validation).
     """
     kit_extensions: list[Any] = [
         ErrorPolicy.with_messages(constraint_messages or {}),
+        InputHygiene,
         TransactionPerOperation,
         partial(QueryDepthLimiter, max_depth=max_depth),
         *extensions,

@@ -73,6 +73,13 @@ class ServiceSettings(EventSettings):
     shutdown_delay: float = Field(default=0.0, ge=0)
     shutdown_timeout: float = Field(default=30.0, ge=0)
 
+    http_max_header_bytes: int = Field(default=32 * 1024, ge=1024)
+    """Request line and headers together; larger requests get 431 (see `subgraphs.kit.http`)."""
+    http_header_read_timeout: float = Field(default=10.0, gt=0)
+    """Seconds a client has to send a request's headers; then 408 and the connection closes."""
+    http_body_read_timeout: float = Field(default=30.0, gt=0)
+    """Seconds a client has to send a request's body once its headers are in; then 408."""
+
     page_size_default: int = Field(default=20, ge=1)
     page_size_max: int = Field(default=100, ge=1)
 

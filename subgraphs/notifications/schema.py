@@ -130,7 +130,7 @@ class UserType:
         info: strawberry.Info,
         channel: NotificationChannel | None = None,
         first: int = PAGE_SIZE_DEFAULT,
-    ) -> list[NotificationType]:
+    ) -> list[NotificationType] | None:
         identity = require_identity(info)
         if identity.user_id != str(self.id) and not _may_read_all(info, identity):
             raise Forbidden(

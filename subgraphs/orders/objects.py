@@ -14,6 +14,7 @@ from strawberry.federation.types import FieldSet
 
 from subgraphs.kit.auth.errors import Forbidden
 from subgraphs.kit.auth.guards import identity_of
+from subgraphs.kit.ids import uuid_id
 from subgraphs.kit.pagination import Connection, check_page_size
 from subgraphs.kit.scalars import Money
 from subgraphs.orders import models, service
@@ -55,7 +56,7 @@ class OrderItemType:
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Still resolvable when the product was deleted since."
     )
-    def product(self) -> ProductRef:
+    def product(self) -> ProductRef | None:
         return ProductRef(id=self.product_id)
 
 
@@ -92,9 +93,8 @@ class OrderType:
     @classmethod
     async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> OrderType | None:
         """Visible to its customer, admins and services allowed to read orders."""
-        try:
-            key = uuid.UUID(str(id))
-        except ValueError:
+        key = uuid_id(id)
+        if key is None:
             return None
         row = await context_of(info).loaders.order.load(key)
         if row is None or not service.can_view(identity_of(info), row):
@@ -107,7 +107,7 @@ class OrderType:
         return [OrderItemType.from_row(row) for row in rows]
 
     @strawberry.field
-    def user(self) -> UserType:
+    def user(self) -> UserType | None:
         return UserType(id=strawberry.ID(str(self.user_id)))
 
 
@@ -132,9 +132,8 @@ class UserType:
         first: int | None = PAGE_SIZE_DEFAULT,
         after: str | None = None,
     ) -> Connection[OrderType] | None:
-        try:
-            user_id = uuid.UUID(str(self.id))
-        except ValueError:
+        user_id = uuid_id(self.id)
+        if user_id is None:
             return None
         if not service.can_list_for(identity_of(info), user_id):
             raise Forbidden("Only the user, an admin or a service may list these orders")

@@ -25,6 +25,7 @@ from subgraphs.kit.auth.errors import Forbidden
 from subgraphs.kit.auth.identity import Identity
 from subgraphs.kit.errors import BadUserInput, Conflict, NotFound
 from subgraphs.kit.events import Envelope, add_event, new_envelope
+from subgraphs.kit.ids import bigint_id, uuid_id
 from subgraphs.kit.pagination import Page, SortKey, paginate
 from subgraphs.orders.catalog import ProductQuote
 from subgraphs.orders.models import Order, OrderItem, OrderStatus
@@ -101,20 +102,17 @@ def user_id_of(identity: Identity) -> uuid.UUID:
 
 
 def parse_product_id(value: object, *, field: str) -> int:
-    try:
-        number = int(str(value))
-    except ValueError:
-        raise BadUserInput(f"`{field}` is not a valid product id: {value!r}", field=field) from None
-    if not 0 < number < 2**63:
+    number = bigint_id(value)
+    if number is None:
         raise BadUserInput(f"`{field}` is not a valid product id: {value!r}", field=field)
     return number
 
 
 def parse_order_id(value: object, *, field: str = "id") -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise BadUserInput(f"`{field}` is not a valid order id: {value!r}", field=field) from None
+    key = uuid_id(value)
+    if key is None:
+        raise BadUserInput(f"`{field}` is not a valid order id: {value!r}", field=field)
+    return key
 
 
 def check_currency(value: str) -> str:

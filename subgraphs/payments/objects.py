@@ -16,6 +16,7 @@ import strawberry
 from strawberry.federation.schema_directives import Authenticated
 
 from subgraphs.kit.auth import identity_of
+from subgraphs.kit.ids import uuid_id
 from subgraphs.kit.scalars import Money
 from subgraphs.payments import models
 from subgraphs.payments.loaders import PaymentContext
@@ -27,10 +28,7 @@ def context_of(info: strawberry.Info) -> PaymentContext:
 
 
 def payment_uuid(value: object) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
+    return uuid_id(value)
 
 
 @strawberry.enum(name="PaymentStatus")
@@ -92,7 +90,7 @@ class PaymentType:
         return cls.visible(info, await context_of(info).loaders.payment.load(key))
 
     @strawberry.field(description="The order this payment is for.")
-    def order(self) -> OrderType:
+    def order(self) -> OrderType | None:
         return OrderType(id=strawberry.ID(self.order_id))
 
 
@@ -112,6 +110,6 @@ class OrderType:
     @strawberry.field(
         description="Every payment attempt of the order, newest first (empty before the first)."
     )
-    async def payments(self, info: strawberry.Info) -> list[PaymentType]:
+    async def payments(self, info: strawberry.Info) -> list[PaymentType] | None:
         rows = await context_of(info).loaders.payments_of_order.load(str(self.id))
         return [payment for row in rows if (payment := PaymentType.visible(info, row))]

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pycountry
 
 from subgraphs.kit.errors import BadUserInput
+from subgraphs.kit.ids import bigint_id
 
 NAME_MAX = 100  # VARCHAR(100) in seed 000
 BRAND_MAX = 100
@@ -91,10 +92,7 @@ def date_range(start: datetime, end: datetime | None) -> None:
 
 def entity_id(value: str | int, *, field: str = "id") -> int:
     """Our ids are positive integers; a GraphQL ``ID`` arrives as a string."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise BadUserInput(f"`{field}` is not a valid id: {value!r}", field=field) from None
-    if number <= 0 or number > 2**63 - 1:
+    number = bigint_id(value)
+    if number is None:
         raise BadUserInput(f"`{field}` is not a valid id: {value!r}", field=field)
     return number

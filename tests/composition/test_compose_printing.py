@@ -67,7 +67,9 @@ def test_graph_enum_names_are_sanitized_and_unique() -> None:
     assert '  MY_SERVICE_2 @join__graph(name: "my_service"' in sdl
 
 
-def test_unsupported_context_directives_are_refused() -> None:
+def test_context_directives_become_join_context_arguments() -> None:
+    """`@context` is named per subgraph in the supergraph; a `@fromContext` argument leaves
+    the field and becomes `join__field(contextArguments:)` (as Apollo's composer prints)."""
     result = compose(
         subgraphs(
             (
@@ -84,4 +86,11 @@ def test_unsupported_context_directives_are_refused() -> None:
             )
         )
     )
-    assert "UNSUPPORTED_FEATURE" in [e.code for e in result.errors]
+    assert not result.errors, result.errors
+    sdl = result.supergraph_sdl
+    assert sdl is not None
+    assert '@link(url: "https://specs.apollo.dev/context/v0.1", for: SECURITY)' in sdl
+    assert '@join__field(graph: A, contextArguments: [{context: "a__ctx", name: "a", ' in sdl
+    assert 'type: "String", selection: " { id }"}])' in sdl
+    assert "x: Int @join__field" in sdl
+    assert '@context(name: "a__ctx")' in sdl

@@ -354,10 +354,16 @@ async def test_stock_went_down_by_the_quantities(checkout: Checkout) -> None:
             product.available - quantity,
             product.reserved + quantity,
         )
-        assert await stock_of(checkout.client, product) == (
-            product.available - quantity,
-            product.reserved,
-        )
+        # inventory confirms on the order.paid event, which may land just after PAID is read
+        settled = (product.available - quantity, product.reserved)
+
+        async def confirmed(
+            product: Product = product, settled: tuple[int, int] = settled
+        ) -> tuple[int, int] | None:
+            stock = await stock_of(checkout.client, product)
+            return stock if stock == settled else None
+
+        await eventually(confirmed, f"the reservation of product {product.id} confirmed")
 
 
 def mails_to(mail_dir: Path, address: str) -> list[Message]:

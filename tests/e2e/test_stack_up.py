@@ -14,7 +14,7 @@ import re
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,12 +81,21 @@ def printed_in_full(lines: list[str]) -> bool:
 
 @asynccontextmanager
 async def running_stack(
-    data_dir: Path, *extra: str, port_offset: int | None = None
+    data_dir: Path,
+    *extra: str,
+    port_offset: int | None = None,
+    env_overrides: Mapping[str, str] | None = None,
 ) -> AsyncIterator[RunningStack]:
-    """Yields once the stack says it is running; then Ctrl-C, and a clean exit is asserted."""
+    """Yields once the stack says it is running; then Ctrl-C, and a clean exit is asserted.
+    ``env_overrides`` are added to the stack's environment (its settings, say)."""
     offset = free_port_offset() if port_offset is None else port_offset
     stack = RunningStack(data_dir, offset)
-    env = {**os.environ, "POLYSHOP_DATA_DIR": str(data_dir), "POLYSHOP_PORT_OFFSET": str(offset)}
+    env = {
+        **os.environ,
+        "POLYSHOP_DATA_DIR": str(data_dir),
+        "POLYSHOP_PORT_OFFSET": str(offset),
+        **(env_overrides or {}),
+    }
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -4,7 +4,10 @@ For every message: decode the envelope, open a transaction, record the event id 
 (a duplicate is acked and skipped), run the handler, commit, then ack. A failing handler
 rolls back and the message is nak'ed with a growing delay; at the
 ``events_consumer_max_deliveries``-th failed delivery it is published to
-``polyshop.dlq.<service>.<event>`` with the error and terminated. A message that is not an
+``polyshop.dlq.<service>.<event>`` with the error and terminated. A failure because the
+database is unreachable (a restart, see `subgraphs.kit.errors.database_unavailable`) says nothing
+about the message: it is retried, with the same capped backoff, for as long as the outage lasts
+and never dead-lettered for it. A message that is not an
 envelope goes to the dead letters at once. Messages are handled one at a time in stream
 order; strict order across replicas needs ``events_consumer_max_ack_pending = 1``.
 """
@@ -23,6 +26,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode, Tracer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from subgraphs.kit.errors import database_unavailable
 from subgraphs.kit.events.backoff import Backoff, exponential_delay
 from subgraphs.kit.events.connection import EventBus
 from subgraphs.kit.events.dead_letter import publish_dead_letter
@@ -240,7 +244,8 @@ class EventConsumer(Worker):
     async def _failed(
         self, js: JetStreamContext, msg: Msg, error: Exception, deliveries: int
     ) -> None:
-        if deliveries >= self.settings.events_consumer_max_deliveries:
+        outage = database_unavailable(error)
+        if deliveries >= self.settings.events_consumer_max_deliveries and not outage:
             await self._give_up(js, msg, error, deliveries)
             return
         delay = exponential_delay(
@@ -249,7 +254,7 @@ class EventConsumer(Worker):
             maximum=self.settings.events_consumer_backoff_max,
         )
         log.warning(
-            "handler failed; will retry",
+            "database unavailable; will retry" if outage else "handler failed; will retry",
             error=repr(error),
             delivery=deliveries,
             retry_in=delay,

@@ -172,12 +172,16 @@ async def test_per_subgraph_concurrency_cap(subgraphs: dict[str, SubgraphServer]
 async def test_one_request_cannot_take_every_slot_of_a_subgraph(
     subgraphs: dict[str, SubgraphServer], per_request: int | None, peak: int
 ) -> None:
-    """Six aliases, six parallel entity fetches to reviews: with a per-request cap of two, at
-    most two are in flight (without it, all six: the measure can tell)."""
+    """Six aliases, six parallel entity fetches to reviews (batching off, else they are one
+    request): with a per-request cap of two, at most two are in flight (without it, all six:
+    the measure can tell)."""
     query = "{ " + " ".join(f"a{i}: topProducts {{ reviews {{ body }} }}" for i in range(6)) + " }"
     # the six fetches are identical: deduplication (on by default) would make them one
     settings = settings_for(
-        subgraphs, subgraph_max_concurrency_per_request=per_request, deduplicate=False
+        subgraphs,
+        subgraph_max_concurrency_per_request=per_request,
+        batch_entity_fetches=False,
+        deduplicate=False,
     )
     async with running_router(settings) as router:
         engine = engine_of(router)
@@ -229,3 +233,17 @@ async def test_slow_planning_times_out_off_the_event_loop(
         status, body = await post(router, query)
     assert status == 200
     assert body["data"]["topProducts"][0]["reviews"] == [{"body": "Solid"}, {"body": "Wobbly"}]
+
+
+async def test_batching_sends_same_stage_entity_fetches_as_one_request(
+    subgraphs: dict[str, SubgraphServer],
+) -> None:
+    """The same six aliases with batching on (the default): one request to reviews."""
+    query = "{ " + " ".join(f"a{i}: topProducts {{ reviews {{ body }} }}" for i in range(6)) + " }"
+    async with running_router(settings_for(subgraphs)) as router:
+        engine = engine_of(router)
+        status, body = await post(router, query)
+        measured = engine.fetcher.peak_in_flight["reviews"]
+    assert status == 200
+    assert body["data"]["a5"][0]["reviews"] == [{"body": "Solid"}, {"body": "Wobbly"}]
+    assert measured == 1

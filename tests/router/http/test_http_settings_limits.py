@@ -49,9 +49,9 @@ def test_internal_errors_show_detail_only_in_dev_mode() -> None:
             {"message": "Internal server error", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}
         ]
     }
-    detail = internal_error(error, dev_mode=True)["errors"][0]["extensions"]["exception"]
-    assert detail["type"] == "RuntimeError"
-    assert "hunter2" in detail["message"]
+    dev = internal_error(error, dev_mode=True)
+    assert dev["errors"][0]["extensions"]["exception"] == {"type": "RuntimeError"}
+    assert "hunter2" not in str(dev)
 
 
 @pytest.mark.parametrize(

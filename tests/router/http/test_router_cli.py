@@ -22,6 +22,7 @@ app = typer.Typer()
 app.command("plan")(cli.plan)
 app.command("router")(cli.serve)
 runner = CliRunner()
+SCENARIOS = Path(__file__).parents[1] / "scenarios"
 
 
 def operation(tmp_path: Path, text: str) -> str:
@@ -75,6 +76,28 @@ def test_plan_reports_an_invalid_operation(tmp_path: Path) -> None:
     result = runner.invoke(app, ["plan", file, "--supergraph", str(SUPERGRAPH)])
     assert result.exit_code == 1
     assert "GRAPHQL_VALIDATION_FAILED" in result.output
+
+
+def test_plan_reports_a_planning_failure_in_one_line(tmp_path: Path) -> None:
+    """A supergraph whose only owner of a field has no resolvable key: planning fails, and
+    the command says so in one ``error:`` line (no traceback)."""
+    scenario = SCENARIOS / "07_requires_simple" / "supergraph.graphql"
+    sdl = scenario.read_text().replace(
+        '@join__type(graph: SHIPPING, key: "id")',
+        '@join__type(graph: SHIPPING, key: "id", resolvable: false)',
+    )
+    assert "resolvable: false" in sdl
+    supergraph = tmp_path / "supergraph.graphql"
+    supergraph.write_text(sdl)
+    file = operation(tmp_path, "{ products { shippingCost } }")
+    result = runner.invoke(app, ["plan", file, "--supergraph", str(supergraph)])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith("error: ")
+    assert "Product.shippingCost" in lines[0]
+    assert lines[0].endswith("[QUERY_PLANNING_FAILED]")
+    assert "Traceback" not in result.output
 
 
 def test_plan_reports_a_missing_supergraph(tmp_path: Path) -> None:

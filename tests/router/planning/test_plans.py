@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from graphql import FieldNode, InlineFragmentNode, OperationDefinitionNode, parse, visit
 from graphql.language import Visitor
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from router.engine import Engine, EngineConfig
@@ -34,8 +35,12 @@ SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 
 class _Settings(BaseSettings):
+    """``POLYSHOP_UPDATE_SNAPSHOTS=1`` rewrites snapshots; under ``CI=true`` a missing one
+    fails instead of being written."""
+
     model_config = SettingsConfigDict(env_prefix="POLYSHOP_")
     update_snapshots: bool = False
+    ci: bool = Field(default=False, validation_alias="CI")
 
 
 @cache
@@ -56,7 +61,10 @@ def plan(
 def snapshot(name: str, query_plan: QueryPlan) -> None:
     text = plan_to_text(query_plan).rstrip() + "\n"
     path = SNAPSHOTS / f"{name}.txt"
-    if _Settings().update_snapshots or not path.exists():
+    settings = _Settings()
+    if not path.exists() and settings.ci and not settings.update_snapshots:
+        pytest.fail(f"plan snapshot {path} is missing (CI=true): commit it\n{text}")
+    if settings.update_snapshots or not path.exists():
         SNAPSHOTS.mkdir(exist_ok=True)
         path.write_text(text)
         return

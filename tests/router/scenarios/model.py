@@ -65,7 +65,12 @@ class Operation:
     status: int | _Sentinel = 200
     requests: Mapping[str, int] | None = None
     """Exact number of HTTP requests per subgraph; a subgraph not listed must get none.
-    None: not compared."""
+    Every operation states it (strict mode): its total is the minimal number of subgraph
+    requests for the operation, and a plan with more fetches fails."""
+    planned_requests: int | None = None
+    """Fetches the plan may hold when it is more than the requests sent (a fetch the data
+    makes unnecessary at run time, e.g. no representations); default: the total of
+    ``requests``."""
     check: Check | None = None
     """Further assertions on what the subgraphs received."""
     config: Mapping[str, Any] = field(default_factory=dict)

@@ -69,6 +69,9 @@ directive @shareable repeatable on OBJECT | FIELD_DEFINITION
 directive @extends on OBJECT | INTERFACE
 directive @override(from: String!, label: String) on FIELD_DEFINITION
 directive @interfaceObject on OBJECT
+scalar federation__ContextFieldValue
+directive @context(name: String!) repeatable on INTERFACE | OBJECT | UNION
+directive @fromContext(field: federation__ContextFieldValue) on ARGUMENT_DEFINITION
 directive @composeDirective(name: String!) repeatable on SCHEMA
 directive @inaccessible on FIELD_DEFINITION | OBJECT | INTERFACE | UNION | ARGUMENT_DEFINITION
   | SCALAR | ENUM | ENUM_VALUE | INPUT_OBJECT | INPUT_FIELD_DEFINITION

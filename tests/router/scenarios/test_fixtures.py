@@ -37,7 +37,8 @@ def test_scenario_is_well_formed(scenario_name: str) -> None:
         codes = {e.code for e in operation.errors} if isinstance(operation.errors, list) else set()
         if "GRAPHQL_PARSE_FAILED" not in codes:
             parse(operation.query)
-        assert set(operation.requests or {}) <= subgraphs, operation.name
+        assert operation.requests is not None, f"{operation.name}: state its subgraph requests"
+        assert set(operation.requests) <= subgraphs, operation.name
 
 
 def test_all_scenarios_load() -> None:

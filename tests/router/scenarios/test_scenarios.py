@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .expect import assert_body, assert_requests
@@ -23,10 +24,14 @@ from .subgraph_kit import SubgraphCluster
 
 
 class SnapshotSettings(BaseSettings):
-    """``POLYSHOP_UPDATE_SNAPSHOTS=1`` rewrites plan snapshots instead of comparing them."""
+    """``POLYSHOP_UPDATE_SNAPSHOTS=1`` rewrites plan snapshots instead of comparing them.
+
+    A missing snapshot is written (and the test passes) on a developer's machine; under
+    ``CI=true`` it fails, so a snapshot nobody committed never passes unseen."""
 
     model_config = SettingsConfigDict(env_prefix="POLYSHOP_")
     update_snapshots: bool = False
+    ci: bool = Field(default=False, validation_alias="CI")
 
 
 CASES = [
@@ -101,10 +106,35 @@ def test_plan_snapshot(scenario_name: str, operation_name: str) -> None:
         + "\n"
     )
     snapshot = loaded.plan_snapshot(operation)
-    if SnapshotSettings().update_snapshots or not snapshot.exists():
+    settings = SnapshotSettings()
+    if not snapshot.exists() and settings.ci and not settings.update_snapshots:
+        pytest.fail(f"plan snapshot {snapshot} is missing (CI=true): commit it\n{text}")
+    if settings.update_snapshots or not snapshot.exists():
         snapshot.parent.mkdir(exist_ok=True)
         snapshot.write_text(text)
         return
     assert text == snapshot.read_text(), (
         f"plan differs from {snapshot} (POLYSHOP_UPDATE_SNAPSHOTS=1 rewrites it)\n{text}"
+    )
+
+
+@pytest.mark.parametrize(("scenario_name", "operation_name"), PLAN_CASES)
+def test_plan_is_minimal(scenario_name: str, operation_name: str) -> None:
+    """Strict mode: the plan holds no more fetches than the scenario's minimal number of
+    subgraph requests (a `BatchFetch` is one request)."""
+    from router.engine import Engine, EngineConfig
+    from router.planning import plan_to_text
+    from router.supergraph import read_supergraph
+
+    loaded, operation = _operation(scenario_name, operation_name)
+    assert operation.requests is not None, f"{operation_name}: state its subgraph requests"
+    minimal = operation.planned_requests
+    if minimal is None:
+        minimal = sum(operation.requests.values())
+    engine = Engine(
+        read_supergraph(loaded.supergraph_sdl), EngineConfig(**_config_kwargs(loaded, operation))
+    )
+    plan = engine.plan(operation.query, operation.operation_name, operation.variables)
+    assert plan.fetch_count <= minimal, (
+        f"{plan.fetch_count} subgraph requests planned, minimal is {minimal}\n" + plan_to_text(plan)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from graphql import print_schema
@@ -20,6 +21,8 @@ type Product @join__type(graph: PRODUCTS, key: "id") @join__type(graph: REVIEWS,
   rating: Int @join__field(graph: REVIEWS)
 }
 """
+
+SCENARIOS = Path(__file__).parents[1] / "scenarios"
 
 
 def test_renamed_join_and_link() -> None:
@@ -129,7 +132,7 @@ def test_unknown_feature_for_security_or_execution_is_refused(purpose: str) -> N
 @pytest.mark.parametrize(
     "url",
     [
-        "https://specs.apollo.dev/context/v0.1",
+        "https://specs.apollo.dev/context/v0.2",
         "https://specs.apollo.dev/connect/v0.1",
         "https://specs.apollo.dev/join/v0.9",
         "https://specs.apollo.dev/authenticated/v0.7",
@@ -139,6 +142,20 @@ def test_unimplemented_apollo_features_and_versions_are_refused(url: str) -> Non
     sdl = supergraph(SIMPLE, links=f'@link(url: "{url}", for: SECURITY)')
     with pytest.raises(SupergraphError, match=re.escape(url)):
         read_supergraph(sdl)
+
+
+def test_context_feature_is_read_and_hidden_from_clients() -> None:
+    """`context/v0.1` (`@context`, `join__field(contextArguments:)`) is implemented: the
+    holder types and the arguments filled from a context are read; clients see neither."""
+    sdl = (SCENARIOS / "68_context_from_ancestor" / "supergraph.graphql").read_text()
+    sg = read_supergraph(sdl)
+    assert sg.type("Store").contexts == frozenset({"shop__store"})
+    (in_shop,) = sg.field("Product", "price").graphs.values()
+    (argument,) = in_shop.context_arguments
+    assert (argument.name, argument.type, argument.context) == ("currency", "String", "shop__store")
+    api = print_schema(sg.api_schema)
+    assert "context" not in api
+    assert "price: String!" in api
 
 
 def test_unknown_feature_without_purpose_is_accepted_and_hidden() -> None:

@@ -26,6 +26,7 @@ def test_sdl_extends_product_as_a_federation_2_entity() -> None:
     text = sdl()
     assert "https://specs.apollo.dev/federation/v2.7" in text
     assert 'type Product @key(fields: "id")' in text
-    assert "stock: StockLevel!" in text
-    assert "inStock: Boolean!" in text
+    # Nullable: an inventory outage nulls these fields, never the product around them.
+    assert "  stock: StockLevel\n" in text
+    assert "  inStock: Boolean\n" in text
     assert "union _Entity = Product" in text

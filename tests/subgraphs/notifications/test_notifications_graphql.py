@@ -150,7 +150,10 @@ async def test_user_sees_both_channels_and_can_filter(seeded: Seeded, gql: Any) 
 async def test_user_notifications_are_private(seeded: Seeded, gql: Any) -> None:
     rep = [{"__typename": "User", "id": seeded.alice}]
     other = await gql(ENTITIES, headers=user_header(seeded.bob), representations=rep)
-    assert other["data"]["_entities"] == [None]
+    # The field is nullable (contributed to auth's User): the refusal nulls only it.
+    assert other["data"]["_entities"] == [
+        {"__typename": "User", "id": seeded.alice, "notifications": None}
+    ]
     assert other["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert other["errors"][0]["path"] == ["_entities", 0, "notifications"]
     anonymous = await gql(ENTITIES, representations=rep)

@@ -46,6 +46,7 @@ SCENARIO = Scenario(
             query="{ me { email avatar } }",
             data={"me": {"email": "ada@example.com", "avatar": "ada.png"}},
             check=two_fetches_in_total,
+            requests={"accounts": 1, "profiles": 1},
         ),
     ],
 )

@@ -98,6 +98,7 @@ SCENARIO = Scenario(
                     {"name": "Chair", "reviews": [{"id": "r3"}]},
                 ],
             },
+            requests={"products": 1, "reviews": 1},
         ),
         Operation(
             name="swapped_names",

@@ -87,6 +87,7 @@ SCENARIO = Scenario(
             }""",
             data={"a": {"sku": "A"}, "b": {"sku": "B"}, "c": {"id": "res-A-1"}},
             check=same_subgraph_first,
+            requests={"carts": 1, "inventory": 1},
         ),
     ],
 )

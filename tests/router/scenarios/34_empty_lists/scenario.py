@@ -36,6 +36,7 @@ SCENARIO = Scenario(
             query="{ topProducts(first: 0) { name reviews { body } } }",
             data={"topProducts": []},
             requests={"products": 1},
+            planned_requests=2,
         ),
         Operation(
             name="empty_nested_lists",
@@ -44,12 +45,14 @@ SCENARIO = Scenario(
                 "topProducts": [{"name": "Table", "reviews": []}, {"name": "Chair", "reviews": []}]
             },
             requests={"products": 1, "reviews": 1},
+            planned_requests=3,
         ),
         Operation(
             name="empty_list_argument",
             query="{ productsByIds(ids: []) { name reviews { body } } }",
             data={"productsByIds": []},
             requests={"products": 1},
+            planned_requests=2,
         ),
     ],
 )

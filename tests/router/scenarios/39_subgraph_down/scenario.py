@@ -23,6 +23,7 @@ SCENARIO = Scenario(
             },
             errors=[Err(code="SUBREQUEST_HTTP_ERROR", message=re.compile("reviews"))],
             requests={"products": 1},
+            planned_requests=2,
         ),
         Operation(
             name="root_fetch_fails",
@@ -30,6 +31,7 @@ SCENARIO = Scenario(
             data={"topProducts": [{"name": "Table"}, {"name": "Chair"}], "recommended": None},
             errors=[Err(code="SUBREQUEST_HTTP_ERROR", message=re.compile("reviews"))],
             requests={"products": 1},
+            planned_requests=2,
         ),
         Operation(
             name="healthy_part_only",

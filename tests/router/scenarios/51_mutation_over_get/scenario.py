@@ -40,6 +40,7 @@ SCENARIO = Scenario(
             status=405,
             errors=[Err(code=ANY)],
             requests={},
+            planned_requests=1,
         ),
         Operation(
             name="mutation_over_post",

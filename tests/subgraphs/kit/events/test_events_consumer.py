@@ -11,8 +11,13 @@ import orjson
 import pytest
 from events_support import effects, eventually, fast_settings, produce
 from nats.js import JetStreamContext
-from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy import insert, select, text
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from subgraphs.kit.events import (
     DEFAULT_TABLES,
@@ -184,6 +189,47 @@ async def test_failing_handler_backs_off_then_dead_letters_with_the_error(
     assert letter.headers["Polyshop-Error"] == "ValueError: stock table on fire (attempt 3)"
     info = await js.consumer_info(stream_name(service), "sink-effects")
     assert (info.num_ack_pending, info.num_pending) == (0, 0)
+
+
+async def test_a_database_outage_is_retried_past_max_deliveries_never_dead_lettered(
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    nats_url: str,
+    service: str,
+    js: JetStreamContext,
+) -> None:
+    """A PostgreSQL restart longer than the retries must not turn events into dead letters:
+    the handler's real connection errors are retried until the database answers again."""
+    settings = fast_settings(
+        nats_url,
+        events_consumer_max_deliveries=2,
+        events_consumer_backoff_initial=0.05,
+        events_consumer_backoff_max=0.2,
+    )
+    bus = EventBus(settings, name=service)
+    unreachable = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:1/gone")
+    attempts: list[float] = []
+
+    async def needs_the_database(session: AsyncSession, envelope: Envelope) -> None:
+        attempts.append(time.monotonic())
+        if len(attempts) <= 4:  # twice the deliveries that dead-letter other failures
+            async with unreachable.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        await record(session, envelope)
+
+    consumer = consumer_for(service, needs_the_database, sessionmaker, bus, settings)
+    envelope = new_envelope(service, "thing.happened", {"n": 4}, correlation_id="corr-outage")
+    await publish_raw(js, settings, envelope, msg_id=str(envelope.id))
+    consumer.start()
+    try:
+        await eventually(lambda: consumer.handled == 1, what="the event handled")
+    finally:
+        await consumer.stop()
+        await bus.close()
+        await unreachable.dispose()
+    assert len(attempts) == 5
+    assert consumer.dead_lettered == 0
+    assert await effect_rows(engine) == [(envelope.id, "4")]
 
 
 async def test_malformed_message_is_dead_lettered_at_once(
