@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: up test lint install clean
+.PHONY: up test lint install clean web
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,9 +38,24 @@ tests/clients/node_modules: tests/clients/package-lock.json
 		echo "npm ci in tests/clients/ failed: the client tests will be skipped" >&2; \
 	else echo "npm not found: the client tests will be skipped" >&2; fi
 
+## The storefront (web/): Node's packages pinned in web/package-lock.json, which also pin
+## playwright-core for the storefront's Chromium test; skipped, saying so, where Node is missing.
+web/node_modules: web/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix web --silent --no-audit --no-fund || \
+		echo "npm ci in web/ failed: the storefront's browser test will be skipped" >&2; \
+	else echo "npm not found: the storefront's browser test will be skipped" >&2; fi
+
+## Rebuild the storefront into web/dist (committed, so that `make up` needs no Node) and record
+## the digest of its sources there (a test fails when the committed build is stale).
+web: $(STAMP)
+	npm ci --prefix web --no-audit --no-fund
+	npm run --prefix web build
+	$(BIN)/python -m polyshop.devstack.storefront record
+
 ## Lint, type-check and run the full test suite. pytest's exit code 5 (no tests collected)
 ## means the suite layout is broken, and fails like any other failure.
-test: lint bench/node_modules tests/clients/node_modules
+test: lint bench/node_modules tests/clients/node_modules web/node_modules
 	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: the suite layout is broken" >&2; fi; \
 	exit $$rc

@@ -107,7 +107,23 @@ def serve(
         hot_reload=hot_reload,
         dev_mode=dev,
     )
+    check_plugins(settings)
     run(settings)
+
+
+def check_plugins(settings: RouterSettings) -> None:
+    """Resolve every listed plugin and validate its configuration before serving: a plugin
+    that cannot load ends the command with ``error: plugin '<name>': <reason>`` (exit 2),
+    like an invalid configuration file. (Starting them is the router's start-up's job.)"""
+    from router.plugins import PluginLoadError
+    from router.plugins.loader import instantiate
+
+    for entry in settings.plugins:
+        try:
+            instantiate(entry)
+        except PluginLoadError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(2) from error
 
 
 def run(settings: RouterSettings) -> None:

@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from graphql import DocumentNode, GraphQLSchema, type_from_ast, value_from_ast
@@ -59,6 +59,7 @@ from .planning.normalize import (
 )
 from .planning.normalize.parse import parse_operation_text
 from .planning.planner import Planner, PlanningError
+from .plugins.api import OPERATION_KIND, OPERATION_NAME, ExecutionRequest, ExecutionResponse
 from .policy.headers import ResponseHeaderRules
 from .policy.rate_limit import RateLimiter
 from .security.authorization import AuthorizationResult, Authorizer
@@ -67,6 +68,9 @@ from .security.principal import Principal
 from .security.rules import Access
 from .shared import SharedState
 from .supergraph.model import Supergraph
+
+if TYPE_CHECKING:
+    from .plugins.pipeline import PluginRun
 
 log = structlog.get_logger("router.engine")
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -97,6 +101,9 @@ class RequestContext:
     """The verified caller (None: no token); authorization directives are decided on it."""
     subgraph_headers: Mapping[str, Mapping[str, str]] | None = None
     """Headers of the subgraphs that have header rules of their own (else ``headers``)."""
+    plugins: PluginRun | None = None
+    """The request's plugins (None: no plugin configured): the execution and subgraph hooks
+    run here, the router and supergraph ones in the HTTP layer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,12 +319,32 @@ class Engine:
                 {"data": None, "errors": [error_dict(str(error), "QUERY_PLANNING_FAILED")]}, 500
             )
         variables = request.variables or _EMPTY
+        headers = context.headers
+        run = context.plugins
+        if run is not None:
+            run.context.entries[OPERATION_KIND] = operation.kind
+            run.context.entries[OPERATION_NAME] = request.operation_name or operation.name
+            if run.wants("execution_request"):
+                stage = ExecutionRequest(
+                    run.context,
+                    cached.plan,
+                    operation.kind,
+                    request.operation_name or operation.name,
+                    dict(variables),
+                    dict(headers),
+                    query,
+                )
+                short = await run.run("execution_request", stage)
+                if short is not None:
+                    return GraphQLResponse(short.graphql_body(), short.status)
+                variables, headers = stage.variables, stage.headers
         state = await self.executor.execute(
             cached.plan,
             variables,
-            context.headers,
+            headers,
             OperationLabel(request.operation_name or operation.name, operation_hash(query)),
-            context.subgraph_headers,
+            plugins=run,
+            by_subgraph=context.subgraph_headers,
         )
         if state.too_large:
             limit = self.config.max_response_bytes
@@ -352,6 +379,10 @@ class Engine:
         body: dict[str, Any] = {"data": data}
         if errors:
             body["errors"] = errors
+        if run is not None and run.wants("execution_response"):
+            done = ExecutionResponse(run.context, 200, body)
+            await run.run("execution_response", done)
+            return GraphQLResponse(done.body, done.status, headers=state.response_headers)
         return GraphQLResponse(body, headers=state.response_headers)
 
     def plan(

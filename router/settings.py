@@ -141,6 +141,8 @@ from router.config.headers import HeadersConfig, reserved_reason
 from router.config.persisted import ApqConfig, PersistedQueriesConfig
 from router.config.rate_limit import RateLimitConfig
 from router.config.uploads import FileUploadsConfig
+from router.plugins.config import PluginEntry
+from router.plugins.coprocessor.config import CoprocessorConfig
 from router.security.settings import SecuritySettings
 
 DEFAULT_PROPAGATED_HEADERS = ("authorization", "x-correlation-id")
@@ -320,6 +322,10 @@ class RouterSettings(BaseSettings):
     """Compressed responses (``Accept-Encoding``) and request bodies (``Content-Encoding``)."""
     file_uploads: FileUploadsConfig = Field(default_factory=FileUploadsConfig)
     """GraphQL multipart requests: ``Upload`` variables streamed to the owning subgraph."""
+    plugins: tuple[PluginEntry, ...] = ()
+    """Plugins run by the router, in this order (see ``docs/plugins.md``)."""
+    coprocessor: CoprocessorConfig | None = None
+    """An external coprocessor, configured as in Apollo Router (see ``docs/plugins.md``)."""
 
     security: SecuritySettings = Field(default_factory=SecuritySettings, exclude=True)
     """``POLYSHOP_ROUTER_AUTH_*``; excluded from dumps (it holds the client secret)."""

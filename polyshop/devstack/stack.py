@@ -42,6 +42,7 @@ from polyshop.devstack.postgres import (
     database_exists,
     database_url,
 )
+from polyshop.devstack.storefront import Storefront, start_storefront
 from polyshop.services import (
     ROUTER_PORT,
     SERVICES_BY_NAME,
@@ -121,6 +122,7 @@ class Stack:
     demo_summary: str = ""
     database_urls: dict[str, str] = field(default_factory=dict)
     processes: list[RunningProcess] = field(default_factory=list)
+    storefront: Storefront | None = None
 
 
 async def up(settings: StackSettings, *, reset: bool = False, with_router: bool = True) -> None:
@@ -140,6 +142,12 @@ async def up(settings: StackSettings, *, reset: bool = False, with_router: bool 
         await start_subgraphs(stack, services)
         if with_router and router_available():
             await start_router(stack)
+            stack.storefront = await start_storefront(
+                stack.settings.host,
+                STOREFRONT_PORT + stack.settings.port_offset,
+                router_url(stack) + "/graphql",
+                url_host=reachable_host(stack),
+            )
             await place_demo_orders(stack, stop)
         print_urls(stack)
         await wait_until_stopped(stack, stop)
@@ -525,6 +533,8 @@ def print_urls(stack: Stack) -> None:
     router = next((p for p in stack.processes if p.name == "router"), None)
     if router is not None:
         lines += ["", f"  GraphiQL       {router.url}/graphql  (open it in a browser)"]
+    if stack.storefront is not None:
+        lines.append(f"  Storefront     {stack.storefront.url}  (web/, its own origin)")
     if stack.postgres is not None:
         lines.append(f"  PostgreSQL     {stack.postgres.server_url}")
     lines.append(f"  NATS           {stack.nats_url}")
@@ -553,6 +563,9 @@ async def wait_until_stopped(stack: Stack, stop: asyncio.Event) -> None:
 
 
 async def down(stack: Stack) -> None:
+    if stack.storefront is not None:
+        await stack.storefront.stop()
+        stack.storefront = None
     for running in reversed(stack.processes):
         await terminate(running.process)
     stack.processes.clear()

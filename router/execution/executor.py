@@ -21,7 +21,7 @@ import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 import structlog
@@ -38,6 +38,7 @@ from ..planning.nodes import (
     RequiresFragment,
     SequenceNode,
 )
+from ..plugins import api as plugin_api
 from .data import Path, collect, merge_into
 from .errors import (
     ENTITIES,
@@ -48,6 +49,9 @@ from .errors import (
 )
 from .fetcher import FetchFailure, SubgraphFetcher, SubgraphResponse
 from .representations import MissingKey, representation
+
+if TYPE_CHECKING:
+    from ..plugins.pipeline import PluginRun
 
 ENTITY_KEY_MISSING = "ENTITY_KEY_MISSING"
 RESPONSE_SIZE_LIMIT_EXCEEDED = "RESPONSE_SIZE_LIMIT_EXCEEDED"
@@ -84,6 +88,8 @@ class ExecutionState:
     """``received_bytes`` went past the limit: no further fetch is sent."""
     slots: dict[str, asyncio.Semaphore] = field(default_factory=dict)
     """This request's fetch slots per subgraph (with a per-request cap)."""
+    plugins: PluginRun | None = None
+    """The request's plugins, when any has subgraph hooks to run around each fetch."""
 
 
 class ResponseHeaderSelector(Protocol):
@@ -94,8 +100,9 @@ class ResponseHeaderSelector(Protocol):
     def covers(self, service: str) -> bool:
         """Whether some of ``service``'s response headers go to the client."""
 
-    def select(self, service: str, raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
-        """The ``(name, value)`` pairs of ``raw`` the client gets."""
+    def select(self, service: str, raw: Mapping[str, str]) -> list[tuple[str, str]]:
+        """The ``(name, value)`` pairs of ``raw`` (every value of a repeated header) the
+        client gets."""
 
 
 class SubgraphLimiter(Protocol):
@@ -130,11 +137,17 @@ class Executor:
         variables: Mapping[str, Any],
         headers: Mapping[str, str],
         operation: OperationLabel | None = None,
+        *,
+        plugins: PluginRun | None = None,
         by_subgraph: Mapping[str, Mapping[str, str]] | None = None,
     ) -> ExecutionState:
         state = ExecutionState(
             variables, headers, by_subgraph=by_subgraph or None, operation=operation
         )
+        if plugins is not None and (
+            plugins.wants("subgraph_request") or plugins.wants("subgraph_response")
+        ):
+            state.plugins = plugins
         if plan.node is not None:
             await self._run(plan.node, state)
         return state
@@ -165,7 +178,12 @@ class Executor:
     async def _send(
         self, fetch: FetchNode | BatchFetchNode, body: bytes, state: ExecutionState
     ) -> dict[str, Any] | None:
-        """The parsed response; None (with an error recorded) when the request failed."""
+        """The parsed response; None (with an error recorded) when the request failed.
+
+        With subgraph hooks (``state.plugins``) the request hook may change the headers and
+        the JSON body, or answer in the subgraph's place (a failing plugin's error then
+        stands for the subgraph's answer); the response hook sees a 2xx JSON answer and may
+        change it."""
         if state.too_large:
             return None
         if self.limiter is not None:
@@ -173,16 +191,35 @@ class Executor:
             if not decision.allowed:
                 state.errors.append(rate_limited_fetch(fetch.service, decision.retry_after))
                 return None
+        headers = state.headers
+        if state.by_subgraph is not None:
+            headers = state.by_subgraph.get(fetch.service, headers)
+        run = state.plugins
+        outgoing: plugin_api.SubgraphRequest | None = None
+        if run is not None and "subgraph_request" in run.active:
+            outgoing = plugin_api.SubgraphRequest(
+                run.context,
+                fetch.service,
+                self.fetcher.config.urls.get(fetch.service, ""),
+                dict(headers),
+                None,
+                raw=body,
+            )
+            short = await run.run("subgraph_request", outgoing)
+            if short is not None:
+                return short.graphql_body()
+            body = outgoing.encoded()
+            headers = outgoing.headers
         limit = self.max_concurrency_per_subgraph
         try:
             if limit is None:
-                response = await self._fetch(fetch, body, state)
+                response = await self._fetch(fetch, body, headers)
             else:
                 slot = state.slots.get(fetch.service)
                 if slot is None:
                     slot = state.slots[fetch.service] = asyncio.Semaphore(limit)
                 async with slot:
-                    response = await self._fetch(fetch, body, state)
+                    response = await self._fetch(fetch, body, headers)
         except FetchFailure as failure:
             # A 4xx means the subgraph refused what the router sent (a planner or
             # configuration bug): logged under its own event, with the client operation.
@@ -225,14 +262,22 @@ class Executor:
                     response.status,
                 )
             )
+        elif run is not None and "subgraph_response" in run.active:
+            incoming = plugin_api.SubgraphResponse(
+                run.context,
+                fetch.service,
+                response.status,
+                response.headers,
+                payload,
+                outgoing.assigned_id if outgoing is not None else "",
+            )
+            await run.run("subgraph_response", incoming)
+            return incoming.body
         return payload
 
     async def _fetch(
-        self, fetch: FetchNode | BatchFetchNode, body: bytes, state: ExecutionState
+        self, fetch: FetchNode | BatchFetchNode, body: bytes, headers: Mapping[str, str]
     ) -> SubgraphResponse:
-        headers = state.headers
-        if state.by_subgraph is not None:
-            headers = state.by_subgraph.get(fetch.service, headers)
         return await self.fetcher.fetch(
             fetch.service,
             body,

@@ -23,7 +23,7 @@ import functools
 import http
 import ssl
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import aiohttp
@@ -64,8 +64,9 @@ class StaleConnection(FetchFailure):
 class SubgraphResponse:
     status: int
     body: bytes
-    headers: tuple[tuple[bytes, bytes], ...] = ()
-    """The response's raw headers (for the ``headers.*.response`` rules)."""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """The subgraph's response headers (a multi-dict: repeated headers keep every value;
+    read by subgraph-stage plugins and the ``headers.*.response`` rules)."""
 
 
 Send = Callable[[str, bytes, Mapping[str, str]], Awaitable[SubgraphResponse]]
@@ -291,7 +292,7 @@ class SubgraphFetcher:
                         payload,
                         detail=f"{response.status}: {response.reason or 'HTTP error'}",
                     )
-                return SubgraphResponse(response.status, payload, response.raw_headers)
+                return SubgraphResponse(response.status, payload, response.headers)
         except TimeoutError as error:
             raise FetchFailure("request timed out") from error
         except aiohttp.ClientConnectorError as error:

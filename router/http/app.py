@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -26,7 +28,17 @@ from router.config import ConfigWatcher
 from router.engine import GraphQLRequest, GraphQLResponse, RequestContext
 from router.execution.executor import RESPONSE_SIZE_LIMIT_EXCEEDED
 from router.execution.uploads import current_files, release_files
-from router.hot_reload import EngineBuilder, EngineHolder, SupergraphWatcher
+from router.hot_reload import EngineBuilder, EngineHolder, ServingEngine, SupergraphWatcher
+from router.plugins import (
+    OPERATION_NAME,
+    PluginPipeline,
+    PluginRun,
+    RouterRequest,
+    RouterResponse,
+    SupergraphRequest,
+    SupergraphResponse,
+    load_plugins,
+)
 from router.policy.headers import merge_response_headers
 from router.policy.rate_limit import RATE_LIMITED
 from router.security import AuthenticationError, Principal, SecurityLayer, ServiceTokenError
@@ -119,6 +131,9 @@ class RouterApp:
         self._graphiql: GraphiQL | None = None
         self.policy_state: PolicyState | None = None
         self.policies: Policies | None = None
+        self.plugins: PluginPipeline | None = None
+        """The plugins serving requests now (None: none configured); replaced on reload."""
+        self._retiring: set[asyncio.Task[None]] = set()
         self._use_settings(settings)
 
     def _use_settings(self, settings: RouterSettings, policies: Policies | None = None) -> None:
@@ -147,6 +162,12 @@ class RouterApp:
         self.policy_state = PolicyState(settings, self.telemetry.metrics)
         try:
             self.policies = await self.policy_state.configure(settings)
+            self.plugins = await self._load_plugins(settings)
+        except BaseException:
+            await self.policy_state.close()
+            await self.security.close()
+            raise
+        try:
             build = self._build_engine
             if build is None:
                 from .runtime import engine_builder
@@ -158,6 +179,9 @@ class RouterApp:
             engine = await build(supergraph)
         except BaseException:
             await self.policy_state.close()
+            if self.plugins is not None:
+                await self.plugins.close()
+                self.plugins = None
             await self.security.close()
             raise
         self.holder = EngineHolder(engine, supergraph, drain_timeout=settings.drain_timeout)
@@ -185,7 +209,17 @@ class RouterApp:
             config=settings.config,
             tracing=self.telemetry.tracing is not None,
             metrics=self.telemetry.metrics is not None,
+            plugins=self.plugins.names if self.plugins is not None else [],
         )
+
+    async def _load_plugins(self, settings: RouterSettings) -> PluginPipeline | None:
+        """The started plugins of ``settings`` (None when there are none); raises
+        `router.plugins.PluginLoadError` naming the plugin that failed and why."""
+        if not settings.plugins and settings.coprocessor is None:
+            return None
+        loaded = await load_plugins(settings.plugins, settings.coprocessor)
+        metrics = self.telemetry.metrics if self.telemetry is not None else None
+        return PluginPipeline(loaded, metrics=metrics, dev_mode=settings.dev_mode)
 
     async def _apply_settings(self, settings: RouterSettings) -> None:
         """Reloaded ``router.yaml``: an engine built with the new settings serves the next
@@ -200,11 +234,28 @@ class RouterApp:
             from .runtime import engine_builder
 
             build = engine_builder(settings, self.security, self.telemetry, policies)
-        engine = await build(holder.supergraph)
+        plugins_changed = (settings.plugins, settings.coprocessor) != (
+            self.settings.plugins,
+            self.settings.coprocessor,
+        )
+        # A plugin that fails to load raises here: the old plugins and engine keep serving.
+        plugins = await self._load_plugins(settings) if plugins_changed else self.plugins
+        try:
+            engine = await build(holder.supergraph)
+        except BaseException:
+            if plugins_changed and plugins is not None:
+                await plugins.close()
+            raise
         holder.swap(engine, holder.supergraph)
         self._build_engine = build
         if self.watcher is not None:
             self.watcher.build = build
+        if plugins_changed:
+            old, self.plugins = self.plugins, plugins
+            if old is not None:
+                task = asyncio.create_task(old.retire(settings.drain_timeout))
+                self._retiring.add(task)
+                task.add_done_callback(self._retiring.discard)
         self._use_settings(settings, policies)
 
     def _start_draining(self) -> None:
@@ -222,6 +273,10 @@ class RouterApp:
         self._watch_tasks.clear()
         if self.holder is not None:
             await self.holder.close()
+        await asyncio.gather(*self._retiring, return_exceptions=True)
+        if self.plugins is not None:
+            await self.plugins.close()
+            self.plugins = None
         await self.security.close()
         if self.policy_state is not None:
             await self.policy_state.close()
@@ -237,7 +292,7 @@ class RouterApp:
                 try:
                     await self.startup()
                 except Exception as error:
-                    log.exception("router.startup_failed")
+                    log.exception("router.startup_failed", error=str(error))
                     await send({"type": "lifespan.startup.failed", "message": str(error)})
                     return
                 await send({"type": "lifespan.startup.complete"})
@@ -263,10 +318,11 @@ class RouterApp:
             path: str = scope["path"]
             if path == self.settings.graphql_path:
                 observer = self._request_telemetry
+                handler = self._graphql if self.plugins is None else self._graphql_with_plugins
                 if observer is None:
-                    await self._graphql(scope, receive, send)
+                    await handler(scope, receive, send)
                 else:
-                    await observer.observe(scope, receive, send, self._graphql)
+                    await observer.observe(scope, receive, send, handler)
             elif path == self.settings.health_path:
                 await self._health(scope, send)
             elif path == self.settings.ready_path:
@@ -336,7 +392,23 @@ class RouterApp:
 
     # ------------------------------------------------------------------ /graphql
 
-    async def _graphql(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _graphql_with_plugins(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """`_graphql` with the request's plugin run (routers without plugins skip this)."""
+        plugins = self.plugins
+        if plugins is None:  # removed by a reload since the request was routed here
+            await self._graphql(scope, receive, send)
+            return
+        holder = self.holder
+        plugins.acquire()
+        try:
+            run = plugins.begin(sdl=holder.supergraph.sdl if holder is not None else "")
+            await self._graphql(scope, receive, send, run)
+        finally:
+            plugins.release()
+
+    async def _graphql(
+        self, scope: Scope, receive: Receive, send: Send, run: PluginRun | None = None
+    ) -> None:
         headers = decode_headers(scope["headers"])
         method: str = scope["method"]
         send = compressing(headers, send, self.settings.compression)
@@ -354,15 +426,19 @@ class RouterApp:
                 )
                 return
             status, body, media, passed_on = await self._execute(
-                scope, receive, headers, method, correlation
+                scope, receive, headers, method, correlation, run
             )
         except (HttpError, AuthenticationError) as error:
             observation = current_request.get()
             if observation is not None:
                 observation.error_codes.append(error.code)
             extra = [*echo, *((k.encode(), v.encode()) for k, v in error.headers.items())]
-            await respond_json(send, error.status, error.body(), JSON, extra)
-            return
+            if run is None:
+                await respond_json(send, error.status, error.body(), JSON, extra)
+                return
+            status, body, media = error.status, orjson.dumps(error.body()), APPLICATION_JSON
+            passed_on = []
+            echo = extra
         except ClientDisconnected:
             return
         except Exception as error:
@@ -381,7 +457,34 @@ class RouterApp:
             echo.extend(
                 (name.encode("latin-1"), value.encode("latin-1")) for name, value in passed_on
             )
+        if run is not None and ("router_response" in run.active or run.response_headers):
+            status, body, media = await self._router_response(run, status, body, media, echo)
         await respond(send, status, body, media.encode(), echo)
+
+    async def _router_response(
+        self,
+        run: PluginRun,
+        status: int,
+        body: bytes,
+        media: str,
+        echo: list[tuple[bytes, bytes]],
+    ) -> tuple[int, bytes, str]:
+        """The router response stage; headers plugins added join ``echo`` (in place)."""
+        added = run.response_headers
+        if run.wants("router_response") and not run.answered_at_router:
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in echo}
+            headers.update(added)
+            headers["content-type"] = media
+            stage = RouterResponse(run.context, status, headers, body)
+            await run.run("router_response", stage)
+            status, body = stage.status, stage.body
+            media = stage.headers.pop("content-type", media)
+            echo.clear()
+            added = stage.headers
+        for name, value in added.items():
+            if name not in ("content-type", "content-length"):
+                echo.append((name.encode("latin-1"), value.encode("latin-1")))
+        return status, body, media
 
     async def _execute(
         self,
@@ -390,6 +493,7 @@ class RouterApp:
         headers: dict[str, str],
         method: str,
         correlation: str,
+        run: PluginRun | None = None,
     ) -> tuple[int, bytes, str, list[tuple[str, str]]]:
         """Check, parse and run the request; (status, JSON body, media type, headers from
         subgraph responses)."""
@@ -431,7 +535,9 @@ class RouterApp:
                     "Your request has been rate limited",
                     headers={"retry-after": decision.retry_after_header},
                 )
-        parsed: list[GraphQLRequest] | GraphQLRequest
+        parsed: list[GraphQLRequest] | GraphQLRequest | None = None
+        body = b""
+        query_string: bytes = scope["query_string"]
         if method == "POST":
             content_type = media_essence(headers.get("content-type"))
             if is_multipart(content_type) and settings.file_uploads.enabled:
@@ -458,9 +564,6 @@ class RouterApp:
                 if declared is not None and declared.isdigit() and int(declared) > limit:
                     raise payload_too_large(limit)
                 body = await read_request_body(receive, headers, limit, settings.compression)
-                parsed = requests.from_body(
-                    body, batching=settings.batching, max_batch_size=settings.max_batch_size
-                )
         else:
             content_type = media_essence(headers.get("content-type"))
             if content_type is not None and content_type != APPLICATION_JSON:
@@ -469,7 +572,6 @@ class RouterApp:
                     "INVALID_CONTENT_TYPE_HEADER",
                     "GET request 'content-type' header may only contain: \"application/json\"",
                 )
-            query_string: bytes = scope["query_string"]
             if len(query_string) > settings.max_request_bytes:
                 raise HttpError(
                     414,
@@ -478,29 +580,43 @@ class RouterApp:
                     f"the query string exceeds the limit of {settings.max_request_bytes} bytes; "
                     "send the operation with POST",
                 )
+        if run is not None:
+            run.context.set_principal(principal)
+            if "router_request" in run.active:
+                incoming = RouterRequest(
+                    run.context, method, scope["path"], headers, body, query_string
+                )
+                short = await run.run("router_request", incoming)
+                if short is not None:
+                    run.answered_at_router = True
+                    payload = short.body
+                    encoded = payload if isinstance(payload, bytes) else orjson.dumps(payload)
+                    return short.status, encoded, media, []
+                headers, body, query_string = incoming.headers, incoming.body, incoming.query_string
+        if parsed is not None:  # a multipart upload, parsed while it was read
+            pass
+        elif method == "POST":
+            parsed = requests.from_body(
+                body, batching=settings.batching, max_batch_size=settings.max_batch_size
+            )
+        else:
             parsed = requests.from_query_string(query_string)
-        forwarded = policies.headers.request_headers(headers, correlation, principal)
-        # the router's own X-Forwarded-For, whatever the rules and the client say
-        forwarded.default[FORWARDED_FOR] = chain
-        for own in forwarded.by_subgraph.values():
-            own[FORWARDED_FOR] = chain
         holder = self.holder
         if holder is None:
             raise HttpError(503, SERVICE_UNAVAILABLE, "The router is starting")
-        context = RequestContext(
-            headers=await self._subgraph_headers(forwarded.default, principal),
-            method=method,
-            principal=principal,
-            subgraph_headers={
-                name: await self._subgraph_headers(own, principal)
-                for name, own in forwarded.by_subgraph.items()
-            }
-            or None,
+        context = await self._request_context(
+            policies, headers, correlation, principal, chain, method, run
         )
         observation = current_request.get()
         with holder.lease() as engine:
+            execute: Callable[[GraphQLRequest, RequestContext], Awaitable[GraphQLResponse]]
+            execute = engine.execute
+            if run is not None and (
+                "supergraph_request" in run.active or "supergraph_response" in run.active
+            ):
+                execute = functools.partial(self._operation, engine, run, headers, correlation)
             if isinstance(parsed, list):
-                responses = await asyncio.gather(*(engine.execute(one, context) for one in parsed))
+                responses = await asyncio.gather(*(execute(one, context) for one in parsed))
                 if observation is not None:
                     observation.operation_type = "batch"
                     for one in responses:
@@ -509,7 +625,7 @@ class RouterApp:
                 return 200, self._capped(orjson.dumps([r.body for r in responses])), media, extra
             if observation is not None:
                 observation.operation_name = parsed.operation_name
-            response = await engine.execute(parsed, context)
+            response = await execute(parsed, context)
         if observation is not None:
             observation.add_response(response.body)
         extra = merge_response_headers(response.headers) if response.headers else []
@@ -539,6 +655,84 @@ class RouterApp:
                     }
                 ],
             }
+        )
+
+    async def _operation(
+        self,
+        engine: ServingEngine,
+        run: PluginRun,
+        headers: dict[str, str],
+        correlation: str,
+        request: GraphQLRequest,
+        context: RequestContext,
+    ) -> GraphQLResponse:
+        """One operation through the supergraph stage: its request hooks may change the
+        operation and the client's headers (propagation to subgraphs runs after them) or
+        answer in its place; its response hooks see and may change the answer."""
+        run.context.entries[OPERATION_NAME] = request.operation_name
+        if run.wants("supergraph_request"):
+            stage = SupergraphRequest(
+                run.context,
+                dict(headers),
+                request.query,
+                request.operation_name,
+                dict(request.variables or {}),
+                dict(request.extensions or {}),
+                context.method,
+            )
+            short = await run.run("supergraph_request", stage)
+            if short is not None:  # answered at this stage: its response hooks do not run
+                return GraphQLResponse(short.graphql_body(), short.status)
+            request = GraphQLRequest(
+                stage.query, stage.operation_name, stage.variables, stage.extensions
+            )
+            run.context.entries[OPERATION_NAME] = stage.operation_name
+            policies = self.policies
+            if stage.headers != headers and policies is not None:
+                context = await self._request_context(
+                    policies,
+                    stage.headers,
+                    correlation,
+                    context.principal,
+                    context.headers.get(FORWARDED_FOR, ""),
+                    context.method,
+                    run,
+                )
+        response = await engine.execute(request, context)
+        if run.wants("supergraph_response"):
+            stage_out = SupergraphResponse(
+                run.context, response.status, run.response_headers, response.body
+            )
+            await run.run("supergraph_response", stage_out)
+            response = GraphQLResponse(stage_out.body, stage_out.status, response.headers)
+        return response
+
+    async def _request_context(
+        self,
+        policies: Policies,
+        headers: dict[str, str],
+        correlation: str,
+        principal: Principal | None,
+        chain: str,
+        method: str,
+        run: PluginRun | None,
+    ) -> RequestContext:
+        """The subgraph headers of a request (header rules, then the router's own
+        ``X-Forwarded-For``, then identity) in the engine's request context."""
+        forwarded = policies.headers.request_headers(headers, correlation, principal)
+        forwarded.default[FORWARDED_FOR] = chain
+        for own in forwarded.by_subgraph.values():
+            own[FORWARDED_FOR] = chain
+        return RequestContext(
+            headers=await self._subgraph_headers(forwarded.default, principal),
+            method=method,
+            principal=principal,
+            subgraph_headers={
+                name: await self._subgraph_headers(own, principal)
+                for name, own in forwarded.by_subgraph.items()
+            }
+            or None,
+            plugins=run,
         )
 
     async def _subgraph_headers(

@@ -307,19 +307,20 @@ class ResponseHeaderRules:
     def covers(self, service: str) -> bool:
         return bool(self._rules.get(service, self._everyone))
 
-    def select(self, service: str, raw: Iterable[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
-        """The client-bound headers among ``service``'s response headers ``raw``."""
+    def select(self, service: str, raw: Mapping[str, str]) -> list[tuple[str, str]]:
+        """The client-bound headers among ``service``'s response headers ``raw`` (a
+        multi-dict: every value of a repeated header, such as ``Set-Cookie``)."""
         rules = self._rules.get(service, self._everyone)
         if not rules:
             return []
         chosen: list[tuple[str, str]] = []
-        for name_bytes, value_bytes in raw:
-            name = name_bytes.decode("latin-1").lower()
+        for original, value in raw.items():
+            name = original.lower()
             if reserved_reason(name) is not None:
                 continue
             for named, pattern, rename in rules:
                 if named == name or (pattern is not None and pattern.fullmatch(name)):
-                    chosen.append((rename or name, value_bytes.decode("latin-1")))
+                    chosen.append((rename or name, value))
                     break
         return chosen
 

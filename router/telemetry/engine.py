@@ -24,6 +24,7 @@ from router.execution.fetcher import SubgraphFetcher
 from router.persisted.documents import OperationDocuments
 from router.planning.nodes import QueryPlan
 from router.planning.normalize import NormalizedOperation
+from router.plugins.pipeline import PluginRun
 from router.policy.rate_limit import RateLimiter
 from router.security.authorization import AuthorizationResult, Authorizer
 from router.supergraph.model import Supergraph
@@ -61,10 +62,14 @@ class TracedExecutor(Executor):
         variables: Mapping[str, Any],
         headers: Mapping[str, str],
         operation: OperationLabel | None = None,
+        *,
+        plugins: PluginRun | None = None,
         by_subgraph: Mapping[str, Mapping[str, str]] | None = None,
     ) -> ExecutionState:
         with self.tracer.start_as_current_span("execution"):
-            return await super().execute(plan, variables, headers, operation, by_subgraph)
+            return await super().execute(
+                plan, variables, headers, operation, plugins=plugins, by_subgraph=by_subgraph
+            )
 
 
 class ObservedEngine(Engine):

@@ -98,6 +98,12 @@ class RouterMetrics:
             ["scope"],
             registry=r,
         )
+        self.plugin_failures = Counter(
+            "polyshop_router_plugin_failures",
+            "Plugin hooks that raised or timed out, by plugin, stage and reason",
+            ["plugin", "stage", "reason"],
+            registry=r,
+        )
         self.plan_hits = self.plan_cache.labels("hit")
         self.plan_misses = self.plan_cache.labels("miss")
         self._fetch_children: dict[str, Histogram] = {}

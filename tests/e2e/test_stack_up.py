@@ -22,16 +22,16 @@ from pathlib import Path
 import aiohttp
 
 from polyshop.devstack.demo_flow import DEMO_ORDERS
-from polyshop.services import ROUTER_PORT, SERVICES
+from polyshop.services import ROUTER_PORT, SERVICES, STOREFRONT_PORT
 
 READY_LINE = "PolyShop is running"
 COUNT_QUERY = "{ products(first: 1) { totalCount } }"
 
 
 def free_port_offset(host: str = "127.0.0.1") -> int:
-    """An offset that puts the router and every subgraph on free ports, below the
-    ephemeral range the embedded servers draw their own ports from."""
-    ports = [ROUTER_PORT, *(spec.port for spec in SERVICES)]
+    """An offset that puts the router, every subgraph and the storefront on free ports,
+    below the ephemeral range the embedded servers draw their own ports from."""
+    ports = [ROUTER_PORT, STOREFRONT_PORT, *(spec.port for spec in SERVICES)]
     for _ in range(200):
         offset = random.randrange(6000, 28000, 10)
         if all(_bindable(host, port + offset) for port in ports):

@@ -1,0 +1,20 @@
+"""Fixtures of the plugin tests: the HTTP tests' real subgraphs on free ports."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest_asyncio
+
+from tests.router.http.http_subgraph import SubgraphServer
+
+
+@pytest_asyncio.fixture(scope="module")
+async def subgraphs() -> AsyncIterator[dict[str, SubgraphServer]]:
+    servers = {
+        "products": await SubgraphServer("products").start(),
+        "reviews": await SubgraphServer("reviews").start(),
+    }
+    yield servers
+    for server in servers.values():
+        await server.close()
