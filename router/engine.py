@@ -1,10 +1,14 @@
 """The router's engine: one client operation in, one GraphQL response out.
 
 Pipeline: (APQ / trusted documents, `router.persisted`) → parse → validate → select
-operation → limits (cached per document and operation name) → coerce variables → authorize
-(cached per document and reduced access) → plan (cached per active override labels and
-condition values) → execute → project → response. On a plan-cache hit only variable
-coercion, execution and projection run.
+operation → limits (cached per document and operation name) → coerce variables → estimate cost
+(cached when no variable takes part) → authorize (cached per document and reduced access) →
+plan (cached per active override labels and condition values) → execute → project →
+response. On a plan-cache hit only variable coercion, execution and projection run.
+
+Demand control (``demand_control``, `router.demand_control`) estimates the operation's cost
+right after variable coercion, before authorization and planning: a refused operation is
+never planned nor sent to a subgraph. Its actual cost is computed from the projected data.
 
 Bounded work per request (production defaults from Apollo Router's recommended ``limits``):
 the parser stops at ``parser_max_tokens``; fragments are inlined once each and the limits
@@ -38,8 +42,11 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from graphql import DocumentNode, GraphQLSchema, type_from_ast, value_from_ast
 
+from .config.demand_control import DemandControlConfig
 from .config.headers import HeadersConfig
 from .config.persisted import ApqConfig
+from .config.traffic_shaping import TrafficShapingConfig
+from .demand_control import DemandControl, OperationCost
 from .execution.executor import RESPONSE_SIZE_LIMIT_EXCEEDED, Executor, OperationLabel
 from .execution.fetcher import FetcherConfig, SubgraphFetcher
 from .execution.introspection import introspection_document, run_introspection
@@ -52,6 +59,7 @@ from .planning.nodes import QueryPlan
 from .planning.normalize import (
     NormalizedOperation,
     OperationLimits,
+    SelectionSet,
     WorkBudget,
     coerce_variables,
     measure,
@@ -111,8 +119,11 @@ class EngineConfig:
     subgraph_urls: Mapping[str, str] = field(default_factory=dict)
     """Subgraph name → URL, overriding ``join__Graph(url:)``."""
     subgraph_timeout: float = 30.0
-    subgraph_timeouts: Mapping[str, float] = field(default_factory=dict)
-    """Per-subgraph timeouts (seconds) overriding ``subgraph_timeout``."""
+    """Default timeout of subgraph requests (``traffic_shaping`` may override it)."""
+    traffic_shaping: TrafficShapingConfig = field(default_factory=TrafficShapingConfig)
+    """Per-subgraph timeouts, pools, retries and circuit breakers."""
+    demand_control: DemandControlConfig = field(default_factory=DemandControlConfig)
+    """Operation cost estimation and limits."""
     deduplicate_requests: bool = False
     """Share identical in-flight subgraph queries."""
     dedup_ignored_headers: frozenset[str] = frozenset()
@@ -141,7 +152,6 @@ class EngineConfig:
     plan_cache_size: int = 1024
     override_labels: frozenset[str] = frozenset()
     """Progressive-override labels enabled for every request."""
-    max_connections_per_subgraph: int = 128
     persisted_queries: bool = True
     """Automatic persisted queries (``extensions.persistedQuery``) in a registry of the
     engine's own, when no `OperationDocuments` is given to the engine."""
@@ -184,12 +194,14 @@ class _CachedPlan:
     plan: QueryPlan
     projection: ObjectPlan
     introspection: DocumentNode | None
+    selection: SelectionSet
+    """The projected selection (actual cost walks the data with it)."""
 
 
 class _Prepared:
     """A validated operation and its plans (by active labels and condition values)."""
 
-    __slots__ = ("error", "operation", "plans")
+    __slots__ = ("cost", "error", "operation", "plans")
 
     def __init__(
         self, operation: NormalizedOperation | None, error: RequestError | None = None
@@ -197,6 +209,8 @@ class _Prepared:
         self.operation = operation
         self.error = error
         self.plans: dict[tuple[frozenset[str], tuple[bool, ...]], _CachedPlan] = {}
+        self.cost: float | None = None
+        """The estimated cost, once known to hold for any variable values."""
 
 
 class Engine:
@@ -227,10 +241,12 @@ class Engine:
             FetcherConfig(
                 urls=urls,
                 timeout=self.config.subgraph_timeout,
-                timeouts=self.config.subgraph_timeouts,
+                policies={
+                    name: self.config.traffic_shaping.policy(name, self.config.subgraph_timeout)
+                    for name in urls
+                },
                 deduplicate=self.config.deduplicate_requests,
                 dedup_ignored_headers=self.config.dedup_ignored_headers,
-                max_connections_per_subgraph=self.config.max_connections_per_subgraph,
                 max_concurrency_per_subgraph=self.config.subgraph_max_concurrency,
                 max_response_bytes=self.config.subgraph_max_response_bytes,
                 tls_ca=self.config.subgraph_tls_ca,
@@ -258,6 +274,11 @@ class Engine:
             self.config.max_aliases,
         )
         self._planning = ThreadPoolExecutor(max_workers=1, thread_name_prefix="router-planner")
+        self.demand = (
+            DemandControl(supergraph, self.config.demand_control)
+            if self.config.demand_control.enabled
+            else None
+        )
         self._prepared: LRU[tuple[str, str | None], _Prepared] = LRU(self.config.plan_cache_size)
         self._filtered: LRU[tuple[str, str | None, Access | None], _Prepared] = LRU(
             self.config.plan_cache_size
@@ -289,6 +310,17 @@ class Engine:
             coerced = coerce_variables(
                 self.supergraph.api_schema, operation.variable_definitions, request.variables
             )
+            cost: OperationCost | None = None
+            demand = self.demand
+            if demand is not None:
+                cost, cacheable = demand.estimate(operation, coerced, prepared.cost)
+                if cacheable:
+                    prepared.cost = cost.estimated
+                if cost.refusal is not None:
+                    refused: dict[str, Any] = {"errors": [cost.refusal]}
+                    if demand.config.expose_cost:
+                        refused["extensions"] = {"cost": cost.extension()}
+                    return GraphQLResponse(refused, 400)
             authorization: AuthorizationResult | None = None
             if self.authorizer is not None:
                 authorization = await self.authorizer.authorize(
@@ -379,6 +411,10 @@ class Engine:
         body: dict[str, Any] = {"data": data}
         if errors:
             body["errors"] = errors
+        if cost is not None and demand is not None:
+            demand.actual(cost, cached.selection, data, coerced)
+            if demand.config.expose_cost:
+                body["extensions"] = {"cost": cost.extension()}
         if run is not None and run.wants("execution_response"):
             done = ExecutionResponse(run.context, 200, body)
             await run.run("execution_response", done)
@@ -544,6 +580,7 @@ class Engine:
             plan,
             compile_selection(schema, projected, preset, data_keys),
             introspection[0] if introspection else None,
+            projected,
         )
         if len(prepared.plans) >= MAX_PLAN_VARIANTS:
             prepared.plans.clear()

@@ -95,6 +95,11 @@ the peer's address. Subgraphs always get the router's own ``X-Forwarded-For``, c
 | SUBGRAPH_TLS_CERTFILE   | unset                          | client cert shown to subgraphs      |
 | SUBGRAPH_TLS_KEYFILE    | unset (key in the chain file)  | its private key                     |
 
+Two structured sections have no row: ``TRAFFIC_SHAPING`` (per-subgraph timeout, pool size,
+retries, circuit breaker; `router.config.traffic_shaping`) and ``DEMAND_CONTROL`` (operation
+cost limits; `router.config.demand_control`), set in ``router.yaml`` or from the environment
+as JSON or key by key (``POLYSHOP_ROUTER_TRAFFIC_SHAPING__ALL__TIMEOUT=5s``).
+
 Every setting but ``CONFIG`` and the security ones can also be written in the optional
 configuration file ``router.yaml`` (lower-case names, structured sections as in Apollo Router);
 arguments and environment variables override the file. See `router.config` and
@@ -136,10 +141,12 @@ from pydantic_settings import (
 
 from router.config.compression import CompressionConfig
 from router.config.cors import CorsConfig
+from router.config.demand_control import DemandControlConfig
 from router.config.file import CONFIG_KEY, ConfigFileSource
 from router.config.headers import HeadersConfig, reserved_reason
 from router.config.persisted import ApqConfig, PersistedQueriesConfig
 from router.config.rate_limit import RateLimitConfig
+from router.config.traffic_shaping import TrafficShapingConfig
 from router.config.uploads import FileUploadsConfig
 from router.plugins.config import PluginEntry
 from router.plugins.coprocessor.config import CoprocessorConfig
@@ -221,6 +228,11 @@ class RouterSettings(BaseSettings):
 
     subgraph_urls: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     subgraph_timeout: float = Field(default=30.0, gt=0)
+    """Seconds per subgraph request: the default of ``traffic_shaping``'s ``timeout``."""
+    traffic_shaping: TrafficShapingConfig = Field(default_factory=TrafficShapingConfig)
+    """Per-subgraph timeout, retries, breaker, pool size (`router.config.traffic_shaping`)."""
+    demand_control: DemandControlConfig = Field(default_factory=DemandControlConfig)
+    """Operation cost limits from ``@cost``/``@listSize`` (`router.config.demand_control`)."""
     deduplicate: bool = True
     """Share identical in-flight subgraph queries (same subgraph, body and headers, minus
     ``dedup_ignored_headers`` and the correlation header)."""

@@ -1,7 +1,11 @@
 """Directives that travel into the supergraph.
 
 * Federation-owned "composed" specs: ``@tag``, ``@inaccessible``, ``@authenticated``,
-  ``@requiresScopes``, ``@policy`` — added with their ``@link`` when some subgraph uses them.
+  ``@requiresScopes``, ``@policy`` — added with their ``@link`` when some subgraph uses them;
+  demand control's ``@cost``/``@listSize`` share one ``@link`` to the cost spec. Different
+  arguments on one element merge as Apollo does: ``@cost`` keeps the highest weight,
+  ``@listSize`` the highest ``assumedSize``, the union of ``slicingArguments``/``sizedFields``
+  and the conjunction of ``requireOneSlicingArgument``.
 * Custom directives listed in ``@composeDirective`` — added with their feature's ``@link``.
 * GraphQL built-ins ``@deprecated`` and ``@specifiedBy``.
 * Executable directive definitions, kept when every subgraph defines them (intersection).
@@ -16,13 +20,22 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from itertools import product
 
-from graphql import DirectiveDefinitionNode, ListValueNode, StringValueNode, ValueNode
+from graphql import (
+    BooleanValueNode,
+    DirectiveDefinitionNode,
+    IntValueNode,
+    ListValueNode,
+    StringValueNode,
+    ValueNode,
+)
 
 from router.composition.context import MergeContext
 from router.composition.merged import MArgument, MDirective, MDirectiveDefinition, MType
 from router.composition.model import AppliedDirective, Subgraph
 from router.composition.specs import (
     ACCESS_CONTROL,
+    COST_DIRECTIVES,
+    COST_SPEC_URL,
     FEDERATION_DIRECTIVE_ORDER,
     FROM_CONTEXT_DEFINITION,
     SUPERGRAPH_SPECS,
@@ -79,6 +92,8 @@ class DirectiveMerger:
         self.inaccessible: str | None = None
         self.access_control: list[tuple[str, str]] = []
         """(spec name, supergraph name) of the authorization directives in use."""
+        self.cost_names: dict[str, str] = {}
+        """Supergraph name -> spec name (``cost``/``listSize``) of demand control's directives."""
         self.pending: list[_Pending] = []
         self.context: str | None = None
         """Supergraph name of `@context` when a subgraph uses it."""
@@ -97,7 +112,7 @@ class DirectiveMerger:
         for index, subgraph in enumerate(ctx.subgraphs):
             used = {d.name for d in subgraph.applications()}
             for name in FEDERATION_DIRECTIVE_ORDER:
-                if name not in SUPERGRAPH_SPECS:
+                if name not in SUPERGRAPH_SPECS and name not in COST_DIRECTIVES:
                     continue
                 local = subgraph.local(name)
                 if local is None or local not in used:
@@ -122,8 +137,38 @@ class DirectiveMerger:
                     return False
                 self.to_supergraph[index][local] = local
         for name, supergraph_name in chosen.items():
-            self._add_spec(name, supergraph_name)
+            if name in COST_DIRECTIVES:
+                if not self.cost_names:
+                    self._add_cost_spec(chosen)
+            else:
+                self._add_spec(name, supergraph_name)
         return self._prepare_composed()
+
+    def _add_cost_spec(self, chosen: dict[str, str]) -> None:
+        """One ``@link`` to the cost spec and both its definitions (see the module docstring)."""
+        imports: list[str] = []
+        for name in COST_DIRECTIVES:
+            local = chosen.get(name)
+            if local is None or local == "cost":
+                continue
+            entry = f'{{name: "@{name}", as: "@{local}"}}'
+            imports.append(print_string("@" + name) if local == name else entry)
+        args = [("url", print_string(COST_SPEC_URL))]
+        if imports:
+            args.append(("import", f"[{', '.join(imports)}]"))
+        self.ctx.schema.links.append(MDirective("link", args))
+        for name, definition in COST_DIRECTIVES.items():
+            supergraph_name = chosen.get(name, name if name == "cost" else f"cost__{name}")
+            self.ctx.schema.directives[supergraph_name] = MDirectiveDefinition(
+                supergraph_name, [], printed=definition.format(name=supergraph_name)
+            )
+            self.cost_names[supergraph_name] = name
+            self.repeatable[supergraph_name] = False
+            self.defaults[supergraph_name] = (
+                {"requireOneSlicingArgument": BooleanValueNode(value=True)}
+                if name == "listSize"
+                else {}
+            )
 
     def _add_spec(self, name: str, supergraph_name: str) -> None:
         spec = SUPERGRAPH_SPECS[name]
@@ -447,6 +492,18 @@ class DirectiveMerger:
                 coordinate,
             )
             return
+        cost_name = self.cost_names.get(name)
+        if cost_name is not None:
+            merged_args, strategies = _merge_cost(cost_name, distinct)
+            dest.append(MDirective(name, merged_args))
+            self.ctx.hint(
+                "MERGED_NON_REPEATABLE_DIRECTIVE_ARGUMENTS",
+                f'Directive @{name} is applied to "{coordinate}" in multiple subgraphs with '
+                f"different arguments. Merging strategies used by arguments: {{ {strategies} }}",
+                [],
+                coordinate,
+            )
+            return
         best = counts.index(max(counts))
         dest.append(_to_merged(name, distinct[best]))
         self.ctx.hint(
@@ -515,6 +572,42 @@ class DirectiveMerger:
 
 def _to_merged(name: str, directive: AppliedDirective) -> MDirective:
     return MDirective(name, [(k, print_value(v)) for k, v in directive.args.items()])
+
+
+def _merge_cost(
+    spec_name: str, directives: list[AppliedDirective]
+) -> tuple[list[tuple[str, str]], str]:
+    """Differing ``@cost``/``@listSize`` applications merged (printed arguments, strategies)."""
+    if spec_name == "cost":
+        weights = [_int(d.args.get("weight")) for d in directives]
+        return [("weight", str(max(w for w in weights if w is not None)))], "weight: MAX"
+    args: list[tuple[str, str]] = []
+    sizes = [s for s in (_int(d.args.get("assumedSize")) for d in directives) if s is not None]
+    if sizes:
+        args.append(("assumedSize", str(max(sizes))))
+    for arg in ("slicingArguments", "sizedFields"):
+        given = [d.args[arg] for d in directives if arg in d.args]
+        if given:
+            union: list[str] = []
+            for value in given:
+                for item in value.values if isinstance(value, ListValueNode) else ():
+                    if isinstance(item, StringValueNode) and item.value not in union:
+                        union.append(item.value)
+            args.append((arg, "[" + ", ".join(print_string(v) for v in union) + "]"))
+    required = all(
+        not isinstance(v := d.args.get("requireOneSlicingArgument"), BooleanValueNode) or v.value
+        for d in directives
+    )
+    args.append(("requireOneSlicingArgument", "true" if required else "false"))
+    strategies = (
+        "assumedSize: NULLABLE_MAX, slicingArguments: NULLABLE_UNION, sizedFields: "
+        "NULLABLE_UNION, requireOneSlicingArgument: NULLABLE_AND"
+    )
+    return args, strategies
+
+
+def _int(value: ValueNode | None) -> int | None:
+    return int(value.value) if isinstance(value, IntValueNode) else None
 
 
 def _nested_strings(value: ValueNode | None) -> list[list[str]]:

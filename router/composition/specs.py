@@ -276,6 +276,17 @@ FROM_CONTEXT_DEFINITION = (
 """`@fromContext` stays in the supergraph's definitions only: its uses become
 ``join__field(contextArguments:)``."""
 
+COST_SPEC_URL = "https://specs.apollo.dev/cost/v0.1"
+"""Demand control: federation 2.9's ``@cost``/``@listSize`` travel into the supergraph under
+this one link (IBM's cost directives). Both definitions are always added; ``@cost`` is the
+spec's own name, ``@listSize`` is imported when used (else it is ``@cost__listSize``)."""
+COST_DIRECTIVES: dict[str, str] = {
+    "cost": "directive @{name}(weight: Int!) on ARGUMENT_DEFINITION | ENUM | FIELD_DEFINITION | "
+    "INPUT_FIELD_DEFINITION | OBJECT | SCALAR",
+    "listSize": "directive @{name}(assumedSize: Int, slicingArguments: [String!], sizedFields: "
+    "[String!], requireOneSlicingArgument: Boolean = true) on FIELD_DEFINITION",
+}
+
 
 def join_version_for(federation_version: Version) -> str:
     """The minimum join spec version able to express a federation version (as Apollo picks)."""

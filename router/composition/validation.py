@@ -6,7 +6,15 @@ Each check reports Apollo composition's error code: ``KEY_INVALID_FIELDS``,
 
 from __future__ import annotations
 
-from graphql import FieldNode, InlineFragmentNode, SelectionSetNode
+from graphql import (
+    FieldNode,
+    InlineFragmentNode,
+    IntValueNode,
+    ListValueNode,
+    SelectionSetNode,
+    StringValueNode,
+    ValueNode,
+)
 
 from router.composition.errors import Report
 from router.composition.federation import FederationInfo, fields_arg
@@ -32,7 +40,7 @@ class SubgraphValidator:
         self._interface_objects()
         self._shareable()
         self._auth_on_interfaces()
-        self._unsupported()
+        self._demand_control()
 
     # -- @key ----------------------------------------------------------------------------------
 
@@ -395,18 +403,66 @@ class SubgraphValidator:
                         field.coordinate,
                     )
 
-    # -- features this composer does not carry ---------------------------------------------------
+    # -- demand control (@cost, @listSize) -------------------------------------------------------
 
-    def _unsupported(self) -> None:
-        used = {d.name for d in self.sg.applications()}
-        for name in ("cost", "listSize"):
-            local = self.sg.local(name)
-            if local is not None and local in used:
-                self.report.hint(
-                    "UNSUPPORTED_FEATURE",
-                    f"[{self.sg.name}] @{local} (demand control) is not carried into the "
-                    "supergraph by this composer.",
-                    (self.sg.name,),
+    def _demand_control(self) -> None:
+        sg = self.sg
+        cost, list_size = sg.local("cost"), sg.local("listSize")
+        if cost is None and list_size is None:
+            return
+        for type_def in sg.types.values():
+            for field in type_def.fields.values():
+                interface = type_def.kind == "INTERFACE"
+                if cost is not None and interface and sg.has(field.directives, "cost"):
+                    self.error(
+                        "COST_APPLIED_TO_INTERFACE_FIELD",
+                        f'@{cost} cannot be applied to interface "{field.coordinate}"',
+                        field.coordinate,
+                    )
+                for directive in sg.applied(field.directives, "listSize"):
+                    self._list_size(field, directive)
+
+    def _list_size(self, field: Field, directive: AppliedDirective) -> None:
+        coordinate = field.coordinate
+        args = directive.args
+        assumed = args.get("assumedSize")
+        if isinstance(assumed, IntValueNode) and int(assumed.value) < 0:
+            self.error(
+                "LIST_SIZE_INVALID_ASSUMED_SIZE",
+                f'Assumed size of "{coordinate}" cannot be negative',
+                coordinate,
+            )
+        sized = _strings(args.get("sizedFields"))
+        if not sized and not field.type.is_list_like():
+            self.error("LIST_SIZE_APPLIED_TO_NON_LIST", f'"{coordinate}" is not a list', coordinate)
+        for name in _strings(args.get("slicingArguments")):
+            argument = field.args.get(name)
+            if argument is None:
+                self.error(
+                    "LIST_SIZE_INVALID_SLICING_ARGUMENT",
+                    f'Slicing argument "{name}" is not an argument of "{coordinate}"',
+                    coordinate,
+                )
+            elif str(argument.type) not in ("Int", "Int!"):
+                self.error(
+                    "LIST_SIZE_INVALID_SLICING_ARGUMENT",
+                    f'Slicing argument "{coordinate}({name}:)" must be Int or Int!',
+                    coordinate,
+                )
+        target = self.sg.types.get(field.type.named)
+        for name in sized:
+            sized_field = target.fields.get(name) if target is not None else None
+            if sized_field is None:
+                self.error(
+                    "LIST_SIZE_INVALID_SIZED_FIELD",
+                    f'Sized field "{name}" is not a field on type "{field.type.named}"',
+                    coordinate,
+                )
+            elif not sized_field.type.is_list_like():
+                self.error(
+                    "LIST_SIZE_APPLIED_TO_NON_LIST",
+                    f'Sized field "{sized_field.coordinate}" is not a list',
+                    coordinate,
                 )
 
     # -- authorization ---------------------------------------------------------------------------
@@ -436,6 +492,14 @@ class SubgraphValidator:
             "interfaces, interface fields and interface objects",
             coordinate,
         )
+
+
+def _strings(value: ValueNode | None) -> list[str]:
+    if isinstance(value, ListValueNode):
+        return [v.value for v in value.values if isinstance(v, StringValueNode)]
+    if isinstance(value, StringValueNode):
+        return [value.value]
+    return []
 
 
 def _types_list(names: list[str]) -> str:

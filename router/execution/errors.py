@@ -17,9 +17,11 @@ SUBREQUEST_HTTP_ERROR = "SUBREQUEST_HTTP_ERROR"
 ENTITIES = "_entities"
 
 
-def fetch_failure(service: str, reason: str, status: int | None) -> dict[str, Any]:
+def fetch_failure(
+    service: str, reason: str, status: int | None, code: str = SUBREQUEST_HTTP_ERROR
+) -> dict[str, Any]:
     extensions: dict[str, Any] = {
-        "code": SUBREQUEST_HTTP_ERROR,
+        "code": code,
         "service": service,
         "reason": reason,
     }

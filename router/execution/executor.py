@@ -233,7 +233,9 @@ class Executor:
                 operation_name=state.operation.name if state.operation else None,
                 operation_hash=state.operation.hash if state.operation else None,
             )
-            state.errors.append(fetch_failure(fetch.service, failure.reason, failure.status))
+            state.errors.append(
+                fetch_failure(fetch.service, failure.reason, failure.status, failure.code)
+            )
             payload = _parse(failure.body) if failure.body else None
             if payload is not None:
                 return {"errors": payload.get("errors")} if payload.get("errors") else None

@@ -1,4 +1,4 @@
-"""HTTP client for subgraph requests: one pooled aiohttp session per engine.
+"""HTTP client for subgraph requests: one pooled aiohttp session per subgraph and engine.
 
 Request bodies arrive as bytes (built by the executor from pre-encoded parts); responses are
 returned as bytes so that callers sharing a deduplicated request each parse their own copy.
@@ -10,6 +10,13 @@ Bounds, so that no request can take a subgraph or the router down with it: at mo
 ``max_concurrency_per_subgraph`` requests are in flight to one subgraph (the rest wait, within
 the subgraph's timeout, for a slot), and a response body larger than ``max_response_bytes`` is
 abandoned as it streams in, never buffered whole.
+
+Traffic shaping (`router.execution.traffic`) applies per subgraph: its own timeout and pool
+size; a circuit breaker asked before every attempt (open: `FetchFailure` with code
+``SUBGRAPH_CIRCUIT_OPEN`` at once, no request sent); retries of failed *queries* only
+(a mutation is sent once: it may have taken effect before the failure), each retry drawn
+from the subgraph's retry budget. A keep-alive connection found closed is always resent
+once, outside the budget (nothing reached the subgraph).
 
 A `FetchFailure` has two texts: ``reason``, a fixed phrase safe for clients ("error trying to
 connect"), and ``detail``, what the library said (addresses, OS errors), for logs and traces
@@ -28,6 +35,8 @@ from typing import Protocol
 
 import aiohttp
 
+from .errors import SUBREQUEST_HTTP_ERROR
+from .traffic import CIRCUIT_OPEN, RETRYABLE_STATUSES, SubgraphTraffic, TrafficPolicy
 from .uploads import current_files
 
 JSON = "application/json"
@@ -47,12 +56,26 @@ class FetchFailure(Exception):
         body: bytes | None = None,
         *,
         detail: str | None = None,
+        code: str = SUBREQUEST_HTTP_ERROR,
     ) -> None:
         super().__init__(detail or reason)
         self.reason = reason
         self.status = status
         self.body = body
         self.detail = detail or reason
+        self.code = code
+
+    @property
+    def retryable(self) -> bool:
+        """Worth another attempt of a query: no answer at all, or 502/503/504."""
+        return self.code != CIRCUIT_OPEN and (
+            self.status is None or self.status in RETRYABLE_STATUSES
+        )
+
+    @property
+    def unhealthy(self) -> bool:
+        """Counts against the subgraph's breaker: no answer, or a 5xx answer."""
+        return self.status is None or self.status >= 500
 
 
 class StaleConnection(FetchFailure):
@@ -85,21 +108,29 @@ class FetchObserver(Protocol):
     ) -> SubgraphResponse:
         """Run ``send`` (a span, trace headers, timing, error counts around it)."""
 
+    def retried(self, service: str) -> None:
+        """A failed query is sent again (within the retry budget)."""
+
+    def retry_refused(self, service: str) -> None:
+        """A failed query is not sent again: the retry budget is spent."""
+
+    def short_circuited(self, service: str) -> None:
+        """A request was refused without being sent: the subgraph's breaker is open."""
+
 
 @dataclass(frozen=True, slots=True)
 class FetcherConfig:
     urls: Mapping[str, str]
     """Subgraph name → URL."""
     timeout: float = 30.0
-    timeouts: Mapping[str, float] | None = None
-    """Per-subgraph overrides of ``timeout``."""
+    """Timeout of subgraphs without a policy in ``policies``."""
+    policies: Mapping[str, TrafficPolicy] | None = None
+    """Subgraph name → its traffic policy (timeout, pool size, retries, breaker)."""
     deduplicate: bool = False
     dedup_ignored_headers: frozenset[str] = frozenset()
     """Lower-cased headers left out of the deduplication key: per-request ids (correlation,
     ``x-request-id``) that do not change a subgraph's answer. Requests differing only in them
     share one fetch, which carries the first request's values."""
-    max_connections: int = 512
-    max_connections_per_subgraph: int = 128
     max_concurrency_per_subgraph: int | None = None
     """Requests in flight to one subgraph (None: only the connection pool limits them)."""
     max_response_bytes: int | None = None
@@ -128,18 +159,22 @@ def client_ssl_context(config: FetcherConfig) -> ssl.SSLContext | None:
 
 
 class SubgraphFetcher:
-    """POSTs GraphQL requests to subgraphs over a shared keep-alive pool."""
+    """POSTs GraphQL requests to subgraphs, each over its own keep-alive pool."""
 
     def __init__(self, config: FetcherConfig, observer: FetchObserver | None = None) -> None:
         self.config = config
         self.observer = observer
-        self._session: aiohttp.ClientSession | None = None
+        self._sessions: dict[str, aiohttp.ClientSession] | None = None
         self._inflight: dict[
             tuple[str, bytes, tuple[tuple[str, str], ...]], asyncio.Task[SubgraphResponse]
         ] = {}
+        default = TrafficPolicy(timeout=config.timeout)
+        policies = config.policies or {}
+        self.traffic = {name: SubgraphTraffic(policies.get(name, default)) for name in config.urls}
+        """Subgraph name → its policy and state (retry budget, breaker)."""
         self._timeouts = {
-            name: aiohttp.ClientTimeout(total=(config.timeouts or {}).get(name, config.timeout))
-            for name in config.urls
+            name: aiohttp.ClientTimeout(total=traffic.policy.timeout)
+            for name, traffic in self.traffic.items()
         }
         self._default_timeout = aiohttp.ClientTimeout(total=config.timeout)
         self._slots: dict[str, asyncio.Semaphore] = {}
@@ -148,27 +183,31 @@ class SubgraphFetcher:
         """Most requests ever in flight to each subgraph at once (with a concurrency cap)."""
 
     async def start(self) -> None:
-        if self._session is not None:
+        if self._sessions is not None:
             return
-        connector = aiohttp.TCPConnector(
-            limit=self.config.max_connections,
-            limit_per_host=self.config.max_connections_per_subgraph,
-            keepalive_timeout=self.config.keepalive_timeout,
-            ttl_dns_cache=300,
-            ssl=client_ssl_context(self.config) or True,
-        )
-        self._session = aiohttp.ClientSession(
-            connector=connector,
-            skip_auto_headers=("User-Agent",),
-            raise_for_status=False,
-        )
+        ssl_context = client_ssl_context(self.config) or True
+        sessions: dict[str, aiohttp.ClientSession] = {}
+        for name, traffic in self.traffic.items():
+            connector = aiohttp.TCPConnector(
+                limit=traffic.policy.max_connections,
+                limit_per_host=0,
+                keepalive_timeout=self.config.keepalive_timeout,
+                ttl_dns_cache=300,
+                ssl=ssl_context,
+            )
+            sessions[name] = aiohttp.ClientSession(
+                connector=connector,
+                skip_auto_headers=("User-Agent",),
+                raise_for_status=False,
+            )
+        self._sessions = sessions
 
     async def close(self) -> None:
-        session, self._session = self._session, None
+        sessions, self._sessions = self._sessions, None
         for task in list(self._inflight.values()):
             task.cancel()
         self._inflight.clear()
-        if session is not None:
+        for session in (sessions or {}).values():
             await session.close()
 
     async def fetch(
@@ -179,9 +218,12 @@ class SubgraphFetcher:
         *,
         dedupe: bool = False,
     ) -> SubgraphResponse:
-        """POST ``body``; `FetchFailure` unless the subgraph answers with a 2xx status."""
+        """POST ``body``; `FetchFailure` unless the subgraph answers with a 2xx status.
+
+        ``dedupe`` marks a query: it may be shared with identical ones in flight (when the
+        fetcher deduplicates) and retried; anything else is sent at most once."""
         observer = self.observer
-        send = self._send_query if dedupe else self._send
+        send = self._shaped_query if dedupe else self._shaped_once
         if observer is not None:
             send = functools.partial(self._observed, send)
         if not (dedupe and self.config.deduplicate):
@@ -209,11 +251,72 @@ class SubgraphFetcher:
         assert observer is not None
         return await observer.observe(service, body, headers, send)
 
-    async def _send_query(
+    async def _shaped_query(
         self, service: str, body: bytes, headers: Mapping[str, str]
     ) -> SubgraphResponse:
-        """A query may be sent again: once, when a pooled connection turned out to be closed
-        by the subgraph (a keep-alive race), on a new connection."""
+        return await self._shaped(service, body, headers, query=True)
+
+    async def _shaped_once(
+        self, service: str, body: bytes, headers: Mapping[str, str]
+    ) -> SubgraphResponse:
+        return await self._shaped(service, body, headers, query=False)
+
+    async def _shaped(
+        self, service: str, body: bytes, headers: Mapping[str, str], *, query: bool
+    ) -> SubgraphResponse:
+        """Breaker, then the request, then (queries only) retries within the budget."""
+        traffic = self.traffic.get(service)
+        if traffic is None:
+            return await self._send(service, body, headers)
+        breaker = traffic.breaker
+        budget = traffic.budget if query else None
+        if budget is not None:
+            budget.deposit()
+        retries_left = traffic.policy.retry_attempts if budget is not None else 0
+        observer = self.observer
+        while True:
+            if breaker is not None and not breaker.allow():
+                if observer is not None:
+                    observer.short_circuited(service)
+                raise FetchFailure(
+                    f"circuit breaker open for subgraph '{service}': not sending requests "
+                    "while it is failing",
+                    code=CIRCUIT_OPEN,
+                )
+            try:
+                response = await self._send_resending_stale(service, body, headers, query)
+            except asyncio.CancelledError:
+                if breaker is not None:
+                    breaker.abandoned()
+                raise
+            except FetchFailure as failure:
+                if breaker is not None:
+                    if failure.unhealthy:
+                        breaker.failure()
+                    else:
+                        breaker.success()
+                if retries_left <= 0 or not failure.retryable:
+                    raise
+                assert budget is not None
+                if not budget.withdraw():
+                    if observer is not None:
+                        observer.retry_refused(service)
+                    raise
+                retries_left -= 1
+                if observer is not None:
+                    observer.retried(service)
+                continue
+            if breaker is not None:
+                breaker.success()
+            return response
+
+    async def _send_resending_stale(
+        self, service: str, body: bytes, headers: Mapping[str, str], query: bool
+    ) -> SubgraphResponse:
+        """A query is resent once, on a new connection, when a pooled connection turned out
+        to be closed by the subgraph (a keep-alive race)."""
+        if not query:
+            return await self._send(service, body, headers)
         try:
             return await self._send(service, body, headers)
         except StaleConnection:
@@ -230,11 +333,12 @@ class SubgraphFetcher:
         *,
         retrying: bool = False,
     ) -> SubgraphResponse:
-        session = self._session
-        if session is None:
+        sessions = self._sessions
+        if sessions is None:
             raise FetchFailure("the router's HTTP client is not started")
         url = self.config.urls.get(service)
-        if url is None:
+        session = sessions.get(service)
+        if url is None or session is None:
             raise FetchFailure("no URL is configured for this subgraph")
         limit = self.config.max_concurrency_per_subgraph
         if limit is None:

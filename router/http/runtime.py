@@ -25,6 +25,8 @@ def engine_config(settings: RouterSettings) -> EngineConfig:
     return EngineConfig(
         subgraph_urls=dict(settings.subgraph_urls),
         subgraph_timeout=settings.subgraph_timeout,
+        traffic_shaping=settings.traffic_shaping,
+        demand_control=settings.demand_control,
         deduplicate_requests=settings.deduplicate,
         dedup_ignored_headers=frozenset(
             (settings.correlation_header, *settings.dedup_ignored_headers)

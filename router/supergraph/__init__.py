@@ -1,6 +1,7 @@
 """Supergraph reading: the typed model the planner uses, and the client-facing API schema."""
 
 from .api_schema import print_api_schema
+from .cost import CostDirectives, ListSize
 from .errors import SupergraphError
 from .model import (
     ArgumentDef,
@@ -20,10 +21,12 @@ from .reader import load_supergraph, read_supergraph
 __all__ = [
     "ArgumentDef",
     "AuthRequirements",
+    "CostDirectives",
     "FieldDef",
     "FieldInGraph",
     "JoinDirective",
     "Key",
+    "ListSize",
     "Subgraph",
     "Supergraph",
     "SupergraphError",

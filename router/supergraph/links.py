@@ -31,6 +31,7 @@ AUTHENTICATED_IDENTITY = "https://specs.apollo.dev/authenticated"
 REQUIRES_SCOPES_IDENTITY = "https://specs.apollo.dev/requiresScopes"
 POLICY_IDENTITY = "https://specs.apollo.dev/policy"
 CONTEXT_IDENTITY = "https://specs.apollo.dev/context"
+COST_IDENTITY = "https://specs.apollo.dev/cost"
 
 SUPPORTED_VERSIONS: Mapping[str, frozenset[tuple[int, int]]] = {
     LINK_IDENTITY: frozenset({(1, 0)}),
@@ -42,6 +43,7 @@ SUPPORTED_VERSIONS: Mapping[str, frozenset[tuple[int, int]]] = {
     REQUIRES_SCOPES_IDENTITY: frozenset({(0, 1)}),
     POLICY_IDENTITY: frozenset({(0, 1)}),
     CONTEXT_IDENTITY: frozenset({(0, 1)}),
+    COST_IDENTITY: frozenset({(0, 1)}),
 }
 """Features the router implements, with the versions it knows; any other feature linked
 `for: SECURITY` or `for: EXECUTION` makes the supergraph unusable for this router."""

@@ -17,6 +17,8 @@ from typing import Any
 
 from graphql import GraphQLSchema, SelectionSetNode
 
+from .cost import CostDirectives
+
 
 class TypeKind(enum.Enum):
     OBJECT = "OBJECT"
@@ -198,6 +200,8 @@ class Supergraph:
     """Version of the join spec the supergraph uses."""
     schema_directives: tuple[JoinDirective, ...] = ()
     """`@join__directive`s applied to the schema (e.g. subgraphs' `@link`s)."""
+    cost: CostDirectives = field(default_factory=CostDirectives)
+    """Demand control's ``@cost``/``@listSize`` (`router.supergraph.cost`)."""
 
     def type(self, name: str) -> TypeDef:
         return self.types[name]

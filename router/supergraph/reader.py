@@ -10,6 +10,7 @@ import aiohttp
 from graphql import GraphQLError, GraphQLSyntaxError, build_ast_schema, parse, validate_schema
 
 from .api_schema import build_api_schema
+from .cost import read_cost_directives
 from .errors import SupergraphError
 from .extract import extract
 from .links import read_links
@@ -50,6 +51,7 @@ def read_supergraph(sdl: str) -> Supergraph:
         subscription_type=schema.subscription_type.name if schema.subscription_type else None,
         join_version=extracted.join_version,
         schema_directives=extracted.schema_directives,
+        cost=read_cost_directives(schema, links),
     )
 
 

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry.trace import Tracer
+from prometheus_client import Histogram
 
+from router.demand_control import CostObserver
 from router.engine import Engine, EngineConfig, _CachedPlan, _Prepared
 from router.execution.executor import (
     ExecutionState,
@@ -21,6 +23,7 @@ from router.execution.executor import (
     SubgraphLimiter,
 )
 from router.execution.fetcher import SubgraphFetcher
+from router.execution.traffic import BreakerState
 from router.persisted.documents import OperationDocuments
 from router.planning.nodes import QueryPlan
 from router.planning.normalize import NormalizedOperation
@@ -32,6 +35,26 @@ from router.supergraph.model import Supergraph
 from .fetch import TelemetryFetchObserver
 from .metrics import RouterMetrics
 from .request import current_request
+
+BREAKER_GAUGE = {BreakerState.CLOSED: 0.0, BreakerState.OPEN: 1.0, BreakerState.HALF_OPEN: 0.5}
+
+
+class MetricsCostObserver(CostObserver):
+    """Demand control's costs as histograms (estimated by result, actual, delta)."""
+
+    def __init__(self, metrics: RouterMetrics) -> None:
+        self.metrics = metrics
+        self._estimated: dict[str, Histogram] = {}
+
+    def estimated(self, cost: float, result: str) -> None:
+        child = self._estimated.get(result)
+        if child is None:
+            child = self._estimated[result] = self.metrics.cost_estimated.labels(result)
+        child.observe(cost)
+
+    def actual(self, estimated: float, actual: float) -> None:
+        self.metrics.cost_actual.observe(actual)
+        self.metrics.cost_delta.observe(estimated - actual)
 
 
 class TracedExecutor(Executor):
@@ -105,6 +128,14 @@ class ObservedEngine(Engine):
                 limiter=self.executor.limiter,
             )
         self.fetcher.observer = TelemetryFetchObserver(metrics, tracer)
+        if metrics is not None and self.demand is not None:
+            self.demand.observer = MetricsCostObserver(metrics)
+        if metrics is not None:
+            for name, traffic in self.fetcher.traffic.items():
+                if traffic.breaker is not None:
+                    gauge = metrics.circuit_state.labels(name)
+                    gauge.set(0)
+                    traffic.breaker.on_change = lambda state, g=gauge: g.set(BREAKER_GAUGE[state])
 
     def _plan_for(
         self,

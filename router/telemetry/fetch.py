@@ -9,6 +9,7 @@ from opentelemetry import propagate
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
 from router.execution.fetcher import FetchFailure, Send, SubgraphResponse
+from router.execution.traffic import CIRCUIT_OPEN
 
 from .metrics import RouterMetrics
 
@@ -16,7 +17,9 @@ SUBGRAPH_NAME = "subgraph.name"
 
 
 def failure_reason(failure: FetchFailure) -> str:
-    """A bounded label: the HTTP status, ``timeout`` or ``connection``."""
+    """A bounded label: the HTTP status, ``timeout``, ``circuit_open`` or ``connection``."""
+    if failure.code == CIRCUIT_OPEN:
+        return "circuit_open"
     if failure.status is not None:
         return str(failure.status)
     if "timed out" in failure.reason:
@@ -35,6 +38,18 @@ class TelemetryFetchObserver:
     def deduplicated(self, service: str) -> None:
         if self.metrics is not None:
             self.metrics.deduplicated.labels(service).inc()
+
+    def retried(self, service: str) -> None:
+        if self.metrics is not None:
+            self.metrics.retries.labels(service, "retried").inc()
+
+    def retry_refused(self, service: str) -> None:
+        if self.metrics is not None:
+            self.metrics.retries.labels(service, "refused").inc()
+
+    def short_circuited(self, service: str) -> None:
+        if self.metrics is not None:
+            self.metrics.short_circuited.labels(service).inc()
 
     async def observe(
         self, service: str, body: bytes, headers: Mapping[str, str], send: Send

@@ -25,6 +25,8 @@ LATENCY_BUCKETS = (
     10.0,
     30.0,
 )
+COST_BUCKETS = (0, 1, 5, 10, 50, 100, 500, 1000, 5000, 10000, 100000, 1000000)
+"""Cost is not latency: its own scale (as Apollo suggests for ``cost.*`` instruments)."""
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
@@ -102,6 +104,43 @@ class RouterMetrics:
             "polyshop_router_plugin_failures",
             "Plugin hooks that raised or timed out, by plugin, stage and reason",
             ["plugin", "stage", "reason"],
+            registry=r,
+        )
+        self.retries = Counter(
+            "polyshop_router_subgraph_retries",
+            "Failed subgraph queries sent again (retried) or not (refused: budget spent)",
+            ["subgraph", "result"],
+            registry=r,
+        )
+        self.short_circuited = Counter(
+            "polyshop_router_subgraph_short_circuited",
+            "Subgraph requests refused unsent because the subgraph's circuit breaker is open",
+            ["subgraph"],
+            registry=r,
+        )
+        self.circuit_state = Gauge(
+            "polyshop_router_subgraph_circuit_open",
+            "Circuit breaker state by subgraph: 0 closed, 1 open, 0.5 half-open (one probe)",
+            ["subgraph"],
+            registry=r,
+        )
+        self.cost_estimated = Histogram(
+            "polyshop_router_cost_estimated",
+            "Estimated cost of operations (demand control), by result",
+            ["result"],
+            buckets=COST_BUCKETS,
+            registry=r,
+        )
+        self.cost_actual = Histogram(
+            "polyshop_router_cost_actual",
+            "Actual cost of executed operations, computed from their responses",
+            buckets=COST_BUCKETS,
+            registry=r,
+        )
+        self.cost_delta = Histogram(
+            "polyshop_router_cost_delta",
+            "Estimated minus actual cost of executed operations",
+            buckets=(-1000, -100, -10, 0, 10, 100, 1000, 10000),
             registry=r,
         )
         self.plan_hits = self.plan_cache.labels("hit")

@@ -19,6 +19,7 @@ from subgraphs.analytics.loaders import AnalyticsContext
 from subgraphs.analytics.models import SalesDaily, SalesMonthly
 from subgraphs.kit.auth.guards import require_grant
 from subgraphs.kit.errors import BadUserInput
+from subgraphs.kit.pagination import page_size
 from subgraphs.kit.scalars import Money
 from subgraphs.kit.schema import build_schema, print_sdl
 
@@ -134,7 +135,7 @@ class Query:
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Best sellers by units (then revenue) between `from` and `to`, included.",
-        directives=[Authenticated()],
+        directives=[Authenticated(), page_size(10, argument="limit", connection=False)],
     )
     async def top_products(
         self,

@@ -22,6 +22,7 @@ import strawberry
 from sqlalchemy import Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
+from strawberry.federation.schema_directives import ListSize
 
 from subgraphs.kit.errors import BadUserInput
 
@@ -128,6 +129,19 @@ def _untag(item: list[Any]) -> CursorValue:
         "s": str,
     }
     return decoders[tag](raw)
+
+
+def page_size(default: int, *, argument: str = "first", connection: bool = True) -> ListSize:
+    """``@listSize`` of a paginated field, for the router's demand control: the list holds as
+    many items as ``argument`` asks for (``default`` when it is omitted or null); on a
+    connection, the sized list is ``edges``. The service still refuses sizes above its
+    maximum (`check_page_size`); the router refuses operations whose cost is too high."""
+    return ListSize(
+        assumed_size=default,
+        slicing_arguments=[argument],
+        sized_fields=["edges"] if connection else strawberry.UNSET,  # UNSET: not printed
+        require_one_slicing_argument=False,
+    )
 
 
 def check_page_size(first: int | None, *, default: int, maximum: int) -> int:

@@ -19,7 +19,8 @@ from subgraphs.kit.hygiene import InputHygiene
 from subgraphs.kit.logging import get_logger
 from subgraphs.kit.scalars import SCALAR_MAP
 
-FEDERATION_VERSION: Final[Literal["2.7"]] = "2.7"
+FEDERATION_VERSION: Final[Literal["2.9"]] = "2.9"
+"""2.9: ``@cost``/``@listSize`` (demand control) are available to the services."""
 MAX_QUERY_DEPTH = 15
 
 log = get_logger("polyshop.graphql")

@@ -19,7 +19,7 @@ from subgraphs.kit.auth.errors import Forbidden
 from subgraphs.kit.auth.guards import require_grant, require_identity
 from subgraphs.kit.auth.identity import Identity
 from subgraphs.kit.errors import BadUserInput
-from subgraphs.kit.pagination import Connection, SortKey, check_page_size, paginate
+from subgraphs.kit.pagination import Connection, SortKey, check_page_size, page_size, paginate
 from subgraphs.kit.schema import build_schema, print_sdl
 from subgraphs.notifications import service
 from subgraphs.notifications.loaders import USER_NOTIFICATIONS_MAX, NotificationContext
@@ -123,7 +123,7 @@ class UserType:
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Newest first; only the user, admins and services granted "
         "notifications:read may read.",
-        directives=[Authenticated()],
+        directives=[Authenticated(), page_size(PAGE_SIZE_DEFAULT, connection=False)],
     )
     async def notifications(
         self,
@@ -190,7 +190,7 @@ class Query:
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Admins and services granted notifications:read: one channel's log, "
         "newest first.",
-        directives=[Authenticated()],
+        directives=[Authenticated(), page_size(PAGE_SIZE_DEFAULT)],
     )
     async def notification_logs(
         self,

@@ -15,7 +15,7 @@ from strawberry.federation.types import FieldSet
 from subgraphs.kit.auth.errors import Forbidden
 from subgraphs.kit.auth.guards import identity_of
 from subgraphs.kit.ids import uuid_id
-from subgraphs.kit.pagination import Connection, check_page_size
+from subgraphs.kit.pagination import Connection, check_page_size, page_size
 from subgraphs.kit.scalars import Money
 from subgraphs.orders import models, service
 from subgraphs.orders.loaders import OrderContext
@@ -123,7 +123,7 @@ class UserType:
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Newest first; visible to the user, admins and services with orders:read.",
-        directives=[Authenticated()],
+        directives=[Authenticated(), page_size(PAGE_SIZE_DEFAULT)],
     )
     async def orders(
         self,

@@ -11,7 +11,7 @@ import strawberry
 from strawberry.federation.schema_directives import Authenticated
 
 from subgraphs.kit.auth.guards import identity_of, require_user
-from subgraphs.kit.pagination import Connection
+from subgraphs.kit.pagination import Connection, page_size
 from subgraphs.kit.schema import build_schema, print_sdl
 from subgraphs.orders import service
 from subgraphs.orders.inputs import PlaceOrderInput
@@ -47,7 +47,7 @@ class Query:
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="The signed-in user's orders, newest first.",
-        directives=[Authenticated()],
+        directives=[Authenticated(), page_size(PAGE_SIZE_DEFAULT)],
     )
     async def my_orders(
         self,

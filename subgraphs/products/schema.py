@@ -14,7 +14,7 @@ from functools import partial
 import strawberry
 from strawberry.file_uploads import Upload
 
-from subgraphs.kit.pagination import Connection, check_page_size
+from subgraphs.kit.pagination import Connection, check_page_size, page_size
 from subgraphs.kit.schema import build_schema, print_sdl
 from subgraphs.products import service
 from subgraphs.products import validation as check
@@ -82,7 +82,10 @@ class Query:
             return None
         return ProductType.from_row(row)
 
-    @strawberry.field(description="Live products, filtered, as a cursor connection.")
+    @strawberry.field(
+        description="Live products, filtered, as a cursor connection.",
+        directives=[page_size(PAGE_SIZE_DEFAULT)],
+    )
     async def products(
         self,
         info: strawberry.Info,

@@ -1028,3 +1028,185 @@ case(
     ("a", link(7, "inaccessible") + "enum E { A B @inaccessible } type Query { q(e: E = A): E }"),
     ("b", link(7, "inaccessible") + "enum E { A } type Query { r: E }"),
 )
+
+# -- demand control (federation 2.9 @cost / @listSize) -------------------------------------------
+
+case(
+    "demand_control",
+    (
+        "products",
+        link(9, "key", "shareable", "cost", "listSize")
+        + """
+        scalar Expensive @cost(weight: 30)
+        enum Tier @cost(weight: 2) { LOW HIGH }
+        type Book @key(fields: "id") @cost(weight: 4) {
+          id: ID!
+          title: String @shareable @cost(weight: 3)
+          pages(first: Int = 10): [Int!] @listSize(slicingArguments: ["first"])
+          blob: Expensive
+          tier: Tier
+        }
+        type BookPage @shareable { items: [Book!]! total: Int }
+        input Filter { max: Int @cost(weight: 1) }
+        type Query {
+          books(first: Int, after: String): [Book!]!
+            @listSize(slicingArguments: ["first"], requireOneSlicingArgument: false)
+          page(first: Int, last: Int, filter: Filter): BookPage @shareable
+            @listSize(slicingArguments: ["first", "last"], sizedFields: ["items"])
+          search(text: String @cost(weight: 5)): [Book!]! @listSize(assumedSize: 20)
+        }
+        """,
+    ),
+    (
+        "reviews",
+        link(9, "key", "shareable", "cost", "listSize")
+        + """
+        type Book @key(fields: "id") {
+          id: ID!
+          title: String @shareable @cost(weight: 7)
+          reviews: [String!]! @listSize(assumedSize: 5)
+        }
+        type BookPage @shareable { items: [Book!]! total: Int }
+        type Query {
+          page(first: Int, last: Int): BookPage @shareable
+            @listSize(slicingArguments: ["first"], sizedFields: ["items"], assumedSize: 3)
+        }
+        """,
+    ),
+)
+case(
+    "err_demand_control_import_mismatch",
+    (
+        "a",
+        link(9, "key")
+        + """
+        type Query {
+          weighted: Int @federation__cost(weight: 5)
+          listed(first: Int): [Int!] @federation__listSize(slicingArguments: ["first"])
+        }
+        """,
+    ),
+    ("b", link(9, "key", "cost") + "type Query { other: Int @cost(weight: 2) }"),
+)
+case(
+    "demand_control_unimported",
+    (
+        "a",
+        link(9, "key")
+        + """
+        type Query {
+          weighted: Int @federation__cost(weight: 5)
+          listed(first: Int): [Int!] @federation__listSize(slicingArguments: ["first"])
+        }
+        """,
+    ),
+    ("b", link(9, "key") + "type Query { other: Int @federation__cost(weight: 2) }"),
+)
+case(
+    "demand_control_list_size_only",
+    (
+        "a",
+        link(9, "cost", "listSize", "authenticated", "tag")
+        + """
+        type Query {
+          f(first: Int, last: Int): [Int!] @authenticated
+            @listSize(slicingArguments: ["first"], requireOneSlicingArgument: false) @tag(name: "x")
+        }
+        """,
+    ),
+)
+case("demand_control_cost_only", ("b", link(9, "cost") + "type Query { g: Int @cost(weight: 1) }"))
+case(
+    "demand_control_merged_list_sizes",
+    (
+        "a",
+        link(9, "shareable", "listSize")
+        + """
+        type Query @shareable {
+          f(first: Int, last: Int): [Int!]
+            @listSize(slicingArguments: ["first"], requireOneSlicingArgument: false)
+          h: [Int] @listSize(assumedSize: 4)
+          k: [Int] @listSize(assumedSize: 4)
+        }
+        """,
+    ),
+    (
+        "b",
+        link(9, "shareable", "listSize")
+        + """
+        type Query @shareable {
+          f(first: Int, last: Int): [Int!] @listSize(slicingArguments: ["last"])
+          h: [Int] @listSize(assumedSize: 4, requireOneSlicingArgument: true)
+          k: [Int] @listSize(assumedSize: 2)
+        }
+        """,
+    ),
+)
+DEMAND_9 = link(9, "key", "cost", "listSize")
+case(
+    "err_list_size_not_a_list",
+    (
+        "a",
+        DEMAND_9
+        + """
+        type Query {
+          a: Int @listSize(assumedSize: 3)
+          b(first: Int): Int @listSize(slicingArguments: ["first"])
+        }
+        """,
+    ),
+)
+case(
+    "err_list_size_negative_assumed_size",
+    ("a", DEMAND_9 + "type Query { a: [Int] @listSize(assumedSize: -1) }"),
+)
+case(
+    "err_list_size_bad_slicing_arguments",
+    (
+        "a",
+        DEMAND_9
+        + """
+        input F { max: Int }
+        type Query {
+          a(first: Int): [Int] @listSize(slicingArguments: ["last"])
+          b(first: String): [Int] @listSize(slicingArguments: ["first"])
+          c(f: F): [Int] @listSize(slicingArguments: ["f.max"])
+        }
+        """,
+    ),
+)
+case(
+    "err_list_size_bad_sized_fields",
+    (
+        "a",
+        DEMAND_9
+        + """
+        type C { items: [Int] n: Int }
+        type Query {
+          a(first: Int): C @listSize(slicingArguments: ["first"], sizedFields: ["nope", "n"])
+        }
+        """,
+    ),
+)
+case(
+    "err_cost_on_interface_field",
+    (
+        "a",
+        DEMAND_9
+        + "interface I { x: Int @cost(weight: 2) }"
+        + " type T implements I { x: Int } type Query { i: I }",
+    ),
+)
+case(
+    "demand_control_sized_connection",
+    (
+        "a",
+        DEMAND_9
+        + """
+        type C { items: [Int] }
+        type Query {
+          a(first: Int!): C @listSize(slicingArguments: ["first"], sizedFields: ["items"])
+        }
+        """,
+    ),
+)

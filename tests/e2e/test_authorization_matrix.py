@@ -588,6 +588,18 @@ ROWS: tuple[Row, ...] = (
         lambda w: {"c": w.category},
     ),
     Row(
+        # Files travel in multipart requests only; sent as JSON, an authorized caller gets
+        # past authorization and then a clear BAD_USER_INPUT, and nothing is written.
+        ("Mutation.uploadProductImage",),
+        "products",
+        """mutation($id: ID!, $f: Upload!) {
+          uploadProductImage(productId: $id, file: $f) { id }
+        }""",
+        ("uploadProductImage",),
+        only({"admin": "BAD_USER_INPUT"}),
+        lambda w: {"id": w.spare_product, "f": "not-a-file"},
+    ),
+    Row(
         ("Mutation.updateProduct",),
         "products",
         f"""mutation($id: ID!) {{

@@ -36,6 +36,33 @@ THEGUILD_INPUT_EDITS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 SUPERGRAPH_DIVERGENCES: dict[str, SupergraphDivergence] = {
+    CASE + "demand_control": SupergraphDivergence(
+        "merging differing @listSize applications, Apollo prints requireOneSlicingArgument "
+        "(the conjunction, true by default); theguild leaves it out",
+        ((" requireOneSlicingArgument: true,", ""),),
+    ),
+    CASE + "demand_control_merged_list_sizes": SupergraphDivergence(
+        "as in demand_control: Apollo prints the merged requireOneSlicingArgument",
+        ((", requireOneSlicingArgument: true)", ")"),),
+    ),
+    CASE + "demand_control_cost_only": SupergraphDivergence(
+        "with only @cost in use, Apollo defines the unimported @listSize as @cost__listSize; "
+        "theguild names it @listSize",
+        (
+            (
+                "\n\ndirective @cost__listSize(assumedSize: Int, "
+                "requireOneSlicingArgument: Boolean = true, sizedFields: [String!], "
+                "slicingArguments: [String!]) on FIELD_DEFINITION",
+                "",
+            ),
+            (
+                "repeatable on SCHEMA",
+                "repeatable on SCHEMA\n\ndirective @listSize(assumedSize: Int, "
+                "requireOneSlicingArgument: Boolean = true, sizedFields: [String!], "
+                "slicingArguments: [String!]) on FIELD_DEFINITION",
+            ),
+        ),
+    ),
     CASE + "descriptions_and_defaults": SupergraphDivergence(
         "theguild drops the schema description; Apollo keeps it",
         (('"Schema desc"\nschema ', "schema "),),
@@ -72,7 +99,21 @@ SUPERGRAPH_DIVERGENCES: dict[str, SupergraphDivergence] = {
     ),
 }
 
+CODE_DIVERGENCES: dict[str, OutcomeDivergence] = {
+    CASE + "err_list_size_not_a_list": OutcomeDivergence(
+        "both refuse @listSize on a non-list field without sizedFields; theguild says "
+        "LIST_SIZE_INVALID_SIZED_FIELD, Apollo LIST_SIZE_APPLIED_TO_NON_LIST",
+        frozenset({"LIST_SIZE_INVALID_SIZED_FIELD"}),
+    ),
+}
+"""Both fail, with different codes: ``theguild_codes`` are theguild's."""
+
 OUTCOME_DIVERGENCES: dict[str, OutcomeDivergence] = {
+    CASE + "err_demand_control_import_mismatch": OutcomeDivergence(
+        "theguild merges @cost imported as @cost in one subgraph and used as @federation__cost "
+        "in another; Apollo rejects it (LINK_IMPORT_NAME_MISMATCH, as for @tag)",
+        frozenset(),
+    ),
     CASE + "err_directive_definition_invalid": OutcomeDivergence(
         "theguild accepts a redefinition of @shareable with an unknown argument and extra "
         "location; Apollo rejects it (DIRECTIVE_DEFINITION_INVALID)",

@@ -13,6 +13,7 @@ from typing import Any
 
 from planning.supergraphs import supergraph
 
+from router.config.traffic_shaping import SubgraphTrafficConfig, TrafficShapingConfig
 from router.engine import Engine, EngineConfig, GraphQLRequest, GraphQLResponse, RequestContext
 
 from .subgraph_server import Cluster, Subgraph
@@ -210,7 +211,12 @@ async def test_subgraph_down_gives_partial_data_and_subrequest_http_error() -> N
 async def test_timeout_gives_subrequest_http_error_and_keeps_other_fields() -> None:
     async with (
         Cluster(products_subgraph(), reviews_subgraph(delay=2.0)) as cluster,
-        engine_for(cluster, subgraph_timeouts={"reviews": 0.2}) as engine,
+        engine_for(
+            cluster,
+            traffic_shaping=TrafficShapingConfig(
+                subgraphs={"reviews": SubgraphTrafficConfig(timeout=0.2)}
+            ),
+        ) as engine,
     ):
         response = await run(engine, '{ product(id: "1") { name reviews { body } } }')
     assert response.body["data"] == {"product": {"name": "Table", "reviews": None}}

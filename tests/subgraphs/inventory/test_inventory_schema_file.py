@@ -24,7 +24,7 @@ async def test_service_sdl_matches_the_file(gql: Any) -> None:
 
 def test_sdl_extends_product_as_a_federation_2_entity() -> None:
     text = sdl()
-    assert "https://specs.apollo.dev/federation/v2.7" in text
+    assert "https://specs.apollo.dev/federation/v2.9" in text
     assert 'type Product @key(fields: "id")' in text
     # Nullable: an inventory outage nulls these fields, never the product around them.
     assert "  stock: StockLevel\n" in text

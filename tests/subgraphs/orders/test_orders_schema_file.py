@@ -24,7 +24,7 @@ async def test_service_sdl_matches_the_file(gql: GraphQL, keys: TestKeys) -> Non
 
 def test_sdl_declares_its_entities_and_references() -> None:
     text = sdl()
-    assert "https://specs.apollo.dev/federation/v2.7" in text
+    assert "https://specs.apollo.dev/federation/v2.9" in text
     assert 'type Order @key(fields: "id")' in text
     assert 'type User @key(fields: "id")' in text
     assert 'type Product @key(fields: "id", resolvable: false)' in text

@@ -26,7 +26,7 @@ async def test_service_sdl_matches_the_file(gql: Any, keys: TestKeys) -> None:
 
 def test_sdl_declares_federation_2_entities() -> None:
     text = sdl()
-    assert 'schema @link(url: "https://specs.apollo.dev/federation/v2.7"' in text
+    assert 'schema @link(url: "https://specs.apollo.dev/federation/v2.9"' in text
     assert 'type Payment @authenticated @key(fields: "id")' in text
     assert 'type Order @key(fields: "id")' in text
     assert (
