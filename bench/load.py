@@ -78,10 +78,12 @@ async def run_wrk(
     connections: int,
     nonce: bool,
     timeout_s: float = 30.0,
+    headers_file: Path | None = None,
     authorization: str = "",
 ) -> LoadResult:
     """Hold ``connections`` keep-alive connections busy for ``seconds``; one wrk thread.
-    ``authorization``, when given, is every request's Authorization header."""
+    ``headers_file`` holds ``Name: value`` lines sent with every request; ``authorization``,
+    when given, is every request's Authorization header."""
     binary = wrk_binary()
     if binary is None:
         raise LoadError("wrk is not installed")
@@ -97,6 +99,7 @@ async def run_wrk(
         env={
             "BENCH_REQUESTS": str(requests_file),
             "BENCH_NONCE": "1" if nonce else "0",
+            "BENCH_HEADERS": str(headers_file) if headers_file is not None else "",
             "BENCH_AUTHORIZATION": authorization,
         },
         stdout=asyncio.subprocess.PIPE,

@@ -49,34 +49,25 @@ from typing import Annotated, Any
 
 import typer
 from graphql import (
-    DefinitionNode,
-    DocumentNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
     GraphQLInputObjectType,
     GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
-    GraphQLSyntaxError,
-    OperationDefinitionNode,
-    Visitor,
     is_required_argument,
     is_required_input_field,
-    parse,
     validate,
-    visit,
 )
 from graphql.utilities import find_breaking_changes, find_dangerous_changes
 
 from polyshop.compose import ComposeOutcome, compose_config, gather_subgraph_sdls
+from polyshop.operations import RecordedOperation, read_operations, where_of
 from polyshop.supergraph_config import SupergraphConfigError, read_supergraph_config
 from router.composition import CompositionError
 from router.supergraph import SupergraphError, read_supergraph
 
 FORMAT_VERSION = 1
 EXIT_SAFE, EXIT_BREAKING, EXIT_INVALID = 0, 1, 2
-OPERATION_SUFFIXES = (".graphql", ".gql")
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,84 +229,6 @@ def _changes_graphql_core_misses(
 # -- recorded operations ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class RecordedOperation:
-    file: str
-    name: str | None
-    document: DocumentNode  # the operation plus every fragment it uses
-
-
-def read_operations(directory: Path) -> tuple[list[RecordedOperation], list[str]]:
-    """Every operation under `directory`, each made self-contained with the fragments it uses
-    (its own file's first, then any other file's); and the files that could not be read."""
-    problems: list[str] = []
-    if not directory.is_dir():
-        return [], [f"operations directory {directory} does not exist"]
-    parsed: list[tuple[str, DocumentNode]] = []
-    files = sorted(
-        p for p in directory.rglob("*") if p.suffix in OPERATION_SUFFIXES and p.is_file()
-    )
-    for path in files:
-        relative = path.relative_to(directory).as_posix()
-        try:
-            parsed.append((relative, parse(path.read_text(), no_location=False)))
-        except (OSError, UnicodeDecodeError) as error:
-            problems.append(f"{relative}: cannot read: {error}")
-        except GraphQLSyntaxError as error:
-            problems.append(f"{relative}: {error.message} ({_where(error)})")
-    shared: dict[str, FragmentDefinitionNode] = {}
-    for _, document in parsed:
-        for definition in document.definitions:
-            if isinstance(definition, FragmentDefinitionNode):
-                shared.setdefault(definition.name.value, definition)
-    operations = []
-    for relative, document in parsed:
-        own = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        fragments = {**shared, **own}
-        for definition in document.definitions:
-            if isinstance(definition, OperationDefinitionNode):
-                used = _fragments_used(definition, fragments)
-                operations.append(
-                    RecordedOperation(
-                        relative,
-                        definition.name.value if definition.name else None,
-                        DocumentNode(definitions=(definition, *used)),
-                    )
-                )
-    return operations, problems
-
-
-def _where(error: GraphQLError) -> str:
-    return ", ".join(f"line {loc.line}, column {loc.column}" for loc in error.locations or ())
-
-
-class _SpreadCollector(Visitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.names: list[str] = []
-
-    def enter_fragment_spread(self, node: FragmentSpreadNode, *_: object) -> None:
-        self.names.append(node.name.value)
-
-
-def _fragments_used(
-    root: DefinitionNode, fragments: dict[str, FragmentDefinitionNode]
-) -> list[FragmentDefinitionNode]:
-    """Fragments reachable from `root`, transitively; unknown names are left for validation."""
-    used: dict[str, FragmentDefinitionNode] = {}
-    pending: list[DefinitionNode] = [root]
-    while pending:
-        collector = _SpreadCollector()
-        visit(pending.pop(), collector)
-        for name in collector.names:
-            if name in fragments and name not in used:
-                used[name] = fragments[name]
-                pending.append(fragments[name])
-    return list(used.values())
-
-
 def check_operations(
     operations: list[RecordedOperation], old: GraphQLSchema | None, new: GraphQLSchema
 ) -> list[InvalidOperation]:
@@ -405,7 +318,7 @@ def render_text(report: CheckReport) -> str:
             before = " (already invalid before)" if op.valid_before is False else ""
             lines.append(f"  x {op.file} {op.operation or '<anonymous>'}{before}:")
             for error in op.errors:
-                where = _where(error)
+                where = where_of(error)
                 lines.append(f"      {error.message}" + (f" ({where})" if where else ""))
     verdict = {EXIT_SAFE: "safe to deploy", EXIT_BREAKING: "BREAKING", EXIT_INVALID: "FAILED"}
     lines.append(f"Result: {verdict[report.exit_code]} (exit {report.exit_code})")

@@ -12,6 +12,7 @@ import typer
 
 from polyshop.check import check
 from polyshop.logging import configure_cli_logging
+from polyshop.persisted import app as persisted_app
 from polyshop.services import SERVICES_BY_NAME
 from polyshop.settings import get_stack_settings
 from router import cli as router_cli
@@ -128,6 +129,7 @@ def compose_command(
 
 app.command("check", help="Check a subgraph change against composition and clients.")(check)
 app.add_typer(router_cli.app, name="router")
+app.add_typer(persisted_app, name="persisted")
 app.command("plan", help="Print the query plan of an operation.")(router_cli.plan)
 
 

@@ -1,8 +1,8 @@
 """The router's engine: one client operation in, one GraphQL response out.
 
-Pipeline: (APQ) → parse → validate → select operation → limits (cached per document and
-operation name) → coerce variables → estimate cost (cached when no variable takes part) →
-authorize (cached per document and reduced access) →
+Pipeline: (APQ / trusted documents, `router.persisted`) → parse → validate → select
+operation → limits (cached per document and operation name) → coerce variables → estimate cost
+(cached when no variable takes part) → authorize (cached per document and reduced access) →
 plan (cached per active override labels and condition values) → execute → project →
 response. On a plan-cache hit only variable coercion, execution and projection run.
 
@@ -43,6 +43,8 @@ import structlog
 from graphql import DocumentNode, GraphQLSchema, type_from_ast, value_from_ast
 
 from .config.demand_control import DemandControlConfig
+from .config.headers import HeadersConfig
+from .config.persisted import ApqConfig
 from .config.traffic_shaping import TrafficShapingConfig
 from .demand_control import DemandControl, OperationCost
 from .execution.executor import (
@@ -60,6 +62,8 @@ from .execution.subscriptions import (
     SubscriptionHub,
     split_plan,
 )
+from .persisted.apq import ApqStore
+from .persisted.documents import OperationDocuments
 from .planning.cache import LRU
 from .planning.errors import RequestError, error_dict
 from .planning.nodes import QueryPlan
@@ -75,10 +79,13 @@ from .planning.normalize import (
 from .planning.normalize.parse import parse_operation_text
 from .planning.planner import Planner, PlanningError
 from .plugins.api import OPERATION_KIND, OPERATION_NAME, ExecutionRequest, ExecutionResponse
+from .policy.headers import ResponseHeaderRules
+from .policy.rate_limit import RateLimiter
 from .security.authorization import AuthorizationResult, Authorizer
 from .security.nulls import add_null_fields
 from .security.principal import Principal
 from .security.rules import Access
+from .shared import SharedState
 from .supergraph.model import Supergraph
 
 if TYPE_CHECKING:
@@ -111,6 +118,8 @@ class RequestContext:
     """``"GET"`` may only run queries."""
     principal: Principal | None = None
     """The verified caller (None: no token); authorization directives are decided on it."""
+    subgraph_headers: Mapping[str, Mapping[str, str]] | None = None
+    """Headers of the subgraphs that have header rules of their own (else ``headers``)."""
     plugins: PluginRun | None = None
     """The request's plugins (None: no plugin configured): the execution and subgraph hooks
     run here, the router and supergraph ones in the HTTP layer."""
@@ -128,6 +137,8 @@ class EngineConfig:
     """Operation cost estimation and limits."""
     deduplicate_requests: bool = False
     """Share identical in-flight subgraph queries."""
+    dedup_ignored_headers: frozenset[str] = frozenset()
+    """Headers left out of the deduplication key (per-request ids)."""
     introspection: bool = True
     max_depth: int | None = 100
     max_height: int | None = 200
@@ -153,7 +164,10 @@ class EngineConfig:
     override_labels: frozenset[str] = frozenset()
     """Progressive-override labels enabled for every request."""
     persisted_queries: bool = True
-    """Automatic persisted queries (``extensions.persistedQuery``)."""
+    """Automatic persisted queries (``extensions.persistedQuery``) in a registry of the
+    engine's own, when no `OperationDocuments` is given to the engine."""
+    headers: HeadersConfig | None = None
+    """Header rules; the engine applies their ``response`` lists (subgraph → client)."""
     subgraph_tls_ca: str | None = None
     """CA bundle trusted for ``https`` subgraphs (else the system's roots)."""
     subgraph_tls_certfile: str | None = None
@@ -182,6 +196,8 @@ class GraphQLResponse:
     body: dict[str, Any]
     """``{"data": ..., "errors": [...], "extensions": ...}``."""
     status: int = 200
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    """Subgraph response headers for the client (``headers.*.response`` rules)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,9 +216,11 @@ _Resolved = tuple[
     NormalizedOperation,
     OperationLabel,
     "OperationCost | None",
+    str,
 ]
 """A planned request: plan, coerced variables, authorization outcome, operation, its label,
-its estimated cost (with demand control)."""
+its estimated cost (with demand control), and the operation's text (a persisted query's
+resolved)."""
 
 
 class _Prepared:
@@ -223,7 +241,9 @@ class _Prepared:
 class Engine:
     """Plans and executes client operations against one supergraph.
 
-    ``authorizer`` enforces the supergraph's authorization directives (none: not enforced).
+    ``authorizer`` enforces the supergraph's authorization directives (none: not enforced);
+    ``documents`` resolves APQ hashes and trusted-document ids (none: an APQ registry of the
+    engine's own, per ``config.persisted_queries``); ``rate_limiter`` limits subgraph fetches.
     """
 
     def __init__(
@@ -232,6 +252,8 @@ class Engine:
         config: EngineConfig | None = None,
         *,
         authorizer: Authorizer | None = None,
+        documents: OperationDocuments | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.config = config or EngineConfig()
@@ -249,6 +271,7 @@ class Engine:
                     for name in urls
                 },
                 deduplicate=self.config.deduplicate_requests,
+                dedup_ignored_headers=self.config.dedup_ignored_headers,
                 max_concurrency_per_subgraph=self.config.subgraph_max_concurrency,
                 max_response_bytes=self.config.subgraph_max_response_bytes,
                 tls_ca=self.config.subgraph_tls_ca,
@@ -256,10 +279,17 @@ class Engine:
                 tls_keyfile=self.config.subgraph_tls_keyfile,
             )
         )
+        response_rules = (
+            ResponseHeaderRules(self.config.headers) if self.config.headers is not None else None
+        )
         self.executor = Executor(
             self.fetcher,
             self.config.max_response_bytes,
             self.config.subgraph_max_concurrency_per_request,
+            response_rules=response_rules,
+            limiter=rate_limiter
+            if rate_limiter is not None and rate_limiter.checks_subgraphs
+            else None,
         )
         self.subscriptions = SubscriptionHub(urls)
         self.work = WorkStats()
@@ -279,7 +309,10 @@ class Engine:
         self._filtered: LRU[tuple[str, str | None, Access | None], _Prepared] = LRU(
             self.config.plan_cache_size
         )
-        self._persisted: LRU[str, str] = LRU(self.config.plan_cache_size)
+        self.documents = documents or OperationDocuments(
+            ApqConfig(enabled=self.config.persisted_queries),
+            ApqStore(SharedState(None), self.config.plan_cache_size),
+        )
         self._planners: dict[frozenset[str], Planner] = {}
         self._labels = _override_labels(supergraph)
         self._random = random.Random()
@@ -319,7 +352,7 @@ class Engine:
     async def _stream(
         self, resolved: _Resolved, request: GraphQLRequest, context: RequestContext
     ) -> AsyncIterator[dict[str, Any]]:
-        cached, coerced, authorization, _, _, cost = resolved
+        cached, coerced, authorization, _, _, cost, _ = resolved
         root, rest = split_plan(cached.plan)
         variables = request.variables or _EMPTY
         try:
@@ -338,7 +371,7 @@ class Engine:
     ) -> _Resolved | GraphQLResponse:
         """Parse, validate, authorize and plan; a `GraphQLResponse` when that fails."""
         try:
-            query = self._query_text(request)
+            query = await self.documents.resolve(request.query, request.extensions)
             prepared = self._prepare(query, request.operation_name)
             operation = prepared.operation
             assert operation is not None
@@ -387,12 +420,12 @@ class Engine:
                 {"data": None, "errors": [error_dict(str(error), "QUERY_PLANNING_FAILED")]}, 500
             )
         label = OperationLabel(request.operation_name or operation.name, operation_hash(query))
-        return cached, coerced, authorization, operation, label, cost
+        return cached, coerced, authorization, operation, label, cost, query
 
     async def _run_once(
         self, resolved: _Resolved, request: GraphQLRequest, context: RequestContext
     ) -> GraphQLResponse:
-        cached, coerced, authorization, operation, label, cost = resolved
+        cached, coerced, authorization, operation, label, cost, query = resolved
         variables: Mapping[str, Any] = request.variables or _EMPTY
         headers = context.headers
         run = context.plugins
@@ -407,18 +440,25 @@ class Engine:
                     request.operation_name or operation.name,
                     dict(variables),
                     dict(headers),
-                    self._query_text(request),
+                    query,
                 )
                 short = await run.run("execution_request", stage)
                 if short is not None:
                     return GraphQLResponse(short.graphql_body(), short.status)
                 variables, headers = stage.variables, stage.headers
-        state = await self.executor.execute(cached.plan, variables, headers, label, plugins=run)
+        state = await self.executor.execute(
+            cached.plan,
+            variables,
+            headers,
+            label,
+            plugins=run,
+            by_subgraph=context.subgraph_headers,
+        )
         response = self._body(cached, state, coerced, authorization, cost)
         if run is not None and not state.too_large and run.wants("execution_response"):
             done = ExecutionResponse(run.context, 200, response.body)
             await run.run("execution_response", done)
-            return GraphQLResponse(done.body, done.status)
+            return GraphQLResponse(done.body, done.status, headers=state.response_headers)
         return response
 
     def _body(
@@ -430,7 +470,8 @@ class Engine:
         cost: OperationCost | None = None,
     ) -> GraphQLResponse:
         """The response of an executed plan: projected data, errors in order (and the
-        operation's actual cost, with demand control)."""
+        operation's actual cost, with demand control), with the subgraph response headers
+        that header rules send to the client."""
         if state.too_large:
             limit = self.config.max_response_bytes
             return GraphQLResponse(
@@ -468,7 +509,7 @@ class Engine:
             self.demand.actual(cost, cached.selection, data, coerced)
             if self.demand.config.expose_cost:
                 body["extensions"] = {"cost": cost.extension()}
-        return GraphQLResponse(body)
+        return GraphQLResponse(body, headers=state.response_headers)
 
     def plan(
         self,
@@ -497,37 +538,6 @@ class Engine:
         return self._plan_for(prepared, coerced, labels & frozenset(self._labels)).plan
 
     # -- stages -------------------------------------------------------------------------
-
-    def _query_text(self, request: GraphQLRequest) -> str:
-        extensions = request.extensions or _EMPTY
-        persisted = extensions.get("persistedQuery") if self.config.persisted_queries else None
-        query = request.query
-        if isinstance(persisted, Mapping):
-            digest = persisted.get("sha256Hash")
-            if not isinstance(digest, str):
-                raise RequestError.single(
-                    "persistedQuery extension lacks a sha256Hash", "PERSISTED_QUERY_HASH_MISMATCH"
-                )
-            if query:
-                if hashlib.sha256(query.encode()).hexdigest() != digest:
-                    raise RequestError.single(
-                        "provided sha does not match query", "PERSISTED_QUERY_HASH_MISMATCH"
-                    )
-                self._persisted.put(digest, query)
-                return query
-            known = self._persisted.get(digest)
-            if known is None:
-                raise RequestError.single(
-                    "PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND", status=200
-                )
-            return known
-        if persisted is not None and not query:
-            raise RequestError.single(
-                "PersistedQueryNotSupported", "PERSISTED_QUERY_NOT_SUPPORTED", status=200
-            )
-        if not query or not isinstance(query, str):
-            raise RequestError.single("Must provide query string.", "MISSING_QUERY_STRING")
-        return query
 
     def _prepare(self, query: str, operation_name: str | None) -> _Prepared:
         key = (query, operation_name)

@@ -36,7 +36,8 @@ the peer's address. Subgraphs always get the router's own ``X-Forwarded-For``, c
 | HEALTH_PATH             | /health                        | health check: {"status": "UP"}      |
 | SUBGRAPH_URLS           | {}                             | subgraph name -> URL overrides      |
 | SUBGRAPH_TIMEOUT        | 30                             | seconds per subgraph request        |
-| DEDUPLICATE             | false                          | share identical in-flight fetches   |
+| DEDUPLICATE             | true                           | share identical in-flight fetches   |
+| DEDUP_IGNORED_HEADERS   | x-request-id,traceparent,...   | not part of the dedup key           |
 | INTROSPECTION           | true                           | answer __schema / __type            |
 | GRAPHIQL                | true                           | serve GraphiQL to browsers          |
 | DEV_MODE                | false                          | exception detail in 500 answers     |
@@ -61,6 +62,11 @@ the peer's address. Subgraphs always get the router's own ``X-Forwarded-For``, c
 | PROPAGATE_HEADERS_EXTRA | []                             | more client headers sent on         |
 | CORRELATION_HEADER      | x-correlation-id               | taken or made, echoed, sent on      |
 | TRUSTED_PROXIES         | []                             | CIDRs whose X-Forwarded-For counts  |
+| HEADERS                 | no rules                       | header rules (section ``headers``)  |
+| APQ                     | enabled                        | automatic persisted queries         |
+| PERSISTED_QUERIES       | off                            | trusted documents (manifest)        |
+| RATE_LIMIT              | no buckets                     | token-bucket rate limits            |
+| REDIS_URL               | unset (also POLYSHOP_REDIS_URL)| state shared by replicas            |
 | CSRF_PREVENTION         | true                           | refuse simple requests (Apollo)     |
 | CSRF_REQUIRED_HEADERS   | x-apollo-operation-name,       | headers proving a preflight         |
 |                         | apollo-require-preflight       |                                     |
@@ -137,6 +143,9 @@ from router.config.compression import CompressionConfig
 from router.config.cors import CorsConfig
 from router.config.demand_control import DemandControlConfig
 from router.config.file import CONFIG_KEY, ConfigFileSource
+from router.config.headers import HeadersConfig, reserved_reason
+from router.config.persisted import ApqConfig, PersistedQueriesConfig
+from router.config.rate_limit import RateLimitConfig
 from router.config.subscription import SubscriptionConfig
 from router.config.traffic_shaping import TrafficShapingConfig
 from router.config.uploads import FileUploadsConfig
@@ -145,6 +154,9 @@ from router.plugins.coprocessor.config import CoprocessorConfig
 from router.security.settings import SecuritySettings
 
 DEFAULT_PROPAGATED_HEADERS = ("authorization", "x-correlation-id")
+DEFAULT_DEDUP_IGNORED = ("x-request-id", "traceparent", "tracestate", "baggage")
+"""Per-request headers that never change a subgraph's answer (with the correlation header):
+left out of the deduplication key; see docs/decisions/0024-dedup-key-and-default.md."""
 DEFAULT_CSRF_HEADERS = ("x-apollo-operation-name", "apollo-require-preflight")
 
 HeaderList = Annotated[tuple[str, ...], NoDecode]
@@ -194,6 +206,7 @@ class RouterSettings(BaseSettings):
             "graphiql",
             "shutdown_delay",
             "drain_timeout",
+            "redis_url",
         }
     )
     """Settings a running router cannot change; a reloaded file that changes them is logged
@@ -221,7 +234,11 @@ class RouterSettings(BaseSettings):
     """Per-subgraph timeout, retries, breaker, pool size (`router.config.traffic_shaping`)."""
     demand_control: DemandControlConfig = Field(default_factory=DemandControlConfig)
     """Operation cost limits from ``@cost``/``@listSize`` (`router.config.demand_control`)."""
-    deduplicate: bool = False
+    deduplicate: bool = True
+    """Share identical in-flight subgraph queries (same subgraph, body and headers, minus
+    ``dedup_ignored_headers`` and the correlation header)."""
+    dedup_ignored_headers: HeaderList = DEFAULT_DEDUP_IGNORED
+    """Headers left out of the deduplication key, besides the correlation header."""
     introspection: bool = True
     graphiql: bool = True
     dev_mode: bool = False
@@ -253,6 +270,22 @@ class RouterSettings(BaseSettings):
     propagate_headers_extra: HeaderList = ()
     correlation_header: str = "x-correlation-id"
     trusted_proxies: HeaderList = ()
+
+    headers: HeadersConfig = Field(default_factory=HeadersConfig)
+    """Header rules (Apollo Router's ``headers`` section); ``propagate_headers`` and
+    ``propagate_headers_extra`` are a shorthand for ``propagate: {named: ...}`` rules."""
+    apq: ApqConfig = Field(default_factory=ApqConfig)
+    """Automatic persisted queries (Apollo Router's ``apq``)."""
+    persisted_queries: PersistedQueriesConfig = Field(default_factory=PersistedQueriesConfig)
+    """Trusted documents (Apollo Router's ``persisted_queries``)."""
+    rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
+    """Token-bucket rate limits: router-wide, per client, per subgraph."""
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("POLYSHOP_ROUTER_REDIS_URL", "POLYSHOP_REDIS_URL"),
+    )
+    """Redis for state shared by replicas (APQ, trusted documents, rate limits); none: each
+    process keeps its own. ``POLYSHOP_REDIS_URL`` is read too."""
 
     csrf_prevention: bool = True
     csrf_required_headers: HeaderList = DEFAULT_CSRF_HEADERS
@@ -366,11 +399,26 @@ class RouterSettings(BaseSettings):
     def _lists(cls, value: Any) -> Any:
         return _split_list(value)
 
-    @field_validator("propagate_headers", "propagate_headers_extra", "csrf_required_headers")
+    @field_validator(
+        "propagate_headers",
+        "propagate_headers_extra",
+        "csrf_required_headers",
+        "dedup_ignored_headers",
+    )
     @classmethod
     def _lowercase(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         """Header names compare case-insensitively; ASGI gives them lower-cased."""
         return tuple(name.lower() for name in value)
+
+    @field_validator("propagate_headers", "propagate_headers_extra")
+    @classmethod
+    def _not_reserved(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        """A client may never set hop-by-hop or identity headers on subgraph requests."""
+        for name in value:
+            reason = reserved_reason(name)
+            if reason is not None:
+                raise ValueError(f"{reason}: it cannot be propagated")
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -434,5 +482,6 @@ class RouterSettings(BaseSettings):
 
     @property
     def propagated_headers(self) -> frozenset[str]:
-        """Lower-cased names of the client headers sent on to subgraphs."""
+        """Lower-cased names of the client headers the shorthand sends on to subgraphs (the
+        ``headers`` rules may add more)."""
         return frozenset(self.propagate_headers) | frozenset(self.propagate_headers_extra)

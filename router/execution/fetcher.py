@@ -88,7 +88,8 @@ class SubgraphResponse:
     status: int
     body: bytes
     headers: Mapping[str, str] = field(default_factory=dict)
-    """The subgraph's response headers (read by subgraph-stage plugins)."""
+    """The subgraph's response headers (a multi-dict: repeated headers keep every value;
+    read by subgraph-stage plugins and the ``headers.*.response`` rules)."""
 
 
 Send = Callable[[str, bytes, Mapping[str, str]], Awaitable[SubgraphResponse]]
@@ -126,6 +127,10 @@ class FetcherConfig:
     policies: Mapping[str, TrafficPolicy] | None = None
     """Subgraph name → its traffic policy (timeout, pool size, retries, breaker)."""
     deduplicate: bool = False
+    dedup_ignored_headers: frozenset[str] = frozenset()
+    """Lower-cased headers left out of the deduplication key: per-request ids (correlation,
+    ``x-request-id``) that do not change a subgraph's answer. Requests differing only in them
+    share one fetch, which carries the first request's values."""
     max_concurrency_per_subgraph: int | None = None
     """Requests in flight to one subgraph (None: only the connection pool limits them)."""
     max_response_bytes: int | None = None
@@ -224,7 +229,12 @@ class SubgraphFetcher:
         if not (dedupe and self.config.deduplicate):
             return await send(service, body, headers)
         # Keyed before trace headers are added: those differ per request.
-        key = (service, body, tuple(sorted(headers.items())))
+        ignored = self.config.dedup_ignored_headers
+        key = (
+            service,
+            body,
+            tuple(sorted(item for item in headers.items() if item[0] not in ignored)),
+        )
         task = self._inflight.get(key)
         if task is None:
             task = asyncio.ensure_future(send(service, body, headers))

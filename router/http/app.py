@@ -39,6 +39,8 @@ from router.plugins import (
     SupergraphResponse,
     load_plugins,
 )
+from router.policy.headers import merge_response_headers
+from router.policy.rate_limit import RATE_LIMITED
 from router.security import AuthenticationError, Principal, SecurityLayer, ServiceTokenError
 from router.security.errors import SERVICE_UNAVAILABLE
 from router.settings import RouterSettings
@@ -68,7 +70,6 @@ from .headers import (
     decode_headers,
     forwarded_for,
     parse_networks,
-    propagated_headers,
 )
 from .negotiation import (
     APPLICATION_JSON,
@@ -77,6 +78,7 @@ from .negotiation import (
     response_media_type,
     wants_html,
 )
+from .runtime import Policies, PolicyState
 from .shutdown import ShutdownSignal
 from .streaming import Transport, single, stream, streaming_transport
 from .uploads import is_multipart, read_multipart
@@ -132,15 +134,19 @@ class RouterApp:
         self.open_subscriptions = 0
         """Subscriptions streaming to clients now, every transport together."""
         self._sockets: set[GraphQLWebSocket] = set()
+        self.policy_state: PolicyState | None = None
+        self.policies: Policies | None = None
         self.plugins: PluginPipeline | None = None
         """The plugins serving requests now (None: none configured); replaced on reload."""
         self._retiring: set[asyncio.Task[None]] = set()
         self._use_settings(settings)
 
-    def _use_settings(self, settings: RouterSettings) -> None:
-        """Make ``settings`` the ones requests see from now on (at start and on reload)."""
+    def _use_settings(self, settings: RouterSettings, policies: Policies | None = None) -> None:
+        """Make ``settings`` (and their policies) the ones requests see from now on (at start
+        and on reload)."""
         self.settings = settings
-        self._allowed_headers = settings.propagated_headers
+        if policies is not None:
+            self.policies = policies
         self._correlation_header = settings.correlation_header
         self._correlation_header_bytes = settings.correlation_header.encode("latin-1")
         self._trusted_proxies = parse_networks(settings.trusted_proxies)
@@ -158,9 +164,12 @@ class RouterApp:
         if self.telemetry.active:
             self._request_telemetry = self.telemetry.request_telemetry()
         await self.security.start()
+        self.policy_state = PolicyState(settings, self.telemetry.metrics)
         try:
+            self.policies = await self.policy_state.configure(settings)
             self.plugins = await self._load_plugins(settings)
         except BaseException:
+            await self.policy_state.close()
             await self.security.close()
             raise
         try:
@@ -168,10 +177,13 @@ class RouterApp:
             if build is None:
                 from .runtime import engine_builder
 
-                build = self._build_engine = engine_builder(settings, self.security, self.telemetry)
+                build = self._build_engine = engine_builder(
+                    settings, self.security, self.telemetry, self.policies
+                )
             supergraph = await load_supergraph(settings.supergraph)
             engine = await build(supergraph)
         except BaseException:
+            await self.policy_state.close()
             if self.plugins is not None:
                 await self.plugins.close()
                 self.plugins = None
@@ -220,11 +232,13 @@ class RouterApp:
         holder = self.holder
         if holder is None:
             raise RuntimeError("the router has not started")
+        assert self.policy_state is not None
+        policies = await self.policy_state.configure(settings)
         build = self._build_engine
         if build is None or not self._custom_engine:
             from .runtime import engine_builder
 
-            build = engine_builder(settings, self.security, self.telemetry)
+            build = engine_builder(settings, self.security, self.telemetry, policies)
         plugins_changed = (settings.plugins, settings.coprocessor) != (
             self.settings.plugins,
             self.settings.coprocessor,
@@ -247,7 +261,7 @@ class RouterApp:
                 task = asyncio.create_task(old.retire(settings.drain_timeout))
                 self._retiring.add(task)
                 task.add_done_callback(self._retiring.discard)
-        self._use_settings(settings)
+        self._use_settings(settings, policies)
 
     def _start_draining(self) -> None:
         """SIGTERM arrived: readiness off now, the listener closes after the delay; open
@@ -281,6 +295,8 @@ class RouterApp:
             await self.plugins.close()
             self.plugins = None
         await self.security.close()
+        if self.policy_state is not None:
+            await self.policy_state.close()
         if self._owns_telemetry and self.telemetry is not None:
             await asyncio.to_thread(self.telemetry.shutdown)
             self.telemetry = None
@@ -437,7 +453,7 @@ class RouterApp:
                     scope, receive, raw_send, headers, method, correlation, transport
                 )
                 return
-            status, body, media = await self._execute(
+            status, body, media, passed_on = await self._execute(
                 scope, receive, headers, method, correlation, run
             )
         except (HttpError, AuthenticationError) as error:
@@ -449,6 +465,7 @@ class RouterApp:
                 await respond_json(send, error.status, error.body(), JSON, extra)
                 return
             status, body, media = error.status, orjson.dumps(error.body()), APPLICATION_JSON
+            passed_on = []
             echo = extra
         except ClientDisconnected:
             return
@@ -464,6 +481,10 @@ class RouterApp:
             await release_files()
         if status == 405:
             echo.append((b"allow", b"POST"))
+        if passed_on:
+            echo.extend(
+                (name.encode("latin-1"), value.encode("latin-1")) for name, value in passed_on
+            )
         if run is not None and ("router_response" in run.active or run.response_headers):
             status, body, media = await self._router_response(run, status, body, media, echo)
         await respond(send, status, body, media.encode(), echo)
@@ -501,9 +522,11 @@ class RouterApp:
         method: str,
         correlation: str,
         run: PluginRun | None = None,
-    ) -> tuple[int, bytes, str]:
-        """Check, parse and run the request; (status, JSON body, media type)."""
+    ) -> tuple[int, bytes, str, list[tuple[str, str]]]:
+        """Check, parse and run the request; (status, JSON body, media type, headers from
+        subgraph responses)."""
         settings = self.settings
+        policies = self.policies
         if method not in ("GET", "POST"):
             raise HttpError(
                 405,
@@ -522,6 +545,24 @@ class RouterApp:
                 '"application/graphql-response+json"',
             )
         principal = await self.security.authenticate(headers)
+        if policies is None:
+            raise HttpError(503, SERVICE_UNAVAILABLE, "The router is starting")
+        peer = scope.get("client")
+        chain = forwarded_for(
+            peer[0] if peer else None, headers.get(FORWARDED_FOR), self._trusted_proxies
+        )
+        limiter = policies.rate_limiter
+        if limiter is not None and limiter.checks_requests:
+            # the client address as resolved through the trusted proxies
+            client_address = chain.split(",", 1)[0].strip()
+            decision = await limiter.check_request(client_address, principal, headers)
+            if not decision.allowed:
+                raise HttpError(
+                    429,
+                    RATE_LIMITED,
+                    "Your request has been rate limited",
+                    headers={"retry-after": decision.retry_after_header},
+                )
         parsed: list[GraphQLRequest] | GraphQLRequest | None = None
         body = b""
         query_string: bytes = scope["query_string"]
@@ -578,7 +619,7 @@ class RouterApp:
                     run.answered_at_router = True
                     payload = short.body
                     encoded = payload if isinstance(payload, bytes) else orjson.dumps(payload)
-                    return short.status, encoded, media
+                    return short.status, encoded, media, []
                 headers, body, query_string = incoming.headers, incoming.body, incoming.query_string
         if parsed is not None:  # a multipart upload, parsed while it was read
             pass
@@ -591,7 +632,9 @@ class RouterApp:
         holder = self.holder
         if holder is None:
             raise HttpError(503, SERVICE_UNAVAILABLE, "The router is starting")
-        context = await self._request_context(scope, headers, correlation, principal, method, run)
+        context = await self._request_context(
+            policies, headers, correlation, principal, chain, method, run
+        )
         observation = current_request.get()
         with holder.lease() as engine:
             execute: Callable[[GraphQLRequest, RequestContext], Awaitable[GraphQLResponse]]
@@ -606,37 +649,41 @@ class RouterApp:
                     observation.operation_type = "batch"
                     for one in responses:
                         observation.add_response(one.body)
-                return 200, self._capped(orjson.dumps([r.body for r in responses])), media
+                extra = merge_response_headers(h for r in responses for h in r.headers)
+                return 200, self._capped(orjson.dumps([r.body for r in responses])), media, extra
             if observation is not None:
                 observation.operation_name = parsed.operation_name
             response = await execute(parsed, context)
         if observation is not None:
             observation.add_response(response.body)
-        return self._status(response, media), self._capped(orjson.dumps(response.body)), media
+        extra = merge_response_headers(response.headers) if response.headers else []
+        return (
+            self._status(response, media),
+            self._capped(orjson.dumps(response.body)),
+            media,
+            extra,
+        )
 
-    async def _request_context(
+    async def _streaming_context(
         self,
         scope: Scope,
         headers: Mapping[str, str],
         correlation: str,
         principal: Principal | None,
         method: str,
-        run: PluginRun | None = None,
     ) -> RequestContext:
-        """What the engine needs of the HTTP request: the subgraph headers (the propagated
-        ones, the client's address, the router's token, the user's identity) and the caller."""
-        forwarded = propagated_headers(
-            dict(headers), self._allowed_headers, (self._correlation_header, correlation)
+        """The engine's request context for a subscription (multipart, SSE, WebSocket): the
+        same subgraph headers as any request (header rules, the router's own
+        ``X-Forwarded-For``, identity); plugins do not run on streams."""
+        policies = self.policies
+        if policies is None:
+            raise HttpError(503, SERVICE_UNAVAILABLE, "The router is starting")
+        peer = scope.get("client")
+        chain = forwarded_for(
+            peer[0] if peer else None, headers.get(FORWARDED_FOR), self._trusted_proxies
         )
-        client = scope.get("client")
-        forwarded[FORWARDED_FOR] = forwarded_for(
-            client[0] if client else None, headers.get(FORWARDED_FOR), self._trusted_proxies
-        )
-        return RequestContext(
-            headers=await self._subgraph_headers(forwarded, principal),
-            method=method,
-            principal=principal,
-            plugins=run,
+        return await self._request_context(
+            policies, dict(headers), correlation, principal, chain, method, None
         )
 
     # ------------------------------------------------------------------ subscriptions
@@ -712,7 +759,7 @@ class RouterApp:
             raise HttpError(400, "BATCHING_NOT_SUPPORTED", "Subscriptions cannot be batched")
         engine = self._streaming_engine()
         # SSE clients may send a subscription with GET (an EventSource can only GET).
-        context = await self._request_context(
+        context = await self._streaming_context(
             scope, headers, correlation, principal, "POST" if transport is Transport.SSE else method
         )
         echo = [(self._correlation_header_bytes, correlation.encode("latin-1"))]
@@ -749,7 +796,9 @@ class RouterApp:
         async def make_context(
             init_headers: Mapping[str, str], principal: Principal | None
         ) -> RequestContext:
-            return await self._request_context(scope, init_headers, correlation, principal, "POST")
+            return await self._streaming_context(
+                scope, init_headers, correlation, principal, "POST"
+            )
 
         socket = GraphQLWebSocket(
             scope,
@@ -820,15 +869,16 @@ class RouterApp:
                 stage.query, stage.operation_name, stage.variables, stage.extensions
             )
             run.context.entries[OPERATION_NAME] = stage.operation_name
-            if stage.headers != headers:
-                forwarded = propagated_headers(
-                    stage.headers, self._allowed_headers, (self._correlation_header, correlation)
-                )
-                context = RequestContext(
-                    headers=await self._subgraph_headers(forwarded, context.principal),
-                    method=context.method,
-                    principal=context.principal,
-                    plugins=run,
+            policies = self.policies
+            if stage.headers != headers and policies is not None:
+                context = await self._request_context(
+                    policies,
+                    stage.headers,
+                    correlation,
+                    context.principal,
+                    context.headers.get(FORWARDED_FOR, ""),
+                    context.method,
+                    run,
                 )
         response = await engine.execute(request, context)
         if run.wants("supergraph_response"):
@@ -836,8 +886,36 @@ class RouterApp:
                 run.context, response.status, run.response_headers, response.body
             )
             await run.run("supergraph_response", stage_out)
-            response = GraphQLResponse(stage_out.body, stage_out.status)
+            response = GraphQLResponse(stage_out.body, stage_out.status, response.headers)
         return response
+
+    async def _request_context(
+        self,
+        policies: Policies,
+        headers: dict[str, str],
+        correlation: str,
+        principal: Principal | None,
+        chain: str,
+        method: str,
+        run: PluginRun | None,
+    ) -> RequestContext:
+        """The subgraph headers of a request (header rules, then the router's own
+        ``X-Forwarded-For``, then identity) in the engine's request context."""
+        forwarded = policies.headers.request_headers(headers, correlation, principal)
+        forwarded.default[FORWARDED_FOR] = chain
+        for own in forwarded.by_subgraph.values():
+            own[FORWARDED_FOR] = chain
+        return RequestContext(
+            headers=await self._subgraph_headers(forwarded.default, principal),
+            method=method,
+            principal=principal,
+            subgraph_headers={
+                name: await self._subgraph_headers(own, principal)
+                for name, own in forwarded.by_subgraph.items()
+            }
+            or None,
+            plugins=run,
+        )
 
     async def _subgraph_headers(
         self, forwarded: dict[str, str], principal: Principal | None

@@ -1,8 +1,6 @@
-"""Which client headers reach subgraphs, and the correlation id that follows a request.
-
-Only allow-listed headers are propagated (``Authorization`` and the correlation header by
-default): everything else a client sends (cookies, hop-by-hop headers, spoofed identity
-headers) stops at the router.
+"""Client request headers as the router reads them, the correlation id that follows a request,
+and the router's own ``X-Forwarded-For``. Which client headers reach subgraphs is
+`router.policy.headers`' job (the ``headers`` section and the ``propagate_headers`` shorthand).
 
 ``X-Forwarded-For`` is always the router's own: the chain starting at the client address it
 resolved, the TCP peer appended (the convention). A client's ``X-Forwarded-For`` is believed
@@ -42,15 +40,6 @@ def correlation_id(headers: dict[str, str], header_name: str) -> str:
     if incoming is not None and _SAFE_CORRELATION_ID.fullmatch(incoming):
         return incoming
     return uuid.uuid4().hex
-
-
-def propagated_headers(
-    headers: dict[str, str], allowed: frozenset[str], correlation: tuple[str, str]
-) -> dict[str, str]:
-    """The headers to send to subgraphs: allow-listed ones plus the correlation id."""
-    selected = {name: value for name, value in headers.items() if name in allowed}
-    selected[correlation[0]] = correlation[1]
-    return selected
 
 
 def parse_networks(cidrs: Iterable[str]) -> tuple[IPNetwork, ...]:

@@ -3,10 +3,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from dataclasses import dataclass
+
 from router.engine import Engine, EngineConfig
 from router.hot_reload import EngineBuilder, ServingEngine
+from router.persisted.apq import ApqStore
+from router.persisted.documents import OperationDocuments
+from router.persisted.manifest import TrustedDocuments
+from router.policy.headers import HeaderPolicy
+from router.policy.rate_limit import LocalBuckets, RateLimiter
 from router.security import SecurityLayer
 from router.settings import RouterSettings
+from router.shared import SharedState
 from router.supergraph import Supergraph
 from router.telemetry import RouterMetrics, RouterTelemetry, Tracing
 
@@ -18,6 +28,11 @@ def engine_config(settings: RouterSettings) -> EngineConfig:
         traffic_shaping=settings.traffic_shaping,
         demand_control=settings.demand_control,
         deduplicate_requests=settings.deduplicate,
+        dedup_ignored_headers=frozenset(
+            (settings.correlation_header, *settings.dedup_ignored_headers)
+        ),
+        persisted_queries=settings.apq.enabled,
+        headers=None if settings.headers.is_empty else settings.headers,
         introspection=settings.introspection,
         max_depth=settings.max_depth,
         max_height=settings.max_height,
@@ -55,13 +70,17 @@ def engine_builder(
     settings: RouterSettings,
     security: SecurityLayer | None = None,
     telemetry: RouterTelemetry | None = None,
+    policies: Policies | None = None,
 ) -> EngineBuilder:
     """Builds and starts a `router.engine.Engine` per supergraph with the settings' config.
 
     With ``security``, each engine enforces the authorization directives of its own supergraph
     (a hot reload brings a new authorizer with the new engine). With active ``telemetry``,
-    engines report plan-cache use, spans and subgraph metrics."""
+    engines report plan-cache use, spans and subgraph metrics. With ``policies``, engines
+    resolve documents (APQ, trusted documents) and rate-limit subgraph fetches with them."""
     config = engine_config(settings)
+    documents = policies.documents if policies is not None else None
+    limiter = policies.rate_limiter if policies is not None else None
 
     async def build(supergraph: Supergraph) -> ServingEngine:
         authorizer = security.authorizer(supergraph) if security is not None else None
@@ -75,10 +94,83 @@ def engine_builder(
                 authorizer=authorizer,
                 metrics=telemetry.metrics,
                 tracer=telemetry.tracer,
+                documents=documents,
+                rate_limiter=limiter,
             )
         else:
-            engine = Engine(supergraph, config, authorizer=authorizer)
+            engine = Engine(
+                supergraph, config, authorizer=authorizer, documents=documents, rate_limiter=limiter
+            )
         await engine.start()
         return engine
 
     return build
+
+
+@dataclass(frozen=True, slots=True)
+class Policies:
+    """The request policy of one settings version (swapped with the settings on reload)."""
+
+    headers: HeaderPolicy
+    documents: OperationDocuments
+    rate_limiter: RateLimiter | None
+
+
+class PolicyState:
+    """What the policies keep for the whole process: the shared-state Redis, the APQ
+    registry, the trusted-document manifest (and its watcher), the local token buckets."""
+
+    def __init__(self, settings: RouterSettings, metrics: RouterMetrics | None = None) -> None:
+        self.metrics = metrics
+        self.shared = SharedState(settings.redis_url, observer=metrics)
+        self.apq = ApqStore(self.shared, settings.apq.cache_size, settings.apq.ttl)
+        self.buckets = LocalBuckets()
+        self.trusted: TrustedDocuments | None = None
+        self._watch: asyncio.Task[None] | None = None
+
+    async def configure(self, settings: RouterSettings) -> Policies:
+        """The policies of ``settings``; (re)starts the manifest when its source changed."""
+        persisted = settings.persisted_queries
+        if not persisted.enabled or persisted.manifest is None:
+            await self._stop_watch()
+            self.trusted = None
+        elif (
+            self.trusted is None
+            or self.trusted.source != persisted.manifest
+            or self.trusted.poll_interval != persisted.poll_interval
+            or (self._watch is None) == persisted.hot_reload
+        ):
+            await self._stop_watch()
+            self.trusted = TrustedDocuments(
+                persisted.manifest, self.shared, poll_interval=persisted.poll_interval
+            )
+            await self.trusted.start()
+            if persisted.hot_reload:
+                self._watch = asyncio.create_task(self.trusted.watch())
+        self.apq.ttl = settings.apq.ttl
+        documents = OperationDocuments(settings.apq, self.apq, persisted, self.trusted)
+        limiter = None
+        if settings.rate_limit.active:
+            limiter = RateLimiter(
+                settings.rate_limit,
+                self.shared,
+                self.buckets,
+                on_limited=self.metrics.limited if self.metrics is not None else None,
+            )
+        headers = HeaderPolicy(
+            settings.headers,
+            (*settings.propagate_headers, *settings.propagate_headers_extra),
+            correlation_header=settings.correlation_header,
+        )
+        return Policies(headers, documents, limiter)
+
+    async def _stop_watch(self) -> None:
+        task, self._watch = self._watch, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def close(self) -> None:
+        await self._stop_watch()
+        await self.shared.close()

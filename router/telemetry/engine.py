@@ -15,12 +15,20 @@ from prometheus_client import Histogram
 
 from router.demand_control import CostObserver
 from router.engine import Engine, EngineConfig, _CachedPlan, _Prepared
-from router.execution.executor import ExecutionState, Executor, OperationLabel
+from router.execution.executor import (
+    ExecutionState,
+    Executor,
+    OperationLabel,
+    ResponseHeaderSelector,
+    SubgraphLimiter,
+)
 from router.execution.fetcher import SubgraphFetcher
 from router.execution.traffic import BreakerState
+from router.persisted.documents import OperationDocuments
 from router.planning.nodes import QueryPlan
 from router.planning.normalize import NormalizedOperation
 from router.plugins.pipeline import PluginRun
+from router.policy.rate_limit import RateLimiter
 from router.security.authorization import AuthorizationResult, Authorizer
 from router.supergraph.model import Supergraph
 
@@ -58,8 +66,17 @@ class TracedExecutor(Executor):
         tracer: Tracer,
         max_response_bytes: int | None = None,
         max_concurrency_per_subgraph: int | None = None,
+        *,
+        response_rules: ResponseHeaderSelector | None = None,
+        limiter: SubgraphLimiter | None = None,
     ) -> None:
-        super().__init__(fetcher, max_response_bytes, max_concurrency_per_subgraph)
+        super().__init__(
+            fetcher,
+            max_response_bytes,
+            max_concurrency_per_subgraph,
+            response_rules=response_rules,
+            limiter=limiter,
+        )
         self.tracer = tracer
 
     async def execute(
@@ -70,9 +87,12 @@ class TracedExecutor(Executor):
         operation: OperationLabel | None = None,
         *,
         plugins: PluginRun | None = None,
+        by_subgraph: Mapping[str, Mapping[str, str]] | None = None,
     ) -> ExecutionState:
         with self.tracer.start_as_current_span("execution"):
-            return await super().execute(plan, variables, headers, operation, plugins=plugins)
+            return await super().execute(
+                plan, variables, headers, operation, plugins=plugins, by_subgraph=by_subgraph
+            )
 
 
 class ObservedEngine(Engine):
@@ -86,8 +106,16 @@ class ObservedEngine(Engine):
         authorizer: Authorizer | None = None,
         metrics: RouterMetrics | None = None,
         tracer: Tracer | None = None,
+        documents: OperationDocuments | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
-        super().__init__(supergraph, config, authorizer=authorizer)
+        super().__init__(
+            supergraph,
+            config,
+            authorizer=authorizer,
+            documents=documents,
+            rate_limiter=rate_limiter,
+        )
         self.metrics = metrics
         self.tracer = tracer
         if tracer is not None:
@@ -96,6 +124,8 @@ class ObservedEngine(Engine):
                 tracer,
                 self.config.max_response_bytes,
                 self.config.subgraph_max_concurrency_per_request,
+                response_rules=self.executor.response_rules,
+                limiter=self.executor.limiter,
             )
         self.fetcher.observer = TelemetryFetchObserver(metrics, tracer)
         if metrics is not None and self.demand is not None:

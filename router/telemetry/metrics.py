@@ -83,6 +83,23 @@ class RouterMetrics:
             ["subgraph"],
             registry=r,
         )
+        self.shared_state_up_gauge = Gauge(
+            "polyshop_router_shared_state_up",
+            "1 while the shared-state Redis answers, 0 while the router serves with local state",
+            registry=r,
+        )
+        self.shared_state_fallbacks = Counter(
+            "polyshop_router_shared_state_fallbacks",
+            "Shared-state operations answered from local state because Redis did not answer",
+            ["operation"],
+            registry=r,
+        )
+        self.rate_limited = Counter(
+            "polyshop_router_rate_limited",
+            "Requests and subgraph fetches refused by a rate limit, by bucket kind",
+            ["scope"],
+            registry=r,
+        )
         self.plugin_failures = Counter(
             "polyshop_router_plugin_failures",
             "Plugin hooks that raised or timed out, by plugin, stage and reason",
@@ -150,6 +167,15 @@ class RouterMetrics:
             )
         children[0].inc()
         children[1].observe(seconds)
+
+    def shared_state_up(self, up: bool) -> None:
+        self.shared_state_up_gauge.set(1 if up else 0)
+
+    def shared_state_fallback(self, operation: str) -> None:
+        self.shared_state_fallbacks.labels(operation).inc()
+
+    def limited(self, scope: str) -> None:
+        self.rate_limited.labels(scope).inc()
 
     def render(self) -> bytes:
         """The text exposition format."""

@@ -87,6 +87,8 @@ class SubgraphServer:
     received: list[Received] = field(default_factory=list)
     url: str = ""
     request_arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    response_headers: list[tuple[str, str]] = field(default_factory=list)
+    """Headers added to every answer (e.g. ``Set-Cookie``), to test response rules."""
     uploads: bool = False
     """Serve `UPLOADS_SDL`: files are hashed as they stream in, never kept."""
     largest_chunk: int = 0
@@ -235,6 +237,8 @@ class SubgraphServer:
         if result.errors:
             payload["errors"] = [error.formatted for error in result.errors]
         response = web.json_response(payload)
+        for name, value in self.response_headers:
+            response.headers.add(name, value)
         if self.compress and "gzip" in request.headers.get("accept-encoding", ""):
             response.enable_compression(web.ContentCoding.gzip)
             self.compressed += 1

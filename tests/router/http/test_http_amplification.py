@@ -176,8 +176,12 @@ async def test_one_request_cannot_take_every_slot_of_a_subgraph(
     request): with a per-request cap of two, at most two are in flight (without it, all six:
     the measure can tell)."""
     query = "{ " + " ".join(f"a{i}: topProducts {{ reviews {{ body }} }}" for i in range(6)) + " }"
+    # the six fetches are identical: deduplication (on by default) would make them one
     settings = settings_for(
-        subgraphs, subgraph_max_concurrency_per_request=per_request, batch_entity_fetches=False
+        subgraphs,
+        subgraph_max_concurrency_per_request=per_request,
+        batch_entity_fetches=False,
+        deduplicate=False,
     )
     async with running_router(settings) as router:
         engine = engine_of(router)

@@ -63,7 +63,8 @@ def settings(
         port=0,
         hot_reload=False,
         subgraph_urls=cluster.urls,
-        propagate_headers_extra=("x-polyshop-user-id", "x-polyshop-user-token"),
+        # even a rule passing every client header on never passes the identity headers
+        headers={"all": {"request": [{"propagate": {"matching": ".*"}}]}},
         security=SecuritySettings(
             **{
                 "jwks_urls": (keys.jwks.url,),
