@@ -35,6 +35,10 @@ class _HeadersTooLarge(Exception):
     """Raised inside a parser callback to stop parsing; httptools wraps it."""
 
 
+LINGER_SECONDS = 2.0
+"""How long a refused connection keeps reading (and dropping) before it closes."""
+
+
 class GuardedHttp(HttpToolsProtocol):
     """uvicorn's httptools protocol with header-size and read-time limits (module docstring)."""
 
@@ -46,6 +50,7 @@ class GuardedHttp(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._header_bytes = 0
         self._headers_too_large = False
+        self._lingering = False
         self._read_timer: asyncio.TimerHandle | None = None
 
     # -- timers ---------------------------------------------------------------------------
@@ -78,6 +83,11 @@ class GuardedHttp(HttpToolsProtocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm(self.header_read_timeout)
+
+    def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            return  # answered and closing: what the client still sends is read and dropped
+        super().data_received(data)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
@@ -129,7 +139,14 @@ class GuardedHttp(HttpToolsProtocol):
             b"connection: close\r\n\r\n",
         ]
         self.transport.write(b"".join(head) + body)
-        self.transport.close()
+        # A lingering close, as nginx and Apache do: closing a socket whose client is still
+        # sending (a megabyte of headers) makes the kernel answer with a reset, which throws
+        # away the 431 the client has not read yet. So: end our side, drop what still
+        # arrives, and close once the client has seen the answer or after LINGER_SECONDS.
+        self._lingering = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
 
 def guarded_http(
