@@ -76,28 +76,16 @@ def load_settings(**given: Any) -> RouterSettings:
 
 
 def serve(
-    config: Annotated[
-        str | None, typer.Option(help="router.yaml (env POLYSHOP_ROUTER_CONFIG).")
-    ] = None,
-    supergraph: Annotated[str | None, typer.Option(help=SUPERGRAPH_HELP)] = None,
-    port: Annotated[int | None, typer.Option(help="Port (env POLYSHOP_ROUTER_PORT).")] = None,
-    host: Annotated[str | None, typer.Option(help="Interface (env POLYSHOP_ROUTER_HOST).")] = None,
-    workers: Annotated[
-        int | None, typer.Option(help="Worker processes (env POLYSHOP_ROUTER_WORKERS).")
-    ] = None,
-    hot_reload: Annotated[
-        bool | None,
-        typer.Option(
-            "--hot-reload/--no-hot-reload",
-            help="Watch the supergraph file (env POLYSHOP_ROUTER_HOT_RELOAD).",
-        ),
-    ] = None,
-    dev: Annotated[
-        bool | None,
-        typer.Option("--dev/--no-dev", help="Error detail (env POLYSHOP_ROUTER_DEV_MODE)."),
-    ] = None,
+    config: str | None = None,
+    supergraph: str | None = None,
+    port: int | None = None,
+    host: str | None = None,
+    workers: int | None = None,
+    hot_reload: bool | None = None,
+    dev: bool | None = None,
 ) -> None:
-    """Run the federation router: /graphql (GraphiQL in a browser) and /health."""
+    """Run the router with these values over the environment and ``router.yaml`` (the
+    ``polyshop router`` / ``python -m router`` options; None: not given)."""
     settings = load_settings(
         config=config,
         supergraph=supergraph,
