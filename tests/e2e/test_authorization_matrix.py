@@ -385,11 +385,14 @@ ROWS: tuple[Row, ...] = (
         ("notifications:User.id", "notifications:User.notifications"),
         "notifications",
         "query($id: ID!) { user(id: $id) { id notifications(first: 3) { id recipient } } }",
-        ("user",),
+        # User.notifications is nullable (notifications contributes it to auth's User), so a
+        # refusal nulls the field, not the user: judge the field.
+        ("user", "notifications"),
         only({"customer": OK, "admin": OK}),
         alice,
         entity=("User", "alice_id"),
         entity_query="... on User { id notifications(first: 3) { id recipient } }",
+        entity_path=("notifications",),
     ),
     Row(
         ("Mutation.saveRecipient",),
