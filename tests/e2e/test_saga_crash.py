@@ -54,8 +54,6 @@ from tests.subgraphs.orders.support import (
     TestKeys,
     catalog_writer,
     eventually,
-    products_server,
-    serve,
     stream_events,
 )
 
@@ -207,29 +205,6 @@ async def nc(nats_url: str) -> AsyncIterator[Client]:
 @pytest.fixture(scope="module")
 def js(nc: Client) -> JetStreamContext:
     return nc.jetstream()
-
-
-@pytest.fixture(scope="module")
-def keys() -> TestKeys:
-    return TestKeys()
-
-
-@pytest.fixture(scope="module")
-async def issuer(keys: TestKeys) -> AsyncIterator[Issuer]:
-    issuer = Issuer(keys)
-    async with serve(issuer.app) as url:
-        issuer.url = url
-        yield issuer
-
-
-@pytest.fixture(scope="module")
-async def products_url(
-    service_database: ServiceDatabaseFactory, issuer: Issuer
-) -> AsyncIterator[str]:
-    async with products_server(
-        await service_database("products"), issuer.jwks_url, anonymous=True
-    ) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

@@ -53,12 +53,9 @@ from tests.subgraphs.orders.support import (
     PLACE,
     Catalog,
     Issuer,
-    ServiceDatabaseFactory,
     TestKeys,
     catalog_writer,
     eventually,
-    products_server,
-    serve,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -166,29 +163,6 @@ async def infra(infra_dir: Path) -> AsyncIterator[Infra]:
         await asyncio.to_thread(mail.stop)
         await asyncio.to_thread(nats_server.stop)
         await asyncio.to_thread(postgres.stop)
-
-
-@pytest.fixture(scope="module")
-def keys() -> TestKeys:
-    return TestKeys()
-
-
-@pytest.fixture(scope="module")
-async def issuer(keys: TestKeys) -> AsyncIterator[Issuer]:
-    issuer = Issuer(keys)
-    async with serve(issuer.app) as url:
-        issuer.url = url
-        yield issuer
-
-
-@pytest.fixture(scope="module")
-async def products_url(
-    service_database: ServiceDatabaseFactory, issuer: Issuer
-) -> AsyncIterator[str]:
-    async with products_server(
-        await service_database("products"), issuer.jwks_url, anonymous=True
-    ) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
