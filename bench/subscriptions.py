@@ -43,7 +43,7 @@ import shutil
 import sys
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -580,24 +580,8 @@ async def scale(
 ) -> list[ScaleResult]:
     """The scale part: the ticks subgraph, the supergraph composed over it, each router."""
     logs = out / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    subgraph = Server(
-        "ticks",
-        ["node", "subgraphs/ticks.mjs", "--port", str(port)],
-        port,
-        BENCH,
-        logs / "ticks.log",
-        ready_path="/health",
-    )
-    supergraph = out / "ticks-supergraph.graphql"
     results = []
-    async with subgraph:
-        compose = await asyncio.create_subprocess_exec(
-            "node", "compose_dir.mjs", "subgraphs/ticks", str(supergraph), subgraph.url, cwd=BENCH
-        )
-        if await compose.wait() != 0:
-            raise RuntimeError("composing the ticks supergraph failed")
+    async with ticks_subgraph(out) as (subgraph, supergraph):
         for spec in routers:
             print(f"  {spec.label}: {subscriptions} subscriptions ...", flush=True)
             results.append(
@@ -613,6 +597,31 @@ async def scale(
                 )
             )
     return results
+
+
+@contextlib.asynccontextmanager
+async def ticks_subgraph(out: Path) -> AsyncIterator[tuple[Server, Path]]:
+    """The running ticks subgraph (``bench/subgraphs/ticks.mjs``) and a supergraph composed
+    over it in ``out`` (its log in ``out/logs``)."""
+    logs = out / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    subgraph = Server(
+        "ticks",
+        ["node", "subgraphs/ticks.mjs", "--port", str(port)],
+        port,
+        BENCH,
+        logs / "ticks.log",
+        ready_path="/health",
+    )
+    supergraph = out / "ticks-supergraph.graphql"
+    async with subgraph:
+        compose = await asyncio.create_subprocess_exec(
+            "node", "compose_dir.mjs", "subgraphs/ticks", str(supergraph), subgraph.url, cwd=BENCH
+        )
+        if await compose.wait() != 0:
+            raise RuntimeError("composing the ticks supergraph failed")
+        yield subgraph, supergraph
 
 
 app = typer.Typer(add_completion=False)

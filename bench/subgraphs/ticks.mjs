@@ -1,9 +1,10 @@
 // The synthetic event stream of bench/subscriptions.py: one federation subgraph with
 // `Subscription.ticks(topic)`, served over graphql-transport-ws by the graphql-ws library (any
 // path), and queries over POST. POST /publish emits one event on every topic that has a
-// subscriber, stamped with Date.now() at publishing; GET /stats answers
+// subscriber, stamped with Date.now() at publishing (?count=N: N events each, ?pad=B: each
+// with a `pad` of B characters); GET /stats answers
 // {"subscriptions": open upstream subscriptions, "opened": opened so far, "published": events,
-// "seq": publishes so far}.
+// "seq": publishes so far, "headers": the headers of the latest WebSocket upgrade}.
 //
 // Usage: node subgraphs/ticks.mjs --port N [--host 127.0.0.1]
 import { createServer } from "node:http";
@@ -25,7 +26,7 @@ const { values } = parseArgs({
 // one publish's events carry the same seq on every topic.
 const listeners = new Map();
 let seq = 0;
-const stats = { subscriptions: 0, opened: 0, published: 0 };
+const stats = { subscriptions: 0, opened: 0, published: 0, headers: {} };
 
 function ticks(topic) {
   const queue = [];
@@ -66,18 +67,18 @@ function ticks(topic) {
 const schema = buildSubgraphSchema({
   typeDefs: parse(readFileSync(join(here, "ticks", "ticks.graphql"), "utf8")),
   resolvers: {
-    Query: { lastTick: (_, { topic }) => ({ topic, seq, sentAt: 0 }) },
+    Query: { lastTick: (_, { topic }) => ({ topic, seq, sentAt: 0, pad: "" }) },
     Subscription: { ticks: { subscribe: (_, { topic }) => ticks(topic) } },
-    Tick: { __resolveReference: (ref) => ({ ...ref, sentAt: 0 }) },
+    Tick: { __resolveReference: (ref) => ({ ...ref, sentAt: 0, pad: "" }) },
   },
 });
 
-function publish() {
+function publish(pad = "") {
   const sentAt = Date.now();
   seq += 1;
   for (const [topic, set] of listeners) {
     if (!set.size) continue;
-    const tick = { topic, seq, sentAt };
+    const tick = { topic, seq, sentAt, pad };
     for (const listener of set) listener(tick);
     stats.published += 1;
   }
@@ -91,8 +92,10 @@ const server = createServer((request, response) => {
       response.writeHead(status, { "content-type": "application/json" });
       response.end(JSON.stringify(body));
     };
-    if (request.url === "/publish" && request.method === "POST") {
-      publish();
+    const url = new URL(request.url, "http://ticks");
+    if (url.pathname === "/publish" && request.method === "POST") {
+      const pad = "x".repeat(Number(url.searchParams.get("pad") ?? 0));
+      for (let n = Number(url.searchParams.get("count") ?? 1); n > 0; n--) publish(pad);
       return send(200, { ...stats, seq });
     }
     if (request.url === "/stats" || request.url === "/health") return send(200, { ...stats, seq });
@@ -113,6 +116,9 @@ const server = createServer((request, response) => {
   });
 });
 const wss = new WebSocketServer({ server });
+wss.on("connection", (_socket, request) => {
+  stats.headers = request.headers;
+});
 useServer({ schema }, wss);
 server.listen(Number(values.port), values.host, () => {
   console.log(`ticks subgraph on ${values.host}:${values.port}`);

@@ -811,6 +811,8 @@ class RouterApp:
             init_timeout=config.connection_init_timeout,
             max_per_connection=config.max_subscriptions_per_connection,
             max_message_bytes=config.max_message_bytes,
+            ping_interval=config.heartbeat_interval,
+            send_timeout=config.send_timeout,
         )
         self._sockets.add(socket)
         try:
