@@ -355,10 +355,14 @@ class Engine:
         cached, coerced, authorization, _, _, cost, _ = resolved
         root, rest = split_plan(cached.plan)
         variables = request.variables or _EMPTY
+        # The header rules' outcome, as for any fetch: the owning subgraph's own headers for
+        # the upstream subscription, each subgraph's for the per-event entity fetches.
+        by_subgraph = context.subgraph_headers
+        root_headers = (by_subgraph or _EMPTY).get(root.service, context.headers)
         try:
-            async for event in self.subscriptions.events(root, variables, context.headers):
+            async for event in self.subscriptions.events(root, variables, root_headers):
                 state = await self.executor.execute_event(
-                    root, event, rest, variables, context.headers
+                    root, event, rest, variables, context.headers, by_subgraph=by_subgraph
                 )
                 yield self._body(cached, state, coerced, authorization, cost).body
         except SubscriptionEnded as error:

@@ -1,0 +1,219 @@
+"""Subscription lifecycle on a real router (uvicorn) fed by a real subscription subgraph: the
+ticks subgraph of `bench.subscriptions` (Node, the `graphql-ws` library), whose ``/publish``
+emits events on demand and whose ``/stats`` says what it saw.
+
+- A client that never reads is closed 1013 once a message has waited ``send_timeout`` for it,
+  instead of being buffered for without bound, and the router goes on serving others.
+- A silent connection gets a protocol ``ping``; unanswered, it is closed 4408; answered, it
+  stays open.
+- Header rules (``headers``) apply to the subgraph subscription: the upgrade request toward
+  the subgraph carries what the rules insert and propagate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+import websockets
+from router_harness import running_router
+from websockets.client import ClientProtocol
+from websockets.frames import Frame, Opcode
+from websockets.http11 import Response
+from websockets.typing import Subprotocol
+from websockets.uri import parse_uri
+
+from bench.routers import BENCH
+from bench.servers import Server
+from bench.subscriptions import ticks_subgraph
+from router.settings import RouterSettings
+from tests.ws_client import SUBPROTOCOL, connected, next_payload, subscribe
+
+TICKS = "subscription($topic: String!) { ticks(topic: $topic) { topic seq } }"
+PADDED = "subscription($topic: String!) { ticks(topic: $topic) { seq pad } }"
+
+
+@dataclass
+class Ticks:
+    server: Server
+    supergraph: Path
+
+    async def publish(self, count: int = 1, pad: int = 0) -> None:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"{self.server.url}/publish?count={count}&pad={pad}") as response,
+        ):
+            assert response.status == 200
+
+    async def stats(self) -> dict[str, Any]:
+        async with aiohttp.ClientSession() as http, http.get(f"{self.server.url}/stats") as answer:
+            stats: dict[str, Any] = await answer.json()
+            return stats
+
+    async def upstream(self, count: int) -> None:
+        """Until the subgraph has ``count`` subscriptions open (its own count)."""
+        async with asyncio.timeout(20):
+            while (await self.stats())["subscriptions"] != count:  # noqa: ASYNC110 - polls a server
+                await asyncio.sleep(0.02)
+
+    def settings(self, **subscription: Any) -> RouterSettings:
+        return RouterSettings(
+            supergraph=str(self.supergraph),
+            port=0,
+            hot_reload=False,
+            subscription=subscription,
+            headers={
+                "all": {"request": [{"propagate": {"named": "x-tenant"}}]},
+                "subgraphs": {
+                    "ticks": {"request": [{"insert": {"name": "x-from-rule", "value": "ticks"}}]}
+                },
+            },
+        )
+
+
+@pytest_asyncio.fixture(scope="module")
+async def ticks(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ticks]:
+    if shutil.which("node") is None or not (BENCH / "node_modules" / "graphql-ws").is_dir():
+        pytest.skip("Node or bench/node_modules missing (npm ci --prefix bench)")
+    async with ticks_subgraph(tmp_path_factory.mktemp("ticks")) as (server, supergraph):
+        yield Ticks(server, supergraph)
+
+
+async def eventually(check: Any, what: str, within: float = 20.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+class StalledClient:
+    """A `graphql-transport-ws` client that stops reading: the protocol from `websockets`'
+    sans-I/O `ClientProtocol`, over a plain socket with a small receive buffer that this
+    client reads only when told to (`drain`)."""
+
+    def __init__(self, url: str) -> None:
+        self.protocol = ClientProtocol(parse_uri(url), subprotocols=[Subprotocol(SUBPROTOCOL)])
+        self.socket = socket.socket()
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.socket.setblocking(False)
+        self.messages: list[dict[str, Any]] = []
+
+    async def open(self, port: int) -> None:
+        loop = asyncio.get_running_loop()
+        await loop.sock_connect(self.socket, ("127.0.0.1", port))
+        self.protocol.send_request(self.protocol.connect())
+        await self._flush()
+        while self.protocol.handshake_exc is None and not self._handshaken():
+            self.protocol.receive_data(await loop.sock_recv(self.socket, 65536))
+        await self.send({"type": "connection_init"})
+
+    def _handshaken(self) -> bool:
+        return any(isinstance(event, Response) for event in self.protocol.events_received())
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.protocol.send_text(json.dumps(message).encode())
+        await self._flush()
+
+    async def _flush(self) -> None:
+        loop = asyncio.get_running_loop()
+        for data in self.protocol.data_to_send():
+            if data:
+                await loop.sock_sendall(self.socket, data)
+
+    async def drain(self) -> tuple[int | None, str | None]:
+        """Reads everything up to the server's close frame; its code and reason."""
+        loop = asyncio.get_running_loop()
+        while self.protocol.close_rcvd is None:
+            data = await asyncio.wait_for(loop.sock_recv(self.socket, 1 << 20), 20)
+            if not data:
+                self.protocol.receive_eof()
+                break
+            self.protocol.receive_data(data)
+            for frame in self.protocol.events_received():
+                if isinstance(frame, Frame) and frame.opcode is Opcode.TEXT:
+                    self.messages.append(json.loads(frame.data))
+        closed = self.protocol.close_rcvd
+        if closed is None:
+            return None, None
+        await self._flush()  # the closing handshake's answer
+        return closed.code, closed.reason
+
+
+async def test_a_client_that_never_reads_is_closed_1013(ticks: Ticks) -> None:
+    settings = ticks.settings(send_timeout=1.0, heartbeat_interval=60)
+    async with running_router(settings) as router:
+        ws = router.graphql.replace("http://", "ws://", 1)
+        stalled = StalledClient(ws)
+        try:
+            await stalled.open(int(router.url.rsplit(":", 1)[1]))
+            await stalled.send(
+                {
+                    "id": "s",
+                    "type": "subscribe",
+                    "payload": {"query": PADDED, "variables": {"topic": "flood"}},
+                }
+            )
+            await eventually(lambda: router.app.open_subscriptions == 1, "the subscription")
+            await ticks.upstream(1)
+            # 400 events of 64 KiB (25 MiB): far more than the socket buffers hold.
+            await ticks.publish(count=400, pad=64 * 1024)
+            await eventually(lambda: router.app.open_subscriptions == 0, "the client dropped")
+            code, reason = await stalled.drain()  # what the buffers held, then the close
+        finally:
+            stalled.socket.close()
+        assert code == 1013
+        assert reason == "Slow consumer: the client did not read its messages in time"
+        received = [m for m in stalled.messages if m.get("type") == "next"]
+        assert 0 < len(received) < 400  # some went out before the buffers filled, not all
+        # The router goes on serving a client that reads.
+        async with connected(ws) as reader:
+            await subscribe(reader, "r", TICKS, {"topic": "calm"})
+            await ticks.upstream(1)
+            await ticks.publish()
+            payload = await next_payload(reader, "r", wait=20)
+            assert payload["data"]["ticks"]["topic"] == "calm"
+
+
+async def test_silent_clients_are_pinged_and_closed_4408_when_they_do_not_answer(
+    ticks: Ticks,
+) -> None:
+    settings = ticks.settings(heartbeat_interval=0.3)
+    async with running_router(settings) as router:
+        ws = router.graphql.replace("http://", "ws://", 1)
+        async with websockets.connect(ws, subprotocols=[SUBPROTOCOL]) as mute:  # type: ignore[list-item]
+            await mute.send(json.dumps({"type": "connection_init"}))
+            assert json.loads(await mute.recv())["type"] == "connection_ack"
+            assert json.loads(await asyncio.wait_for(mute.recv(), 10)) == {"type": "ping"}
+            with pytest.raises(websockets.ConnectionClosed):
+                await asyncio.wait_for(mute.recv(), 10)
+            assert mute.close_code == 4408
+            assert mute.close_reason == "Keep-alive timeout"
+        async with websockets.connect(ws, subprotocols=[SUBPROTOCOL]) as alive:  # type: ignore[list-item]
+            await alive.send(json.dumps({"type": "connection_init"}))
+            assert json.loads(await alive.recv())["type"] == "connection_ack"
+            for _ in range(4):  # four pings answered: well past the 4408 deadline
+                assert json.loads(await asyncio.wait_for(alive.recv(), 10)) == {"type": "ping"}
+                await alive.send(json.dumps({"type": "pong"}))
+            await alive.send(json.dumps({"type": "ping"}))
+            assert json.loads(await asyncio.wait_for(alive.recv(), 10))["type"] in ("pong", "ping")
+
+
+async def test_header_rules_apply_to_the_subgraph_subscription(ticks: Ticks) -> None:
+    async with running_router(ticks.settings(heartbeat_interval=60)) as router:
+        ws = router.graphql.replace("http://", "ws://", 1)
+        async with connected(ws, headers={"x-tenant": "acme", "x-secret": "no"}) as socket:
+            await subscribe(socket, "h", TICKS, {"topic": "headers"})
+            await ticks.upstream(1)
+            seen = (await ticks.stats())["headers"]
+            assert seen["x-tenant"] == "acme"
+            assert seen["x-from-rule"] == "ticks"
+            assert "x-secret" not in seen
