@@ -231,7 +231,8 @@ async def no_loss(
     started = time.monotonic()
     ws = router_url.replace("http://", "ws://", 1)
     timeout = aiohttp.ClientTimeout(total=60)
-    async with aiohttp.ClientSession(timeout=timeout) as session:
+    connector = aiohttp.TCPConnector(limit=0)  # the WebSockets hold theirs
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
         client = Client(session, router_url)
         email = f"noloss-{uuid.uuid4().hex[:10]}@example.com"
         registration = {"email": email, "password": "a long enough passphrase", "name": "Live"}
@@ -460,7 +461,13 @@ async def measure(
     server = spec.server(supergraph, free_port(), logs)
     counter = _Counter()
     connections = -(-subscriptions // per_connection)
-    async with server, aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as http:
+    async with (
+        server,
+        aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=120),
+            connector=aiohttp.TCPConnector(limit=0),  # one connection per client socket
+        ) as http,
+    ):
         ws = server.url.replace("http://", "ws://", 1) + "/graphql"
         # Warm-up: one subscription and one event, so code loaded lazily on the first
         # subscription is not counted per subscription.
