@@ -771,6 +771,7 @@ class RouterApp:
                 else:
                     await single(transport, send, receive, outcome.body, echo)
                 return
+            expiry = principal.claims.get("exp") if principal is not None else None
             await stream(
                 transport,
                 send,
@@ -778,6 +779,7 @@ class RouterApp:
                 outcome,
                 heartbeat=settings.subscription.heartbeat_interval,
                 headers=echo,
+                expires_at=float(expiry) if isinstance(expiry, int | float) else None,
             )
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -10,6 +10,11 @@ part ``{"payload": <the GraphQL response>}``, a heartbeat part ``{}`` goes out e
 SSE (``accept: text/event-stream``): each event is ``event: next`` with the response as its
 data, the end is ``event: complete``; keep-alive comments (``:``) while idle.
 
+When the caller's token expires (``expires_at``, its ``exp``) while the stream runs, the stream
+ends as the WebSocket transport ends its operations: a last event carrying an
+``UNAUTHENTICATED`` error ("The token expired; ..."), then the end (the closing boundary, or
+``event: complete``); the client subscribes again with a fresh token.
+
 Which transport a request wants is decided from its ``Accept`` header by `streaming_transport`.
 The client closing the connection ends the stream (and, through the engine, the upstream
 subscription when it was the last one using it).
@@ -20,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -32,6 +38,14 @@ MULTIPART_TYPE = b'multipart/mixed;boundary="graphql";subscriptionSpec="1.0"'
 PART_HEAD = b"\r\n--graphql\r\ncontent-type: application/json; charset=utf-8\r\n\r\n"
 MULTIPART_END = b"\r\n--graphql--\r\n"
 HEARTBEAT = b"{}"
+TOKEN_EXPIRED = {
+    "errors": [
+        {
+            "message": "The token expired; subscribe again with a fresh one",
+            "extensions": {"code": "UNAUTHENTICATED"},
+        }
+    ]
+}
 
 
 class Transport(enum.Enum):
@@ -61,8 +75,10 @@ async def stream(
     *,
     heartbeat: float,
     headers: list[tuple[bytes, bytes]],
+    expires_at: float | None = None,
 ) -> None:
-    """Sends ``bodies`` as they come until they end or the client disconnects."""
+    """Sends ``bodies`` as they come until they end, the client disconnects or the token
+    expires (``expires_at``, seconds since the epoch: see the module docstring)."""
     content_type = MULTIPART_TYPE if transport is Transport.MULTIPART else b"text/event-stream"
     await send(
         {
@@ -82,9 +98,12 @@ async def stream(
         while True:
             following = asyncio.ensure_future(anext(iterator))
             while True:
+                wait = heartbeat
+                if expires_at is not None:
+                    wait = min(wait, max(0.0, expires_at - time.time()))
                 done, _ = await asyncio.wait(
                     {following, disconnected},
-                    timeout=heartbeat,
+                    timeout=wait,
                     return_when=asyncio.FIRST_COMPLETED,
                 )
                 if disconnected in done:
@@ -94,6 +113,15 @@ async def stream(
                     return
                 if following in done:
                     break
+                if expires_at is not None and time.time() >= expires_at:
+                    following.cancel()
+                    with contextlib.suppress(BaseException):
+                        await following
+                    await _chunk(send, _event(transport, TOKEN_EXPIRED))
+                    await send(
+                        {"type": "http.response.body", "body": _end(transport), "more_body": False}
+                    )
+                    return
                 await _chunk(send, _heartbeat(transport))
             try:
                 body = following.result()
