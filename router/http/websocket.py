@@ -80,6 +80,12 @@ MakeContext = Callable[[Mapping[str, str], Principal | None], Awaitable[RequestC
 EngineLease = Callable[[], Engine | None]
 Admit = Callable[[], contextlib.AbstractContextManager[None]]
 """Counts an open subscription router-wide; raises `HttpError` past the router's limit."""
+Subscribe = Callable[
+    [Engine, GraphQLRequest, RequestContext, Mapping[str, str]],
+    Awaitable[GraphQLResponse | AsyncIterator[dict[str, Any]]],
+]
+"""Runs one operation (`Engine.subscribe`, through the router's plugins); the last argument
+is the connection's headers (the upgrade's, with ``connection_init``'s Authorization)."""
 
 
 class _Closed(Exception):
@@ -102,6 +108,7 @@ class GraphQLWebSocket:
         authenticate: Authenticate,
         make_context: MakeContext,
         admit: Admit | None = None,
+        subscribe: Subscribe | None = None,
         init_timeout: float = 3.0,
         max_per_connection: int = 100,
         max_message_bytes: int = 1024 * 1024,
@@ -115,6 +122,8 @@ class GraphQLWebSocket:
         self.authenticate = authenticate
         self.make_context = make_context
         self.admit = admit
+        self.subscribe = subscribe
+        self.init_headers: Mapping[str, str] = {}
         self.init_timeout = init_timeout
         self.max_per_connection = max_per_connection
         self.max_message_bytes = max_message_bytes
@@ -210,6 +219,7 @@ class GraphQLWebSocket:
         except AuthenticationError:
             raise _Closed(FORBIDDEN, "Forbidden") from None
         self.context = await self.make_context(headers, principal)
+        self.init_headers = headers
         await self._send_json({"type": "connection_ack"})
         expiry = principal.claims.get("exp") if principal is not None else None
         if isinstance(expiry, int | float):
@@ -322,7 +332,10 @@ class GraphQLWebSocket:
                 errors = [error_dict("The router is starting", "SERVICE_UNAVAILABLE")]
                 await self._send_json({"id": op_id, "type": "error", "payload": errors})
                 return
-            outcome = await engine.subscribe(request, context)
+            if self.subscribe is not None:
+                outcome = await self.subscribe(engine, request, context, self.init_headers)
+            else:
+                outcome = await engine.subscribe(request, context)
             if isinstance(outcome, GraphQLResponse):
                 if outcome.body.get("data") is None and outcome.status != 200:
                     payload = outcome.body.get("errors", [])

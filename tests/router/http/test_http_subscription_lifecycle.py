@@ -8,6 +8,10 @@ emits events on demand and whose ``/stats`` says what it saw.
   stays open.
 - Header rules (``headers``) apply to the subgraph subscription: the upgrade request toward
   the subgraph carries what the rules insert and propagate.
+- Plugins run on subscriptions at the router and supergraph stages, over WebSocket and
+  multipart: a header set at the router stage reaches the subgraph, a variable rewritten at
+  the supergraph stage picks the events, each event's response passes the response hooks,
+  and a supergraph-stage answer stops the operation.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from bench.routers import BENCH
 from bench.servers import Server
 from bench.subscriptions import ticks_subgraph
 from router.settings import RouterSettings
-from tests.ws_client import SUBPROTOCOL, connected, next_payload, subscribe
+from tests.ws_client import SUBPROTOCOL, connected, next_payload, receive, subscribe
 
 TICKS = "subscription($topic: String!) { ticks(topic: $topic) { topic seq } }"
 PADDED = "subscription($topic: String!) { ticks(topic: $topic) { seq pad } }"
@@ -65,12 +69,15 @@ class Ticks:
             while (await self.stats())["subscriptions"] != count:  # noqa: ASYNC110 - polls a server
                 await asyncio.sleep(0.02)
 
-    def settings(self, **subscription: Any) -> RouterSettings:
+    def settings(
+        self, plugins: list[dict[str, Any]] | None = None, **subscription: Any
+    ) -> RouterSettings:
         return RouterSettings(
             supergraph=str(self.supergraph),
             port=0,
             hot_reload=False,
             subscription=subscription,
+            plugins=plugins or [],
             headers={
                 "all": {"request": [{"propagate": {"named": "x-tenant"}}]},
                 "subgraphs": {
@@ -217,3 +224,49 @@ async def test_header_rules_apply_to_the_subgraph_subscription(ticks: Ticks) -> 
             assert seen["x-tenant"] == "acme"
             assert seen["x-from-rule"] == "ticks"
             assert "x-secret" not in seen
+
+
+LIVE = {"name": "tests.router.plugins.sample_plugins:Live"}
+STOP = {
+    "name": "tests.router.plugins.sample_plugins:Stop",
+    "config": {"stage": "supergraph_request"},
+}
+
+
+async def test_plugins_run_on_websocket_subscriptions(ticks: Ticks) -> None:
+    async with running_router(ticks.settings([LIVE], heartbeat_interval=60)) as router:
+        ws = router.graphql.replace("http://", "ws://", 1)
+        async with connected(ws) as socket:
+            await subscribe(socket, "p", TICKS, {"topic": "asked"})
+            await ticks.upstream(1)
+            assert (await ticks.stats())["headers"]["x-tenant"] == "from-plugin"
+            await ticks.publish()
+            payload = await next_payload(socket, "p", wait=20)
+            assert payload["data"]["ticks"]["topic"] == "rewritten"
+            assert payload["extensions"] == {"live": True}
+    async with running_router(ticks.settings([STOP], heartbeat_interval=60)) as router:
+        ws = router.graphql.replace("http://", "ws://", 1)
+        async with connected(ws) as socket:
+            await subscribe(socket, "s", TICKS, {"topic": "asked"})
+            message = await receive(socket)
+            assert message["type"] == "error", message
+            assert message["payload"][0]["extensions"]["code"] == "STOPPED"
+            assert router.app.open_subscriptions == 0
+
+
+async def test_plugins_run_on_multipart_subscriptions(ticks: Ticks) -> None:
+    async with running_router(ticks.settings([LIVE], heartbeat_interval=60)) as router:
+        headers = {"accept": "multipart/mixed;subscriptionSpec=1.0"}
+        body = {"query": TICKS, "variables": {"topic": "asked"}}
+        async with router.session.post(router.graphql, json=body, headers=headers) as response:
+            assert response.status == 200
+            await ticks.upstream(1)
+            assert (await ticks.stats())["headers"]["x-tenant"] == "from-plugin"
+            await ticks.publish()
+            text = ""
+            async with asyncio.timeout(20):
+                while '"ticks"' not in text:
+                    text += (await response.content.readany()).decode()
+        part = json.loads(text.split('"payload":', 1)[1].split("\r\n", 1)[0][:-1])
+        assert part["data"]["ticks"]["topic"] == "rewritten"
+        assert part["extensions"] == {"live": True}
