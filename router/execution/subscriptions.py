@@ -77,9 +77,19 @@ _END: Any = object()
 
 
 class _Listener:
-    def __init__(self, queue_size: int) -> None:
+    def __init__(self, queue_size: int, tag: object = None) -> None:
         self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=queue_size)
         self.dropped = False
+        self.tag = tag
+
+    def end(self, error: Exception) -> None:
+        """Ends this listener's stream with ``error`` (what it had not read yet is dropped)."""
+        if self.dropped:
+            return
+        self.dropped = True
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(error)
 
     def offer(self, item: Any) -> None:
         if self.dropped:
@@ -171,11 +181,27 @@ class SubscriptionHub:
         if self._upstreams.get(upstream.key) is upstream:
             del self._upstreams[upstream.key]
 
+    def end(self, tag: object, message: str) -> bool:
+        """Ends the one client stream opened with ``tag`` (`events`) with
+        `SubscriptionEnded` (``message``); the upstream goes on for the others."""
+        for upstream in self._upstreams.values():
+            for listener in upstream.listeners:
+                if listener.tag is tag:
+                    listener.end(SubscriptionEnded(message))
+                    return True
+        return False
+
     async def events(
-        self, fetch: FetchNode, variables: Mapping[str, Any], headers: Mapping[str, str]
+        self,
+        fetch: FetchNode,
+        variables: Mapping[str, Any],
+        headers: Mapping[str, str],
+        *,
+        tag: object = None,
     ) -> AsyncIterator[Event]:
         """The root fetch's events for one client; raises `SubscriptionEnded` or
-        `SlowSubscriber` when the stream ends badly, returns when it completes."""
+        `SlowSubscriber` when the stream ends badly, returns when it completes. ``tag``
+        names this client's stream for `end`."""
         used = {name: variables[name] for name in fetch.variable_usages if name in variables}
         key = UpstreamKey(
             fetch.service,
@@ -191,7 +217,7 @@ class SubscriptionHub:
             upstream = self._upstreams[key] = _Upstream(self, key, url)
             upstream.task = asyncio.create_task(upstream.run(fetch, used))
             self.opened += 1
-        listener = _Listener(self.queue_size)
+        listener = _Listener(self.queue_size, tag)
         if upstream.last is not None:
             listener.offer(upstream.last)
         upstream.listeners.add(listener)

@@ -8,6 +8,8 @@ emits events on demand and whose ``/stats`` says what it saw.
   stays open.
 - Header rules (``headers``) apply to the subgraph subscription: the upgrade request toward
   the subgraph carries what the rules insert and propagate.
+- A supergraph reload ends only the subscriptions whose plan it changes, with an error saying
+  so; the others go on receiving events.
 - Plugins run on subscriptions at the router and supergraph stages, over WebSocket and
   multipart: a header set at the router stage reaches the subgraph, a variable rewritten at
   the supergraph stage picks the events, each event's response passes the response hooks,
@@ -39,6 +41,8 @@ from websockets.uri import parse_uri
 from bench.routers import BENCH
 from bench.servers import Server
 from bench.subscriptions import ticks_subgraph
+from router.engine import SUPERGRAPH_CHANGED
+from router.hot_reload import ReloadOutcome
 from router.settings import RouterSettings
 from tests.ws_client import SUBPROTOCOL, connected, next_payload, receive, subscribe
 
@@ -270,3 +274,53 @@ async def test_plugins_run_on_multipart_subscriptions(ticks: Ticks) -> None:
         part = json.loads(text.split('"payload":', 1)[1].split("\r\n", 1)[0][:-1])
         assert part["data"]["ticks"]["topic"] == "rewritten"
         assert part["extensions"] == {"live": True}
+
+
+async def test_a_reload_ends_only_the_subscriptions_whose_plan_changed(
+    ticks: Ticks, tmp_path: Path
+) -> None:
+    """The new supergraph drops ``Tick.pad``: the subscription selecting it ends with
+    SUBSCRIPTION_ENDED saying why; the one selecting ``topic seq`` goes on (same plan)."""
+    current = tmp_path / "supergraph.graphql"
+    current.write_text(ticks.supergraph.read_text())
+    folder = tmp_path / "v2"
+    folder.mkdir()
+    sdl = (BENCH / "subgraphs" / "ticks" / "ticks.graphql").read_text()
+    without_pad = "\n".join(line for line in sdl.splitlines() if "pad" not in line)
+    (folder / "ticks.graphql").write_text(without_pad)
+    next_supergraph = tmp_path / "v2.graphql"
+    compose = await asyncio.create_subprocess_exec(
+        "node", "compose_dir.mjs", str(folder), str(next_supergraph), ticks.server.url, cwd=BENCH
+    )
+    assert await compose.wait() == 0
+    settings = ticks.settings(heartbeat_interval=60).model_copy(
+        update={"supergraph": str(current), "hot_reload": True, "reload_interval": 60.0}
+    )
+    async with running_router(settings) as router:
+        ws = router.graphql.replace("http://", "ws://", 1)
+        async with connected(ws) as changed, connected(ws) as same:
+            await subscribe(changed, "a", PADDED, {"topic": "reload"})
+            await subscribe(same, "b", TICKS, {"topic": "reload"})
+            await ticks.upstream(2)
+            await ticks.publish(pad=3)
+            assert (await next_payload(changed, "a"))["data"]["ticks"]["pad"] == "xxx"
+            first = (await next_payload(same, "b"))["data"]["ticks"]["seq"]
+            current.write_text(next_supergraph.read_text())
+            watcher = router.app.watcher
+            assert watcher is not None
+            assert await watcher.check() is ReloadOutcome.RELOADED
+            ended = await next_payload(changed, "a")
+            assert ended["errors"][0]["extensions"]["code"] == "SUBSCRIPTION_ENDED"
+            assert ended["errors"][0]["message"] == SUPERGRAPH_CHANGED
+            assert (await receive(changed)) == {"id": "a", "type": "complete"}
+            await ticks.upstream(1)  # the changed one's upstream is gone, the other runs on
+            await ticks.publish()
+            assert (await next_payload(same, "b"))["data"]["ticks"] == {
+                "topic": "reload",
+                "seq": first + 1,
+            }
+            # New subscriptions use the new supergraph: `pad` is gone.
+            await subscribe(changed, "c", PADDED, {"topic": "reload"})
+            refused = await receive(changed)
+            assert refused["type"] == "error", refused
+            assert refused["payload"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
