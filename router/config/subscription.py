@@ -28,5 +28,6 @@ class SubscriptionConfig(BaseModel):
     answer within another interval: closed 4408), so proxies, clients and the router see
     the stream alive."""
     send_timeout: float = Field(default=10.0, gt=0)
-    """Seconds a message may wait for a WebSocket client to read it (its socket buffers
-    full); past it the client is closed 1013 instead of being buffered for without bound."""
+    """Seconds a message may wait for a client to read it (its socket buffers full); past
+    it a WebSocket client is closed 1013 and a multipart or SSE stream is cut off, instead
+    of being buffered for without bound."""

@@ -803,6 +803,7 @@ class RouterApp:
                 heartbeat=settings.subscription.heartbeat_interval,
                 headers=echo,
                 expires_at=float(expiry) if isinstance(expiry, int | float) else None,
+                send_timeout=settings.subscription.send_timeout,
             )
 
     async def _subscription(

@@ -30,8 +30,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+import structlog
 
 from .asgi import Receive, Send
+
+log = structlog.get_logger("router.streaming")
 
 BOUNDARY = b"graphql"
 MULTIPART_TYPE = b'multipart/mixed;boundary="graphql";subscriptionSpec="1.0"'
@@ -76,9 +79,24 @@ async def stream(
     heartbeat: float,
     headers: list[tuple[bytes, bytes]],
     expires_at: float | None = None,
+    send_timeout: float | None = None,
 ) -> None:
     """Sends ``bodies`` as they come until they end, the client disconnects or the token
-    expires (``expires_at``, seconds since the epoch: see the module docstring)."""
+    expires (``expires_at``, seconds since the epoch: see the module docstring). A part
+    that waits more than ``send_timeout`` seconds for a client that does not read ends the
+    stream there, the response unfinished (the server then drops the connection): a slow
+    client is not buffered for without bound (docs/decisions/0027)."""
+
+    async def chunk(data: bytes) -> None:
+        if send_timeout is None:
+            await _chunk(send, data)
+            return
+        try:
+            async with asyncio.timeout(send_timeout):
+                await _chunk(send, data)
+        except TimeoutError:
+            raise _SlowClient from None
+
     content_type = MULTIPART_TYPE if transport is Transport.MULTIPART else b"text/event-stream"
     await send(
         {
@@ -117,18 +135,20 @@ async def stream(
                     following.cancel()
                     with contextlib.suppress(BaseException):
                         await following
-                    await _chunk(send, _event(transport, TOKEN_EXPIRED))
+                    await chunk(_event(transport, TOKEN_EXPIRED))
                     await send(
                         {"type": "http.response.body", "body": _end(transport), "more_body": False}
                     )
                     return
-                await _chunk(send, _heartbeat(transport))
+                await chunk(_heartbeat(transport))
             try:
                 body = following.result()
             except StopAsyncIteration:
                 break
-            await _chunk(send, _event(transport, body))
+            await chunk(_event(transport, body))
         await send({"type": "http.response.body", "body": _end(transport), "more_body": False})
+    except _SlowClient:
+        log.warning("router.stream_slow_client", timeout=send_timeout)
     finally:
         disconnected.cancel()
         close = getattr(iterator, "aclose", None)
@@ -167,6 +187,10 @@ def _heartbeat(transport: Transport) -> bytes:
 
 def _end(transport: Transport) -> bytes:
     return b"event: complete\ndata:\n\n" if transport is Transport.SSE else MULTIPART_END
+
+
+class _SlowClient(Exception):
+    """A part waited longer than the send timeout for the client to read."""
 
 
 async def _chunk(send: Send, data: bytes) -> None:

@@ -4,6 +4,8 @@ emits events on demand and whose ``/stats`` says what it saw.
 
 - A client that never reads is closed 1013 once a message has waited ``send_timeout`` for it,
   instead of being buffered for without bound, and the router goes on serving others.
+- A multipart stream to a client that never reads is cut off after ``send_timeout`` (no
+  closing boundary), its subscription ended.
 - A silent connection gets a protocol ``ping``; unanswered, it is closed 4408; answered, it
   stays open.
 - Header rules (``headers``) apply to the subgraph subscription: the upgrade request toward
@@ -192,6 +194,41 @@ async def test_a_client_that_never_reads_is_closed_1013(ticks: Ticks) -> None:
             await ticks.publish()
             payload = await next_payload(reader, "r", wait=20)
             assert payload["data"]["ticks"]["topic"] == "calm"
+
+
+async def test_a_multipart_client_that_never_reads_is_cut_off(ticks: Ticks) -> None:
+    settings = ticks.settings(send_timeout=1.0, heartbeat_interval=60)
+    async with running_router(settings) as router:
+        loop = asyncio.get_running_loop()
+        raw = socket.socket()
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        raw.setblocking(False)
+        try:
+            await loop.sock_connect(raw, ("127.0.0.1", int(router.url.rsplit(":", 1)[1])))
+            body = json.dumps({"query": PADDED, "variables": {"topic": "flood-http"}}).encode()
+            head = (
+                "POST /graphql HTTP/1.1\r\nhost: router\r\ncontent-type: application/json\r\n"
+                "accept: multipart/mixed;subscriptionSpec=1.0\r\n"
+                f"content-length: {len(body)}\r\n\r\n"
+            ).encode()
+            await loop.sock_sendall(raw, head + body)
+            await eventually(lambda: router.app.open_subscriptions == 1, "the subscription")
+            await ticks.upstream(1)
+            # 24 events of 1 MiB: more than the socket buffers hold, too few to overflow the
+            # subscription's event queue (128), so it is the send that waits.
+            await ticks.publish(count=24, pad=1024 * 1024)
+            await eventually(lambda: router.app.open_subscriptions == 0, "the stream cut off")
+            received = b""
+            async with asyncio.timeout(30):
+                while chunk := await loop.sock_recv(raw, 1 << 20):
+                    received += chunk
+        finally:
+            raw.close()
+        assert received.startswith(b"HTTP/1.1 200")
+        assert b"--graphql--" not in received  # cut off, not ended
+        assert 0 < received.count(b'"seq":') < 24
+        assert b"SUBSCRIPTION_SLOW_CONSUMER" not in received
+        await ticks.upstream(0)
 
 
 async def test_silent_clients_are_pinged_and_closed_4408_when_they_do_not_answer(
