@@ -12,7 +12,9 @@ executor, per event.
 Deduplication: clients whose root fetch is identical (same subgraph, operation, variables and
 identity headers) share one upstream stream; it is opened with the first and closed when the
 last leaves. Each client has its own bounded queue: a client that falls ``queue_size`` events
-behind is dropped with `SlowSubscriber` rather than buffered without bound.
+behind is dropped with `SlowSubscriber` rather than buffered without bound. A supergraph
+reload ends single client streams (`end`, by the tag they were opened with) whose plan the
+new supergraph changes, leaving the shared upstream to the others.
 """
 
 from __future__ import annotations
