@@ -239,7 +239,10 @@ class SubscriptionHub:
 
     async def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            # No pool limit: each upstream stream holds its connection for its lifetime, so
+            # aiohttp's default of 100 would leave the 101st stream waiting for ever; their
+            # number is bounded by ``subscription.max_opened_subscriptions`` instead.
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
         return self._session
 
     async def open_stream(

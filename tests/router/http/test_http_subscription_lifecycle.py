@@ -6,6 +6,8 @@ emits events on demand and whose ``/stats`` says what it saw.
   instead of being buffered for without bound, and the router goes on serving others.
 - A multipart stream to a client that never reads is cut off after ``send_timeout`` (no
   closing boundary), its subscription ended.
+- More than 100 distinct upstream subscriptions open at once (no HTTP pool limit holds the
+  101st back) and each delivers.
 - A silent connection gets a protocol ``ping``; unanswered, it is closed 4408; answered, it
   stays open.
 - Header rules (``headers``) apply to the subgraph subscription: the upgrade request toward
@@ -229,6 +231,23 @@ async def test_a_multipart_client_that_never_reads_is_cut_off(ticks: Ticks) -> N
         assert 0 < received.count(b'"seq":') < 24
         assert b"SUBSCRIPTION_SLOW_CONSUMER" not in received
         await ticks.upstream(0)
+
+
+async def test_more_than_a_hundred_upstream_subscriptions_open_and_deliver(ticks: Ticks) -> None:
+    async with running_router(ticks.settings(heartbeat_interval=60)) as router:
+        ws = router.graphql.replace("http://", "ws://", 1)
+        async with connected(ws) as one, connected(ws) as two:
+            for n in range(120):
+                await subscribe(one if n % 2 else two, str(n), TICKS, {"topic": f"many-{n}"})
+            await ticks.upstream(120)
+            await ticks.publish()
+            seen = {}
+            for socket_ in (one, two):
+                for _ in range(60):  # in whatever order the events come
+                    message = await receive(socket_, wait=20)
+                    assert message["type"] == "next", message
+                    seen[message["id"]] = message["payload"]["data"]["ticks"]["topic"]
+            assert seen == {str(n): f"many-{n}" for n in range(120)}
 
 
 async def test_silent_clients_are_pinged_and_closed_4408_when_they_do_not_answer(
