@@ -405,8 +405,11 @@ class GraphQLWebSocket:
         if self._closed:
             return
         self._closed = True
+        # Bounded like any send: a client that reads nothing cannot take the close frame
+        # either; the server's own WebSocket ping timeout then drops the connection.
         with contextlib.suppress(Exception):
-            await self.send({"type": "websocket.close", "code": code, "reason": reason})
+            async with asyncio.timeout(self.send_timeout):
+                await self.send({"type": "websocket.close", "code": code, "reason": reason})
 
 
 class _Disconnected(Exception):
