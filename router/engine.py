@@ -146,6 +146,8 @@ class EngineConfig:
     max_aliases: int | None = 30
     """Operation limits; the defaults are Apollo Router's recommended values (None: off)."""
     parser_max_tokens: int | None = 15_000
+    parser_max_recursion: int = 200
+    """Nesting of a document (graphql-core's cap is 200; lower values are checked after)."""
     max_selections: int | None = 100_000
     """Selections visited to measure or expand one operation (the work budget)."""
     planning_timeout: float = 5.0
@@ -154,8 +156,6 @@ class EngineConfig:
     """Subgraph response bytes one request may receive in total."""
     subgraph_max_response_bytes: int | None = 10 * 1024 * 1024
     """Largest single subgraph response body."""
-    subgraph_max_concurrency: int | None = 64
-    """Requests in flight to one subgraph, all client requests together."""
     subgraph_max_concurrency_per_request: int | None = 8
     """Fetches one client request has in flight to one subgraph."""
     batch_entity_fetches: bool = True
@@ -272,7 +272,6 @@ class Engine:
                 },
                 deduplicate=self.config.deduplicate_requests,
                 dedup_ignored_headers=self.config.dedup_ignored_headers,
-                max_concurrency_per_subgraph=self.config.subgraph_max_concurrency,
                 max_response_bytes=self.config.subgraph_max_response_bytes,
                 tls_ca=self.config.subgraph_tls_ca,
                 tls_certfile=self.config.subgraph_tls_certfile,
@@ -545,7 +544,9 @@ class Engine:
         if prepared is None:
             budget = WorkBudget(self.config.max_selections)
             try:
-                document = parse_operation_text(query, self.config.parser_max_tokens)
+                document = parse_operation_text(
+                    query, self.config.parser_max_tokens, self.config.parser_max_recursion
+                )
                 operation = prepare(self.supergraph.api_schema, document, operation_name)
                 if not self.config.introspection:
                     _refuse_introspection(operation)

@@ -139,14 +139,18 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from router.config.authentication import AuthenticationConfig
 from router.config.compression import CompressionConfig
 from router.config.cors import CorsConfig
 from router.config.demand_control import DemandControlConfig
 from router.config.file import CONFIG_KEY, ConfigFileSource
 from router.config.headers import HeadersConfig, reserved_reason
+from router.config.limits import LimitsConfig
+from router.config.moved import MOVED_BY_OLD, MovedEnvSource, MovedInitSource, nest_moved
 from router.config.persisted import ApqConfig, PersistedQueriesConfig
 from router.config.rate_limit import RateLimitConfig
 from router.config.subscription import SubscriptionConfig
+from router.config.telemetry import TelemetryConfig
 from router.config.traffic_shaping import TrafficShapingConfig
 from router.config.uploads import FileUploadsConfig
 from router.plugins.config import PluginEntry
@@ -192,12 +196,9 @@ class RouterSettings(BaseSettings):
             "tls_certfile",
             "tls_keyfile",
             "tls_client_ca",
-            "log_level",
-            "log_json",
-            "metrics",
-            "otel_exporter_otlp_endpoint",
-            "otel_service_name",
-            "otel_sample_ratio",
+            "telemetry",
+            "authentication",
+            "limits.http1_max_request_buf_size",
             "gc_threshold",
             "gc_freeze",
             "supergraph",
@@ -209,8 +210,11 @@ class RouterSettings(BaseSettings):
             "redis_url",
         }
     )
-    """Settings a running router cannot change; a reloaded file that changes them is logged
-    and the change waits for a restart."""
+    """Settings a running router cannot change (a section's key as ``section.key``); a
+    reloaded file that changes them is logged and the change waits for a restart."""
+
+    BY_KEY: ClassVar[frozenset[str]] = frozenset({"limits"})
+    """Sections whose changes `changed_from` names key by key (``limits.max_depth``)."""
 
     NOT_IN_FILE: ClassVar[frozenset[str]] = frozenset({CONFIG_KEY, "security"})
     """Settings the configuration file cannot hold: the file's own name, and the secrets of
@@ -243,24 +247,20 @@ class RouterSettings(BaseSettings):
     graphiql: bool = True
     dev_mode: bool = False
 
-    max_depth: int | None = Field(default=100, ge=1)
-    max_height: int | None = Field(default=200, ge=1)
-    max_aliases: int | None = Field(default=30, ge=0)
-    max_root_fields: int | None = Field(default=20, ge=1)
-    parser_max_tokens: int | None = Field(default=15_000, ge=1)
-    max_selections: int | None = Field(default=100_000, ge=1)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    """Operation, parser and HTTP limits (Apollo Router's ``limits``; `router.config.limits`)."""
+    authentication: AuthenticationConfig = Field(default_factory=AuthenticationConfig)
+    """How client tokens are read (Apollo Router's ``authentication.router.jwt``), over the
+    ``POLYSHOP_ROUTER_AUTH_*`` variables (`router.config.authentication`)."""
+    telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
+    """Metrics, tracing and logging (Apollo Router's ``telemetry``; `router.config.telemetry`)."""
     planning_timeout: float = Field(default=5.0, gt=0)
-    max_response_bytes: int | None = Field(default=20 * 1024 * 1024, ge=1)
-    subgraph_max_response_bytes: int | None = Field(default=10 * 1024 * 1024, ge=1)
-    subgraph_max_concurrency: int | None = Field(default=64, ge=1)
     subgraph_max_concurrency_per_request: int | None = Field(default=8, ge=1)
     batch_entity_fetches: bool = Field(
         default=True,
         description="entity fetches to one subgraph due at the same stage of a plan go out as "
         "one request (`BatchFetch`); false: one request per path",
     )
-    max_request_bytes: int = Field(default=2_000_000, ge=1)
-    http_max_header_bytes: int = Field(default=32 * 1024, ge=1024)
     http_header_read_timeout: float = Field(default=10.0, gt=0)
     http_body_read_timeout: float = Field(default=30.0, gt=0)
     plan_cache_size: int = Field(default=1024, ge=0)
@@ -300,21 +300,6 @@ class RouterSettings(BaseSettings):
     gc_freeze: bool = True
     shutdown_delay: float = Field(default=0.0, ge=0)
     ready_path: str = "/ready"
-    metrics: bool = True
-    metrics_path: str = "/metrics"
-    otel_exporter_otlp_endpoint: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices(
-            "POLYSHOP_ROUTER_OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"
-        ),
-    )
-    otel_service_name: str = Field(
-        default="polyshop-router",
-        validation_alias=AliasChoices("POLYSHOP_ROUTER_OTEL_SERVICE_NAME", "OTEL_SERVICE_NAME"),
-    )
-    otel_sample_ratio: float = Field(default=1.0, ge=0, le=1)
-    log_level: str = "info"
-    log_json: bool = True
 
     tls_certfile: str | None = None
     """Serve HTTPS with this PEM certificate chain."""
@@ -347,7 +332,7 @@ class RouterSettings(BaseSettings):
 
     def __init__(self, **values: Any) -> None:
         super().__init__(**values)
-        self._given = dict(values)
+        self._given = nest_moved(values, "argument", warn=False)
 
     @classmethod
     def settings_customise_sources(
@@ -358,9 +343,15 @@ class RouterSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Arguments, then the environment, then ``router.yaml``, then the defaults."""
-        file_keys = frozenset(cls.model_fields) - cls.NOT_IN_FILE
-        return (init_settings, env_settings, ConfigFileSource(settings_cls, file_keys))
+        """Arguments, then the environment (the new layout above the moved flat names, see
+        `router.config.moved`), then ``router.yaml``, then the defaults."""
+        file_keys = (frozenset(cls.model_fields) - cls.NOT_IN_FILE) | frozenset(MOVED_BY_OLD)
+        return (
+            MovedInitSource(settings_cls, init_settings),
+            env_settings,
+            MovedEnvSource(settings_cls),
+            ConfigFileSource(settings_cls, file_keys),
+        )
 
     def __eq__(self, other: object) -> bool:
         """Equal settings have equal values, however they were given."""
@@ -380,12 +371,28 @@ class RouterSettings(BaseSettings):
         return type(self)(**self._given)
 
     def changed_from(self, other: RouterSettings) -> list[str]:
-        """Names of the settings whose values differ between ``other`` and these."""
-        return sorted(
-            name
-            for name in type(self).model_fields
-            if name != "security" and getattr(self, name) != getattr(other, name)
-        )
+        """Names of the settings whose values differ between ``other`` and these (in the
+        ``BY_KEY`` sections, ``section.key``)."""
+        changed: list[str] = []
+        for name in type(self).model_fields:
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if name == "security" or mine == theirs:
+                continue
+            if name in self.BY_KEY:
+                changed.extend(
+                    f"{name}.{key}"
+                    for key in type(mine).model_fields
+                    if getattr(mine, key) != getattr(theirs, key)
+                )
+            else:
+                changed.append(name)
+        return sorted(changed)
+
+    @property
+    def security_settings(self) -> SecuritySettings:
+        """``security`` (the ``POLYSHOP_ROUTER_AUTH_*`` variables) with the file's
+        ``authentication`` section under it: what the security layer is built from."""
+        return self.security.with_file_values(self.authentication.security_values())
 
     @field_validator(
         "override_labels",
@@ -433,22 +440,10 @@ class RouterSettings(BaseSettings):
     def _lower_one(cls, value: str) -> str:
         return value.lower()
 
-    @field_validator(
-        "max_depth",
-        "max_height",
-        "max_aliases",
-        "max_root_fields",
-        "parser_max_tokens",
-        "max_selections",
-        "max_response_bytes",
-        "subgraph_max_response_bytes",
-        "subgraph_max_concurrency",
-        "subgraph_max_concurrency_per_request",
-        mode="before",
-    )
+    @field_validator("subgraph_max_concurrency_per_request", mode="before")
     @classmethod
     def _empty_is_off(cls, value: Any) -> Any:
-        """``POLYSHOP_ROUTER_MAX_DEPTH=`` (empty) turns a limit off."""
+        """``POLYSHOP_ROUTER_SUBGRAPH_MAX_CONCURRENCY_PER_REQUEST=`` (empty) turns it off."""
         if isinstance(value, str) and not value.strip():
             return None
         return value
@@ -464,7 +459,7 @@ class RouterSettings(BaseSettings):
             return {name.strip(): url.strip() for name, url in pairs}
         return value
 
-    @field_validator("graphql_path", "health_path", "ready_path", "metrics_path")
+    @field_validator("graphql_path", "health_path", "ready_path")
     @classmethod
     def _absolute_path(cls, value: str) -> str:
         if not value.startswith("/"):

@@ -22,6 +22,7 @@ from router.telemetry import RouterMetrics, RouterTelemetry, Tracing
 
 
 def engine_config(settings: RouterSettings) -> EngineConfig:
+    limits = settings.limits
     return EngineConfig(
         subgraph_urls=dict(settings.subgraph_urls),
         subgraph_timeout=settings.subgraph_timeout,
@@ -34,16 +35,16 @@ def engine_config(settings: RouterSettings) -> EngineConfig:
         persisted_queries=settings.apq.enabled,
         headers=None if settings.headers.is_empty else settings.headers,
         introspection=settings.introspection,
-        max_depth=settings.max_depth,
-        max_height=settings.max_height,
-        max_aliases=settings.max_aliases,
-        max_root_fields=settings.max_root_fields,
-        parser_max_tokens=settings.parser_max_tokens,
-        max_selections=settings.max_selections,
+        max_depth=limits.max_depth,
+        max_height=limits.max_height,
+        max_aliases=limits.max_aliases,
+        max_root_fields=limits.max_root_fields,
+        parser_max_tokens=limits.parser_max_tokens,
+        parser_max_recursion=limits.parser_max_recursion,
+        max_selections=limits.max_selections,
         planning_timeout=settings.planning_timeout,
-        max_response_bytes=settings.max_response_bytes,
-        subgraph_max_response_bytes=settings.subgraph_max_response_bytes,
-        subgraph_max_concurrency=settings.subgraph_max_concurrency,
+        max_response_bytes=limits.max_response_bytes,
+        subgraph_max_response_bytes=limits.subgraph_max_response_bytes,
         subgraph_max_concurrency_per_request=settings.subgraph_max_concurrency_per_request,
         batch_entity_fetches=settings.batch_entity_fetches,
         plan_cache_size=settings.plan_cache_size,
@@ -56,14 +57,14 @@ def engine_config(settings: RouterSettings) -> EngineConfig:
 
 def telemetry_from_settings(settings: RouterSettings) -> RouterTelemetry:
     """Metrics unless turned off; tracing only with an OTLP endpoint."""
+    telemetry = settings.telemetry
     tracing = None
-    if settings.otel_exporter_otlp_endpoint:
-        tracing = Tracing.otlp(
-            settings.otel_service_name,
-            settings.otel_exporter_otlp_endpoint,
-            sample_ratio=settings.otel_sample_ratio,
-        )
-    return RouterTelemetry(metrics=RouterMetrics() if settings.metrics else None, tracing=tracing)
+    endpoint = telemetry.otlp_endpoint
+    if endpoint:
+        common = telemetry.exporters.tracing.common
+        tracing = Tracing.otlp(common.service_name, endpoint, sample_ratio=common.sampler)
+    metrics = RouterMetrics() if telemetry.metrics_enabled else None
+    return RouterTelemetry(metrics=metrics, tracing=tracing)
 
 
 def engine_builder(

@@ -29,7 +29,7 @@ def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "x-locale",
     }
     assert settings.override_labels == ("canary",)
-    assert settings.max_depth == 5
+    assert settings.limits.max_depth == 5
 
 
 def test_json_subgraph_urls_and_invalid_values(monkeypatch: pytest.MonkeyPatch) -> None:
