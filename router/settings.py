@@ -148,6 +148,7 @@ from router.config.headers import HeadersConfig, reserved_reason
 from router.config.limits import LimitsConfig
 from router.config.moved import MOVED_BY_OLD, MovedEnvSource, MovedInitSource, nest_moved
 from router.config.persisted import ApqConfig, PersistedQueriesConfig
+from router.config.query_planning import QueryPlanningConfig
 from router.config.rate_limit import RateLimitConfig
 from router.config.subscription import SubscriptionConfig
 from router.config.telemetry import TelemetryConfig
@@ -263,7 +264,8 @@ class RouterSettings(BaseSettings):
     )
     http_header_read_timeout: float = Field(default=10.0, gt=0)
     http_body_read_timeout: float = Field(default=30.0, gt=0)
-    plan_cache_size: int = Field(default=1024, ge=0)
+    query_planning: QueryPlanningConfig = Field(default_factory=QueryPlanningConfig)
+    """The plan cache, in memory and shared through Redis (`router.config.query_planning`)."""
     override_labels: HeaderList = ()
 
     propagate_headers: HeaderList = DEFAULT_PROPAGATED_HEADERS
@@ -465,6 +467,15 @@ class RouterSettings(BaseSettings):
         if not value.startswith("/"):
             raise ValueError("paths must start with '/'")
         return value.rstrip("/") or "/"
+
+    @model_validator(mode="after")
+    def _shared_plans_need_redis(self) -> Self:
+        if self.query_planning.cache.redis.enabled and self.redis_url is None:
+            raise ValueError(
+                "query_planning.cache.redis.enabled needs redis_url "
+                "(POLYSHOP_ROUTER_REDIS_URL or POLYSHOP_REDIS_URL)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _tls_pairs(self) -> Self:

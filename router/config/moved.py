@@ -77,6 +77,7 @@ MOVED: tuple[Moved, ...] = (
     Moved("http_max_header_bytes", (*_LIMITS, "http1_max_request_buf_size")),
     Moved("max_response_bytes", (*_LIMITS, "max_response_bytes")),
     Moved("subgraph_max_response_bytes", (*_LIMITS, "subgraph_max_response_bytes")),
+    Moved("plan_cache_size", ("query_planning", "cache", "in_memory", "limit")),
     Moved("subgraph_max_concurrency", ("traffic_shaping", "all", "max_connections")),
     Moved("metrics", (*_PROMETHEUS, "enabled")),
     Moved("metrics_path", (*_PROMETHEUS, "path")),

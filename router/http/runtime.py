@@ -17,6 +17,7 @@ from router.policy.rate_limit import LocalBuckets, RateLimiter
 from router.security import SecurityLayer
 from router.settings import RouterSettings
 from router.shared import SharedState
+from router.shared.plans import SharedPlans
 from router.supergraph import Supergraph
 from router.telemetry import RouterMetrics, RouterTelemetry, Tracing
 
@@ -47,7 +48,7 @@ def engine_config(settings: RouterSettings) -> EngineConfig:
         subgraph_max_response_bytes=limits.subgraph_max_response_bytes,
         subgraph_max_concurrency_per_request=settings.subgraph_max_concurrency_per_request,
         batch_entity_fetches=settings.batch_entity_fetches,
-        plan_cache_size=settings.plan_cache_size,
+        plan_cache_size=settings.query_planning.cache.in_memory.limit,
         override_labels=frozenset(settings.override_labels),
         subgraph_tls_ca=settings.subgraph_tls_ca,
         subgraph_tls_certfile=settings.subgraph_tls_certfile,
@@ -82,6 +83,7 @@ def engine_builder(
     config = engine_config(settings)
     documents = policies.documents if policies is not None else None
     limiter = policies.rate_limiter if policies is not None else None
+    plans = policies.plans if policies is not None else None
 
     async def build(supergraph: Supergraph) -> ServingEngine:
         authorizer = security.authorizer(supergraph) if security is not None else None
@@ -97,10 +99,16 @@ def engine_builder(
                 tracer=telemetry.tracer,
                 documents=documents,
                 rate_limiter=limiter,
+                plans=plans,
             )
         else:
             engine = Engine(
-                supergraph, config, authorizer=authorizer, documents=documents, rate_limiter=limiter
+                supergraph,
+                config,
+                authorizer=authorizer,
+                documents=documents,
+                rate_limiter=limiter,
+                plans=plans,
             )
         await engine.start()
         return engine
@@ -115,6 +123,8 @@ class Policies:
     headers: HeaderPolicy
     documents: OperationDocuments
     rate_limiter: RateLimiter | None
+    plans: SharedPlans | None = None
+    """Plans shared through Redis (``query_planning.cache.redis``), or none."""
 
 
 class PolicyState:
@@ -163,7 +173,11 @@ class PolicyState:
             (*settings.propagate_headers, *settings.propagate_headers_extra),
             correlation_header=settings.correlation_header,
         )
-        return Policies(headers, documents, limiter)
+        plans = None
+        redis_plans = settings.query_planning.cache.redis
+        if redis_plans.enabled and self.shared.configured:
+            plans = SharedPlans(self.shared, redis_plans.ttl)
+        return Policies(headers, documents, limiter, plans)
 
     async def _stop_watch(self) -> None:
         task, self._watch = self._watch, None

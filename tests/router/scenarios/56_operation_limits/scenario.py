@@ -29,7 +29,7 @@ SCENARIO = Scenario(
         ),
         SubgraphSpec("users", entities={"User": lambda rep, _i: {"username": "x"}}),
     ],
-    config={"limits": {"max_depth": 3, "max_aliases": 2, "max_root_fields": 2}},
+    config={"max_depth": 3, "max_aliases": 2, "max_root_fields": 2},
     operations=[
         Operation(
             name="within_limits",
