@@ -153,10 +153,19 @@ async def test_subgraph_response_larger_than_its_cap_is_abandoned(
     )
 
 
-async def test_per_subgraph_concurrency_cap(subgraphs: dict[str, SubgraphServer]) -> None:
-    """Six slow requests at once, two slots for products: all answered, never more than two
-    in flight to the subgraph."""
-    settings = settings_for(subgraphs, subgraph_max_concurrency=2)
+@pytest.mark.parametrize(
+    "cap",
+    [
+        {"traffic_shaping": {"subgraphs": {"products": {"max_connections": 2}}}},
+        {"subgraph_max_concurrency": 2},  # the deprecated alias of all.max_connections
+    ],
+)
+async def test_per_subgraph_concurrency_cap(
+    subgraphs: dict[str, SubgraphServer], cap: dict[str, Any]
+) -> None:
+    """Six slow requests at once, two slots for products (``max_connections``): all answered,
+    never more than two in flight to the subgraph."""
+    settings = settings_for(subgraphs, **cap)
     async with running_router(settings) as router:
         engine = engine_of(router)
         answers = await asyncio.gather(

@@ -16,7 +16,7 @@ import redis
 import structlog
 from http_subgraph import SubgraphServer
 from router_harness import SUPERGRAPH, running_router, settings_for
-from test_shared_state import post, router_process, servers  # noqa: F401 (fixture)
+from test_shared_state import post, router_process
 
 from router.engine import Engine
 from router.settings import RouterSettings
@@ -41,14 +41,14 @@ async def metrics_of(session: aiohttp.ClientSession, url: str) -> dict[str, floa
 
 
 async def test_two_router_processes_plan_an_operation_once(
-    servers: dict[str, SubgraphServer],  # noqa: F811
+    subgraphs: dict[str, SubgraphServer],
     redis_url: str,
 ) -> None:
     env = {
         "POLYSHOP_REDIS_URL": redis_url,
         "POLYSHOP_ROUTER_SUPERGRAPH": str(SUPERGRAPH),
         "POLYSHOP_ROUTER_SUBGRAPH_URLS": orjson.dumps(
-            {name: server.url for name, server in servers.items()}
+            {name: server.url for name, server in subgraphs.items()}
         ).decode(),
         "POLYSHOP_ROUTER_QUERY_PLANNING": orjson.dumps(SHARED).decode(),
         "POLYSHOP_ROUTER_TELEMETRY__EXPORTERS__LOGGING__LEVEL": "warning",
@@ -85,10 +85,10 @@ def engine_of(router: Any) -> Engine:
 
 
 async def test_a_redis_that_goes_away_means_local_planning(
-    servers: dict[str, SubgraphServer],  # noqa: F811
+    subgraphs: dict[str, SubgraphServer],
     own_redis: Any,
 ) -> None:
-    settings = settings_for(servers, redis_url=own_redis.url, query_planning=SHARED)
+    settings = settings_for(subgraphs, redis_url=own_redis.url, query_planning=SHARED)
     async with running_router(settings) as first, running_router(settings) as second:
         status, body = await post(first.session, first.url, {"query": QUERY})
         assert status == 200
