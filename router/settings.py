@@ -6,20 +6,22 @@ Header names compare case-insensitively. ``SPEC_JSON_STATUS`` makes ``applicatio
 answers to well-formed requests 200 as the GraphQL-over-HTTP spec asks, instead of Apollo
 Router's 400 for parse and validation errors.
 
-Limits are on by default with Apollo Router's recommended production values (``limits``:
-``max_depth`` 100, ``max_height`` 200, ``max_aliases`` 30, ``max_root_fields`` 20,
-``parser_max_tokens`` 15000; nesting is capped at 200 levels by the parser). An empty value
-(``POLYSHOP_ROUTER_MAX_DEPTH=``) turns a limit off. ``MAX_SELECTIONS`` bounds the work of
-measuring and expanding one operation (fragments are expanded once each; see
-`router.planning.normalize.limits`); an operation that needs more is refused. A new plan is
-made on a worker thread, and a client waits ``PLANNING_TIMEOUT`` seconds for it at most
-(else 503 ``QUERY_PLANNING_TIMEOUT``; the plan is kept when it completes).
-``MAX_RESPONSE_BYTES`` counts the subgraph bytes of one request (and caps the answer itself):
-past it the answer is ``RESPONSE_SIZE_LIMIT_EXCEEDED``; ``SUBGRAPH_MAX_RESPONSE_BYTES`` is
-Apollo's ``http_max_response_size`` (the fetch fails with ``SUBREQUEST_HTTP_ERROR``);
-``SUBGRAPH_MAX_CONCURRENCY`` caps the requests in flight to each subgraph, and
+Limits are on by default with Apollo Router's recommended production values, in the
+``limits`` section (`router.config.limits`: ``max_depth``, ``max_height``, ``max_aliases``,
+``max_root_fields``, ``parser_max_tokens``, ``parser_max_recursion``,
+``http_max_request_bytes``, ``http1_max_request_buf_size``, and our ``max_selections``,
+``max_response_bytes``, ``subgraph_max_response_bytes``). A new plan is made on a worker
+thread, and a client waits ``PLANNING_TIMEOUT`` seconds for it at most (else 503
+``QUERY_PLANNING_TIMEOUT``; the plan is kept when it completes). ``traffic_shaping``'s
+``max_connections`` caps the requests in flight to each subgraph, and
 ``SUBGRAPH_MAX_CONCURRENCY_PER_REQUEST`` those of one client request (its other fetches to
 that subgraph queue), so one request cannot take a subgraph's every slot.
+
+Settings that moved into a section keep their old flat names as deprecated aliases
+(``POLYSHOP_ROUTER_MAX_DEPTH`` → ``limits.max_depth``, ``SUBGRAPH_MAX_CONCURRENCY`` →
+``traffic_shaping.all.max_connections``, ``PLAN_CACHE_SIZE`` →
+``query_planning.cache.in_memory.limit``, ``METRICS``/``OTEL_*``/``LOG_*`` → ``telemetry``):
+see `router.config.moved` for the list; each use logs ``config.deprecated_setting``.
 
 ``TRUSTED_PROXIES`` lists the networks (CIDR) of the proxies in front of the router: their
 ``X-Forwarded-For`` is believed (up to the first untrusted hop), anyone else's is replaced by
@@ -41,22 +43,11 @@ the peer's address. Subgraphs always get the router's own ``X-Forwarded-For``, c
 | INTROSPECTION           | true                           | answer __schema / __type            |
 | GRAPHIQL                | true                           | serve GraphiQL to browsers          |
 | DEV_MODE                | false                          | exception detail in 500 answers     |
-| MAX_DEPTH               | 100                            | operation depth (MAX_DEPTH_LIMIT)   |
-| MAX_HEIGHT              | 200                            | response paths (MAX_HEIGHT_LIMIT)   |
-| MAX_ALIASES             | 30                             | aliases (MAX_ALIASES_LIMIT)         |
-| MAX_ROOT_FIELDS         | 20                             | root fields (MAX_ROOT_FIELDS_LIMIT) |
-| PARSER_MAX_TOKENS       | 15000                          | tokens (GRAPHQL_PARSE_FAILED)       |
-| MAX_SELECTIONS          | 100000                         | work budget (MAX_SELECTIONS_LIMIT)  |
+| LIMITS                  | Apollo's recommended values    | operation, parser, HTTP limits      |
 | PLANNING_TIMEOUT        | 5.0                            | s to wait for a new plan (else 503) |
-| MAX_RESPONSE_BYTES      | 20971520 (20 MiB)              | subgraph bytes per request          |
-| SUBGRAPH_MAX_RESPONSE_BYTES | 10485760 (10 MiB)          | one subgraph response body          |
-| SUBGRAPH_MAX_CONCURRENCY | 64                            | requests in flight per subgraph     |
 | SUBGRAPH_MAX_CONCURRENCY_PER_REQUEST | 8                 | per subgraph and client request     |
-| MAX_REQUEST_BYTES       | 2000000                        | body (else 413), query string (414) |
-| HTTP_MAX_HEADER_BYTES   | 32768                          | request line + headers (else 431)   |
 | HTTP_HEADER_READ_TIMEOUT | 10                            | seconds to send headers (else 408)  |
 | HTTP_BODY_READ_TIMEOUT  | 30                             | seconds to send the body (else 408) |
-| PLAN_CACHE_SIZE         | 1024                           | operations whose plans are kept     |
 | OVERRIDE_LABELS         | []                             | enabled progressive-override labels |
 | PROPAGATE_HEADERS       | authorization,x-correlation-id | client headers sent to subgraphs    |
 | PROPAGATE_HEADERS_EXTRA | []                             | more client headers sent on         |
@@ -67,6 +58,9 @@ the peer's address. Subgraphs always get the router's own ``X-Forwarded-For``, c
 | PERSISTED_QUERIES       | off                            | trusted documents (manifest)        |
 | RATE_LIMIT              | no buckets                     | token-bucket rate limits            |
 | REDIS_URL               | unset (also POLYSHOP_REDIS_URL)| state shared by replicas            |
+| QUERY_PLANNING          | 1024 in memory, no Redis       | plan cache (section)                |
+| AUTHENTICATION          | over the AUTH_* variables      | JWT reading (section)               |
+| TELEMETRY               | metrics on, no tracing         | metrics, tracing, logs (section)    |
 | CSRF_PREVENTION         | true                           | refuse simple requests (Apollo)     |
 | CSRF_REQUIRED_HEADERS   | x-apollo-operation-name,       | headers proving a preflight         |
 |                         | apollo-require-preflight       |                                     |
@@ -81,13 +75,6 @@ the peer's address. Subgraphs always get the router's own ``X-Forwarded-For``, c
 | SHUTDOWN_DELAY          | 0                              | SIGTERM: seconds /ready says 503    |
 |                         |                                | before the listener closes          |
 | READY_PATH              | /ready                         | readiness: 503 starting/stopping    |
-| METRICS                 | true                           | Prometheus metrics                  |
-| METRICS_PATH            | /metrics                       | where they are served               |
-| OTEL_EXPORTER_OTLP_ENDPOINT | unset (tracing off)        | OTLP/HTTP collector base URL        |
-| OTEL_SERVICE_NAME       | polyshop-router                | ``service.name`` of the spans       |
-| OTEL_SAMPLE_RATIO       | 1.0                            | share of new traces sampled         |
-| LOG_LEVEL               | info                           | log level (router and uvicorn)      |
-| LOG_JSON                | true                           | JSON lines (else console format)    |
 | TLS_CERTFILE            | unset (plain HTTP)             | serve HTTPS with this PEM chain     |
 | TLS_KEYFILE             | unset (key in the chain file)  | its private key                     |
 | TLS_CLIENT_CA           | unset                          | require client certs from this CA   |
@@ -107,8 +94,9 @@ arguments and environment variables override the file. See `router.config` and
 
 Security (JWT verification, authorization directives, the router's own client-credentials
 token) is the nested ``security`` object, read from ``POLYSHOP_ROUTER_AUTH_*`` variables: see
-`router.security.settings`. It is left out of ``model_dump`` (so the CLI never copies secrets
-into worker environments: workers inherit the variables themselves).
+`router.security.settings`; the file's ``authentication`` section sets the token-reading
+ones below those variables (`security_settings`). It is left out of ``model_dump`` (so the
+CLI never copies secrets into worker environments: workers inherit the variables themselves).
 
 TLS without a mesh (production relies on one): with ``TLS_CERTFILE`` the router serves HTTPS;
 with ``TLS_CLIENT_CA`` as well, a client without a certificate signed by that CA is refused at
@@ -116,11 +104,8 @@ the TLS handshake (mTLS). ``SUBGRAPH_TLS_*`` configure the router's client: the 
 the subgraphs' certificates (instead of the system's roots) and the certificate the router
 presents to subgraphs that require one. TLS 1.2 is the floor on both sides.
 
-Tracing is on when ``POLYSHOP_ROUTER_OTEL_EXPORTER_OTLP_ENDPOINT`` or the standard
-``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (``/v1/traces`` is appended); the OTLP exporter's other
-standard variables (``OTEL_EXPORTER_OTLP_HEADERS``, ``..._TIMEOUT``, ``..._COMPRESSION``,
-certificates) and ``OTEL_RESOURCE_ATTRIBUTES`` are read by the OpenTelemetry SDK itself, and
-``OTEL_SERVICE_NAME`` names the service when the ``POLYSHOP_ROUTER_`` one is unset. On SIGTERM
+Tracing is on when ``telemetry.exporters.tracing.otlp.endpoint`` or the standard
+``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (see `router.config.telemetry`). On SIGTERM
 ``/ready`` answers 503 at once, the listener closes ``SHUTDOWN_DELAY`` seconds later (let load
 balancers see it), and requests in flight get up to ``DRAIN_TIMEOUT`` seconds to finish.
 """
