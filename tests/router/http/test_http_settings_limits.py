@@ -65,7 +65,9 @@ def test_internal_errors_show_detail_only_in_dev_mode() -> None:
 async def test_operation_limits_from_settings_are_enforced(
     subgraphs: dict[str, SubgraphServer], query: str, code: str
 ) -> None:
-    settings = settings_for(subgraphs, max_depth=2, max_aliases=1, max_root_fields=1)
+    settings = settings_for(
+        subgraphs, limits={"max_depth": 2, "max_aliases": 1, "max_root_fields": 1}
+    )
     subgraphs["products"].received.clear()
     async with (
         running_router(settings) as router,
