@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import hashlib
+import importlib.metadata
 import random
 import re
 from collections.abc import AsyncIterator, Mapping
@@ -94,6 +95,12 @@ if TYPE_CHECKING:
     from .plugins.pipeline import PluginRun
 
 log = structlog.get_logger("router.engine")
+
+try:
+    ROUTER_VERSION = importlib.metadata.version("polyshop-federation")
+except importlib.metadata.PackageNotFoundError:  # pragma: no cover - run from a source tree
+    ROUTER_VERSION = "source"
+"""Part of a shared plan's key: replicas of another release never take each other's plans."""
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _PERCENT = re.compile(r"^percent\((\d+(?:\.\d+)?)\)$")
 MAX_PLAN_VARIANTS = 64
@@ -687,6 +694,7 @@ class Engine:
             (
                 self.supergraph.schema_hash,
                 FORMAT,
+                ROUTER_VERSION,
                 f"batch={self.config.batch_entity_fetches}",
                 query,
                 name or "",

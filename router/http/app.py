@@ -99,8 +99,8 @@ class RouterApp:
     """ASGI app; the lifespan starts the security layer, loads the supergraph, starts the
     engine and the file watcher.
 
-    ``security`` defaults to a layer built from ``settings.security``; the app starts and
-    closes it either way. A custom ``build_engine`` is responsible for authorization itself
+    ``security`` defaults to a layer built from ``settings.security_settings``; the app starts
+    and closes it either way. A custom ``build_engine`` is responsible for authorization itself
     (and for engine telemetry). ``telemetry`` defaults to one built from the settings, which
     the app then shuts down with itself.
     """

@@ -3,9 +3,10 @@
 The engine's own LRU of plans is the first level; on a miss there, before planning, it asks
 this store (``polyshop:router:plan:<sha256>``), and after planning a new operation it writes
 the plan here (with ``ttl``), so each operation is planned once for all replicas. The key
-names everything a plan depends on: the supergraph's hash, the plan format, the planner's
-options, the operation text and name, the enabled override labels and the values of the
-operation's ``@skip``/``@include`` conditions (`plan_key`). A Redis that cannot answer is a
+names everything a plan depends on: the supergraph's hash, the plan format and the router's
+release, the planner's options, the operation text and name, the enabled override labels
+and the values of the operation's ``@skip``/``@include`` conditions (`plan_key`). A Redis
+that cannot answer is a
 miss (the engine plans locally); `router.shared.state.SharedState` logs it, counts it and
 tries again later, as for APQ.
 """
