@@ -404,9 +404,7 @@ class Engine:
             projector = Projector(
                 branch.explained, None, explains, self.supergraph.api_schema.type_map
             )
-            data = projector.project_root(state.data, part.projection)
-            errors = [*branch.errors, *projector.errors]
-            return part, incremental_items(part.node, data, errors)
+            return part, incremental_items(part, projector, state.data, branch.errors)
 
         def start(parent: int | None) -> None:
             for part in incremental.parts:

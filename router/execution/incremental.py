@@ -6,10 +6,11 @@ per plan: the *primary* selection (untagged fields) and, per deferred fragment, 
 that fragment together with the ancestors leading to them. Each is compiled for `projection`.
 
 At run time the primary payload is ``{"data": ..., "hasNext": true}``; a deferred fragment
-is projected from the merged data (root down, so null propagation and error paths work as for
-any response) and cut at its path: one item ``{"data", "path", "label"?, "errors"?}`` per
-object found there, as Apollo Router sends them (deferSpec=20220824). A subgraph error of the
-fragment's own fetches goes with the item whose path it falls under (else the first).
+is projected from the merged data at each object found at its path: one item
+``{"data", "path", "label"?, "errors"?}`` per object, as Apollo Router sends them
+(deferSpec=20220824). Null propagation stops at the fragment (its item's ``data`` is null),
+never taking back data an earlier payload delivered. A subgraph error of the fragment's own
+fetches goes with the item whose path it falls under (else the first).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from graphql import GraphQLSchema
 
 from ..planning.nodes import DeferNode, DeferredNode
 from ..planning.normalize.model import Defer, Field, SelectionSet, defers_in
-from .projection import ObjectPlan, compile_selection
+from .projection import ObjectPlan, Projector, compile_selection
 
 LIST_ITEMS = "@"
 
@@ -98,49 +99,64 @@ def _selects(selection: SelectionSet) -> bool:
     return any(selection.by_type.values()) or bool(selection.common)
 
 
-def items(data: Any, path: Sequence[str]) -> Iterator[tuple[list[str | int], dict[str, Any]]]:
-    """The objects at ``path`` (``@``: every list item) with their concrete paths."""
+def positions(
+    data: Any, plan: ObjectPlan, path: Sequence[str]
+) -> Iterator[tuple[list[str | int], dict[str, Any], ObjectPlan]]:
+    """The objects of the merged data at the response path ``path`` (``@``: every list
+    item), with their concrete response paths and the plan that projects them."""
 
-    def walk(value: Any, at: int, concrete: list[str | int]) -> Iterator[Any]:
+    def walk(
+        value: Any, current: ObjectPlan, at: int, concrete: list[str | int]
+    ) -> Iterator[tuple[list[str | int], dict[str, Any], ObjectPlan]]:
         if value is None:
             return
         if at == len(path):
             if isinstance(value, dict):
-                yield list(concrete), value
+                yield list(concrete), value, current
             return
         segment = path[at]
         if segment == LIST_ITEMS:
             if isinstance(value, list):
                 for index, item in enumerate(value):
                     concrete.append(index)
-                    yield from walk(item, at + 1, concrete)
+                    yield from walk(item, current, at + 1, concrete)
                     concrete.pop()
-        elif isinstance(value, dict):
-            concrete.append(segment)
-            yield from walk(value.get(segment), at + 1, concrete)
-            concrete.pop()
+            return
+        if not isinstance(value, dict):
+            return
+        rows = current.entries
+        if current.abstract:
+            typename = value.get("__typename")
+            if isinstance(typename, str):
+                rows = current.by_type.get(typename, current.entries)
+        for key, data_key, _kind, _non_null, _listy, entry in rows:
+            if key == segment and entry.sub is not None:
+                concrete.append(segment)
+                yield from walk(value.get(data_key), entry.sub, at + 1, concrete)
+                concrete.pop()
+                return
 
-    yield from walk(data, 0, [])
+    yield from walk(data, plan, 0, [])
 
 
 def incremental_items(
-    node: DeferredNode, data: dict[str, Any] | None, errors: list[dict[str, Any]]
+    part: DeferredPart,
+    projector: Projector,
+    data: dict[str, Any],
+    fetch_errors: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
-    """The ``incremental`` entries of one deferred fragment: its data cut at its path, its
-    errors with the entry their path falls under (else the first; an entry of its own, with
-    ``data: null``, when the fragment's position is not in the response at all)."""
-    found = [
-        (at, value)
-        for at, value in items(data, node.path)
-        if value  # a fragment whose type condition does not apply here selects nothing
-    ]
+    """The ``incremental`` entries of one deferred fragment: one per object at its path
+    (``data: null`` when a non-null field of the fragment is null), errors with the entry
+    their path falls under (else the first; an entry of its own, with ``data: null``, when
+    the fragment's position is not in the response at all)."""
+    node = part.node
     entries: list[dict[str, Any]] = []
-    for at, value in found:
-        entry: dict[str, Any] = {"data": value, "path": at}
-        if node.label is not None:
-            entry["label"] = node.label
-        entries.append(entry)
-    for error in errors:
+    for at, obj, plan in positions(data, part.projection, node.path):
+        value = projector.project_object(obj, plan, at)
+        if value == {}:
+            continue  # a fragment whose type condition does not apply to this object
+        entries.append(_entry(node, at, value))
+    for error in [*fetch_errors, *projector.errors]:
         path = error.get("path")
         target = None
         if isinstance(path, list):
@@ -155,10 +171,17 @@ def incremental_items(
                     if segment == LIST_ITEMS:
                         break
                     prefix.append(segment)
-                entry = {"data": None, "path": prefix}
-                if node.label is not None:
-                    entry["label"] = node.label
-                entries.append(entry)
+                entries.append(_entry(node, prefix, None))
             target = entries[0]
         target.setdefault("errors", []).append(error)
     return entries
+
+
+def _entry(node: DeferredNode, path: list[str | int], data: Any) -> dict[str, Any]:
+    """Keys in Apollo Router's order: ``label``, ``path``, ``data`` (then ``errors``)."""
+    entry: dict[str, Any] = {}
+    if node.label is not None:
+        entry["label"] = node.label
+    entry["path"] = path
+    entry["data"] = data
+    return entry
