@@ -1,10 +1,10 @@
 // Apollo Client reading a query with @defer from the router, driven by the tests:
-// `node defer.mjs <url> <query>`. Apollo Client's HttpLink sends
+// `node defer.mjs <url> <query> <stop-text>`. Apollo Client's HttpLink sends
 // `accept: multipart/mixed;deferSpec=20220824,...` for an operation with @defer and reads the
-// multipart answer. Prints one JSON line {data, loading} per result the client delivers
-// (the primary part first, then the result with the deferred parts merged) and exits 0 when
-// the last part is in; a client error is printed as {"clientError": ...} and exits 1.
-const [url, query] = process.argv.slice(2);
+// multipart answer. Prints one JSON line {data} per result the client delivers (the primary
+// part first, then the result with each deferred part merged in) and exits 0 after the first
+// result containing <stop-text>; a client error is printed as {"clientError": ...}, exit 1.
+const [url, query, stopText] = process.argv.slice(2);
 
 async function main() {
   const { ApolloClient, InMemoryCache, HttpLink, gql } = await import("@apollo/client/core/index.js");
@@ -21,8 +21,9 @@ async function main() {
             reject(new Error(JSON.stringify(result.errors ?? result.error)));
             return;
           }
-          process.stdout.write(JSON.stringify({ data: result.data, loading: result.loading }) + "\n");
-          if (!result.loading) {
+          const line = JSON.stringify({ data: result.data });
+          process.stdout.write(line + "\n");
+          if (line.includes(stopText)) {
             subscription.unsubscribe();
             resolve();
           }
