@@ -195,3 +195,18 @@ async def test_apollo_client_receives_the_deferred_parts(
         {"data": FULL},
     ]
     assert plain == {"data": FULL}
+
+
+def test_which_accept_headers_ask_for_incremental_delivery() -> None:
+    from router.http.streaming import accepts_incremental
+
+    assert accepts_incremental("multipart/mixed;deferSpec=20220824,application/json")
+    assert accepts_incremental(
+        "multipart/mixed; deferSpec=20220824, application/graphql-response+json, "
+        "application/json;q=0.9"
+    )
+    assert not accepts_incremental("multipart/mixed;deferSpec=20220824;q=0, application/json")
+    assert not accepts_incremental("multipart/mixed;subscriptionSpec=1.0, application/json")
+    assert not accepts_incremental("multipart/mixed")
+    assert not accepts_incremental("application/json")
+    assert not accepts_incremental(None)
