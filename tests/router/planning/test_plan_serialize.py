@@ -59,6 +59,7 @@ def test_a_shared_plan_is_the_plan_the_other_replica_made(
         f.body_prefix for f in fetch_nodes(made.plan)
     ]
     assert taken.projection == made.projection
+    assert taken.incremental == made.incremental  # @defer: the same parts, by fragment id
 
 
 def test_bytes_that_are_no_plan_are_refused_and_planned_locally() -> None:
