@@ -1,5 +1,6 @@
 """Subscriptions over plain HTTP: multipart responses as Apollo Router serves them, and
-server-sent events in `graphql-sse`'s distinct connections mode.
+server-sent events in `graphql-sse`'s distinct connections mode; and the same multipart
+framing for `@defer`'s incremental delivery (`Transport.DEFER`).
 
 Multipart (``accept: multipart/mixed;subscriptionSpec=1.0``, what Apollo Client sends): the
 response is ``multipart/mixed;boundary="graphql";subscriptionSpec="1.0"``; each event is a
@@ -51,9 +52,34 @@ TOKEN_EXPIRED = {
 }
 
 
+DEFER_TYPE = b'multipart/mixed;boundary="graphql";deferSpec=20220824'
+
+
 class Transport(enum.Enum):
     MULTIPART = "multipart"
     SSE = "sse"
+    DEFER = "defer"
+    """Incremental delivery of a query with `@defer` (``deferSpec=20220824``): the same
+    multipart framing, each part one payload as is (``{data, hasNext}``, then
+    ``{hasNext, incremental}``), no heartbeat."""
+
+
+def accepts_incremental(accept: str | None) -> bool:
+    """Whether the client reads `@defer` payloads: ``multipart/mixed;deferSpec=20220824``
+    (what Apollo Client sends for an operation with `@defer`), not refused with ``q=0``."""
+    if not accept:
+        return False
+    for part in accept.lower().split(","):
+        essence, _, params = part.strip().partition(";")
+        if essence.strip() != "multipart/mixed":
+            continue
+        names = dict(
+            (name.strip(), value.strip().strip('"'))
+            for name, _, value in (p.partition("=") for p in params.split(";"))
+        )
+        if names.get("deferspec") == "20220824" and names.get("q", "1") not in ("0", "0.0"):
+            return True
+    return False
 
 
 def streaming_transport(accept: str | None) -> Transport | None:
@@ -76,16 +102,17 @@ async def stream(
     receive: Receive,
     bodies: AsyncIterator[dict[str, Any]],
     *,
-    heartbeat: float,
+    heartbeat: float | None,
     headers: list[tuple[bytes, bytes]],
     expires_at: float | None = None,
     send_timeout: float | None = None,
 ) -> None:
     """Sends ``bodies`` as they come until they end, the client disconnects or the token
-    expires (``expires_at``, seconds since the epoch: see the module docstring). A part
-    that waits more than ``send_timeout`` seconds for a client that does not read ends the
-    stream there, the response unfinished (the server then drops the connection): a slow
-    client is not buffered for without bound (docs/decisions/0027)."""
+    expires (``expires_at``, seconds since the epoch: see the module docstring); a heartbeat
+    part every ``heartbeat`` seconds while none comes (None: no heartbeat). A part that
+    waits more than ``send_timeout`` seconds for a client that does not read ends the stream
+    there, the response unfinished (the server then drops the connection): a slow client is
+    not buffered for without bound (docs/decisions/0027)."""
 
     async def chunk(data: bytes) -> None:
         if send_timeout is None:
@@ -97,7 +124,11 @@ async def stream(
         except TimeoutError:
             raise _SlowClient from None
 
-    content_type = MULTIPART_TYPE if transport is Transport.MULTIPART else b"text/event-stream"
+    content_type = {
+        Transport.MULTIPART: MULTIPART_TYPE,
+        Transport.SSE: b"text/event-stream",
+        Transport.DEFER: DEFER_TYPE,
+    }[transport]
     await send(
         {
             "type": "http.response.start",
@@ -118,7 +149,8 @@ async def stream(
             while True:
                 wait = heartbeat
                 if expires_at is not None:
-                    wait = min(wait, max(0.0, expires_at - time.time()))
+                    left = max(0.0, expires_at - time.time())
+                    wait = left if wait is None else min(wait, left)
                 done, _ = await asyncio.wait(
                     {following, disconnected},
                     timeout=wait,
@@ -140,7 +172,8 @@ async def stream(
                         {"type": "http.response.body", "body": _end(transport), "more_body": False}
                     )
                     return
-                await chunk(_heartbeat(transport))
+                if heartbeat is not None:
+                    await chunk(_heartbeat(transport))
             try:
                 body = following.result()
             except StopAsyncIteration:
@@ -175,6 +208,8 @@ async def single(
 def _event(transport: Transport, body: dict[str, Any]) -> bytes:
     if transport is Transport.SSE:
         return b"event: next\ndata: " + orjson.dumps(body) + b"\n\n"
+    if transport is Transport.DEFER:
+        return PART_HEAD + orjson.dumps(body)
     if body.get("data") is None and body.get("errors") and "data" not in body:
         # An error ending the stream: a transport-level error, as Apollo Router sends it.
         return PART_HEAD + orjson.dumps({"payload": None, "errors": body["errors"]})
