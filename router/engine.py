@@ -62,12 +62,8 @@ from .execution.subscriptions import (
     SubscriptionHub,
     split_plan,
 )
-from .persisted.apq import ApqStore
-from .persisted.documents import OperationDocuments
-from .planning.cache import LRU
-from .planning.errors import RequestError, error_dict
-from .planning.nodes import QueryPlan
-from .planning.normalize import (
+from .operation.errors import RequestError, error_dict
+from .operation.normalize import (
     NormalizedOperation,
     OperationLimits,
     SelectionSet,
@@ -76,7 +72,11 @@ from .planning.normalize import (
     measure,
     prepare,
 )
-from .planning.normalize.parse import parse_operation_text
+from .operation.normalize.parse import parse_operation_text
+from .persisted.apq import ApqStore
+from .persisted.documents import OperationDocuments
+from .planning.cache import LRU
+from .planning.nodes import QueryPlan
 from .planning.planner import Planner, PlanningError
 from .plugins.api import OPERATION_KIND, OPERATION_NAME, ExecutionRequest, ExecutionResponse
 from .policy.headers import ResponseHeaderRules

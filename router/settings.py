@@ -11,7 +11,7 @@ Limits are on by default with Apollo Router's recommended production values (``l
 ``parser_max_tokens`` 15000; nesting is capped at 200 levels by the parser). An empty value
 (``POLYSHOP_ROUTER_MAX_DEPTH=``) turns a limit off. ``MAX_SELECTIONS`` bounds the work of
 measuring and expanding one operation (fragments are expanded once each; see
-`router.planning.normalize.limits`); an operation that needs more is refused. A new plan is
+`router.operation.normalize.limits`); an operation that needs more is refused. A new plan is
 made on a worker thread, and a client waits ``PLANNING_TIMEOUT`` seconds for it at most
 (else 503 ``QUERY_PLANNING_TIMEOUT``; the plan is kept when it completes).
 ``MAX_RESPONSE_BYTES`` counts the subgraph bytes of one request (and caps the answer itself):

@@ -23,7 +23,7 @@ from graphql import (
     GraphQLSchema,
 )
 
-from ..planning.normalize.model import Field, SelectionSet
+from ..operation.normalize.model import Field, SelectionSet
 from .data import Path
 
 LEAF = 0

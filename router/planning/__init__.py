@@ -1,6 +1,5 @@
-"""Query planning: client operation → normalized selection → `QueryPlan` (plain data)."""
+"""Query planning: a normalized operation (`router/operation/`) → `QueryPlan` (plain data)."""
 
-from .errors import RequestError
 from .nodes import (
     BatchEntry,
     BatchFetchNode,
@@ -30,7 +29,6 @@ __all__ = [
     "Planner",
     "PlanningError",
     "QueryPlan",
-    "RequestError",
     "RequiresField",
     "RequiresFragment",
     "SequenceNode",

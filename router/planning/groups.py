@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import orjson
 
+from ..operation.normalize.model import TYPENAME, Field, SelectionSet
 from .nodes import (
     ContextValue,
     FetchNode,
@@ -21,7 +22,6 @@ from .nodes import (
     RequiresItem,
     SequenceNode,
 )
-from .normalize.model import TYPENAME, Field, SelectionSet
 from .selection import SelNode
 
 CONTEXT_VARIABLE = "__context_"

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 from graphql import FieldNode, SelectionSetNode
 
+from ..operation.normalize import NormalizedOperation
+from ..operation.normalize.model import Field, SelectionSet
 from ..supergraph.model import ContextArgument, Key, Supergraph, TypeKind
 from .batch import batched, saves_requests
 from .federation import Federation, Provided
@@ -40,8 +42,6 @@ from .nodes import (
     QueryPlan,
     SequenceNode,
 )
-from .normalize import NormalizedOperation
-from .normalize.model import Field, SelectionSet
 from .selection import SelNode
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 from graphql import GraphQLInterfaceType, GraphQLObjectType, GraphQLSchema, get_named_type
 
-from ..planning.normalize.model import Field, SelectionSet
+from ..operation.normalize.model import Field, SelectionSet
 from .operation_filter import Path, RemovedField
 
 REMOVED_DATA_KEY = "!removed"

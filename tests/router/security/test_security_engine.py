@@ -15,7 +15,7 @@ from security_support import shop_supergraph_sdl
 from router.engine import Engine, EngineConfig, GraphQLRequest, RequestContext
 from router.execution.projection import Projector, compile_selection
 from router.http.runtime import engine_builder
-from router.planning.normalize import prepare
+from router.operation.normalize import prepare
 from router.security import Authorizer, Principal, SecurityLayer, SecuritySettings
 from router.security.nulls import REMOVED_DATA_KEY, add_null_fields
 from router.security.rules import Access
