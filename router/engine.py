@@ -75,7 +75,7 @@ from .operation.normalize import (
 from .operation.normalize.parse import parse_operation_text
 from .persisted.apq import ApqStore
 from .persisted.documents import OperationDocuments
-from .planning.cache import LRU
+from .planning.cache import LRU, PlanCache, PlanKey
 from .planning.nodes import QueryPlan
 from .planning.planner import Planner, PlanningError
 from .plugins.api import OPERATION_KIND, OPERATION_NAME, ExecutionRequest, ExecutionResponse
@@ -94,8 +94,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger("router.engine")
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _PERCENT = re.compile(r"^percent\((\d+(?:\.\d+)?)\)$")
-MAX_PLAN_VARIANTS = 64
-"""Plans kept per operation (one per active-label set and condition values)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +159,7 @@ class EngineConfig:
     batch_entity_fetches: bool = True
     """Entity fetches to one subgraph due at the same plan stage go out as one request."""
     plan_cache_size: int = 1024
+    """Validated operations kept, and plan variants kept (`PlanCache`), each at most this many."""
     override_labels: frozenset[str] = frozenset()
     """Progressive-override labels enabled for every request."""
     persisted_queries: bool = True
@@ -224,16 +223,23 @@ resolved)."""
 
 
 class _Prepared:
-    """A validated operation and its plans (by active labels and condition values)."""
+    """A validated operation (its plans are in the engine's `PlanCache`)."""
 
-    __slots__ = ("cost", "error", "operation", "plans")
+    __slots__ = ("cost", "digest", "error", "name", "operation")
 
     def __init__(
-        self, operation: NormalizedOperation | None, error: RequestError | None = None
+        self,
+        digest: str,
+        name: str | None,
+        operation: NormalizedOperation | None,
+        error: RequestError | None = None,
     ) -> None:
+        self.digest = digest
+        """sha256 of the operation text (`operation_hash`)."""
+        self.name = name
+        """The requested operation name."""
         self.operation = operation
         self.error = error
-        self.plans: dict[tuple[frozenset[str], tuple[bool, ...]], _CachedPlan] = {}
         self.cost: float | None = None
         """The estimated cost, once known to hold for any variable values."""
 
@@ -313,6 +319,8 @@ class Engine:
             ApqConfig(enabled=self.config.persisted_queries),
             ApqStore(SharedState(None), self.config.plan_cache_size),
         )
+        self.plans: PlanCache[_CachedPlan] = PlanCache(self.config.plan_cache_size)
+        """Every plan variant of every operation (see `router/planning/cache.py`)."""
         self._planners: dict[frozenset[str], Planner] = {}
         self._labels = _override_labels(supergraph)
         self._random = random.Random()
@@ -550,9 +558,9 @@ class Engine:
                 if not self.config.introspection:
                     _refuse_introspection(operation)
                 measure(operation.selections, budget, self._limits)
-                prepared = _Prepared(operation)
+                prepared = _Prepared(operation_hash(query), operation_name, operation)
             except RequestError as error:
-                prepared = _Prepared(None, error)
+                prepared = _Prepared(operation_hash(query), operation_name, None, error)
             finally:
                 self.work.measured += budget.visited
             self._prepared.put(key, prepared)
@@ -569,10 +577,15 @@ class Engine:
         if prepared is None:
             document = authorization.document
             assert document is not None  # an empty result is answered early
+            digest = operation_hash(query)
             try:
-                prepared = _Prepared(prepare(self.supergraph.api_schema, document, operation_name))
+                prepared = _Prepared(
+                    digest,
+                    operation_name,
+                    prepare(self.supergraph.api_schema, document, operation_name),
+                )
             except RequestError as error:
-                prepared = _Prepared(None, error)
+                prepared = _Prepared(digest, operation_name, None, error)
             self._filtered.put(key, prepared)
         if prepared.error is not None:
             raise prepared.error
@@ -619,7 +632,7 @@ class Engine:
         """A cached plan at once; a new one from the planning thread, within the timeout."""
         operation = prepared.operation
         assert operation is not None
-        if (labels, original.condition_key(coerced)) in prepared.plans:
+        if self.plan_key(prepared, coerced, labels, authorization, original) in self.plans:
             return self._plan_for(prepared, coerced, labels, authorization, original)
         context = contextvars.copy_context()
         future = self._planning.submit(
@@ -635,6 +648,27 @@ class Engine:
                 status=503,
             ) from None
 
+    def plan_key(
+        self,
+        prepared: _Prepared,
+        coerced: Mapping[str, Any],
+        labels: frozenset[str],
+        authorization: AuthorizationResult | None = None,
+        original: NormalizedOperation | None = None,
+    ) -> PlanKey:
+        """The `PlanCache` key of one plan variant: the supergraph, the operation, and the
+        options (labels, the ``original`` operation's condition values, the authorization
+        access the filtered document was made for, entity-fetch batching)."""
+        operation = original or prepared.operation
+        assert operation is not None
+        options = (
+            labels,
+            operation.condition_key(coerced),
+            authorization.access if authorization is not None else None,
+            self.config.batch_entity_fetches,
+        )
+        return PlanKey(self.supergraph.schema_hash, prepared.digest, prepared.name, options)
+
     def _plan_for(
         self,
         prepared: _Prepared,
@@ -648,8 +682,8 @@ class Engine:
         fields show as null."""
         operation = prepared.operation
         assert operation is not None
-        key = (labels, (original or operation).condition_key(coerced))
-        cached = prepared.plans.get(key)
+        key = self.plan_key(prepared, coerced, labels, authorization, original)
+        cached = self.plans.get(key)
         if cached is not None:
             return cached
         schema = self.supergraph.api_schema
@@ -676,9 +710,7 @@ class Engine:
             introspection[0] if introspection else None,
             projected,
         )
-        if len(prepared.plans) >= MAX_PLAN_VARIANTS:
-            prepared.plans.clear()
-        prepared.plans[key] = cached
+        self.plans.put(key, cached)
         return cached
 
 

@@ -1,8 +1,7 @@
 """An `Engine` that reports plan-cache hits and misses, operation types and spans.
 
-It hooks the engine's planning step (``_plan_for``) and its executor; a hit is a call that
-did not add a plan variant to the operation's cache. A public hook in `router.engine` would
-be sturdier than overriding a private method; until then this is the one place that knows.
+Plan-cache hits and misses are counted by the engine's `PlanCache` (its ``observer``); the
+planning span wraps the engine's planning step (``_plan_for``) and its executor.
 """
 
 from __future__ import annotations
@@ -128,6 +127,9 @@ class ObservedEngine(Engine):
                 limiter=self.executor.limiter,
             )
         self.fetcher.observer = TelemetryFetchObserver(metrics, tracer)
+        if metrics is not None:
+            hits, misses = metrics.plan_hits, metrics.plan_misses
+            self.plans.observer = lambda hit: (hits if hit else misses).inc()
         if metrics is not None and self.demand is not None:
             self.demand.observer = MetricsCostObserver(metrics)
         if metrics is not None:
@@ -150,15 +152,9 @@ class ObservedEngine(Engine):
         if observation is not None and operation is not None:
             observation.operation_type = operation.kind
             observation.operation_name = observation.operation_name or operation.name
-        before = len(prepared.plans)
         if self.tracer is None:
-            cached = super()._plan_for(prepared, coerced, labels, authorization, original)
-        else:
-            with self.tracer.start_as_current_span("query_planning") as span:
-                cached = super()._plan_for(prepared, coerced, labels, authorization, original)
-                span.set_attribute("cache.hit", len(prepared.plans) == before)
-        if self.metrics is not None:
-            # A miss always stores a new variant (or clears the full map and stores one).
-            hit = len(prepared.plans) == before
-            (self.metrics.plan_hits if hit else self.metrics.plan_misses).inc()
-        return cached
+            return super()._plan_for(prepared, coerced, labels, authorization, original)
+        with self.tracer.start_as_current_span("query_planning") as span:
+            key = self.plan_key(prepared, coerced, labels, authorization, original)
+            span.set_attribute("cache.hit", key in self.plans)
+            return super()._plan_for(prepared, coerced, labels, authorization, original)
