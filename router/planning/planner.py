@@ -550,8 +550,8 @@ class _PlanRun:
                 ]
                 if not targets:
                     raise PlanningError(
-                        f"cannot resolve {type_name}.{f.name} from subgraph "
-                        f"{group.service} at {'.'.join(path) or 'the root'}"
+                        f"cannot resolve {type_name}.{f.name}: no subgraph reaches it from "
+                        f"subgraph {group.service} at {_where(path)}"
                     )
                 for target in targets:
                     options.setdefault(target, []).append(f)
@@ -728,7 +728,7 @@ class _PlanRun:
             if position.path != path and position.type_name in types:
                 return position
         raise PlanningError(
-            f"no ancestor sets the context {context!r} needed at {'.'.join(path) or 'the root'}"
+            f"no ancestor sets the context {context!r} needed at {_where(path)}"
         )
 
     def _bind_contexts(
@@ -768,6 +768,11 @@ class _PlanRun:
         group = self._new_group(graph, path, True, step)
         group.deps |= deps
         return group
+
+
+def _where(path: tuple[str, ...]) -> str:
+    """A response path for an error message (list positions left out)."""
+    return ".".join(p for p in path if p != ENTITY_PATH_LIST) or "the root"
 
 
 def _selection_path(selection: SelectionSetNode) -> tuple[str, ...]:
