@@ -77,7 +77,7 @@ from .persisted.apq import ApqStore
 from .persisted.documents import OperationDocuments
 from .planning.cache import LRU, PlanCache, PlanKey
 from .planning.nodes import QueryPlan
-from .planning.planner import Planner, PlanningError
+from .planning.planner import Planner, PlanningError, response_aliases
 from .plugins.api import OPERATION_KIND, OPERATION_NAME, ExecutionRequest, ExecutionResponse
 from .policy.headers import ResponseHeaderRules
 from .policy.rate_limit import RateLimiter
@@ -696,17 +696,15 @@ class Engine:
         if planner is None:
             planner = Planner(self.supergraph, labels, batch=self.config.batch_entity_fetches)
             self._planners[labels] = planner
-        plan, data_keys = planner.plan_with_data_keys(operation, selection)
+        plan = planner.plan(operation, selection)
         introspection = introspection_document(operation, selection)
         preset = introspection[1] if introspection else frozenset()
         projected = selection
         if authorization is not None:
-            keys = dict(data_keys)
-            projected = add_null_fields(selection, authorization.nulls(coerced), schema, keys)
-            data_keys = keys
+            projected = add_null_fields(selection, authorization.nulls(coerced), schema)
         cached = _CachedPlan(
             plan,
-            compile_selection(schema, projected, preset, data_keys),
+            compile_selection(schema, projected, preset, response_aliases(plan)),
             introspection[0] if introspection else None,
             projected,
         )

@@ -12,9 +12,10 @@ from .nodes import (
     QueryPlan,
     RequiresField,
     RequiresFragment,
+    ResponseAlias,
     SequenceNode,
 )
-from .planner import Planner, PlanningError, count_requests, fetch_nodes
+from .planner import Planner, PlanningError, count_requests, fetch_nodes, response_aliases
 from .printer import plan_to_text
 
 __all__ = [
@@ -31,8 +32,10 @@ __all__ = [
     "QueryPlan",
     "RequiresField",
     "RequiresFragment",
+    "ResponseAlias",
     "SequenceNode",
     "count_requests",
     "fetch_nodes",
     "plan_to_text",
+    "response_aliases",
 ]

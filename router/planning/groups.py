@@ -20,6 +20,7 @@ from .nodes import (
     RequiresField,
     RequiresFragment,
     RequiresItem,
+    ResponseAlias,
     SequenceNode,
 )
 from .selection import SelNode
@@ -82,6 +83,7 @@ class Group:
     """One subgraph fetch being planned."""
 
     __slots__ = (
+        "aliases",
         "context_types",
         "contexts",
         "deps",
@@ -117,6 +119,8 @@ class Group:
         self.variables: set[str] = set()
         self.contexts: list[ContextValue] = []
         self.context_types: list[str] = []
+        self.aliases: list[ResponseAlias] = []
+        """Client fields selected under an internal alias (see `ResponseAlias`)."""
 
     def bind_context(
         self, type_text: str, holder_path: tuple[str, ...], selection: tuple[str, ...]
@@ -220,6 +224,7 @@ class Group:
             id=self.id,
             body_prefix=prefix + b',"variables":',
             contexts=tuple(self.contexts),
+            aliases=tuple(self.aliases),
         )
 
 

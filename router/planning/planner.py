@@ -40,6 +40,7 @@ from .nodes import (
     ParallelNode,
     PlanNode,
     QueryPlan,
+    ResponseAlias,
     SequenceNode,
 )
 from .selection import SelNode
@@ -96,15 +97,9 @@ class Planner:
         """Context name → the types (and their runtime types) that set it."""
 
     def plan(self, operation: NormalizedOperation, selection: SelectionSet) -> QueryPlan:
+        """The plan; client fields fetched under an internal alias are in its fetch nodes'
+        ``aliases`` (`response_aliases`)."""
         return _PlanRun(self, operation).run(selection)
-
-    def plan_with_data_keys(
-        self, operation: NormalizedOperation, selection: SelectionSet
-    ) -> tuple[QueryPlan, dict[int, str]]:
-        """The plan, and the client fields (by ``id``) fetched under an internal alias."""
-        run = _PlanRun(self, operation)
-        plan = run.run(selection)
-        return plan, run.data_keys
 
 
 class _PlanRun:
@@ -118,7 +113,6 @@ class _PlanRun:
         self.groups: list[Group] = []
         self.steps: list[_Step] = []
         self._key_chain: set[tuple[str, str, str]] = set()
-        self.data_keys: dict[int, str] = {}
         # Keyed by object ids: valid only while this run holds the selections alive.
         self._cost: dict[tuple[str, str, int, int], float] = {}
         self._leave: dict[tuple[str, str], bool] = {}
@@ -385,8 +379,9 @@ class _PlanRun:
         in_graph = self.fed.field_in_graph(type_name, f.name, group.graph)
         shape = (in_graph.type if in_graph else "", type_name, f.name, f.arguments)
         key = sel.claim(f.response_key, shape)
-        if key != f.response_key:
-            self.data_keys[id(f)] = key
+        if key != f.response_key and f.nodes:
+            # A client field (planner-made key and `@requires` fields have no AST nodes).
+            group.aliases.append(ResponseAlias(path, f.parent_type, f.response_key, key))
         sub = sel.field(key, f.name, f.arguments, f.selection is not None)
         group.variables.update(f.variables)
         if f.selection is None or sub.sel is None:
@@ -727,9 +722,7 @@ class _PlanRun:
         for position in reversed(self._ancestors):
             if position.path != path and position.type_name in types:
                 return position
-        raise PlanningError(
-            f"no ancestor sets the context {context!r} needed at {_where(path)}"
-        )
+        raise PlanningError(f"no ancestor sets the context {context!r} needed at {_where(path)}")
 
     def _bind_contexts(
         self,
@@ -817,9 +810,21 @@ def fetch_nodes(plan: QueryPlan) -> list[FetchNode | BatchFetchNode]:
     return found
 
 
+def response_aliases(plan: QueryPlan) -> tuple[ResponseAlias, ...]:
+    """Every client field the plan fetches under an internal alias (projection reads them)."""
+    return tuple(alias for fetch in fetch_nodes(plan) for alias in fetch.aliases)
+
+
 def count_requests(node: PlanNode | None) -> int:
     """Subgraph requests a plan node sends at most (every branch of a condition counted)."""
     return len(fetch_nodes(QueryPlan(node)))
 
 
-__all__ = ["Planner", "PlanningError", "TypeKind", "count_requests", "fetch_nodes"]
+__all__ = [
+    "Planner",
+    "PlanningError",
+    "TypeKind",
+    "count_requests",
+    "fetch_nodes",
+    "response_aliases",
+]

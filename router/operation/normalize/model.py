@@ -66,6 +66,9 @@ class Field:
     selection: SelectionSet | None
     nodes: tuple[FieldNode, ...]
     """The client's AST nodes (used to run introspection fields with graphql-core)."""
+    removed: bool = False
+    """A field authorization removed, put back for projection only (never fetched: always
+    null, whatever the merged data holds under its key; `router/security/nulls.py`)."""
 
     @property
     def is_typename(self) -> bool:
