@@ -120,6 +120,9 @@ class _PlanRun:
         self._ancestors: list[_Position] = []
         # Fields (by id) whose context arguments are already bound to variables.
         self._contextual: set[int] = set()
+        # Planner-made fields (keys, `@requires`; by id) selected under an internal alias: the
+        # representations read them there.
+        self._internal_keys: dict[int, str] = {}
 
     # -- entry ------------------------------------------------------------------------
 
@@ -379,9 +382,12 @@ class _PlanRun:
         in_graph = self.fed.field_in_graph(type_name, f.name, group.graph)
         shape = (in_graph.type if in_graph else "", type_name, f.name, f.arguments)
         key = sel.claim(f.response_key, shape)
-        if key != f.response_key and f.nodes:
-            # A client field (planner-made key and `@requires` fields have no AST nodes).
-            group.aliases.append(ResponseAlias(path, f.parent_type, f.response_key, key))
+        if key != f.response_key:
+            if f.nodes:
+                # A client field (planner-made key and `@requires` fields have no AST nodes).
+                group.aliases.append(ResponseAlias(path, f.parent_type, f.response_key, key))
+            else:
+                self._internal_keys[id(f)] = key
         sub = sel.field(key, f.name, f.arguments, f.selection is not None)
         group.variables.update(f.variables)
         if f.selection is None or sub.sel is None:
@@ -704,7 +710,11 @@ class _PlanRun:
             fields = self._bind_contexts(entity_group, fields, contextual)
         typename = target.via if self.fed.is_interface_object(target.via, target.graph) else None
         entity_group.add_requires(
-            target.via, self.fed.matches(target.via), typename, key_fields, required
+            target.via,
+            self.fed.matches(target.via),
+            typename,
+            self._as_fetched(key_fields),
+            self._as_fetched(required),
         )
         fragment = entity_group.sel.fragment(target.via)
         produced: set[Group] = {entity_group}
@@ -715,6 +725,16 @@ class _PlanRun:
                 entity_group, fragment, target.via, path, fields, None, position
             )
         return produced
+
+    def _as_fetched(self, fields: Sequence[Field]) -> list[Field]:
+        """``fields`` with the response key each was fetched under (an internal alias when it
+        met a different field of the same key in its selection set)."""
+        return [
+            dataclasses.replace(f, response_key=self._internal_keys[id(f)])
+            if id(f) in self._internal_keys
+            else f
+            for f in fields
+        ]
 
     def _context_holder(self, context: str, path: tuple[str, ...]) -> _Position:
         """The nearest ancestor position whose type sets ``context``."""
