@@ -54,6 +54,12 @@ from .execution.executor import (
     OperationLabel,
 )
 from .execution.fetcher import FetcherConfig, SubgraphFetcher
+from .execution.incremental import (
+    DeferredPart,
+    IncrementalPlan,
+    incremental_items,
+    incremental_plan,
+)
 from .execution.introspection import introspection_document, run_introspection
 from .execution.projection import ObjectPlan, Projector, compile_selection
 from .execution.subscriptions import (
@@ -76,7 +82,7 @@ from .operation.normalize.parse import parse_operation_text
 from .persisted.apq import ApqStore
 from .persisted.documents import OperationDocuments
 from .planning.cache import LRU, PlanCache, PlanKey
-from .planning.nodes import QueryPlan
+from .planning.nodes import DeferNode, QueryPlan
 from .planning.planner import Planner, PlanningError, response_aliases
 from .plugins.api import OPERATION_KIND, OPERATION_NAME, ExecutionRequest, ExecutionResponse
 from .policy.headers import ResponseHeaderRules
@@ -206,6 +212,8 @@ class _CachedPlan:
     introspection: DocumentNode | None
     selection: SelectionSet
     """The projected selection (actual cost walks the data with it)."""
+    incremental: IncrementalPlan | None = None
+    """With `@defer`: the primary and deferred selections, for incremental delivery."""
 
 
 _Resolved = tuple[
@@ -357,6 +365,79 @@ class Engine:
             return await self._run_once(resolved, request, context)
         return self._stream(resolved, request, context)
 
+    async def execute_incremental(
+        self, request: GraphQLRequest, context: RequestContext
+    ) -> GraphQLResponse | AsyncIterator[dict[str, Any]]:
+        """A query with `@defer` for a client that accepts incremental delivery: the
+        payloads as an async iterator (``{data, errors?, hasNext: true}``, then one
+        ``{incremental: [...], hasNext}`` per deferred fragment as its fetches complete).
+
+        Any other operation (no deferred fragment, ``@defer(if: false)``, a request error)
+        is one `GraphQLResponse`, as `execute` answers it. Execution plugins' hooks do not
+        run on incremental responses (their subgraph hooks do)."""
+        resolved = await self._resolve(request, context)
+        if isinstance(resolved, GraphQLResponse):
+            return resolved
+        if resolved[0].incremental is None:
+            return await self._run_once(resolved, request, context)
+        return self._incremental(resolved, request, context)
+
+    async def _incremental(
+        self, resolved: _Resolved, request: GraphQLRequest, context: RequestContext
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The primary part first; each deferred fragment starts once the primary part (and
+        the fragment it is nested in) is sent, and is sent as soon as it is done."""
+        cached, coerced, authorization, _, label, cost, _ = resolved
+        incremental = cached.incremental
+        plan = cached.plan.node
+        assert incremental is not None
+        assert isinstance(plan, DeferNode)
+        state = self.executor.new_state(
+            request.variables or _EMPTY,
+            context.headers,
+            label,
+            plugins=context.plugins,
+            by_subgraph=context.subgraph_headers,
+        )
+        await self.executor.run(plan.primary, state)
+        body = self._body(cached, state, coerced, authorization, cost, incremental.primary).body
+        body["hasNext"] = True
+        yield body
+        explains = authorization.explains if authorization is not None else None
+        pending: set[asyncio.Task[tuple[DeferredPart, list[dict[str, Any]]]]] = set()
+
+        async def deliver(part: DeferredPart) -> tuple[DeferredPart, list[dict[str, Any]]]:
+            branch = state.branch()
+            await self.executor.run(part.node.node, branch)
+            projector = Projector(
+                branch.explained, None, explains, self.supergraph.api_schema.type_map
+            )
+            return part, incremental_items(part, projector, state.data, branch.errors)
+
+        def start(parent: int | None) -> None:
+            for part in incremental.parts:
+                if part.node.parent == parent:
+                    pending.add(asyncio.ensure_future(deliver(part)))
+
+        start(None)
+        try:
+            while pending:
+                done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                finished = sorted(done, key=lambda t: t.result()[0].node.id)
+                pending -= done
+                for task in finished:
+                    start(task.result()[0].node.id)
+                for position, task in enumerate(finished):
+                    entries = task.result()[1]
+                    has_next = bool(pending) or position < len(finished) - 1
+                    if entries:
+                        yield {"hasNext": has_next, "incremental": entries}
+                    elif not has_next:
+                        yield {"hasNext": False}
+        finally:
+            for task in pending:
+                task.cancel()
+
     async def _stream(
         self, resolved: _Resolved, request: GraphQLRequest, context: RequestContext
     ) -> AsyncIterator[dict[str, Any]]:
@@ -476,10 +557,12 @@ class Engine:
         coerced: Mapping[str, Any],
         authorization: AuthorizationResult | None,
         cost: OperationCost | None = None,
+        projection: ObjectPlan | None = None,
     ) -> GraphQLResponse:
         """The response of an executed plan: projected data, errors in order (and the
         operation's actual cost, with demand control), with the subgraph response headers
-        that header rules send to the client."""
+        that header rules send to the client. ``projection``: the primary part's (the
+        actual cost is then left out: the deferred data is not in yet)."""
         if state.too_large:
             limit = self.config.max_response_bytes
             return GraphQLResponse(
@@ -508,13 +591,14 @@ class Engine:
         projector = Projector(
             state.explained, preset, explains, self.supergraph.api_schema.type_map
         )
-        data = projector.project_root(state.data, cached.projection)
+        data = projector.project_root(state.data, projection or cached.projection)
         errors.extend(projector.errors)
         body: dict[str, Any] = {"data": data}
         if errors:
             body["errors"] = errors
         if cost is not None and self.demand is not None:
-            self.demand.actual(cost, cached.selection, data, coerced)
+            if projection is None:
+                self.demand.actual(cost, cached.selection, data, coerced)
             if self.demand.config.expose_cost:
                 body["extensions"] = {"cost": cost.extension()}
         return GraphQLResponse(body, headers=state.response_headers)
@@ -702,11 +786,16 @@ class Engine:
         projected = selection
         if authorization is not None:
             projected = add_null_fields(selection, authorization.nulls(coerced), schema)
+        aliases = response_aliases(plan)
+        incremental = None
+        if isinstance(plan.node, DeferNode):
+            incremental = incremental_plan(schema, projected, plan.node, aliases)
         cached = _CachedPlan(
             plan,
-            compile_selection(schema, projected, preset, response_aliases(plan)),
+            compile_selection(schema, projected, preset, aliases),
             introspection[0] if introspection else None,
             projected,
+            incremental,
         )
         self.plans.put(key, cached)
         return cached

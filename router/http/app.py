@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -80,7 +80,7 @@ from .negotiation import (
 )
 from .runtime import Policies, PolicyState
 from .shutdown import ShutdownSignal
-from .streaming import Transport, single, stream, streaming_transport
+from .streaming import Transport, accepts_incremental, single, stream, streaming_transport
 from .uploads import is_multipart, read_multipart
 from .websocket import GraphQLWebSocket
 
@@ -93,6 +93,14 @@ NOT_READY = orjson.dumps({"status": "NOT_READY"})
 DRAINING = orjson.dumps({"status": "DRAINING"})
 JSON = b"application/json"
 ALLOWED_METHODS = "GET, POST"
+RESPONSE_HOOKS = (
+    "router_response",
+    "supergraph_request",
+    "supergraph_response",
+    "execution_request",
+    "execution_response",
+)
+"""Plugin stages that see the whole response: a `@defer` query runs inline under them."""
 
 
 class RouterApp:
@@ -453,9 +461,20 @@ class RouterApp:
                     scope, receive, raw_send, headers, method, correlation, transport
                 )
                 return
+            incremental = accepts_incremental(headers.get("accept"))
             status, body, media, passed_on = await self._execute(
-                scope, receive, headers, method, correlation, run
+                scope, receive, headers, method, correlation, run, incremental
             )
+            if not isinstance(body, bytes):
+                # `@defer` for a client that reads multipart: the payloads as they come.
+                extra = [
+                    *echo,
+                    *((k.encode("latin-1"), v.encode("latin-1")) for k, v in passed_on),
+                ]
+                await stream(
+                    Transport.DEFER, raw_send, receive, body, heartbeat=None, headers=extra
+                )
+                return
         except (HttpError, AuthenticationError) as error:
             observation = current_request.get()
             if observation is not None:
@@ -522,9 +541,12 @@ class RouterApp:
         method: str,
         correlation: str,
         run: PluginRun | None = None,
-    ) -> tuple[int, bytes, str, list[tuple[str, str]]]:
+        incremental: bool = False,
+    ) -> tuple[int, bytes | AsyncIterator[dict[str, Any]], str, list[tuple[str, str]]]:
         """Check, parse and run the request; (status, JSON body, media type, headers from
-        subgraph responses)."""
+        subgraph responses). With ``incremental`` (the client reads `@defer`'s multipart),
+        a query with deferred fragments gives its payloads as an async iterator instead of
+        a body, unless plugins hook into the responses (they see one body: inline)."""
         settings = self.settings
         policies = self.policies
         if method not in ("GET", "POST"):
@@ -537,6 +559,8 @@ class RouterApp:
         if settings.csrf_prevention and not is_preflighted(headers, settings.csrf_required_headers):
             raise csrf_error(settings.csrf_required_headers)
         media = response_media_type(headers.get("accept"))
+        if media is None and incremental:
+            media = APPLICATION_JSON  # what a part is; an operation without @defer too
         if media is None:
             raise HttpError(
                 406,
@@ -653,7 +677,18 @@ class RouterApp:
                 return 200, self._capped(orjson.dumps([r.body for r in responses])), media, extra
             if observation is not None:
                 observation.operation_name = parsed.operation_name
-            response = await execute(parsed, context)
+            if (
+                incremental
+                and isinstance(engine, Engine)
+                and execute == engine.execute
+                and (run is None or not any(run.wants(hook) for hook in RESPONSE_HOOKS))
+            ):
+                outcome = await engine.execute_incremental(parsed, context)
+                if not isinstance(outcome, GraphQLResponse):
+                    return 200, outcome, media, []
+                response = outcome
+            else:
+                response = await execute(parsed, context)
         if observation is not None:
             observation.add_response(response.body)
         extra = merge_response_headers(response.headers) if response.headers else []

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import orjson
 
-from ..operation.normalize.model import TYPENAME, Field, SelectionSet
+from ..operation.normalize.model import TYPENAME, Defer, Field, SelectionSet
 from .nodes import (
     ContextValue,
     FetchNode,
@@ -86,6 +86,7 @@ class Group:
         "aliases",
         "context_types",
         "contexts",
+        "defer",
         "deps",
         "graph",
         "id",
@@ -106,8 +107,11 @@ class Group:
         path: tuple[str, ...],
         is_entity: bool,
         step: int,
+        defer: Defer | None = None,
     ) -> None:
         self.id = group_id
+        self.defer = defer
+        """The deferred fragment this fetch belongs to (None: the primary part)."""
         self.graph = graph
         self.service = service
         self.path = path
