@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import hashlib
+import importlib.metadata
 import random
 import re
 from collections.abc import AsyncIterator, Mapping
@@ -84,6 +85,7 @@ from .persisted.documents import OperationDocuments
 from .planning.cache import LRU, PlanCache, PlanKey
 from .planning.nodes import DeferNode, QueryPlan
 from .planning.planner import Planner, PlanningError, response_aliases
+from .planning.serialize import FORMAT, PlanDecodeError, decode_plan, encode_plan
 from .plugins.api import OPERATION_KIND, OPERATION_NAME, ExecutionRequest, ExecutionResponse
 from .policy.headers import ResponseHeaderRules
 from .policy.rate_limit import RateLimiter
@@ -92,12 +94,19 @@ from .security.nulls import add_null_fields
 from .security.principal import Principal
 from .security.rules import Access
 from .shared import SharedState
+from .shared.plans import SharedPlans, plan_key
 from .supergraph.model import Supergraph
 
 if TYPE_CHECKING:
     from .plugins.pipeline import PluginRun
 
 log = structlog.get_logger("router.engine")
+
+try:
+    ROUTER_VERSION = importlib.metadata.version("polyshop-federation")
+except importlib.metadata.PackageNotFoundError:  # pragma: no cover - run from a source tree
+    ROUTER_VERSION = "source"
+"""Part of a shared plan's key: replicas of another release never take each other's plans."""
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _PERCENT = re.compile(r"^percent\((\d+(?:\.\d+)?)\)$")
 
@@ -150,6 +159,8 @@ class EngineConfig:
     max_aliases: int | None = 30
     """Operation limits; the defaults are Apollo Router's recommended values (None: off)."""
     parser_max_tokens: int | None = 15_000
+    parser_max_recursion: int = 200
+    """Nesting of a document (graphql-core's cap is 200; lower values are checked after)."""
     max_selections: int | None = 100_000
     """Selections visited to measure or expand one operation (the work budget)."""
     planning_timeout: float = 5.0
@@ -158,8 +169,6 @@ class EngineConfig:
     """Subgraph response bytes one request may receive in total."""
     subgraph_max_response_bytes: int | None = 10 * 1024 * 1024
     """Largest single subgraph response body."""
-    subgraph_max_concurrency: int | None = 64
-    """Requests in flight to one subgraph, all client requests together."""
     subgraph_max_concurrency_per_request: int | None = 8
     """Fetches one client request has in flight to one subgraph."""
     batch_entity_fetches: bool = True
@@ -194,6 +203,15 @@ class WorkStats:
     @property
     def total(self) -> int:
         return self.measured + self.expanded
+
+
+@dataclass(slots=True)
+class PlanStats:
+    """Plans this engine made (``built``) and took from the shared cache (``shared``): the
+    instrument that shows replicas sharing plans. Written on the planning thread only."""
+
+    built: int = 0
+    shared: int = 0
 
 
 @dataclass(slots=True)
@@ -257,7 +275,8 @@ class Engine:
 
     ``authorizer`` enforces the supergraph's authorization directives (none: not enforced);
     ``documents`` resolves APQ hashes and trusted-document ids (none: an APQ registry of the
-    engine's own, per ``config.persisted_queries``); ``rate_limiter`` limits subgraph fetches.
+    engine's own, per ``config.persisted_queries``); ``rate_limiter`` limits subgraph fetches;
+    ``plans`` shares query plans with other replicas (`router.shared.plans`).
     """
 
     def __init__(
@@ -268,8 +287,12 @@ class Engine:
         authorizer: Authorizer | None = None,
         documents: OperationDocuments | None = None,
         rate_limiter: RateLimiter | None = None,
+        plans: SharedPlans | None = None,
     ) -> None:
         self.supergraph = supergraph
+        self.plans = plans
+        """Plans shared with other replicas (Redis), behind this engine's own cache."""
+        self.plan_stats = PlanStats()
         self.config = config or EngineConfig()
         self.authorizer = authorizer if authorizer is not None and authorizer.active else None
         urls = {
@@ -286,7 +309,6 @@ class Engine:
                 },
                 deduplicate=self.config.deduplicate_requests,
                 dedup_ignored_headers=self.config.dedup_ignored_headers,
-                max_concurrency_per_subgraph=self.config.subgraph_max_concurrency,
                 max_response_bytes=self.config.subgraph_max_response_bytes,
                 tls_ca=self.config.subgraph_tls_ca,
                 tls_certfile=self.config.subgraph_tls_certfile,
@@ -327,8 +349,9 @@ class Engine:
             ApqConfig(enabled=self.config.persisted_queries),
             ApqStore(SharedState(None), self.config.plan_cache_size),
         )
-        self.plans: PlanCache[_CachedPlan] = PlanCache(self.config.plan_cache_size)
-        """Every plan variant of every operation (see `router/planning/cache.py`)."""
+        self.plan_cache: PlanCache[_CachedPlan] = PlanCache(self.config.plan_cache_size)
+        """Every plan variant of every operation (see `router/planning/cache.py`); in front
+        of the shared ``plans``."""
         self._planners: dict[frozenset[str], Planner] = {}
         self._labels = _override_labels(supergraph)
         self._random = random.Random()
@@ -492,7 +515,12 @@ class Engine:
                 else:
                     authorization = None
             cached = await self._planned(
-                prepared, coerced, self._active_labels(), authorization, operation
+                prepared,
+                coerced,
+                self._active_labels(),
+                authorization,
+                operation,
+                (query, request.operation_name),
             )
         except RequestError as error:
             return GraphQLResponse({"errors": error.errors}, error.status)
@@ -637,7 +665,9 @@ class Engine:
         if prepared is None:
             budget = WorkBudget(self.config.max_selections)
             try:
-                document = parse_operation_text(query, self.config.parser_max_tokens)
+                document = parse_operation_text(
+                    query, self.config.parser_max_tokens, self.config.parser_max_recursion
+                )
                 operation = prepare(self.supergraph.api_schema, document, operation_name)
                 if not self.config.introspection:
                     _refuse_introspection(operation)
@@ -712,25 +742,64 @@ class Engine:
         labels: frozenset[str],
         authorization: AuthorizationResult | None,
         original: NormalizedOperation,
+        document: tuple[str, str | None],
     ) -> _CachedPlan:
-        """A cached plan at once; a new one from the planning thread, within the timeout."""
+        """A cached plan at once; else the shared plan (Redis), or a new one, made ready on
+        the planning thread within the timeout (a new one is then shared)."""
         operation = prepared.operation
         assert operation is not None
-        if self.plan_key(prepared, coerced, labels, authorization, original) in self.plans:
+        conditions = original.condition_key(coerced)
+        if self.plan_key(prepared, coerced, labels, authorization, original) in self.plan_cache:
             return self._plan_for(prepared, coerced, labels, authorization, original)
+        key = shared = None
+        sink: list[bytes] | None = None
+        if self.plans is not None and authorization is None:
+            key = self._shared_key(document, labels, conditions)
+            shared = await self.plans.get(key)
+            sink = [] if shared is None else None
         context = contextvars.copy_context()
         future = self._planning.submit(
-            context.run, self._plan_for, prepared, coerced, labels, authorization, original
+            context.run,
+            self._plan_for,
+            prepared,
+            coerced,
+            labels,
+            authorization,
+            original,
+            shared,
+            sink,
         )
         timeout = self.config.planning_timeout
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+            cached = await asyncio.wait_for(asyncio.wrap_future(future), timeout)
         except TimeoutError:
             raise RequestError.single(
                 f"Query planning did not finish within {timeout:g} s; try again later",
                 "QUERY_PLANNING_TIMEOUT",
                 status=503,
             ) from None
+        if self.plans is not None and key is not None and sink:
+            await self.plans.put(key, sink[0])
+        return cached
+
+    def _shared_key(
+        self, document: tuple[str, str | None], labels: frozenset[str], conditions: tuple[bool, ...]
+    ) -> str:
+        """Everything a plan depends on: supergraph, plan format, planner options, operation,
+        override labels, condition values."""
+        query, name = document
+        return plan_key(
+            (
+                self.supergraph.schema_hash,
+                FORMAT,
+                ROUTER_VERSION,
+                f"batch={self.config.batch_entity_fetches}",
+                query,
+                name or "",
+                ",".join(sorted(labels)),
+                "".join("1" if value else "0" for value in conditions),
+            )
+        )
 
     def plan_key(
         self,
@@ -760,14 +829,18 @@ class Engine:
         labels: frozenset[str],
         authorization: AuthorizationResult | None = None,
         original: NormalizedOperation | None = None,
+        shared: bytes | None = None,
+        sink: list[bytes] | None = None,
     ) -> _CachedPlan:
         """With ``authorization``, ``prepared`` holds the filtered operation; the plan variant
         is keyed by the ``original`` operation's conditions, which also decide which removed
-        fields show as null."""
+        fields show as null. ``shared`` is the variant's plan from the shared cache (used
+        instead of planning when it decodes); with ``sink``, a new plan is appended to it
+        encoded for the shared cache."""
         operation = prepared.operation
         assert operation is not None
         key = self.plan_key(prepared, coerced, labels, authorization, original)
-        cached = self.plans.get(key)
+        cached = self.plan_cache.get(key)
         if cached is not None:
             return cached
         schema = self.supergraph.api_schema
@@ -776,11 +849,19 @@ class Engine:
             selection = operation.expand(schema, coerced, budget)
         finally:
             self.work.expanded += budget.visited
-        planner = self._planners.get(labels)
-        if planner is None:
-            planner = Planner(self.supergraph, labels, batch=self.config.batch_entity_fetches)
-            self._planners[labels] = planner
-        plan = planner.plan(operation, selection)
+        found = self._decode_shared(shared) if shared is not None else None
+        if found is not None:
+            plan = found
+            self.plan_stats.shared += 1
+        else:
+            planner = self._planners.get(labels)
+            if planner is None:
+                planner = Planner(self.supergraph, labels, batch=self.config.batch_entity_fetches)
+                self._planners[labels] = planner
+            plan = planner.plan(operation, selection)
+            self.plan_stats.built += 1
+            if sink is not None:
+                sink.append(encode_plan(plan))
         introspection = introspection_document(operation, selection)
         preset = introspection[1] if introspection else frozenset()
         projected = selection
@@ -797,8 +878,16 @@ class Engine:
             projected,
             incremental,
         )
-        self.plans.put(key, cached)
+        self.plan_cache.put(key, cached)
         return cached
+
+    @staticmethod
+    def _decode_shared(data: bytes) -> QueryPlan | None:
+        try:
+            return decode_plan(data)
+        except PlanDecodeError as error:
+            log.warning("router.shared_plan_unreadable", error=str(error))
+            return None
 
 
 def _override_labels(supergraph: Supergraph) -> dict[str, float | None]:

@@ -107,8 +107,8 @@ class RouterApp:
     """ASGI app; the lifespan starts the security layer, loads the supergraph, starts the
     engine and the file watcher.
 
-    ``security`` defaults to a layer built from ``settings.security``; the app starts and
-    closes it either way. A custom ``build_engine`` is responsible for authorization itself
+    ``security`` defaults to a layer built from ``settings.security_settings``; the app starts
+    and closes it either way. A custom ``build_engine`` is responsible for authorization itself
     (and for engine telemetry). ``telemetry`` defaults to one built from the settings, which
     the app then shuts down with itself.
     """
@@ -131,7 +131,7 @@ class RouterApp:
             drain_timeout=settings.drain_timeout,
             on_draining=self._start_draining,
         )
-        self.security = security or SecurityLayer(settings.security)
+        self.security = security or SecurityLayer(settings.security_settings)
         self._build_engine = build_engine
         self._custom_engine = build_engine is not None
         self.holder: EngineHolder | None = None
@@ -352,7 +352,10 @@ class RouterApp:
                 await self._health(scope, send)
             elif path == self.settings.ready_path:
                 await self._ready(scope, send)
-            elif path == self.settings.metrics_path and self.settings.metrics:
+            elif (
+                path == self.settings.telemetry.metrics_path
+                and self.settings.telemetry.metrics_enabled
+            ):
                 await self._metrics(scope, send)
             elif path.startswith(ASSET_ROUTE):
                 await self._asset(scope, send)
@@ -599,7 +602,7 @@ class RouterApp:
                     receive,
                     headers,
                     settings.file_uploads,
-                    settings.max_request_bytes,
+                    settings.limits.http_max_request_bytes,
                     self.holder.supergraph.api_schema,
                 )
                 current_files.set(files)  # released by `_graphql` when the request ends
@@ -611,7 +614,7 @@ class RouterApp:
                     '"application/graphql-response+json"',
                 )
             else:
-                limit = settings.max_request_bytes
+                limit = settings.limits.http_max_request_bytes
                 declared = headers.get("content-length")
                 if declared is not None and declared.isdigit() and int(declared) > limit:
                     raise payload_too_large(limit)
@@ -624,12 +627,13 @@ class RouterApp:
                     "INVALID_CONTENT_TYPE_HEADER",
                     "GET request 'content-type' header may only contain: \"application/json\"",
                 )
-            if len(query_string) > settings.max_request_bytes:
+            limit = settings.limits.http_max_request_bytes
+            if len(query_string) > limit:
                 raise HttpError(
                     414,
                     "URI_TOO_LONG",
                     "Request URI too long",
-                    f"the query string exceeds the limit of {settings.max_request_bytes} bytes; "
+                    f"the query string exceeds the limit of {limit} bytes; "
                     "send the operation with POST",
                 )
         if run is not None:
@@ -785,7 +789,7 @@ class RouterApp:
                     '"application/graphql-response+json"',
                 )
             body = await read_request_body(
-                receive, headers, settings.max_request_bytes, settings.compression
+                receive, headers, settings.limits.http_max_request_bytes, settings.compression
             )
             parsed = requests.from_body(body, batching=False, max_batch_size=1)
         else:
@@ -857,7 +861,7 @@ class RouterApp:
         """The answer, or a ``RESPONSE_SIZE_LIMIT_EXCEEDED`` error in its place when it is
         larger than ``MAX_RESPONSE_BYTES`` (the engine stops fetching past the limit; this
         catches what projection multiplies, e.g. one entity shown at many positions)."""
-        limit = self.settings.max_response_bytes
+        limit = self.settings.limits.max_response_bytes
         if limit is None or len(body) <= limit:
             return body
         log.warning("router.response_size_limit_exceeded", size=len(body), limit=limit)

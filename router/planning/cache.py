@@ -10,8 +10,9 @@
   a cache shared across reloads or processes.
 - **Bound**: at most ``capacity`` plans, least recently used evicted first.
 - **Metrics**: every `get` counts a hit or a miss (``hits``, ``misses``) and tells the
-  ``observer`` (telemetry's Prometheus counter) with ``True`` for a hit. `peek` and
-  ``in`` look without counting.
+  optional ``observer`` with ``True`` for a hit. `peek` and ``in`` look without counting.
+- **Sharing**: this is the in-process cache; plans shared by replicas (Redis,
+  `router.shared.plans`) sit behind it, under a key made of the same parts.
 - **Threads**: one planning thread writes, the event loop reads; each operation is a single
   `OrderedDict` step under the GIL, and a lost race costs a re-plan, never a wrong plan.
 """

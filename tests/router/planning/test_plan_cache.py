@@ -51,4 +51,4 @@ def test_engine_plans_once_per_variant() -> None:
     engine.plan(query, "Q", {"on": True})
     engine.plan(query, "Q", {"on": True})
     engine.plan(query, "Q", {"on": False})
-    assert (engine.plans.hits, engine.plans.misses, len(engine.plans)) == (1, 2, 2)
+    assert (engine.plan_cache.hits, engine.plan_cache.misses, len(engine.plan_cache)) == (1, 2, 2)
