@@ -26,18 +26,12 @@ def run(metadata: MetaData, *, schema: str | None = None) -> None:
     ``schema``: the service keeps its tables in this Postgres schema; autogenerate then
     compares that schema only (not ``public`` nor another service's).
     """
-    options: dict[str, object] = {"target_metadata": metadata}
-    if schema is not None:
-        options["include_schemas"] = True
-        options["include_name"] = lambda name, type_, _parent: type_ != "schema" or name == schema
     if context.is_offline_mode():
-        context.configure(
-            url=database_url(), literal_binds=True, dialect_opts={"paramstyle": "named"}, **options
-        )
+        _configure(metadata, schema, url=database_url())
         with context.begin_transaction():
             context.run_migrations()
         return
-    asyncio.run(_run_online(options))
+    asyncio.run(_run_online(metadata, schema))
 
 
 def database_url() -> str:
@@ -50,11 +44,32 @@ def database_url() -> str:
     return url
 
 
-async def _run_online(options: dict[str, object]) -> None:
+def _configure(
+    metadata: MetaData,
+    schema: str | None,
+    *,
+    url: str | None = None,
+    connection: Connection | None = None,
+) -> None:
+    def own_schema_only(name: str | None, type_: str, _parent: object) -> bool:
+        return type_ != "schema" or name == schema
+
+    context.configure(
+        url=url,
+        connection=connection,
+        target_metadata=metadata,
+        include_schemas=schema is not None,
+        include_name=own_schema_only if schema is not None else None,
+        literal_binds=connection is None,
+        dialect_opts={"paramstyle": "named"} if connection is None else None,
+    )
+
+
+async def _run_online(metadata: MetaData, schema: str | None) -> None:
     engine = create_async_engine(database_url(), poolclass=pool.NullPool)
 
     def migrate(connection: Connection) -> None:
-        context.configure(connection=connection, **options)
+        _configure(metadata, schema, connection=connection)
         with context.begin_transaction():
             context.run_migrations()
 
