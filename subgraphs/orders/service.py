@@ -23,11 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.kit.auth.errors import Forbidden
 from subgraphs.kit.auth.identity import Identity
+from subgraphs.kit.db import UnitOfWork
 from subgraphs.kit.errors import BadUserInput, Conflict, NotFound
 from subgraphs.kit.events import Envelope, add_event, new_envelope
 from subgraphs.kit.ids import bigint_id, uuid_id
 from subgraphs.kit.pagination import Page, SortKey, paginate
-from subgraphs.orders.catalog import ProductQuote
+from subgraphs.orders.catalog import ProductCatalog, ProductQuote
 from subgraphs.orders.models import Order, OrderItem, OrderStatus
 
 SERVICE = "orders"
@@ -227,6 +228,35 @@ def same_request(order: Order, request: OrderRequest) -> Order:
             orderId=str(order.id),
         )
     return order
+
+
+async def place(
+    uow: UnitOfWork,
+    catalog: ProductCatalog,
+    request: OrderRequest,
+    *,
+    correlation_id: str,
+) -> Order:
+    """Place ``request`` at the prices products quotes now, or return the order an earlier
+    identical request placed (a different order under a used key is a `Conflict`).
+
+    Two transactions of the request's unit of work: the idempotency check reads in the first,
+    which ends (its connection back in the pool) before products is asked for prices, since a
+    remote call must never hold a database connection; `place_order` writes in the second.
+    A concurrent twin that wins the race between them is caught there, by the unique key
+    (the order it wrote is returned).
+    """
+    async with uow.session() as session:
+        existing = await find_by_idempotency_key(session, request.user_id, request.idempotency_key)
+    if existing is not None:
+        return same_request(existing, request)
+    await uow.finish(commit=False)
+    quotes = await catalog.quotes(
+        [line.product_id for line in request.lines], correlation_id=correlation_id
+    )
+    lines = price_lines(request, quotes)
+    async with uow.session() as session:
+        return await place_order(session, request, lines, correlation_id=correlation_id)
 
 
 async def place_order(

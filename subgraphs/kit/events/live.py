@@ -176,9 +176,8 @@ class LiveEvents:
 
 
 def live_of(info: Any) -> LiveEvents:
-    """The process's `LiveEvents` (``app.state.live``), from a resolver's ``info``."""
-    connection = getattr(info.context, "request", None)
-    live = getattr(connection.app.state, "live", None) if connection is not None else None
+    """The process's `LiveEvents` (``ServiceContext.live``), from a resolver's ``info``."""
+    live = getattr(info.context, "live", None)
     if not isinstance(live, LiveEvents):
         raise RuntimeError("this service streams no live events (create_service_app(live=...))")
     return live

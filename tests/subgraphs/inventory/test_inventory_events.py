@@ -19,7 +19,8 @@ from fastapi import FastAPI
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
-from subgraphs.inventory.app import InventorySettings, create_app
+from subgraphs.inventory.app import create_app
+from subgraphs.inventory.settings import InventorySettings
 from subgraphs.kit.events import (
     Envelope,
     EventBus,

@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.inventory import service
-from subgraphs.inventory.app import InventorySettings, create_app
+from subgraphs.inventory.app import create_app
+from subgraphs.inventory.settings import InventorySettings
 from subgraphs.kit.events import EventBus, ensure_event_stream, new_envelope
 from tests.subgraphs.orders.support import serve
 from tests.ws_client import connected, next_payload, receive, subscribe, ws_url
