@@ -6,6 +6,7 @@ Print the SDL committed in ``schema/payments.graphql`` with
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncGenerator
 
 import strawberry
@@ -14,7 +15,8 @@ from strawberry.federation.schema_directives import Authenticated
 from subgraphs.kit.auth import identity_of
 from subgraphs.kit.auth.guards import require_identity
 from subgraphs.kit.errors import NotFound
-from subgraphs.kit.events import Envelope
+from subgraphs.kit.events import ContractError, Envelope
+from subgraphs.kit.events.contracts import PaymentFailed, PaymentSucceeded
 from subgraphs.kit.events.live import LiveSpec, live_of
 from subgraphs.kit.schema import build_schema, print_sdl
 from subgraphs.payments import service
@@ -75,8 +77,11 @@ def live_spec(event_source: str) -> LiveSpec:
     """Payment outcomes of ``event_source``, keyed by their order."""
 
     def keys_of(event: Envelope) -> list[str]:
-        order_id = event.data.get("order_id")
-        return [f"order:{order_id}"] if isinstance(order_id, str) else []
+        for outcome in (PaymentSucceeded, PaymentFailed):
+            if event.type == outcome.event_type:
+                with contextlib.suppress(ContractError):
+                    return [f"order:{outcome.parse(event).order_id}"]
+        return []
 
     return LiveSpec(subjects=(f"polyshop.{event_source}.>",), keys_of=keys_of)
 
