@@ -78,7 +78,13 @@ from .planning.normalize import (
 )
 from .planning.normalize.parse import parse_operation_text
 from .planning.planner import Planner, PlanningError
-from .plugins.api import OPERATION_KIND, OPERATION_NAME, ExecutionRequest, ExecutionResponse
+from .plugins.api import (
+    OPERATION_KIND,
+    OPERATION_NAME,
+    ExecutionRequest,
+    ExecutionResponse,
+    Response,
+)
 from .policy.headers import ResponseHeaderRules
 from .policy.rate_limit import RateLimiter
 from .security.authorization import AuthorizationResult, Authorizer
@@ -430,9 +436,10 @@ class Engine:
         headers = context.headers
         run = context.plugins
         if run is not None:
-            run.context.entries[OPERATION_KIND] = operation.kind
-            run.context.entries[OPERATION_NAME] = request.operation_name or operation.name
-            if run.wants("execution_request"):
+            entries = run.context.entries
+            entries[OPERATION_KIND] = operation.kind
+            entries[OPERATION_NAME] = request.operation_name or operation.name
+            if "execution_request" in run.active:
                 stage = ExecutionRequest(
                     run.context,
                     cached.plan,
@@ -442,7 +449,9 @@ class Engine:
                     dict(headers),
                     query,
                 )
-                short = await run.run("execution_request", stage)
+                short = run.call("execution_request", stage)
+                if short is not None and not isinstance(short, Response):
+                    short = await short
                 if short is not None:
                     return GraphQLResponse(short.graphql_body(), short.status)
                 variables, headers = stage.variables, stage.headers
@@ -455,9 +464,11 @@ class Engine:
             by_subgraph=context.subgraph_headers,
         )
         response = self._body(cached, state, coerced, authorization, cost)
-        if run is not None and not state.too_large and run.wants("execution_response"):
+        if run is not None and not state.too_large and "execution_response" in run.active:
             done = ExecutionResponse(run.context, 200, response.body)
-            await run.run("execution_response", done)
+            outcome = run.call("execution_response", done)
+            if outcome is not None and not isinstance(outcome, Response):
+                await outcome
             return GraphQLResponse(done.body, done.status, headers=state.response_headers)
         return response
 

@@ -144,9 +144,7 @@ class Executor:
         state = ExecutionState(
             variables, headers, by_subgraph=by_subgraph or None, operation=operation
         )
-        if plugins is not None and (
-            plugins.wants("subgraph_request") or plugins.wants("subgraph_response")
-        ):
+        if plugins is not None and plugins.subgraph_hooks:
             state.plugins = plugins
         if plan.node is not None:
             await self._run(plan.node, state)
@@ -205,7 +203,9 @@ class Executor:
                 None,
                 raw=body,
             )
-            short = await run.run("subgraph_request", outgoing)
+            short = run.call("subgraph_request", outgoing)
+            if short is not None and not isinstance(short, plugin_api.Response):
+                short = await short
             if short is not None:
                 return short.graphql_body()
             body = outgoing.encoded()
@@ -273,7 +273,9 @@ class Executor:
                 payload,
                 outgoing.assigned_id if outgoing is not None else "",
             )
-            await run.run("subgraph_response", incoming)
+            outcome = run.call("subgraph_response", incoming)
+            if outcome is not None and not isinstance(outcome, plugin_api.Response):
+                await outcome
             return incoming.body
         return payload
 

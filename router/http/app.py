@@ -33,6 +33,7 @@ from router.plugins import (
     OPERATION_NAME,
     PluginPipeline,
     PluginRun,
+    Response,
     RouterRequest,
     RouterResponse,
     SupergraphRequest,
@@ -335,7 +336,7 @@ class RouterApp:
             path: str = scope["path"]
             if path == self.settings.graphql_path:
                 observer = self._request_telemetry
-                handler = self._graphql if self.plugins is None else self._graphql_with_plugins
+                handler = self._graphql
                 if observer is None:
                     await handler(scope, receive, send)
                 else:
@@ -409,85 +410,86 @@ class RouterApp:
 
     # ------------------------------------------------------------------ /graphql
 
-    async def _graphql_with_plugins(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """`_graphql` with the request's plugin run (routers without plugins skip this)."""
+    async def _graphql(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """One request to the GraphQL path. With plugins configured, the request gets its
+        `PluginRun` here and holds the pipeline until its answer is sent (a reload closes a
+        replaced pipeline only after its last request); without, none of that runs."""
         plugins = self.plugins
-        if plugins is None:  # removed by a reload since the request was routed here
-            await self._graphql(scope, receive, send)
-            return
-        holder = self.holder
-        plugins.acquire()
-        try:
+        run: PluginRun | None = None
+        if plugins is not None:
+            holder = self.holder
+            plugins.acquire()
             run = plugins.begin(sdl=holder.supergraph.sdl if holder is not None else "")
-            await self._graphql(scope, receive, send, run)
-        finally:
-            plugins.release()
-
-    async def _graphql(
-        self, scope: Scope, receive: Receive, send: Send, run: PluginRun | None = None
-    ) -> None:
-        headers = decode_headers(scope["headers"])
-        method: str = scope["method"]
-        raw_send = send  # streams go out uncompressed, each part as it comes
-        send = compressing(headers, send, self.settings.compression)
-        correlation = correlation_id(headers, self._correlation_header)
-        structlog.contextvars.bind_contextvars(correlation_id=correlation)
-        echo = [(self._correlation_header_bytes, correlation.encode("latin-1"))]
         try:
-            if method == "GET" and self._graphiql is not None and wants_html(headers.get("accept")):
-                await respond(
-                    send,
-                    200,
-                    self._graphiql.page,
-                    b"text/html; charset=utf-8",
-                    [*echo, (b"content-security-policy", CONTENT_SECURITY_POLICY.encode())],
+            headers = decode_headers(scope["headers"])
+            method: str = scope["method"]
+            raw_send = send  # streams go out uncompressed, each part as it comes
+            send = compressing(headers, send, self.settings.compression)
+            correlation = correlation_id(headers, self._correlation_header)
+            structlog.contextvars.bind_contextvars(correlation_id=correlation)
+            echo = [(self._correlation_header_bytes, correlation.encode("latin-1"))]
+            try:
+                if (
+                    method == "GET"
+                    and self._graphiql is not None
+                    and wants_html(headers.get("accept"))
+                ):
+                    await respond(
+                        send,
+                        200,
+                        self._graphiql.page,
+                        b"text/html; charset=utf-8",
+                        [*echo, (b"content-security-policy", CONTENT_SECURITY_POLICY.encode())],
+                    )
+                    return
+                transport = (
+                    streaming_transport(headers.get("accept"))
+                    if self.settings.subscription.enabled
+                    else None
                 )
-                return
-            transport = (
-                streaming_transport(headers.get("accept"))
-                if self.settings.subscription.enabled
-                else None
-            )
-            if transport is not None:
-                await self._stream(
-                    scope, receive, raw_send, headers, method, correlation, transport
+                if transport is not None:
+                    await self._stream(
+                        scope, receive, raw_send, headers, method, correlation, transport
+                    )
+                    return
+                status, body, media, passed_on = await self._execute(
+                    scope, receive, headers, method, correlation, run
                 )
+            except (HttpError, AuthenticationError) as error:
+                observation = current_request.get()
+                if observation is not None:
+                    observation.error_codes.append(error.code)
+                extra = [*echo, *((k.encode(), v.encode()) for k, v in error.headers.items())]
+                if run is None:
+                    await respond_json(send, error.status, error.body(), JSON, extra)
+                    return
+                status, body, media = error.status, orjson.dumps(error.body()), APPLICATION_JSON
+                passed_on = []
+                echo = extra
+            except ClientDisconnected:
                 return
-            status, body, media, passed_on = await self._execute(
-                scope, receive, headers, method, correlation, run
-            )
-        except (HttpError, AuthenticationError) as error:
-            observation = current_request.get()
-            if observation is not None:
-                observation.error_codes.append(error.code)
-            extra = [*echo, *((k.encode(), v.encode()) for k, v in error.headers.items())]
-            if run is None:
-                await respond_json(send, error.status, error.body(), JSON, extra)
+            except Exception as error:
+                observation = current_request.get()
+                if observation is not None:
+                    observation.error_codes.append("INTERNAL_SERVER_ERROR")
+                log.exception("router.request_failed")
+                body_500 = internal_error(error, dev_mode=self.settings.dev_mode)
+                await respond_json(send, 500, body_500, JSON, echo)
                 return
-            status, body, media = error.status, orjson.dumps(error.body()), APPLICATION_JSON
-            passed_on = []
-            echo = extra
-        except ClientDisconnected:
-            return
-        except Exception as error:
-            observation = current_request.get()
-            if observation is not None:
-                observation.error_codes.append("INTERNAL_SERVER_ERROR")
-            log.exception("router.request_failed")
-            body_500 = internal_error(error, dev_mode=self.settings.dev_mode)
-            await respond_json(send, 500, body_500, JSON, echo)
-            return
+            finally:
+                await release_files()
+            if status == 405:
+                echo.append((b"allow", b"POST"))
+            if passed_on:
+                echo.extend(
+                    (name.encode("latin-1"), value.encode("latin-1")) for name, value in passed_on
+                )
+            if run is not None and ("router_response" in run.active or run.response_headers):
+                status, body, media = await self._router_response(run, status, body, media, echo)
+            await respond(send, status, body, media.encode(), echo)
         finally:
-            await release_files()
-        if status == 405:
-            echo.append((b"allow", b"POST"))
-        if passed_on:
-            echo.extend(
-                (name.encode("latin-1"), value.encode("latin-1")) for name, value in passed_on
-            )
-        if run is not None and ("router_response" in run.active or run.response_headers):
-            status, body, media = await self._router_response(run, status, body, media, echo)
-        await respond(send, status, body, media.encode(), echo)
+            if plugins is not None:
+                plugins.release()
 
     async def _router_response(
         self,
@@ -499,12 +501,14 @@ class RouterApp:
     ) -> tuple[int, bytes, str]:
         """The router response stage; headers plugins added join ``echo`` (in place)."""
         added = run.response_headers
-        if run.wants("router_response") and not run.answered_at_router:
+        if "router_response" in run.active and not run.answered_at_router:
             headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in echo}
             headers.update(added)
             headers["content-type"] = media
             stage = RouterResponse(run.context, status, headers, body)
-            await run.run("router_response", stage)
+            outcome = run.call("router_response", stage)
+            if outcome is not None and not isinstance(outcome, Response):
+                await outcome
             status, body = stage.status, stage.body
             media = stage.headers.pop("content-type", media)
             echo.clear()
@@ -614,7 +618,9 @@ class RouterApp:
                 incoming = RouterRequest(
                     run.context, method, scope["path"], headers, body, query_string
                 )
-                short = await run.run("router_request", incoming)
+                short = run.call("router_request", incoming)
+                if short is not None and not isinstance(short, Response):
+                    short = await short
                 if short is not None:
                     run.answered_at_router = True
                     payload = short.body
@@ -852,7 +858,7 @@ class RouterApp:
         operation and the client's headers (propagation to subgraphs runs after them) or
         answer in its place; its response hooks see and may change the answer."""
         run.context.entries[OPERATION_NAME] = request.operation_name
-        if run.wants("supergraph_request"):
+        if "supergraph_request" in run.active:
             stage = SupergraphRequest(
                 run.context,
                 dict(headers),
@@ -862,7 +868,9 @@ class RouterApp:
                 dict(request.extensions or {}),
                 context.method,
             )
-            short = await run.run("supergraph_request", stage)
+            short = run.call("supergraph_request", stage)
+            if short is not None and not isinstance(short, Response):
+                short = await short
             if short is not None:  # answered at this stage: its response hooks do not run
                 return GraphQLResponse(short.graphql_body(), short.status)
             request = GraphQLRequest(
@@ -881,11 +889,13 @@ class RouterApp:
                     run,
                 )
         response = await engine.execute(request, context)
-        if run.wants("supergraph_response"):
+        if "supergraph_response" in run.active:
             stage_out = SupergraphResponse(
                 run.context, response.status, run.response_headers, response.body
             )
-            await run.run("supergraph_response", stage_out)
+            outcome = run.call("supergraph_response", stage_out)
+            if outcome is not None and not isinstance(outcome, Response):
+                await outcome
             response = GraphQLResponse(stage_out.body, stage_out.status, response.headers)
         return response
 

@@ -107,6 +107,8 @@ class PluginPipeline:
         }
         self.active = frozenset(stage for stage, found in hooks.items() if found)
         """The stages with at least one hook."""
+        self.subgraph_hooks = bool(self.active & {"subgraph_request", "subgraph_response"})
+        """Whether the executor wraps fetches in the subgraph stage at all."""
         self._in_flight = 0
         self._retired = False
         self._drained: asyncio.Event | None = None
@@ -144,7 +146,9 @@ class PluginPipeline:
 
     def call(self, stage: str, target: Any, start: int = 0) -> Outcome:
         """`run` without a coroutine of its own when no hook suspends (the common case):
-        the result itself, or, once a hook awaits, a coroutine to await for it.
+        the result itself, or, once a hook awaits, a coroutine to await for it. The router's
+        call sites use it directly (``outcome = run.call(...)``, then ``await`` only when the
+        outcome is a coroutine): a stage costs its hooks' calls and nothing more.
 
         Each hook runs up to its first suspension right here; one that never suspends needs
         no timer, and one that does finishes under its plugin's timeout (`_resume`)."""
@@ -298,7 +302,10 @@ def _apply(target: Any, response: Response) -> None:
 
 class PluginRun:
     """The plugins' side of one request: its `Context`, the response headers plugins add,
-    and ``run(stage, target)`` (the pipeline's, called directly: no extra coroutine)."""
+    and the pipeline's ``call`` (``run``), bound once so a stage costs one attribute lookup.
+
+    Call sites test ``stage in run.active`` before building a stage's object: a stage no
+    plugin implements costs that lookup and nothing else."""
 
     __slots__ = (
         "active",
@@ -308,6 +315,7 @@ class PluginRun:
         "pipeline",
         "response_headers",
         "run",
+        "subgraph_hooks",
     )
 
     def __init__(self, pipeline: PluginPipeline, context: Context) -> None:
@@ -317,6 +325,7 @@ class PluginRun:
         self.context = context
         self.response_headers = context.response_headers
         self.active = pipeline.active
+        self.subgraph_hooks = pipeline.subgraph_hooks
         self.run = pipeline.run
         self.call = pipeline.call
 
