@@ -485,38 +485,32 @@ class RouterApp:
                     (name.encode("latin-1"), value.encode("latin-1")) for name, value in passed_on
                 )
             if run is not None and ("router_response" in run.active or run.response_headers):
-                status, body, media = await self._router_response(run, status, body, media, echo)
+                stage = RouterResponse(run.context, status, None, body, wire=echo, media=media)
+                if "router_response" in run.active and not run.answered_at_router:
+                    outcome = run.call("router_response", stage)
+                    if outcome is not None and not isinstance(outcome, Response):
+                        await outcome
+                    status, body = stage.status, stage.body
+                media = self._router_response(stage, media, echo)
             await respond(send, status, body, media.encode(), echo)
         finally:
             if plugins is not None:
                 plugins.release()
 
-    async def _router_response(
-        self,
-        run: PluginRun,
-        status: int,
-        body: bytes,
-        media: str,
-        echo: list[tuple[bytes, bytes]],
-    ) -> tuple[int, bytes, str]:
-        """The router response stage; headers plugins added join ``echo`` (in place)."""
-        added = run.response_headers
-        if "router_response" in run.active and not run.answered_at_router:
-            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in echo}
-            headers.update(added)
-            headers["content-type"] = media
-            stage = RouterResponse(run.context, status, headers, body)
-            outcome = run.call("router_response", stage)
-            if outcome is not None and not isinstance(outcome, Response):
-                await outcome
-            status, body = stage.status, stage.body
-            media = stage.headers.pop("content-type", media)
+    @staticmethod
+    def _router_response(stage: RouterResponse, media: str, echo: list[tuple[bytes, bytes]]) -> str:
+        """The router response stage's outcome into ``echo`` (in place); the media type."""
+        if stage.headers_read:
+            headers = stage.headers
+            media = headers.pop("content-type", media)
             echo.clear()
-            added = stage.headers
+            added: Mapping[str, str] = headers
+        else:
+            added = stage.context.response_headers
         for name, value in added.items():
             if name not in ("content-type", "content-length"):
                 echo.append((name.encode("latin-1"), value.encode("latin-1")))
-        return status, body, media
+        return media
 
     async def _execute(
         self,
@@ -864,8 +858,8 @@ class RouterApp:
                 dict(headers),
                 request.query,
                 request.operation_name,
-                dict(request.variables or {}),
-                dict(request.extensions or {}),
+                _own(request.variables),
+                _own(request.extensions),
                 context.method,
             )
             short = run.call("supergraph_request", stage)
@@ -948,6 +942,12 @@ class RouterApp:
         if self.settings.spec_json_status and media == APPLICATION_JSON and response.status == 400:
             return 200
         return response.status
+
+
+def _own(values: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A request's own map for a stage object: the parsed JSON dict itself (nothing else
+    holds it; the request is rebuilt from the stage), else a fresh dict."""
+    return values if type(values) is dict else dict(values or {})
 
 
 def create_app(settings: RouterSettings | None = None, **kwargs: Any) -> RouterApp:

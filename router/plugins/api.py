@@ -208,15 +208,54 @@ class RouterRequest:
     """The GET query string (``query=...&variables=...``)."""
 
 
-@dataclass(slots=True)
 class RouterResponse:
-    """The HTTP response about to be sent."""
+    """The HTTP response about to be sent.
 
-    context: Context
-    status: int
-    headers: dict[str, str]
-    """Response headers (``content-type`` included)."""
-    body: bytes
+    ``headers`` is built from the router's own response headers only when a hook reads it
+    (a hook that looks at the status or body costs no header decoding)."""
+
+    __slots__ = ("_added", "_headers", "_media", "_wire", "body", "context", "status")
+
+    def __init__(
+        self,
+        context: Context,
+        status: int,
+        headers: dict[str, str] | None = None,
+        body: bytes = b"",
+        *,
+        wire: Sequence[tuple[bytes, bytes]] = (),
+        media: str = "",
+    ) -> None:
+        self.context = context
+        self.status = status
+        self.body = body
+        self._headers = headers
+        self._wire = wire
+        self._media = media
+        self._added = context.response_headers
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Response headers (lower-case names, ``content-type`` included): the router's,
+        then those plugins added (`Context.response_headers`). Changes are sent."""
+        if self._headers is None:
+            headers = {
+                name.decode("latin-1"): value.decode("latin-1") for name, value in self._wire
+            }
+            headers.update(self._added)
+            if self._media:
+                headers["content-type"] = self._media
+            self._headers = headers
+        return self._headers
+
+    @headers.setter
+    def headers(self, value: dict[str, str]) -> None:
+        self._headers = value
+
+    @property
+    def headers_read(self) -> bool:
+        """Whether ``headers`` was read or replaced (else the router's own stand)."""
+        return self._headers is not None
 
 
 @dataclass(slots=True)

@@ -105,10 +105,17 @@ class PluginPipeline:
         self.hooks: dict[str, tuple[tuple[LoadedPlugin, Hook], ...]] = {
             stage: tuple(found) for stage, found in hooks.items()
         }
+        self._bound: dict[str, tuple[Hook, ...]] = {
+            stage: tuple(hook for _, hook in found) for stage, found in hooks.items()
+        }
+        """The hooks alone, per stage: what `call` iterates."""
         self.active = frozenset(stage for stage, found in hooks.items() if found)
         """The stages with at least one hook."""
         self.subgraph_hooks = bool(self.active & {"subgraph_request", "subgraph_response"})
         """Whether the executor wraps fetches in the subgraph stage at all."""
+        self._call = self.call
+        self._run = self.run
+        """Bound once: each request's `PluginRun` shares them."""
         self._in_flight = 0
         self._retired = False
         self._drained: asyncio.Event | None = None
@@ -152,9 +159,8 @@ class PluginPipeline:
 
         Each hook runs up to its first suspension right here; one that never suspends needs
         no timer, and one that does finishes under its plugin's timeout (`_resume`)."""
-        hooks = self.hooks[stage]
-        for index in range(start, len(hooks)):
-            hook = hooks[index][1]
+        index = start
+        for hook in self._bound[stage][start:] if start else self._bound[stage]:
             try:
                 coroutine = hook(target)
                 try:
@@ -167,6 +173,7 @@ class PluginPipeline:
                 return self._after_failure(stage, target, index, error)
             if result is not None and self._settle(stage, target, result):
                 return result
+            index += 1
         return None
 
     async def _resume(
@@ -326,8 +333,8 @@ class PluginRun:
         self.response_headers = context.response_headers
         self.active = pipeline.active
         self.subgraph_hooks = pipeline.subgraph_hooks
-        self.run = pipeline.run
-        self.call = pipeline.call
+        self.run = pipeline._run
+        self.call = pipeline._call
 
     def wants(self, stage: str) -> bool:
         """Whether any plugin has a hook at ``stage``."""
