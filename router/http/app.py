@@ -607,7 +607,8 @@ class RouterApp:
                     "send the operation with POST",
                 )
         if run is not None:
-            run.context.set_principal(principal)
+            if principal is not None:
+                run.context.set_principal(principal)
             if "router_request" in run.active:
                 incoming = RouterRequest(
                     run.context, method, scope["path"], headers, body, query_string
