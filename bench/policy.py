@@ -224,7 +224,7 @@ async def policy_micro(iterations: int = 20_000) -> tuple[float, float]:
     started = time.perf_counter()
     for _ in range(iterations):
         policy.request_headers(client, "c0ffee", None)
-        responses.select("products", answer)
+        responses.select("products", answer.items())
     headers_us = (time.perf_counter() - started) / iterations * 1e6
     limiter = RateLimiter(
         RateLimitConfig.model_validate(RATE_LIMITS), SharedState(None), LocalBuckets()

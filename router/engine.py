@@ -43,7 +43,6 @@ import structlog
 from graphql import DocumentNode, GraphQLSchema, type_from_ast, value_from_ast
 
 from .config.demand_control import DemandControlConfig
-from .config.headers import HeadersConfig
 from .config.persisted import ApqConfig
 from .config.traffic_shaping import TrafficShapingConfig
 from .demand_control import DemandControl, OperationCost
@@ -85,7 +84,6 @@ from .plugins.api import (
     ExecutionResponse,
     Response,
 )
-from .policy.headers import ResponseHeaderRules
 from .policy.rate_limit import RateLimiter
 from .security.authorization import AuthorizationResult, Authorizer
 from .security.nulls import add_null_fields
@@ -129,6 +127,9 @@ class RequestContext:
     plugins: PluginRun | None = None
     """The request's plugins (None: no plugin configured): the execution and subgraph hooks
     run here, the router and supergraph ones in the HTTP layer."""
+    client_headers: Mapping[str, str] | None = None
+    """The client's request headers (after the supergraph stage): what subgraph-stage hooks
+    (the header rules among them) propagate from."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +173,6 @@ class EngineConfig:
     persisted_queries: bool = True
     """Automatic persisted queries (``extensions.persistedQuery``) in a registry of the
     engine's own, when no `OperationDocuments` is given to the engine."""
-    headers: HeadersConfig | None = None
-    """Header rules; the engine applies their ``response`` lists (subgraph → client)."""
     subgraph_tls_ca: str | None = None
     """CA bundle trusted for ``https`` subgraphs (else the system's roots)."""
     subgraph_tls_certfile: str | None = None
@@ -202,8 +201,6 @@ class GraphQLResponse:
     body: dict[str, Any]
     """``{"data": ..., "errors": [...], "extensions": ...}``."""
     status: int = 200
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    """Subgraph response headers for the client (``headers.*.response`` rules)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,14 +282,10 @@ class Engine:
                 tls_keyfile=self.config.subgraph_tls_keyfile,
             )
         )
-        response_rules = (
-            ResponseHeaderRules(self.config.headers) if self.config.headers is not None else None
-        )
         self.executor = Executor(
             self.fetcher,
             self.config.max_response_bytes,
             self.config.subgraph_max_concurrency_per_request,
-            response_rules=response_rules,
             limiter=rate_limiter
             if rate_limiter is not None and rate_limiter.checks_subgraphs
             else None,
@@ -462,6 +455,7 @@ class Engine:
             label,
             plugins=run,
             by_subgraph=context.subgraph_headers,
+            client_headers=context.client_headers,
         )
         response = self._body(cached, state, coerced, authorization, cost)
         if run is not None and not state.too_large and "execution_response" in run.active:
@@ -469,7 +463,7 @@ class Engine:
             outcome = run.call("execution_response", done)
             if outcome is not None and not isinstance(outcome, Response):
                 await outcome
-            return GraphQLResponse(done.body, done.status, headers=state.response_headers)
+            return GraphQLResponse(done.body, done.status)
         return response
 
     def _body(
@@ -520,7 +514,7 @@ class Engine:
             self.demand.actual(cost, cached.selection, data, coerced)
             if self.demand.config.expose_cost:
                 body["extensions"] = {"cost": cost.extension()}
-        return GraphQLResponse(body, headers=state.response_headers)
+        return GraphQLResponse(body)
 
     def plan(
         self,

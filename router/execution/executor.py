@@ -80,8 +80,8 @@ class ExecutionState:
     explained: list[Path] = field(default_factory=list)
     """Paths below which missing data is already explained by an error."""
     operation: OperationLabel | None = None
-    response_headers: list[tuple[str, str]] = field(default_factory=list)
-    """Subgraph response headers selected for the client by ``response_rules``."""
+    client_headers: Mapping[str, str] | None = None
+    """The client's request headers (what subgraph-stage hooks propagate from)."""
     received_bytes: int = 0
     """Bytes of subgraph responses so far."""
     too_large: bool = False
@@ -92,19 +92,6 @@ class ExecutionState:
     """The request's plugins, when any has subgraph hooks to run around each fetch."""
 
 
-class ResponseHeaderSelector(Protocol):
-    """Picks the client-bound headers of one subgraph response (`router.policy.headers`)."""
-
-    def __bool__(self) -> bool: ...
-
-    def covers(self, service: str) -> bool:
-        """Whether some of ``service``'s response headers go to the client."""
-
-    def select(self, service: str, raw: Mapping[str, str]) -> list[tuple[str, str]]:
-        """The ``(name, value)`` pairs of ``raw`` (every value of a repeated header) the
-        client gets."""
-
-
 class SubgraphLimiter(Protocol):
     """Per-subgraph rate limits (`router.policy.rate_limit.RateLimiter`)."""
 
@@ -113,8 +100,8 @@ class SubgraphLimiter(Protocol):
 
 
 class Executor:
-    """Runs plans; ``response_rules`` select subgraph response headers for the client and
-    ``limiter`` refuses fetches over a subgraph's rate limit (``REQUEST_RATE_LIMITED``)."""
+    """Runs plans; ``limiter`` refuses fetches over a subgraph's rate limit
+    (``REQUEST_RATE_LIMITED``)."""
 
     def __init__(
         self,
@@ -122,13 +109,11 @@ class Executor:
         max_response_bytes: int | None = None,
         max_concurrency_per_subgraph: int | None = None,
         *,
-        response_rules: ResponseHeaderSelector | None = None,
         limiter: SubgraphLimiter | None = None,
     ) -> None:
         self.fetcher = fetcher
         self.max_response_bytes = max_response_bytes
         self.max_concurrency_per_subgraph = max_concurrency_per_subgraph
-        self.response_rules = response_rules if response_rules else None
         self.limiter = limiter
 
     async def execute(
@@ -140,9 +125,14 @@ class Executor:
         *,
         plugins: PluginRun | None = None,
         by_subgraph: Mapping[str, Mapping[str, str]] | None = None,
+        client_headers: Mapping[str, str] | None = None,
     ) -> ExecutionState:
         state = ExecutionState(
-            variables, headers, by_subgraph=by_subgraph or None, operation=operation
+            variables,
+            headers,
+            by_subgraph=by_subgraph or None,
+            operation=operation,
+            client_headers=client_headers,
         )
         if plugins is not None and plugins.subgraph_hooks:
             state.plugins = plugins
@@ -194,6 +184,7 @@ class Executor:
             headers = state.by_subgraph.get(fetch.service, headers)
         run = state.plugins
         outgoing: plugin_api.SubgraphRequest | None = None
+        shareable = True
         if run is not None and "subgraph_request" in run.active:
             outgoing = plugin_api.SubgraphRequest(
                 run.context,
@@ -202,6 +193,7 @@ class Executor:
                 dict(headers),
                 None,
                 raw=body,
+                client_headers=state.client_headers,
             )
             short = run.call("subgraph_request", outgoing)
             if short is not None and not isinstance(short, plugin_api.Response):
@@ -210,16 +202,17 @@ class Executor:
                 return short.graphql_body()
             body = outgoing.encoded()
             headers = outgoing.headers
+            shareable = outgoing.deduplicate
         limit = self.max_concurrency_per_subgraph
         try:
             if limit is None:
-                response = await self._fetch(fetch, body, headers)
+                response = await self._fetch(fetch, body, headers, shareable)
             else:
                 slot = state.slots.get(fetch.service)
                 if slot is None:
                     slot = state.slots[fetch.service] = asyncio.Semaphore(limit)
                 async with slot:
-                    response = await self._fetch(fetch, body, headers)
+                    response = await self._fetch(fetch, body, headers, shareable)
         except FetchFailure as failure:
             # A 4xx means the subgraph refused what the router sent (a planner or
             # configuration bug): logged under its own event, with the client operation.
@@ -251,10 +244,6 @@ class Executor:
                 limit=limit,
             )
             return None
-        if self.response_rules is not None and response.headers:
-            state.response_headers.extend(
-                self.response_rules.select(fetch.service, response.headers)
-            )
         payload = _parse(response.body)
         if payload is None:
             state.errors.append(
@@ -280,15 +269,17 @@ class Executor:
         return payload
 
     async def _fetch(
-        self, fetch: FetchNode | BatchFetchNode, body: bytes, headers: Mapping[str, str]
+        self,
+        fetch: FetchNode | BatchFetchNode,
+        body: bytes,
+        headers: Mapping[str, str],
+        shareable: bool = True,
     ) -> SubgraphResponse:
+        # ``shareable`` False: a subgraph-stage hook passes this subgraph's response headers
+        # to the client (the header rules' ``response`` lists); a shared answer would hand
+        # one client's cookies to others.
         return await self.fetcher.fetch(
-            fetch.service,
-            body,
-            headers,
-            # a shared answer would hand one client's response headers (cookies) to others
-            dedupe=fetch.operation_kind == "query"
-            and (self.response_rules is None or not self.response_rules.covers(fetch.service)),
+            fetch.service, body, headers, dedupe=shareable and fetch.operation_kind == "query"
         )
 
     async def execute_event(

@@ -31,6 +31,7 @@ from router.execution.uploads import current_files, release_files
 from router.hot_reload import EngineBuilder, EngineHolder, ServingEngine, SupergraphWatcher
 from router.plugins import (
     OPERATION_NAME,
+    LoadedPlugin,
     PluginPipeline,
     PluginRun,
     Response,
@@ -40,7 +41,8 @@ from router.plugins import (
     SupergraphResponse,
     load_plugins,
 )
-from router.policy.headers import merge_response_headers
+from router.plugins.builtin.headers import HeaderRules, HeaderRulesConfig
+from router.policy.headers import RequestHeaders, merge_response_headers
 from router.policy.rate_limit import RATE_LIMITED
 from router.security import AuthenticationError, Principal, SecurityLayer, ServiceTokenError
 from router.security.errors import SERVICE_UNAVAILABLE
@@ -221,11 +223,16 @@ class RouterApp:
     async def _load_plugins(self, settings: RouterSettings) -> PluginPipeline | None:
         """The started plugins of ``settings`` (None when there are none); raises
         `router.plugins.PluginLoadError` naming the plugin that failed and why."""
-        if not settings.plugins and settings.coprocessor is None:
+        header_rules = header_rules_plugin(settings)
+        if not settings.plugins and settings.coprocessor is None and header_rules is None:
             return None
         loaded = await load_plugins(settings.plugins, settings.coprocessor)
+        if header_rules is not None:  # first: later hooks see the propagated headers
+            loaded.insert(0, header_rules)
         metrics = self.telemetry.metrics if self.telemetry is not None else None
-        return PluginPipeline(loaded, metrics=metrics, dev_mode=settings.dev_mode)
+        pipeline = PluginPipeline(loaded, metrics=metrics, dev_mode=settings.dev_mode)
+        pipeline.applies_header_rules = header_rules is not None
+        return pipeline
 
     async def _apply_settings(self, settings: RouterSettings) -> None:
         """Reloaded ``router.yaml``: an engine built with the new settings serves the next
@@ -240,10 +247,7 @@ class RouterApp:
             from .runtime import engine_builder
 
             build = engine_builder(settings, self.security, self.telemetry, policies)
-        plugins_changed = (settings.plugins, settings.coprocessor) != (
-            self.settings.plugins,
-            self.settings.coprocessor,
-        )
+        plugins_changed = _plugin_settings(settings) != _plugin_settings(self.settings)
         # A plugin that fails to load raises here: the old plugins and engine keep serving.
         plugins = await self._load_plugins(settings) if plugins_changed else self.plugins
         try:
@@ -452,7 +456,7 @@ class RouterApp:
                         scope, receive, raw_send, headers, method, correlation, transport
                     )
                     return
-                status, body, media, passed_on = await self._execute(
+                status, body, media = await self._execute(
                     scope, receive, headers, method, correlation, run
                 )
             except (HttpError, AuthenticationError) as error:
@@ -464,7 +468,6 @@ class RouterApp:
                     await respond_json(send, error.status, error.body(), JSON, extra)
                     return
                 status, body, media = error.status, orjson.dumps(error.body()), APPLICATION_JSON
-                passed_on = []
                 echo = extra
             except ClientDisconnected:
                 return
@@ -480,9 +483,12 @@ class RouterApp:
                 await release_files()
             if status == 405:
                 echo.append((b"allow", b"POST"))
-            if passed_on:
+            if run is not None and run.context.appended_headers:
+                # Added with `Context.add_response_header` (subgraph response headers the
+                # header rules pass on): every set-cookie kept, other names last-wins.
                 echo.extend(
-                    (name.encode("latin-1"), value.encode("latin-1")) for name, value in passed_on
+                    (name.encode("latin-1"), value.encode("latin-1"))
+                    for name, value in merge_response_headers(run.context.appended_headers)
                 )
             if run is not None and ("router_response" in run.active or run.response_headers):
                 stage = RouterResponse(run.context, status, None, body, wire=echo, media=media)
@@ -520,9 +526,8 @@ class RouterApp:
         method: str,
         correlation: str,
         run: PluginRun | None = None,
-    ) -> tuple[int, bytes, str, list[tuple[str, str]]]:
-        """Check, parse and run the request; (status, JSON body, media type, headers from
-        subgraph responses)."""
+    ) -> tuple[int, bytes, str]:
+        """Check, parse and run the request; (status, JSON body, media type)."""
         settings = self.settings
         policies = self.policies
         if method not in ("GET", "POST"):
@@ -620,7 +625,7 @@ class RouterApp:
                     run.answered_at_router = True
                     payload = short.body
                     encoded = payload if isinstance(payload, bytes) else orjson.dumps(payload)
-                    return short.status, encoded, media, []
+                    return short.status, encoded, media
                 headers, body, query_string = incoming.headers, incoming.body, incoming.query_string
         if parsed is not None:  # a multipart upload, parsed while it was read
             pass
@@ -650,19 +655,16 @@ class RouterApp:
                     observation.operation_type = "batch"
                     for one in responses:
                         observation.add_response(one.body)
-                extra = merge_response_headers(h for r in responses for h in r.headers)
-                return 200, self._capped(orjson.dumps([r.body for r in responses])), media, extra
+                return 200, self._capped(orjson.dumps([r.body for r in responses])), media
             if observation is not None:
                 observation.operation_name = parsed.operation_name
             response = await execute(parsed, context)
         if observation is not None:
             observation.add_response(response.body)
-        extra = merge_response_headers(response.headers) if response.headers else []
         return (
             self._status(response, media),
             self._capped(orjson.dumps(response.body)),
             media,
-            extra,
         )
 
     async def _streaming_context(
@@ -891,7 +893,7 @@ class RouterApp:
             outcome = run.call("supergraph_response", stage_out)
             if outcome is not None and not isinstance(outcome, Response):
                 await outcome
-            response = GraphQLResponse(stage_out.body, stage_out.status, response.headers)
+            response = GraphQLResponse(stage_out.body, stage_out.status)
         return response
 
     async def _request_context(
@@ -906,7 +908,12 @@ class RouterApp:
     ) -> RequestContext:
         """The subgraph headers of a request (header rules, then the router's own
         ``X-Forwarded-For``, then identity) in the engine's request context."""
-        forwarded = policies.headers.request_headers(headers, correlation, principal)
+        if run is not None and run.pipeline.applies_header_rules:
+            # The built-in headers plugin runs the rules at the subgraph stage: the
+            # router sends its own headers only (and identity, below).
+            forwarded = RequestHeaders({self._correlation_header: correlation}, {})
+        else:
+            forwarded = policies.headers.request_headers(headers, correlation, principal)
         forwarded.default[FORWARDED_FOR] = chain
         for own in forwarded.by_subgraph.values():
             own[FORWARDED_FOR] = chain
@@ -920,6 +927,7 @@ class RouterApp:
             }
             or None,
             plugins=run,
+            client_headers=headers,
         )
 
     async def _subgraph_headers(
@@ -943,6 +951,34 @@ class RouterApp:
         if self.settings.spec_json_status and media == APPLICATION_JSON and response.status == 400:
             return 200
         return response.status
+
+
+def _plugin_settings(settings: RouterSettings) -> tuple[Any, ...]:
+    """What the plugin pipeline is built from: a change means new plugins on reload."""
+    return (
+        settings.plugins,
+        settings.coprocessor,
+        settings.headers,
+        settings.propagate_headers,
+        settings.propagate_headers_extra,
+        settings.correlation_header,
+    )
+
+
+def header_rules_plugin(settings: RouterSettings) -> LoadedPlugin | None:
+    """The built-in ``headers`` plugin when the ``headers`` section has rules (None: the
+    HTTP layer forwards the plain ``propagate_headers`` allowlist itself)."""
+    if settings.headers.is_empty:
+        return None
+    plugin = HeaderRules(
+        HeaderRulesConfig(
+            rules=settings.headers,
+            propagate=(*settings.propagate_headers, *settings.propagate_headers_extra),
+            correlation_header=settings.correlation_header,
+        )
+    )
+    # Never suspends (no timer needed); a failure fails the request like any plugin's.
+    return LoadedPlugin(plugin, "headers", False, None)
 
 
 def _own(values: Mapping[str, Any] | None) -> dict[str, Any]:

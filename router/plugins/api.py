@@ -83,7 +83,15 @@ class NoConfig(BaseModel):
 class Context:
     """Per-request state shared by every stage and every plugin of one request."""
 
-    __slots__ = ("_id", "_states", "entries", "principal", "response_headers", "sdl")
+    __slots__ = (
+        "_id",
+        "_states",
+        "appended_headers",
+        "entries",
+        "principal",
+        "response_headers",
+        "sdl",
+    )
 
     def __init__(self, principal: Principal | None = None, sdl: str = "") -> None:
         self.entries: dict[str, Any] = {}
@@ -96,10 +104,23 @@ class Context:
         self.principal = principal
         """The verified caller (None without a token); its claims are also in
         ``entries[JWT_CLAIMS]``."""
+        self.appended_headers: list[tuple[str, str]] | None = None
+        """Headers `add_response_header` collected (None: none)."""
         self._id: str | None = None
         self._states: dict[int, dict[str, Any]] | None = None
         if principal is not None:
             self.set_principal(principal)
+
+    def add_response_header(self, name: str, value: str) -> None:
+        """Add a header to the HTTP response, keeping repeated names: every ``set-cookie``
+        added is sent; of any other name the last value added wins (how subgraph response
+        headers are merged). ``response_headers`` holds one value per name; this is the way
+        to pass several cookies. Added before the router response stage, whose hooks see
+        them in ``RouterResponse.headers``."""
+        appended = self.appended_headers
+        if appended is None:
+            appended = self.appended_headers = []
+        appended.append((name.lower(), value))
 
     def set_principal(self, principal: Principal | None) -> None:
         """Record the verified caller (the HTTP layer does, right after authentication)."""
@@ -316,7 +337,17 @@ class SubgraphRequest:
     router built only when a hook reads it, and encoded again only then: a hook that looks at
     headers alone costs no JSON work on large entity requests."""
 
-    __slots__ = ("_body", "_id", "_raw", "context", "headers", "service_name", "uri")
+    __slots__ = (
+        "_body",
+        "_id",
+        "_raw",
+        "client_headers",
+        "context",
+        "deduplicate",
+        "headers",
+        "service_name",
+        "uri",
+    )
 
     def __init__(
         self,
@@ -328,12 +359,24 @@ class SubgraphRequest:
         id: str = "",
         *,
         raw: bytes = b"",
+        client_headers: Mapping[str, str] | None = None,
     ) -> None:
         self.context = context
         self.service_name = service_name
         self.uri = uri
         self.headers = headers
-        """Headers sent to the subgraph (lower-case names)."""
+        """Headers sent to the subgraph (lower-case names): the router's own (correlation id,
+        ``x-forwarded-for``, identity and service token), then what earlier hooks set."""
+        self.client_headers: Mapping[str, str] = (
+            client_headers if client_headers is not None else {}
+        )
+        """The client's request headers as the supergraph stage left them (lower-case names;
+        read-only): what a hook propagates from. The built-in ``headers`` plugin reads it."""
+        self.deduplicate = True
+        """Whether this request may share the answer of an identical one in flight (the
+        router's subgraph deduplication). A hook that passes this subgraph's response headers
+        to the client sets it False: a shared answer would hand one client's cookies to
+        another."""
         self._id = id
         self._body = body
         self._raw = raw
@@ -408,6 +451,11 @@ class SubgraphResponse:
     @headers.setter
     def headers(self, value: dict[str, str]) -> None:
         self._headers = value
+
+    def header_items(self) -> list[tuple[str, str]]:
+        """Every response header as received, ``(lower-case name, value)``, repeated names
+        kept (each ``set-cookie``); ``headers`` keeps one value per name."""
+        return [(str(name).lower(), value) for name, value in self._raw_headers.items()]
 
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)

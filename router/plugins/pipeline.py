@@ -113,6 +113,9 @@ class PluginPipeline:
         """The stages with at least one hook."""
         self.subgraph_hooks = bool(self.active & {"subgraph_request", "subgraph_response"})
         """Whether the executor wraps fetches in the subgraph stage at all."""
+        self.applies_header_rules = False
+        """Set by the router when the built-in ``headers`` plugin runs the header rules
+        (`router.plugins.builtin.headers`): the HTTP layer then sends only its own headers."""
         self._call = self.call
         self._run = self.run
         """Bound once: each request's `PluginRun` shares them."""

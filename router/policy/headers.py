@@ -307,14 +307,14 @@ class ResponseHeaderRules:
     def covers(self, service: str) -> bool:
         return bool(self._rules.get(service, self._everyone))
 
-    def select(self, service: str, raw: Mapping[str, str]) -> list[tuple[str, str]]:
-        """The client-bound headers among ``service``'s response headers ``raw`` (a
-        multi-dict: every value of a repeated header, such as ``Set-Cookie``)."""
+    def select(self, service: str, raw: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The client-bound headers among ``service``'s response headers ``raw`` (every
+        ``(name, value)`` pair, a repeated header such as ``Set-Cookie`` once per value)."""
         rules = self._rules.get(service, self._everyone)
         if not rules:
             return []
         chosen: list[tuple[str, str]] = []
-        for original, value in raw.items():
+        for original, value in raw:
             name = original.lower()
             if reserved_reason(name) is not None:
                 continue

@@ -1,0 +1,94 @@
+"""``headers``: the ``headers`` section of ``router.yaml`` (header rules), as a plugin.
+
+Written only on the public plugin API, as any user's plugin would be, and enabled by the router
+itself whenever ``headers`` has rules (the configuration is unchanged for users; see
+docs/router.md):
+
+- at the **subgraph request** stage it runs the request rules (``propagate`` / ``insert`` /
+  ``remove``, ``all`` first, then the subgraph's own, with the ``propagate_headers`` shorthand
+  placed before them) over `SubgraphRequest.client_headers`, the client's headers as the
+  supergraph stage left them, and the caller's verified claims (`Context.principal`). The
+  router's own headers already on the request (correlation id, ``x-forwarded-for``, identity,
+  service token) win over what the rules produce, as they did when the HTTP layer applied the
+  rules: no rule can replace them. The rules run once per request (per client header map) and
+  the result is kept in the plugin's per-request state, so each fetch only merges two dicts;
+- at the **subgraph response** stage it passes the response headers its ``response`` rules
+  select to the client with `Context.add_response_header` (every ``set-cookie`` kept, other
+  names last-wins), and marks the requests of those subgraphs ``deduplicate = False`` so no
+  client ever receives another's cookies.
+
+The compiled rules (`router.policy.headers`) are the same code the subscription transports
+use (plugins do not run on streams).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from router.config.headers import HeadersConfig
+from router.plugins.api import Plugin, Response, SubgraphRequest, SubgraphResponse
+from router.policy.headers import HeaderPolicy, RequestHeaders, ResponseHeaderRules
+
+
+class HeaderRulesConfig(BaseModel):
+    """The plugin's configuration, made by the router from its settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    rules: HeadersConfig = Field(default_factory=HeadersConfig)
+    """The ``headers`` section."""
+    propagate: tuple[str, ...] = ()
+    """The ``propagate_headers`` / ``propagate_headers_extra`` shorthand (``propagate:
+    {named: ...}`` rules run before ``all``)."""
+    correlation_header: str = "x-correlation-id"
+    """Always the router's own value, never a rule's."""
+
+
+class HeaderRules(Plugin[HeaderRulesConfig]):
+    """Header rules at the subgraph stage (see the module docstring)."""
+
+    Config = HeaderRulesConfig
+
+    def __init__(self, config: HeaderRulesConfig, name: str = "headers") -> None:
+        super().__init__(config, name)
+        self.policy = HeaderPolicy(
+            config.rules, config.propagate, correlation_header=config.correlation_header
+        )
+        self.responses = ResponseHeaderRules(config.rules)
+
+    def stages(self) -> Sequence[str]:
+        """The response stage only when some rule passes response headers on."""
+        if self.responses:
+            return ("subgraph_request", "subgraph_response")
+        return ("subgraph_request",)
+
+    def _rules_for(self, request: SubgraphRequest) -> RequestHeaders:
+        client = request.client_headers
+        state: dict[Any, Any] = request.context.state(self)
+        found: RequestHeaders | None = state.get(id(client))
+        if found is None:
+            # The correlation header comes from the router's own headers on the request.
+            found = self.policy.request_headers(client, "", request.context.principal)
+            state[id(client)] = found
+        return found
+
+    async def subgraph_request(self, request: SubgraphRequest) -> Response | None:
+        found = self._rules_for(request)
+        service = request.service_name
+        headers = dict(found.by_subgraph.get(service, found.default))
+        headers.update(request.headers)
+        request.headers = headers
+        if self.responses and self.responses.covers(service):
+            request.deduplicate = False
+        return None
+
+    async def subgraph_response(self, response: SubgraphResponse) -> Response | None:
+        service = response.service_name
+        if self.responses.covers(service):
+            add = response.context.add_response_header
+            for name, value in self.responses.select(service, response.header_items()):
+                add(name, value)
+        return None
