@@ -190,7 +190,7 @@ class Executor:
                 run.context,
                 fetch.service,
                 self.fetcher.config.urls.get(fetch.service, ""),
-                dict(headers),
+                headers,
                 None,
                 raw=body,
                 client_headers=state.client_headers,
@@ -201,7 +201,7 @@ class Executor:
             if short is not None:
                 return short.graphql_body()
             body = outgoing.encoded()
-            headers = outgoing.headers
+            headers = outgoing.sent_headers()
             shareable = outgoing.deduplicate
         limit = self.max_concurrency_per_subgraph
         try:

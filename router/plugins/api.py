@@ -339,12 +339,13 @@ class SubgraphRequest:
 
     __slots__ = (
         "_body",
+        "_headers",
         "_id",
         "_raw",
+        "_shared_headers",
         "client_headers",
         "context",
         "deduplicate",
-        "headers",
         "service_name",
         "uri",
     )
@@ -354,7 +355,7 @@ class SubgraphRequest:
         context: Context,
         service_name: str,
         uri: str,
-        headers: dict[str, str],
+        headers: Mapping[str, str],
         body: dict[str, Any] | None = None,
         id: str = "",
         *,
@@ -364,9 +365,8 @@ class SubgraphRequest:
         self.context = context
         self.service_name = service_name
         self.uri = uri
-        self.headers = headers
-        """Headers sent to the subgraph (lower-case names): the router's own (correlation id,
-        ``x-forwarded-for``, identity and service token), then what earlier hooks set."""
+        self._shared_headers = headers
+        self._headers: dict[str, str] | None = None
         self.client_headers: Mapping[str, str] = (
             client_headers if client_headers is not None else {}
         )
@@ -388,6 +388,23 @@ class SubgraphRequest:
         if not self._id:
             self._id = new_id()
         return self._id
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Headers sent to the subgraph (lower-case names): the router's own (correlation id,
+        ``x-forwarded-for``, identity and service token), then what earlier hooks set. Copied
+        from the request's headers (shared by its fetches) on first use."""
+        if self._headers is None:
+            self._headers = dict(self._shared_headers)
+        return self._headers
+
+    @headers.setter
+    def headers(self, value: dict[str, str]) -> None:
+        self._headers = value
+
+    def sent_headers(self) -> Mapping[str, str]:
+        """The headers to send: the hooks' copy if one was made, else the router's own."""
+        return self._shared_headers if self._headers is None else self._headers
 
     @property
     def assigned_id(self) -> str:

@@ -79,7 +79,7 @@ class HeaderRules(Plugin[HeaderRulesConfig]):
         found = self._rules_for(request)
         service = request.service_name
         headers = dict(found.by_subgraph.get(service, found.default))
-        headers.update(request.headers)
+        headers.update(request.sent_headers())  # the router's own win (no copy of them)
         request.headers = headers
         if self.responses and self.responses.covers(service):
             request.deduplicate = False
