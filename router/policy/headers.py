@@ -316,10 +316,14 @@ class ResponseHeaderRules:
         chosen: list[tuple[str, str]] = []
         for original, value in raw:
             name = original.lower()
-            if reserved_reason(name) is not None:
-                continue
             for named, pattern, rename in rules:
-                if named == name or (pattern is not None and pattern.fullmatch(name)):
+                # A ``named`` rule never names a reserved header (refused when read); a
+                # ``matching`` one skips them.
+                if named == name or (
+                    pattern is not None
+                    and pattern.fullmatch(name)
+                    and reserved_reason(name) is None
+                ):
                     chosen.append((rename or name, value))
                     break
         return chosen
