@@ -275,6 +275,31 @@ class HeaderPolicy:
             by_subgraph[name] = headers
         return RequestHeaders(default, by_subgraph)
 
+    def for_subgraph(
+        self, client: Mapping[str, str], principal: Principal | None, service: str
+    ) -> dict[str, str]:
+        """``service``'s headers as `request_headers` gives them, worked out for that one
+        subgraph, without the correlation header (its caller adds the router's own headers):
+        what the ``headers`` plugin asks per subgraph a request calls."""
+        if self._plannable and self._plain is None:
+            names = tuple(client)
+            plans = self._plans.get(names)
+            if plans is None:
+                plans = self._dry_run(names)
+                if len(self._plans) < MAX_PLANS:
+                    self._plans[names] = plans
+            return _run_plan(plans[1].get(service, plans[0]), client)
+        if self._plain is not None:
+            plain = self._plain
+            headers = {name: value for name, value in client.items() if name in plain}
+        else:
+            headers = {}
+            self._all.apply(headers, client, principal)
+        own = self._subgraphs.get(service)
+        if own is not None:
+            own.apply(headers, client, principal)
+        return headers
+
     def _dry_run(self, names: tuple[str, ...]) -> tuple[_Plan, dict[str, _Plan]]:
         """The rules run on stand-ins: each client header's value is its own name."""
         stand_ins = {name: _Source(name) for name in names}

@@ -10,8 +10,9 @@ docs/router.md):
   supergraph stage left them, and the caller's verified claims (`Context.principal`). The
   router's own headers already on the request (correlation id, ``x-forwarded-for``, identity,
   service token) win over what the rules produce, as they did when the HTTP layer applied the
-  rules: no rule can replace them. The rules run once per request (per client header map) and
-  the result is kept in the plugin's per-request state, so each fetch only merges two dicts;
+  rules: no rule can replace them. The rules run once per request and subgraph called (per
+  client header map, `HeaderPolicy.for_subgraph`) and the result is kept in the plugin's
+  per-request state, so each further fetch only merges two dicts;
 - at the **subgraph response** stage it passes the response headers its ``response`` rules
   select to the client with `Context.add_response_header` (every ``set-cookie`` kept, other
   names last-wins), and marks the requests of those subgraphs ``deduplicate = False`` so no
@@ -30,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from router.config.headers import HeadersConfig
 from router.plugins.api import Plugin, Response, SubgraphRequest, SubgraphResponse
-from router.policy.headers import HeaderPolicy, RequestHeaders, ResponseHeaderRules
+from router.policy.headers import HeaderPolicy, ResponseHeaderRules
 
 
 class HeaderRulesConfig(BaseModel):
@@ -65,23 +66,26 @@ class HeaderRules(Plugin[HeaderRulesConfig]):
             return ("subgraph_request", "subgraph_response")
         return ("subgraph_request",)
 
-    def _rules_for(self, request: SubgraphRequest) -> RequestHeaders:
+    def _rules_for(self, request: SubgraphRequest) -> dict[str, str]:
+        """The rules' headers for this request's subgraph, worked out once per request (per
+        client header map) and subgraph, kept in the plugin's per-request state."""
         client = request.client_headers
+        service = request.service_name
         state: dict[Any, Any] = request.context.state(self)
-        found: RequestHeaders | None = state.get(id(client))
+        memo: dict[str, dict[str, str]] | None = state.get(id(client))
+        if memo is None:
+            memo = state[id(client)] = {}
+        found = memo.get(service)
         if found is None:
-            # The correlation header comes from the router's own headers on the request.
-            found = self.policy.request_headers(client, "", request.context.principal)
-            state[id(client)] = found
+            found = self.policy.for_subgraph(client, request.context.principal, service)
+            memo[service] = found
         return found
 
     async def subgraph_request(self, request: SubgraphRequest) -> Response | None:
-        found = self._rules_for(request)
-        service = request.service_name
-        headers = dict(found.by_subgraph.get(service, found.default))
+        headers = dict(self._rules_for(request))
         headers.update(request.sent_headers())  # the router's own win (no copy of them)
         request.headers = headers
-        if self.responses and self.responses.covers(service):
+        if self.responses and self.responses.covers(request.service_name):
             request.deduplicate = False
         return None
 

@@ -114,3 +114,51 @@ async def test_changed_rules_in_router_yaml_replace_the_plugin_on_reload(
         assert router.app.plugins is None
         await post(router, {})
         assert "x-rule" not in sent()
+
+
+def test_the_plugin_works_out_each_subgraphs_headers_as_the_http_layer_does() -> None:
+    """`HeaderPolicy.for_subgraph` (the plugin's, per subgraph called) gives every subgraph
+    what `request_headers` (the subscription transports') gives it, in each of the policy's
+    paths: remembered plans, a claim rule (no plans), the plain shorthand."""
+    from router.config.headers import HeadersConfig
+    from router.policy.headers import HeaderPolicy
+    from router.security.principal import Principal
+
+    planned = {
+        "all": {
+            "request": [
+                {"propagate": {"named": "x-tenant", "default": "public"}},
+                {"propagate": {"matching": "x-trace-.*"}},
+                {"remove": {"named": "x-trace-secret"}},
+            ]
+        },
+        "subgraphs": {
+            "reviews": {
+                "request": [
+                    {"propagate": {"named": "x-reviews-only"}},
+                    {"remove": {"matching": "x-trace-.*"}},
+                ]
+            }
+        },
+    }
+    claims = {
+        "all": {"request": [{"insert": {"name": "x-org", "from_jwt_claim": "org.id"}}]},
+        "subgraphs": {"products": {"request": [{"propagate": {"named": "x-hint"}}]}},
+    }
+    plain = {"subgraphs": {"reviews": {"request": [{"insert": {"name": "x-r", "value": "1"}}]}}}
+    client = {
+        "authorization": "Bearer t",
+        "x-trace-a": "a",
+        "x-trace-secret": "s",
+        "x-reviews-only": "y",
+        "x-hint": "h",
+        "x-correlation-id": "client-id",
+    }
+    principal = Principal(subject="u1", claims={"org": {"id": "acme"}}, token="t")
+    for rules in (planned, claims, plain):
+        policy = HeaderPolicy(HeadersConfig.model_validate(rules), ("authorization",))
+        whole = policy.request_headers(client, "router-id", principal)
+        for service in ("products", "reviews", "inventory"):
+            expected = dict(whole.by_subgraph.get(service, whole.default))
+            del expected["x-correlation-id"]  # the router's own, added by the caller
+            assert policy.for_subgraph(client, principal, service) == expected, (rules, service)
