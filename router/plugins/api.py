@@ -317,7 +317,9 @@ class ExecutionRequest:
     variables: dict[str, Any]
     """Already coerced; the plan was chosen for the ``@skip``/``@include`` values given."""
     headers: dict[str, str]
-    """Headers sent to every subgraph of this operation."""
+    """Headers sent to every subgraph of this operation. With a ``headers`` section in
+    ``router.yaml`` the header rules add theirs later, at the subgraph stage (the built-in
+    ``headers`` plugin), so these are the router's own."""
     query: str = ""
 
 
