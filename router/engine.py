@@ -68,12 +68,8 @@ from .execution.subscriptions import (
     SubscriptionHub,
     split_plan,
 )
-from .persisted.apq import ApqStore
-from .persisted.documents import OperationDocuments
-from .planning.cache import LRU
-from .planning.errors import RequestError, error_dict
-from .planning.nodes import DeferNode, QueryPlan
-from .planning.normalize import (
+from .operation.errors import RequestError, error_dict
+from .operation.normalize import (
     NormalizedOperation,
     OperationLimits,
     SelectionSet,
@@ -82,8 +78,12 @@ from .planning.normalize import (
     measure,
     prepare,
 )
-from .planning.normalize.parse import parse_operation_text
-from .planning.planner import Planner, PlanningError
+from .operation.normalize.parse import parse_operation_text
+from .persisted.apq import ApqStore
+from .persisted.documents import OperationDocuments
+from .planning.cache import LRU, PlanCache, PlanKey
+from .planning.nodes import DeferNode, QueryPlan
+from .planning.planner import Planner, PlanningError, response_aliases
 from .planning.serialize import FORMAT, PlanDecodeError, decode_plan, encode_plan
 from .plugins.api import (
     OPERATION_KIND,
@@ -113,8 +113,6 @@ except importlib.metadata.PackageNotFoundError:  # pragma: no cover - run from a
 """Part of a shared plan's key: replicas of another release never take each other's plans."""
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _PERCENT = re.compile(r"^percent\((\d+(?:\.\d+)?)\)$")
-MAX_PLAN_VARIANTS = 64
-"""Plans kept per operation (one per active-label set and condition values)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +181,7 @@ class EngineConfig:
     batch_entity_fetches: bool = True
     """Entity fetches to one subgraph due at the same plan stage go out as one request."""
     plan_cache_size: int = 1024
+    """Validated operations kept, and plan variants kept (`PlanCache`), each at most this many."""
     override_labels: frozenset[str] = frozenset()
     """Progressive-override labels enabled for every request."""
     persisted_queries: bool = True
@@ -253,16 +252,23 @@ resolved)."""
 
 
 class _Prepared:
-    """A validated operation and its plans (by active labels and condition values)."""
+    """A validated operation (its plans are in the engine's `PlanCache`)."""
 
-    __slots__ = ("cost", "error", "operation", "plans")
+    __slots__ = ("cost", "digest", "error", "name", "operation")
 
     def __init__(
-        self, operation: NormalizedOperation | None, error: RequestError | None = None
+        self,
+        digest: str,
+        name: str | None,
+        operation: NormalizedOperation | None,
+        error: RequestError | None = None,
     ) -> None:
+        self.digest = digest
+        """sha256 of the operation text (`operation_hash`)."""
+        self.name = name
+        """The requested operation name."""
         self.operation = operation
         self.error = error
-        self.plans: dict[tuple[frozenset[str], tuple[bool, ...]], _CachedPlan] = {}
         self.cost: float | None = None
         """The estimated cost, once known to hold for any variable values."""
 
@@ -342,6 +348,9 @@ class Engine:
             ApqConfig(enabled=self.config.persisted_queries),
             ApqStore(SharedState(None), self.config.plan_cache_size),
         )
+        self.plan_cache: PlanCache[_CachedPlan] = PlanCache(self.config.plan_cache_size)
+        """Every plan variant of every operation (see `router/planning/cache.py`); in front
+        of the shared ``plans``."""
         self._planners: dict[frozenset[str], Planner] = {}
         self._labels = _override_labels(supergraph)
         self._random = random.Random()
@@ -669,9 +678,9 @@ class Engine:
                 if not self.config.introspection:
                     _refuse_introspection(operation)
                 measure(operation.selections, budget, self._limits)
-                prepared = _Prepared(operation)
+                prepared = _Prepared(operation_hash(query), operation_name, operation)
             except RequestError as error:
-                prepared = _Prepared(None, error)
+                prepared = _Prepared(operation_hash(query), operation_name, None, error)
             finally:
                 self.work.measured += budget.visited
             self._prepared.put(key, prepared)
@@ -688,10 +697,15 @@ class Engine:
         if prepared is None:
             document = authorization.document
             assert document is not None  # an empty result is answered early
+            digest = operation_hash(query)
             try:
-                prepared = _Prepared(prepare(self.supergraph.api_schema, document, operation_name))
+                prepared = _Prepared(
+                    digest,
+                    operation_name,
+                    prepare(self.supergraph.api_schema, document, operation_name),
+                )
             except RequestError as error:
-                prepared = _Prepared(None, error)
+                prepared = _Prepared(digest, operation_name, None, error)
             self._filtered.put(key, prepared)
         if prepared.error is not None:
             raise prepared.error
@@ -741,7 +755,7 @@ class Engine:
         operation = prepared.operation
         assert operation is not None
         conditions = original.condition_key(coerced)
-        if (labels, conditions) in prepared.plans:
+        if self.plan_key(prepared, coerced, labels, authorization, original) in self.plan_cache:
             return self._plan_for(prepared, coerced, labels, authorization, original)
         key = shared = None
         sink: list[bytes] | None = None
@@ -793,6 +807,27 @@ class Engine:
             )
         )
 
+    def plan_key(
+        self,
+        prepared: _Prepared,
+        coerced: Mapping[str, Any],
+        labels: frozenset[str],
+        authorization: AuthorizationResult | None = None,
+        original: NormalizedOperation | None = None,
+    ) -> PlanKey:
+        """The `PlanCache` key of one plan variant: the supergraph, the operation, and the
+        options (labels, the ``original`` operation's condition values, the authorization
+        access the filtered document was made for, entity-fetch batching)."""
+        operation = original or prepared.operation
+        assert operation is not None
+        options = (
+            labels,
+            operation.condition_key(coerced),
+            authorization.access if authorization is not None else None,
+            self.config.batch_entity_fetches,
+        )
+        return PlanKey(self.supergraph.schema_hash, prepared.digest, prepared.name, options)
+
     def _plan_for(
         self,
         prepared: _Prepared,
@@ -810,8 +845,8 @@ class Engine:
         encoded for the shared cache."""
         operation = prepared.operation
         assert operation is not None
-        key = (labels, (original or operation).condition_key(coerced))
-        cached = prepared.plans.get(key)
+        key = self.plan_key(prepared, coerced, labels, authorization, original)
+        cached = self.plan_cache.get(key)
         if cached is not None:
             return cached
         schema = self.supergraph.api_schema
@@ -820,47 +855,42 @@ class Engine:
             selection = operation.expand(schema, coerced, budget)
         finally:
             self.work.expanded += budget.visited
-        found = self._decode_shared(shared, selection) if shared is not None else None
+        found = self._decode_shared(shared) if shared is not None else None
         if found is not None:
-            plan, data_keys = found
+            plan = found
             self.plan_stats.shared += 1
         else:
             planner = self._planners.get(labels)
             if planner is None:
                 planner = Planner(self.supergraph, labels, batch=self.config.batch_entity_fetches)
                 self._planners[labels] = planner
-            plan, data_keys = planner.plan_with_data_keys(operation, selection)
+            plan = planner.plan(operation, selection)
             self.plan_stats.built += 1
             if sink is not None:
-                sink.append(encode_plan(plan, data_keys, selection))
+                sink.append(encode_plan(plan))
         introspection = introspection_document(operation, selection)
         preset = introspection[1] if introspection else frozenset()
         projected = selection
         if authorization is not None:
-            keys = dict(data_keys)
-            projected = add_null_fields(selection, authorization.nulls(coerced), schema, keys)
-            data_keys = keys
+            projected = add_null_fields(selection, authorization.nulls(coerced), schema)
+        aliases = response_aliases(plan)
         incremental = None
         if isinstance(plan.node, DeferNode):
-            incremental = incremental_plan(schema, projected, plan.node, data_keys)
+            incremental = incremental_plan(schema, projected, plan.node, aliases)
         cached = _CachedPlan(
             plan,
-            compile_selection(schema, projected, preset, data_keys),
+            compile_selection(schema, projected, preset, aliases),
             introspection[0] if introspection else None,
             projected,
             incremental,
         )
-        if len(prepared.plans) >= MAX_PLAN_VARIANTS:
-            prepared.plans.clear()
-        prepared.plans[key] = cached
+        self.plan_cache.put(key, cached)
         return cached
 
     @staticmethod
-    def _decode_shared(
-        data: bytes, selection: SelectionSet
-    ) -> tuple[QueryPlan, dict[int, str]] | None:
+    def _decode_shared(data: bytes) -> QueryPlan | None:
         try:
-            return decode_plan(data, selection)
+            return decode_plan(data)
         except PlanDecodeError as error:
             log.warning("router.shared_plan_unreadable", error=str(error))
             return None

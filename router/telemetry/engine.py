@@ -24,9 +24,9 @@ from router.execution.executor import (
 )
 from router.execution.fetcher import SubgraphFetcher
 from router.execution.traffic import BreakerState
+from router.operation.normalize import NormalizedOperation
 from router.persisted.documents import OperationDocuments
 from router.planning.nodes import QueryPlan
-from router.planning.normalize import NormalizedOperation
 from router.plugins.pipeline import PluginRun
 from router.policy.rate_limit import RateLimiter
 from router.security.authorization import AuthorizationResult, Authorizer
