@@ -203,6 +203,20 @@ class NotAPlugin:
     pass
 
 
+class SeesHeaders(Plugin[NoConfig]):
+    """Listed after header rules: copies what it sees at the subgraph stage into headers the
+    subgraph records, and adds a cookie per subgraph answer."""
+
+    async def subgraph_request(self, request: SubgraphRequest) -> Response | None:
+        request.headers["x-seen-tenant"] = request.headers.get("x-tenant", "-")
+        request.headers["x-client-other"] = request.client_headers.get("x-other", "-")
+        return None
+
+    async def subgraph_response(self, response: SubgraphResponse) -> Response | None:
+        response.context.add_response_header("set-cookie", f"seen={response.service_name}")
+        return None
+
+
 class Live(Plugin[NoConfig]):
     """On subscriptions: sets a header at the router stage, rewrites the topic at the
     supergraph stage, and marks each event's response."""
