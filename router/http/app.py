@@ -888,7 +888,7 @@ class RouterApp:
                 run.context, outcome.status, run.response_headers, outcome.body
             )
             await run.run("supergraph_response", answer)
-            return GraphQLResponse(answer.body, answer.status, outcome.headers)
+            return GraphQLResponse(answer.body, answer.status)
         return self._each_event(run, outcome)
 
     @staticmethod
