@@ -352,10 +352,14 @@ class Executor:
         rest: PlanNode | None,
         variables: Mapping[str, Any],
         headers: Mapping[str, str],
+        *,
+        by_subgraph: Mapping[str, Mapping[str, str]] | None = None,
     ) -> ExecutionState:
         """One subscription event: ``event`` stands for the response of the root
-        subscription fetch ``root``; then the rest of the plan runs as for a query."""
-        state = ExecutionState(variables, headers)
+        subscription fetch ``root``; then the rest of the plan runs as for a query, with
+        the request's subgraph headers (``by_subgraph``: those with header rules of their
+        own)."""
+        state = ExecutionState(variables, headers, by_subgraph=by_subgraph or None)
         self._absorb(root, dict(event), state)
         if rest is not None:
             await self._run(rest, state)
