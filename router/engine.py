@@ -47,6 +47,7 @@ from .config.headers import HeadersConfig
 from .config.persisted import ApqConfig
 from .config.traffic_shaping import TrafficShapingConfig
 from .demand_control import DemandControl, OperationCost
+from .execution.entity_cache import EntityCache
 from .execution.executor import (
     RESPONSE_SIZE_LIMIT_EXCEEDED,
     ExecutionState,
@@ -254,6 +255,7 @@ class Engine:
         authorizer: Authorizer | None = None,
         documents: OperationDocuments | None = None,
         rate_limiter: RateLimiter | None = None,
+        entity_cache: EntityCache | None = None,
     ) -> None:
         self.supergraph = supergraph
         self.config = config or EngineConfig()
@@ -289,6 +291,9 @@ class Engine:
             response_rules=response_rules,
             limiter=rate_limiter
             if rate_limiter is not None and rate_limiter.checks_subgraphs
+            else None,
+            entity_cache=entity_cache
+            if entity_cache is not None and entity_cache.config.enabled
             else None,
         )
         self.subscriptions = SubscriptionHub(urls)
@@ -453,8 +458,11 @@ class Engine:
             label,
             plugins=run,
             by_subgraph=context.subgraph_headers,
+            claims=context.principal.claims if context.principal is not None else None,
         )
         response = self._body(cached, state, coerced, authorization, cost)
+        if state.cache_policy is not None:  # the entity cache: the client's Cache-Control
+            response.headers.append(("cache-control", state.cache_policy.header()))
         if run is not None and not state.too_large and run.wants("execution_response"):
             done = ExecutionResponse(run.context, 200, response.body)
             await run.run("execution_response", done)

@@ -142,6 +142,7 @@ from pydantic_settings import (
 from router.config.compression import CompressionConfig
 from router.config.cors import CorsConfig
 from router.config.demand_control import DemandControlConfig
+from router.config.entity_cache import EntityCacheConfig
 from router.config.file import CONFIG_KEY, ConfigFileSource
 from router.config.headers import HeadersConfig, reserved_reason
 from router.config.persisted import ApqConfig, PersistedQueriesConfig
@@ -280,6 +281,8 @@ class RouterSettings(BaseSettings):
     """Trusted documents (Apollo Router's ``persisted_queries``)."""
     rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
     """Token-bucket rate limits: router-wide, per client, per subgraph."""
+    entity_cache: EntityCacheConfig = Field(default_factory=EntityCacheConfig)
+    """Subgraph answers cached by entity and root field (`router.config.entity_cache`)."""
     redis_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("POLYSHOP_ROUTER_REDIS_URL", "POLYSHOP_REDIS_URL"),

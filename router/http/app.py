@@ -71,6 +71,7 @@ from .headers import (
     forwarded_for,
     parse_networks,
 )
+from .invalidation import serve_invalidation
 from .negotiation import (
     APPLICATION_JSON,
     is_json_content_type,
@@ -346,6 +347,8 @@ class RouterApp:
                 await self._ready(scope, send)
             elif path == self.settings.metrics_path and self.settings.metrics:
                 await self._metrics(scope, send)
+            elif self._invalidates(path):
+                await self._invalidation(scope, receive, send)
             elif path.startswith(ASSET_ROUTE):
                 await self._asset(scope, send)
             elif path == "/" and self._graphiql is not None and scope["method"] == "GET":
@@ -390,6 +393,24 @@ class RouterApp:
         else:
             body = telemetry.metrics.render()
             await respond(send, 200, body, METRICS_CONTENT_TYPE.encode())
+
+    def _invalidates(self, path: str) -> bool:
+        cache = self.settings.entity_cache
+        return cache.enabled and cache.invalidation.enabled and path == cache.invalidation.path
+
+    async def _invalidation(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = self.policy_state
+        if state is None:
+            await respond(send, 503, NOT_READY, JSON)
+            return
+        await serve_invalidation(
+            scope,
+            receive,
+            send,
+            self.settings.entity_cache.invalidation,
+            state.entity_cache,
+            self.settings.max_request_bytes,
+        )
 
     async def _asset(self, scope: Scope, send: Send) -> None:
         asset = self._graphiql.asset_for(scope["path"]) if self._graphiql is not None else None

@@ -8,6 +8,8 @@ import contextlib
 from dataclasses import dataclass
 
 from router.engine import Engine, EngineConfig
+from router.execution.cache_events import CacheEvents
+from router.execution.entity_cache import EntityCache
 from router.hot_reload import EngineBuilder, ServingEngine
 from router.persisted.apq import ApqStore
 from router.persisted.documents import OperationDocuments
@@ -81,6 +83,7 @@ def engine_builder(
     config = engine_config(settings)
     documents = policies.documents if policies is not None else None
     limiter = policies.rate_limiter if policies is not None else None
+    cache = policies.entity_cache if policies is not None else None
 
     async def build(supergraph: Supergraph) -> ServingEngine:
         authorizer = security.authorizer(supergraph) if security is not None else None
@@ -96,10 +99,16 @@ def engine_builder(
                 tracer=telemetry.tracer,
                 documents=documents,
                 rate_limiter=limiter,
+                entity_cache=cache,
             )
         else:
             engine = Engine(
-                supergraph, config, authorizer=authorizer, documents=documents, rate_limiter=limiter
+                supergraph,
+                config,
+                authorizer=authorizer,
+                documents=documents,
+                rate_limiter=limiter,
+                entity_cache=cache,
             )
         await engine.start()
         return engine
@@ -114,6 +123,8 @@ class Policies:
     headers: HeaderPolicy
     documents: OperationDocuments
     rate_limiter: RateLimiter | None
+    entity_cache: EntityCache | None = None
+    """The process's entity cache when ``entity_cache.enabled`` (entries outlive reloads)."""
 
 
 class PolicyState:
@@ -125,6 +136,8 @@ class PolicyState:
         self.shared = SharedState(settings.redis_url, observer=metrics)
         self.apq = ApqStore(self.shared, settings.apq.cache_size, settings.apq.ttl)
         self.buckets = LocalBuckets()
+        self.entity_cache = EntityCache(settings.entity_cache, self.shared, observer=metrics)
+        self.cache_events: CacheEvents | None = None
         self.trusted: TrustedDocuments | None = None
         self._watch: asyncio.Task[None] | None = None
 
@@ -162,7 +175,23 @@ class PolicyState:
             (*settings.propagate_headers, *settings.propagate_headers_extra),
             correlation_header=settings.correlation_header,
         )
-        return Policies(headers, documents, limiter)
+        self.entity_cache.configure(settings.entity_cache)
+        await self._listen_for_events(settings)
+        cache = self.entity_cache if settings.entity_cache.enabled else None
+        return Policies(headers, documents, limiter, cache)
+
+    async def _listen_for_events(self, settings: RouterSettings) -> None:
+        """(Re)subscribe to the events that invalidate cached entities, as configured."""
+        nats = settings.entity_cache.invalidation.nats if settings.entity_cache.enabled else None
+        current = self.cache_events
+        if current is not None and current.config == nats:
+            return
+        self.cache_events = None
+        if current is not None:
+            await current.close()
+        if nats is not None:
+            self.cache_events = CacheEvents(self.entity_cache, nats)
+            await self.cache_events.start()
 
     async def _stop_watch(self) -> None:
         task, self._watch = self._watch, None
@@ -173,4 +202,7 @@ class PolicyState:
 
     async def close(self) -> None:
         await self._stop_watch()
+        if self.cache_events is not None:
+            await self.cache_events.close()
+            self.cache_events = None
         await self.shared.close()

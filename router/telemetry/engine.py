@@ -15,6 +15,7 @@ from prometheus_client import Histogram
 
 from router.demand_control import CostObserver
 from router.engine import Engine, EngineConfig, _CachedPlan, _Prepared
+from router.execution.entity_cache import EntityCache
 from router.execution.executor import (
     ExecutionState,
     Executor,
@@ -69,6 +70,7 @@ class TracedExecutor(Executor):
         *,
         response_rules: ResponseHeaderSelector | None = None,
         limiter: SubgraphLimiter | None = None,
+        entity_cache: EntityCache | None = None,
     ) -> None:
         super().__init__(
             fetcher,
@@ -76,6 +78,7 @@ class TracedExecutor(Executor):
             max_concurrency_per_subgraph,
             response_rules=response_rules,
             limiter=limiter,
+            entity_cache=entity_cache,
         )
         self.tracer = tracer
 
@@ -88,10 +91,17 @@ class TracedExecutor(Executor):
         *,
         plugins: PluginRun | None = None,
         by_subgraph: Mapping[str, Mapping[str, str]] | None = None,
+        claims: Mapping[str, Any] | None = None,
     ) -> ExecutionState:
         with self.tracer.start_as_current_span("execution"):
             return await super().execute(
-                plan, variables, headers, operation, plugins=plugins, by_subgraph=by_subgraph
+                plan,
+                variables,
+                headers,
+                operation,
+                plugins=plugins,
+                by_subgraph=by_subgraph,
+                claims=claims,
             )
 
 
@@ -108,6 +118,7 @@ class ObservedEngine(Engine):
         tracer: Tracer | None = None,
         documents: OperationDocuments | None = None,
         rate_limiter: RateLimiter | None = None,
+        entity_cache: EntityCache | None = None,
     ) -> None:
         super().__init__(
             supergraph,
@@ -115,6 +126,7 @@ class ObservedEngine(Engine):
             authorizer=authorizer,
             documents=documents,
             rate_limiter=rate_limiter,
+            entity_cache=entity_cache,
         )
         self.metrics = metrics
         self.tracer = tracer
@@ -126,6 +138,7 @@ class ObservedEngine(Engine):
                 self.config.subgraph_max_concurrency_per_request,
                 response_rules=self.executor.response_rules,
                 limiter=self.executor.limiter,
+                entity_cache=self.executor.cache,
             )
         self.fetcher.observer = TelemetryFetchObserver(metrics, tracer)
         if metrics is not None and self.demand is not None:

@@ -143,6 +143,12 @@ class RouterMetrics:
             buckets=(-1000, -100, -10, 0, 10, 100, 1000, 10000),
             registry=r,
         )
+        self.entity_cache = Counter(
+            "polyshop_router_entity_cache",
+            "Entity cache lookups (entities and root fields), by subgraph and result",
+            ["subgraph", "result"],
+            registry=r,
+        )
         self.plan_hits = self.plan_cache.labels("hit")
         self.plan_misses = self.plan_cache.labels("miss")
         self._fetch_children: dict[str, Histogram] = {}
@@ -173,6 +179,12 @@ class RouterMetrics:
 
     def shared_state_fallback(self, operation: str) -> None:
         self.shared_state_fallbacks.labels(operation).inc()
+
+    def entity_cache_lookups(self, subgraph: str, hits: int, misses: int) -> None:
+        if hits:
+            self.entity_cache.labels(subgraph, "hit").inc(hits)
+        if misses:
+            self.entity_cache.labels(subgraph, "miss").inc(misses)
 
     def limited(self, scope: str) -> None:
         self.rate_limited.labels(scope).inc()
