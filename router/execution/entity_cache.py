@@ -34,13 +34,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import structlog
 
-from router.config.entity_cache import EntityCacheConfig
 from router.shared import KEY_PREFIX, UNAVAILABLE, SharedState
+
+if TYPE_CHECKING:
+    from router.config.entity_cache import EntityCacheConfig
 
 log = structlog.get_logger("router.entity_cache")
 
