@@ -65,6 +65,8 @@ class CacheEvents:
         """Set once every subject is subscribed (tests wait on it)."""
         self.applied = 0
         """Events that dropped entries (or would have: their entities were not cached)."""
+        self.invalidated = asyncio.Event()
+        """Set after each event applied (tests clear it and wait on it)."""
         self._client: Client | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -105,6 +107,7 @@ class CacheEvents:
                 return
             await self.cache.invalidate(requests)
             self.applied += 1
+            self.invalidated.set()
 
         return handle
 
