@@ -14,6 +14,7 @@ from functools import partial
 import strawberry
 from strawberry.file_uploads import Upload
 
+from subgraphs.kit.cache import invalidate, invalidate_type, public
 from subgraphs.kit.pagination import Connection, check_page_size, page_size
 from subgraphs.kit.schema import build_schema, print_sdl
 from subgraphs.products import service
@@ -46,6 +47,26 @@ from subgraphs.products.settings import ProductsSettings
 
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
+CATALOG_MAX_AGE = 30
+"""Seconds the router may serve catalogue answers from its entity cache: the catalogue is
+public, and every write through the router (or its event) drops what it changed at once."""
+CACHE_HINTS = {
+    "Product": public(CATALOG_MAX_AGE),
+    "Category": public(CATALOG_MAX_AGE),
+    "Query.products": public(CATALOG_MAX_AGE),
+    "Query.categories": public(CATALOG_MAX_AGE),
+    "Query.discountMethods": public(CATALOG_MAX_AGE),
+}
+
+
+def _changed_product(product_id: int) -> None:
+    invalidate("Product", {"id": product_id})
+
+
+def _changed_catalogue() -> None:
+    """A category or discount method changed: products show both, so every product too."""
+    invalidate_type("Category")
+    invalidate_type("Product")
 
 
 def _origin(context: ProductContext) -> service.Origin:
@@ -117,6 +138,7 @@ class Query:
         row = await context_of(info).loaders.category.load(check.entity_id(id))
         if row is None or (row.is_deleted and not include_deleted):
             return None
+        _changed_catalogue()
         return CategoryType.from_row(row)
 
     @strawberry.field(description="Categories by name; rootsOnly for the top of the tree.")
@@ -153,6 +175,7 @@ class Mutation:
         )
         async with context.db() as session:
             row = await service.create_product(session, data, _origin(context))
+        invalidate_type("Category")  # lists and counts of its category change
         return ProductType.from_row(row)
 
     @catalog_mutation("Fails with CONFLICT when expectedVersion is stale.")
@@ -171,6 +194,7 @@ class Mutation:
             row = await service.update_product(
                 session, check.entity_id(id), expected_version, changes, _origin(context)
             )
+        _changed_product(row.id)
         return ProductType.from_row(row)
 
     @catalog_mutation("Soft delete: the product leaves lists but still resolves.")
@@ -179,6 +203,7 @@ class Mutation:
     ) -> ProductType:
         async with context_of(info).db() as session:
             row = await service.delete_product(session, check.entity_id(id), expected_version)
+        _changed_product(row.id)
         return ProductType.from_row(row)
 
     @catalog_mutation()
@@ -187,6 +212,7 @@ class Mutation:
     ) -> ProductType:
         async with context_of(info).db() as session:
             row = await service.restore_product(session, check.entity_id(id), expected_version)
+        _changed_product(row.id)
         return ProductType.from_row(row)
 
     @catalog_mutation()
@@ -200,6 +226,7 @@ class Mutation:
                 description=input.description,
                 parent_id=_optional_id(input.parent_id, "parentId"),
             )
+        _changed_catalogue()
         return CategoryType.from_row(row)
 
     @catalog_mutation("Fails with CONFLICT when expectedVersion is stale.")
@@ -217,6 +244,7 @@ class Mutation:
             row = await service.update_category(
                 session, check.entity_id(id), expected_version, changes
             )
+        _changed_catalogue()
         return CategoryType.from_row(row)
 
     @catalog_mutation("Soft delete; refused while live products or children remain.")
@@ -225,6 +253,7 @@ class Mutation:
     ) -> CategoryType:
         async with context_of(info).db() as session:
             row = await service.delete_category(session, check.entity_id(id), expected_version)
+        _changed_catalogue()
         return CategoryType.from_row(row)
 
     @catalog_mutation()
@@ -233,6 +262,7 @@ class Mutation:
     ) -> CategoryType:
         async with context_of(info).db() as session:
             row = await service.restore_category(session, check.entity_id(id), expected_version)
+        _changed_catalogue()
         return CategoryType.from_row(row)
 
     @catalog_mutation()
@@ -247,6 +277,7 @@ class Mutation:
                 alt_text=input.alt_text,
                 position=input.position,
             )
+        _changed_product(row.product_id)
         return ProductImageType.from_row(row)
 
     @catalog_mutation(
@@ -277,6 +308,7 @@ class Mutation:
                 position=position,
                 max_bytes=settings.image_max_bytes,
             )
+        _changed_product(row.product_id)
         return ProductImageType.from_row(row)
 
     @catalog_mutation("Deletes the image; returns its product.")
@@ -286,6 +318,7 @@ class Mutation:
             product_id = await service.remove_image(session, check.entity_id(id))
             row = await session.get(Product, product_id)
         assert row is not None  # the image's foreign key guarantees it
+        _changed_product(row.id)
         return ProductType.from_row(row)
 
     @catalog_mutation()
@@ -294,6 +327,7 @@ class Mutation:
     ) -> DiscountMethodType:
         async with context_of(info).db() as session:
             row = await service.create_discount_method(session, input.kind, input.description)
+        _changed_catalogue()
         return DiscountMethodType.from_row(row)
 
     @catalog_mutation("Soft delete: its discounts stop applying.")
@@ -304,6 +338,7 @@ class Mutation:
             row = await service.set_discount_method_deleted(
                 session, check.entity_id(id), deleted=True
             )
+        _changed_catalogue()
         return DiscountMethodType.from_row(row)
 
     @catalog_mutation()
@@ -314,6 +349,7 @@ class Mutation:
             row = await service.set_discount_method_deleted(
                 session, check.entity_id(id), deleted=False
             )
+        _changed_catalogue()
         return DiscountMethodType.from_row(row)
 
     @catalog_mutation()
@@ -330,6 +366,7 @@ class Mutation:
         )
         async with context_of(info).db() as session:
             row = await service.add_discount(session, data)
+        _changed_product(row.product_id)
         return ProductDiscountType.from_row(row)
 
     @catalog_mutation("Soft delete of one discount.")
@@ -338,6 +375,7 @@ class Mutation:
     ) -> ProductDiscountType:
         async with context_of(info).db() as session:
             row = await service.remove_discount(session, check.entity_id(id))
+        _changed_product(row.product_id)
         return ProductDiscountType.from_row(row)
 
 
@@ -346,6 +384,7 @@ schema = build_schema(
     mutation=Mutation,
     types=[ProductType, CategoryType],
     constraint_messages=service.CONSTRAINT_MESSAGES,
+    cache_hints=CACHE_HINTS,
 )
 
 
