@@ -83,6 +83,8 @@ the peer's address. Subgraphs always get the router's own ``X-Forwarded-For``, c
 | READY_PATH              | /ready                         | readiness: 503 starting/stopping    |
 | METRICS                 | true                           | Prometheus metrics                  |
 | METRICS_PATH            | /metrics                       | where they are served               |
+| METRICS_MULTIPROCESS_DIR | unset (also PROMETHEUS_MULTIPROC_DIR) | workers' metric files (set by |
+|                         |                                | the launcher with WORKERS > 1)      |
 | OTEL_EXPORTER_OTLP_ENDPOINT | unset (tracing off)        | OTLP/HTTP collector base URL        |
 | OTEL_SERVICE_NAME       | polyshop-router                | ``service.name`` of the spans       |
 | OTEL_SAMPLE_RATIO       | 1.0                            | share of new traces sampled         |
@@ -208,6 +210,7 @@ class RouterSettings(BaseSettings):
             "shutdown_delay",
             "drain_timeout",
             "redis_url",
+            "metrics_multiprocess_dir",
         }
     )
     """Settings a running router cannot change; a reloaded file that changes them is logged
@@ -305,6 +308,14 @@ class RouterSettings(BaseSettings):
     ready_path: str = "/ready"
     metrics: bool = True
     metrics_path: str = "/metrics"
+    metrics_multiprocess_dir: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "POLYSHOP_ROUTER_METRICS_MULTIPROCESS_DIR", "PROMETHEUS_MULTIPROC_DIR"
+        ),
+    )
+    """Where worker processes keep their metrics so that ``/metrics`` sums them (Prometheus
+    multiprocess mode); `router.cli.run` makes a temporary one for ``workers > 1``."""
     otel_exporter_otlp_endpoint: str | None = Field(
         default=None,
         validation_alias=AliasChoices(

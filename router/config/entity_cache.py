@@ -21,7 +21,7 @@
         shared_key: ${env.POLYSHOP_INVALIDATION_KEY}
         nats:
           url: nats://localhost:4222
-          subjects: [...]        # default: product updated, stock changed
+          rules: [...]           # default: inventory's stock.changed drops its Product
 
 With Redis configured (``POLYSHOP_REDIS_URL``) the entries live there, so every replica shares
 them; without it (or while Redis does not answer) each process keeps its own bounded LRU.
@@ -40,7 +40,6 @@ from router.config.traffic_shaping import Duration
 _FROZEN = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 DEFAULT_TTL = 30.0
-PRODUCT_UPDATED = "polyshop.products.product.updated"
 STOCK_CHANGED = "polyshop.inventory.stock.changed"
 
 
@@ -82,12 +81,12 @@ class NatsInvalidationRule(BaseModel):
 
 
 DEFAULT_RULES = (
-    NatsInvalidationRule(subject=PRODUCT_UPDATED, type="Product", ids_field="product_id"),
     NatsInvalidationRule(subject=STOCK_CHANGED, type="Product", ids_field="product_ids"),
 )
-"""A product updated (``polyshop.products.product.updated``, ``{"product_id": ...}``) or its
-stock changed (``polyshop.inventory.stock.changed``, ``{"product_ids": [...]}``): both
-published by the subgraphs through their outbox."""
+"""A product's stock changed (``polyshop.inventory.stock.changed``, ``{"product_ids": [...]}``,
+published by inventory through its outbox) drops inventory's entries of those products.
+Catalogue writes need no event: they go through the router, whose answer carries what they
+changed (`subgraphs.kit.cache`)."""
 
 
 class NatsInvalidationConfig(BaseModel):

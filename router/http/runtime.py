@@ -65,7 +65,12 @@ def telemetry_from_settings(settings: RouterSettings) -> RouterTelemetry:
             settings.otel_exporter_otlp_endpoint,
             sample_ratio=settings.otel_sample_ratio,
         )
-    return RouterTelemetry(metrics=RouterMetrics() if settings.metrics else None, tracing=tracing)
+    metrics = (
+        RouterMetrics(multiprocess_dir=settings.metrics_multiprocess_dir)
+        if settings.metrics
+        else None
+    )
+    return RouterTelemetry(metrics=metrics, tracing=tracing)
 
 
 def engine_builder(
