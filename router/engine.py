@@ -47,7 +47,7 @@ from .config.headers import HeadersConfig
 from .config.persisted import ApqConfig
 from .config.traffic_shaping import TrafficShapingConfig
 from .demand_control import DemandControl, OperationCost
-from .execution.entity_cache import EntityCache
+from .execution.entity_cache import NO_STORE, EntityCache
 from .execution.executor import (
     RESPONSE_SIZE_LIMIT_EXCEEDED,
     ExecutionState,
@@ -462,7 +462,8 @@ class Engine:
         )
         response = self._body(cached, state, coerced, authorization, cost)
         if state.cache_policy is not None:  # the entity cache: the client's Cache-Control
-            response.headers.append(("cache-control", state.cache_policy.header()))
+            policy = NO_STORE if response.body.get("errors") else state.cache_policy
+            response.headers.append(("cache-control", policy.header()))
         if run is not None and not state.too_large and run.wants("execution_response"):
             done = ExecutionResponse(run.context, 200, response.body)
             await run.run("execution_response", done)
