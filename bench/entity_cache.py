@@ -3,11 +3,11 @@
 Part of ``python -m bench.commerce`` (`bench.commerce.run`): on the running `polyshop up`,
 two routers of our own start beside the stack's, with the stack router's settings (the
 services, the auth service's keys and the router's client credentials) and one difference,
-``entity_cache.enabled`` (deduplication off in both: it would share the very fetches the cache
-saves between wrk's identical requests). Each order size is loaded through both, one after the other, and
-each cell reads, from ``/metrics`` and ``/proc``: the entity cache's hit ratio, the router's
-CPU per request, its subgraph fetches and every service's SQL statements per request. The
-ratios (on/off) are printed; a cache that saves nothing shows 1.00.
+``entity_cache.enabled`` (deduplication off in both: it would share the very fetches the
+cache saves between wrk's identical requests). Each order size is loaded through both, one
+after the other, and each cell reads, from ``/metrics`` and ``/proc``: the entity cache's hit
+ratio, the router's CPU per request, its subgraph fetches and every service's SQL statements
+per request. The ratios (on/off) are printed; a cache that saves nothing shows 1.00.
 """
 
 from __future__ import annotations

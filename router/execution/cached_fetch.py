@@ -45,6 +45,8 @@ class _Lookup:
     parts: list[_Miss] = field(default_factory=list)
     selection: str = ""
     user: str | None = None
+    epoch: int = 0
+    """The subgraph's invalidations before the lookup (`EntityCache.epoch`)."""
 
 
 def _key_names(requires: Sequence[RequiresFragment]) -> frozenset[str]:
@@ -90,11 +92,13 @@ async def root(
         return
     body = fetch.body_prefix + orjson.dumps(variables) + b"}"
     seen: list[str | None] = []
+    epoch = cache.epoch(service)
     payload = await executor._send(fetch, body, state, seen)
     policy = _answer_policy(cache, service, seen, payload)
     data = payload.get("data") if payload is not None else None
     storable = (
-        policy.storable
+        cache.epoch(service) == epoch
+        and policy.storable
         and payload is not None
         and not _errors(payload)
         and isinstance(data, dict)
@@ -141,7 +145,7 @@ async def _lookup(
     looked = [key for key in keys if key is not None]
     entries = iter(await cache.get_many(looked))
     misses = type(batch)()
-    lookup = _Lookup(misses, selection=selection, user=user)
+    lookup = _Lookup(misses, selection=selection, user=user, epoch=cache.epoch(service))
     now = cache.now()
     hits = 0
     for position, looked_up in enumerate(keys):
@@ -173,6 +177,8 @@ async def _store(
     state.cache_part(NO_STORE if errors or not isinstance(entities, list) else policy)
     if not policy.storable or not isinstance(entities, list):
         return
+    if cache.epoch(service) != lookup.epoch:
+        return  # invalidated while in flight: the answer may predate the change
     if policy.private:
         cache.saw_private(service, lookup.selection)
         if lookup.user is None:

@@ -305,6 +305,15 @@ class EntityCache:
         self._private: set[str] = set()
         """Selections whose answers came back ``private``: looked up per user from then on."""
         self._hashes: dict[str, str] = {}
+        self._epochs: dict[str, int] = {}
+        """Invalidations per subgraph so far: an answer whose fetch began before one of
+        them may hold what it dropped, and is not stored (see `epoch`)."""
+
+    def epoch(self, service: str) -> int:
+        """Read before a fetch, compared before storing its answer: a query that read the
+        old price before the mutation committed, and answers after the mutation's
+        invalidation, must not put the old price back."""
+        return self._epochs.get(service, 0)
 
     def configure(self, config: EntityCacheConfig) -> None:
         """A reloaded ``entity_cache`` section (entries stay)."""
@@ -423,6 +432,8 @@ class EntityCache:
             if request.kind != "subgraph" and request.type != ROOT_TYPE:
                 prefixes.append(f"{PREFIX}{request.subgraph}:{ROOT_TYPE}:")
         prefixes = sorted(set(prefixes))
+        for request in requests:
+            self._epochs[request.subgraph] = self._epochs.get(request.subgraph, 0) + 1
         count = self.memory.drop(prefixes)
         shared = self.shared
         if shared is not None:

@@ -291,3 +291,26 @@ async def test_an_event_drops_the_entities_it_names(nats_url: str, subject: str)
         await query(router, TOP)
         assert counts(servers) == (1, 2)
         assert representations(servers["reviews"]) == ["p1", "p3"]
+
+
+async def test_an_answer_in_flight_across_an_invalidation_is_not_stored() -> None:
+    """A query that read the old value before a change committed, and answers after the
+    change's invalidation, must not put the old value back."""
+    async with (
+        graph() as servers,
+        running_router(settings_for(servers, entity_cache=cache_config())) as router,
+    ):
+        products = servers["products"]
+        slow = asyncio.create_task(query(router, "{ slow(seconds: 0.5) }"))
+        await asyncio.wait_for(products.request_arrived.wait(), 10)
+        async with router.session.post(
+            router.url + "/invalidation",
+            json={"kind": "entity", "subgraph": "products", "type": "Product", "key": {"id": "p1"}},
+            headers={"authorization": KEY},
+        ) as got:
+            assert got.status == 202
+        await slow
+        await query(router, "{ slow(seconds: 0.5) }")
+        assert len(products.received) == 2  # the first answer was not kept
+        await query(router, "{ slow(seconds: 0.5) }")
+        assert len(products.received) == 2  # the second one was
