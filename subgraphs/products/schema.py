@@ -138,7 +138,6 @@ class Query:
         row = await context_of(info).loaders.category.load(check.entity_id(id))
         if row is None or (row.is_deleted and not include_deleted):
             return None
-        _changed_catalogue()
         return CategoryType.from_row(row)
 
     @strawberry.field(description="Categories by name; rootsOnly for the top of the tree.")
