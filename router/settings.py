@@ -66,6 +66,8 @@ the peer's address. Subgraphs always get the router's own ``X-Forwarded-For``, c
 | APQ                     | enabled                        | automatic persisted queries         |
 | PERSISTED_QUERIES       | off                            | trusted documents (manifest)        |
 | RATE_LIMIT              | no buckets                     | token-bucket rate limits            |
+| ENTITY_CACHE            | off                            | subgraph answers cached (Apollo's   |
+|                         |                                | entity cache; docs/router.md)       |
 | REDIS_URL               | unset (also POLYSHOP_REDIS_URL)| state shared by replicas            |
 | CSRF_PREVENTION         | true                           | refuse simple requests (Apollo)     |
 | CSRF_REQUIRED_HEADERS   | x-apollo-operation-name,       | headers proving a preflight         |
