@@ -71,7 +71,7 @@ def router_env(stack: Stack, port: int, cached: bool) -> dict[str, str]:
         "POLYSHOP_ROUTER_SUPERGRAPH": str(REPO_ROOT / "schema" / "supergraph.graphql"),
         "POLYSHOP_ROUTER_PORT": str(port),
         "POLYSHOP_ROUTER_HOT_RELOAD": "false",
-        "POLYSHOP_ROUTER_LOG_LEVEL": "warning",
+        "POLYSHOP_ROUTER_TELEMETRY__EXPORTERS__LOGGING__LEVEL": "warning",
         "POLYSHOP_ROUTER_SUBGRAPH_URLS": json.dumps(
             {spec.name: stack.service(spec.name) + "/graphql" for spec in SERVICES}
         ),

@@ -125,7 +125,7 @@ def run(settings: RouterSettings) -> None:
     from router.http.tls import scheme
     from router.telemetry import configure_logging
 
-    configure_logging(settings.log_level, json=settings.log_json)
+    configure_logging(settings.telemetry.log_level, json=settings.telemetry.log_json)
     shown_host = "localhost" if settings.host in ("0.0.0.0", "::", "") else settings.host
     web = scheme(settings)
     typer.echo(
@@ -155,7 +155,7 @@ def metrics_directory(settings: RouterSettings) -> Iterator[None]:
     of them shows the sum (Prometheus multiprocess mode, docs/decisions/0029): a fresh
     temporary directory, named to the workers before they start and removed after them,
     unless the operator named one (``PROMETHEUS_MULTIPROC_DIR``)."""
-    if not settings.metrics or settings.metrics_multiprocess_dir is not None:
+    if not settings.telemetry.metrics_enabled or settings.metrics_multiprocess_dir is not None:
         yield
         return
     directory = tempfile.mkdtemp(prefix="polyshop-router-metrics-")
@@ -181,7 +181,7 @@ def uvicorn_options(settings: RouterSettings) -> dict[str, Any]:
         # The client address is the peer's; X-Forwarded-For only from TRUSTED_PROXIES, read
         # by the app (uvicorn would believe any local peer's).
         "proxy_headers": False,
-        "log_level": settings.log_level,
+        "log_level": settings.telemetry.log_level,
         "log_config": None,  # ours (configure_logging), not uvicorn's plain-text one
         "timeout_graceful_shutdown": settings.drain_timeout,
         **uvicorn_tls_options(settings),
@@ -193,7 +193,7 @@ def router_http(settings: RouterSettings) -> type[GuardedHttp]:
     from polyshop.http_limits import guarded_http
 
     return guarded_http(
-        max_header_bytes=settings.http_max_header_bytes,
+        max_header_bytes=settings.limits.http1_max_request_buf_size,
         header_read_timeout=settings.http_header_read_timeout,
         body_read_timeout=settings.http_body_read_timeout,
     )
@@ -216,7 +216,7 @@ def worker_app() -> Any:
     from router.telemetry import configure_logging
 
     settings = RouterSettings()
-    configure_logging(settings.log_level, json=settings.log_json)
+    configure_logging(settings.telemetry.log_level, json=settings.telemetry.log_json)
     return create_app(settings)
 
 

@@ -161,6 +161,21 @@ class Projector:
         result = self._object(data, plan, plan.entries, plan.type_name, [])
         return None if result is INVALID else result  # type: ignore[return-value]
 
+    def project_object(
+        self, obj: dict[str, Any], plan: ObjectPlan, path: list[str | int]
+    ) -> dict[str, Any] | None:
+        """One object at ``path`` (a deferred fragment's position): null when a non-null
+        field in it is null (the propagation stops at the fragment, as Apollo's does)."""
+        rows = plan.entries
+        typename = plan.type_name
+        if plan.abstract:
+            found = obj.get("__typename")
+            if isinstance(found, str):
+                typename = found
+                rows = plan.by_type.get(found, plan.entries)
+        result = self._object(obj, plan, rows, typename, list(path))
+        return None if result is INVALID else result  # type: ignore[return-value]
+
     def _object(
         self,
         obj: dict[str, Any],

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -81,7 +81,7 @@ from .negotiation import (
 )
 from .runtime import Policies, PolicyState
 from .shutdown import ShutdownSignal
-from .streaming import Transport, single, stream, streaming_transport
+from .streaming import Transport, accepts_incremental, single, stream, streaming_transport
 from .uploads import is_multipart, read_multipart
 from .websocket import GraphQLWebSocket
 
@@ -94,14 +94,22 @@ NOT_READY = orjson.dumps({"status": "NOT_READY"})
 DRAINING = orjson.dumps({"status": "DRAINING"})
 JSON = b"application/json"
 ALLOWED_METHODS = "GET, POST"
+RESPONSE_HOOKS = (
+    "router_response",
+    "supergraph_request",
+    "supergraph_response",
+    "execution_request",
+    "execution_response",
+)
+"""Plugin stages that see the whole response: a `@defer` query runs inline under them."""
 
 
 class RouterApp:
     """ASGI app; the lifespan starts the security layer, loads the supergraph, starts the
     engine and the file watcher.
 
-    ``security`` defaults to a layer built from ``settings.security``; the app starts and
-    closes it either way. A custom ``build_engine`` is responsible for authorization itself
+    ``security`` defaults to a layer built from ``settings.security_settings``; the app starts
+    and closes it either way. A custom ``build_engine`` is responsible for authorization itself
     (and for engine telemetry). ``telemetry`` defaults to one built from the settings, which
     the app then shuts down with itself.
     """
@@ -124,7 +132,7 @@ class RouterApp:
             drain_timeout=settings.drain_timeout,
             on_draining=self._start_draining,
         )
-        self.security = security or SecurityLayer(settings.security)
+        self.security = security or SecurityLayer(settings.security_settings)
         self._build_engine = build_engine
         self._custom_engine = build_engine is not None
         self.holder: EngineHolder | None = None
@@ -345,7 +353,10 @@ class RouterApp:
                 await self._health(scope, send)
             elif path == self.settings.ready_path:
                 await self._ready(scope, send)
-            elif path == self.settings.metrics_path and self.settings.metrics:
+            elif (
+                path == self.settings.telemetry.metrics_path
+                and self.settings.telemetry.metrics_enabled
+            ):
                 await self._metrics(scope, send)
             elif self._invalidates(path):
                 await self._invalidation(scope, receive, send)
@@ -409,7 +420,7 @@ class RouterApp:
             send,
             self.settings.entity_cache.invalidation,
             state.entity_cache,
-            self.settings.max_request_bytes,
+            self.settings.limits.http_max_request_bytes,
         )
 
     async def _asset(self, scope: Scope, send: Send) -> None:
@@ -474,9 +485,20 @@ class RouterApp:
                     scope, receive, raw_send, headers, method, correlation, transport
                 )
                 return
+            incremental = accepts_incremental(headers.get("accept"))
             status, body, media, passed_on = await self._execute(
-                scope, receive, headers, method, correlation, run
+                scope, receive, headers, method, correlation, run, incremental
             )
+            if not isinstance(body, bytes):
+                # `@defer` for a client that reads multipart: the payloads as they come.
+                extra = [
+                    *echo,
+                    *((k.encode("latin-1"), v.encode("latin-1")) for k, v in passed_on),
+                ]
+                await stream(
+                    Transport.DEFER, raw_send, receive, body, heartbeat=None, headers=extra
+                )
+                return
         except (HttpError, AuthenticationError) as error:
             observation = current_request.get()
             if observation is not None:
@@ -543,9 +565,12 @@ class RouterApp:
         method: str,
         correlation: str,
         run: PluginRun | None = None,
-    ) -> tuple[int, bytes, str, list[tuple[str, str]]]:
+        incremental: bool = False,
+    ) -> tuple[int, bytes | AsyncIterator[dict[str, Any]], str, list[tuple[str, str]]]:
         """Check, parse and run the request; (status, JSON body, media type, headers from
-        subgraph responses)."""
+        subgraph responses). With ``incremental`` (the client reads `@defer`'s multipart),
+        a query with deferred fragments gives its payloads as an async iterator instead of
+        a body, unless plugins hook into the responses (they see one body: inline)."""
         settings = self.settings
         policies = self.policies
         if method not in ("GET", "POST"):
@@ -558,6 +583,8 @@ class RouterApp:
         if settings.csrf_prevention and not is_preflighted(headers, settings.csrf_required_headers):
             raise csrf_error(settings.csrf_required_headers)
         media = response_media_type(headers.get("accept"))
+        if media is None and incremental:
+            media = APPLICATION_JSON  # what a part is; an operation without @defer too
         if media is None:
             raise HttpError(
                 406,
@@ -596,7 +623,7 @@ class RouterApp:
                     receive,
                     headers,
                     settings.file_uploads,
-                    settings.max_request_bytes,
+                    settings.limits.http_max_request_bytes,
                     self.holder.supergraph.api_schema,
                 )
                 current_files.set(files)  # released by `_graphql` when the request ends
@@ -608,7 +635,7 @@ class RouterApp:
                     '"application/graphql-response+json"',
                 )
             else:
-                limit = settings.max_request_bytes
+                limit = settings.limits.http_max_request_bytes
                 declared = headers.get("content-length")
                 if declared is not None and declared.isdigit() and int(declared) > limit:
                     raise payload_too_large(limit)
@@ -621,12 +648,13 @@ class RouterApp:
                     "INVALID_CONTENT_TYPE_HEADER",
                     "GET request 'content-type' header may only contain: \"application/json\"",
                 )
-            if len(query_string) > settings.max_request_bytes:
+            limit = settings.limits.http_max_request_bytes
+            if len(query_string) > limit:
                 raise HttpError(
                     414,
                     "URI_TOO_LONG",
                     "Request URI too long",
-                    f"the query string exceeds the limit of {settings.max_request_bytes} bytes; "
+                    f"the query string exceeds the limit of {limit} bytes; "
                     "send the operation with POST",
                 )
         if run is not None:
@@ -674,7 +702,18 @@ class RouterApp:
                 return 200, self._capped(orjson.dumps([r.body for r in responses])), media, extra
             if observation is not None:
                 observation.operation_name = parsed.operation_name
-            response = await execute(parsed, context)
+            if (
+                incremental
+                and isinstance(engine, Engine)
+                and execute == engine.execute
+                and (run is None or not any(run.wants(hook) for hook in RESPONSE_HOOKS))
+            ):
+                outcome = await engine.execute_incremental(parsed, context)
+                if not isinstance(outcome, GraphQLResponse):
+                    return 200, outcome, media, []
+                response = outcome
+            else:
+                response = await execute(parsed, context)
         if observation is not None:
             observation.add_response(response.body)
         extra = merge_response_headers(response.headers) if response.headers else []
@@ -771,7 +810,7 @@ class RouterApp:
                     '"application/graphql-response+json"',
                 )
             body = await read_request_body(
-                receive, headers, settings.max_request_bytes, settings.compression
+                receive, headers, settings.limits.http_max_request_bytes, settings.compression
             )
             parsed = requests.from_body(body, batching=False, max_batch_size=1)
         else:
@@ -843,7 +882,7 @@ class RouterApp:
         """The answer, or a ``RESPONSE_SIZE_LIMIT_EXCEEDED`` error in its place when it is
         larger than ``MAX_RESPONSE_BYTES`` (the engine stops fetching past the limit; this
         catches what projection multiplies, e.g. one entity shown at many positions)."""
-        limit = self.settings.max_response_bytes
+        limit = self.settings.limits.max_response_bytes
         if limit is None or len(body) <= limit:
             return body
         log.warning("router.response_size_limit_exceeded", size=len(body), limit=limit)

@@ -19,11 +19,13 @@ from router.policy.rate_limit import LocalBuckets, RateLimiter
 from router.security import SecurityLayer
 from router.settings import RouterSettings
 from router.shared import SharedState
+from router.shared.plans import SharedPlans
 from router.supergraph import Supergraph
 from router.telemetry import RouterMetrics, RouterTelemetry, Tracing
 
 
 def engine_config(settings: RouterSettings) -> EngineConfig:
+    limits = settings.limits
     return EngineConfig(
         subgraph_urls=dict(settings.subgraph_urls),
         subgraph_timeout=settings.subgraph_timeout,
@@ -36,19 +38,19 @@ def engine_config(settings: RouterSettings) -> EngineConfig:
         persisted_queries=settings.apq.enabled,
         headers=None if settings.headers.is_empty else settings.headers,
         introspection=settings.introspection,
-        max_depth=settings.max_depth,
-        max_height=settings.max_height,
-        max_aliases=settings.max_aliases,
-        max_root_fields=settings.max_root_fields,
-        parser_max_tokens=settings.parser_max_tokens,
-        max_selections=settings.max_selections,
+        max_depth=limits.max_depth,
+        max_height=limits.max_height,
+        max_aliases=limits.max_aliases,
+        max_root_fields=limits.max_root_fields,
+        parser_max_tokens=limits.parser_max_tokens,
+        parser_max_recursion=limits.parser_max_recursion,
+        max_selections=limits.max_selections,
         planning_timeout=settings.planning_timeout,
-        max_response_bytes=settings.max_response_bytes,
-        subgraph_max_response_bytes=settings.subgraph_max_response_bytes,
-        subgraph_max_concurrency=settings.subgraph_max_concurrency,
+        max_response_bytes=limits.max_response_bytes,
+        subgraph_max_response_bytes=limits.subgraph_max_response_bytes,
         subgraph_max_concurrency_per_request=settings.subgraph_max_concurrency_per_request,
         batch_entity_fetches=settings.batch_entity_fetches,
-        plan_cache_size=settings.plan_cache_size,
+        plan_cache_size=settings.query_planning.cache.in_memory.limit,
         override_labels=frozenset(settings.override_labels),
         subgraph_tls_ca=settings.subgraph_tls_ca,
         subgraph_tls_certfile=settings.subgraph_tls_certfile,
@@ -58,16 +60,15 @@ def engine_config(settings: RouterSettings) -> EngineConfig:
 
 def telemetry_from_settings(settings: RouterSettings) -> RouterTelemetry:
     """Metrics unless turned off; tracing only with an OTLP endpoint."""
+    telemetry = settings.telemetry
     tracing = None
-    if settings.otel_exporter_otlp_endpoint:
-        tracing = Tracing.otlp(
-            settings.otel_service_name,
-            settings.otel_exporter_otlp_endpoint,
-            sample_ratio=settings.otel_sample_ratio,
-        )
+    endpoint = telemetry.otlp_endpoint
+    if endpoint:
+        common = telemetry.exporters.tracing.common
+        tracing = Tracing.otlp(common.service_name, endpoint, sample_ratio=common.sampler)
     metrics = (
         RouterMetrics(multiprocess_dir=settings.metrics_multiprocess_dir)
-        if settings.metrics
+        if telemetry.metrics_enabled
         else None
     )
     return RouterTelemetry(metrics=metrics, tracing=tracing)
@@ -89,6 +90,7 @@ def engine_builder(
     documents = policies.documents if policies is not None else None
     limiter = policies.rate_limiter if policies is not None else None
     cache = policies.entity_cache if policies is not None else None
+    plans = policies.plans if policies is not None else None
 
     async def build(supergraph: Supergraph) -> ServingEngine:
         authorizer = security.authorizer(supergraph) if security is not None else None
@@ -105,6 +107,7 @@ def engine_builder(
                 documents=documents,
                 rate_limiter=limiter,
                 entity_cache=cache,
+                plans=plans,
             )
         else:
             engine = Engine(
@@ -114,6 +117,7 @@ def engine_builder(
                 documents=documents,
                 rate_limiter=limiter,
                 entity_cache=cache,
+                plans=plans,
             )
         await engine.start()
         return engine
@@ -130,6 +134,8 @@ class Policies:
     rate_limiter: RateLimiter | None
     entity_cache: EntityCache | None = None
     """The process's entity cache when ``entity_cache.enabled`` (entries outlive reloads)."""
+    plans: SharedPlans | None = None
+    """Plans shared through Redis (``query_planning.cache.redis``), or none."""
 
 
 class PolicyState:
@@ -183,7 +189,11 @@ class PolicyState:
         self.entity_cache.configure(settings.entity_cache)
         await self._listen_for_events(settings)
         cache = self.entity_cache if settings.entity_cache.enabled else None
-        return Policies(headers, documents, limiter, cache)
+        plans = None
+        redis_plans = settings.query_planning.cache.redis
+        if redis_plans.enabled and self.shared.configured:
+            plans = SharedPlans(self.shared, redis_plans.ttl)
+        return Policies(headers, documents, limiter, entity_cache=cache, plans=plans)
 
     async def _listen_for_events(self, settings: RouterSettings) -> None:
         """(Re)subscribe to the events that invalidate cached entities, as configured."""

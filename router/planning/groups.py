@@ -21,7 +21,7 @@ from .nodes import (
     RequiresItem,
     SequenceNode,
 )
-from .normalize.model import TYPENAME, Field, SelectionSet
+from .normalize.model import TYPENAME, Defer, Field, SelectionSet
 from .selection import SelNode
 
 CONTEXT_VARIABLE = "__context_"
@@ -84,6 +84,7 @@ class Group:
     __slots__ = (
         "context_types",
         "contexts",
+        "defer",
         "deps",
         "graph",
         "id",
@@ -104,8 +105,11 @@ class Group:
         path: tuple[str, ...],
         is_entity: bool,
         step: int,
+        defer: Defer | None = None,
     ) -> None:
         self.id = group_id
+        self.defer = defer
+        """The deferred fragment this fetch belongs to (None: the primary part)."""
         self.graph = graph
         self.service = service
         self.path = path

@@ -139,7 +139,42 @@ class BatchFetchNode:
         return "query"
 
 
-PlanNode = FetchNode | FlattenNode | BatchFetchNode | SequenceNode | ParallelNode | ConditionNode
+@dataclass(frozen=True, slots=True)
+class DeferredNode:
+    """One deferred fragment (`normalize.model.Defer`): its own fetches, run once the primary
+    part (and the fragment it is nested in, ``parent``) is done, and delivered as one
+    incremental payload per object at ``path``. ``node`` is None when the primary part's
+    fetches already bring its fields (a fragment on a type that is no entity)."""
+
+    id: int
+    label: str | None
+    path: tuple[str, ...]
+    """Response keys of the fragment's position, ``@`` for list items."""
+    depends: tuple[int, ...]
+    """Fetches (by ``id``) outside this fragment whose data its fetches read."""
+    parent: int | None
+    """The deferred fragment (by ``id``) this one is nested in."""
+    node: PlanNode | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeferNode:
+    """Apollo's ``Defer { Primary {...}, [Deferred(...) {...}] }``: the primary part never
+    waits for a deferred fetch."""
+
+    primary: PlanNode | None
+    deferred: tuple[DeferredNode, ...]
+
+
+PlanNode = (
+    FetchNode
+    | FlattenNode
+    | BatchFetchNode
+    | SequenceNode
+    | ParallelNode
+    | ConditionNode
+    | DeferNode
+)
 
 
 @dataclass(frozen=True, slots=True)

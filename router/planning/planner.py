@@ -33,6 +33,8 @@ from .nodes import (
     ENTITY_PATH_LIST,
     BatchFetchNode,
     ConditionNode,
+    DeferNode,
+    DeferredNode,
     FetchNode,
     FlattenNode,
     ParallelNode,
@@ -41,7 +43,7 @@ from .nodes import (
     SequenceNode,
 )
 from .normalize import NormalizedOperation
-from .normalize.model import Field, SelectionSet
+from .normalize.model import Defer, Field, SelectionSet, defers_in
 from .selection import SelNode
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
@@ -148,15 +150,8 @@ class _PlanRun:
         }
         nodes: list[PlanNode] = []
         for step in self.steps:
-            if self.planner.batch and saves_requests(step.groups):
-                node: PlanNode | None = batched(
-                    step.groups,
-                    fetches,
-                    self.operation.printed_variables,
-                    self.operation.name,
-                )
-            else:
-                node = assemble(step.groups, fetches)
+            primary = [g for g in step.groups if g.defer is None]
+            node = self._assemble(primary, fetches)
             if node is not None:
                 nodes.extend(node.nodes if isinstance(node, SequenceNode) else (node,))
         root: PlanNode | None
@@ -166,18 +161,43 @@ class _PlanRun:
             root = nodes[0]
         else:
             root = SequenceNode(tuple(nodes))
+        defers = defers_in(selection)
+        if defers:
+            root = DeferNode(root, tuple(self._deferred(d, fetches) for d in defers))
         return QueryPlan(root, self.operation.kind, count_requests(root))
+
+    def _assemble(self, groups: list[Group], fetches: Mapping[int, FetchNode]) -> PlanNode | None:
+        if self.planner.batch and saves_requests(groups):
+            return batched(groups, fetches, self.operation.printed_variables, self.operation.name)
+        return assemble(groups, fetches)
+
+    def _deferred(self, defer: Defer, fetches: Mapping[int, FetchNode]) -> DeferredNode:
+        """The sub-plan of one deferred fragment: the groups created for it, ordered among
+        themselves; what they read from other groups is done before it starts."""
+        groups = [g for g in self.groups if g.defer is defer]
+        depends = sorted({d.id for g in groups for d in g.deps if d.defer is not defer})
+        return DeferredNode(
+            defer.id,
+            defer.label,
+            defer.path,
+            tuple(depends),
+            defer.parent.id if defer.parent is not None else None,
+            self._assemble(groups, fetches),
+        )
 
     def _plan_query(self, root_type: str, fields: Sequence[Field]) -> None:
         step = _Step()
         self.steps.append(step)
-        by_graph: dict[str, Group] = {}
+        by_graph: dict[tuple[str, Defer | None], Group] = {}
         for f in fields:
-            graph = self._root_graph(root_type, f, by_graph)
-            group = by_graph.get(graph)
+            # A deferred root field gets root fetches of its own (Apollo's deferred `Query`
+            # fields): one per subgraph and fragment.
+            existing = {g: group for (g, d), group in by_graph.items() if d is f.defer}
+            graph = self._root_graph(root_type, f, existing)
+            group = by_graph.get((graph, f.defer))
             if group is None:
-                group = self._new_group(graph, (), False, 0)
-                by_graph[graph] = group
+                group = self._new_group(graph, (), False, 0, f.defer)
+                by_graph[(graph, f.defer)] = group
             self.add_fields(group, group.sel, root_type, (), (f,), None, tuple(fields))
 
     def _plan_mutation(self, root_type: str, fields: Sequence[Field]) -> None:
@@ -206,8 +226,17 @@ class _PlanRun:
             ),
         )
 
-    def _new_group(self, graph: str, path: tuple[str, ...], is_entity: bool, step: int) -> Group:
-        group = Group(len(self.groups), graph, self.sg.subgraphs[graph].name, path, is_entity, step)
+    def _new_group(
+        self,
+        graph: str,
+        path: tuple[str, ...],
+        is_entity: bool,
+        step: int,
+        defer: Defer | None = None,
+    ) -> Group:
+        group = Group(
+            len(self.groups), graph, self.sg.subgraphs[graph].name, path, is_entity, step, defer
+        )
         self.groups.append(group)
         self.steps[step].groups.append(group)
         return group
@@ -324,9 +353,18 @@ class _PlanRun:
     ) -> set[Group]:
         producers: set[Group] = set()
         unresolved: list[Field] = []
+        deferred: dict[Defer, list[Field]] = {}
         graph = group.graph
         for f in fields:
             if f.is_typename:
+                continue
+            if (
+                f.defer is not None
+                and f.defer is not group.defer
+                and f.defer.within(group.defer)
+                and self._deferrable(graph, type_name, f)
+            ):
+                deferred.setdefault(f.defer, []).append(f)
                 continue
             if self.fed.resolves_here(type_name, f.name, graph, provided):
                 if not self._requirements_ready(group, type_name, path, f):
@@ -348,7 +386,18 @@ class _PlanRun:
                 unresolved.append(f)
         if unresolved:
             producers |= self._jump(group, sel, type_name, path, unresolved, position, provided)
+        for defer, taken in deferred.items():
+            # Not a producer of this position: nothing in the primary part waits for it.
+            self._jump(group, sel, type_name, path, taken, position, provided, defer)
         return producers
+
+    def _deferrable(self, graph: str, type_name: str, f: Field) -> bool:
+        """A deferred field here can get fetches of its own: its type is an entity some
+        subgraph resolves it from through a key (this subgraph again included). Otherwise
+        it is fetched with the primary part and only delivered later."""
+        return self._can_leave(type_name, graph) and bool(
+            self._targets(graph, type_name, f, same_graph=True)
+        )
 
     def _requirements_ready(
         self, group: Group, type_name: str, path: tuple[str, ...], f: Field
@@ -418,6 +467,7 @@ class _PlanRun:
         common = selection.common
         if (
             common is not None
+            and not any(f.defer is not None and f.defer is not group.defer for f in common)
             and _covers(common, selection)
             and all(
                 f.is_typename or self._same_for_every_runtime_type(type_name, f.name, graph)
@@ -534,18 +584,21 @@ class _PlanRun:
         fields: Sequence[Field],
         position: tuple[Field, ...] | None,
         provided: Provided | None = None,
+        defer: Defer | None = None,
     ) -> set[Group]:
         """Fetch ``fields`` from other subgraphs (or this one again, for `@requires`) through
         the entity's key; ``provided``: what a `@provides` makes available here (key fields
-        included)."""
+        included). With ``defer``, the fields are a deferred fragment's: they go to entity
+        fetches of that fragment (this subgraph again included)."""
         producers: set[Group] = set()
         remaining = list(fields)
+        target_defer = defer if defer is not None else group.defer
         while remaining:
             options: dict[_Target, list[Field]] = {}
             for f in remaining:
                 targets = [
                     t
-                    for t in self._targets(group.graph, type_name, f)
+                    for t in self._targets(group.graph, type_name, f, same_graph=defer is not None)
                     if (type_name, group.graph, t.graph) not in self._key_chain
                 ]
                 if not targets:
@@ -559,7 +612,8 @@ class _PlanRun:
                 options,
                 key=lambda t: (
                     -len(options[t]),
-                    self._existing(t.graph, path, group.step) is None,
+                    self._existing(t.graph, path, group.step, target_defer) is None,
+                    defer is not None and t.graph != group.graph,
                     not self._keys_available(group.graph, type_name, t, provided),
                     sum(self.field_cost(t.graph, t.via, f, None) for f in options[t]),
                     self.fed.graph_order[t.graph],
@@ -568,15 +622,17 @@ class _PlanRun:
             taken = options[best]
             remaining = [f for f in remaining if f not in taken]
             producers |= self._jump_to(
-                group, sel, type_name, path, best, taken, position, None, provided
+                group, sel, type_name, path, best, taken, position, None, provided, target_defer
             )
         return producers
 
-    def _targets(self, from_graph: str, type_name: str, f: Field) -> list[_Target]:
+    def _targets(
+        self, from_graph: str, type_name: str, f: Field, same_graph: bool = False
+    ) -> list[_Target]:
         targets = [
             _Target(g, type_name)
             for g in self.fed.resolving_graphs(type_name, f.name)
-            if (g != from_graph or self._requires_in(type_name, f.name, g))
+            if (same_graph or g != from_graph or self._requires_in(type_name, f.name, g))
             and self.fed.resolvable_keys(type_name, g)
         ]
         if targets:
@@ -610,10 +666,13 @@ class _PlanRun:
             in_graph.requires is not None or bool(in_graph.context_arguments)
         )
 
-    def _existing(self, graph: str, path: tuple[str, ...], step: int) -> Group | None:
+    def _existing(
+        self, graph: str, path: tuple[str, ...], step: int, defer: Defer | None
+    ) -> Group | None:
         for group in self.groups:
             if (
                 group.is_entity
+                and group.defer is defer
                 and group.graph == graph
                 and group.path == path
                 and (group.step == step)
@@ -661,7 +720,11 @@ class _PlanRun:
         position: tuple[Field, ...] | None,
         abstract_rest: SelectionSet | None,
         provided: Provided | None = None,
+        defer: Defer | None = None,
     ) -> set[Group]:
+        """``defer``: the fragment the entity fetch belongs to (None: the source group's)."""
+        if defer is None:
+            defer = group.defer
         chain_key = (type_name, group.graph, target.graph)
         if chain_key in self._key_chain:
             raise PlanningError(
@@ -704,7 +767,7 @@ class _PlanRun:
                     contextual.append((f, argument, holder))
         finally:
             self._key_chain.discard(chain_key)
-        entity_group = self._entity_group(target.graph, path, deps, group.step)
+        entity_group = self._entity_group(target.graph, path, deps, group.step, defer)
         if contextual:
             fields = self._bind_contexts(entity_group, fields, contextual)
         typename = target.via if self.fed.is_interface_object(target.via, target.graph) else None
@@ -752,11 +815,17 @@ class _PlanRun:
         return result
 
     def _entity_group(
-        self, graph: str, path: tuple[str, ...], deps: set[Group], step: int
+        self,
+        graph: str,
+        path: tuple[str, ...],
+        deps: set[Group],
+        step: int,
+        defer: Defer | None = None,
     ) -> Group:
         for group in self.groups:
             if (
                 group.is_entity
+                and group.defer is defer
                 and group.graph == graph
                 and group.path == path
                 and group.step == step
@@ -765,7 +834,7 @@ class _PlanRun:
             ):
                 group.deps |= deps
                 return group
-        group = self._new_group(graph, path, True, step)
+        group = self._new_group(graph, path, True, step, defer)
         group.deps |= deps
         return group
 
@@ -807,6 +876,10 @@ def fetch_nodes(plan: QueryPlan) -> list[FetchNode | BatchFetchNode]:
         elif isinstance(node, ConditionNode):
             walk(node.if_clause)
             walk(node.else_clause)
+        elif isinstance(node, DeferNode):
+            walk(node.primary)
+            for deferred in node.deferred:
+                walk(deferred.node)
 
     walk(plan.node)
     return found

@@ -13,7 +13,8 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from http.cookies import CookieError, SimpleCookie
+from typing import Any, Literal
 
 import jwt
 from jwt.exceptions import (
@@ -65,6 +66,16 @@ def echoed_kid(kid: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class TokenSource:
+    """Another place a token may come from (Apollo Router's ``jwt.sources``): a header, with
+    its scheme prefix (empty: the whole value is the token), or a cookie."""
+
+    type: Literal["header", "cookie"]
+    name: str
+    value_prefix: str = "Bearer"
+
+
+@dataclass(frozen=True, slots=True)
 class JwtConfig:
     issuers: tuple[str, ...] = ()
     """Accepted ``iss`` values; empty: not checked."""
@@ -79,6 +90,8 @@ class JwtConfig:
     required_claims: tuple[str, ...] = ("exp", "sub")
     header_name: str = "authorization"
     header_prefix: str = "Bearer"
+    sources: tuple[TokenSource, ...] = ()
+    """Looked at, in order, when ``header_name`` is absent."""
     require_authentication: bool = False
     """Refuse token-less requests (HTTP 401, ``AUTH_ERROR``), as Apollo's
     ``authorization.require_authentication``."""
@@ -175,20 +188,50 @@ class JwtAuthenticator:
         return await self.verifier.verify(token)
 
     def token(self, headers: Mapping[str, str]) -> str | None:
-        """The bearer token; a header that is present but not ``<prefix> <token>`` is invalid,
-        as in Apollo Router."""
-        value = headers.get(self.config.header_name.lower())
+        """The bearer token: from ``header_name``, else from the first of ``sources`` that is
+        present. A header that is present but not ``<prefix> <token>`` is invalid, as in
+        Apollo Router."""
+        config = self.config
+        token = self._from_header(headers, config.header_name, config.header_prefix)
+        if token is not None:
+            return token
+        for source in config.sources:
+            if source.type == "header":
+                token = self._from_header(headers, source.name, source.value_prefix)
+            else:
+                token = _cookie(headers, source.name)
+            if token is not None:
+                return token
+        return None
+
+    def _from_header(self, headers: Mapping[str, str], name: str, prefix: str) -> str | None:
+        value = headers.get(name.lower())
         if value is None or not value.strip():
             return None
+        if not prefix:
+            token = value.strip()
+            if " " in token:
+                raise InvalidToken(f"the {name} header must hold only the token", self.config.realm)
+            return token
         scheme, _, token = value.strip().partition(" ")
         token = token.strip()
-        if scheme.lower() != self.config.header_prefix.lower() or not token or " " in token:
-            raise InvalidToken(
-                f"the {self.config.header_name} header must be "
-                f"'{self.config.header_prefix} <token>'",
-                self.config.realm,
-            )
+        if scheme.lower() != prefix.lower() or not token or " " in token:
+            raise InvalidToken(f"the {name} header must be '{prefix} <token>'", self.config.realm)
         return token
+
+
+def _cookie(headers: Mapping[str, str], name: str) -> str | None:
+    """The value of cookie ``name`` in the ``Cookie`` header (a malformed header has none)."""
+    raw = headers.get("cookie")
+    if not raw:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw)
+    except CookieError:
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel is not None and morsel.value else None
 
 
 def _reason(error: InvalidTokenError) -> str:

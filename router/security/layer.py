@@ -66,6 +66,7 @@ class SecurityLayer:
                 max_token_lifetime_seconds=settings.max_token_lifetime_seconds,
                 header_name=settings.header_name,
                 header_prefix=settings.header_prefix,
+                sources=settings.token_sources,
                 require_authentication=settings.require_authentication,
             )
             self._authenticator = JwtAuthenticator(JwtVerifier(self._keys, config))

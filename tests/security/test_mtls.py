@@ -357,7 +357,7 @@ async def router_url(products_url: str, pki: Pki) -> AsyncIterator[str]:
         supergraph=str(REPO / "schema" / "supergraph.graphql"),
         port=free_port(),
         hot_reload=False,
-        log_level="warning",
+        telemetry={"exporters": {"logging": {"level": "warning"}}},
         subgraph_urls={"products": products_url},
         tls_certfile=str(pki.server.cert),
         tls_keyfile=str(pki.server.key),

@@ -64,7 +64,7 @@ async def test_metrics_are_summed_over_two_workers() -> None:
         "POLYSHOP_ROUTER_SUBGRAPH_URLS": orjson.dumps(
             {"products": products.url, "reviews": reviews.url}
         ).decode(),
-        "POLYSHOP_ROUTER_LOG_LEVEL": "warning",
+        "POLYSHOP_ROUTER_TELEMETRY__EXPORTERS__LOGGING__LEVEL": "warning",
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     process = await asyncio.create_subprocess_exec(

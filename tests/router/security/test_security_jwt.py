@@ -24,7 +24,7 @@ from router.security.errors import (
     KeysUnavailable,
 )
 from router.security.jwks import JwksKeySet
-from router.security.jwt import JwtAuthenticator, JwtConfig, JwtVerifier
+from router.security.jwt import JwtAuthenticator, JwtConfig, JwtVerifier, TokenSource
 
 CONFIG = JwtConfig(issuers=("polyshop-auth",), audiences=("polyshop",))
 
@@ -286,6 +286,35 @@ async def test_authenticator_reads_bearer(verifier: JwtVerifier, ec_key: Signing
 async def test_authenticator_malformed_header_is_401(verifier: JwtVerifier, value: str) -> None:
     with pytest.raises(InvalidToken) as caught:
         await JwtAuthenticator(verifier).authenticate({"authorization": value})
+    assert caught.value.status == 401
+
+
+async def test_authenticator_reads_other_sources_in_order(
+    keys: JwksKeySet, ec_key: SigningKey
+) -> None:
+    """``sources`` (Apollo's ``jwt.sources``): looked at when the main header is absent, in
+    order; a source that is present but malformed is a 401 like the main header."""
+    token, other = ec_key.sign(sub="from-header"), ec_key.sign(sub="from-cookie")
+    config = JwtConfig(
+        sources=(
+            TokenSource("header", "X-Api-Token", ""),
+            TokenSource("cookie", "polyshop_token"),
+        )
+    )
+    authenticator = JwtAuthenticator(JwtVerifier(keys, config))
+    cookie = f"a=1; polyshop_token={other}"
+    both = await authenticator.authenticate({"x-api-token": token, "cookie": cookie})
+    assert both is not None
+    assert both.subject == "from-header"
+    only_cookie = await authenticator.authenticate({"cookie": cookie})
+    assert only_cookie is not None
+    assert only_cookie.subject == "from-cookie"
+    main = await authenticator.authenticate({"authorization": f"Bearer {token}", "cookie": cookie})
+    assert main is not None
+    assert main.subject == "from-header"
+    assert await authenticator.authenticate({"cookie": 'a=1; broken="x'}) is None
+    with pytest.raises(InvalidToken) as caught:
+        await authenticator.authenticate({"x-api-token": "two words"})
     assert caught.value.status == 401
 
 
