@@ -250,7 +250,8 @@ def plan(
     """Print the query plan of an operation against a supergraph."""
     from router.engine import Engine
     from router.http.runtime import engine_config
-    from router.planning import PlanningError, RequestError, plan_to_text
+    from router.operation import RequestError
+    from router.planning import PlanningError, plan_to_text
     from router.supergraph import SupergraphError, load_supergraph
 
     settings = load_settings(supergraph=supergraph)

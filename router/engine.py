@@ -44,7 +44,6 @@ import structlog
 from graphql import DocumentNode, GraphQLSchema, type_from_ast, value_from_ast
 
 from .config.demand_control import DemandControlConfig
-from .config.headers import HeadersConfig
 from .config.persisted import ApqConfig
 from .config.traffic_shaping import TrafficShapingConfig
 from .demand_control import DemandControl, OperationCost
@@ -70,12 +69,8 @@ from .execution.subscriptions import (
     SubscriptionHub,
     split_plan,
 )
-from .persisted.apq import ApqStore
-from .persisted.documents import OperationDocuments
-from .planning.cache import LRU
-from .planning.errors import RequestError, error_dict
-from .planning.nodes import DeferNode, QueryPlan
-from .planning.normalize import (
+from .operation.errors import RequestError, error_dict
+from .operation.normalize import (
     NormalizedOperation,
     OperationLimits,
     SelectionSet,
@@ -84,11 +79,20 @@ from .planning.normalize import (
     measure,
     prepare,
 )
-from .planning.normalize.parse import parse_operation_text
-from .planning.planner import Planner, PlanningError
+from .operation.normalize.parse import parse_operation_text
+from .persisted.apq import ApqStore
+from .persisted.documents import OperationDocuments
+from .planning.cache import LRU, PlanCache, PlanKey
+from .planning.nodes import DeferNode, QueryPlan
+from .planning.planner import Planner, PlanningError, response_aliases
 from .planning.serialize import FORMAT, PlanDecodeError, decode_plan, encode_plan
-from .plugins.api import OPERATION_KIND, OPERATION_NAME, ExecutionRequest, ExecutionResponse
-from .policy.headers import ResponseHeaderRules
+from .plugins.api import (
+    OPERATION_KIND,
+    OPERATION_NAME,
+    ExecutionRequest,
+    ExecutionResponse,
+    Response,
+)
 from .policy.rate_limit import RateLimiter
 from .security.authorization import AuthorizationResult, Authorizer
 from .security.nulls import add_null_fields
@@ -110,8 +114,6 @@ except importlib.metadata.PackageNotFoundError:  # pragma: no cover - run from a
 """Part of a shared plan's key: replicas of another release never take each other's plans."""
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _PERCENT = re.compile(r"^percent\((\d+(?:\.\d+)?)\)$")
-MAX_PLAN_VARIANTS = 64
-"""Plans kept per operation (one per active-label set and condition values)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +141,9 @@ class RequestContext:
     plugins: PluginRun | None = None
     """The request's plugins (None: no plugin configured): the execution and subgraph hooks
     run here, the router and supergraph ones in the HTTP layer."""
+    client_headers: Mapping[str, str] | None = None
+    """The client's request headers (after the supergraph stage): what subgraph-stage hooks
+    (the header rules among them) propagate from."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,13 +182,12 @@ class EngineConfig:
     batch_entity_fetches: bool = True
     """Entity fetches to one subgraph due at the same plan stage go out as one request."""
     plan_cache_size: int = 1024
+    """Validated operations kept, and plan variants kept (`PlanCache`), each at most this many."""
     override_labels: frozenset[str] = frozenset()
     """Progressive-override labels enabled for every request."""
     persisted_queries: bool = True
     """Automatic persisted queries (``extensions.persistedQuery``) in a registry of the
     engine's own, when no `OperationDocuments` is given to the engine."""
-    headers: HeadersConfig | None = None
-    """Header rules; the engine applies their ``response`` lists (subgraph → client)."""
     subgraph_tls_ca: str | None = None
     """CA bundle trusted for ``https`` subgraphs (else the system's roots)."""
     subgraph_tls_certfile: str | None = None
@@ -221,8 +225,9 @@ class GraphQLResponse:
     body: dict[str, Any]
     """``{"data": ..., "errors": [...], "extensions": ...}``."""
     status: int = 200
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    """Subgraph response headers for the client (``headers.*.response`` rules)."""
+    cache_control: str | None = None
+    """The client's ``Cache-Control``, computed from the answer's parts by the entity cache
+    (None: the cache is off, no header)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,16 +256,23 @@ resolved)."""
 
 
 class _Prepared:
-    """A validated operation and its plans (by active labels and condition values)."""
+    """A validated operation (its plans are in the engine's `PlanCache`)."""
 
-    __slots__ = ("cost", "error", "operation", "plans")
+    __slots__ = ("cost", "digest", "error", "name", "operation")
 
     def __init__(
-        self, operation: NormalizedOperation | None, error: RequestError | None = None
+        self,
+        digest: str,
+        name: str | None,
+        operation: NormalizedOperation | None,
+        error: RequestError | None = None,
     ) -> None:
+        self.digest = digest
+        """sha256 of the operation text (`operation_hash`)."""
+        self.name = name
+        """The requested operation name."""
         self.operation = operation
         self.error = error
-        self.plans: dict[tuple[frozenset[str], tuple[bool, ...]], _CachedPlan] = {}
         self.cost: float | None = None
         """The estimated cost, once known to hold for any variable values."""
 
@@ -311,14 +323,10 @@ class Engine:
                 tls_keyfile=self.config.subgraph_tls_keyfile,
             )
         )
-        response_rules = (
-            ResponseHeaderRules(self.config.headers) if self.config.headers is not None else None
-        )
         self.executor = Executor(
             self.fetcher,
             self.config.max_response_bytes,
             self.config.subgraph_max_concurrency_per_request,
-            response_rules=response_rules,
             limiter=rate_limiter
             if rate_limiter is not None and rate_limiter.checks_subgraphs
             else None,
@@ -348,6 +356,9 @@ class Engine:
             ApqConfig(enabled=self.config.persisted_queries),
             ApqStore(SharedState(None), self.config.plan_cache_size),
         )
+        self.plan_cache: PlanCache[_CachedPlan] = PlanCache(self.config.plan_cache_size)
+        """Every plan variant of every operation (see `router/planning/cache.py`); in front
+        of the shared ``plans``."""
         self._planners: dict[frozenset[str], Planner] = {}
         self._labels = _override_labels(supergraph)
         self._random = random.Random()
@@ -418,6 +429,7 @@ class Engine:
             plugins=context.plugins,
             by_subgraph=context.subgraph_headers,
             claims=context.principal.claims if context.principal is not None else None,
+            client_headers=context.client_headers,
         )
         await self.executor.run(plan.primary, state)
         body = self._body(cached, state, coerced, authorization, cost, incremental.primary).body
@@ -544,9 +556,10 @@ class Engine:
         headers = context.headers
         run = context.plugins
         if run is not None:
-            run.context.entries[OPERATION_KIND] = operation.kind
-            run.context.entries[OPERATION_NAME] = request.operation_name or operation.name
-            if run.wants("execution_request"):
+            entries = run.context.entries
+            entries[OPERATION_KIND] = operation.kind
+            entries[OPERATION_NAME] = request.operation_name or operation.name
+            if "execution_request" in run.active:
                 stage = ExecutionRequest(
                     run.context,
                     cached.plan,
@@ -556,7 +569,9 @@ class Engine:
                     dict(headers),
                     query,
                 )
-                short = await run.run("execution_request", stage)
+                short = run.call("execution_request", stage)
+                if short is not None and not isinstance(short, Response):
+                    short = await short
                 if short is not None:
                     return GraphQLResponse(short.graphql_body(), short.status)
                 variables, headers = stage.variables, stage.headers
@@ -568,15 +583,18 @@ class Engine:
             plugins=run,
             by_subgraph=context.subgraph_headers,
             claims=context.principal.claims if context.principal is not None else None,
+            client_headers=context.client_headers,
         )
         response = self._body(cached, state, coerced, authorization, cost)
         if state.cache_policy is not None:  # the entity cache: the client's Cache-Control
             policy = NO_STORE if response.body.get("errors") else state.cache_policy
-            response.headers.append(("cache-control", policy.header()))
-        if run is not None and not state.too_large and run.wants("execution_response"):
+            response.cache_control = policy.header()
+        if run is not None and not state.too_large and "execution_response" in run.active:
             done = ExecutionResponse(run.context, 200, response.body)
-            await run.run("execution_response", done)
-            return GraphQLResponse(done.body, done.status, headers=state.response_headers)
+            outcome = run.call("execution_response", done)
+            if outcome is not None and not isinstance(outcome, Response):
+                await outcome
+            return GraphQLResponse(done.body, done.status)
         return response
 
     def _body(
@@ -630,7 +648,7 @@ class Engine:
                 self.demand.actual(cost, cached.selection, data, coerced)
             if self.demand.config.expose_cost:
                 body["extensions"] = {"cost": cost.extension()}
-        return GraphQLResponse(body, headers=state.response_headers)
+        return GraphQLResponse(body)
 
     def plan(
         self,
@@ -673,9 +691,9 @@ class Engine:
                 if not self.config.introspection:
                     _refuse_introspection(operation)
                 measure(operation.selections, budget, self._limits)
-                prepared = _Prepared(operation)
+                prepared = _Prepared(operation_hash(query), operation_name, operation)
             except RequestError as error:
-                prepared = _Prepared(None, error)
+                prepared = _Prepared(operation_hash(query), operation_name, None, error)
             finally:
                 self.work.measured += budget.visited
             self._prepared.put(key, prepared)
@@ -692,10 +710,15 @@ class Engine:
         if prepared is None:
             document = authorization.document
             assert document is not None  # an empty result is answered early
+            digest = operation_hash(query)
             try:
-                prepared = _Prepared(prepare(self.supergraph.api_schema, document, operation_name))
+                prepared = _Prepared(
+                    digest,
+                    operation_name,
+                    prepare(self.supergraph.api_schema, document, operation_name),
+                )
             except RequestError as error:
-                prepared = _Prepared(None, error)
+                prepared = _Prepared(digest, operation_name, None, error)
             self._filtered.put(key, prepared)
         if prepared.error is not None:
             raise prepared.error
@@ -745,7 +768,7 @@ class Engine:
         operation = prepared.operation
         assert operation is not None
         conditions = original.condition_key(coerced)
-        if (labels, conditions) in prepared.plans:
+        if self.plan_key(prepared, coerced, labels, authorization, original) in self.plan_cache:
             return self._plan_for(prepared, coerced, labels, authorization, original)
         key = shared = None
         sink: list[bytes] | None = None
@@ -797,6 +820,27 @@ class Engine:
             )
         )
 
+    def plan_key(
+        self,
+        prepared: _Prepared,
+        coerced: Mapping[str, Any],
+        labels: frozenset[str],
+        authorization: AuthorizationResult | None = None,
+        original: NormalizedOperation | None = None,
+    ) -> PlanKey:
+        """The `PlanCache` key of one plan variant: the supergraph, the operation, and the
+        options (labels, the ``original`` operation's condition values, the authorization
+        access the filtered document was made for, entity-fetch batching)."""
+        operation = original or prepared.operation
+        assert operation is not None
+        options = (
+            labels,
+            operation.condition_key(coerced),
+            authorization.access if authorization is not None else None,
+            self.config.batch_entity_fetches,
+        )
+        return PlanKey(self.supergraph.schema_hash, prepared.digest, prepared.name, options)
+
     def _plan_for(
         self,
         prepared: _Prepared,
@@ -814,8 +858,8 @@ class Engine:
         encoded for the shared cache."""
         operation = prepared.operation
         assert operation is not None
-        key = (labels, (original or operation).condition_key(coerced))
-        cached = prepared.plans.get(key)
+        key = self.plan_key(prepared, coerced, labels, authorization, original)
+        cached = self.plan_cache.get(key)
         if cached is not None:
             return cached
         schema = self.supergraph.api_schema
@@ -824,47 +868,42 @@ class Engine:
             selection = operation.expand(schema, coerced, budget)
         finally:
             self.work.expanded += budget.visited
-        found = self._decode_shared(shared, selection) if shared is not None else None
+        found = self._decode_shared(shared) if shared is not None else None
         if found is not None:
-            plan, data_keys = found
+            plan = found
             self.plan_stats.shared += 1
         else:
             planner = self._planners.get(labels)
             if planner is None:
                 planner = Planner(self.supergraph, labels, batch=self.config.batch_entity_fetches)
                 self._planners[labels] = planner
-            plan, data_keys = planner.plan_with_data_keys(operation, selection)
+            plan = planner.plan(operation, selection)
             self.plan_stats.built += 1
             if sink is not None:
-                sink.append(encode_plan(plan, data_keys, selection))
+                sink.append(encode_plan(plan))
         introspection = introspection_document(operation, selection)
         preset = introspection[1] if introspection else frozenset()
         projected = selection
         if authorization is not None:
-            keys = dict(data_keys)
-            projected = add_null_fields(selection, authorization.nulls(coerced), schema, keys)
-            data_keys = keys
+            projected = add_null_fields(selection, authorization.nulls(coerced), schema)
+        aliases = response_aliases(plan)
         incremental = None
         if isinstance(plan.node, DeferNode):
-            incremental = incremental_plan(schema, projected, plan.node, data_keys)
+            incremental = incremental_plan(schema, projected, plan.node, aliases)
         cached = _CachedPlan(
             plan,
-            compile_selection(schema, projected, preset, data_keys),
+            compile_selection(schema, projected, preset, aliases),
             introspection[0] if introspection else None,
             projected,
             incremental,
         )
-        if len(prepared.plans) >= MAX_PLAN_VARIANTS:
-            prepared.plans.clear()
-        prepared.plans[key] = cached
+        self.plan_cache.put(key, cached)
         return cached
 
     @staticmethod
-    def _decode_shared(
-        data: bytes, selection: SelectionSet
-    ) -> tuple[QueryPlan, dict[int, str]] | None:
+    def _decode_shared(data: bytes) -> QueryPlan | None:
         try:
-            return decode_plan(data, selection)
+            return decode_plan(data)
         except PlanDecodeError as error:
             log.warning("router.shared_plan_unreadable", error=str(error))
             return None

@@ -25,7 +25,7 @@ those names still work, with a deprecation warning (`router.config.moved`).
 
 graphql-core refuses documents nested deeper than 200 levels on its own, so
 ``parser_max_recursion`` can only lower that bound (``le=200``); a lower value costs one
-extra pass of the lexer over the document (see `router.planning.normalize.parse`).
+extra pass of the lexer over the document (see `router.operation.normalize.parse`).
 """
 
 from __future__ import annotations

@@ -33,7 +33,8 @@ class _Section(BaseModel):
 
 class InMemoryPlanCache(_Section):
     limit: int = Field(default=1024, ge=0)
-    """Operations whose plans each engine keeps (least recently used go first)."""
+    """Operations, and plan variants (`router.planning.cache.PlanCache`), each engine keeps
+    (least recently used go first)."""
 
 
 class RedisPlanCache(_Section):

@@ -16,14 +16,14 @@ fetches goes with the item whose path it falls under (else the first).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from graphql import GraphQLSchema
 
-from ..planning.nodes import DeferNode, DeferredNode
-from ..planning.normalize.model import Defer, Field, SelectionSet, defers_in
+from ..operation.normalize.model import Defer, Field, SelectionSet, defers_in
+from ..planning.nodes import DeferNode, DeferredNode, ResponseAlias
 from .projection import ObjectPlan, Projector, compile_selection
 
 LIST_ITEMS = "@"
@@ -50,48 +50,41 @@ def incremental_plan(
     schema: GraphQLSchema,
     selection: SelectionSet,
     plan_node: DeferNode,
-    data_keys: Mapping[int, str],
+    aliases: Sequence[ResponseAlias],
 ) -> IncrementalPlan:
-    """Compile the primary selection and each deferred fragment's (once per plan)."""
+    """Compile the primary selection and each deferred fragment's (once per plan);
+    ``aliases``: the plan's internal aliases (`router.planning.response_aliases`), which name
+    positions from the root, so each part (compiled from the root too) reads them alike."""
     by_id = {d.id: d for d in defers_in(selection)}
     parts = []
     for node in plan_node.deferred:
-        keys = dict(data_keys)
-        restricted = restrict(selection, by_id[node.id], keys)
-        parts.append(DeferredPart(node, compile_selection(schema, restricted, frozenset(), keys)))
-    keys = dict(data_keys)
-    primary = compile_selection(schema, restrict(selection, None, keys), frozenset(), keys)
+        restricted = restrict(selection, by_id[node.id])
+        parts.append(
+            DeferredPart(node, compile_selection(schema, restricted, frozenset(), aliases))
+        )
+    primary = compile_selection(schema, restrict(selection, None), frozenset(), aliases)
     return IncrementalPlan(primary, tuple(parts))
 
 
-def restrict(
-    selection: SelectionSet, defer: Defer | None, data_keys: dict[int, str]
-) -> SelectionSet:
+def restrict(selection: SelectionSet, defer: Defer | None) -> SelectionSet:
     """The fields delivered with ``defer`` (None: the primary part), with the ancestors that
-    lead to them; ``data_keys`` gains the internal aliases of the copies made."""
-    by_type = {
-        runtime: _fields(fields, defer, data_keys) for runtime, fields in selection.by_type.items()
-    }
-    common = _fields(selection.common, defer, data_keys) if selection.common is not None else None
+    lead to them."""
+    by_type = {runtime: _fields(fields, defer) for runtime, fields in selection.by_type.items()}
+    common = _fields(selection.common, defer) if selection.common is not None else None
     return SelectionSet(selection.type_name, selection.abstract, by_type, common)
 
 
-def _fields(
-    fields: Sequence[Field], defer: Defer | None, data_keys: dict[int, str]
-) -> tuple[Field, ...]:
+def _fields(fields: Sequence[Field], defer: Defer | None) -> tuple[Field, ...]:
     kept: list[Field] = []
     for f in fields:
         if f.selection is None:
             if f.defer is defer:
                 kept.append(f)
             continue
-        sub = restrict(f.selection, defer, data_keys)
+        sub = restrict(f.selection, defer)
         if f.defer is not defer and not _selects(sub):
             continue
-        copy = dataclasses.replace(f, selection=sub)
-        if id(f) in data_keys:
-            data_keys[id(copy)] = data_keys[id(f)]
-        kept.append(copy)
+        kept.append(dataclasses.replace(f, selection=sub))
     return tuple(kept)
 
 

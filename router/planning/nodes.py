@@ -52,6 +52,26 @@ class ContextValue:
 
 
 @dataclass(frozen=True, slots=True)
+class ResponseAlias:
+    """A client field the fetch's operation selects under an internal alias.
+
+    Two selections that meet in one subgraph selection set and would conflict there (the same
+    response key with different arguments, or with types that differ in that subgraph) cannot
+    both keep the client's key: the planner sends one as ``alias: field(...)`` (Apollo's
+    ``field__alias_N`` form). The subgraph answers under ``alias``; projection reads the
+    client's ``response_key`` of objects of ``type_condition`` at ``path`` from there."""
+
+    path: tuple[str, ...]
+    """Where the parent objects are in the merged data (``@`` for list items)."""
+    type_condition: str
+    """The client field's parent type (a runtime type, or the abstract type selected on)."""
+    response_key: str
+    """The client's response key."""
+    alias: str
+    """The key the subgraph answers under."""
+
+
+@dataclass(frozen=True, slots=True)
 class FetchNode:
     service: str
     """Subgraph name."""
@@ -70,6 +90,8 @@ class FetchNode:
     the variables object and ``}``."""
     contexts: tuple[ContextValue, ...] = ()
     """Context variables: objects with different values are sent in separate requests."""
+    aliases: tuple[ResponseAlias, ...] = ()
+    """Client fields this operation selects under an internal alias."""
 
     @property
     def is_entity_fetch(self) -> bool:
@@ -133,6 +155,8 @@ class BatchFetchNode:
     id: int = 0
     body_prefix: bytes = field(default=b"", compare=False, repr=False)
     """``{"query":...,"operationName":...,"variables":`` pre-encoded."""
+    aliases: tuple[ResponseAlias, ...] = ()
+    """Client fields this operation selects under an internal alias."""
 
     @property
     def operation_kind(self) -> str:

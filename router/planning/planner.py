@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 from graphql import FieldNode, SelectionSetNode
 
+from ..operation.normalize import NormalizedOperation
+from ..operation.normalize.model import Defer, Field, SelectionSet, defers_in
 from ..supergraph.model import ContextArgument, Key, Supergraph, TypeKind
 from .batch import batched, saves_requests
 from .federation import Federation, Provided
@@ -40,10 +42,9 @@ from .nodes import (
     ParallelNode,
     PlanNode,
     QueryPlan,
+    ResponseAlias,
     SequenceNode,
 )
-from .normalize import NormalizedOperation
-from .normalize.model import Defer, Field, SelectionSet, defers_in
 from .selection import SelNode
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
@@ -98,15 +99,9 @@ class Planner:
         """Context name → the types (and their runtime types) that set it."""
 
     def plan(self, operation: NormalizedOperation, selection: SelectionSet) -> QueryPlan:
+        """The plan; client fields fetched under an internal alias are in its fetch nodes'
+        ``aliases`` (`response_aliases`)."""
         return _PlanRun(self, operation).run(selection)
-
-    def plan_with_data_keys(
-        self, operation: NormalizedOperation, selection: SelectionSet
-    ) -> tuple[QueryPlan, dict[int, str]]:
-        """The plan, and the client fields (by ``id``) fetched under an internal alias."""
-        run = _PlanRun(self, operation)
-        plan = run.run(selection)
-        return plan, run.data_keys
 
 
 class _PlanRun:
@@ -120,7 +115,6 @@ class _PlanRun:
         self.groups: list[Group] = []
         self.steps: list[_Step] = []
         self._key_chain: set[tuple[str, str, str]] = set()
-        self.data_keys: dict[int, str] = {}
         # Keyed by object ids: valid only while this run holds the selections alive.
         self._cost: dict[tuple[str, str, int, int], float] = {}
         self._leave: dict[tuple[str, str], bool] = {}
@@ -128,6 +122,9 @@ class _PlanRun:
         self._ancestors: list[_Position] = []
         # Fields (by id) whose context arguments are already bound to variables.
         self._contextual: set[int] = set()
+        # Planner-made fields (keys, `@requires`; by id) selected under an internal alias: the
+        # representations read them there.
+        self._internal_keys: dict[int, str] = {}
 
     # -- entry ------------------------------------------------------------------------
 
@@ -435,7 +432,11 @@ class _PlanRun:
         shape = (in_graph.type if in_graph else "", type_name, f.name, f.arguments)
         key = sel.claim(f.response_key, shape)
         if key != f.response_key:
-            self.data_keys[id(f)] = key
+            if f.nodes:
+                # A client field (planner-made key and `@requires` fields have no AST nodes).
+                group.aliases.append(ResponseAlias(path, f.parent_type, f.response_key, key))
+            else:
+                self._internal_keys[id(f)] = key
         sub = sel.field(key, f.name, f.arguments, f.selection is not None)
         group.variables.update(f.variables)
         if f.selection is None or sub.sel is None:
@@ -603,8 +604,8 @@ class _PlanRun:
                 ]
                 if not targets:
                     raise PlanningError(
-                        f"cannot resolve {type_name}.{f.name} from subgraph "
-                        f"{group.service} at {'.'.join(path) or 'the root'}"
+                        f"cannot resolve {type_name}.{f.name}: no subgraph reaches it from "
+                        f"subgraph {group.service} at {_where(path)}"
                     )
                 for target in targets:
                     options.setdefault(target, []).append(f)
@@ -772,7 +773,11 @@ class _PlanRun:
             fields = self._bind_contexts(entity_group, fields, contextual)
         typename = target.via if self.fed.is_interface_object(target.via, target.graph) else None
         entity_group.add_requires(
-            target.via, self.fed.matches(target.via), typename, key_fields, required
+            target.via,
+            self.fed.matches(target.via),
+            typename,
+            self._as_fetched(key_fields),
+            self._as_fetched(required),
         )
         fragment = entity_group.sel.fragment(target.via)
         produced: set[Group] = {entity_group}
@@ -784,15 +789,23 @@ class _PlanRun:
             )
         return produced
 
+    def _as_fetched(self, fields: Sequence[Field]) -> list[Field]:
+        """``fields`` with the response key each was fetched under (an internal alias when it
+        met a different field of the same key in its selection set)."""
+        return [
+            dataclasses.replace(f, response_key=self._internal_keys[id(f)])
+            if id(f) in self._internal_keys
+            else f
+            for f in fields
+        ]
+
     def _context_holder(self, context: str, path: tuple[str, ...]) -> _Position:
         """The nearest ancestor position whose type sets ``context``."""
         types = self.planner.context_types.get(context, frozenset())
         for position in reversed(self._ancestors):
             if position.path != path and position.type_name in types:
                 return position
-        raise PlanningError(
-            f"no ancestor sets the context {context!r} needed at {'.'.join(path) or 'the root'}"
-        )
+        raise PlanningError(f"no ancestor sets the context {context!r} needed at {_where(path)}")
 
     def _bind_contexts(
         self,
@@ -837,6 +850,11 @@ class _PlanRun:
         group = self._new_group(graph, path, True, step, defer)
         group.deps |= deps
         return group
+
+
+def _where(path: tuple[str, ...]) -> str:
+    """A response path for an error message (list positions left out)."""
+    return ".".join(p for p in path if p != ENTITY_PATH_LIST) or "the root"
 
 
 def _selection_path(selection: SelectionSetNode) -> tuple[str, ...]:
@@ -885,9 +903,21 @@ def fetch_nodes(plan: QueryPlan) -> list[FetchNode | BatchFetchNode]:
     return found
 
 
+def response_aliases(plan: QueryPlan) -> tuple[ResponseAlias, ...]:
+    """Every client field the plan fetches under an internal alias (projection reads them)."""
+    return tuple(alias for fetch in fetch_nodes(plan) for alias in fetch.aliases)
+
+
 def count_requests(node: PlanNode | None) -> int:
     """Subgraph requests a plan node sends at most (every branch of a condition counted)."""
     return len(fetch_nodes(QueryPlan(node)))
 
 
-__all__ = ["Planner", "PlanningError", "TypeKind", "count_requests", "fetch_nodes"]
+__all__ = [
+    "Planner",
+    "PlanningError",
+    "TypeKind",
+    "count_requests",
+    "fetch_nodes",
+    "response_aliases",
+]

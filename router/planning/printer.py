@@ -16,6 +16,7 @@ from .nodes import (
     RequiresField,
     RequiresFragment,
     RequiresItem,
+    ResponseAlias,
     SequenceNode,
 )
 
@@ -49,6 +50,7 @@ def _node(node: PlanNode, depth: int, lines: list[str], ids: bool = False) -> No
         for context in node.contexts:
             source = ".".join((*context.path, *context.selection))
             lines.append(inner + f"${context.variable} <- context {source}")
+        _aliases(node.aliases, inner, lines)
         if node.requires:
             lines.append(inner + "{")
             for fragment in node.requires:
@@ -104,6 +106,7 @@ def _batch(node: BatchFetchNode, depth: int, lines: list[str], ids: bool) -> Non
     pad = INDENT * depth
     inner = pad + INDENT
     lines.append(pad + f'BatchFetch(service: "{node.service}"{_fetch_id(node, ids)}) {{')
+    _aliases(node.aliases, inner, lines)
     operation = parse(node.operation).definitions[0]
     assert isinstance(operation, OperationDefinitionNode)
     bodies: dict[str, str] = {}
@@ -123,6 +126,15 @@ def _batch(node: BatchFetchNode, depth: int, lines: list[str], ids: bool) -> Non
             lines.append(inner + INDENT + line)
         lines.append(inner + "},")
     lines.append(pad + "},")
+
+
+def _aliases(aliases: tuple[ResponseAlias, ...], pad: str, lines: list[str]) -> None:
+    """``key <- alias at "path" on Type``: a client field the operation sends aliased."""
+    for alias in aliases:
+        where = ".".join(alias.path)
+        lines.append(
+            pad + f'{alias.response_key} <- {alias.alias} at "{where}" on {alias.type_condition}'
+        )
 
 
 def _requires(item: RequiresItem, depth: int, lines: list[str]) -> None:

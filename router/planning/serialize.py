@@ -6,11 +6,10 @@ with each node tagged by its class name, and `decode_plan` builds the same nodes
 JSON arrays (every sequence in a plan is a tuple), frozensets are ``{"$set": [...]}`` and
 bytes ``{"$bytes": "..."}`` (a body prefix is UTF-8 JSON text).
 
-A plan comes with its *data keys*: the client fields (of the operation's expanded selection)
-that the planner fetched under an internal alias. The planner names them by object identity,
-which means nothing in another process; they travel by position instead, the index of the
-field in `selection_fields` order, a walk that is the same wherever the same operation is
-expanded against the same supergraph (the key of a shared plan names both).
+A plan is all there is to share: the client fields fetched under an internal alias are part
+of it (`ResponseAlias`, named by position in the response, not by object identity), so the
+replica that takes a plan compiles the same projection from its own expansion of the
+operation.
 
 ``FORMAT`` is part of every shared plan's key: a router that writes plans differently never
 reads an older one.
@@ -19,16 +18,15 @@ reads an older one.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 from . import nodes
 from .nodes import QueryPlan
-from .normalize.model import Field, SelectionSet
 
-FORMAT = "1"
+FORMAT = "2"
+"""2: internal aliases inside the plan (format 1 carried data keys beside it)."""
 
 _NODES: dict[str, type[Any]] = {
     name: value
@@ -82,49 +80,22 @@ def _from_json(value: Any) -> Any:
     return value
 
 
-def selection_fields(selection: SelectionSet) -> list[Field]:
-    """Every field of ``selection`` once, in a fixed order (depth first; the shared ``common``
-    fields of a position before its per-type ones)."""
-    ordered: list[Field] = []
-    seen: set[int] = set()
-    stack: list[SelectionSet] = [selection]
-    while stack:
-        current = stack.pop()
-        groups = [current.common or ()] + [current.by_type[name] for name in current.by_type]
-        below: list[SelectionSet] = []
-        for group in groups:
-            for item in group:
-                if id(item) in seen:
-                    continue
-                seen.add(id(item))
-                ordered.append(item)
-                if item.selection is not None:
-                    below.append(item.selection)
-        stack.extend(reversed(below))
-    return ordered
+def encode_plan(plan: QueryPlan) -> bytes:
+    """``plan`` as bytes."""
+    return orjson.dumps({"format": FORMAT, "plan": _to_json(plan)})
 
 
-def encode_plan(plan: QueryPlan, data_keys: Mapping[int, str], selection: SelectionSet) -> bytes:
-    """``plan`` and its data keys (by field identity in ``selection``) as bytes."""
-    position = {id(item): index for index, item in enumerate(selection_fields(selection))}
-    keys = {str(position[field_id]): key for field_id, key in data_keys.items()}
-    return orjson.dumps({"format": FORMAT, "plan": _to_json(plan), "data_keys": keys})
-
-
-def decode_plan(data: bytes, selection: SelectionSet) -> tuple[QueryPlan, dict[int, str]]:
-    """The plan and its data keys (by field identity in this process's ``selection``, the
-    same operation expanded here); raises `PlanDecodeError` for anything else."""
+def decode_plan(data: bytes) -> QueryPlan:
+    """The plan; raises `PlanDecodeError` for anything but a plan this router writes."""
     try:
         document = orjson.loads(data)
         if not isinstance(document, dict) or document.get("format") != FORMAT:
             raise PlanDecodeError("not a plan of this format")
         plan = _from_json(document["plan"])
-        fields = selection_fields(selection)
-        keys = {id(fields[int(index)]): str(key) for index, key in document["data_keys"].items()}
     except PlanDecodeError:
         raise
     except (orjson.JSONDecodeError, KeyError, IndexError, TypeError, ValueError) as error:
         raise PlanDecodeError(f"not a readable plan: {error}") from error
     if not isinstance(plan, QueryPlan):
         raise PlanDecodeError("the document holds no query plan")
-    return plan, keys
+    return plan

@@ -21,14 +21,13 @@ from router.execution.executor import (
     ExecutionState,
     Executor,
     OperationLabel,
-    ResponseHeaderSelector,
     SubgraphLimiter,
 )
 from router.execution.fetcher import SubgraphFetcher
 from router.execution.traffic import BreakerState
+from router.operation.normalize import NormalizedOperation
 from router.persisted.documents import OperationDocuments
 from router.planning.nodes import QueryPlan
-from router.planning.normalize import NormalizedOperation
 from router.plugins.pipeline import PluginRun
 from router.policy.rate_limit import RateLimiter
 from router.security.authorization import AuthorizationResult, Authorizer
@@ -70,7 +69,6 @@ class TracedExecutor(Executor):
         max_response_bytes: int | None = None,
         max_concurrency_per_subgraph: int | None = None,
         *,
-        response_rules: ResponseHeaderSelector | None = None,
         limiter: SubgraphLimiter | None = None,
         entity_cache: EntityCache | None = None,
     ) -> None:
@@ -78,7 +76,6 @@ class TracedExecutor(Executor):
             fetcher,
             max_response_bytes,
             max_concurrency_per_subgraph,
-            response_rules=response_rules,
             limiter=limiter,
             entity_cache=entity_cache,
         )
@@ -94,6 +91,7 @@ class TracedExecutor(Executor):
         plugins: PluginRun | None = None,
         by_subgraph: Mapping[str, Mapping[str, str]] | None = None,
         claims: Mapping[str, Any] | None = None,
+        client_headers: Mapping[str, str] | None = None,
     ) -> ExecutionState:
         with self.tracer.start_as_current_span("execution"):
             return await super().execute(
@@ -104,6 +102,7 @@ class TracedExecutor(Executor):
                 plugins=plugins,
                 by_subgraph=by_subgraph,
                 claims=claims,
+                client_headers=client_headers,
             )
 
 
@@ -140,7 +139,6 @@ class ObservedEngine(Engine):
                 tracer,
                 self.config.max_response_bytes,
                 self.config.subgraph_max_concurrency_per_request,
-                response_rules=self.executor.response_rules,
                 limiter=self.executor.limiter,
                 entity_cache=self.executor.cache,
             )

@@ -34,14 +34,14 @@ def make_schema() -> Any:
     class Query:
         @strawberry.field
         async def batched(self, info: strawberry.Info, items: int) -> int:
-            context: ServiceContext[None] = info.context
+            context: ServiceContext[None, None] = info.context
             async with context.db() as session:
                 query = text("SELECT count(*) FROM generate_series(1, :n)")
                 return int((await session.execute(query, {"n": items})).scalar_one())
 
         @strawberry.field
         async def naive(self, info: strawberry.Info, items: int) -> int:
-            context: ServiceContext[None] = info.context
+            context: ServiceContext[None, None] = info.context
             total = 0
             async with context.db() as session:
                 for _ in range(items):

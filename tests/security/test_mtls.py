@@ -51,9 +51,9 @@ from subgraphs.kit.auth.jwks import JwksCache
 from subgraphs.kit.auth.settings import TokenSettings
 from subgraphs.kit.settings import ServiceSettings
 from subgraphs.orders.catalog import CatalogUnavailable, ProductCatalog
-from subgraphs.products.app import ProductsSettings
 from subgraphs.products.app import create_app as create_products_app
 from subgraphs.products.demo import load_demo_data
+from subgraphs.products.settings import ProductsSettings
 
 ServiceDatabaseFactory = Callable[[str], Awaitable[str]]
 REPO = Path(__file__).resolve().parents[2]

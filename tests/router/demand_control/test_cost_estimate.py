@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from router.demand_control import CostError, CostEstimator, CostSchema
-from router.planning.normalize import coerce_variables, prepare
-from router.planning.normalize.parse import parse_operation_text
+from router.operation.normalize import coerce_variables, prepare
+from router.operation.normalize.parse import parse_operation_text
 
 from .shop import shop_supergraph
 

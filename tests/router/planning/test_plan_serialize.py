@@ -1,7 +1,7 @@
 """Plans travel between replicas as bytes (`router.planning.serialize`): for every scenario
 operation that plans, a second engine that takes the first one's encoded plan instead of
-planning ends with the same plan (body prefixes included) and the same projection (so the
-data keys found the same fields), without running its planner."""
+planning ends with the same plan (body prefixes included) and the same projection (internal
+aliases travel inside the plan), without running its planner."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import pytest
 from scenarios.model import all_scenarios, load
 
 from router.engine import Engine, EngineConfig
-from router.planning import RequestError, fetch_nodes
-from router.planning.normalize.variables import coerce_variables
+from router.operation import RequestError
+from router.operation.normalize.variables import coerce_variables
+from router.planning import fetch_nodes
 from router.planning.planner import PlanningError
 from router.planning.serialize import PlanDecodeError, decode_plan
 from router.supergraph import read_supergraph
@@ -69,10 +70,13 @@ def test_bytes_that_are_no_plan_are_refused_and_planned_locally() -> None:
     query = "{ __typename }"
     prepared = engine._prepare(query, None)
     assert prepared.operation is not None
-    selection = prepared.operation.expand(supergraph.api_schema, {})
-    for data in (b"not json", b'{"format": "0"}', b'{"format": "1", "plan": {"$node": "Evil"}}'):
+    for data in (
+        b"not json",
+        b'{"format": "1"}',  # format 1 carried data keys beside the plan
+        b'{"format": "2", "plan": {"$node": "Evil"}}',
+    ):
         with pytest.raises(PlanDecodeError):
-            decode_plan(data, selection)
-    cached = engine._plan_for(prepared, {}, frozenset(), shared=b'{"format": "1"}')
+            decode_plan(data)
+    cached = engine._plan_for(prepared, {}, frozenset(), shared=b'{"format": "2"}')
     assert (engine.plan_stats.built, engine.plan_stats.shared) == (1, 0)
     assert cached.plan.node is None

@@ -16,7 +16,8 @@ from scenarios.model import all_scenarios, load
 from scenarios.subgraph_kit import SubgraphSpec, build_subgraph_schema
 
 from router.engine import Engine, EngineConfig
-from router.planning import RequestError, fetch_nodes
+from router.operation import RequestError
+from router.planning import fetch_nodes
 from router.supergraph import read_supergraph
 
 CASES = [

@@ -14,7 +14,7 @@ from graphql import parse
 from security_support import shop_supergraph_sdl
 
 from router.execution.projection import Projector, compile_selection
-from router.planning.normalize import coerce_variables, prepare
+from router.operation.normalize import coerce_variables, prepare
 from router.security.authorization import Authorizer
 from router.security.nulls import add_null_fields
 from router.security.rules import Access

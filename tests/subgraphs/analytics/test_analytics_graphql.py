@@ -16,8 +16,8 @@ import pytest
 from analytics_support import ADMIN, USER, Scenario, publish, scenario
 from nats.js import JetStreamContext
 
-from subgraphs.analytics.app import AnalyticsSettings
 from subgraphs.analytics.schema import sdl
+from subgraphs.analytics.settings import AnalyticsSettings
 
 SCHEMA_FILE = Path(__file__).resolve().parents[3] / "schema" / "analytics.graphql"
 REGENERATE = "python -m subgraphs.analytics.schema > schema/analytics.graphql"

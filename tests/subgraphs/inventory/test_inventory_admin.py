@@ -19,8 +19,9 @@ from jwt import PyJWK
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.inventory import service
-from subgraphs.inventory.app import InventorySettings, create_app
+from subgraphs.inventory.app import create_app
 from subgraphs.inventory.service import Line
+from subgraphs.inventory.settings import InventorySettings
 from subgraphs.kit.auth import TokenVerifier, install_token_auth
 
 ISSUER = "inventory-tests"

@@ -33,8 +33,8 @@ from subgraphs.kit.auth.client import basic_credentials
 from subgraphs.kit.events import Envelope, ensure_event_stream, new_envelope
 from subgraphs.kit.events.settings import EventSettings
 from subgraphs.orders.settings import OrdersSettings
-from subgraphs.products.app import ProductsSettings
 from subgraphs.products.app import create_app as create_products_app
+from subgraphs.products.settings import ProductsSettings
 
 PRODUCT_MUTATIONS = """
 mutation Category($name: String!) { createCategory(input: {name: $name}) { id } }

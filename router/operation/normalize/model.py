@@ -105,6 +105,9 @@ class Field:
     defer: Defer | None = None
     """The innermost deferred fragment this field is delivered with (None: the primary
     part). A field also selected outside that fragment belongs to the primary part."""
+    removed: bool = False
+    """A field authorization removed, put back for projection only (never fetched: always
+    null, whatever the merged data holds under its key; `router/security/nulls.py`)."""
 
     @property
     def is_typename(self) -> bool:
