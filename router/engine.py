@@ -47,6 +47,7 @@ from .config.demand_control import DemandControlConfig
 from .config.persisted import ApqConfig
 from .config.traffic_shaping import TrafficShapingConfig
 from .demand_control import DemandControl, OperationCost
+from .execution.entity_cache import NO_STORE, EntityCache
 from .execution.executor import (
     RESPONSE_SIZE_LIMIT_EXCEEDED,
     ExecutionState,
@@ -238,6 +239,9 @@ class GraphQLResponse:
     body: dict[str, Any]
     """``{"data": ..., "errors": [...], "extensions": ...}``."""
     status: int = 200
+    cache_control: str | None = None
+    """The client's ``Cache-Control``, computed from the answer's parts by the entity cache
+    (None: the cache is off, no header)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +308,7 @@ class Engine:
         authorizer: Authorizer | None = None,
         documents: OperationDocuments | None = None,
         rate_limiter: RateLimiter | None = None,
+        entity_cache: EntityCache | None = None,
         plans: SharedPlans | None = None,
     ) -> None:
         self.supergraph = supergraph
@@ -338,6 +343,9 @@ class Engine:
             self.config.subgraph_max_concurrency_per_request,
             limiter=rate_limiter
             if rate_limiter is not None and rate_limiter.checks_subgraphs
+            else None,
+            entity_cache=entity_cache
+            if entity_cache is not None and entity_cache.config.enabled
             else None,
         )
         self.subscriptions = SubscriptionHub(urls)
@@ -470,6 +478,7 @@ class Engine:
             label,
             plugins=context.plugins,
             by_subgraph=context.subgraph_headers,
+            claims=context.principal.claims if context.principal is not None else None,
             client_headers=context.client_headers,
         )
         await self.executor.run(plan.primary, state)
@@ -634,9 +643,13 @@ class Engine:
             label,
             plugins=run,
             by_subgraph=context.subgraph_headers,
+            claims=context.principal.claims if context.principal is not None else None,
             client_headers=context.client_headers,
         )
         response = self._body(cached, state, coerced, authorization, cost)
+        if state.cache_policy is not None:  # the entity cache: the client's Cache-Control
+            policy = NO_STORE if response.body.get("errors") else state.cache_policy
+            response.cache_control = policy.header()
         if run is not None and not state.too_large and "execution_response" in run.active:
             done = ExecutionResponse(run.context, 200, response.body)
             outcome = run.call("execution_response", done)

@@ -74,6 +74,7 @@ from .headers import (
     forwarded_for,
     parse_networks,
 )
+from .invalidation import serve_invalidation
 from .negotiation import (
     APPLICATION_JSON,
     is_json_content_type,
@@ -362,6 +363,8 @@ class RouterApp:
                 and self.settings.telemetry.metrics_enabled
             ):
                 await self._metrics(scope, send)
+            elif self._invalidates(path):
+                await self._invalidation(scope, receive, send)
             elif path.startswith(ASSET_ROUTE):
                 await self._asset(scope, send)
             elif path == "/" and self._graphiql is not None and scope["method"] == "GET":
@@ -406,6 +409,24 @@ class RouterApp:
         else:
             body = telemetry.metrics.render()
             await respond(send, 200, body, METRICS_CONTENT_TYPE.encode())
+
+    def _invalidates(self, path: str) -> bool:
+        cache = self.settings.entity_cache
+        return cache.enabled and cache.invalidation.enabled and path == cache.invalidation.path
+
+    async def _invalidation(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = self.policy_state
+        if state is None:
+            await respond(send, 503, NOT_READY, JSON)
+            return
+        await serve_invalidation(
+            scope,
+            receive,
+            send,
+            self.settings.entity_cache.invalidation,
+            state.entity_cache,
+            self.settings.limits.http_max_request_bytes,
+        )
 
     async def _asset(self, scope: Scope, send: Send) -> None:
         asset = self._graphiql.asset_for(scope["path"]) if self._graphiql is not None else None
@@ -471,7 +492,7 @@ class RouterApp:
                 return
             incremental = accepts_incremental(headers.get("accept"))
             status, body, media = await self._execute(
-                scope, receive, headers, method, correlation, run, incremental
+                scope, receive, headers, method, correlation, run, incremental, echo
             )
             if not isinstance(body, bytes):
                 # `@defer` for a client that reads multipart: the payloads as they come.
@@ -543,11 +564,13 @@ class RouterApp:
         correlation: str,
         run: PluginRun | None = None,
         incremental: bool = False,
+        response_headers: list[tuple[bytes, bytes]] | None = None,
     ) -> tuple[int, bytes | AsyncIterator[dict[str, Any]], str]:
         """Check, parse and run the request; (status, JSON body, media type). With
         ``incremental`` (the client reads `@defer`'s multipart), a query with deferred
         fragments gives its payloads as an async iterator instead of a body, unless plugins
-        hook into the responses (they see one body: inline)."""
+        hook into the responses (they see one body: inline). The entity cache's
+        ``Cache-Control`` for the client joins ``response_headers``."""
         settings = self.settings
         policies = self.policies
         if method not in ("GET", "POST"):
@@ -695,6 +718,8 @@ class RouterApp:
                 response = await execute(parsed, context)
         if observation is not None:
             observation.add_response(response.body)
+        if response.cache_control is not None and response_headers is not None:
+            response_headers.append((b"cache-control", response.cache_control.encode("latin-1")))
         return (
             self._status(response, media),
             self._capped(orjson.dumps(response.body)),

@@ -22,6 +22,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from subgraphs.kit.auth.install import install_token_auth
 from subgraphs.kit.auth.middleware import request_identity
 from subgraphs.kit.auth.verifier import TokenVerifier
+from subgraphs.kit.cache import CacheControlMiddleware
 from subgraphs.kit.context import ResourcesFactory, ServiceContext, ServiceProcess, SettingsT
 from subgraphs.kit.db import (
     UnitOfWork,
@@ -235,6 +236,7 @@ def create_service_app(
             app, dev_mode=settings.dev_mode, ssl=outgoing_context(settings)
         )
     app.add_middleware(CorrelationIdMiddleware)
+    app.add_middleware(CacheControlMiddleware)
     # Last: outermost, so the access line above is logged inside the request's span.
     telemetry.instrument_app(app)
     return app
