@@ -42,6 +42,7 @@ from bench.routers import BENCH, REPO
 from bench.run import compose, subgraph_server
 
 SOURCES = BENCH / "results" / "percore-src"
+_MARK = "@percore"
 
 
 async def _asgi_call(app: Any, body: bytes) -> bytes:
@@ -103,7 +104,7 @@ async def _worker(supergraph: str) -> None:
             started = time.process_time()
             answer = await _asgi_call(app, body)
             used += time.process_time() - started
-        print(f"{1e6 * used / int(count):.1f} {hash(answer) & 0xFFFF}", flush=True)
+        print(f"{_MARK} {1e6 * used / int(count):.1f} {hash(answer) & 0xFFFF}", flush=True)
     await app.shutdown()
 
 
@@ -127,10 +128,13 @@ class Variant:
         assert self.process.stdin is not None and self.process.stdout is not None
         self.process.stdin.write(f"{query} {count}\n")
         self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"{self.label}: the worker stopped")
-        micros, answer = line.split()
+        while True:  # the router's own log lines may come first
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError(f"{self.label}: the worker stopped")
+            if line.startswith(_MARK):
+                break
+        _, micros, answer = line.split()
         return float(micros), answer
 
     def close(self) -> None:

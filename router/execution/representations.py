@@ -30,16 +30,16 @@ def _flat(fragment: RequiresFragment) -> Flat | None:
     found = _FLAT.get(id(fragment))
     if found is not None and found[0] is fragment:
         return found[1]
-    flat: Flat | None = tuple(
+    fields: Flat = tuple(
         (item.name, item.data_key, item.key)
         for item in fragment.fields
         if isinstance(item, RequiresField)
     )
-    if len(flat) != len(fragment.fields) or any(
+    nested = len(fields) != len(fragment.fields) or any(
         isinstance(item, RequiresField) and (item.selection is not None or item.name == TYPENAME)
         for item in fragment.fields
-    ):
-        flat = None
+    )
+    flat = None if nested else fields
     if len(_FLAT) > 10_000:  # plans come and go with supergraph reloads
         _FLAT.clear()
     _FLAT[id(fragment)] = (fragment, flat)
