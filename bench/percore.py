@@ -145,7 +145,8 @@ class Variant:
 
 
 def source_at(ref: str) -> Path:
-    """The ``router`` package at git ``ref``, unpacked once under ``bench/results/``."""
+    """The ``router`` and ``polyshop`` packages at git ``ref``, unpacked once under
+    ``bench/results/``."""
     commit = subprocess.run(
         ["git", "rev-parse", "--short", ref], cwd=REPO, check=True, capture_output=True, text=True
     ).stdout.strip()
@@ -153,7 +154,7 @@ def source_at(ref: str) -> Path:
     if not (target / "router").is_dir():
         target.mkdir(parents=True, exist_ok=True)
         archive = subprocess.run(
-            ["git", "archive", commit, "router"], cwd=REPO, check=True, capture_output=True
+            ["git", "archive", commit, "router", "polyshop"], cwd=REPO, check=True, capture_output=True
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
     return target
