@@ -17,18 +17,22 @@ with their range: on a shared machine, neighbouring cells see the same load.
 
 Over HTTP, CPU per request moves with throughput (how many requests share one event-loop
 wake-up), so small differences drown on a busy machine. The run therefore also measures the
-three configurations in this process, ASGI calls one at a time against the same subgraphs,
-in many short alternating blocks: the router's own CPU per request, paired round by round.
-The no-op plugin must cost at most 3 % of router CPU there (the exit status says whether it
-does). The coprocessor's added latency at one connection is printed beside Apollo Router's
-documented expectation, one extra HTTP round trip per configured stage, with that round trip
-measured directly against the coprocessor.
+configurations in this process, ASGI calls one at a time against the same subgraphs, taking
+turns request by request, each request's CPU time (`time.process_time`) kept. Fresh apps
+every round (two identical apps differ by a few percent, by where their objects landed);
+per round, each configuration's median request over ``none``'s; the verdict is the median of
+those ratios, printed with their range, beside ``none-again`` (a second plugin-free app: the
+method's noise floor in that run). The no-op plugin must cost at most 3 % of router CPU there
+(the exit status says whether it does). The coprocessor's added latency at one connection is
+printed beside Apollo Router's documented expectation, one extra HTTP round trip per
+configured stage, with that round trip measured directly against the coprocessor.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import random
 import statistics
 import sys
 import tempfile
@@ -352,6 +356,7 @@ async def in_process(
     split into the stage objects and the hook calls."""
     found: dict[tuple[str, str], list[list[float]]] = {}
     clock = time.process_time
+    shuffle = random.Random(18).shuffle
     for number in range(rounds):
         shift = number % len(configs)
         order = configs[shift:] + configs[:shift]
@@ -366,12 +371,18 @@ async def in_process(
                     for _ in range(max(5, count // 10)):
                         await _asgi_call(apps[config], body)
                 used: dict[str, list[float]] = {config: [] for config in order}
+                turns = list(order)
                 # Request by request, the configurations take turns: each sees the same
                 # machine state as its neighbours, which a busy machine changes by the second.
+                # The turns are shuffled every time: work a request leaves on the event loop
+                # (connection release, callbacks) runs in the next one's window, so a fixed
+                # order would charge each configuration its fixed predecessor's leftovers.
                 for _ in range(count):
-                    for config in order:
+                    shuffle(turns)
+                    for config in turns:
                         started = clock()
                         status = await _asgi_call(apps[config], body)
+                        await _drained()
                         used[config].append(1e6 * (clock() - started))
                         if status != 200:
                             raise RuntimeError(f"{config} did not answer {query} with 200")
@@ -381,6 +392,12 @@ async def in_process(
             for app in apps.values():
                 await app.shutdown()
     return found
+
+
+async def _drained() -> None:
+    """Let the callbacks a request left ready on the event loop run (charged to it)."""
+    for _ in range(3):
+        await asyncio.sleep(0)
 
 
 async def _started_app(config: str, supergraph: Path, coprocessor_url: str) -> RouterApp:
