@@ -48,6 +48,7 @@ class Base(DeclarativeBase):
 
 EVENT_TABLES = add_event_tables(Base.metadata, schema=SCHEMA)
 
+
 def _pk(name: str) -> Mapped[int]:
     return mapped_column(name, BigInteger, Identity(always=True), primary_key=True)
 

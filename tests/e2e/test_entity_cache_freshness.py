@@ -240,7 +240,8 @@ async def listening_router(
 
 def cache_events(router: RunningRouter) -> CacheEvents:
     state = router.app.policy_state
-    assert state is not None and state.cache_events is not None
+    assert state is not None
+    assert state.cache_events is not None
     return state.cache_events
 
 
@@ -289,17 +290,18 @@ async def test_a_price_changed_past_the_router_is_seen_once_its_event_arrives(
 
     # A catalogue tool writes to the products subgraph itself: the router never sees the
     # mutation's answer (nor its ``extensions.invalidation``), only the event it commits.
-    async with aiohttp.ClientSession() as http:
-        async with http.post(
-            relayed_products_url,
-            json={
-                "query": "mutation($id: ID!, $v: Int!) { updateProduct(id: $id, "
-                'expectedVersion: $v, input: {price: "14.25"}) { price } }',
-                "variables": {"id": product_id, "v": created["data"]["createProduct"]["version"]},
-            },
-            headers={"authorization": f"Bearer {admin}"},
-        ) as response:
-            body = await response.json()
+    update = {
+        "query": "mutation($id: ID!, $v: Int!) { updateProduct(id: $id, "
+        'expectedVersion: $v, input: {price: "14.25"}) { price } }',
+        "variables": {"id": product_id, "v": created["data"]["createProduct"]["version"]},
+    }
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            relayed_products_url, json=update, headers={"authorization": f"Bearer {admin}"}
+        ) as response,
+    ):
+        body = await response.json()
     assert body["data"]["updateProduct"]["price"] == "14.25", body
     await applied(events, 2)  # product.updated
 

@@ -132,12 +132,15 @@ async def test_a_write_that_fails_or_rolls_back_writes_no_event(
     assert await events_of(sql, product_id) == before
 
     # The event was written, then the transaction failed: both go.
-    with pytest.raises(RuntimeError, match="after the write"):
+    async def write_then_fail() -> None:
         async with sessionmaker() as session, session.begin():
             await service.update_product(
                 session, int(product_id), 1, {"name": "Burr grinder"}, service.Origin()
             )
             raise RuntimeError("after the write")
+
+    with pytest.raises(RuntimeError, match="after the write"):
+        await write_then_fail()
     assert await events_of(sql, product_id) == before
     assert (
         await sql.fetchval(
