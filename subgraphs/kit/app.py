@@ -22,6 +22,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from subgraphs.kit.auth.install import install_token_auth
 from subgraphs.kit.auth.middleware import request_identity
 from subgraphs.kit.auth.verifier import TokenVerifier
+from subgraphs.kit.cache import CacheControlMiddleware
 from subgraphs.kit.context import ResourcesFactory, ServiceContext, ServiceProcess, SettingsT
 from subgraphs.kit.db import (
     UnitOfWork,
@@ -32,6 +33,7 @@ from subgraphs.kit.db import (
 )
 from subgraphs.kit.events.live import LiveEvents, LiveSpec
 from subgraphs.kit.events.runtime import ConsumerSpec, EventRuntime
+from subgraphs.kit.events.tables import DEFAULT_TABLES, EventTables
 from subgraphs.kit.logging import (
     CorrelationIdMiddleware,
     configure_logging,
@@ -59,6 +61,7 @@ def create_service_app(
     verify_tokens: bool = True,
     event_consumers: Sequence[ConsumerSpec] = (),
     publishes_events: bool = False,
+    event_tables: EventTables = DEFAULT_TABLES,
     live: LiveSpec | None = None,
     telemetry: ServiceTelemetry | None = None,
     multipart_uploads: bool = False,
@@ -76,8 +79,10 @@ def create_service_app(
     Every request must carry a valid service or user token (see `subgraphs.kit.auth`),
     except where ``verify_tokens`` is off: the auth service checks its own keys.
     A service that writes events to its outbox sets ``publishes_events`` (the relay needs the
-    outbox table); ``event_consumers`` run for as long as the app does. ``live`` makes the
-    service's events available to its subscription resolvers (``ServiceContext.live``, see
+    outbox table); ``event_consumers`` run for as long as the app does. ``event_tables`` say
+    where its outbox and inbox are, for a service that keeps its tables in its own Postgres
+    schema (products: ``add_event_tables(Base.metadata, schema="product")``). ``live`` makes
+    the service's events available to its subscription resolvers (``ServiceContext.live``, see
     `subgraphs.kit.events.live`); subscriptions are served over ``graphql-transport-ws`` at
     ``/graphql``, authenticated by the upgrade request's headers like any request.
 
@@ -116,6 +121,7 @@ def create_service_app(
                 sessionmaker=sessionmaker,
                 consumers=event_consumers,
                 relay=publishes_events,
+                tables=event_tables,
                 tracer=telemetry.tracer,
                 stop_grace=settings.shutdown_timeout,
             )
@@ -235,6 +241,7 @@ def create_service_app(
             app, dev_mode=settings.dev_mode, ssl=outgoing_context(settings)
         )
     app.add_middleware(CorrelationIdMiddleware)
+    app.add_middleware(CacheControlMiddleware)
     # Last: outermost, so the access line above is logged inside the request's span.
     telemetry.instrument_app(app)
     return app

@@ -97,6 +97,8 @@ class SubgraphServer:
     compress: bool = False
     """Gzip responses for clients that accept it (counted in ``compressed``)."""
     compressed: int = 0
+    extensions: dict[str, Any] | None = None
+    """Sent as the ``extensions`` of every answer (e.g. entity cache invalidations)."""
     _runner: web.AppRunner | None = None
 
     def __post_init__(self) -> None:
@@ -236,6 +238,8 @@ class SubgraphServer:
         payload: dict[str, Any] = {"data": result.data}
         if result.errors:
             payload["errors"] = [error.formatted for error in result.errors]
+        if self.extensions is not None:
+            payload["extensions"] = self.extensions
         response = web.json_response(payload)
         for name, value in self.response_headers:
             response.headers.add(name, value)
