@@ -71,10 +71,6 @@ class FetchNode:
     contexts: tuple[ContextValue, ...] = ()
     """Context variables: objects with different values are sent in separate requests."""
 
-    @property
-    def is_entity_fetch(self) -> bool:
-        return bool(self.requires)
-
 
 @dataclass(frozen=True, slots=True)
 class FlattenNode:
