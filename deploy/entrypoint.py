@@ -136,7 +136,7 @@ def serve_command(service: str, settings: DeploySettings) -> list[str]:
 
 def tls_arguments(settings: DeploySettings) -> list[str]:
     """uvicorn's command-line TLS options, from the kit's keyword arguments (none: HTTP)."""
-    from subgraphs.kit.tls import uvicorn_ssl_options
+    from polyshop.runtime.tls import uvicorn_ssl_options
 
     options = uvicorn_ssl_options(
         settings.tls_certfile, settings.tls_keyfile, settings.tls_client_ca

@@ -42,6 +42,8 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from graphql import DocumentNode, GraphQLSchema, type_from_ast, value_from_ast
 
+from polyshop.runtime.principal import Principal
+
 from .config.demand_control import DemandControlConfig
 from .config.headers import HeadersConfig
 from .config.persisted import ApqConfig
@@ -83,7 +85,6 @@ from .policy.headers import ResponseHeaderRules
 from .policy.rate_limit import RateLimiter
 from .security.authorization import AuthorizationResult, Authorizer
 from .security.nulls import add_null_fields
-from .security.principal import Principal
 from .security.rules import Access
 from .shared import SharedState
 from .supergraph.model import Supergraph

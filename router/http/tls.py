@@ -2,29 +2,20 @@
 
 uvicorn builds the server context itself from these options (``PROTOCOL_TLS_SERVER``, whose
 floor is TLS 1.2); with a client CA, a client without a certificate signed by it is refused
-during the handshake, before any HTTP is read.
+during the handshake, before any HTTP is read (`polyshop.runtime.tls`, shared with the kit).
 """
 
 from __future__ import annotations
 
-import ssl
 from typing import Any
 
+from polyshop.runtime.tls import uvicorn_ssl_options
 from router.settings import RouterSettings
 
 
 def uvicorn_tls_options(settings: RouterSettings) -> dict[str, Any]:
     """``uvicorn.run``/``uvicorn.Config`` keyword arguments; empty when TLS is off."""
-    if settings.tls_certfile is None:
-        return {}
-    options: dict[str, Any] = {
-        "ssl_certfile": settings.tls_certfile,
-        "ssl_keyfile": settings.tls_keyfile,
-    }
-    if settings.tls_client_ca is not None:
-        options["ssl_ca_certs"] = settings.tls_client_ca
-        options["ssl_cert_reqs"] = ssl.CERT_REQUIRED
-    return options
+    return uvicorn_ssl_options(settings.tls_certfile, settings.tls_keyfile, settings.tls_client_ca)
 
 
 def scheme(settings: RouterSettings) -> str:

@@ -14,7 +14,7 @@ from subgraphs.auth.runtime import AuthRuntime, RuntimeKeys
 from subgraphs.auth.schema import schema
 from subgraphs.auth.settings import AuthSettings, get_auth_settings
 from subgraphs.kit.app import create_service_app
-from subgraphs.kit.auth import TokenAuthMiddleware, TokenVerifier
+from subgraphs.kit.auth import TokenAuthMiddleware, token_verifier
 
 
 def create_app(settings: AuthSettings | None = None) -> FastAPI:
@@ -38,7 +38,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
 
     app.router.lifespan_context = lifespan
     app.include_router(oauth_router)
-    verifier = TokenVerifier(
+    verifier = token_verifier(
         RuntimeKeys(app),
         issuer=settings.auth_issuer,
         audience=settings.auth_audience,

@@ -5,8 +5,8 @@ Federation 2 schema, `create_service_app` for the process, `ServiceContext` in r
 the DataLoader builders, the client error types, the `Money` scalar and cursor pagination.
 """
 
+from polyshop.runtime.principal import Principal
 from subgraphs.kit.app import create_service_app
-from subgraphs.kit.auth.identity import Identity
 from subgraphs.kit.context import ServiceContext
 from subgraphs.kit.errors import BadUserInput, Conflict, NotFound, ServiceError
 from subgraphs.kit.loaders import by_column, grouped_by_column, rows_by_key, rows_grouped_by
@@ -20,10 +20,10 @@ __all__ = [
     "Conflict",
     "Connection",
     "Edge",
-    "Identity",
     "Money",
     "NotFound",
     "PageInfo",
+    "Principal",
     "ServiceContext",
     "ServiceError",
     "ServiceSettings",

@@ -10,7 +10,7 @@ from typing import Generic, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.fastapi import BaseContext
 
-from subgraphs.kit.auth.identity import Identity
+from polyshop.runtime.principal import Principal
 from subgraphs.kit.db import UnitOfWork
 
 LoadersT = TypeVar("LoadersT")
@@ -31,7 +31,7 @@ class ServiceContext(BaseContext, Generic[LoadersT]):
         correlation_id: str,
         service_name: str = "service",
         dev_mode: bool = False,
-        identity: Identity | None = None,
+        identity: Principal | None = None,
         now: datetime | None = None,
     ) -> None:
         super().__init__()

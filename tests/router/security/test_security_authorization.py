@@ -17,8 +17,8 @@ import pytest
 from graphql import DocumentNode, parse, print_ast, validate
 from security_support import shop_supergraph_sdl
 
+from polyshop.runtime.principal import Principal
 from router.security.authorization import AuthorizationConfig, Authorizer
-from router.security.principal import Principal
 from router.security.rules import Access
 from router.supergraph import Supergraph, read_supergraph
 

@@ -160,7 +160,7 @@ async def test_each_engine_gets_the_authorizer_of_its_supergraph(supergraph: Sup
     finally:
         await first.close()
         await second.close()
-        await security.close()
+        await security.aclose()
 
 
 async def test_fragment_fan_out_with_a_removed_field_runs_in_linear_work(engine: Engine) -> None:

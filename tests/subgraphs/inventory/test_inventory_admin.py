@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from subgraphs.inventory import service
 from subgraphs.inventory.app import InventorySettings, create_app
 from subgraphs.inventory.service import Line
-from subgraphs.kit.auth import TokenVerifier, install_token_auth
+from subgraphs.kit.auth import install_token_auth, token_verifier
 
 ISSUER = "inventory-tests"
 AUDIENCE = "polyshop"
@@ -40,8 +40,8 @@ class TestKeys:
         public_jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self.private_key.public_key()))
         self.public = PyJWK({**public_jwk, "kid": KID, "alg": "ES256", "use": "sig"})
 
-    async def get_key(self, kid: str) -> PyJWK | None:
-        return self.public if kid == KID else None
+    async def candidates(self, kid: str | None, algorithm: str) -> list[PyJWK]:
+        return [self.public] if kid == KID else []
 
     def token(self, **claims: Any) -> str:
         now = int(time.time())
@@ -61,7 +61,7 @@ async def guarded_app(
 ) -> AsyncIterator[FastAPI]:
     app = create_app(inventory_settings, verify_tokens=False, events=False)
     install_token_auth(
-        app, dev_mode=False, verifier=TokenVerifier(keys, issuer=ISSUER, audience=AUDIENCE)
+        app, dev_mode=False, verifier=token_verifier(keys, issuer=ISSUER, audience=AUDIENCE)
     )
     async with app.router.lifespan_context(app):
         yield app

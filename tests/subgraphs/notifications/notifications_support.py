@@ -18,7 +18,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from nats.js import JetStreamContext
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from subgraphs.kit.auth.identity import Identity
+from subgraphs.kit.auth import Principal
 from subgraphs.kit.events import Envelope as Event
 from subgraphs.kit.events import EventSettings, ensure_event_stream
 
@@ -95,7 +95,7 @@ class WithTestIdentity:
             raw = dict(scope["headers"]).get(IDENTITY_HEADER)
             if raw:
                 claims = json.loads(raw)
-                scope.setdefault("state", {})["identity"] = Identity.from_claims(claims)
+                scope.setdefault("state", {})["identity"] = Principal.from_claims(claims)
         await self.app(scope, receive, send)
 
 

@@ -26,10 +26,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
+from subgraphs.kit.auth.client import basic_credentials
 
 from polyshop.devstack.ports import free_port
-from subgraphs.kit.auth import TokenVerifier
-from subgraphs.kit.auth.client import basic_credentials
+from subgraphs.kit.auth import JwtVerifier, token_verifier
 from subgraphs.kit.events import Envelope, ensure_event_stream, new_envelope
 from subgraphs.kit.events.settings import EventSettings
 from subgraphs.orders.settings import OrdersSettings
@@ -175,11 +175,11 @@ class TestKeys:
         self.public_jwk = {**public, "kid": self.kid, "alg": "ES256", "use": "sig"}
         self._public = PyJWK(self.public_jwk)
 
-    async def get_key(self, kid: str) -> PyJWK | None:
-        return self._public if kid == self.kid else None
+    async def candidates(self, kid: str | None, algorithm: str) -> list[PyJWK]:
+        return [self._public] if kid == self.kid else []
 
-    def verifier(self) -> TokenVerifier:
-        return TokenVerifier(self, issuer=ISSUER, audience=AUDIENCE)
+    def verifier(self) -> JwtVerifier:
+        return token_verifier(self, issuer=ISSUER, audience=AUDIENCE)
 
     def user_token(self, user_id: str, *, roles: Sequence[str] = ("customer",)) -> str:
         return self._sign({"sub": user_id, "roles": list(roles), "scope": "orders:read"})

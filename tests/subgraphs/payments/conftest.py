@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from polyshop.devstack.postgres import plain_url
-from subgraphs.kit.auth import TokenSettings, TokenVerifier, install_token_auth
+from subgraphs.kit.auth import TokenSettings, install_token_auth, token_verifier
 from subgraphs.kit.events import stream_name
 from subgraphs.payments.app import create_app
 from subgraphs.payments.settings import PaymentsSettings
@@ -87,7 +87,7 @@ async def payments_app(
         app,
         dev_mode=False,
         settings=TokenSettings(allow_anonymous=False),
-        verifier=TokenVerifier(keys, issuer=ISSUER, audience=AUDIENCE, algorithms=["ES256"]),
+        verifier=token_verifier(keys, issuer=ISSUER, audience=AUDIENCE, algorithms=["ES256"]),
     )
     async with app.router.lifespan_context(app):
         yield app

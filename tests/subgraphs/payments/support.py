@@ -66,8 +66,8 @@ class TestKeys:
             }
         )
 
-    async def get_key(self, kid: str) -> PyJWK | None:
-        return self.public if kid == KID else None
+    async def candidates(self, kid: str | None, algorithm: str) -> list[PyJWK]:
+        return [self.public] if kid == KID else []
 
     def token(
         self,

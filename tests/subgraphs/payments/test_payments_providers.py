@@ -13,7 +13,7 @@ import pytest
 from nats.aio.client import Client
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from subgraphs.kit.auth import Identity
+from subgraphs.kit.auth import Principal
 from subgraphs.payments import service
 from subgraphs.payments.app import create_app
 from subgraphs.payments.cards import Card, brand_of, luhn_valid
@@ -172,7 +172,7 @@ async def test_provider_timeout_leaves_the_payment_initiated_with_no_event(
         idempotency_key=uuid.uuid4().hex,
     )
     payment = await service.pay_order(
-        sessionmaker, request, Identity(subject=user), slow, provider_timeout=0.1
+        sessionmaker, request, Principal(subject=user), slow, provider_timeout=0.1
     )
     assert payment.status == "INITIATED"
     # The reference the provider was given is the payment's id.
@@ -188,6 +188,6 @@ async def test_provider_timeout_leaves_the_payment_initiated_with_no_event(
     )
     # A retry with the same key returns it and does not call the provider again.
     again = await service.pay_order(
-        sessionmaker, request, Identity(subject=user), slow, provider_timeout=0.1
+        sessionmaker, request, Principal(subject=user), slow, provider_timeout=0.1
     )
     assert (again.id, again.status, slow.calls) == (payment.id, "INITIATED", 1)

@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from subgraphs.kit.auth import Identity
+from subgraphs.kit.auth import Principal
 from subgraphs.payments import service
 from subgraphs.payments.cards import Card
 from subgraphs.payments.providers import ChargeResult, PaymentProvider
@@ -236,7 +236,7 @@ async def test_background_reconciler_settles_payments_on_its_own(
     payment = await service.pay_order(
         sessionmaker,
         request,
-        Identity(subject=user),
+        Principal(subject=user),
         slow,
         event_source=sources[0],
         provider_timeout=0.1,

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from subgraphs.kit.auth import token_verifier
 from subgraphs.kit.auth.install import install_token_auth
 from subgraphs.kit.auth.settings import TokenSettings
-from subgraphs.kit.auth.verifier import TokenVerifier
 from subgraphs.payments.app import create_app
 from subgraphs.payments.settings import PaymentsSettings
 from tests.subgraphs.orders.support import serve
@@ -35,7 +35,7 @@ async def payments_url(settings: PaymentsSettings, keys: TestKeys) -> AsyncItera
         app,
         dev_mode=False,
         settings=TokenSettings(allow_anonymous=False),
-        verifier=TokenVerifier(keys, issuer=ISSUER, audience=AUDIENCE, algorithms=["ES256"]),
+        verifier=token_verifier(keys, issuer=ISSUER, audience=AUDIENCE, algorithms=["ES256"]),
     )
     async with serve(app) as url:
         yield url

@@ -1,5 +1,5 @@
 """Real access tokens for the products tests: an ES256 key pair made here, tokens signed with
-PyJWT and checked by the kit's own `TokenVerifier`, exactly as in production."""
+PyJWT and checked by the kit's own `token_verifier`, exactly as in production."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt import PyJWK
 
-from subgraphs.kit.auth import TokenVerifier
+from subgraphs.kit.auth import JwtVerifier, token_verifier
 
 ISSUER = "products-tests"
 AUDIENCE = "polyshop"
@@ -29,11 +29,11 @@ class TestKeys:
         public_jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self.private_key.public_key()))
         self.public = PyJWK({**public_jwk, "kid": KID, "alg": "ES256", "use": "sig"})
 
-    async def get_key(self, kid: str) -> PyJWK | None:
-        return self.public if kid == KID else None
+    async def candidates(self, kid: str | None, algorithm: str) -> list[PyJWK]:
+        return [self.public] if kid == KID else []
 
-    def verifier(self) -> TokenVerifier:
-        return TokenVerifier(self, issuer=ISSUER, audience=AUDIENCE)
+    def verifier(self) -> JwtVerifier:
+        return token_verifier(self, issuer=ISSUER, audience=AUDIENCE)
 
     def sign(self, **claims: Any) -> str:
         now = int(time.time())
