@@ -9,11 +9,42 @@ options and aiohttp sessions. TLS 1.2 is the floor on both sides.
 from __future__ import annotations
 
 import ssl
-from typing import Any
+from typing import Any, Self
 
 import aiohttp
+from pydantic import model_validator
+from pydantic_settings import BaseSettings
 
 MINIMUM_VERSION = ssl.TLSVersion.TLSv1_2
+
+
+class ServerTLSSettings(BaseSettings):
+    """The serving side of a process's settings (`router.settings.RouterSettings`,
+    `subgraphs.kit.settings.ServiceSettings`), read with the subclass's own prefix
+    (``POLYSHOP_ROUTER_TLS_CERTFILE``, ``POLYSHOP_TLS_CERTFILE``)."""
+
+    tls_certfile: str | None = None
+    """Serve HTTPS with this PEM certificate chain."""
+    tls_keyfile: str | None = None
+    """Its private key, unless the chain file holds it."""
+    tls_client_ca: str | None = None
+    """Require client certificates signed by this CA bundle (mTLS)."""
+
+    @model_validator(mode="after")
+    def _server_tls_pair(self) -> Self:
+        """A key or client CA without a certificate is a mistake, not plain HTTP."""
+        if self.tls_certfile is None and (self.tls_keyfile or self.tls_client_ca):
+            prefix = str(self.model_config.get("env_prefix", "")).upper()
+            raise ValueError(f"{prefix}TLS_KEYFILE/TLS_CLIENT_CA need {prefix}TLS_CERTFILE")
+        return self
+
+    def uvicorn_ssl_options(self) -> dict[str, Any]:
+        """`uvicorn_ssl_options` of these settings (empty: plain HTTP)."""
+        return uvicorn_ssl_options(self.tls_certfile, self.tls_keyfile, self.tls_client_ca)
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls_certfile is not None else "http"
 
 
 def server_context(

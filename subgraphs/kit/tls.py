@@ -10,25 +10,16 @@ router). TLS 1.2 is the floor on both sides.
 from __future__ import annotations
 
 import ssl
-from typing import Any, Protocol
+from typing import Protocol
 
 from polyshop.runtime.tls import (
     MINIMUM_VERSION,
+    ServerTLSSettings,
     client_context,
+    client_session,
     server_context,
     uvicorn_ssl_options,
 )
-
-
-class ServerTLSSettings(Protocol):
-    """The server side of `subgraphs.kit.settings.ServiceSettings`."""
-
-    @property
-    def tls_certfile(self) -> str | None: ...
-    @property
-    def tls_keyfile(self) -> str | None: ...
-    @property
-    def tls_client_ca(self) -> str | None: ...
 
 
 class ClientTLSSettings(Protocol):
@@ -40,11 +31,6 @@ class ClientTLSSettings(Protocol):
     def tls_client_certfile(self) -> str | None: ...
     @property
     def tls_client_keyfile(self) -> str | None: ...
-
-
-def server_options(settings: ServerTLSSettings) -> dict[str, Any]:
-    """uvicorn keyword arguments from a service's settings (empty: plain HTTP)."""
-    return uvicorn_ssl_options(settings.tls_certfile, settings.tls_keyfile, settings.tls_client_ca)
 
 
 def outgoing_context(settings: ClientTLSSettings) -> ssl.SSLContext | None:
@@ -59,9 +45,10 @@ def outgoing_context(settings: ClientTLSSettings) -> ssl.SSLContext | None:
 
 __all__ = [
     "MINIMUM_VERSION",
+    "ServerTLSSettings",
     "client_context",
+    "client_session",
     "outgoing_context",
     "server_context",
-    "server_options",
     "uvicorn_ssl_options",
 ]

@@ -216,7 +216,7 @@ async def products_url(service_database: ServiceDatabaseFactory, pki: Pki) -> As
         tls_client_ca=str(pki.ca),
     )
     app = create_products_app(settings, verify_tokens=False)
-    async with serving(app, **tls.server_options(settings)) as port:
+    async with serving(app, **settings.uvicorn_ssl_options()) as port:
         yield f"https://127.0.0.1:{port}/graphql"
 
 
@@ -311,7 +311,7 @@ def test_uvicorn_context_from_settings_requires_certificates_from_tls_1_2(pki: P
         tls_keyfile=str(pki.server.key),
         tls_client_ca=str(pki.ca),
     )
-    config = uvicorn.Config(_empty_app, **tls.server_options(settings))
+    config = uvicorn.Config(_empty_app, **settings.uvicorn_ssl_options())
     config.load()
     assert config.ssl is not None
     assert config.ssl.verify_mode == ssl.CERT_REQUIRED
@@ -420,7 +420,7 @@ def test_server_context_requires_client_certificates_from_tls_1_2(pki: Pki) -> N
 
 def test_settings_without_tls_leave_servers_and_clients_alone() -> None:
     settings = ServiceSettings()
-    assert tls.server_options(settings) == {}
+    assert settings.uvicorn_ssl_options() == {}
     assert tls.outgoing_context(settings) is None
     assert uvicorn_options(RouterSettings()).get("ssl_certfile") is None
 

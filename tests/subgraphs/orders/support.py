@@ -26,9 +26,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
-from subgraphs.kit.auth.client import basic_credentials
 
 from polyshop.devstack.ports import free_port
+from polyshop.runtime.tokens import basic_credentials
 from subgraphs.kit.auth import JwtVerifier, token_verifier
 from subgraphs.kit.events import Envelope, ensure_event_stream, new_envelope
 from subgraphs.kit.events.settings import EventSettings
