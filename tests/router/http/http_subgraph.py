@@ -97,6 +97,8 @@ class SubgraphServer:
     compress: bool = False
     """Gzip responses for clients that accept it (counted in ``compressed``)."""
     compressed: int = 0
+    in_flight: int = 0
+    """``slow`` resolvers running now (to catch requests in flight without sleeping)."""
     _runner: web.AppRunner | None = None
 
     def __post_init__(self) -> None:
@@ -155,7 +157,11 @@ class SubgraphServer:
         return None
 
     async def _slow(self, _parent: Any, _info: Any, seconds: float) -> str:
-        await asyncio.sleep(seconds)
+        self.in_flight += 1
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            self.in_flight -= 1
         return f"slept{self.tag}"
 
     def _rename(self, _parent: Any, _info: Any, id: str, name: str) -> dict[str, Any] | None:

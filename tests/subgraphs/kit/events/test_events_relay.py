@@ -150,7 +150,8 @@ async def test_keeps_events_while_nats_is_down_and_publishes_them_when_it_return
     relay.start()
     try:
         at_boot = await produce(sessionmaker, service, 2)
-        await asyncio.sleep(0.5)
+        tried = bus.errors
+        await eventually(lambda: bus.errors >= tried + 2, what="connect attempts without NATS")
         assert await unpublished(engine) == 2  # the service runs, its events wait
 
         await asyncio.to_thread(server.start)
@@ -168,7 +169,8 @@ async def test_keeps_events_while_nats_is_down_and_publishes_them_when_it_return
             return bool(attempts)
 
         await eventually(tried_and_failed, what="a failed publish attempt")
-        await asyncio.sleep(0.5)
+        tried = relay.failed_batches
+        await eventually(lambda: relay.failed_batches >= tried + 2, what="more failed rounds")
         assert await unpublished(engine) == 4  # nothing lost, nothing marked
 
         await asyncio.to_thread(server.start)  # same port, same JetStream store
