@@ -24,6 +24,8 @@ from live_oracle.theguild import TheGuildUnavailable, compose_all
 
 from router.composition import SubgraphSource, compose
 
+pytestmark = pytest.mark.slow  # Node composes every case
+
 CASES = all_cases()
 
 

@@ -20,6 +20,8 @@ import pytest_asyncio
 from http_subgraph import SubgraphServer
 from router_harness import running_router, settings_for
 
+pytestmark = pytest.mark.slow  # Apollo Client in Node
+
 CLIENTS = Path(__file__).resolve().parents[1] / "clients"
 NOT_FOUND = 'polyshop_router_errors_total{code="PERSISTED_QUERY_NOT_FOUND"}'
 

@@ -21,6 +21,8 @@ from router.engine import Engine
 from router.http.runtime import engine_config
 from router.supergraph import Supergraph
 
+pytestmark = pytest.mark.slow  # attacks measured against running routers
+
 BYSTANDER = "{ topProducts { name } }"
 BYSTANDER_DATA = {"topProducts": [{"name": "Table"}, {"name": "Chair"}, {"name": "Lamp"}]}
 WORK_BUDGET = 2_000

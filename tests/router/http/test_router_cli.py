@@ -18,6 +18,8 @@ from typer.testing import CliRunner
 from router import cli
 from router.settings import RouterSettings
 
+pytestmark = pytest.mark.slow  # python -m router as a process
+
 app = typer.Typer()
 app.command("plan")(cli.plan)
 app.command("router")(cli.serve)

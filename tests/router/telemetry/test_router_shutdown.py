@@ -14,10 +14,13 @@ from pathlib import Path
 
 import httpx
 import orjson
+import pytest
 
 from polyshop.devstack.ports import free_port
 from tests.router.http.http_subgraph import SubgraphServer
 from tests.router.http.router_harness import SUPERGRAPH
+
+pytestmark = pytest.mark.slow  # a router process under load and SIGTERM
 
 ROOT = Path(__file__).resolve().parents[3]
 SLOW = 1.5
