@@ -46,14 +46,14 @@ from subgraphs.kit.events import ConsumerSpec, Envelope, Handler, stream_name
 from subgraphs.payments.app import create_app as create_payments_app
 from subgraphs.payments.settings import PaymentsSettings
 from tests.conftest import server_data_dir
-from tests.subgraphs.orders.support import (
+from tests.support.eventually import eventually
+from tests.support.keys import TestKeys
+from tests.support.orders import (
     PLACE,
     Catalog,
     Issuer,
     ServiceDatabaseFactory,
-    TestKeys,
     catalog_writer,
-    eventually,
     stream_events,
 )
 

@@ -15,7 +15,7 @@ async def eventually(
     check: Callable[[], T | Awaitable[T]],
     what: str = "it",
     *,
-    within: float = 10.0,
+    within: float = 15.0,
     interval: float = 0.05,
 ) -> T:
     """Poll ``check`` (plain or async) until it returns something truthy, and return that;

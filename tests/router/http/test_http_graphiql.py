@@ -11,11 +11,11 @@ from urllib.parse import urlencode
 import orjson
 import pytest
 import pytest_asyncio
-from cdp import chromium_page, find_chromium
-from http_subgraph import SubgraphServer
-from router_harness import RunningRouter, running_router, settings_for
 
 from router.http.graphiql import ASSET_FILES, STATIC_DIR
+from tests.support.cdp import chromium_page, find_chromium
+from tests.support.router_harness import RunningRouter, running_router, settings_for
+from tests.support.subgraph_server import SubgraphServer
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 CHROMIUM = find_chromium()

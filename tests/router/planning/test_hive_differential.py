@@ -15,10 +15,10 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from scenarios.model import LoadedScenario, Operation, all_scenarios
 
 from router.engine import Engine, EngineConfig
 from router.supergraph import read_supergraph
+from tests.router.scenarios.model import LoadedScenario, Operation, all_scenarios
 
 BENCH = Path(__file__).parents[3] / "bench"
 

@@ -24,9 +24,9 @@ import pytest_asyncio
 
 from router.plugins.coprocessor.config import CoprocessorConfig, SelectiveContext
 from router.settings import RouterSettings
-from tests.router.http.http_subgraph import SubgraphServer
-from tests.router.http.router_harness import SUPERGRAPH, running_router, settings_for
 from tests.router.plugins.test_plugins import TOP, metrics, post
+from tests.support.router_harness import SUPERGRAPH, running_router, settings_for
+from tests.support.subgraph_server import SubgraphServer
 
 COPROCESSOR = Path(__file__).parent / "coprocessor.mjs"
 NODE = shutil.which("node")

@@ -8,9 +8,6 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from graphql import parse
-from scenarios.subgraph_kit import SubgraphCluster
-from secured_graph import subgraph_specs, supergraph_sdl
-from security_support import shop_supergraph_sdl
 
 from router.engine import Engine, EngineConfig, GraphQLRequest, RequestContext
 from router.execution.projection import Projector, compile_selection
@@ -21,6 +18,9 @@ from router.security.nulls import REMOVED_DATA_KEY, add_null_fields
 from router.security.rules import Access
 from router.settings import RouterSettings
 from router.supergraph import Supergraph, read_supergraph
+from tests.router.scenarios.subgraph_kit import SubgraphCluster
+from tests.support.router_security import shop_supergraph_sdl
+from tests.support.secured_graph import subgraph_specs, supergraph_sdl
 
 PLAIN_SUPERGRAPH = (
     shop_supergraph_sdl().split("scalar Secret")[0]

@@ -14,13 +14,13 @@ from collections.abc import AsyncIterator, Callable
 import jwt as pyjwt
 import pytest
 import pytest_asyncio
-from security_support import JwksServer, SigningKey
 
 from polyshop.runtime.jwks import JwksKeySet
 from polyshop.runtime.jwt import JwtPolicy, JwtVerifier
 from polyshop.runtime.principal import Principal
 from router.security.errors import AUTH_ERROR, UNAUTHENTICATED, AuthenticationError
 from router.security.jwt import JwtAuthenticator, JwtConfig
+from tests.support.router_security import JwksServer, SigningKey
 
 POLICY = JwtPolicy(issuers=("polyshop-auth",), audiences=("polyshop",))
 

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 from graphql import parse
-from security_support import JwksServer, SigningKey, TokenServer, shop_supergraph_sdl
 
 from router.security import (
     USER_ID_HEADER,
@@ -17,6 +16,7 @@ from router.security import (
     SecuritySettings,
 )
 from router.supergraph import read_supergraph
+from tests.support.router_security import JwksServer, SigningKey, TokenServer, shop_supergraph_sdl
 
 
 @pytest_asyncio.fixture

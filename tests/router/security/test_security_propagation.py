@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from security_support import TokenServer
 
 from polyshop.runtime.principal import Principal
 from polyshop.runtime.tokens import ClientCredentialsTokenClient, TokenRequestError
@@ -20,6 +19,7 @@ from router.security.propagation import (
     SubgraphIdentity,
     subgraph_headers,
 )
+from tests.support.router_security import TokenServer
 
 
 class Clock:

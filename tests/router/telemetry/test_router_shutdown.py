@@ -17,8 +17,8 @@ import orjson
 import pytest
 
 from polyshop.devstack.ports import free_port
-from tests.router.http.http_subgraph import SubgraphServer
-from tests.router.http.router_harness import SUPERGRAPH
+from tests.support.router_harness import SUPERGRAPH
+from tests.support.subgraph_server import SubgraphServer
 
 pytestmark = pytest.mark.slow  # a router process under load and SIGTERM
 

@@ -11,13 +11,13 @@ import asyncpg
 import httpx
 import nats
 import pytest
-from analytics_support import WithTestIdentity
 from fastapi import FastAPI
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 from polyshop.devstack.postgres import plain_url
 from subgraphs.analytics.app import AnalyticsSettings, create_app
+from tests.support.analytics import WithTestIdentity
 
 ServiceDatabaseFactory = Callable[[str], Awaitable[str]]
 GraphQL = Callable[..., Awaitable[Any]]

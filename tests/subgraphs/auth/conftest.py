@@ -19,7 +19,7 @@ import pytest  # noqa: E402
 
 from polyshop.devstack.postgres import plain_url  # noqa: E402
 from subgraphs.auth.settings import AuthSettings  # noqa: E402
-from tests.subgraphs.auth.helpers import (  # noqa: E402
+from tests.support.auth_service import (  # noqa: E402
     AuthServer,
     GraphQLClient,
     fast_settings,

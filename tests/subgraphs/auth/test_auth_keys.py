@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from subgraphs.auth.keys import rotate_signing_key
 from subgraphs.kit.auth import InvalidToken, JwksKeySet, JwtVerifier, token_verifier
-from tests.subgraphs.auth.helpers import (
+from tests.support.auth_service import (
     ME,
     AuthServer,
     GraphQLClient,

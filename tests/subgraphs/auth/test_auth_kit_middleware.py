@@ -36,7 +36,7 @@ from subgraphs.kit.auth import (
 )
 from subgraphs.kit.schema import build_schema
 from subgraphs.kit.settings import ServiceSettings
-from tests.subgraphs.auth.helpers import AuthServer, serve
+from tests.support.auth_service import AuthServer, serve
 
 
 @strawberry.type

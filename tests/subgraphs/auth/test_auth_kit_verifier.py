@@ -20,7 +20,7 @@ from subgraphs.kit.auth import (
     KeysUnavailable,
     token_verifier,
 )
-from tests.subgraphs.auth.helpers import AuthServer, GraphQLClient
+from tests.support.auth_service import AuthServer, GraphQLClient
 
 
 @pytest.fixture

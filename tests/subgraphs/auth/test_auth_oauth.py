@@ -18,7 +18,7 @@ from subgraphs.kit.auth import (
     token_verifier,
 )
 from subgraphs.kit.errors import BadUserInput
-from tests.subgraphs.auth.helpers import AuthServer
+from tests.support.auth_service import AuthServer
 
 SCOPES = ["orders:read", "products:read", "users:read"]
 

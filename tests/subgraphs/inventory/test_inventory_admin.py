@@ -3,51 +3,22 @@ signed and checked with PyJWT through the kit's verifier), and the reservations 
 
 from __future__ import annotations
 
-import json
-import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import asyncpg
 import httpx
-import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI
-from jwt import PyJWK
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.inventory import service
 from subgraphs.inventory.app import InventorySettings, create_app
 from subgraphs.inventory.service import Line
 from subgraphs.kit.auth import install_token_auth, token_verifier
-
-ISSUER = "inventory-tests"
-AUDIENCE = "polyshop"
-KID = "inventory-test-key"
+from tests.support.keys import AUDIENCE, ISSUER, TestKeys
 
 Call = Callable[..., Awaitable[httpx.Response]]
-
-
-class TestKeys:
-    """A `KeySource` holding one freshly generated ES256 key pair."""
-
-    __test__ = False
-
-    def __init__(self) -> None:
-        self.private_key = ec.generate_private_key(ec.SECP256R1())
-        public_jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self.private_key.public_key()))
-        self.public = PyJWK({**public_jwk, "kid": KID, "alg": "ES256", "use": "sig"})
-
-    async def candidates(self, kid: str | None, algorithm: str) -> list[PyJWK]:
-        return [self.public] if kid == KID else []
-
-    def token(self, **claims: Any) -> str:
-        now = int(time.time())
-        payload = {"sub": str(uuid.uuid4()), "iss": ISSUER, "aud": AUDIENCE, "iat": now}
-        payload |= {"exp": now + 300, "roles": [], "scope": "", **claims}
-        return jwt.encode(payload, self.private_key, algorithm="ES256", headers={"kid": KID})
 
 
 @pytest.fixture(scope="module")

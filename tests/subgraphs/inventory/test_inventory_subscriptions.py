@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from subgraphs.inventory import service
 from subgraphs.inventory.app import InventorySettings, create_app
 from subgraphs.kit.events import EventBus, ensure_event_stream, new_envelope
-from tests.subgraphs.orders.support import serve
-from tests.ws_client import connected, next_payload, receive, subscribe, ws_url
+from tests.support.orders import serve
+from tests.support.ws_client import connected, next_payload, receive, subscribe, ws_url
 
 A, B, C = 9_300_001, 9_300_002, 9_300_003
 WATCH = """

@@ -14,12 +14,12 @@ import pytest
 from fastapi import FastAPI
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from notifications_support import PHONE_USER, SmtpServer, WithTestIdentity
 
 from polyshop.devstack.ports import free_port
 from polyshop.devstack.postgres import plain_url
 from subgraphs.notifications.app import create_app
 from subgraphs.notifications.settings import NotificationsSettings
+from tests.support.notifications import PHONE_USER, SmtpServer, WithTestIdentity
 
 ServiceDatabaseFactory = Callable[[str], Awaitable[str]]
 GraphQL = Callable[..., Awaitable[dict[str, Any]]]

@@ -7,10 +7,11 @@ from typing import Any
 
 import asyncpg
 from nats.js import JetStreamContext
-from notifications_support import PHONE_USER, SmtpServer, eventually, publish
 
 from subgraphs.kit.events import Envelope, new_envelope
 from subgraphs.notifications.settings import NotificationsSettings
+from tests.support.eventually import eventually
+from tests.support.notifications import PHONE_USER, SmtpServer, publish
 
 
 def order_created(order_id: str, user_id: str, total: str = "59.97") -> Envelope:

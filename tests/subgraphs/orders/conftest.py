@@ -20,13 +20,13 @@ from nats.js import JetStreamContext
 from polyshop.devstack.postgres import plain_url
 from subgraphs.kit.auth.settings import TokenSettings
 from subgraphs.orders.app import create_app
-from tests.subgraphs.orders.support import (
+from tests.support.keys import TestKeys
+from tests.support.orders import (
     Catalog,
     Customer,
     GraphQL,
     Issuer,
     ServiceDatabaseFactory,
-    TestKeys,
     catalog_writer,
     orders_settings,
     products_server,

@@ -29,13 +29,8 @@ from subgraphs.kit.auth import TokenSettings, install_token_auth, token_verifier
 from subgraphs.kit.events import stream_name
 from subgraphs.payments.app import create_app
 from subgraphs.payments.settings import PaymentsSettings
-from tests.subgraphs.payments.support import (
-    AUDIENCE,
-    FAST_EVENTS,
-    ISSUER,
-    ServiceDatabaseFactory,
-    TestKeys,
-)
+from tests.support.keys import AUDIENCE, ISSUER, TestKeys
+from tests.support.payments import FAST_EVENTS, ServiceDatabaseFactory
 
 GraphQL = Callable[..., Awaitable[dict[str, Any]]]
 

@@ -16,14 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 from subgraphs.kit.events import Envelope, EventRuntime, EventSettings, add_event, new_envelope
 from subgraphs.payments.events import on_awaiting_payment
 from subgraphs.payments.settings import PaymentsSettings
-from tests.subgraphs.payments.support import (
+from tests.support.eventually import eventually
+from tests.support.keys import TestKeys
+from tests.support.payments import (
     FAST_EVENTS,
     OK_CARD,
     ServiceDatabaseFactory,
-    TestKeys,
     awaiting_payment,
     card,
-    eventually,
     stream_events,
 )
 

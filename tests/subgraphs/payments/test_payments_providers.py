@@ -20,7 +20,7 @@ from subgraphs.payments.cards import Card, brand_of, luhn_valid
 from subgraphs.payments.providers import ChargeRequest, ProviderUnavailable, load_provider
 from subgraphs.payments.sandbox import DatabaseLedger, SandboxProvider
 from subgraphs.payments.settings import PaymentsSettings
-from tests.subgraphs.payments.support import FUTURE_YEAR, SlowProvider, seed_order
+from tests.support.payments import FUTURE_YEAR, SlowProvider, seed_order
 
 NOW = datetime(2026, 6, 15, tzinfo=UTC)
 

@@ -19,16 +19,9 @@ from subgraphs.payments import service
 from subgraphs.payments.cards import Card
 from subgraphs.payments.providers import ChargeResult, PaymentProvider
 from subgraphs.payments.reconciler import Reconciler, ReconcileReport, reconcile
-from tests.subgraphs.payments.support import (
-    FUTURE_YEAR,
-    OK_CARD,
-    SlowProvider,
-    TestKeys,
-    backdate,
-    card,
-    eventually,
-    seed_order,
-)
+from tests.support.eventually import eventually
+from tests.support.keys import TestKeys
+from tests.support.payments import FUTURE_YEAR, OK_CARD, SlowProvider, backdate, card, seed_order
 
 TIMEOUT_CARD = card("4000 0000 0000 3410")
 OUTAGE_CARD = card("4000 0000 0000 0119")

@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.kit.events import new_envelope
 from subgraphs.payments.events import on_order_cancelled, on_order_paid
-from tests.subgraphs.payments.support import OK_CARD, TestKeys, card, seed_order
+from tests.support.keys import TestKeys
+from tests.support.payments import OK_CARD, card, seed_order
 
 PAY = """
 mutation($order: ID!, $card: CardInput!, $key: String!) {

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from polyshop.devstack.postgres import plain_url
 from subgraphs.kit.auth import install_token_auth
 from subgraphs.products.app import ProductsSettings, create_app
-from tests.subgraphs.products.tokens import TestKeys
+from tests.support.keys import TestKeys
 
 ServiceDatabaseFactory = Callable[[str], Awaitable[str]]
 GraphQL = Callable[..., Awaitable[dict[str, Any]]]
@@ -72,7 +72,7 @@ def call(client: httpx.AsyncClient) -> Call:
 
 @pytest.fixture(scope="module")
 def admin_token(keys: TestKeys) -> str:
-    return keys.user("admin")
+    return keys.user_token(roles=["admin"], scope="")
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 
 import nats
 import pytest
-from events_support import fast_settings, metadata
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
@@ -22,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 
 from polyshop.devstack.postgres import create_database, database_url, drop_database
 from subgraphs.kit.events import EventBus, EventSettings, stream_name
+from tests.support.events import fast_settings, metadata
 
 
 @pytest.fixture

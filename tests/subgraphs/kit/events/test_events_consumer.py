@@ -9,7 +9,6 @@ import uuid
 
 import orjson
 import pytest
-from events_support import effects, eventually, fast_settings, produce
 from nats.js import JetStreamContext
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import (
@@ -34,6 +33,8 @@ from subgraphs.kit.events import (
     stream_name,
 )
 from subgraphs.kit.events.subjects import DLQ_STREAM
+from tests.support.events import effects, fast_settings, produce
+from tests.support.eventually import eventually
 
 
 async def record(session: AsyncSession, envelope: Envelope) -> None:

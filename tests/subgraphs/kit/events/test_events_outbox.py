@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from events_support import effects, eventually
 from sqlalchemy import MetaData, insert, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import (
@@ -28,6 +27,8 @@ from polyshop.devstack.postgres import create_database, database_url, drop_datab
 from subgraphs.kit.events import DEFAULT_TABLES, add_event, add_event_tables, new_envelope
 from subgraphs.kit.events import tables as tables_module
 from subgraphs.kit.events.outbox import NOTIFY_CHANNEL
+from tests.support.events import effects
+from tests.support.eventually import eventually
 
 outbox = DEFAULT_TABLES.outbox
 

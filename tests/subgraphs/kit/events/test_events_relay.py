@@ -9,7 +9,6 @@ from pathlib import Path
 
 import orjson
 import pytest
-from events_support import all_published, eventually, produce, stream_messages, unpublished
 from nats.js import JetStreamContext
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -25,6 +24,8 @@ from subgraphs.kit.events import (
     stream_name,
 )
 from subgraphs.kit.events.relay import RelayPublishError
+from tests.support.events import all_published, produce, stream_messages, unpublished
+from tests.support.eventually import eventually
 
 outbox = DEFAULT_TABLES.outbox
 

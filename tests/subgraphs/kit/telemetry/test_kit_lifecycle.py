@@ -32,7 +32,7 @@ from tests.conftest import server_data_dir
 
 ServiceDatabaseFactory = Callable[[str], Awaitable[str]]
 ROOT = Path(__file__).resolve().parents[4]
-APP = "tests.subgraphs.kit.telemetry.slow_app:app"
+APP = "tests.support.slow_app:app"
 SLOW = 1.5
 IN_FLIGHT_SQL = (
     "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'SELECT pg_sleep%'"

@@ -19,7 +19,7 @@ import aiohttp
 from aiohttp import web
 from graphql import GraphQLSchema, build_schema, graphql
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "router" / "http" / "data"
 
 FEDERATION_PRELUDE = """
 scalar _Any
