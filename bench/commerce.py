@@ -6,6 +6,13 @@ router with wrk and reads, from ``/metrics`` before and after, the router's subg
 and every service's SQL statements (``polyshop_sql_statements_total``), divided by the GraphQL
 requests the router answered meanwhile. Entity fetches are batched, so neither figure may grow
 with the number of items: the run says whether it does.
+
+Then `@defer`: the same query with everything but the order's own fields in one deferred
+fragment (`DEFERRED_QUERY`: items, products, stock, payment and user arrive later), read
+``--defer-requests`` times per order size, one at a time, interleaved with the plain query.
+Printed per size: the plain query's median latency (the reference), the deferred query's median
+time to its first payload and to its last, and their ratios to the reference, all measured in
+the same run. The deferred answer, merged, must equal the plain one.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import random
 import shutil
 import signal
 import socket
+import statistics
 import sys
 import tempfile
 import time
@@ -55,6 +63,17 @@ COMMERCE_QUERY = (
     "product { name price stock { available } } } payment { status provider } "
     "user { email } } }"
 )
+DEFERRED_QUERY = (
+    "query($id: ID!) { order(id: $id) { id status totalAmount "
+    '... @defer(label: "details") { items { quantity unitPrice '
+    "product { name price stock { available } } } payment { status provider } "
+    "user { email } } } }"
+)
+"""`COMMERCE_QUERY` with the slow parts (four more subgraphs) in one deferred fragment."""
+DEFER_ACCEPT = "multipart/mixed;deferSpec=20220824, application/json"
+PART_END = b"\r\n--graphql"
+PRIMARY_END = b'"hasNext":true}'
+"""How the primary payload ends (its last key): it is complete before the next part begins."""
 REGISTER = "mutation Register($input: RegisterInput!) { register(input: $input) { accessToken } }"
 PRODUCTS = """
 query Products {
@@ -297,6 +316,115 @@ def as_json(row: Row) -> dict[str, Any]:
     }
 
 
+# --- @defer: time to the first payload against the plain query (pure, tested) ---------------
+
+
+@dataclass(frozen=True)
+class DeferRow:
+    """Median seconds per request for one order size, with the ratios to the plain query."""
+
+    items: int
+    plain: float
+    first: float
+    last: float
+
+    @property
+    def first_ratio(self) -> float:
+        return self.first / self.plain if self.plain else float("nan")
+
+    @property
+    def last_ratio(self) -> float:
+        return self.last / self.plain if self.plain else float("nan")
+
+
+def defer_row(
+    items: int, plain: Sequence[float], first: Sequence[float], last: Sequence[float]
+) -> DeferRow:
+    return DeferRow(
+        items, statistics.median(plain), statistics.median(first), statistics.median(last)
+    )
+
+
+def multipart_payloads(body: bytes) -> list[dict[str, Any]]:
+    """The JSON payloads of a `multipart/mixed;boundary="graphql"` answer, in order."""
+    payloads = []
+    for part in body.split(PART_END)[1:]:
+        if part.startswith(b"--"):
+            break
+        _headers, _, content = part.partition(b"\r\n\r\n")
+        payloads.append(json.loads(content))
+    return payloads
+
+
+def merge_incremental(payloads: Sequence[Mapping[str, Any]]) -> Any:
+    """The data of incremental payloads merged as a client does (objects merged by key)."""
+    data = payloads[0]["data"]
+
+    def merge(into: Any, value: Any) -> None:
+        for key, item in value.items():
+            if isinstance(item, dict) and isinstance(into.get(key), dict):
+                merge(into[key], item)
+            else:
+                into[key] = item
+
+    for payload in payloads[1:]:
+        for entry in payload.get("incremental", ()):
+            target = data
+            for segment in entry["path"]:
+                target = target[segment]
+            merge(target, entry["data"])
+    return data
+
+
+def render_defer(rows: Sequence[DeferRow]) -> str:
+    return table.render(
+        ["items", "plain ms", "first part ms", "first ÷ plain", "last part ms", "last ÷ plain"],
+        [
+            [
+                str(row.items),
+                f"{row.plain * 1000:.1f}",
+                f"{row.first * 1000:.1f}",
+                f"{row.first_ratio:.2f}",
+                f"{row.last * 1000:.1f}",
+                f"{row.last_ratio:.2f}",
+            ]
+            for row in rows
+        ],
+    )
+
+
+async def defer_cell(
+    session: aiohttp.ClientSession, url: str, token: str, order_id: str, size: int, requests: int
+) -> DeferRow:
+    """``requests`` plain and deferred queries, alternating, one at a time."""
+    headers = {"authorization": f"Bearer {token}", "content-type": "application/json"}
+    plain_body = json.dumps({"query": COMMERCE_QUERY, "variables": {"id": order_id}})
+    deferred_body = json.dumps({"query": DEFERRED_QUERY, "variables": {"id": order_id}})
+    plain: list[float] = []
+    first: list[float] = []
+    last: list[float] = []
+    expected: Any = None
+    for _ in range(requests):
+        started = time.perf_counter()
+        async with session.post(url, data=plain_body, headers=headers) as response:
+            answer = await response.json()
+        plain.append(time.perf_counter() - started)
+        expected = answer["data"]
+        started = time.perf_counter()
+        async with session.post(
+            url, data=deferred_body, headers={**headers, "accept": DEFER_ACCEPT}
+        ) as response:
+            assert response.headers["content-type"].startswith("multipart/mixed"), response
+            head = await response.content.readuntil(PRIMARY_END)
+            first.append(time.perf_counter() - started)
+            rest = await response.read()
+        last.append(time.perf_counter() - started)
+    merged = merge_incremental(multipart_payloads(head + rest))
+    if json.dumps(merged, sort_keys=True) != json.dumps(expected, sort_keys=True):
+        raise RuntimeError(f"the deferred answer differs: {merged} != {expected}")
+    return defer_row(size, plain, first, last)
+
+
 # --- the stack -------------------------------------------------------------------------------
 
 
@@ -501,6 +629,7 @@ class Options:
     warmup: float
     connections: tuple[int, ...]
     services: tuple[str, ...] = field(default=SERVICES_READ)
+    defer_requests: int = 50
 
 
 async def run(options: Options) -> tuple[bool, Path]:
@@ -550,11 +679,31 @@ async def run(options: Options) -> tuple[bool, Path]:
                     f"{row.measured.fetches_total:.2f}",
                     flush=True,
                 )
+        defer_rows: list[DeferRow] = []
+        if options.defer_requests > 0:
+            print("  @defer: plain and deferred queries, alternating ...", flush=True)
+            for size, order_id in orders.items():
+                defer_rows.append(
+                    await defer_cell(
+                        session,
+                        stack.router + "/graphql",
+                        token,
+                        order_id,
+                        size,
+                        options.defer_requests,
+                    )
+                )
     ordered = sorted(rows, key=lambda r: (r.connections, r.items))
     ok, verdict = flatness(ordered)
     print("\nCommerce query through the router (per request: router fetches, SQL per service)")
     print(render(ordered, options.services))
     print("\n".join(verdict))
+    if defer_rows:
+        print(
+            "\n@defer: time to the first payload (order fields) and to the last (items, "
+            "products, stock, payment, user) against the plain query, medians, same run"
+        )
+        print(render_defer(defer_rows))
     target = RESULTS / f"commerce-{stamp}.json"
     report = {
         "query": COMMERCE_QUERY,
@@ -562,6 +711,17 @@ async def run(options: Options) -> tuple[bool, Path]:
         "rows": [as_json(row) for row in ordered],
         "flat": ok,
         "verdict": verdict,
+        "defer": {
+            "query": DEFERRED_QUERY,
+            "rows": [
+                {
+                    **dataclasses.asdict(row),
+                    "first_ratio": row.first_ratio,
+                    "last_ratio": row.last_ratio,
+                }
+                for row in defer_rows
+            ],
+        },
     }
     target.write_text(json.dumps(report, indent=2), encoding="utf-8")
     print(f"\nSaved {target} (wrk script, requests and the stack's log in {out})")
@@ -578,6 +738,10 @@ def main(
     ] = None,
     connections: Annotated[str, typer.Option(help="Connection counts, comma-separated.")] = "1,10",
     skip_install: Annotated[bool, typer.Option(help="Do not apt-get wrk.")] = False,
+    defer_requests: Annotated[
+        int | None,
+        typer.Option(help="Plain and deferred queries per order size (default 50, quick 15)."),
+    ] = None,
 ) -> None:
     """Load the router with the commerce query on orders of 1, 10 and 50 items; count the
     subgraph fetches and SQL statements per request. Exits 1 when they grow with the items."""
@@ -587,6 +751,7 @@ def main(
         seconds=duration if duration is not None else (3.0 if quick else 10.0),
         warmup=warmup if warmup is not None else (1.0 if quick else 2.0),
         connections=tuple(int(part) for part in connections.split(",") if part.strip()),
+        defer_requests=defer_requests if defer_requests is not None else (15 if quick else 50),
     )
     ok, _ = asyncio.run(run(options))
     if not ok:

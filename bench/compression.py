@@ -133,7 +133,7 @@ async def start_router(
         "POLYSHOP_ROUTER_PORT": str(port),
         "POLYSHOP_ROUTER_SUBGRAPH_URLS": orjson.dumps({"catalogue": subgraph_url}).decode(),
         "POLYSHOP_ROUTER_HOT_RELOAD": "false",
-        "POLYSHOP_ROUTER_LOG_LEVEL": "warning",
+        "POLYSHOP_ROUTER_TELEMETRY__EXPORTERS__LOGGING__LEVEL": "warning",
         "POLYSHOP_ROUTER_CSRF_PREVENTION": "false",
     }
     process = await asyncio.create_subprocess_exec(

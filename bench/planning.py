@@ -53,8 +53,8 @@ def ours_planner_only(supergraph_sdl: str, query: str, repeats: int) -> float:
     operation): the part of the cold path that is query planning proper."""
     from graphql import parse
 
+    from router.operation.normalize import prepare
     from router.planning import Planner
-    from router.planning.normalize import prepare
     from router.supergraph import read_supergraph
 
     model = read_supergraph(supergraph_sdl)

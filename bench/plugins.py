@@ -105,7 +105,7 @@ def router_env(config: str, supergraph: Path, port: int, coprocessor_url: str) -
         "POLYSHOP_ROUTER_PORT": str(port),
         "POLYSHOP_ROUTER_WORKERS": "1",
         "POLYSHOP_ROUTER_HOT_RELOAD": "false",
-        "POLYSHOP_ROUTER_LOG_LEVEL": "warning",
+        "POLYSHOP_ROUTER_TELEMETRY__EXPORTERS__LOGGING__LEVEL": "warning",
     }
     if config == "noop-plugin":
         env["POLYSHOP_ROUTER_PLUGINS"] = json.dumps([{"name": "bench.plugins:NoopEverywhere"}])

@@ -118,7 +118,7 @@ def router_server(supergraph: Path, logs: Path, name: str, env: dict[str, str]) 
         "POLYSHOP_ROUTER_HOST": "127.0.0.1",
         "POLYSHOP_ROUTER_PORT": str(port),
         "POLYSHOP_ROUTER_HOT_RELOAD": "false",
-        "POLYSHOP_ROUTER_LOG_LEVEL": "warning",
+        "POLYSHOP_ROUTER_TELEMETRY__EXPORTERS__LOGGING__LEVEL": "warning",
         "POLYSHOP_ROUTER_DEDUPLICATE": "false",
         "POLYSHOP_ROUTER_CSRF_PREVENTION": "false",
         **env,

@@ -49,7 +49,7 @@ class RouterSpec:
                 "POLYSHOP_ROUTER_DEDUPLICATE": "true" if self.deduplicate else "false",
                 "POLYSHOP_ROUTER_PROPAGATE_HEADERS_EXTRA": NONCE_HEADER,
                 "POLYSHOP_ROUTER_HOT_RELOAD": "false",
-                "POLYSHOP_ROUTER_LOG_LEVEL": "warning",
+                "POLYSHOP_ROUTER_TELEMETRY__EXPORTERS__LOGGING__LEVEL": "warning",
             }
             argv = [sys.executable, "-m", "router"]
             return Server(self.key, argv, port, REPO, log, env, "/graphql", PROBE)

@@ -398,24 +398,25 @@ def rows_of(
 
 
 def service_settings_class(service: str) -> type[BaseSettings] | None:
-    """The service's own subclass of the kit's settings, wherever the service defines it."""
+    """The service's own subclass of the kit's settings (every service keeps it in its
+    ``settings`` module)."""
     from subgraphs.kit.settings import ServiceSettings
 
-    for module_name in (f"subgraphs.{service}.settings", f"subgraphs.{service}.app"):
-        try:
-            if importlib.util.find_spec(module_name) is None:
-                continue
-        except ModuleNotFoundError:
+    module_name = f"subgraphs.{service}.settings"
+    try:
+        if importlib.util.find_spec(module_name) is None:
             return None
-        module = importlib.import_module(module_name)
-        for value in vars(module).values():
-            if (
-                isinstance(value, type)
-                and issubclass(value, ServiceSettings)
-                and value is not ServiceSettings
-                and value.__module__ == module_name
-            ):
-                return value
+    except ModuleNotFoundError:
+        return None
+    module = importlib.import_module(module_name)
+    for value in vars(module).values():
+        if (
+            isinstance(value, type)
+            and issubclass(value, ServiceSettings)
+            and value is not ServiceSettings
+            and value.__module__ == module_name
+        ):
+            return value
     return None
 
 

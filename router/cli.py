@@ -120,7 +120,7 @@ def run(settings: RouterSettings) -> None:
 
     from router.telemetry import configure_logging
 
-    configure_logging(settings.log_level, json=settings.log_json)
+    configure_logging(settings.telemetry.log_level, json=settings.telemetry.log_json)
     shown_host = "localhost" if settings.host in ("0.0.0.0", "::", "") else settings.host
     web = settings.scheme
     typer.echo(
@@ -157,7 +157,7 @@ def uvicorn_options(settings: RouterSettings) -> dict[str, Any]:
         # The client address is the peer's; X-Forwarded-For only from TRUSTED_PROXIES, read
         # by the app (uvicorn would believe any local peer's).
         "proxy_headers": False,
-        "log_level": settings.log_level,
+        "log_level": settings.telemetry.log_level,
         "log_config": None,  # ours (configure_logging), not uvicorn's plain-text one
         "timeout_graceful_shutdown": settings.drain_timeout,
         **settings.uvicorn_ssl_options(),
@@ -169,7 +169,7 @@ def router_http(settings: RouterSettings) -> type[GuardedHttp]:
     from polyshop.http_limits import guarded_http
 
     return guarded_http(
-        max_header_bytes=settings.http_max_header_bytes,
+        max_header_bytes=settings.limits.http1_max_request_buf_size,
         header_read_timeout=settings.http_header_read_timeout,
         body_read_timeout=settings.http_body_read_timeout,
     )
@@ -192,7 +192,7 @@ def worker_app() -> Any:
     from router.telemetry import configure_logging
 
     settings = RouterSettings()
-    configure_logging(settings.log_level, json=settings.log_json)
+    configure_logging(settings.telemetry.log_level, json=settings.telemetry.log_json)
     return create_app(settings)
 
 
@@ -226,7 +226,8 @@ def plan(
     """Print the query plan of an operation against a supergraph."""
     from router.engine import Engine
     from router.http.runtime import engine_config
-    from router.planning import PlanningError, RequestError, plan_to_text
+    from router.operation import RequestError
+    from router.planning import PlanningError, plan_to_text
     from router.supergraph import SupergraphError, load_supergraph
 
     settings = load_settings(supergraph=supergraph)

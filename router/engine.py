@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import hashlib
+import importlib.metadata
 import random
 import re
 from collections.abc import AsyncIterator, Mapping
@@ -56,6 +57,12 @@ from .execution.executor import (
     OperationLabel,
 )
 from .execution.fetcher import FetcherConfig, SubgraphFetcher
+from .execution.incremental import (
+    DeferredPart,
+    IncrementalPlan,
+    incremental_items,
+    incremental_plan,
+)
 from .execution.introspection import introspection_document, run_introspection
 from .execution.projection import ObjectPlan, Projector, compile_selection
 from .execution.subscriptions import (
@@ -64,12 +71,8 @@ from .execution.subscriptions import (
     SubscriptionHub,
     split_plan,
 )
-from .persisted.apq import ApqStore
-from .persisted.documents import OperationDocuments
-from .planning.cache import LRU
-from .planning.errors import RequestError, error_dict
-from .planning.nodes import QueryPlan
-from .planning.normalize import (
+from .operation.errors import RequestError, error_dict
+from .operation.normalize import (
     NormalizedOperation,
     OperationLimits,
     SelectionSet,
@@ -78,8 +81,13 @@ from .planning.normalize import (
     measure,
     prepare,
 )
-from .planning.normalize.parse import parse_operation_text
-from .planning.planner import Planner, PlanningError
+from .operation.normalize.parse import parse_operation_text
+from .persisted.apq import ApqStore
+from .persisted.documents import OperationDocuments
+from .planning.cache import LRU, PlanCache, PlanKey
+from .planning.nodes import DeferNode, QueryPlan
+from .planning.planner import Planner, PlanningError, response_aliases
+from .planning.serialize import FORMAT, PlanDecodeError, decode_plan, encode_plan
 from .plugins.api import OPERATION_KIND, OPERATION_NAME, ExecutionRequest, ExecutionResponse
 from .policy.headers import ResponseHeaderRules
 from .policy.rate_limit import RateLimiter
@@ -87,16 +95,21 @@ from .security.authorization import AuthorizationResult, Authorizer
 from .security.nulls import add_null_fields
 from .security.rules import Access
 from .shared import SharedState
+from .shared.plans import SharedPlans, plan_key
 from .supergraph.model import Supergraph
 
 if TYPE_CHECKING:
     from .plugins.pipeline import PluginRun
 
 log = structlog.get_logger("router.engine")
+
+try:
+    ROUTER_VERSION = importlib.metadata.version("polyshop-federation")
+except importlib.metadata.PackageNotFoundError:  # pragma: no cover - run from a source tree
+    ROUTER_VERSION = "source"
+"""Part of a shared plan's key: replicas of another release never take each other's plans."""
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _PERCENT = re.compile(r"^percent\((\d+(?:\.\d+)?)\)$")
-MAX_PLAN_VARIANTS = 64
-"""Plans kept per operation (one per active-label set and condition values)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +160,8 @@ class EngineConfig:
     max_aliases: int | None = 30
     """Operation limits; the defaults are Apollo Router's recommended values (None: off)."""
     parser_max_tokens: int | None = 15_000
+    parser_max_recursion: int = 200
+    """Nesting of a document (graphql-core's cap is 200; lower values are checked after)."""
     max_selections: int | None = 100_000
     """Selections visited to measure or expand one operation (the work budget)."""
     planning_timeout: float = 5.0
@@ -155,13 +170,12 @@ class EngineConfig:
     """Subgraph response bytes one request may receive in total."""
     subgraph_max_response_bytes: int | None = 10 * 1024 * 1024
     """Largest single subgraph response body."""
-    subgraph_max_concurrency: int | None = 64
-    """Requests in flight to one subgraph, all client requests together."""
     subgraph_max_concurrency_per_request: int | None = 8
     """Fetches one client request has in flight to one subgraph."""
     batch_entity_fetches: bool = True
     """Entity fetches to one subgraph due at the same plan stage go out as one request."""
     plan_cache_size: int = 1024
+    """Validated operations kept, and plan variants kept (`PlanCache`), each at most this many."""
     override_labels: frozenset[str] = frozenset()
     """Progressive-override labels enabled for every request."""
     persisted_queries: bool = True
@@ -193,6 +207,15 @@ class WorkStats:
 
 
 @dataclass(slots=True)
+class PlanStats:
+    """Plans this engine made (``built``) and took from the shared cache (``shared``): the
+    instrument that shows replicas sharing plans. Written on the planning thread only."""
+
+    built: int = 0
+    shared: int = 0
+
+
+@dataclass(slots=True)
 class GraphQLResponse:
     body: dict[str, Any]
     """``{"data": ..., "errors": [...], "extensions": ...}``."""
@@ -208,6 +231,8 @@ class _CachedPlan:
     introspection: DocumentNode | None
     selection: SelectionSet
     """The projected selection (actual cost walks the data with it)."""
+    incremental: IncrementalPlan | None = None
+    """With `@defer`: the primary and deferred selections, for incremental delivery."""
 
 
 _Resolved = tuple[
@@ -225,16 +250,23 @@ resolved)."""
 
 
 class _Prepared:
-    """A validated operation and its plans (by active labels and condition values)."""
+    """A validated operation (its plans are in the engine's `PlanCache`)."""
 
-    __slots__ = ("cost", "error", "operation", "plans")
+    __slots__ = ("cost", "digest", "error", "name", "operation")
 
     def __init__(
-        self, operation: NormalizedOperation | None, error: RequestError | None = None
+        self,
+        digest: str,
+        name: str | None,
+        operation: NormalizedOperation | None,
+        error: RequestError | None = None,
     ) -> None:
+        self.digest = digest
+        """sha256 of the operation text (`operation_hash`)."""
+        self.name = name
+        """The requested operation name."""
         self.operation = operation
         self.error = error
-        self.plans: dict[tuple[frozenset[str], tuple[bool, ...]], _CachedPlan] = {}
         self.cost: float | None = None
         """The estimated cost, once known to hold for any variable values."""
 
@@ -244,7 +276,8 @@ class Engine:
 
     ``authorizer`` enforces the supergraph's authorization directives (none: not enforced);
     ``documents`` resolves APQ hashes and trusted-document ids (none: an APQ registry of the
-    engine's own, per ``config.persisted_queries``); ``rate_limiter`` limits subgraph fetches.
+    engine's own, per ``config.persisted_queries``); ``rate_limiter`` limits subgraph fetches;
+    ``plans`` shares query plans with other replicas (`router.shared.plans`).
     """
 
     def __init__(
@@ -255,8 +288,12 @@ class Engine:
         authorizer: Authorizer | None = None,
         documents: OperationDocuments | None = None,
         rate_limiter: RateLimiter | None = None,
+        plans: SharedPlans | None = None,
     ) -> None:
         self.supergraph = supergraph
+        self.plans = plans
+        """Plans shared with other replicas (Redis), behind this engine's own cache."""
+        self.plan_stats = PlanStats()
         self.config = config or EngineConfig()
         self.authorizer = authorizer if authorizer is not None and authorizer.active else None
         urls = {
@@ -273,7 +310,6 @@ class Engine:
                 },
                 deduplicate=self.config.deduplicate_requests,
                 dedup_ignored_headers=self.config.dedup_ignored_headers,
-                max_concurrency_per_subgraph=self.config.subgraph_max_concurrency,
                 max_response_bytes=self.config.subgraph_max_response_bytes,
                 tls_ca=self.config.subgraph_tls_ca,
                 tls_certfile=self.config.subgraph_tls_certfile,
@@ -314,6 +350,9 @@ class Engine:
             ApqConfig(enabled=self.config.persisted_queries),
             ApqStore(SharedState(None), self.config.plan_cache_size),
         )
+        self.plan_cache: PlanCache[_CachedPlan] = PlanCache(self.config.plan_cache_size)
+        """Every plan variant of every operation (see `router/planning/cache.py`); in front
+        of the shared ``plans``."""
         self._planners: dict[frozenset[str], Planner] = {}
         self._labels = _override_labels(supergraph)
         self._random = random.Random()
@@ -349,6 +388,79 @@ class Engine:
         if resolved[3].kind != "subscription":
             return await self._run_once(resolved, request, context)
         return self._stream(resolved, request, context)
+
+    async def execute_incremental(
+        self, request: GraphQLRequest, context: RequestContext
+    ) -> GraphQLResponse | AsyncIterator[dict[str, Any]]:
+        """A query with `@defer` for a client that accepts incremental delivery: the
+        payloads as an async iterator (``{data, errors?, hasNext: true}``, then one
+        ``{incremental: [...], hasNext}`` per deferred fragment as its fetches complete).
+
+        Any other operation (no deferred fragment, ``@defer(if: false)``, a request error)
+        is one `GraphQLResponse`, as `execute` answers it. Execution plugins' hooks do not
+        run on incremental responses (their subgraph hooks do)."""
+        resolved = await self._resolve(request, context)
+        if isinstance(resolved, GraphQLResponse):
+            return resolved
+        if resolved[0].incremental is None:
+            return await self._run_once(resolved, request, context)
+        return self._incremental(resolved, request, context)
+
+    async def _incremental(
+        self, resolved: _Resolved, request: GraphQLRequest, context: RequestContext
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The primary part first; each deferred fragment starts once the primary part (and
+        the fragment it is nested in) is sent, and is sent as soon as it is done."""
+        cached, coerced, authorization, _, label, cost, _ = resolved
+        incremental = cached.incremental
+        plan = cached.plan.node
+        assert incremental is not None
+        assert isinstance(plan, DeferNode)
+        state = self.executor.new_state(
+            request.variables or _EMPTY,
+            context.headers,
+            label,
+            plugins=context.plugins,
+            by_subgraph=context.subgraph_headers,
+        )
+        await self.executor.run(plan.primary, state)
+        body = self._body(cached, state, coerced, authorization, cost, incremental.primary).body
+        body["hasNext"] = True
+        yield body
+        explains = authorization.explains if authorization is not None else None
+        pending: set[asyncio.Task[tuple[DeferredPart, list[dict[str, Any]]]]] = set()
+
+        async def deliver(part: DeferredPart) -> tuple[DeferredPart, list[dict[str, Any]]]:
+            branch = state.branch()
+            await self.executor.run(part.node.node, branch)
+            projector = Projector(
+                branch.explained, None, explains, self.supergraph.api_schema.type_map
+            )
+            return part, incremental_items(part, projector, state.data, branch.errors)
+
+        def start(parent: int | None) -> None:
+            for part in incremental.parts:
+                if part.node.parent == parent:
+                    pending.add(asyncio.ensure_future(deliver(part)))
+
+        start(None)
+        try:
+            while pending:
+                done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                finished = sorted(done, key=lambda t: t.result()[0].node.id)
+                pending -= done
+                for task in finished:
+                    start(task.result()[0].node.id)
+                for position, task in enumerate(finished):
+                    entries = task.result()[1]
+                    has_next = bool(pending) or position < len(finished) - 1
+                    if entries:
+                        yield {"hasNext": has_next, "incremental": entries}
+                    elif not has_next:
+                        yield {"hasNext": False}
+        finally:
+            for task in pending:
+                task.cancel()
 
     async def _stream(
         self, resolved: _Resolved, request: GraphQLRequest, context: RequestContext
@@ -404,7 +516,12 @@ class Engine:
                 else:
                     authorization = None
             cached = await self._planned(
-                prepared, coerced, self._active_labels(), authorization, operation
+                prepared,
+                coerced,
+                self._active_labels(),
+                authorization,
+                operation,
+                (query, request.operation_name),
             )
         except RequestError as error:
             return GraphQLResponse({"errors": error.errors}, error.status)
@@ -469,10 +586,12 @@ class Engine:
         coerced: Mapping[str, Any],
         authorization: AuthorizationResult | None,
         cost: OperationCost | None = None,
+        projection: ObjectPlan | None = None,
     ) -> GraphQLResponse:
         """The response of an executed plan: projected data, errors in order (and the
         operation's actual cost, with demand control), with the subgraph response headers
-        that header rules send to the client."""
+        that header rules send to the client. ``projection``: the primary part's (the
+        actual cost is then left out: the deferred data is not in yet)."""
         if state.too_large:
             limit = self.config.max_response_bytes
             return GraphQLResponse(
@@ -501,13 +620,14 @@ class Engine:
         projector = Projector(
             state.explained, preset, explains, self.supergraph.api_schema.type_map
         )
-        data = projector.project_root(state.data, cached.projection)
+        data = projector.project_root(state.data, projection or cached.projection)
         errors.extend(projector.errors)
         body: dict[str, Any] = {"data": data}
         if errors:
             body["errors"] = errors
         if cost is not None and self.demand is not None:
-            self.demand.actual(cost, cached.selection, data, coerced)
+            if projection is None:
+                self.demand.actual(cost, cached.selection, data, coerced)
             if self.demand.config.expose_cost:
                 body["extensions"] = {"cost": cost.extension()}
         return GraphQLResponse(body, headers=state.response_headers)
@@ -546,14 +666,16 @@ class Engine:
         if prepared is None:
             budget = WorkBudget(self.config.max_selections)
             try:
-                document = parse_operation_text(query, self.config.parser_max_tokens)
+                document = parse_operation_text(
+                    query, self.config.parser_max_tokens, self.config.parser_max_recursion
+                )
                 operation = prepare(self.supergraph.api_schema, document, operation_name)
                 if not self.config.introspection:
                     _refuse_introspection(operation)
                 measure(operation.selections, budget, self._limits)
-                prepared = _Prepared(operation)
+                prepared = _Prepared(operation_hash(query), operation_name, operation)
             except RequestError as error:
-                prepared = _Prepared(None, error)
+                prepared = _Prepared(operation_hash(query), operation_name, None, error)
             finally:
                 self.work.measured += budget.visited
             self._prepared.put(key, prepared)
@@ -570,10 +692,15 @@ class Engine:
         if prepared is None:
             document = authorization.document
             assert document is not None  # an empty result is answered early
+            digest = operation_hash(query)
             try:
-                prepared = _Prepared(prepare(self.supergraph.api_schema, document, operation_name))
+                prepared = _Prepared(
+                    digest,
+                    operation_name,
+                    prepare(self.supergraph.api_schema, document, operation_name),
+                )
             except RequestError as error:
-                prepared = _Prepared(None, error)
+                prepared = _Prepared(digest, operation_name, None, error)
             self._filtered.put(key, prepared)
         if prepared.error is not None:
             raise prepared.error
@@ -616,25 +743,85 @@ class Engine:
         labels: frozenset[str],
         authorization: AuthorizationResult | None,
         original: NormalizedOperation,
+        document: tuple[str, str | None],
     ) -> _CachedPlan:
-        """A cached plan at once; a new one from the planning thread, within the timeout."""
+        """A cached plan at once; else the shared plan (Redis), or a new one, made ready on
+        the planning thread within the timeout (a new one is then shared)."""
         operation = prepared.operation
         assert operation is not None
-        if (labels, original.condition_key(coerced)) in prepared.plans:
+        conditions = original.condition_key(coerced)
+        if self.plan_key(prepared, coerced, labels, authorization, original) in self.plan_cache:
             return self._plan_for(prepared, coerced, labels, authorization, original)
+        key = shared = None
+        sink: list[bytes] | None = None
+        if self.plans is not None and authorization is None:
+            key = self._shared_key(document, labels, conditions)
+            shared = await self.plans.get(key)
+            sink = [] if shared is None else None
         context = contextvars.copy_context()
         future = self._planning.submit(
-            context.run, self._plan_for, prepared, coerced, labels, authorization, original
+            context.run,
+            self._plan_for,
+            prepared,
+            coerced,
+            labels,
+            authorization,
+            original,
+            shared,
+            sink,
         )
         timeout = self.config.planning_timeout
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+            cached = await asyncio.wait_for(asyncio.wrap_future(future), timeout)
         except TimeoutError:
             raise RequestError.single(
                 f"Query planning did not finish within {timeout:g} s; try again later",
                 "QUERY_PLANNING_TIMEOUT",
                 status=503,
             ) from None
+        if self.plans is not None and key is not None and sink:
+            await self.plans.put(key, sink[0])
+        return cached
+
+    def _shared_key(
+        self, document: tuple[str, str | None], labels: frozenset[str], conditions: tuple[bool, ...]
+    ) -> str:
+        """Everything a plan depends on: supergraph, plan format, planner options, operation,
+        override labels, condition values."""
+        query, name = document
+        return plan_key(
+            (
+                self.supergraph.schema_hash,
+                FORMAT,
+                ROUTER_VERSION,
+                f"batch={self.config.batch_entity_fetches}",
+                query,
+                name or "",
+                ",".join(sorted(labels)),
+                "".join("1" if value else "0" for value in conditions),
+            )
+        )
+
+    def plan_key(
+        self,
+        prepared: _Prepared,
+        coerced: Mapping[str, Any],
+        labels: frozenset[str],
+        authorization: AuthorizationResult | None = None,
+        original: NormalizedOperation | None = None,
+    ) -> PlanKey:
+        """The `PlanCache` key of one plan variant: the supergraph, the operation, and the
+        options (labels, the ``original`` operation's condition values, the authorization
+        access the filtered document was made for, entity-fetch batching)."""
+        operation = original or prepared.operation
+        assert operation is not None
+        options = (
+            labels,
+            operation.condition_key(coerced),
+            authorization.access if authorization is not None else None,
+            self.config.batch_entity_fetches,
+        )
+        return PlanKey(self.supergraph.schema_hash, prepared.digest, prepared.name, options)
 
     def _plan_for(
         self,
@@ -643,14 +830,18 @@ class Engine:
         labels: frozenset[str],
         authorization: AuthorizationResult | None = None,
         original: NormalizedOperation | None = None,
+        shared: bytes | None = None,
+        sink: list[bytes] | None = None,
     ) -> _CachedPlan:
         """With ``authorization``, ``prepared`` holds the filtered operation; the plan variant
         is keyed by the ``original`` operation's conditions, which also decide which removed
-        fields show as null."""
+        fields show as null. ``shared`` is the variant's plan from the shared cache (used
+        instead of planning when it decodes); with ``sink``, a new plan is appended to it
+        encoded for the shared cache."""
         operation = prepared.operation
         assert operation is not None
-        key = (labels, (original or operation).condition_key(coerced))
-        cached = prepared.plans.get(key)
+        key = self.plan_key(prepared, coerced, labels, authorization, original)
+        cached = self.plan_cache.get(key)
         if cached is not None:
             return cached
         schema = self.supergraph.api_schema
@@ -659,28 +850,45 @@ class Engine:
             selection = operation.expand(schema, coerced, budget)
         finally:
             self.work.expanded += budget.visited
-        planner = self._planners.get(labels)
-        if planner is None:
-            planner = Planner(self.supergraph, labels, batch=self.config.batch_entity_fetches)
-            self._planners[labels] = planner
-        plan, data_keys = planner.plan_with_data_keys(operation, selection)
+        found = self._decode_shared(shared) if shared is not None else None
+        if found is not None:
+            plan = found
+            self.plan_stats.shared += 1
+        else:
+            planner = self._planners.get(labels)
+            if planner is None:
+                planner = Planner(self.supergraph, labels, batch=self.config.batch_entity_fetches)
+                self._planners[labels] = planner
+            plan = planner.plan(operation, selection)
+            self.plan_stats.built += 1
+            if sink is not None:
+                sink.append(encode_plan(plan))
         introspection = introspection_document(operation, selection)
         preset = introspection[1] if introspection else frozenset()
         projected = selection
         if authorization is not None:
-            keys = dict(data_keys)
-            projected = add_null_fields(selection, authorization.nulls(coerced), schema, keys)
-            data_keys = keys
+            projected = add_null_fields(selection, authorization.nulls(coerced), schema)
+        aliases = response_aliases(plan)
+        incremental = None
+        if isinstance(plan.node, DeferNode):
+            incremental = incremental_plan(schema, projected, plan.node, aliases)
         cached = _CachedPlan(
             plan,
-            compile_selection(schema, projected, preset, data_keys),
+            compile_selection(schema, projected, preset, aliases),
             introspection[0] if introspection else None,
             projected,
+            incremental,
         )
-        if len(prepared.plans) >= MAX_PLAN_VARIANTS:
-            prepared.plans.clear()
-        prepared.plans[key] = cached
+        self.plan_cache.put(key, cached)
         return cached
+
+    @staticmethod
+    def _decode_shared(data: bytes) -> QueryPlan | None:
+        try:
+            return decode_plan(data)
+        except PlanDecodeError as error:
+            log.warning("router.shared_plan_unreadable", error=str(error))
+            return None
 
 
 def _override_labels(supergraph: Supergraph) -> dict[str, float | None]:

@@ -6,20 +6,22 @@ Header names compare case-insensitively. ``SPEC_JSON_STATUS`` makes ``applicatio
 answers to well-formed requests 200 as the GraphQL-over-HTTP spec asks, instead of Apollo
 Router's 400 for parse and validation errors.
 
-Limits are on by default with Apollo Router's recommended production values (``limits``:
-``max_depth`` 100, ``max_height`` 200, ``max_aliases`` 30, ``max_root_fields`` 20,
-``parser_max_tokens`` 15000; nesting is capped at 200 levels by the parser). An empty value
-(``POLYSHOP_ROUTER_MAX_DEPTH=``) turns a limit off. ``MAX_SELECTIONS`` bounds the work of
-measuring and expanding one operation (fragments are expanded once each; see
-`router.planning.normalize.limits`); an operation that needs more is refused. A new plan is
-made on a worker thread, and a client waits ``PLANNING_TIMEOUT`` seconds for it at most
-(else 503 ``QUERY_PLANNING_TIMEOUT``; the plan is kept when it completes).
-``MAX_RESPONSE_BYTES`` counts the subgraph bytes of one request (and caps the answer itself):
-past it the answer is ``RESPONSE_SIZE_LIMIT_EXCEEDED``; ``SUBGRAPH_MAX_RESPONSE_BYTES`` is
-Apollo's ``http_max_response_size`` (the fetch fails with ``SUBREQUEST_HTTP_ERROR``);
-``SUBGRAPH_MAX_CONCURRENCY`` caps the requests in flight to each subgraph, and
+Limits are on by default with Apollo Router's recommended production values, in the
+``limits`` section (`router.config.limits`: ``max_depth``, ``max_height``, ``max_aliases``,
+``max_root_fields``, ``parser_max_tokens``, ``parser_max_recursion``,
+``http_max_request_bytes``, ``http1_max_request_buf_size``, and our ``max_selections``,
+``max_response_bytes``, ``subgraph_max_response_bytes``). A new plan is made on a worker
+thread, and a client waits ``PLANNING_TIMEOUT`` seconds for it at most (else 503
+``QUERY_PLANNING_TIMEOUT``; the plan is kept when it completes). ``traffic_shaping``'s
+``max_connections`` caps the requests in flight to each subgraph, and
 ``SUBGRAPH_MAX_CONCURRENCY_PER_REQUEST`` those of one client request (its other fetches to
 that subgraph queue), so one request cannot take a subgraph's every slot.
+
+Settings that moved into a section keep their old flat names as deprecated aliases
+(``POLYSHOP_ROUTER_MAX_DEPTH`` → ``limits.max_depth``, ``SUBGRAPH_MAX_CONCURRENCY`` →
+``traffic_shaping.all.max_connections``, ``PLAN_CACHE_SIZE`` →
+``query_planning.cache.in_memory.limit``, ``METRICS``/``OTEL_*``/``LOG_*`` → ``telemetry``):
+see `router.config.moved` for the list; each use logs ``config.deprecated_setting``.
 
 ``TRUSTED_PROXIES`` lists the networks (CIDR) of the proxies in front of the router: their
 ``X-Forwarded-For`` is believed (up to the first untrusted hop), anyone else's is replaced by
@@ -41,22 +43,11 @@ the peer's address. Subgraphs always get the router's own ``X-Forwarded-For``, c
 | INTROSPECTION           | true                           | answer __schema / __type            |
 | GRAPHIQL                | true                           | serve GraphiQL to browsers          |
 | DEV_MODE                | false                          | exception detail in 500 answers     |
-| MAX_DEPTH               | 100                            | operation depth (MAX_DEPTH_LIMIT)   |
-| MAX_HEIGHT              | 200                            | response paths (MAX_HEIGHT_LIMIT)   |
-| MAX_ALIASES             | 30                             | aliases (MAX_ALIASES_LIMIT)         |
-| MAX_ROOT_FIELDS         | 20                             | root fields (MAX_ROOT_FIELDS_LIMIT) |
-| PARSER_MAX_TOKENS       | 15000                          | tokens (GRAPHQL_PARSE_FAILED)       |
-| MAX_SELECTIONS          | 100000                         | work budget (MAX_SELECTIONS_LIMIT)  |
+| LIMITS                  | Apollo's recommended values    | operation, parser, HTTP limits      |
 | PLANNING_TIMEOUT        | 5.0                            | s to wait for a new plan (else 503) |
-| MAX_RESPONSE_BYTES      | 20971520 (20 MiB)              | subgraph bytes per request          |
-| SUBGRAPH_MAX_RESPONSE_BYTES | 10485760 (10 MiB)          | one subgraph response body          |
-| SUBGRAPH_MAX_CONCURRENCY | 64                            | requests in flight per subgraph     |
 | SUBGRAPH_MAX_CONCURRENCY_PER_REQUEST | 8                 | per subgraph and client request     |
-| MAX_REQUEST_BYTES       | 2000000                        | body (else 413), query string (414) |
-| HTTP_MAX_HEADER_BYTES   | 32768                          | request line + headers (else 431)   |
 | HTTP_HEADER_READ_TIMEOUT | 10                            | seconds to send headers (else 408)  |
 | HTTP_BODY_READ_TIMEOUT  | 30                             | seconds to send the body (else 408) |
-| PLAN_CACHE_SIZE         | 1024                           | operations whose plans are kept     |
 | OVERRIDE_LABELS         | []                             | enabled progressive-override labels |
 | PROPAGATE_HEADERS       | authorization,x-correlation-id | client headers sent to subgraphs    |
 | PROPAGATE_HEADERS_EXTRA | []                             | more client headers sent on         |
@@ -67,6 +58,9 @@ the peer's address. Subgraphs always get the router's own ``X-Forwarded-For``, c
 | PERSISTED_QUERIES       | off                            | trusted documents (manifest)        |
 | RATE_LIMIT              | no buckets                     | token-bucket rate limits            |
 | REDIS_URL               | unset (also POLYSHOP_REDIS_URL)| state shared by replicas            |
+| QUERY_PLANNING          | 1024 in memory, no Redis       | plan cache (section)                |
+| AUTHENTICATION          | over the AUTH_* variables      | JWT reading (section)               |
+| TELEMETRY               | metrics on, no tracing         | metrics, tracing, logs (section)    |
 | CSRF_PREVENTION         | true                           | refuse simple requests (Apollo)     |
 | CSRF_REQUIRED_HEADERS   | x-apollo-operation-name,       | headers proving a preflight         |
 |                         | apollo-require-preflight       |                                     |
@@ -81,13 +75,6 @@ the peer's address. Subgraphs always get the router's own ``X-Forwarded-For``, c
 | SHUTDOWN_DELAY          | 0                              | SIGTERM: seconds /ready says 503    |
 |                         |                                | before the listener closes          |
 | READY_PATH              | /ready                         | readiness: 503 starting/stopping    |
-| METRICS                 | true                           | Prometheus metrics                  |
-| METRICS_PATH            | /metrics                       | where they are served               |
-| OTEL_EXPORTER_OTLP_ENDPOINT | unset (tracing off)        | OTLP/HTTP collector base URL        |
-| OTEL_SERVICE_NAME       | polyshop-router                | ``service.name`` of the spans       |
-| OTEL_SAMPLE_RATIO       | 1.0                            | share of new traces sampled         |
-| LOG_LEVEL               | info                           | log level (router and uvicorn)      |
-| LOG_JSON                | true                           | JSON lines (else console format)    |
 | TLS_CERTFILE            | unset (plain HTTP)             | serve HTTPS with this PEM chain     |
 | TLS_KEYFILE             | unset (key in the chain file)  | its private key                     |
 | TLS_CLIENT_CA           | unset                          | require client certs from this CA   |
@@ -107,8 +94,9 @@ arguments and environment variables override the file. See `router.config` and
 
 Security (JWT verification, authorization directives, the router's own client-credentials
 token) is the nested ``security`` object, read from ``POLYSHOP_ROUTER_AUTH_*`` variables: see
-`router.security.settings`. It is left out of ``model_dump`` (so the CLI never copies secrets
-into worker environments: workers inherit the variables themselves).
+`router.security.settings`; the file's ``authentication`` section sets the token-reading
+ones below those variables (`security_settings`). It is left out of ``model_dump`` (so the
+CLI never copies secrets into worker environments: workers inherit the variables themselves).
 
 TLS without a mesh (production relies on one): with ``TLS_CERTFILE`` the router serves HTTPS;
 with ``TLS_CLIENT_CA`` as well, a client without a certificate signed by that CA is refused at
@@ -116,11 +104,8 @@ the TLS handshake (mTLS). ``SUBGRAPH_TLS_*`` configure the router's client: the 
 the subgraphs' certificates (instead of the system's roots) and the certificate the router
 presents to subgraphs that require one. TLS 1.2 is the floor on both sides.
 
-Tracing is on when ``POLYSHOP_ROUTER_OTEL_EXPORTER_OTLP_ENDPOINT`` or the standard
-``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (``/v1/traces`` is appended); the OTLP exporter's other
-standard variables (``OTEL_EXPORTER_OTLP_HEADERS``, ``..._TIMEOUT``, ``..._COMPRESSION``,
-certificates) and ``OTEL_RESOURCE_ATTRIBUTES`` are read by the OpenTelemetry SDK itself, and
-``OTEL_SERVICE_NAME`` names the service when the ``POLYSHOP_ROUTER_`` one is unset. On SIGTERM
+Tracing is on when ``telemetry.exporters.tracing.otlp.endpoint`` or the standard
+``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (see `router.config.telemetry`). On SIGTERM
 ``/ready`` answers 503 at once, the listener closes ``SHUTDOWN_DELAY`` seconds later (let load
 balancers see it), and requests in flight get up to ``DRAIN_TIMEOUT`` seconds to finish.
 """
@@ -140,14 +125,19 @@ from pydantic_settings import (
 )
 
 from polyshop.runtime.tls import ServerTLSSettings
+from router.config.authentication import AuthenticationConfig
 from router.config.compression import CompressionConfig
 from router.config.cors import CorsConfig
 from router.config.demand_control import DemandControlConfig
 from router.config.file import CONFIG_KEY, ConfigFileSource
 from router.config.headers import HeadersConfig, reserved_reason
+from router.config.limits import LimitsConfig
+from router.config.moved import MOVED_BY_OLD, MovedEnvSource, MovedInitSource, nest_moved
 from router.config.persisted import ApqConfig, PersistedQueriesConfig
+from router.config.query_planning import QueryPlanningConfig
 from router.config.rate_limit import RateLimitConfig
 from router.config.subscription import SubscriptionConfig
+from router.config.telemetry import TelemetryConfig
 from router.config.traffic_shaping import TrafficShapingConfig
 from router.config.uploads import FileUploadsConfig
 from router.plugins.config import PluginEntry
@@ -193,12 +183,9 @@ class RouterSettings(ServerTLSSettings):
             "tls_certfile",
             "tls_keyfile",
             "tls_client_ca",
-            "log_level",
-            "log_json",
-            "metrics",
-            "otel_exporter_otlp_endpoint",
-            "otel_service_name",
-            "otel_sample_ratio",
+            "telemetry",
+            "authentication",
+            "limits.http1_max_request_buf_size",
             "gc_threshold",
             "gc_freeze",
             "supergraph",
@@ -210,8 +197,11 @@ class RouterSettings(ServerTLSSettings):
             "redis_url",
         }
     )
-    """Settings a running router cannot change; a reloaded file that changes them is logged
-    and the change waits for a restart."""
+    """Settings a running router cannot change (a section's key as ``section.key``); a
+    reloaded file that changes them is logged and the change waits for a restart."""
+
+    BY_KEY: ClassVar[frozenset[str]] = frozenset({"limits"})
+    """Sections whose changes `changed_from` names key by key (``limits.max_depth``)."""
 
     NOT_IN_FILE: ClassVar[frozenset[str]] = frozenset({CONFIG_KEY, "security"})
     """Settings the configuration file cannot hold: the file's own name, and the secrets of
@@ -244,27 +234,24 @@ class RouterSettings(ServerTLSSettings):
     graphiql: bool = True
     dev_mode: bool = False
 
-    max_depth: int | None = Field(default=100, ge=1)
-    max_height: int | None = Field(default=200, ge=1)
-    max_aliases: int | None = Field(default=30, ge=0)
-    max_root_fields: int | None = Field(default=20, ge=1)
-    parser_max_tokens: int | None = Field(default=15_000, ge=1)
-    max_selections: int | None = Field(default=100_000, ge=1)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    """Operation, parser and HTTP limits (Apollo Router's ``limits``; `router.config.limits`)."""
+    authentication: AuthenticationConfig = Field(default_factory=AuthenticationConfig)
+    """How client tokens are read (Apollo Router's ``authentication.router.jwt``), over the
+    ``POLYSHOP_ROUTER_AUTH_*`` variables (`router.config.authentication`)."""
+    telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
+    """Metrics, tracing and logging (Apollo Router's ``telemetry``; `router.config.telemetry`)."""
     planning_timeout: float = Field(default=5.0, gt=0)
-    max_response_bytes: int | None = Field(default=20 * 1024 * 1024, ge=1)
-    subgraph_max_response_bytes: int | None = Field(default=10 * 1024 * 1024, ge=1)
-    subgraph_max_concurrency: int | None = Field(default=64, ge=1)
     subgraph_max_concurrency_per_request: int | None = Field(default=8, ge=1)
     batch_entity_fetches: bool = Field(
         default=True,
         description="entity fetches to one subgraph due at the same stage of a plan go out as "
         "one request (`BatchFetch`); false: one request per path",
     )
-    max_request_bytes: int = Field(default=2_000_000, ge=1)
-    http_max_header_bytes: int = Field(default=32 * 1024, ge=1024)
     http_header_read_timeout: float = Field(default=10.0, gt=0)
     http_body_read_timeout: float = Field(default=30.0, gt=0)
-    plan_cache_size: int = Field(default=1024, ge=0)
+    query_planning: QueryPlanningConfig = Field(default_factory=QueryPlanningConfig)
+    """The plan cache, in memory and shared through Redis (`router.config.query_planning`)."""
     override_labels: HeaderList = ()
 
     propagate_headers: HeaderList = DEFAULT_PROPAGATED_HEADERS
@@ -301,21 +288,6 @@ class RouterSettings(ServerTLSSettings):
     gc_freeze: bool = True
     shutdown_delay: float = Field(default=0.0, ge=0)
     ready_path: str = "/ready"
-    metrics: bool = True
-    metrics_path: str = "/metrics"
-    otel_exporter_otlp_endpoint: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices(
-            "POLYSHOP_ROUTER_OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"
-        ),
-    )
-    otel_service_name: str = Field(
-        default="polyshop-router",
-        validation_alias=AliasChoices("POLYSHOP_ROUTER_OTEL_SERVICE_NAME", "OTEL_SERVICE_NAME"),
-    )
-    otel_sample_ratio: float = Field(default=1.0, ge=0, le=1)
-    log_level: str = "info"
-    log_json: bool = True
 
     # tls_certfile, tls_keyfile, tls_client_ca: `polyshop.runtime.tls.ServerTLSSettings`
     subgraph_tls_ca: str | None = None
@@ -343,7 +315,7 @@ class RouterSettings(ServerTLSSettings):
 
     def __init__(self, **values: Any) -> None:
         super().__init__(**values)
-        self._given = dict(values)
+        self._given = nest_moved(values, "argument", warn=False)
 
     @classmethod
     def settings_customise_sources(
@@ -354,9 +326,15 @@ class RouterSettings(ServerTLSSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """Arguments, then the environment, then ``router.yaml``, then the defaults."""
-        file_keys = frozenset(cls.model_fields) - cls.NOT_IN_FILE
-        return (init_settings, env_settings, ConfigFileSource(settings_cls, file_keys))
+        """Arguments, then the environment (the new layout above the moved flat names, see
+        `router.config.moved`), then ``router.yaml``, then the defaults."""
+        file_keys = (frozenset(cls.model_fields) - cls.NOT_IN_FILE) | frozenset(MOVED_BY_OLD)
+        return (
+            MovedInitSource(settings_cls, init_settings),
+            env_settings,
+            MovedEnvSource(settings_cls),
+            ConfigFileSource(settings_cls, file_keys),
+        )
 
     def __eq__(self, other: object) -> bool:
         """Equal settings have equal values, however they were given."""
@@ -376,12 +354,28 @@ class RouterSettings(ServerTLSSettings):
         return type(self)(**self._given)
 
     def changed_from(self, other: RouterSettings) -> list[str]:
-        """Names of the settings whose values differ between ``other`` and these."""
-        return sorted(
-            name
-            for name in type(self).model_fields
-            if name != "security" and getattr(self, name) != getattr(other, name)
-        )
+        """Names of the settings whose values differ between ``other`` and these (in the
+        ``BY_KEY`` sections, ``section.key``)."""
+        changed: list[str] = []
+        for name in type(self).model_fields:
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if name == "security" or mine == theirs:
+                continue
+            if name in self.BY_KEY:
+                changed.extend(
+                    f"{name}.{key}"
+                    for key in type(mine).model_fields
+                    if getattr(mine, key) != getattr(theirs, key)
+                )
+            else:
+                changed.append(name)
+        return sorted(changed)
+
+    @property
+    def security_settings(self) -> SecuritySettings:
+        """``security`` (the ``POLYSHOP_ROUTER_AUTH_*`` variables) with the file's
+        ``authentication`` section under it: what the security layer is built from."""
+        return self.security.with_file_values(self.authentication.security_values())
 
     @field_validator(
         "override_labels",
@@ -429,22 +423,10 @@ class RouterSettings(ServerTLSSettings):
     def _lower_one(cls, value: str) -> str:
         return value.lower()
 
-    @field_validator(
-        "max_depth",
-        "max_height",
-        "max_aliases",
-        "max_root_fields",
-        "parser_max_tokens",
-        "max_selections",
-        "max_response_bytes",
-        "subgraph_max_response_bytes",
-        "subgraph_max_concurrency",
-        "subgraph_max_concurrency_per_request",
-        mode="before",
-    )
+    @field_validator("subgraph_max_concurrency_per_request", mode="before")
     @classmethod
     def _empty_is_off(cls, value: Any) -> Any:
-        """``POLYSHOP_ROUTER_MAX_DEPTH=`` (empty) turns a limit off."""
+        """``POLYSHOP_ROUTER_SUBGRAPH_MAX_CONCURRENCY_PER_REQUEST=`` (empty) turns it off."""
         if isinstance(value, str) and not value.strip():
             return None
         return value
@@ -460,12 +442,21 @@ class RouterSettings(ServerTLSSettings):
             return {name.strip(): url.strip() for name, url in pairs}
         return value
 
-    @field_validator("graphql_path", "health_path", "ready_path", "metrics_path")
+    @field_validator("graphql_path", "health_path", "ready_path")
     @classmethod
     def _absolute_path(cls, value: str) -> str:
         if not value.startswith("/"):
             raise ValueError("paths must start with '/'")
         return value.rstrip("/") or "/"
+
+    @model_validator(mode="after")
+    def _shared_plans_need_redis(self) -> Self:
+        if self.query_planning.cache.redis.enabled and self.redis_url is None:
+            raise ValueError(
+                "query_planning.cache.redis.enabled needs redis_url "
+                "(POLYSHOP_ROUTER_REDIS_URL or POLYSHOP_REDIS_URL)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _tls_pairs(self) -> Self:

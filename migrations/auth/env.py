@@ -1,51 +1,6 @@
-"""Alembic environment of the auth service (async engine; URL from the Alembic config)."""
-
-from __future__ import annotations
-
-import asyncio
-
-from alembic import context
-from sqlalchemy import pool
-from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
+"""Alembic environment of the auth service (see `subgraphs.kit.migrations`)."""
 
 from subgraphs.auth.models import Base
+from subgraphs.kit.migrations import run
 
-config = context.config
-target_metadata = Base.metadata
-
-
-def _url() -> str:
-    url = config.get_main_option("sqlalchemy.url")
-    if not url:
-        raise RuntimeError("sqlalchemy.url is not set in the Alembic config")
-    if url.startswith("postgresql://"):
-        url = "postgresql+asyncpg://" + url.removeprefix("postgresql://")
-    return url
-
-
-def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True)
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-def _run(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata)
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-async def run_migrations_online() -> None:
-    engine = create_async_engine(_url(), poolclass=pool.NullPool)
-    try:
-        async with engine.connect() as connection:
-            await connection.run_sync(_run)
-    finally:
-        await engine.dispose()
-
-
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    asyncio.run(run_migrations_online())
+run(Base.metadata)

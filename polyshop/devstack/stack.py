@@ -95,6 +95,19 @@ class StackTracing(BaseSettings):
             env[f"{prefix}OTEL_SAMPLE_RATIO"] = str(self.otel_sample_ratio)
         return env
 
+    def router_env(self, service_name: str) -> dict[str, str]:
+        """The router's variables: its ``telemetry`` section, key by key."""
+        if not self.otel_exporter_otlp_endpoint:
+            return {}
+        tracing = "POLYSHOP_ROUTER_TELEMETRY__EXPORTERS__TRACING__"
+        env = {
+            f"{tracing}OTLP__ENDPOINT": self.otel_exporter_otlp_endpoint,
+            f"{tracing}COMMON__SERVICE_NAME": service_name,
+        }
+        if self.otel_sample_ratio is not None:
+            env[f"{tracing}COMMON__SAMPLER"] = str(self.otel_sample_ratio)
+        return env
+
 
 @dataclass
 class RunningProcess:
@@ -370,7 +383,7 @@ async def start_router(stack: Stack) -> None:
         "POLYSHOP_ROUTER_AUTH_TOKEN_URL": f"{auth_url}/oauth/token",
         "POLYSHOP_ROUTER_AUTH_CLIENT_ID": "router",
         "POLYSHOP_ROUTER_AUTH_CLIENT_SECRET": demo_client_secret(stack),
-    } | stack.tracing.env("POLYSHOP_ROUTER_", ROUTER_TRACE_NAME)
+    } | stack.tracing.router_env(ROUTER_TRACE_NAME)
     await spawn(
         stack, "router", router_url(stack), [sys.executable, "-m", "router"], env, "/health"
     )

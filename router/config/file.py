@@ -98,4 +98,6 @@ class ConfigFileSource(PydanticBaseSettingsSource):
         path = self.current_state.get(CONFIG_KEY)
         if not path:
             return {}
-        return read_config_file(path, self._file_keys)
+        from router.config.moved import nest_moved
+
+        return nest_moved(read_config_file(path, self._file_keys), str(path))

@@ -6,7 +6,7 @@ Apollo Router's layout (``all``, then ``subgraphs.<name>`` overriding it key by 
     traffic_shaping:
       all:
         timeout: 10s             # else the flat subgraph_timeout setting (30 s)
-        max_connections: 128     # keep-alive pool size per subgraph
+        max_connections: 64      # requests in flight (and pool size) per subgraph
         retry:                   # queries only, never mutations
           attempts: 2
           min_per_sec: 10
@@ -20,6 +20,9 @@ Apollo Router's layout (``all``, then ``subgraphs.<name>`` overriding it key by 
         payments:
           timeout: 3s
           retry: {attempts: 0}
+
+Circuit breakers and retry budgets are per router process (each replica and each worker
+counts its own failures): see docs/decisions/0012-traffic-shaping-per-subgraph.md.
 
 Durations are seconds (``2.5``) or strings with a unit (``500ms``, ``10s``, ``1m``).
 """
@@ -104,7 +107,10 @@ class SubgraphTrafficConfig(BaseModel):
     timeout: Duration | None = Field(default=None, gt=0)
     """Whole-request timeout (default: the ``subgraph_timeout`` setting)."""
     max_connections: int | None = Field(default=None, ge=1)
-    """Connections kept to this subgraph at most (its own pool; default 128)."""
+    """Requests in flight to this subgraph at most, all client requests together, each on a
+    connection of its own pool of this size; more wait for a slot within the timeout, then
+    fail (default 64). Replaces the flat ``subgraph_max_concurrency`` setting (an alias of
+    ``all.max_connections`` now, see `router.config.moved`)."""
     retry: RetryConfig = Field(default_factory=RetryConfig)
     """Retries of failed queries."""
     circuit_breaker: CircuitBreakerConfig = Field(default_factory=CircuitBreakerConfig)

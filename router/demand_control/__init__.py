@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from router.config.demand_control import DemandControlConfig
-from router.planning.errors import error_dict
-from router.planning.normalize import NormalizedOperation, SelectionSet
+from router.operation.errors import error_dict
+from router.operation.normalize import NormalizedOperation, SelectionSet
 from router.supergraph import Supergraph
 
 from .actual import ActualCost

@@ -20,7 +20,7 @@ from typing import Any
 
 from graphql import FieldNode
 
-from router.planning.normalize import Field, SelectionSet
+from router.operation.normalize import Field, SelectionSet
 
 from .estimate import CostEstimator, CostRun
 from .schema import FieldCost

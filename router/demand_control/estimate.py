@@ -43,7 +43,7 @@ from graphql import (
 )
 from graphql.pyutils import Undefined
 
-from router.planning.normalize import NormalizedOperation, RawField, RawSelection
+from router.operation.normalize import NormalizedOperation, RawField, RawSelection
 from router.supergraph import ListSize
 
 from .schema import CostSchema, FieldCost

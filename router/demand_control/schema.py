@@ -23,7 +23,7 @@ from graphql import (
     get_named_type,
 )
 
-from router.planning.normalize import RawField, RawFragment, RawSelection
+from router.operation.normalize import RawField, RawFragment, RawSelection
 from router.supergraph import ListSize, Supergraph
 
 

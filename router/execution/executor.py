@@ -30,6 +30,8 @@ from ..planning.nodes import (
     BatchFetchNode,
     ConditionNode,
     ContextValue,
+    DeferNode,
+    DeferredNode,
     FetchNode,
     FlattenNode,
     ParallelNode,
@@ -91,6 +93,24 @@ class ExecutionState:
     plugins: PluginRun | None = None
     """The request's plugins, when any has subgraph hooks to run around each fetch."""
 
+    def branch(self) -> ExecutionState:
+        """A state for one deferred fragment: the same data (merged in place) and limits,
+        errors of its own (they go into that fragment's incremental payload)."""
+        return ExecutionState(
+            self.variables,
+            self.headers,
+            self.by_subgraph,
+            self.data,
+            [],
+            list(self.explained),
+            self.operation,
+            self.response_headers,
+            self.received_bytes,
+            self.too_large,
+            self.slots,
+            self.plugins,
+        )
+
 
 class ResponseHeaderSelector(Protocol):
     """Picks the client-bound headers of one subgraph response (`router.policy.headers`)."""
@@ -141,13 +161,9 @@ class Executor:
         plugins: PluginRun | None = None,
         by_subgraph: Mapping[str, Mapping[str, str]] | None = None,
     ) -> ExecutionState:
-        state = ExecutionState(
-            variables, headers, by_subgraph=by_subgraph or None, operation=operation
+        state = self.new_state(
+            variables, headers, operation, plugins=plugins, by_subgraph=by_subgraph
         )
-        if plugins is not None and (
-            plugins.wants("subgraph_request") or plugins.wants("subgraph_response")
-        ):
-            state.plugins = plugins
         if plan.node is not None:
             await self._run(plan.node, state)
         return state
@@ -168,6 +184,47 @@ class Executor:
             branch = node.if_clause if state.variables.get(node.condition) else node.else_clause
             if branch is not None:
                 await self._run(branch, state)
+        elif isinstance(node, DeferNode):
+            # Inline (a client without incremental delivery): everything into one state.
+            if node.primary is not None:
+                await self._run(node.primary, state)
+            await self._run_deferred(node, None, state)
+
+    async def _run_deferred(
+        self, node: DeferNode, parent: int | None, state: ExecutionState
+    ) -> None:
+        """The deferred fragments nested in ``parent`` at once, each then its own nested."""
+
+        async def one(deferred: DeferredNode) -> None:
+            if deferred.node is not None:
+                await self._run(deferred.node, state)
+            await self._run_deferred(node, deferred.id, state)
+
+        await asyncio.gather(*(one(d) for d in node.deferred if d.parent == parent))
+
+    async def run(self, node: PlanNode | None, state: ExecutionState) -> None:
+        """Run one node of a plan into ``state`` (the primary part or one deferred
+        fragment of a `DeferNode`, for incremental delivery)."""
+        if node is not None:
+            await self._run(node, state)
+
+    def new_state(
+        self,
+        variables: Mapping[str, Any],
+        headers: Mapping[str, str],
+        operation: OperationLabel | None = None,
+        *,
+        plugins: PluginRun | None = None,
+        by_subgraph: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> ExecutionState:
+        state = ExecutionState(
+            variables, headers, by_subgraph=by_subgraph or None, operation=operation
+        )
+        if plugins is not None and (
+            plugins.wants("subgraph_request") or plugins.wants("subgraph_response")
+        ):
+            state.plugins = plugins
+        return state
 
     def _variables(
         self, fetch: FetchNode | BatchFetchNode, state: ExecutionState

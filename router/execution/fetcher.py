@@ -7,9 +7,11 @@ client asks for compressed responses (aiohttp's ``Accept-Encoding``: gzip, defla
 with the brotli package installed) and decompresses them.
 
 Bounds, so that no request can take a subgraph or the router down with it: at most
-``max_concurrency_per_subgraph`` requests are in flight to one subgraph (the rest wait, within
-the subgraph's timeout, for a slot), and a response body larger than ``max_response_bytes`` is
-abandoned as it streams in, never buffered whole.
+``max_connections`` requests (the subgraph's traffic policy) are in flight to one subgraph,
+each on a connection of its pool of that size (the rest wait, within the subgraph's timeout,
+for a slot: a failure naming the limit, never an unbounded queue in aiohttp's pool), and a
+response body larger than ``max_response_bytes`` is abandoned as it streams in, never
+buffered whole.
 
 Traffic shaping (`router.execution.traffic`) applies per subgraph: its own timeout and pool
 size; a circuit breaker asked before every attempt (open: `FetchFailure` with code
@@ -131,8 +133,6 @@ class FetcherConfig:
     """Lower-cased headers left out of the deduplication key: per-request ids (correlation,
     ``x-request-id``) that do not change a subgraph's answer. Requests differing only in them
     share one fetch, which carries the first request's values."""
-    max_concurrency_per_subgraph: int | None = None
-    """Requests in flight to one subgraph (None: only the connection pool limits them)."""
     max_response_bytes: int | None = None
     """Largest subgraph response body read (None: unlimited)."""
     keepalive_timeout: float = 4.0
@@ -180,7 +180,7 @@ class SubgraphFetcher:
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._busy: dict[str, int] = {}
         self.peak_in_flight: dict[str, int] = {}
-        """Most requests ever in flight to each subgraph at once (with a concurrency cap)."""
+        """Most requests ever in flight to each subgraph at once."""
 
     async def start(self) -> None:
         if self._sessions is not None:
@@ -340,9 +340,7 @@ class SubgraphFetcher:
         session = sessions.get(service)
         if url is None or session is None:
             raise FetchFailure("no URL is configured for this subgraph")
-        limit = self.config.max_concurrency_per_subgraph
-        if limit is None:
-            return await self._post(session, url, service, body, headers, retrying)
+        limit = self.traffic[service].policy.max_connections
         slot = self._slots.get(service)
         if slot is None:
             slot = self._slots[service] = asyncio.Semaphore(limit)

@@ -15,8 +15,8 @@ from graphql import (
     execute_sync,
 )
 
-from ..planning.normalize import NormalizedOperation
-from ..planning.normalize.model import SelectionSet
+from ..operation.normalize import NormalizedOperation
+from ..operation.normalize.model import SelectionSet
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 

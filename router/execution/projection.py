@@ -23,7 +23,8 @@ from graphql import (
     GraphQLSchema,
 )
 
-from ..planning.normalize.model import Field, SelectionSet
+from ..operation.normalize.model import Field, SelectionSet
+from ..planning.nodes import ENTITY_PATH_LIST, ResponseAlias
 from .data import Path
 
 LEAF = 0
@@ -34,6 +35,11 @@ PRESET = 4
 """A root field answered before projection (introspection): copied as is."""
 
 RESPONSE_VALIDATION_FAILED = "RESPONSE_VALIDATION_FAILED"
+NEVER_FETCHED = "!removed"
+"""Not a GraphQL name: no merged data holds it, so a field reading it is always null."""
+
+AliasMap = Mapping[tuple[tuple[str, ...], str, str], str]
+"""(path, parent type, response key) → the key the plan fetched the field under."""
 
 
 class _Invalid:
@@ -80,26 +86,49 @@ def compile_selection(
     schema: GraphQLSchema,
     selection: SelectionSet,
     preset: frozenset[str] = frozenset(),
-    data_keys: Mapping[int, str] | None = None,
+    aliases: Sequence[ResponseAlias] = (),
 ) -> ObjectPlan:
     """``preset``: root response keys whose values are already computed (introspection);
-    ``data_keys``: fields (by ``id``) the plan fetches under an internal alias."""
-    keys = data_keys or {}
+    ``aliases``: the plan's client fields fetched under an internal alias
+    (`router.planning.response_aliases`)."""
+    keys = {(a.path, a.type_condition, a.response_key): a.alias for a in aliases}
+    return _compile(schema, selection, preset, keys, ())
+
+
+def _compile(
+    schema: GraphQLSchema,
+    selection: SelectionSet,
+    preset: frozenset[str],
+    keys: AliasMap,
+    path: tuple[str, ...],
+) -> ObjectPlan:
+    # A field the planner placed on the abstract type (one selection for every runtime
+    # type) carries the abstract type in its alias: the runtime types' entries look there too.
+    abstract = selection.type_name if selection.abstract else None
     by_type = {
-        runtime: _rows(tuple(_entry(schema, f, preset, keys) for f in fields))
+        runtime: _rows(tuple(_entry(schema, f, preset, keys, path, abstract) for f in fields))
         for runtime, fields in selection.by_type.items()
     }
     if not selection.abstract:
         return ObjectPlan(selection.type_name, False, by_type[selection.type_name], by_type)
     fallback: tuple[Row, ...] = ()
     if selection.common is not None:
-        fallback = _rows(tuple(_entry(schema, f, frozenset(), keys) for f in selection.common))
+        fallback = _rows(
+            tuple(_entry(schema, f, frozenset(), keys, path) for f in selection.common)
+        )
     return ObjectPlan(selection.type_name, True, fallback, by_type)
 
 
 def _entry(
-    schema: GraphQLSchema, f: Field, preset: frozenset[str], keys: Mapping[int, str]
+    schema: GraphQLSchema,
+    f: Field,
+    preset: frozenset[str],
+    keys: AliasMap,
+    path: tuple[str, ...],
+    abstract: str | None = None,
 ) -> Entry:
+    """``path``: where objects of ``f``'s parent are in the merged data, as plans write it;
+    ``abstract``: the abstract type selected on, when ``f`` is a runtime type's field."""
     coordinate = f"{f.parent_type}.{f.name}"
     key = f.response_key
     if key in preset:
@@ -124,13 +153,21 @@ def _entry(
     enum_values: frozenset[str] | None = None
     kind = LEAF
     sub: ObjectPlan | None = None
+    data_key = key
+    if f.removed:
+        data_key = NEVER_FETCHED
+    elif keys:
+        data_key = keys.get((path, f.parent_type, key)) or keys.get(
+            (path, abstract or "", key), key
+        )
     if isinstance(current, GraphQLEnumType):
         kind = ENUM
         enum_values = frozenset(current.values)
     elif f.selection is not None:
         kind = COMPOSITE
-        sub = compile_selection(schema, f.selection, frozenset(), keys)
-    return Entry(key, keys.get(id(f), key), kind, tuple(nullable), sub, enum_values, coordinate)
+        child_path = (*path, data_key, *([ENTITY_PATH_LIST] * (len(nullable) - 1)))
+        sub = _compile(schema, f.selection, frozenset(), keys, child_path)
+    return Entry(key, data_key, kind, tuple(nullable), sub, enum_values, coordinate)
 
 
 Explains = Callable[[Sequence[str | int]], bool]
@@ -159,6 +196,21 @@ class Projector:
 
     def project_root(self, data: dict[str, Any], plan: ObjectPlan) -> dict[str, Any] | None:
         result = self._object(data, plan, plan.entries, plan.type_name, [])
+        return None if result is INVALID else result  # type: ignore[return-value]
+
+    def project_object(
+        self, obj: dict[str, Any], plan: ObjectPlan, path: list[str | int]
+    ) -> dict[str, Any] | None:
+        """One object at ``path`` (a deferred fragment's position): null when a non-null
+        field in it is null (the propagation stops at the fragment, as Apollo's does)."""
+        rows = plan.entries
+        typename = plan.type_name
+        if plan.abstract:
+            found = obj.get("__typename")
+            if isinstance(found, str):
+                typename = found
+                rows = plan.by_type.get(found, plan.entries)
+        result = self._object(obj, plan, rows, typename, list(path))
         return None if result is INVALID else result  # type: ignore[return-value]
 
     def _object(

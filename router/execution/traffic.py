@@ -26,7 +26,8 @@ class TrafficPolicy:
     """The effective policy of one subgraph (``all`` merged with its own section)."""
 
     timeout: float = 30.0
-    max_connections: int = 128
+    max_connections: int = 64
+    """Requests in flight to the subgraph at most, each on a connection of a pool this size."""
     retry_attempts: int = 0
     retry_min_per_sec: float = 10.0
     retry_percent: float = 0.2

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import Any
 
 import orjson
@@ -80,7 +80,7 @@ from .negotiation import (
     wants_html,
 )
 from .runtime import Policies, PolicyState
-from .streaming import Transport, single, stream, streaming_transport
+from .streaming import Transport, accepts_incremental, single, stream, streaming_transport
 from .uploads import is_multipart, read_multipart
 from .websocket import GraphQLWebSocket
 
@@ -93,14 +93,22 @@ NOT_READY = orjson.dumps({"status": "NOT_READY"})
 DRAINING = orjson.dumps({"status": "DRAINING"})
 JSON = b"application/json"
 ALLOWED_METHODS = "GET, POST"
+RESPONSE_HOOKS = (
+    "router_response",
+    "supergraph_request",
+    "supergraph_response",
+    "execution_request",
+    "execution_response",
+)
+"""Plugin stages that see the whole response: a `@defer` query runs inline under them."""
 
 
 class RouterApp:
     """ASGI app; the lifespan starts the security layer, loads the supergraph, starts the
     engine and the file watcher.
 
-    ``security`` defaults to a layer built from ``settings.security``; the app starts and
-    closes it either way. A custom ``build_engine`` is responsible for authorization itself
+    ``security`` defaults to a layer built from ``settings.security_settings``; the app starts
+    and closes it either way. A custom ``build_engine`` is responsible for authorization itself
     (and for engine telemetry). ``telemetry`` defaults to one built from the settings, which
     the app then shuts down with itself.
     """
@@ -123,7 +131,7 @@ class RouterApp:
             drain_timeout=settings.drain_timeout,
             on_draining=self._start_draining,
         )
-        self.security = security or SecurityLayer(settings.security)
+        self.security = security or SecurityLayer(settings.security_settings)
         self._build_engine = build_engine
         self._custom_engine = build_engine is not None
         self.holder: EngineHolder | None = None
@@ -344,7 +352,10 @@ class RouterApp:
                 await self._health(scope, send)
             elif path == self.settings.ready_path:
                 await self._ready(scope, send)
-            elif path == self.settings.metrics_path and self.settings.metrics:
+            elif (
+                path == self.settings.telemetry.metrics_path
+                and self.settings.telemetry.metrics_enabled
+            ):
                 await self._metrics(scope, send)
             elif path.startswith(ASSET_ROUTE):
                 await self._asset(scope, send)
@@ -453,9 +464,20 @@ class RouterApp:
                     scope, receive, raw_send, headers, method, correlation, transport
                 )
                 return
+            incremental = accepts_incremental(headers.get("accept"))
             status, body, media, passed_on = await self._execute(
-                scope, receive, headers, method, correlation, run
+                scope, receive, headers, method, correlation, run, incremental
             )
+            if not isinstance(body, bytes):
+                # `@defer` for a client that reads multipart: the payloads as they come.
+                extra = [
+                    *echo,
+                    *((k.encode("latin-1"), v.encode("latin-1")) for k, v in passed_on),
+                ]
+                await stream(
+                    Transport.DEFER, raw_send, receive, body, heartbeat=None, headers=extra
+                )
+                return
         except (HttpError, AuthenticationError) as error:
             observation = current_request.get()
             if observation is not None:
@@ -522,9 +544,12 @@ class RouterApp:
         method: str,
         correlation: str,
         run: PluginRun | None = None,
-    ) -> tuple[int, bytes, str, list[tuple[str, str]]]:
+        incremental: bool = False,
+    ) -> tuple[int, bytes | AsyncIterator[dict[str, Any]], str, list[tuple[str, str]]]:
         """Check, parse and run the request; (status, JSON body, media type, headers from
-        subgraph responses)."""
+        subgraph responses). With ``incremental`` (the client reads `@defer`'s multipart),
+        a query with deferred fragments gives its payloads as an async iterator instead of
+        a body, unless plugins hook into the responses (they see one body: inline)."""
         settings = self.settings
         policies = self.policies
         if method not in ("GET", "POST"):
@@ -537,6 +562,8 @@ class RouterApp:
         if settings.csrf_prevention and not is_preflighted(headers, settings.csrf_required_headers):
             raise csrf_error(settings.csrf_required_headers)
         media = response_media_type(headers.get("accept"))
+        if media is None and incremental:
+            media = APPLICATION_JSON  # what a part is; an operation without @defer too
         if media is None:
             raise HttpError(
                 406,
@@ -575,7 +602,7 @@ class RouterApp:
                     receive,
                     headers,
                     settings.file_uploads,
-                    settings.max_request_bytes,
+                    settings.limits.http_max_request_bytes,
                     self.holder.supergraph.api_schema,
                 )
                 current_files.set(files)  # released by `_graphql` when the request ends
@@ -587,7 +614,7 @@ class RouterApp:
                     '"application/graphql-response+json"',
                 )
             else:
-                limit = settings.max_request_bytes
+                limit = settings.limits.http_max_request_bytes
                 declared = headers.get("content-length")
                 if declared is not None and declared.isdigit() and int(declared) > limit:
                     raise payload_too_large(limit)
@@ -600,12 +627,13 @@ class RouterApp:
                     "INVALID_CONTENT_TYPE_HEADER",
                     "GET request 'content-type' header may only contain: \"application/json\"",
                 )
-            if len(query_string) > settings.max_request_bytes:
+            limit = settings.limits.http_max_request_bytes
+            if len(query_string) > limit:
                 raise HttpError(
                     414,
                     "URI_TOO_LONG",
                     "Request URI too long",
-                    f"the query string exceeds the limit of {settings.max_request_bytes} bytes; "
+                    f"the query string exceeds the limit of {limit} bytes; "
                     "send the operation with POST",
                 )
         if run is not None:
@@ -653,7 +681,18 @@ class RouterApp:
                 return 200, self._capped(orjson.dumps([r.body for r in responses])), media, extra
             if observation is not None:
                 observation.operation_name = parsed.operation_name
-            response = await execute(parsed, context)
+            if (
+                incremental
+                and isinstance(engine, Engine)
+                and execute == engine.execute
+                and (run is None or not any(run.wants(hook) for hook in RESPONSE_HOOKS))
+            ):
+                outcome = await engine.execute_incremental(parsed, context)
+                if not isinstance(outcome, GraphQLResponse):
+                    return 200, outcome, media, []
+                response = outcome
+            else:
+                response = await execute(parsed, context)
         if observation is not None:
             observation.add_response(response.body)
         extra = merge_response_headers(response.headers) if response.headers else []
@@ -750,7 +789,7 @@ class RouterApp:
                     '"application/graphql-response+json"',
                 )
             body = await read_request_body(
-                receive, headers, settings.max_request_bytes, settings.compression
+                receive, headers, settings.limits.http_max_request_bytes, settings.compression
             )
             parsed = requests.from_body(body, batching=False, max_batch_size=1)
         else:
@@ -822,7 +861,7 @@ class RouterApp:
         """The answer, or a ``RESPONSE_SIZE_LIMIT_EXCEEDED`` error in its place when it is
         larger than ``MAX_RESPONSE_BYTES`` (the engine stops fetching past the limit; this
         catches what projection multiplies, e.g. one entity shown at many positions)."""
-        limit = self.settings.max_response_bytes
+        limit = self.settings.limits.max_response_bytes
         if limit is None or len(body) <= limit:
             return body
         log.warning("router.response_size_limit_exceeded", size=len(body), limit=limit)

@@ -17,11 +17,13 @@ from router.policy.rate_limit import LocalBuckets, RateLimiter
 from router.security import SecurityLayer
 from router.settings import RouterSettings
 from router.shared import SharedState
+from router.shared.plans import SharedPlans
 from router.supergraph import Supergraph
 from router.telemetry import RouterMetrics, RouterTelemetry, Tracing
 
 
 def engine_config(settings: RouterSettings) -> EngineConfig:
+    limits = settings.limits
     return EngineConfig(
         subgraph_urls=dict(settings.subgraph_urls),
         subgraph_timeout=settings.subgraph_timeout,
@@ -34,19 +36,19 @@ def engine_config(settings: RouterSettings) -> EngineConfig:
         persisted_queries=settings.apq.enabled,
         headers=None if settings.headers.is_empty else settings.headers,
         introspection=settings.introspection,
-        max_depth=settings.max_depth,
-        max_height=settings.max_height,
-        max_aliases=settings.max_aliases,
-        max_root_fields=settings.max_root_fields,
-        parser_max_tokens=settings.parser_max_tokens,
-        max_selections=settings.max_selections,
+        max_depth=limits.max_depth,
+        max_height=limits.max_height,
+        max_aliases=limits.max_aliases,
+        max_root_fields=limits.max_root_fields,
+        parser_max_tokens=limits.parser_max_tokens,
+        parser_max_recursion=limits.parser_max_recursion,
+        max_selections=limits.max_selections,
         planning_timeout=settings.planning_timeout,
-        max_response_bytes=settings.max_response_bytes,
-        subgraph_max_response_bytes=settings.subgraph_max_response_bytes,
-        subgraph_max_concurrency=settings.subgraph_max_concurrency,
+        max_response_bytes=limits.max_response_bytes,
+        subgraph_max_response_bytes=limits.subgraph_max_response_bytes,
         subgraph_max_concurrency_per_request=settings.subgraph_max_concurrency_per_request,
         batch_entity_fetches=settings.batch_entity_fetches,
-        plan_cache_size=settings.plan_cache_size,
+        plan_cache_size=settings.query_planning.cache.in_memory.limit,
         override_labels=frozenset(settings.override_labels),
         subgraph_tls_ca=settings.subgraph_tls_ca,
         subgraph_tls_certfile=settings.subgraph_tls_certfile,
@@ -56,14 +58,14 @@ def engine_config(settings: RouterSettings) -> EngineConfig:
 
 def telemetry_from_settings(settings: RouterSettings) -> RouterTelemetry:
     """Metrics unless turned off; tracing only with an OTLP endpoint."""
+    telemetry = settings.telemetry
     tracing = None
-    if settings.otel_exporter_otlp_endpoint:
-        tracing = Tracing.otlp(
-            settings.otel_service_name,
-            settings.otel_exporter_otlp_endpoint,
-            sample_ratio=settings.otel_sample_ratio,
-        )
-    return RouterTelemetry(metrics=RouterMetrics() if settings.metrics else None, tracing=tracing)
+    endpoint = telemetry.otlp_endpoint
+    if endpoint:
+        common = telemetry.exporters.tracing.common
+        tracing = Tracing.otlp(common.service_name, endpoint, sample_ratio=common.sampler)
+    metrics = RouterMetrics() if telemetry.metrics_enabled else None
+    return RouterTelemetry(metrics=metrics, tracing=tracing)
 
 
 def engine_builder(
@@ -81,6 +83,7 @@ def engine_builder(
     config = engine_config(settings)
     documents = policies.documents if policies is not None else None
     limiter = policies.rate_limiter if policies is not None else None
+    plans = policies.plans if policies is not None else None
 
     async def build(supergraph: Supergraph) -> ServingEngine:
         authorizer = security.authorizer(supergraph) if security is not None else None
@@ -96,10 +99,16 @@ def engine_builder(
                 tracer=telemetry.tracer,
                 documents=documents,
                 rate_limiter=limiter,
+                plans=plans,
             )
         else:
             engine = Engine(
-                supergraph, config, authorizer=authorizer, documents=documents, rate_limiter=limiter
+                supergraph,
+                config,
+                authorizer=authorizer,
+                documents=documents,
+                rate_limiter=limiter,
+                plans=plans,
             )
         await engine.start()
         return engine
@@ -114,6 +123,8 @@ class Policies:
     headers: HeaderPolicy
     documents: OperationDocuments
     rate_limiter: RateLimiter | None
+    plans: SharedPlans | None = None
+    """Plans shared through Redis (``query_planning.cache.redis``), or none."""
 
 
 class PolicyState:
@@ -162,7 +173,11 @@ class PolicyState:
             (*settings.propagate_headers, *settings.propagate_headers_extra),
             correlation_header=settings.correlation_header,
         )
-        return Policies(headers, documents, limiter)
+        plans = None
+        redis_plans = settings.query_planning.cache.redis
+        if redis_plans.enabled and self.shared.configured:
+            plans = SharedPlans(self.shared, redis_plans.ttl)
+        return Policies(headers, documents, limiter, plans)
 
     async def _stop_watch(self) -> None:
         task, self._watch = self._watch, None

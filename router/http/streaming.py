@@ -1,5 +1,6 @@
 """Subscriptions over plain HTTP: multipart responses as Apollo Router serves them, and
-server-sent events in `graphql-sse`'s distinct connections mode.
+server-sent events in `graphql-sse`'s distinct connections mode; and the same multipart
+framing for `@defer`'s incremental delivery (`Transport.DEFER`).
 
 Multipart (``accept: multipart/mixed;subscriptionSpec=1.0``, what Apollo Client sends): the
 response is ``multipart/mixed;boundary="graphql";subscriptionSpec="1.0"``; each event is a
@@ -34,9 +35,34 @@ MULTIPART_END = b"\r\n--graphql--\r\n"
 HEARTBEAT = b"{}"
 
 
+DEFER_TYPE = b'multipart/mixed;boundary="graphql";deferSpec=20220824'
+
+
 class Transport(enum.Enum):
     MULTIPART = "multipart"
     SSE = "sse"
+    DEFER = "defer"
+    """Incremental delivery of a query with `@defer` (``deferSpec=20220824``): the same
+    multipart framing, each part one payload as is (``{data, hasNext}``, then
+    ``{hasNext, incremental}``), no heartbeat."""
+
+
+def accepts_incremental(accept: str | None) -> bool:
+    """Whether the client reads `@defer` payloads: ``multipart/mixed;deferSpec=20220824``
+    (what Apollo Client sends for an operation with `@defer`), not refused with ``q=0``."""
+    if not accept:
+        return False
+    for part in accept.lower().split(","):
+        essence, _, params = part.strip().partition(";")
+        if essence.strip() != "multipart/mixed":
+            continue
+        names = dict(
+            (name.strip(), value.strip().strip('"'))
+            for name, _, value in (p.partition("=") for p in params.split(";"))
+        )
+        if names.get("deferspec") == "20220824" and names.get("q", "1") not in ("0", "0.0"):
+            return True
+    return False
 
 
 def streaming_transport(accept: str | None) -> Transport | None:
@@ -59,11 +85,16 @@ async def stream(
     receive: Receive,
     bodies: AsyncIterator[dict[str, Any]],
     *,
-    heartbeat: float,
+    heartbeat: float | None,
     headers: list[tuple[bytes, bytes]],
 ) -> None:
-    """Sends ``bodies`` as they come until they end or the client disconnects."""
-    content_type = MULTIPART_TYPE if transport is Transport.MULTIPART else b"text/event-stream"
+    """Sends ``bodies`` as they come until they end or the client disconnects (a heartbeat
+    part every ``heartbeat`` seconds while none comes; None: no heartbeat)."""
+    content_type = {
+        Transport.MULTIPART: MULTIPART_TYPE,
+        Transport.SSE: b"text/event-stream",
+        Transport.DEFER: DEFER_TYPE,
+    }[transport]
     await send(
         {
             "type": "http.response.start",
@@ -127,6 +158,8 @@ async def single(
 def _event(transport: Transport, body: dict[str, Any]) -> bytes:
     if transport is Transport.SSE:
         return b"event: next\ndata: " + orjson.dumps(body) + b"\n\n"
+    if transport is Transport.DEFER:
+        return PART_HEAD + orjson.dumps(body)
     if body.get("data") is None and body.get("errors") and "data" not in body:
         # An error ending the stream: a transport-level error, as Apollo Router sends it.
         return PART_HEAD + orjson.dumps({"payload": None, "errors": body["errors"]})

@@ -37,7 +37,7 @@ import orjson
 import structlog
 
 from router.engine import Engine, GraphQLRequest, GraphQLResponse, RequestContext
-from router.planning.errors import error_dict
+from router.operation.errors import error_dict
 from router.security import AuthenticationError, Principal
 
 from .asgi import Receive, Scope, Send

@@ -24,8 +24,8 @@ from typing import Any
 import structlog
 
 from router.config.persisted import ApqConfig, PersistedQueriesConfig
+from router.operation.errors import RequestError
 from router.planning.cache import LRU
-from router.planning.errors import RequestError
 
 from .apq import ApqStore
 from .manifest import TrustedDocuments, normalize

@@ -1,11 +1,12 @@
-"""Query planning: client operation → normalized selection → `QueryPlan` (plain data)."""
+"""Query planning: a normalized operation (`router/operation/`) → `QueryPlan` (plain data)."""
 
-from .errors import RequestError
 from .nodes import (
     BatchEntry,
     BatchFetchNode,
     ConditionNode,
     ContextValue,
+    DeferNode,
+    DeferredNode,
     FetchNode,
     FlattenNode,
     ParallelNode,
@@ -13,9 +14,10 @@ from .nodes import (
     QueryPlan,
     RequiresField,
     RequiresFragment,
+    ResponseAlias,
     SequenceNode,
 )
-from .planner import Planner, PlanningError, count_requests, fetch_nodes
+from .planner import Planner, PlanningError, count_requests, fetch_nodes, response_aliases
 from .printer import plan_to_text
 
 __all__ = [
@@ -23,6 +25,8 @@ __all__ = [
     "BatchFetchNode",
     "ConditionNode",
     "ContextValue",
+    "DeferNode",
+    "DeferredNode",
     "FetchNode",
     "FlattenNode",
     "ParallelNode",
@@ -30,11 +34,12 @@ __all__ = [
     "Planner",
     "PlanningError",
     "QueryPlan",
-    "RequestError",
     "RequiresField",
     "RequiresFragment",
+    "ResponseAlias",
     "SequenceNode",
     "count_requests",
     "fetch_nodes",
     "plan_to_text",
+    "response_aliases",
 ]

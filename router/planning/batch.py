@@ -140,4 +140,5 @@ def batch_fetch(
         operation_name=name,
         id=first.id,
         body_prefix=prefix + b',"variables":',
+        aliases=tuple(alias for group in groups for alias in group.aliases),
     )

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 
 from graphql import FieldNode, InlineFragmentNode, SelectionNode, SelectionSetNode, print_ast
 
+from ..operation.normalize.model import TYPENAME, Field, SelectionSet
 from ..supergraph.model import FieldInGraph, Key, Supergraph, TypeKind
-from .normalize.model import TYPENAME, Field, SelectionSet
 
 Provided = Mapping[str, SelectionSetNode | None]
 """Fields a `@provides` makes resolvable at one position, with their nested provided fields."""

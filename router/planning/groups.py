@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import orjson
 
+from ..operation.normalize.model import TYPENAME, Defer, Field, SelectionSet
 from .nodes import (
     ContextValue,
     FetchNode,
@@ -19,9 +20,9 @@ from .nodes import (
     RequiresField,
     RequiresFragment,
     RequiresItem,
+    ResponseAlias,
     SequenceNode,
 )
-from .normalize.model import TYPENAME, Field, SelectionSet
 from .selection import SelNode
 
 CONTEXT_VARIABLE = "__context_"
@@ -82,8 +83,10 @@ class Group:
     """One subgraph fetch being planned."""
 
     __slots__ = (
+        "aliases",
         "context_types",
         "contexts",
+        "defer",
         "deps",
         "graph",
         "id",
@@ -104,8 +107,11 @@ class Group:
         path: tuple[str, ...],
         is_entity: bool,
         step: int,
+        defer: Defer | None = None,
     ) -> None:
         self.id = group_id
+        self.defer = defer
+        """The deferred fragment this fetch belongs to (None: the primary part)."""
         self.graph = graph
         self.service = service
         self.path = path
@@ -117,6 +123,8 @@ class Group:
         self.variables: set[str] = set()
         self.contexts: list[ContextValue] = []
         self.context_types: list[str] = []
+        self.aliases: list[ResponseAlias] = []
+        """Client fields selected under an internal alias (see `ResponseAlias`)."""
 
     def bind_context(
         self, type_text: str, holder_path: tuple[str, ...], selection: tuple[str, ...]
@@ -220,6 +228,7 @@ class Group:
             id=self.id,
             body_prefix=prefix + b',"variables":',
             contexts=tuple(self.contexts),
+            aliases=tuple(self.aliases),
         )
 
 

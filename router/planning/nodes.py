@@ -52,6 +52,26 @@ class ContextValue:
 
 
 @dataclass(frozen=True, slots=True)
+class ResponseAlias:
+    """A client field the fetch's operation selects under an internal alias.
+
+    Two selections that meet in one subgraph selection set and would conflict there (the same
+    response key with different arguments, or with types that differ in that subgraph) cannot
+    both keep the client's key: the planner sends one as ``alias: field(...)`` (Apollo's
+    ``field__alias_N`` form). The subgraph answers under ``alias``; projection reads the
+    client's ``response_key`` of objects of ``type_condition`` at ``path`` from there."""
+
+    path: tuple[str, ...]
+    """Where the parent objects are in the merged data (``@`` for list items)."""
+    type_condition: str
+    """The client field's parent type (a runtime type, or the abstract type selected on)."""
+    response_key: str
+    """The client's response key."""
+    alias: str
+    """The key the subgraph answers under."""
+
+
+@dataclass(frozen=True, slots=True)
 class FetchNode:
     service: str
     """Subgraph name."""
@@ -70,6 +90,8 @@ class FetchNode:
     the variables object and ``}``."""
     contexts: tuple[ContextValue, ...] = ()
     """Context variables: objects with different values are sent in separate requests."""
+    aliases: tuple[ResponseAlias, ...] = ()
+    """Client fields this operation selects under an internal alias."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,13 +151,50 @@ class BatchFetchNode:
     id: int = 0
     body_prefix: bytes = field(default=b"", compare=False, repr=False)
     """``{"query":...,"operationName":...,"variables":`` pre-encoded."""
+    aliases: tuple[ResponseAlias, ...] = ()
+    """Client fields this operation selects under an internal alias."""
 
     @property
     def operation_kind(self) -> str:
         return "query"
 
 
-PlanNode = FetchNode | FlattenNode | BatchFetchNode | SequenceNode | ParallelNode | ConditionNode
+@dataclass(frozen=True, slots=True)
+class DeferredNode:
+    """One deferred fragment (`normalize.model.Defer`): its own fetches, run once the primary
+    part (and the fragment it is nested in, ``parent``) is done, and delivered as one
+    incremental payload per object at ``path``. ``node`` is None when the primary part's
+    fetches already bring its fields (a fragment on a type that is no entity)."""
+
+    id: int
+    label: str | None
+    path: tuple[str, ...]
+    """Response keys of the fragment's position, ``@`` for list items."""
+    depends: tuple[int, ...]
+    """Fetches (by ``id``) outside this fragment whose data its fetches read."""
+    parent: int | None
+    """The deferred fragment (by ``id``) this one is nested in."""
+    node: PlanNode | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeferNode:
+    """Apollo's ``Defer { Primary {...}, [Deferred(...) {...}] }``: the primary part never
+    waits for a deferred fetch."""
+
+    primary: PlanNode | None
+    deferred: tuple[DeferredNode, ...]
+
+
+PlanNode = (
+    FetchNode
+    | FlattenNode
+    | BatchFetchNode
+    | SequenceNode
+    | ParallelNode
+    | ConditionNode
+    | DeferNode
+)
 
 
 @dataclass(frozen=True, slots=True)

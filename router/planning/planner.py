@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 from graphql import FieldNode, SelectionSetNode
 
+from ..operation.normalize import NormalizedOperation
+from ..operation.normalize.model import Defer, Field, SelectionSet, defers_in
 from ..supergraph.model import ContextArgument, Key, Supergraph, TypeKind
 from .batch import batched, saves_requests
 from .federation import Federation, Provided
@@ -33,15 +35,16 @@ from .nodes import (
     ENTITY_PATH_LIST,
     BatchFetchNode,
     ConditionNode,
+    DeferNode,
+    DeferredNode,
     FetchNode,
     FlattenNode,
     ParallelNode,
     PlanNode,
     QueryPlan,
+    ResponseAlias,
     SequenceNode,
 )
-from .normalize import NormalizedOperation
-from .normalize.model import Field, SelectionSet
 from .selection import SelNode
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
@@ -96,15 +99,9 @@ class Planner:
         """Context name → the types (and their runtime types) that set it."""
 
     def plan(self, operation: NormalizedOperation, selection: SelectionSet) -> QueryPlan:
+        """The plan; client fields fetched under an internal alias are in its fetch nodes'
+        ``aliases`` (`response_aliases`)."""
         return _PlanRun(self, operation).run(selection)
-
-    def plan_with_data_keys(
-        self, operation: NormalizedOperation, selection: SelectionSet
-    ) -> tuple[QueryPlan, dict[int, str]]:
-        """The plan, and the client fields (by ``id``) fetched under an internal alias."""
-        run = _PlanRun(self, operation)
-        plan = run.run(selection)
-        return plan, run.data_keys
 
 
 class _PlanRun:
@@ -118,7 +115,6 @@ class _PlanRun:
         self.groups: list[Group] = []
         self.steps: list[_Step] = []
         self._key_chain: set[tuple[str, str, str]] = set()
-        self.data_keys: dict[int, str] = {}
         # Keyed by object ids: valid only while this run holds the selections alive.
         self._cost: dict[tuple[str, str, int, int], float] = {}
         self._leave: dict[tuple[str, str], bool] = {}
@@ -126,6 +122,9 @@ class _PlanRun:
         self._ancestors: list[_Position] = []
         # Fields (by id) whose context arguments are already bound to variables.
         self._contextual: set[int] = set()
+        # Planner-made fields (keys, `@requires`; by id) selected under an internal alias: the
+        # representations read them there.
+        self._internal_keys: dict[int, str] = {}
 
     # -- entry ------------------------------------------------------------------------
 
@@ -148,15 +147,8 @@ class _PlanRun:
         }
         nodes: list[PlanNode] = []
         for step in self.steps:
-            if self.planner.batch and saves_requests(step.groups):
-                node: PlanNode | None = batched(
-                    step.groups,
-                    fetches,
-                    self.operation.printed_variables,
-                    self.operation.name,
-                )
-            else:
-                node = assemble(step.groups, fetches)
+            primary = [g for g in step.groups if g.defer is None]
+            node = self._assemble(primary, fetches)
             if node is not None:
                 nodes.extend(node.nodes if isinstance(node, SequenceNode) else (node,))
         root: PlanNode | None
@@ -166,18 +158,43 @@ class _PlanRun:
             root = nodes[0]
         else:
             root = SequenceNode(tuple(nodes))
+        defers = defers_in(selection)
+        if defers:
+            root = DeferNode(root, tuple(self._deferred(d, fetches) for d in defers))
         return QueryPlan(root, self.operation.kind, count_requests(root))
+
+    def _assemble(self, groups: list[Group], fetches: Mapping[int, FetchNode]) -> PlanNode | None:
+        if self.planner.batch and saves_requests(groups):
+            return batched(groups, fetches, self.operation.printed_variables, self.operation.name)
+        return assemble(groups, fetches)
+
+    def _deferred(self, defer: Defer, fetches: Mapping[int, FetchNode]) -> DeferredNode:
+        """The sub-plan of one deferred fragment: the groups created for it, ordered among
+        themselves; what they read from other groups is done before it starts."""
+        groups = [g for g in self.groups if g.defer is defer]
+        depends = sorted({d.id for g in groups for d in g.deps if d.defer is not defer})
+        return DeferredNode(
+            defer.id,
+            defer.label,
+            defer.path,
+            tuple(depends),
+            defer.parent.id if defer.parent is not None else None,
+            self._assemble(groups, fetches),
+        )
 
     def _plan_query(self, root_type: str, fields: Sequence[Field]) -> None:
         step = _Step()
         self.steps.append(step)
-        by_graph: dict[str, Group] = {}
+        by_graph: dict[tuple[str, Defer | None], Group] = {}
         for f in fields:
-            graph = self._root_graph(root_type, f, by_graph)
-            group = by_graph.get(graph)
+            # A deferred root field gets root fetches of its own (Apollo's deferred `Query`
+            # fields): one per subgraph and fragment.
+            existing = {g: group for (g, d), group in by_graph.items() if d is f.defer}
+            graph = self._root_graph(root_type, f, existing)
+            group = by_graph.get((graph, f.defer))
             if group is None:
-                group = self._new_group(graph, (), False, 0)
-                by_graph[graph] = group
+                group = self._new_group(graph, (), False, 0, f.defer)
+                by_graph[(graph, f.defer)] = group
             self.add_fields(group, group.sel, root_type, (), (f,), None, tuple(fields))
 
     def _plan_mutation(self, root_type: str, fields: Sequence[Field]) -> None:
@@ -206,8 +223,17 @@ class _PlanRun:
             ),
         )
 
-    def _new_group(self, graph: str, path: tuple[str, ...], is_entity: bool, step: int) -> Group:
-        group = Group(len(self.groups), graph, self.sg.subgraphs[graph].name, path, is_entity, step)
+    def _new_group(
+        self,
+        graph: str,
+        path: tuple[str, ...],
+        is_entity: bool,
+        step: int,
+        defer: Defer | None = None,
+    ) -> Group:
+        group = Group(
+            len(self.groups), graph, self.sg.subgraphs[graph].name, path, is_entity, step, defer
+        )
         self.groups.append(group)
         self.steps[step].groups.append(group)
         return group
@@ -324,9 +350,18 @@ class _PlanRun:
     ) -> set[Group]:
         producers: set[Group] = set()
         unresolved: list[Field] = []
+        deferred: dict[Defer, list[Field]] = {}
         graph = group.graph
         for f in fields:
             if f.is_typename:
+                continue
+            if (
+                f.defer is not None
+                and f.defer is not group.defer
+                and f.defer.within(group.defer)
+                and self._deferrable(graph, type_name, f)
+            ):
+                deferred.setdefault(f.defer, []).append(f)
                 continue
             if self.fed.resolves_here(type_name, f.name, graph, provided):
                 if not self._requirements_ready(group, type_name, path, f):
@@ -348,7 +383,18 @@ class _PlanRun:
                 unresolved.append(f)
         if unresolved:
             producers |= self._jump(group, sel, type_name, path, unresolved, position, provided)
+        for defer, taken in deferred.items():
+            # Not a producer of this position: nothing in the primary part waits for it.
+            self._jump(group, sel, type_name, path, taken, position, provided, defer)
         return producers
+
+    def _deferrable(self, graph: str, type_name: str, f: Field) -> bool:
+        """A deferred field here can get fetches of its own: its type is an entity some
+        subgraph resolves it from through a key (this subgraph again included). Otherwise
+        it is fetched with the primary part and only delivered later."""
+        return self._can_leave(type_name, graph) and bool(
+            self._targets(graph, type_name, f, same_graph=True)
+        )
 
     def _requirements_ready(
         self, group: Group, type_name: str, path: tuple[str, ...], f: Field
@@ -386,7 +432,11 @@ class _PlanRun:
         shape = (in_graph.type if in_graph else "", type_name, f.name, f.arguments)
         key = sel.claim(f.response_key, shape)
         if key != f.response_key:
-            self.data_keys[id(f)] = key
+            if f.nodes:
+                # A client field (planner-made key and `@requires` fields have no AST nodes).
+                group.aliases.append(ResponseAlias(path, f.parent_type, f.response_key, key))
+            else:
+                self._internal_keys[id(f)] = key
         sub = sel.field(key, f.name, f.arguments, f.selection is not None)
         group.variables.update(f.variables)
         if f.selection is None or sub.sel is None:
@@ -418,6 +468,7 @@ class _PlanRun:
         common = selection.common
         if (
             common is not None
+            and not any(f.defer is not None and f.defer is not group.defer for f in common)
             and _covers(common, selection)
             and all(
                 f.is_typename or self._same_for_every_runtime_type(type_name, f.name, graph)
@@ -534,24 +585,27 @@ class _PlanRun:
         fields: Sequence[Field],
         position: tuple[Field, ...] | None,
         provided: Provided | None = None,
+        defer: Defer | None = None,
     ) -> set[Group]:
         """Fetch ``fields`` from other subgraphs (or this one again, for `@requires`) through
         the entity's key; ``provided``: what a `@provides` makes available here (key fields
-        included)."""
+        included). With ``defer``, the fields are a deferred fragment's: they go to entity
+        fetches of that fragment (this subgraph again included)."""
         producers: set[Group] = set()
         remaining = list(fields)
+        target_defer = defer if defer is not None else group.defer
         while remaining:
             options: dict[_Target, list[Field]] = {}
             for f in remaining:
                 targets = [
                     t
-                    for t in self._targets(group.graph, type_name, f)
+                    for t in self._targets(group.graph, type_name, f, same_graph=defer is not None)
                     if (type_name, group.graph, t.graph) not in self._key_chain
                 ]
                 if not targets:
                     raise PlanningError(
-                        f"cannot resolve {type_name}.{f.name} from subgraph "
-                        f"{group.service} at {'.'.join(path) or 'the root'}"
+                        f"cannot resolve {type_name}.{f.name}: no subgraph reaches it from "
+                        f"subgraph {group.service} at {_where(path)}"
                     )
                 for target in targets:
                     options.setdefault(target, []).append(f)
@@ -559,7 +613,8 @@ class _PlanRun:
                 options,
                 key=lambda t: (
                     -len(options[t]),
-                    self._existing(t.graph, path, group.step) is None,
+                    self._existing(t.graph, path, group.step, target_defer) is None,
+                    defer is not None and t.graph != group.graph,
                     not self._keys_available(group.graph, type_name, t, provided),
                     sum(self.field_cost(t.graph, t.via, f, None) for f in options[t]),
                     self.fed.graph_order[t.graph],
@@ -568,15 +623,17 @@ class _PlanRun:
             taken = options[best]
             remaining = [f for f in remaining if f not in taken]
             producers |= self._jump_to(
-                group, sel, type_name, path, best, taken, position, None, provided
+                group, sel, type_name, path, best, taken, position, None, provided, target_defer
             )
         return producers
 
-    def _targets(self, from_graph: str, type_name: str, f: Field) -> list[_Target]:
+    def _targets(
+        self, from_graph: str, type_name: str, f: Field, same_graph: bool = False
+    ) -> list[_Target]:
         targets = [
             _Target(g, type_name)
             for g in self.fed.resolving_graphs(type_name, f.name)
-            if (g != from_graph or self._requires_in(type_name, f.name, g))
+            if (same_graph or g != from_graph or self._requires_in(type_name, f.name, g))
             and self.fed.resolvable_keys(type_name, g)
         ]
         if targets:
@@ -610,10 +667,13 @@ class _PlanRun:
             in_graph.requires is not None or bool(in_graph.context_arguments)
         )
 
-    def _existing(self, graph: str, path: tuple[str, ...], step: int) -> Group | None:
+    def _existing(
+        self, graph: str, path: tuple[str, ...], step: int, defer: Defer | None
+    ) -> Group | None:
         for group in self.groups:
             if (
                 group.is_entity
+                and group.defer is defer
                 and group.graph == graph
                 and group.path == path
                 and (group.step == step)
@@ -661,7 +721,11 @@ class _PlanRun:
         position: tuple[Field, ...] | None,
         abstract_rest: SelectionSet | None,
         provided: Provided | None = None,
+        defer: Defer | None = None,
     ) -> set[Group]:
+        """``defer``: the fragment the entity fetch belongs to (None: the source group's)."""
+        if defer is None:
+            defer = group.defer
         chain_key = (type_name, group.graph, target.graph)
         if chain_key in self._key_chain:
             raise PlanningError(
@@ -704,12 +768,16 @@ class _PlanRun:
                     contextual.append((f, argument, holder))
         finally:
             self._key_chain.discard(chain_key)
-        entity_group = self._entity_group(target.graph, path, deps, group.step)
+        entity_group = self._entity_group(target.graph, path, deps, group.step, defer)
         if contextual:
             fields = self._bind_contexts(entity_group, fields, contextual)
         typename = target.via if self.fed.is_interface_object(target.via, target.graph) else None
         entity_group.add_requires(
-            target.via, self.fed.matches(target.via), typename, key_fields, required
+            target.via,
+            self.fed.matches(target.via),
+            typename,
+            self._as_fetched(key_fields),
+            self._as_fetched(required),
         )
         fragment = entity_group.sel.fragment(target.via)
         produced: set[Group] = {entity_group}
@@ -721,15 +789,23 @@ class _PlanRun:
             )
         return produced
 
+    def _as_fetched(self, fields: Sequence[Field]) -> list[Field]:
+        """``fields`` with the response key each was fetched under (an internal alias when it
+        met a different field of the same key in its selection set)."""
+        return [
+            dataclasses.replace(f, response_key=self._internal_keys[id(f)])
+            if id(f) in self._internal_keys
+            else f
+            for f in fields
+        ]
+
     def _context_holder(self, context: str, path: tuple[str, ...]) -> _Position:
         """The nearest ancestor position whose type sets ``context``."""
         types = self.planner.context_types.get(context, frozenset())
         for position in reversed(self._ancestors):
             if position.path != path and position.type_name in types:
                 return position
-        raise PlanningError(
-            f"no ancestor sets the context {context!r} needed at {'.'.join(path) or 'the root'}"
-        )
+        raise PlanningError(f"no ancestor sets the context {context!r} needed at {_where(path)}")
 
     def _bind_contexts(
         self,
@@ -752,11 +828,17 @@ class _PlanRun:
         return result
 
     def _entity_group(
-        self, graph: str, path: tuple[str, ...], deps: set[Group], step: int
+        self,
+        graph: str,
+        path: tuple[str, ...],
+        deps: set[Group],
+        step: int,
+        defer: Defer | None = None,
     ) -> Group:
         for group in self.groups:
             if (
                 group.is_entity
+                and group.defer is defer
                 and group.graph == graph
                 and group.path == path
                 and group.step == step
@@ -765,9 +847,14 @@ class _PlanRun:
             ):
                 group.deps |= deps
                 return group
-        group = self._new_group(graph, path, True, step)
+        group = self._new_group(graph, path, True, step, defer)
         group.deps |= deps
         return group
+
+
+def _where(path: tuple[str, ...]) -> str:
+    """A response path for an error message (list positions left out)."""
+    return ".".join(p for p in path if p != ENTITY_PATH_LIST) or "the root"
 
 
 def _selection_path(selection: SelectionSetNode) -> tuple[str, ...]:
@@ -807,9 +894,18 @@ def fetch_nodes(plan: QueryPlan) -> list[FetchNode | BatchFetchNode]:
         elif isinstance(node, ConditionNode):
             walk(node.if_clause)
             walk(node.else_clause)
+        elif isinstance(node, DeferNode):
+            walk(node.primary)
+            for deferred in node.deferred:
+                walk(deferred.node)
 
     walk(plan.node)
     return found
+
+
+def response_aliases(plan: QueryPlan) -> tuple[ResponseAlias, ...]:
+    """Every client field the plan fetches under an internal alias (projection reads them)."""
+    return tuple(alias for fetch in fetch_nodes(plan) for alias in fetch.aliases)
 
 
 def count_requests(node: PlanNode | None) -> int:
@@ -817,4 +913,11 @@ def count_requests(node: PlanNode | None) -> int:
     return len(fetch_nodes(QueryPlan(node)))
 
 
-__all__ = ["Planner", "PlanningError", "TypeKind", "count_requests", "fetch_nodes"]
+__all__ = [
+    "Planner",
+    "PlanningError",
+    "TypeKind",
+    "count_requests",
+    "fetch_nodes",
+    "response_aliases",
+]

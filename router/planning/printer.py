@@ -7,6 +7,7 @@ from graphql import FieldNode, OperationDefinitionNode, parse, print_ast
 from .nodes import (
     BatchFetchNode,
     ConditionNode,
+    DeferNode,
     FetchNode,
     FlattenNode,
     ParallelNode,
@@ -15,6 +16,7 @@ from .nodes import (
     RequiresField,
     RequiresFragment,
     RequiresItem,
+    ResponseAlias,
     SequenceNode,
 )
 
@@ -29,23 +31,26 @@ def plan_to_text(plan: QueryPlan) -> str:
     return "\n".join(lines)
 
 
-def _node(node: PlanNode, depth: int, lines: list[str]) -> None:
+def _node(node: PlanNode, depth: int, lines: list[str], ids: bool = False) -> None:
     pad = INDENT * depth
-    if isinstance(node, SequenceNode | ParallelNode):
+    if isinstance(node, DeferNode):
+        _defer(node, depth, lines)
+    elif isinstance(node, SequenceNode | ParallelNode):
         lines.append(pad + ("Sequence {" if isinstance(node, SequenceNode) else "Parallel {"))
         for child in node.nodes:
-            _node(child, depth + 1, lines)
+            _node(child, depth + 1, lines, ids)
         lines.append(pad + "},")
     elif isinstance(node, FlattenNode):
         lines.append(pad + f'Flatten(path: "{".".join(node.path)}") {{')
-        _node(node.node, depth + 1, lines)
+        _node(node.node, depth + 1, lines, ids)
         lines.append(pad + "},")
     elif isinstance(node, FetchNode):
-        lines.append(pad + f'Fetch(service: "{node.service}") {{')
+        lines.append(pad + f'Fetch(service: "{node.service}"{_fetch_id(node, ids)}) {{')
         inner = pad + INDENT
         for context in node.contexts:
             source = ".".join((*context.path, *context.selection))
             lines.append(inner + f"${context.variable} <- context {source}")
+        _aliases(node.aliases, inner, lines)
         if node.requires:
             lines.append(inner + "{")
             for fragment in node.requires:
@@ -55,23 +60,53 @@ def _node(node: PlanNode, depth: int, lines: list[str]) -> None:
             lines.append(inner + line)
         lines.append(pad + "},")
     elif isinstance(node, BatchFetchNode):
-        _batch(node, depth, lines)
+        _batch(node, depth, lines, ids)
     elif isinstance(node, ConditionNode):
         lines.append(pad + f"Include(if: ${node.condition}) {{")
         if node.if_clause is not None:
-            _node(node.if_clause, depth + 1, lines)
+            _node(node.if_clause, depth + 1, lines, ids)
         lines.append(pad + "},")
         if node.else_clause is not None:
             lines.append(pad + f"Skip(if: ${node.condition}) {{")
-            _node(node.else_clause, depth + 1, lines)
+            _node(node.else_clause, depth + 1, lines, ids)
             lines.append(pad + "},")
 
 
-def _batch(node: BatchFetchNode, depth: int, lines: list[str]) -> None:
+def _fetch_id(node: FetchNode | BatchFetchNode, ids: bool) -> str:
+    """Fetch ids are printed in plans with `@defer` only (``depends`` names them)."""
+    return f", id: {node.id}" if ids else ""
+
+
+def _defer(node: DeferNode, depth: int, lines: list[str]) -> None:
+    """``Defer { Primary {...}, [Deferred(depends: [...], path: "...", label: "...") {...}] }``."""
+    pad = INDENT * depth
+    inner = pad + INDENT
+    lines.append(pad + "Defer {")
+    lines.append(inner + "Primary {")
+    if node.primary is not None:
+        _node(node.primary, depth + 2, lines, True)
+    lines.append(inner + "}, [")
+    for deferred in node.deferred:
+        depends = ", ".join(str(i) for i in deferred.depends)
+        head = f'Deferred(depends: [{depends}], path: "{"/".join(deferred.path)}"'
+        if deferred.label is not None:
+            head += f', label: "{deferred.label}"'
+        if deferred.parent is not None:
+            head += f", parent: {deferred.parent}"
+        lines.append(inner + INDENT + head + ") {")
+        if deferred.node is not None:
+            _node(deferred.node, depth + 3, lines, True)
+        lines.append(inner + INDENT + "},")
+    lines.append(inner + "]")
+    lines.append(pad + "},")
+
+
+def _batch(node: BatchFetchNode, depth: int, lines: list[str], ids: bool) -> None:
     """``BatchFetch``: one request, one aliased ``_entities`` selection per entry."""
     pad = INDENT * depth
     inner = pad + INDENT
-    lines.append(pad + f'BatchFetch(service: "{node.service}") {{')
+    lines.append(pad + f'BatchFetch(service: "{node.service}"{_fetch_id(node, ids)}) {{')
+    _aliases(node.aliases, inner, lines)
     operation = parse(node.operation).definitions[0]
     assert isinstance(operation, OperationDefinitionNode)
     bodies: dict[str, str] = {}
@@ -91,6 +126,15 @@ def _batch(node: BatchFetchNode, depth: int, lines: list[str]) -> None:
             lines.append(inner + INDENT + line)
         lines.append(inner + "},")
     lines.append(pad + "},")
+
+
+def _aliases(aliases: tuple[ResponseAlias, ...], pad: str, lines: list[str]) -> None:
+    """``key <- alias at "path" on Type``: a client field the operation sends aliased."""
+    for alias in aliases:
+        where = ".".join(alias.path)
+        lines.append(
+            pad + f'{alias.response_key} <- {alias.alias} at "{where}" on {alias.type_condition}'
+        )
 
 
 def _requires(item: RequiresItem, depth: int, lines: list[str]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .normalize.model import TYPENAME
+from ..operation.normalize.model import TYPENAME
 
 
 class SelField:

@@ -23,9 +23,9 @@ from graphql import BooleanValueNode, DocumentNode
 
 from polyshop.runtime.principal import Principal
 
+from ..operation.normalize.model import Conditions
+from ..operation.normalize.operation import select_operation
 from ..planning.cache import LRU
-from ..planning.normalize.model import Conditions
-from ..planning.normalize.operation import select_operation
 from ..supergraph.model import AuthRequirements, Supergraph
 from .errors import UNAUTHORIZED_FIELD_OR_TYPE, UNAUTHORIZED_MESSAGE, graphql_error
 from .operation_filter import OperationFilter, Path, RemovedField, Unauthorized

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
+from typing import Literal
 
 from polyshop.runtime.jwks import KeysUnavailable
 from polyshop.runtime.jwt import InvalidToken, JwtVerifier
@@ -21,12 +23,24 @@ from .errors import AUTH_ERROR, AuthenticationError, invalid_token_error, keys_u
 
 
 @dataclass(frozen=True, slots=True)
+class TokenSource:
+    """Another place a token may come from (Apollo Router's ``jwt.sources``): a header, with
+    its scheme prefix (empty: the whole value is the token), or a cookie."""
+
+    type: Literal["header", "cookie"]
+    name: str
+    value_prefix: str = "Bearer"
+
+
+@dataclass(frozen=True, slots=True)
 class JwtConfig:
     """Where the token is read from and how its absence is treated (verification policy is
     the verifier's `polyshop.runtime.jwt.JwtPolicy`)."""
 
     header_name: str = "authorization"
     header_prefix: str = "Bearer"
+    sources: tuple[TokenSource, ...] = ()
+    """Looked at, in order, when ``header_name`` is absent."""
     require_authentication: bool = False
     """Refuse token-less requests (HTTP 401, ``AUTH_ERROR``), as Apollo's
     ``authorization.require_authentication``."""
@@ -62,17 +76,51 @@ class JwtAuthenticator:
             raise keys_unavailable_error(str(error)) from error
 
     def token(self, headers: Mapping[str, str]) -> str | None:
-        """The bearer token; a header that is present but not ``<prefix> <token>`` is invalid,
-        as in Apollo Router."""
-        value = headers.get(self.config.header_name.lower())
+        """The bearer token: from ``header_name``, else from the first of ``sources`` that is
+        present. A header that is present but not ``<prefix> <token>`` is invalid, as in
+        Apollo Router."""
+        config = self.config
+        token = self._from_header(headers, config.header_name, config.header_prefix)
+        if token is not None:
+            return token
+        for source in config.sources:
+            if source.type == "header":
+                token = self._from_header(headers, source.name, source.value_prefix)
+            else:
+                token = _cookie(headers, source.name)
+            if token is not None:
+                return token
+        return None
+
+    def _from_header(self, headers: Mapping[str, str], name: str, prefix: str) -> str | None:
+        value = headers.get(name.lower())
         if value is None or not value.strip():
             return None
+        if not prefix:
+            token = value.strip()
+            if " " in token:
+                raise invalid_token_error(
+                    f"the {name} header must hold only the token", self.config.realm
+                )
+            return token
         scheme, _, token = value.strip().partition(" ")
         token = token.strip()
-        if scheme.lower() != self.config.header_prefix.lower() or not token or " " in token:
+        if scheme.lower() != prefix.lower() or not token or " " in token:
             raise invalid_token_error(
-                f"the {self.config.header_name} header must be "
-                f"'{self.config.header_prefix} <token>'",
-                self.config.realm,
+                f"the {name} header must be '{prefix} <token>'", self.config.realm
             )
         return token
+
+
+def _cookie(headers: Mapping[str, str], name: str) -> str | None:
+    """The value of cookie ``name`` in the ``Cookie`` header (a malformed header has none)."""
+    raw = headers.get("cookie")
+    if not raw:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw)
+    except CookieError:
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel is not None and morsel.value else None

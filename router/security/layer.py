@@ -71,6 +71,7 @@ class SecurityLayer:
             config = JwtConfig(
                 header_name=settings.header_name,
                 header_prefix=settings.header_prefix,
+                sources=settings.token_sources,
                 require_authentication=settings.require_authentication,
             )
             self._authenticator = JwtAuthenticator(JwtVerifier(self._keys, policy), config)

@@ -6,39 +6,35 @@ so projection answers ``null`` for it and applies GraphQL null propagation (a re
 field nulls its parent). The projection selection must not be given to the planner.
 Placeholders come after the fields the filtered operation kept at the same position.
 
-With ``data_keys`` (the planner's internal aliases, by field ``id``), rebuilt fields keep their
-alias and every placeholder reads `REMOVED_DATA_KEY`, a key no subgraph can answer: the merged
-data may hold a removed field's value anyway (fetched as an entity key or for ``@requires``),
-and it must not reach the client.
+Placeholders are marked ``removed``: projection answers null for them whatever the merged data
+holds under their key, since it may hold a removed field's value anyway (fetched as an entity
+key or for ``@requires``), and that must not reach the client. The plan's internal aliases
+(`ResponseAlias`) name positions, not field objects, so rebuilt fields keep theirs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Iterable
 
 from graphql import GraphQLInterfaceType, GraphQLObjectType, GraphQLSchema, get_named_type
 
-from ..planning.normalize.model import Field, SelectionSet
+from ..operation.normalize.model import Field, SelectionSet
 from .operation_filter import Path, RemovedField
-
-REMOVED_DATA_KEY = "!removed"
-"""Not a GraphQL name: no response holds it, so a placeholder reading it is always null."""
 
 
 def add_null_fields(
     selection: SelectionSet,
     removed: Iterable[RemovedField],
     schema: GraphQLSchema,
-    data_keys: dict[int, str] | None = None,
 ) -> SelectionSet:
-    """``data_keys`` is updated in place for the fields this creates."""
     by_parent: dict[Path, list[RemovedField]] = defaultdict(list)
     for item in removed:
         by_parent[item.path[:-1]].append(item)
     if not by_parent:
         return selection
-    return _Builder(by_parent, schema, data_keys).selection(selection, ())
+    return _Builder(by_parent, schema).selection(selection, ())
 
 
 class _Builder:
@@ -46,11 +42,9 @@ class _Builder:
         self,
         by_parent: dict[Path, list[RemovedField]],
         schema: GraphQLSchema,
-        data_keys: dict[int, str] | None,
     ) -> None:
         self.by_parent = by_parent
         self.schema = schema
-        self.data_keys = data_keys
 
     def selection(self, selection: SelectionSet, path: Path) -> SelectionSet:
         here = self.by_parent.get(path, [])
@@ -97,26 +91,12 @@ class _Builder:
                 variables=frozenset(),
                 selection=None,
                 nodes=(),
+                removed=True,
             )
-            if self.data_keys is not None:
-                self.data_keys[id(placeholder)] = REMOVED_DATA_KEY
             result.append(placeholder)
         return tuple(result)
 
     def with_selection(self, field: Field, selection: SelectionSet) -> Field:
         if selection is field.selection:
             return field
-        rebuilt = Field(
-            response_key=field.response_key,
-            name=field.name,
-            parent_type=field.parent_type,
-            type_name=field.type_name,
-            arguments=field.arguments,
-            variables=field.variables,
-            selection=selection,
-            nodes=field.nodes,
-        )
-        keys = self.data_keys
-        if keys is not None and id(field) in keys:
-            keys[id(rebuilt)] = keys[id(field)]
-        return rebuilt
+        return dataclasses.replace(field, selection=selection)

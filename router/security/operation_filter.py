@@ -48,9 +48,9 @@ from graphql import (
     visit,
 )
 
-from ..planning.normalize.inline import Never, conditions_of
-from ..planning.normalize.model import Conditions
-from ..planning.normalize.operation import select_operation
+from ..operation.normalize.inline import Never, conditions_of
+from ..operation.normalize.model import Conditions
+from ..operation.normalize.operation import select_operation
 from ..supergraph.model import AuthRequirements
 from .rules import AuthorizationRules
 

@@ -35,11 +35,21 @@ variable                                       default                     meani
 ``POLYSHOP_ROUTER_AUTH_CLIENT_SCOPE``          unset                       scope to ask for
                                                                            (none is needed)
 ``POLYSHOP_ROUTER_AUTH_TOKEN_REFRESH_MARGIN_SECONDS``  ``30``              renew before expiry
+``POLYSHOP_ROUTER_AUTH_HEADER_NAME``           ``authorization``           header of the token
+``POLYSHOP_ROUTER_AUTH_HEADER_PREFIX``         ``Bearer``                  its scheme
+``POLYSHOP_ROUTER_AUTH_TOKEN_SOURCES``         ``[]``                      more places (JSON:
+                                                                           ``[{"type": "cookie",
+                                                                           "name": "t"}]``)
 =============================================  ==========================  =====================
+
+``router.yaml``'s ``authentication`` section (Apollo Router's ``authentication.router.jwt``)
+sets the token-reading ones too; a variable set here wins over it (`with_file_values`, see
+`router.config.authentication`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import orjson
@@ -51,6 +61,8 @@ from polyshop.runtime.jwt import (
     DEFAULT_LEEWAY_SECONDS,
     DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
 )
+
+from .jwt import TokenSource
 
 StringList = Annotated[tuple[str, ...], NoDecode]
 
@@ -81,6 +93,8 @@ class SecuritySettings(BaseSettings):
     jwks_timeout_seconds: float = Field(default=5.0, gt=0)
     header_name: str = "authorization"
     header_prefix: str = "Bearer"
+    token_sources: tuple[TokenSource, ...] = ()
+    """Other headers or cookies holding the token, looked at when ``header_name`` is absent."""
     require_authentication: bool = False
 
     directives: bool = True
@@ -105,6 +119,13 @@ class SecuritySettings(BaseSettings):
                 return tuple(orjson.loads(text))
             return tuple(part.strip() for part in text.split(",") if part.strip())
         return value
+
+    def with_file_values(self, values: Mapping[str, Any]) -> SecuritySettings:
+        """These settings with ``values`` (from ``router.yaml``'s ``authentication``) for
+        every key not set by a variable: the environment wins over the file."""
+        keep = self.model_fields_set
+        update = {name: value for name, value in values.items() if name not in keep}
+        return self.model_copy(update=update) if update else self
 
     @property
     def service_credentials(self) -> bool:

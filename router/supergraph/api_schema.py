@@ -22,6 +22,7 @@ from graphql import (
     EnumTypeDefinitionNode,
     EnumTypeExtensionNode,
     FieldDefinitionNode,
+    GraphQLDeferDirective,
     GraphQLSchema,
     InputObjectTypeDefinitionNode,
     InputObjectTypeExtensionNode,
@@ -181,6 +182,12 @@ def build_api_schema(document: DocumentNode, schema: GraphQLSchema, links: Links
         api_schema = build_ast_schema(api_document, assume_valid_sdl=True)
     except (TypeError, ValueError) as error:
         raise SupergraphError(f"the API schema is invalid: {error}") from error
+    if api_schema.get_directive("defer") is None:
+        # Incremental delivery is the router's own: clients may send `@defer` (validated by
+        # graphql-core's defer rules) whatever the subgraphs declare.
+        kwargs = api_schema.to_kwargs()
+        kwargs["directives"] = (*api_schema.directives, GraphQLDeferDirective)
+        api_schema = GraphQLSchema(**kwargs)
     problems = validate_schema(api_schema)
     if problems:
         raise SupergraphError(

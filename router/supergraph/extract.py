@@ -27,6 +27,8 @@ from graphql import (
     GraphQLObjectType,
     GraphQLSchema,
     GraphQLUnionType,
+    InlineFragmentNode,
+    SelectionSetNode,
     get_named_type,
     specified_scalar_types,
 )
@@ -391,6 +393,7 @@ class _Extractor:
             types[name] = self.type_def(name, named)
         if self.join_version == (0, 1):
             types = {name: _with_fed1_key_fields(t) for name, t in types.items()}
+        types = {name: _with_required_fields_external(t) for name, t in types.items()}
         schema_directives: tuple[JoinDirective, ...] = ()
         if self.schema.ast_node is not None or self.schema.extension_ast_nodes:
             schema_directives = self.join_directives(self.schema, "the schema")
@@ -418,6 +421,43 @@ def _with_fed1_key_fields(type_def: TypeDef) -> TypeDef:
                 graphs[graph] = FieldInGraph(graph=graph, type=field.type)
                 fields[field.name] = dataclasses.replace(field, graphs=graphs)
     return dataclasses.replace(type_def, fields=fields)
+
+
+def _with_required_fields_external(type_def: TypeDef) -> TypeDef:
+    """A field a `@requires` names is `@external` in the requiring graph (composition refuses
+    it otherwise), whatever the supergraph says: a composer may leave out that graph's
+    ``@join__field(external: true)`` on an `@interfaceObject` (its field then looks resolvable
+    in every graph of the type), and the planner would select it where it cannot be resolved.
+    Only the field set's top-level fields: below them, the requiring graph resolves fields of
+    other types as it declares them."""
+    fields = dict(type_def.fields)
+    for field in type_def.fields.values():
+        for graph, in_graph in field.graphs.items():
+            if in_graph.requires is None:
+                continue
+            for name in _top_level_names(in_graph.requires):
+                required = fields.get(name)
+                if required is None:
+                    continue
+                known = required.graphs.get(graph)
+                if known is None or known.external:
+                    continue
+                graphs = dict(required.graphs)
+                graphs[graph] = dataclasses.replace(known, external=True)
+                fields[name] = dataclasses.replace(required, graphs=graphs)
+    if fields == type_def.fields:
+        return type_def
+    return dataclasses.replace(type_def, fields=fields)
+
+
+def _top_level_names(selection_set: SelectionSetNode) -> list[str]:
+    names: list[str] = []
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            names.append(selection.name.value)
+        elif isinstance(selection, InlineFragmentNode):
+            names.extend(_top_level_names(selection.selection_set))
+    return names
 
 
 def extract(schema: GraphQLSchema, links: Links) -> Extracted:

@@ -1,7 +1,8 @@
 """An `Engine` that reports plan-cache hits and misses, operation types and spans.
 
-It hooks the engine's planning step (``_plan_for``) and its executor; a hit is a call that
-did not add a plan variant to the operation's cache. A public hook in `router.engine` would
+It hooks the engine's planning step (``_plan_for``) and its executor; a call that made no
+plan (`router.engine.PlanStats`) is a hit, one that took a plan from the shared cache is
+``shared``, one that planned is a miss. A public hook in `router.engine` would
 be sturdier than overriding a private method; until then this is the one place that knows.
 """
 
@@ -24,12 +25,13 @@ from router.execution.executor import (
 )
 from router.execution.fetcher import SubgraphFetcher
 from router.execution.traffic import BreakerState
+from router.operation.normalize import NormalizedOperation
 from router.persisted.documents import OperationDocuments
 from router.planning.nodes import QueryPlan
-from router.planning.normalize import NormalizedOperation
 from router.plugins.pipeline import PluginRun
 from router.policy.rate_limit import RateLimiter
 from router.security.authorization import AuthorizationResult, Authorizer
+from router.shared.plans import SharedPlans
 from router.supergraph.model import Supergraph
 
 from .fetch import TelemetryFetchObserver
@@ -108,6 +110,7 @@ class ObservedEngine(Engine):
         tracer: Tracer | None = None,
         documents: OperationDocuments | None = None,
         rate_limiter: RateLimiter | None = None,
+        plans: SharedPlans | None = None,
     ) -> None:
         super().__init__(
             supergraph,
@@ -115,6 +118,7 @@ class ObservedEngine(Engine):
             authorizer=authorizer,
             documents=documents,
             rate_limiter=rate_limiter,
+            plans=plans,
         )
         self.metrics = metrics
         self.tracer = tracer
@@ -144,21 +148,28 @@ class ObservedEngine(Engine):
         labels: frozenset[str],
         authorization: AuthorizationResult | None = None,
         original: NormalizedOperation | None = None,
+        shared: bytes | None = None,
+        sink: list[bytes] | None = None,
     ) -> _CachedPlan:
         observation = current_request.get()
         operation = original or prepared.operation
         if observation is not None and operation is not None:
             observation.operation_type = operation.kind
             observation.operation_name = observation.operation_name or operation.name
-        before = len(prepared.plans)
+        stats = self.plan_stats
+        built, from_shared = stats.built, stats.shared
+        args = (prepared, coerced, labels, authorization, original, shared, sink)
         if self.tracer is None:
-            cached = super()._plan_for(prepared, coerced, labels, authorization, original)
+            cached = super()._plan_for(*args)
         else:
             with self.tracer.start_as_current_span("query_planning") as span:
-                cached = super()._plan_for(prepared, coerced, labels, authorization, original)
-                span.set_attribute("cache.hit", len(prepared.plans) == before)
+                cached = super()._plan_for(*args)
+                span.set_attribute("cache.hit", stats.built == built)
         if self.metrics is not None:
-            # A miss always stores a new variant (or clears the full map and stores one).
-            hit = len(prepared.plans) == before
-            (self.metrics.plan_hits if hit else self.metrics.plan_misses).inc()
+            if stats.built != built:
+                self.metrics.plan_misses.inc()
+            elif stats.shared != from_shared:
+                self.metrics.plan_shared.inc()
+            else:
+                self.metrics.plan_hits.inc()
         return cached

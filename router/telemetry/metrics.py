@@ -73,7 +73,8 @@ class RouterMetrics:
         )
         self.plan_cache = Counter(
             "polyshop_router_plan_cache",
-            "Query plan cache lookups, by result (hit or miss)",
+            "Query plan cache lookups, by result: hit (this engine's cache), shared (a plan "
+            "another replica made, from Redis) or miss (planned here)",
             ["result"],
             registry=r,
         )
@@ -145,6 +146,7 @@ class RouterMetrics:
         )
         self.plan_hits = self.plan_cache.labels("hit")
         self.plan_misses = self.plan_cache.labels("miss")
+        self.plan_shared = self.plan_cache.labels("shared")
         self._fetch_children: dict[str, Histogram] = {}
         self._request_children: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
 

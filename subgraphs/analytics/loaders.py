@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from subgraphs.analytics.settings import AnalyticsSettings
 from subgraphs.kit.context import ServiceContext
 
 
@@ -12,8 +13,8 @@ class AnalyticsLoaders:
     pass
 
 
-AnalyticsContext = ServiceContext[AnalyticsLoaders]
+AnalyticsContext = ServiceContext[AnalyticsLoaders, AnalyticsSettings]
 
 
-def make_loaders(context: ServiceContext[AnalyticsLoaders]) -> AnalyticsLoaders:
+def make_loaders(context: AnalyticsContext) -> AnalyticsLoaders:
     return AnalyticsLoaders()

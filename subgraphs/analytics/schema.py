@@ -8,7 +8,7 @@ SDL with ``python -m subgraphs.analytics.schema > schema/analytics.graphql``.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 from strawberry.federation.schema_directives import Authenticated, Key
@@ -26,21 +26,17 @@ from subgraphs.kit.schema import build_schema, print_sdl
 TOP_PRODUCTS_MAX = 100
 
 
-def _admin_role(info: strawberry.Info) -> str:
-    request: Any = getattr(info.context, "request", None)
-    settings = getattr(getattr(getattr(request, "app", None), "state", None), "settings", None)
-    return str(getattr(settings, "admin_role", "admin"))
-
-
 READ_SCOPE = "analytics:read"
 """Lets a service read the reports (admins may by their role)."""
 WRITE_SCOPE = "analytics:write"
 """Lets a service rebuild the rollups (admins may by their role)."""
 
 
-def _require_admin(info: strawberry.Info, scope: str = READ_SCOPE) -> AnalyticsContext:
-    require_grant(info, role=_admin_role(info), scope=scope, what="Analytics")
-    context: AnalyticsContext = info.context
+def _require_admin(
+    info: strawberry.Info[AnalyticsContext, None], scope: str = READ_SCOPE
+) -> AnalyticsContext:
+    context = info.context
+    require_grant(info, role=context.resources.admin_role, scope=scope, what="Analytics")
     return context
 
 
@@ -102,13 +98,13 @@ class RebuildResultType:
 
 @strawberry.type
 class Query:
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @strawberry.field(
         description="One row per day and currency with sales, `from` and `to` included.",
         directives=[Authenticated()],
     )
     async def sales_daily(
         self,
-        info: strawberry.Info,
+        info: strawberry.Info[AnalyticsContext, None],
         from_: Annotated[date, strawberry.argument(name="from")],
         to: date,
         currency: str | None = None,
@@ -119,12 +115,12 @@ class Query:
             rows = await service.sales_daily(session, from_, to, currency)
         return [SalesDayType.from_row(row) for row in rows]
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @strawberry.field(
         description="One row per month and currency with sales in `year`.",
         directives=[Authenticated()],
     )
     async def sales_monthly(
-        self, info: strawberry.Info, year: int, currency: str | None = None
+        self, info: strawberry.Info[AnalyticsContext, None], year: int, currency: str | None = None
     ) -> list[SalesMonthType]:
         context = _require_admin(info)
         if not 1970 <= year <= 9999:
@@ -133,13 +129,13 @@ class Query:
             rows = await service.sales_monthly(session, year, currency)
         return [SalesMonthType.from_row(row) for row in rows]
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @strawberry.field(
         description="Best sellers by units (then revenue) between `from` and `to`, included.",
         directives=[Authenticated(), page_size(10, argument="limit", connection=False)],
     )
     async def top_products(
         self,
-        info: strawberry.Info,
+        info: strawberry.Info[AnalyticsContext, None],
         from_: Annotated[date, strawberry.argument(name="from")],
         to: date,
         limit: int = 10,
@@ -166,12 +162,14 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(  # type: ignore[untyped-decorator]
+    @strawberry.mutation(
         description="Admin (or a service granted analytics:write): recompute every order "
         "fact and rollup from events_raw.",
         directives=[Authenticated()],
     )
-    async def rebuild_rollups(self, info: strawberry.Info) -> RebuildResultType:
+    async def rebuild_rollups(
+        self, info: strawberry.Info[AnalyticsContext, None]
+    ) -> RebuildResultType:
         context = _require_admin(info, WRITE_SCOPE)
         async with context.db() as session:
             result = await service.rebuild(session)

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
-
 from fastapi import FastAPI
 
 from subgraphs.auth.loaders import make_loaders
 from subgraphs.auth.oauth import router as oauth_router
-from subgraphs.auth.runtime import AuthRuntime, RuntimeKeys
+from subgraphs.auth.runtime import RuntimeKeys, auth_runtime
 from subgraphs.auth.schema import schema
 from subgraphs.auth.settings import AuthSettings, get_auth_settings
 from subgraphs.kit.app import create_service_app
@@ -26,17 +22,13 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
     """
     settings = settings or get_auth_settings()
     app = create_service_app(
-        "auth", schema, settings, loaders_factory=make_loaders, verify_tokens=False
+        "auth",
+        schema,
+        settings,
+        loaders_factory=make_loaders,
+        resources=auth_runtime,
+        verify_tokens=False,
     )
-    kit_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[Any]:
-        async with kit_lifespan(app) as state:
-            app.state.auth = await AuthRuntime.start(settings, app.state.sessionmaker)
-            yield state
-
-    app.router.lifespan_context = lifespan
     app.include_router(oauth_router)
     verifier = token_verifier(
         RuntimeKeys(app),

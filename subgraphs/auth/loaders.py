@@ -10,6 +10,7 @@ from sqlalchemy import select
 from strawberry.dataloader import DataLoader
 
 from subgraphs.auth.models import Role, User, UserRole
+from subgraphs.auth.runtime import AuthRuntime
 from subgraphs.kit.context import ServiceContext
 from subgraphs.kit.loaders import SessionScope, by_column
 
@@ -38,7 +39,10 @@ def roles_by_user(db: SessionScope) -> DataLoader[uuid.UUID, list[str]]:
     return DataLoader(load_fn=load)
 
 
-def make_loaders(context: ServiceContext[AuthLoaders]) -> AuthLoaders:
+AuthContext = ServiceContext[AuthLoaders, AuthRuntime]
+
+
+def make_loaders(context: AuthContext) -> AuthLoaders:
     return AuthLoaders(
         user_by_id=by_column(context.db, User, User.id),
         roles_by_user=roles_by_user(context.db),

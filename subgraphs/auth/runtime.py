@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
+from fastapi import FastAPI
 from jwt import PyJWK
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -15,6 +16,7 @@ from subgraphs.auth.passwords import Passwords
 from subgraphs.auth.settings import AuthSettings
 from subgraphs.auth.throttle import Throttle
 from subgraphs.auth.tokens import AccessTokenIssuer
+from subgraphs.kit.context import ServiceProcess
 
 
 def utc_now() -> datetime:
@@ -60,15 +62,25 @@ class AuthRuntime:
         )
 
 
-def runtime_of(app: Any) -> AuthRuntime:
-    runtime: AuthRuntime = app.state.auth
+@asynccontextmanager
+async def auth_runtime(process: ServiceProcess[AuthSettings]) -> AsyncIterator[AuthRuntime]:
+    """``resources=`` of the auth app: the runtime reaches resolvers as
+    ``AuthContext.resources``."""
+    yield await AuthRuntime.start(process.settings, process.sessionmaker)
+
+
+def runtime_of(app: FastAPI) -> AuthRuntime:
+    """The runtime, for the token endpoints and the middleware (outside GraphQL)."""
+    runtime = getattr(app.state, "resources", None)
+    if not isinstance(runtime, AuthRuntime):
+        raise RuntimeError("the auth app has not started (its lifespan makes the runtime)")
     return runtime
 
 
 class RuntimeKeys:
     """`KeySource` for the service's own middleware, which exists before the runtime does."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: FastAPI) -> None:
         self._app = app
 
     async def candidates(self, kid: str | None, algorithm: str) -> list[PyJWK]:

@@ -7,16 +7,15 @@ Print the SDL committed in ``schema/auth.graphql`` with
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import strawberry
 from strawberry.federation.schema_directives import Authenticated
 from strawberry.types import Info
 
 from subgraphs.auth import service
-from subgraphs.auth.loaders import AuthLoaders
+from subgraphs.auth.loaders import AuthContext
 from subgraphs.auth.models import User
-from subgraphs.auth.runtime import AuthRuntime, runtime_of
+from subgraphs.auth.runtime import AuthRuntime
 from subgraphs.auth.service import AuthResult
 from subgraphs.auth.throttle import forwarded_client
 from subgraphs.kit.auth import (
@@ -27,17 +26,14 @@ from subgraphs.kit.auth import (
     require_role,
     require_user,
 )
-from subgraphs.kit.context import ServiceContext
 from subgraphs.kit.schema import build_schema, print_sdl
 
-AuthInfo = Info[ServiceContext[AuthLoaders], Any]
+AuthInfo = Info[AuthContext, None]
 USERS_READ_SCOPE = "users:read"
 
 
 def runtime(info: AuthInfo) -> AuthRuntime:
-    request = info.context.request
-    assert request is not None
-    return runtime_of(request.app)
+    return info.context.resources
 
 
 def address_of(info: AuthInfo) -> str:

@@ -7,30 +7,18 @@ orders and payments events (see `subgraphs.inventory.events`).
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from fastapi import FastAPI
 
 from subgraphs.inventory.events import CONSUMERS
 from subgraphs.inventory.loaders import make_loaders
 from subgraphs.inventory.schema import LIVE, schema
+from subgraphs.inventory.settings import InventorySettings, get_inventory_settings
 from subgraphs.kit.app import create_service_app
-from subgraphs.kit.settings import ServiceSettings
-
-
-class InventorySettings(ServiceSettings):
-    service_name: str = "inventory"
-    port: int = 4003
-    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/inventory_db"
-
-
-@lru_cache(maxsize=1)
-def get_inventory_settings() -> InventorySettings:
-    return InventorySettings()
+from subgraphs.kit.context import settings_only
 
 
 def create_app(
-    settings: ServiceSettings | None = None,
+    settings: InventorySettings | None = None,
     *,
     verify_tokens: bool = True,
     events: bool = True,
@@ -41,6 +29,7 @@ def create_app(
         schema,
         settings or get_inventory_settings(),
         loaders_factory=make_loaders,
+        resources=settings_only,
         verify_tokens=verify_tokens,
         event_consumers=CONSUMERS if events else (),
         publishes_events=events,

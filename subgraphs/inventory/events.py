@@ -8,60 +8,52 @@ reservation. Both order events go through one consumer so they are applied in or
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.inventory import service
 from subgraphs.inventory.service import INVALID_ORDER, Line, Rejected
 from subgraphs.kit.errors import BadUserInput
-from subgraphs.kit.events import ConsumerSpec, Envelope, add_event, new_envelope
+from subgraphs.kit.events import (
+    ConsumerSpec,
+    ContractError,
+    Envelope,
+    EventPayload,
+    add_event,
+    handlers,
+    new_event,
+    on,
+)
+from subgraphs.kit.events.contracts import (
+    OrderCancelled,
+    OrderCreated,
+    PaymentFailed,
+    PaymentSucceeded,
+    ReservedItem,
+    StockChanged,
+    StockRejected,
+    StockReserved,
+)
 from subgraphs.kit.logging import get_logger
 
 SERVICE = "inventory"
-STOCK_RESERVED = "stock.reserved"
-STOCK_REJECTED = "stock.rejected"
-STOCK_CHANGED = "stock.changed"
-"""Units of products changed outside a reservation (released, confirmed, set by an admin):
-``{"product_ids": [...], "cause": ...}``, for subscribers (``stockChanged``)."""
 
 log = get_logger("polyshop.inventory.events")
 
 
-def order_id_of(envelope: Envelope) -> str:
-    """The order an event is about; without one the event is unusable (dead-lettered)."""
-    value = envelope.data.get("order_id")
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{envelope.type} {envelope.id} has no order_id")
-    return value.strip()
-
-
-def lines_of(data: Mapping[str, Any]) -> list[Line] | None:
-    """The order's items as lines, or None when any item is malformed."""
-    items = data.get("items")
-    if not isinstance(items, list) or not items:
+def lines_of(order: OrderCreated) -> list[Line] | None:
+    """The order's items as lines, or None when a product id is out of inventory's range."""
+    try:
+        return [
+            Line(service.product_id(item.product_id, field="product_id"), item.quantity)
+            for item in order.items
+        ]
+    except BadUserInput:
         return None
-    lines: list[Line] = []
-    for item in items:
-        if not isinstance(item, dict):
-            return None
-        quantity = item.get("quantity")
-        if not isinstance(quantity, int) or isinstance(quantity, bool):
-            return None
-        try:
-            product_id = service.product_id(item.get("product_id"), field="product_id")
-        except BadUserInput:
-            return None
-        lines.append(Line(product_id, quantity))
-    return lines
 
 
-async def on_order_created(session: AsyncSession, envelope: Envelope) -> None:
-    order_id = order_id_of(envelope)
-    lines = lines_of(envelope.data)
+async def on_order_created(session: AsyncSession, envelope: Envelope, order: OrderCreated) -> None:
+    order_id = order.order_id
+    lines = lines_of(order)
     outcome = (
         Rejected(INVALID_ORDER, ())
         if lines is None
@@ -70,39 +62,34 @@ async def on_order_created(session: AsyncSession, envelope: Envelope) -> None:
     if outcome is None:
         log.info("order already holds stock; nothing to do", order_id=order_id)
         return
+    answer: EventPayload
     if isinstance(outcome, Rejected):
-        data: dict[str, Any] = {
-            "order_id": order_id,
-            "reason": outcome.reason,
-            "product_ids": [str(pid) for pid in outcome.product_ids],
-        }
-        event_type = STOCK_REJECTED
+        answer = StockRejected(
+            order_id=order_id,
+            reason=outcome.reason,
+            product_ids=[str(pid) for pid in outcome.product_ids],
+        )
     else:
-        data = {
-            "order_id": order_id,
-            "items": [
-                {"product_id": str(line.product_id), "quantity": line.quantity}
+        answer = StockReserved(
+            order_id=order_id,
+            items=[
+                ReservedItem(product_id=str(line.product_id), quantity=line.quantity)
                 for line in outcome.lines
             ],
-        }
-        event_type = STOCK_RESERVED
-    await add_event(session, new_envelope(SERVICE, event_type, data, caused_by=envelope))
-    log.info(event_type, order_id=order_id)
+        )
+    await add_event(session, new_event(SERVICE, answer, caused_by=envelope))
+    log.info(answer.event_type, order_id=order_id)
 
 
 def changed_products(envelope: Envelope) -> list[str]:
     """The products whose stock an inventory event says changed (for live subscribers)."""
-    data = envelope.data
-    if envelope.type == STOCK_RESERVED:
-        items = data.get("items")
-        return [
-            str(item["product_id"])
-            for item in (items if isinstance(items, list) else [])
-            if isinstance(item, dict) and "product_id" in item
-        ]
-    if envelope.type == STOCK_CHANGED:
-        ids = data.get("product_ids")
-        return [str(pid) for pid in ids] if isinstance(ids, list) else []
+    try:
+        if envelope.type == StockReserved.event_type:
+            return [item.product_id for item in StockReserved.parse(envelope).items]
+        if envelope.type == StockChanged.event_type:
+            return list(StockChanged.parse(envelope).product_ids)
+    except ContractError:
+        log.warning("live event breaks its contract", event_type=envelope.type)
     return []
 
 
@@ -115,38 +102,42 @@ async def add_stock_changed(
 ) -> None:
     """Records ``stock.changed`` in the outbox of the transaction that changed the units."""
     if product_ids:
-        data = {"product_ids": [str(pid) for pid in sorted(set(product_ids))], "cause": cause}
-        await add_event(session, new_envelope(SERVICE, STOCK_CHANGED, data, caused_by=caused_by))
+        changed = StockChanged(
+            product_ids=[str(pid) for pid in sorted(set(product_ids))], cause=cause
+        )
+        await add_event(session, new_event(SERVICE, changed, caused_by=caused_by))
 
 
-async def on_release(session: AsyncSession, envelope: Envelope) -> None:
+async def on_release(
+    session: AsyncSession, envelope: Envelope, event: OrderCancelled | PaymentFailed
+) -> None:
     """``order.cancelled`` or ``payment.failed``: the held units become available again."""
-    order_id = order_id_of(envelope)
-    lines = await service.release(session, order_id)
+    lines = await service.release(session, event.order_id)
     await add_stock_changed(
         session, [line.product_id for line in lines], "released", caused_by=envelope
     )
-    log.info("stock released", order_id=order_id, lines=len(lines), cause=envelope.type)
+    log.info("stock released", order_id=event.order_id, lines=len(lines), cause=envelope.type)
 
 
-async def on_payment_succeeded(session: AsyncSession, envelope: Envelope) -> None:
-    order_id = order_id_of(envelope)
-    lines = await service.confirm(session, order_id)
+async def on_payment_succeeded(
+    session: AsyncSession, envelope: Envelope, event: PaymentSucceeded
+) -> None:
+    lines = await service.confirm(session, event.order_id)
     await add_stock_changed(
         session, [line.product_id for line in lines], "confirmed", caused_by=envelope
     )
-    log.info("stock confirmed", order_id=order_id, lines=len(lines))
+    log.info("stock confirmed", order_id=event.order_id, lines=len(lines))
 
 
 CONSUMERS: tuple[ConsumerSpec, ...] = (
     ConsumerSpec(
         "order-events",
         "orders",
-        {"order.created": on_order_created, "order.cancelled": on_release},
+        handlers(on(OrderCreated, on_order_created), on(OrderCancelled, on_release)),
     ),
     ConsumerSpec(
         "payment-events",
         "payments",
-        {"payment.succeeded": on_payment_succeeded, "payment.failed": on_release},
+        handlers(on(PaymentSucceeded, on_payment_succeeded), on(PaymentFailed, on_release)),
     ),
 )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from strawberry.dataloader import DataLoader
 
 from subgraphs.inventory.models import Stock
+from subgraphs.inventory.settings import InventorySettings
 from subgraphs.kit.context import ServiceContext
 from subgraphs.kit.loaders import by_column
 
@@ -17,8 +18,8 @@ class InventoryLoaders:
     stock: DataLoader[int, Stock | None]
 
 
-InventoryContext = ServiceContext[InventoryLoaders]
+InventoryContext = ServiceContext[InventoryLoaders, InventorySettings]
 
 
-def make_loaders(context: ServiceContext[InventoryLoaders]) -> InventoryLoaders:
+def make_loaders(context: InventoryContext) -> InventoryLoaders:
     return InventoryLoaders(stock=by_column(context.db, Stock, Stock.product_id))

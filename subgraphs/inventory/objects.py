@@ -8,17 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import cast
 
 import strawberry
 
 from subgraphs.inventory import models
 from subgraphs.inventory.loaders import InventoryContext
 from subgraphs.kit.ids import bigint_id
-
-
-def context_of(info: strawberry.Info) -> InventoryContext:
-    return cast(InventoryContext, info.context)
 
 
 @strawberry.type(name="StockLevel")
@@ -49,18 +44,18 @@ class ProductType:
 
     @classmethod
     async def resolve_reference(
-        cls, info: strawberry.Info, id: strawberry.ID
+        cls, info: strawberry.Info[InventoryContext, None], id: strawberry.ID
     ) -> ProductType | None:
         key = bigint_id(id)
         return None if key is None else cls.of(key)
 
     @strawberry.field(description="Units available and reserved; 0/0 when never stocked.")
-    async def stock(self, info: strawberry.Info) -> StockLevelType | None:
-        return StockLevelType.from_row(await context_of(info).loaders.stock.load(self.key))
+    async def stock(self, info: strawberry.Info[InventoryContext, None]) -> StockLevelType | None:
+        return StockLevelType.from_row(await info.context.loaders.stock.load(self.key))
 
     @strawberry.field(description="Whether at least one unit can be ordered now.")
-    async def in_stock(self, info: strawberry.Info) -> bool | None:
-        row = await context_of(info).loaders.stock.load(self.key)
+    async def in_stock(self, info: strawberry.Info[InventoryContext, None]) -> bool | None:
+        row = await info.context.loaders.stock.load(self.key)
         return row is not None and row.available > 0
 
 

@@ -13,7 +13,8 @@ from strawberry.federation.schema_directives import Authenticated
 
 from subgraphs.inventory import service
 from subgraphs.inventory.events import add_stock_changed, changed_products
-from subgraphs.inventory.objects import ProductType, ReservationType, context_of
+from subgraphs.inventory.loaders import InventoryContext
+from subgraphs.inventory.objects import ProductType, ReservationType
 from subgraphs.kit.auth.guards import require_grant, require_role
 from subgraphs.kit.errors import BadUserInput
 from subgraphs.kit.events.live import LiveSpec, live_of
@@ -47,10 +48,10 @@ class Query:
         directives=[Authenticated()],
     )
     async def reservations(
-        self, info: strawberry.Info, order_id: strawberry.ID
+        self, info: strawberry.Info[InventoryContext, None], order_id: strawberry.ID
     ) -> list[ReservationType]:
         require_grant(info, role=ADMIN, scope=READ_SCOPE, what="Reading reservations")
-        async with context_of(info).db() as session:
+        async with info.context.db() as session:
             rows = await service.reservations_of(session, _order_id(order_id))
         return [ReservationType.from_row(row) for row in rows]
 
@@ -62,10 +63,13 @@ class Mutation:
         directives=[Authenticated()],
     )
     async def set_stock(
-        self, info: strawberry.Info, product_id: strawberry.ID, available: int
+        self,
+        info: strawberry.Info[InventoryContext, None],
+        product_id: strawberry.ID,
+        available: int,
     ) -> ProductType:
         require_role(info, ADMIN)
-        context = context_of(info)
+        context = info.context
         async with context.db() as session:
             row = await service.set_stock(session, service.product_id(product_id), available)
             await add_stock_changed(session, [row.product_id], "set")
@@ -78,10 +82,10 @@ class Mutation:
         directives=[Authenticated()],
     )
     async def adjust_stock(
-        self, info: strawberry.Info, product_id: strawberry.ID, delta: int
+        self, info: strawberry.Info[InventoryContext, None], product_id: strawberry.ID, delta: int
     ) -> ProductType:
         require_role(info, ADMIN)
-        context = context_of(info)
+        context = info.context
         async with context.db() as session:
             row = await service.adjust_stock(session, service.product_id(product_id), delta)
             await add_stock_changed(session, [row.product_id], "adjusted")
@@ -91,20 +95,20 @@ class Mutation:
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(  # type: ignore[untyped-decorator]
+    @strawberry.subscription(
         description="Each watched product with its stock now, then a product each time its "
         "units change (reserved, released, sold, set by an admin); public like Product.stock. "
         f"At most {WATCH_MAX} products.",
     )
     async def stock_changed(
-        self, info: strawberry.Info, product_ids: list[strawberry.ID]
+        self, info: strawberry.Info[InventoryContext, None], product_ids: list[strawberry.ID]
     ) -> AsyncGenerator[ProductType, None]:
         ids = sorted({service.product_id(pid, field="productIds") for pid in product_ids})
         if not ids or len(ids) > WATCH_MAX:
             raise BadUserInput(
                 f"`productIds` must name 1 to {WATCH_MAX} products", field="productIds"
             )
-        context = context_of(info)
+        context = info.context
         sent: dict[int, tuple[int, int]] = {}
         async with await live_of(info).subscribe(f"product:{pid}" for pid in ids) as events:
             # Subscribed first, read second: a change in between is not lost.

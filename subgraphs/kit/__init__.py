@@ -1,13 +1,16 @@
 """Shared building blocks of every PolyShop subgraph.
 
 A service needs: `ServiceSettings`/`get_settings` for configuration, `build_schema` for its
-Federation 2 schema, `create_service_app` for the process, `ServiceContext` in resolvers,
-the DataLoader builders, the client error types, the `Money` scalar and cursor pagination.
+Federation 2 schema, `create_service_app` for the process (its long-lived parts plug in as
+``resources=``, an async context manager factory given the `ServiceProcess`; `settings_only`
+when the settings are all its resolvers need), `ServiceContext` in resolvers, the DataLoader
+builders, the client error types, the `Money` scalar and cursor pagination. Events and their
+typed contracts are in `subgraphs.kit.events`.
 """
 
 from polyshop.runtime.principal import Principal
 from subgraphs.kit.app import create_service_app
-from subgraphs.kit.context import ServiceContext
+from subgraphs.kit.context import ServiceContext, ServiceProcess, settings_only
 from subgraphs.kit.errors import BadUserInput, Conflict, NotFound, ServiceError
 from subgraphs.kit.loaders import by_column, grouped_by_column, rows_by_key, rows_grouped_by
 from subgraphs.kit.pagination import Connection, Edge, PageInfo, SortKey, paginate
@@ -26,6 +29,7 @@ __all__ = [
     "Principal",
     "ServiceContext",
     "ServiceError",
+    "ServiceProcess",
     "ServiceSettings",
     "SortKey",
     "build_schema",
@@ -37,4 +41,5 @@ __all__ = [
     "print_sdl",
     "rows_by_key",
     "rows_grouped_by",
+    "settings_only",
 ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
-from typing import Any, TypeVar, cast
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any, Generic, TypeVar, cast
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -20,7 +20,7 @@ from polyshop.runtime.shutdown import ShutdownSignal
 from subgraphs.kit.auth import JwtVerifier
 from subgraphs.kit.auth.install import install_token_auth
 from subgraphs.kit.auth.middleware import request_identity
-from subgraphs.kit.context import ServiceContext
+from subgraphs.kit.context import ResourcesFactory, ServiceContext, ServiceProcess, SettingsT
 from subgraphs.kit.db import (
     UnitOfWork,
     create_engine,
@@ -42,6 +42,7 @@ from subgraphs.kit.telemetry import METRICS_CONTENT_TYPE, ServiceTelemetry
 from subgraphs.kit.tls import outgoing_context
 
 LoadersT = TypeVar("LoadersT")
+ResourcesT = TypeVar("ResourcesT")
 
 log = get_logger("polyshop.app")
 
@@ -49,9 +50,10 @@ log = get_logger("polyshop.app")
 def create_service_app(
     name: str,
     schema: BaseSchema,
-    settings: ServiceSettings,
+    settings: SettingsT,
     *,
-    loaders_factory: Callable[[ServiceContext[LoadersT]], LoadersT],
+    loaders_factory: Callable[[ServiceContext[LoadersT, ResourcesT]], LoadersT],
+    resources: ResourcesFactory[SettingsT, ResourcesT] | None = None,
     verify_tokens: bool = True,
     event_consumers: Sequence[ConsumerSpec] = (),
     publishes_events: bool = False,
@@ -61,13 +63,19 @@ def create_service_app(
 ) -> FastAPI:
     """A FastAPI app serving ``schema``; the engine lives as long as the app's lifespan.
 
+    ``resources`` is how a service adds its own long-lived parts (see
+    `subgraphs.kit.context`): called with the `ServiceProcess` once the engine exists, its
+    context manager yields what resolvers get as ``ServiceContext.resources`` (also
+    ``app.state.resources``, for the service's plain HTTP routes and for tests) and closes
+    it first on shutdown. Without it, ``resources`` is None.
+
     GraphiQL is served only in dev mode. ``/health`` says the process is alive; ``/ready``
     says it can serve (its database answers), so orchestrators route traffic by it.
     Every request must carry a valid service or user token (see `subgraphs.kit.auth`),
     except where ``verify_tokens`` is off: the auth service checks its own keys.
     A service that writes events to its outbox sets ``publishes_events`` (the relay needs the
     outbox table); ``event_consumers`` run for as long as the app does. ``live`` makes the
-    service's events available to its subscription resolvers (``app.state.live``, see
+    service's events available to its subscription resolvers (``ServiceContext.live``, see
     `subgraphs.kit.events.live`); subscriptions are served over ``graphql-transport-ws`` at
     ``/graphql``, authenticated by the upgrade request's headers like any request.
 
@@ -84,6 +92,7 @@ def create_service_app(
     verifier: JwtVerifier | None = None
     telemetry = telemetry or ServiceTelemetry.from_settings(name, settings)
     lifecycle = _Lifecycle(settings)
+    process = _Running[ResourcesT]()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -91,8 +100,10 @@ def create_service_app(
         configure_logging(settings.log_level, json=settings.log_json)
         engine = create_engine(settings)
         telemetry.instrument_engine(engine)
+        sessionmaker = create_sessionmaker(engine)
         app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.sessionmaker = sessionmaker
+        process.sessionmaker = sessionmaker
         events: EventRuntime | None = None
         live_events: LiveEvents | None = None
         if publishes_events or event_consumers or live is not None:
@@ -100,7 +111,7 @@ def create_service_app(
                 service=name,
                 settings=settings,
                 engine=engine,
-                sessionmaker=app.state.sessionmaker,
+                sessionmaker=sessionmaker,
                 consumers=event_consumers,
                 relay=publishes_events,
                 tracer=telemetry.tracer,
@@ -110,13 +121,29 @@ def create_service_app(
             if live is not None:
                 live_events = LiveEvents(events.bus, live.subjects, live.keys_of)
             app.state.live = live_events
+        process.live = live_events
+
         waiting = asyncio.create_task(_start_when_database_answers(engine, settings, events))
         lifecycle.started()
-        log.info("service started", service=name, port=settings.port, dev_mode=settings.dev_mode)
+        service_parts = AsyncExitStack()
         try:
+            if resources is not None:
+                made = await service_parts.enter_async_context(
+                    resources(ServiceProcess(name, settings, engine, sessionmaker, telemetry))
+                )
+                process.resources = made
+                app.state.resources = made
+            log.info(
+                "service started", service=name, port=settings.port, dev_mode=settings.dev_mode
+            )
             yield
         finally:
             lifecycle.stopped()
+            try:
+                # The service's own parts close first: they may still use the engine and events.
+                await service_parts.aclose()
+            except Exception:
+                log.exception("closing the service's resources failed")
             waiting.cancel()
             try:
                 await waiting
@@ -148,16 +175,17 @@ def create_service_app(
 
     async def get_context(
         request: HTTPConnection,
-    ) -> AsyncIterator[ServiceContext[LoadersT]]:
+    ) -> AsyncIterator[ServiceContext[LoadersT, ResourcesT]]:
         # An HTTPConnection: a Request for queries, a WebSocket for subscriptions.
-        sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
         context = ServiceContext(
-            uow=UnitOfWork(sessionmaker),
+            uow=UnitOfWork(process.sessionmaker),
+            resources=process.resources,
             loaders_factory=loaders_factory,
             correlation_id=current_correlation_id() or new_correlation_id(),
             service_name=name,
             dev_mode=settings.dev_mode,
             identity=request_identity(request),
+            live=process.live,
         )
         try:
             yield context
@@ -208,6 +236,26 @@ def create_service_app(
     # Last: outermost, so the access line above is logged inside the request's span.
     telemetry.instrument_app(app)
     return app
+
+
+class _Running(Generic[ResourcesT]):
+    """What the lifespan made, for the requests it serves."""
+
+    def __init__(self) -> None:
+        self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        # None until started, and for good in a service without ``resources``.
+        self.resources: ResourcesT = cast(ResourcesT, None)
+        self.live: LiveEvents | None = None
+
+    @property
+    def sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        if self._sessionmaker is None:
+            raise RuntimeError("the app's lifespan has not started")
+        return self._sessionmaker
+
+    @sessionmaker.setter
+    def sessionmaker(self, value: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = value
 
 
 async def _start_when_database_answers(

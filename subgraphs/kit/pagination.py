@@ -55,9 +55,7 @@ class Connection(Generic[N]):
     page_info: PageInfo
     count_total: strawberry.Private[Callable[[], Awaitable[int]] | None] = None
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
-        description="Number of items matching the filter (one more query)."
-    )
+    @strawberry.field(description="Number of items matching the filter (one more query).")
     async def total_count(self) -> int | None:
         return None if self.count_total is None else await self.count_total()
 

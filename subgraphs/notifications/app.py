@@ -9,22 +9,14 @@ sense for real orders, which the demo stack creates through checkout.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 
 from subgraphs.kit.app import create_service_app
-from subgraphs.notifications.channels import (
-    EmailSender,
-    LoggingSmsProvider,
-    SmsProvider,
-    SmtpMailer,
-)
-from subgraphs.notifications.dispatcher import Dispatcher
+from subgraphs.notifications.channels import EmailSender, SmsProvider
 from subgraphs.notifications.events import NotificationHandlers
 from subgraphs.notifications.loaders import make_loaders
 from subgraphs.notifications.recipients import RecipientDirectory, default_directory
+from subgraphs.notifications.resources import notification_resources
 from subgraphs.notifications.schema import schema
 from subgraphs.notifications.settings import NotificationsSettings, get_notifications_settings
 
@@ -40,35 +32,15 @@ def create_app(
     """The app; ``directory``, ``mailer`` and ``sms`` replace the defaults of the settings."""
     settings = settings or get_notifications_settings()
     handlers = NotificationHandlers(settings, directory or default_directory(settings))
-    app = create_service_app(
+    return create_service_app(
         "notifications",
         schema,
         settings,
         loaders_factory=make_loaders,
+        resources=notification_resources(mailer=mailer, sms=sms),
         verify_tokens=verify_tokens,
         event_consumers=handlers.consumers(),
     )
-    kit_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with kit_lifespan(app):
-            dispatcher = Dispatcher(
-                engine=app.state.engine,
-                sessionmaker=app.state.sessionmaker,
-                settings=settings,
-                mailer=mailer or SmtpMailer(settings),
-                sms=sms or LoggingSmsProvider(),
-            )
-            app.state.dispatcher = dispatcher
-            dispatcher.start()
-            try:
-                yield
-            finally:
-                await dispatcher.stop(grace=settings.smtp_timeout + 5)
-
-    app.router.lifespan_context = lifespan
-    return app
 
 
 app = create_app()

@@ -14,11 +14,17 @@ the consumer retries it with backoff (dead-lettered after the kit's maximum deli
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.kit.events import ConsumerSpec, Envelope
+from subgraphs.kit.events import ConsumerSpec, Envelope, handlers, on
+from subgraphs.kit.events.contracts import (
+    OrderAwaitingPayment,
+    OrderCancelled,
+    OrderCreated,
+    PaymentFailed,
+    PaymentSucceeded,
+)
 from subgraphs.notifications import service
 from subgraphs.notifications.recipients import RecipientDirectory
 from subgraphs.notifications.settings import NotificationsSettings
@@ -27,18 +33,6 @@ from subgraphs.notifications.templates import TemplateName, item_lines, render_e
 
 class UnknownOrder(LookupError):
     """A payment or cancellation event for an order we have not seen created yet."""
-
-
-def _text(data: Mapping[str, Any], key: str) -> str:
-    value = data.get(key)
-    if value is None or value == "":
-        raise ValueError(f"event data lacks {key!r}")
-    return str(value)
-
-
-def _optional(data: Mapping[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    return None if value is None else str(value)
 
 
 class NotificationHandlers:
@@ -53,73 +47,79 @@ class NotificationHandlers:
             ConsumerSpec(
                 "orders",
                 "orders",
-                {
-                    "order.created": self.order_created,
-                    "order.awaiting_payment": self.order_awaiting_payment,
-                    "order.cancelled": self.order_cancelled,
-                },
+                handlers(
+                    on(OrderCreated, self.order_created),
+                    on(OrderAwaitingPayment, self.order_awaiting_payment),
+                    on(OrderCancelled, self.order_cancelled),
+                ),
             ),
             ConsumerSpec(
                 "payments",
                 "payments",
-                {
-                    "payment.succeeded": self.payment_succeeded,
-                    "payment.failed": self.payment_failed,
-                },
+                handlers(
+                    on(PaymentSucceeded, self.payment_succeeded),
+                    on(PaymentFailed, self.payment_failed),
+                ),
             ),
         ]
 
-    async def order_created(self, session: AsyncSession, envelope: Envelope) -> None:
-        data = envelope.data
-        order_id, user_id = _text(data, "order_id"), _text(data, "user_id")
-        currency, total = _optional(data, "currency"), _optional(data, "total_amount")
-        await service.remember_order(
-            session, order_id=order_id, user_id=user_id, currency=currency, total_amount=total
-        )
-        values = {
-            "order_id": order_id,
-            "total_amount": total or "",
-            "currency": currency or "",
-            "items": item_lines(data.get("items")),
-        }
-        await self.notify(session, envelope, user_id, TemplateName.ORDER_CONFIRMATION, values)
-
-    async def order_awaiting_payment(self, session: AsyncSession, envelope: Envelope) -> None:
-        data = envelope.data
+    async def order_created(
+        self, session: AsyncSession, envelope: Envelope, order: OrderCreated
+    ) -> None:
+        total = str(order.total_amount)
         await service.remember_order(
             session,
-            order_id=_text(data, "order_id"),
-            user_id=_text(data, "user_id"),
-            currency=_optional(data, "currency"),
-            total_amount=_optional(data, "total_amount"),
+            order_id=order.order_id,
+            user_id=order.user_id,
+            currency=order.currency,
+            total_amount=total,
+        )
+        values = {
+            "order_id": order.order_id,
+            "total_amount": total,
+            "currency": order.currency,
+            "items": item_lines([item.model_dump(mode="json") for item in order.items]),
+        }
+        await self.notify(session, envelope, order.user_id, TemplateName.ORDER_CONFIRMATION, values)
+
+    async def order_awaiting_payment(
+        self, session: AsyncSession, envelope: Envelope, order: OrderAwaitingPayment
+    ) -> None:
+        await service.remember_order(
+            session,
+            order_id=order.order_id,
+            user_id=order.user_id,
+            currency=order.currency,
+            total_amount=str(order.total_amount),
         )
 
-    async def order_cancelled(self, session: AsyncSession, envelope: Envelope) -> None:
-        order_id = _text(envelope.data, "order_id")
-        user_id = await self._owner(session, order_id)
-        values = {"order_id": order_id, "reason": _optional(envelope.data, "reason") or "-"}
+    async def order_cancelled(
+        self, session: AsyncSession, envelope: Envelope, order: OrderCancelled
+    ) -> None:
+        user_id = await self._owner(session, order.order_id)
+        values = {"order_id": order.order_id, "reason": order.reason or "-"}
         await self.notify(session, envelope, user_id, TemplateName.ORDER_CANCELLED, values)
 
-    async def payment_succeeded(self, session: AsyncSession, envelope: Envelope) -> None:
-        data = envelope.data
-        order_id = _text(data, "order_id")
-        user_id = await self._owner(session, order_id)
+    async def payment_succeeded(
+        self, session: AsyncSession, envelope: Envelope, payment: PaymentSucceeded
+    ) -> None:
+        user_id = await self._owner(session, payment.order_id)
         values = {
-            "order_id": order_id,
-            "payment_id": _optional(data, "payment_id") or "-",
-            "amount": _optional(data, "amount") or "",
-            "currency": _optional(data, "currency") or "",
+            "order_id": payment.order_id,
+            "payment_id": payment.payment_id,
+            "amount": str(payment.amount),
+            "currency": payment.currency,
         }
         await self.notify(session, envelope, user_id, TemplateName.PAYMENT_RECEIPT, values)
 
-    async def payment_failed(self, session: AsyncSession, envelope: Envelope) -> None:
-        data = envelope.data
-        order_id = _text(data, "order_id")
-        user_id = await self._owner(session, order_id)
+    async def payment_failed(
+        self, session: AsyncSession, envelope: Envelope, payment: PaymentFailed
+    ) -> None:
+        user_id = await self._owner(session, payment.order_id)
         values = {
-            "order_id": order_id,
-            "payment_id": _optional(data, "payment_id") or "-",
-            "reason": _optional(data, "reason") or "declined",
+            "order_id": payment.order_id,
+            "payment_id": payment.payment_id,
+            "reason": payment.reason or "declined",
         }
         await self.notify(session, envelope, user_id, TemplateName.PAYMENT_FAILURE, values)
 

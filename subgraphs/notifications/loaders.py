@@ -9,6 +9,7 @@ from strawberry.dataloader import DataLoader
 from subgraphs.kit.context import ServiceContext
 from subgraphs.kit.loaders import SessionScope, rows_grouped_by
 from subgraphs.notifications.models import EmailLog, SmsLog
+from subgraphs.notifications.resources import NotificationResources
 from subgraphs.notifications.service import latest_per_user
 
 USER_NOTIFICATIONS_MAX = 100
@@ -22,10 +23,10 @@ class NotificationLoaders:
     sms_by_user: DataLoader[str, list[SmsLog]]
 
 
-NotificationContext = ServiceContext[NotificationLoaders]
+NotificationContext = ServiceContext[NotificationLoaders, NotificationResources]
 
 
-def make_loaders(context: ServiceContext[NotificationLoaders]) -> NotificationLoaders:
+def make_loaders(context: NotificationContext) -> NotificationLoaders:
     db: SessionScope = context.db
     return NotificationLoaders(
         emails_by_user=rows_grouped_by(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
 
 import strawberry
 from strawberry.federation.schema_directives import Authenticated
@@ -96,10 +95,8 @@ class NotificationType:
         )
 
 
-def _admin_role(info: strawberry.Info) -> str:
-    request: Any = getattr(info.context, "request", None)
-    settings = getattr(getattr(getattr(request, "app", None), "state", None), "settings", None)
-    return str(getattr(settings, "admin_role", "admin"))
+def _admin_role(info: strawberry.Info[NotificationContext, None]) -> str:
+    return info.context.resources.settings.admin_role
 
 
 READ_SCOPE = "notifications:read"
@@ -108,7 +105,7 @@ WRITE_SCOPE = "notifications:write"
 """Lets a service set recipients (admins may by their role)."""
 
 
-def _may_read_all(info: strawberry.Info, identity: Principal) -> bool:
+def _may_read_all(info: strawberry.Info[NotificationContext, None], identity: Principal) -> bool:
     return identity.has_role(_admin_role(info)) or identity.has_scope(READ_SCOPE)
 
 
@@ -120,14 +117,14 @@ class UserType:
     def resolve_reference(cls, id: strawberry.ID) -> UserType:
         return cls(id=id)
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @strawberry.field(
         description="Newest first; only the user, admins and services granted "
         "notifications:read may read.",
         directives=[Authenticated(), page_size(PAGE_SIZE_DEFAULT, connection=False)],
     )
     async def notifications(
         self,
-        info: strawberry.Info,
+        info: strawberry.Info[NotificationContext, None],
         channel: NotificationChannel | None = None,
         first: int = PAGE_SIZE_DEFAULT,
     ) -> list[NotificationType] | None:
@@ -141,7 +138,7 @@ class UserType:
             raise BadUserInput(
                 f"`first` must be between 0 and {USER_NOTIFICATIONS_MAX}", argument="first"
             )
-        loaders = _context(info).loaders
+        loaders = info.context.loaders
         rows: list[EmailLog | SmsLog] = []
         if channel in (None, NotificationChannel.EMAIL):
             rows.extend(await loaders.emails_by_user.load(str(self.id)))
@@ -180,21 +177,16 @@ class NotificationLogFilter:
         ).validated()
 
 
-def _context(info: strawberry.Info) -> NotificationContext:
-    context: NotificationContext = info.context
-    return context
-
-
 @strawberry.type
 class Query:
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @strawberry.field(
         description="Admins and services granted notifications:read: one channel's log, "
         "newest first.",
         directives=[Authenticated(), page_size(PAGE_SIZE_DEFAULT)],
     )
     async def notification_logs(
         self,
-        info: strawberry.Info,
+        info: strawberry.Info[NotificationContext, None],
         channel: NotificationChannel = NotificationChannel.EMAIL,
         filter: NotificationLogFilter | None = None,
         first: int | None = PAGE_SIZE_DEFAULT,
@@ -203,7 +195,7 @@ class Query:
         identity = require_identity(info)
         if not _may_read_all(info, identity):
             raise Forbidden("Only admins and services granted notifications:read may read the logs")
-        context = _context(info)
+        context = info.context
         size = check_page_size(first, default=PAGE_SIZE_DEFAULT, maximum=PAGE_SIZE_MAX)
         wanted = filter.to_filter() if filter is not None else service.LogFilter()
         model = _MODELS[channel]
@@ -218,16 +210,14 @@ class Query:
 
         return page.to_connection(NotificationType.from_row, count_total)
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
-        description="The names of the message templates."
-    )
+    @strawberry.field(description="The names of the message templates.")
     def notification_templates(self) -> list[str]:
         return [t.value for t in TemplateName]
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(  # type: ignore[untyped-decorator]
+    @strawberry.mutation(
         description="Admins and services granted notifications:write: set where a user's "
         "notifications go "
         "(until the auth service publishes user events).",
@@ -235,14 +225,14 @@ class Mutation:
     )
     async def save_recipient(
         self,
-        info: strawberry.Info,
+        info: strawberry.Info[NotificationContext, None],
         user_id: strawberry.ID,
         email: str | None = None,
         phone_number: str | None = None,
         name: str | None = None,
     ) -> RecipientType:
         require_grant(info, role=_admin_role(info), scope=WRITE_SCOPE, what="Changing recipients")
-        async with _context(info).db() as session:
+        async with info.context.db() as session:
             row = await service.save_recipient(
                 session, user_id=str(user_id), email=email, phone_number=phone_number, name=name
             )

@@ -8,19 +8,15 @@ products.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 
 from subgraphs.kit.app import create_service_app
 from subgraphs.kit.auth import JwtVerifier
 from subgraphs.kit.auth.install import install_token_auth
 from subgraphs.kit.auth.settings import TokenSettings
-from subgraphs.kit.tls import outgoing_context
-from subgraphs.orders.catalog import ProductCatalog
 from subgraphs.orders.events import CONSUMERS
 from subgraphs.orders.loaders import make_loaders
+from subgraphs.orders.resources import order_resources
 from subgraphs.orders.schema import LIVE, schema
 from subgraphs.orders.settings import OrdersSettings, get_orders_settings
 
@@ -40,6 +36,7 @@ def create_app(
         schema,
         settings,
         loaders_factory=make_loaders,
+        resources=order_resources(token_settings),
         verify_tokens=verify_tokens and verifier is None,
         event_consumers=CONSUMERS,
         publishes_events=True,
@@ -49,26 +46,6 @@ def create_app(
         install_token_auth(
             app, dev_mode=settings.dev_mode, settings=token_settings, verifier=verifier
         )
-    service_lifespan = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # The products client lives as long as the service's own resources.
-        catalog = ProductCatalog.from_settings(
-            settings.orders_products_url,
-            timeout_seconds=settings.orders_products_timeout,
-            token_settings=token_settings,
-            tracer=app.state.telemetry.tracer,  # a client span around the call to products
-            ssl=outgoing_context(settings),  # our client certificate, under mTLS without a mesh
-        )
-        app.state.catalog = catalog
-        try:
-            async with service_lifespan(app):
-                yield
-        finally:
-            await catalog.aclose()
-
-    app.router.lifespan_context = lifespan
     return app
 
 

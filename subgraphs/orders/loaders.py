@@ -9,8 +9,8 @@ from strawberry.dataloader import DataLoader
 
 from subgraphs.kit.context import ServiceContext
 from subgraphs.kit.loaders import SessionScope, by_column, grouped_by_column
-from subgraphs.orders.catalog import ProductCatalog
 from subgraphs.orders.models import Order, OrderItem
+from subgraphs.orders.resources import OrderResources
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,21 +19,12 @@ class OrderLoaders:
     items: DataLoader[uuid.UUID, list[OrderItem]]
 
 
-OrderContext = ServiceContext[OrderLoaders]
+OrderContext = ServiceContext[OrderLoaders, OrderResources]
 
 
-def make_loaders(context: ServiceContext[OrderLoaders]) -> OrderLoaders:
+def make_loaders(context: OrderContext) -> OrderLoaders:
     db: SessionScope = context.db
     return OrderLoaders(
         order=by_column(db, Order, Order.id),
         items=grouped_by_column(db, OrderItem, OrderItem.order_id, order_by=[OrderItem.id]),
     )
-
-
-def catalog_of(context: OrderContext) -> ProductCatalog:
-    """The process's products client, made by the app's lifespan."""
-    request = context.request
-    catalog = getattr(request.app.state, "catalog", None) if request is not None else None
-    if not isinstance(catalog, ProductCatalog):
-        raise RuntimeError("the orders app's lifespan has not started its product catalogue")
-    return catalog

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import cast
 
 import strawberry
 from strawberry.federation.schema_directives import Authenticated, Key
@@ -22,10 +21,6 @@ from subgraphs.orders.loaders import OrderContext
 
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
-
-
-def context_of(info: strawberry.Info) -> OrderContext:
-    return cast(OrderContext, info.context)
 
 
 @strawberry.federation.type(name="Product", keys=[Key(fields=FieldSet("id"), resolvable=False)])
@@ -53,9 +48,7 @@ class OrderItemType:
             total_price=Money(row.total_price),
         )
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
-        description="Still resolvable when the product was deleted since."
-    )
+    @strawberry.field(description="Still resolvable when the product was deleted since.")
     def product(self) -> ProductRef | None:
         return ProductRef(id=self.product_id)
 
@@ -91,19 +84,21 @@ class OrderType:
         )
 
     @classmethod
-    async def resolve_reference(cls, info: strawberry.Info, id: strawberry.ID) -> OrderType | None:
+    async def resolve_reference(
+        cls, info: strawberry.Info[OrderContext, None], id: strawberry.ID
+    ) -> OrderType | None:
         """Visible to its customer, admins and services allowed to read orders."""
         key = uuid_id(id)
         if key is None:
             return None
-        row = await context_of(info).loaders.order.load(key)
+        row = await info.context.loaders.order.load(key)
         if row is None or not service.can_view(identity_of(info), row):
             return None
         return cls.from_row(row)
 
     @strawberry.field
-    async def items(self, info: strawberry.Info) -> list[OrderItemType]:
-        rows = await context_of(info).loaders.items.load(self.key)
+    async def items(self, info: strawberry.Info[OrderContext, None]) -> list[OrderItemType]:
+        rows = await info.context.loaders.items.load(self.key)
         return [OrderItemType.from_row(row) for row in rows]
 
     @strawberry.field
@@ -121,13 +116,13 @@ class UserType:
     def resolve_reference(cls, id: strawberry.ID) -> UserType:
         return cls(id=id)
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @strawberry.field(
         description="Newest first; visible to the user, admins and services with orders:read.",
         directives=[Authenticated(), page_size(PAGE_SIZE_DEFAULT)],
     )
     async def orders(
         self,
-        info: strawberry.Info,
+        info: strawberry.Info[OrderContext, None],
         status: models.OrderStatus | None = None,
         first: int | None = PAGE_SIZE_DEFAULT,
         after: str | None = None,
@@ -141,14 +136,14 @@ class UserType:
 
 
 async def order_page(
-    info: strawberry.Info,
+    info: strawberry.Info[OrderContext, None],
     user_id: uuid.UUID,
     *,
     status: models.OrderStatus | None,
     first: int | None,
     after: str | None,
 ) -> Connection[OrderType]:
-    context = context_of(info)
+    context = info.context
     size = check_page_size(first, default=PAGE_SIZE_DEFAULT, maximum=PAGE_SIZE_MAX)
     async with context.db() as session:
         page = await service.list_orders(session, user_id, status=status, first=size, after=after)

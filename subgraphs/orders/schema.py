@@ -20,16 +20,14 @@ from subgraphs.kit.pagination import Connection, page_size
 from subgraphs.kit.schema import build_schema, print_sdl
 from subgraphs.orders import models, service
 from subgraphs.orders.inputs import PlaceOrderInput
-from subgraphs.orders.loaders import catalog_of
+from subgraphs.orders.loaders import OrderContext
 from subgraphs.orders.models import OrderStatus
 from subgraphs.orders.objects import (
     PAGE_SIZE_DEFAULT,
     OrderType,
     UserType,
-    context_of,
     order_page,
 )
-from subgraphs.orders.settings import OrdersSettings
 
 CONSTRAINT_MESSAGES = {
     "orders_user_idempotency_key": "This idempotency key was already used",
@@ -40,23 +38,25 @@ CONSTRAINT_MESSAGES = {
 
 @strawberry.type
 class Query:
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @strawberry.field(
         description="An order of the caller (admins and services: any order).",
         directives=[Authenticated()],
     )
-    async def order(self, info: strawberry.Info, id: strawberry.ID) -> OrderType | None:
-        row = await context_of(info).loaders.order.load(service.parse_order_id(id))
+    async def order(
+        self, info: strawberry.Info[OrderContext, None], id: strawberry.ID
+    ) -> OrderType | None:
+        row = await info.context.loaders.order.load(service.parse_order_id(id))
         if row is None or not service.can_view(identity_of(info), row):
             return None
         return OrderType.from_row(row)
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @strawberry.field(
         description="The signed-in user's orders, newest first.",
         directives=[Authenticated(), page_size(PAGE_SIZE_DEFAULT)],
     )
     async def my_orders(
         self,
-        info: strawberry.Info,
+        info: strawberry.Info[OrderContext, None],
         status: OrderStatus | None = None,
         first: int | None = PAGE_SIZE_DEFAULT,
         after: str | None = None,
@@ -65,24 +65,21 @@ class Query:
         return await order_page(info, user_id, status=status, first=first, after=after)
 
 
-def _settings(info: strawberry.Info) -> OrdersSettings:
-    request = context_of(info).request
-    settings = getattr(request.app.state, "settings", None) if request is not None else None
-    return settings if isinstance(settings, OrdersSettings) else OrdersSettings()
-
-
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(  # type: ignore[untyped-decorator]
+    @strawberry.mutation(
         description="Places an order at today's prices. Sending the same idempotencyKey again "
         "returns the same order; a different order under a used key fails with CONFLICT.",
         directives=[Authenticated()],
     )
     async def place_order(
-        self, info: strawberry.Info, input: PlaceOrderInput, idempotency_key: str
+        self,
+        info: strawberry.Info[OrderContext, None],
+        input: PlaceOrderInput,
+        idempotency_key: str,
     ) -> OrderType:
-        context = context_of(info)
-        settings = _settings(info)
+        context = info.context
+        settings = context.resources.settings
         request = service.build_request(
             user_id=service.user_id_of(require_user(info)),
             items=[(item.product_id, item.quantity) for item in input.items],
@@ -91,43 +88,35 @@ class Mutation:
             max_items=settings.orders_max_items,
             max_quantity=settings.orders_max_quantity,
         )
-        async with context.db() as session:
-            existing = await service.find_by_idempotency_key(
-                session, request.user_id, request.idempotency_key
-            )
-        if existing is not None:
-            return OrderType.from_row(service.same_request(existing, request))
-        # Give the connection back while products answers; the write opens a new transaction.
-        await context.uow.finish(commit=False)
-        quotes = await catalog_of(context).quotes(
-            [line.product_id for line in request.lines], correlation_id=context.correlation_id
+        order = await service.place(
+            context.uow, context.resources.catalog, request, correlation_id=context.correlation_id
         )
-        lines = service.price_lines(request, quotes)
-        async with context.db() as session:
-            order = await service.place_order(
-                session, request, lines, correlation_id=context.correlation_id
-            )
         return OrderType.from_row(order)
 
-    @strawberry.mutation(  # type: ignore[untyped-decorator]
+    @strawberry.mutation(
         description="Cancels an order not yet paid (CONFLICT otherwise); customer or admin.",
         directives=[Authenticated()],
     )
     async def cancel_order(
-        self, info: strawberry.Info, id: strawberry.ID, reason: str | None = None
+        self,
+        info: strawberry.Info[OrderContext, None],
+        id: strawberry.ID,
+        reason: str | None = None,
     ) -> OrderType:
         actor = require_user(info)
-        async with context_of(info).db() as session:
+        async with info.context.db() as session:
             order = await service.cancel_order(session, service.parse_order_id(id), actor, reason)
         return OrderType.from_row(order)
 
-    @strawberry.mutation(  # type: ignore[untyped-decorator]
+    @strawberry.mutation(
         description="Admin only: a paid order was shipped (PAID to FULFILLED).",
         directives=[Authenticated()],
     )
-    async def fulfill_order(self, info: strawberry.Info, id: strawberry.ID) -> OrderType:
+    async def fulfill_order(
+        self, info: strawberry.Info[OrderContext, None], id: strawberry.ID
+    ) -> OrderType:
         actor = require_user(info)
-        async with context_of(info).db() as session:
+        async with info.context.db() as session:
             order = await service.fulfil_order(session, service.parse_order_id(id), actor)
         return OrderType.from_row(order)
 
@@ -144,18 +133,18 @@ LIVE = LiveSpec(subjects=("polyshop.orders.>",), keys_of=lambda event: order_key
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(  # type: ignore[untyped-decorator]
+    @strawberry.subscription(
         description="The order now, then the order after each change of it (status, cancel "
         "reason), in order; for its customer, admins and services allowed to read orders. "
         "An order the caller may not see is NOT_FOUND, as if it did not exist.",
         directives=[Authenticated()],
     )
     async def order_updated(
-        self, info: strawberry.Info, order_id: strawberry.ID
+        self, info: strawberry.Info[OrderContext, None], order_id: strawberry.ID
     ) -> AsyncGenerator[OrderType, None]:
         identity = require_identity(info)
         key = service.parse_order_id(order_id, field="orderId")
-        context = context_of(info)
+        context = info.context
         async with await live_of(info).subscribe([f"order:{key}"]) as events:
             # Subscribed first, read second: nothing happens unseen in between.
             sent = 0
@@ -174,9 +163,11 @@ class Subscription:
                 await events.__anext__()
 
 
-async def _current(info: strawberry.Info, key: uuid.UUID) -> models.Order | None:
+async def _current(
+    info: strawberry.Info[OrderContext, None], key: uuid.UUID
+) -> models.Order | None:
     """The committed order, read afresh (never from a loader: the subscription outlives it)."""
-    context = context_of(info)
+    context = info.context
     await context.uow.finish(commit=False)
     async with context.db() as session:
         return await session.get(models.Order, key, populate_existing=True)

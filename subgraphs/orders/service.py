@@ -11,10 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 import pycountry
 from sqlalchemy import Select, func, select
@@ -23,11 +22,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from subgraphs.kit.auth import Principal
 from subgraphs.kit.auth.errors import Forbidden
+from subgraphs.kit.db import UnitOfWork
 from subgraphs.kit.errors import BadUserInput, Conflict, NotFound
-from subgraphs.kit.events import Envelope, add_event, new_envelope
+from subgraphs.kit.events import Envelope, EventPayload, add_event, new_event
+from subgraphs.kit.events.contracts import (
+    OrderAwaitingPayment,
+    OrderCancelled,
+    OrderCreated,
+    OrderedItem,
+    OrderFulfilled,
+    OrderPaid,
+    OrderRejected,
+)
 from subgraphs.kit.ids import bigint_id, uuid_id
 from subgraphs.kit.pagination import Page, SortKey, paginate
-from subgraphs.orders.catalog import ProductQuote
+from subgraphs.orders.catalog import ProductCatalog, ProductQuote
 from subgraphs.orders.models import Order, OrderItem, OrderStatus
 
 SERVICE = "orders"
@@ -229,6 +238,35 @@ def same_request(order: Order, request: OrderRequest) -> Order:
     return order
 
 
+async def place(
+    uow: UnitOfWork,
+    catalog: ProductCatalog,
+    request: OrderRequest,
+    *,
+    correlation_id: str,
+) -> Order:
+    """Place ``request`` at the prices products quotes now, or return the order an earlier
+    identical request placed (a different order under a used key is a `Conflict`).
+
+    Two transactions of the request's unit of work: the idempotency check reads in the first,
+    which ends (its connection back in the pool) before products is asked for prices, since a
+    remote call must never hold a database connection; `place_order` writes in the second.
+    A concurrent twin that wins the race between them is caught there, by the unique key
+    (the order it wrote is returned).
+    """
+    async with uow.session() as session:
+        existing = await find_by_idempotency_key(session, request.user_id, request.idempotency_key)
+    if existing is not None:
+        return same_request(existing, request)
+    await uow.finish(commit=False)
+    quotes = await catalog.quotes(
+        [line.product_id for line in request.lines], correlation_id=correlation_id
+    )
+    lines = price_lines(request, quotes)
+    async with uow.session() as session:
+        return await place_order(session, request, lines, correlation_id=correlation_id)
+
+
 async def place_order(
     session: AsyncSession,
     request: OrderRequest,
@@ -274,28 +312,21 @@ async def place_order(
     )
     await session.flush()
     order = await session.get_one(Order, order_id)
-    await add_event(
-        session,
-        new_envelope(
-            SERVICE,
-            "order.created",
-            {
-                "order_id": str(order.id),
-                "user_id": str(order.user_id),
-                "currency": order.currency,
-                "total_amount": order.total_amount,
-                "items": [
-                    {
-                        "product_id": str(line.product_id),
-                        "quantity": line.quantity,
-                        "unit_price": line.unit_price,
-                    }
-                    for line in lines
-                ],
-            },
-            correlation_id=correlation_id,
-        ),
+    created = OrderCreated(
+        order_id=str(order.id),
+        user_id=str(order.user_id),
+        currency=order.currency,
+        total_amount=order.total_amount,
+        items=[
+            OrderedItem(
+                product_id=str(line.product_id),
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+            )
+            for line in lines
+        ],
     )
+    await add_event(session, new_event(SERVICE, created, correlation_id=correlation_id))
     return order
 
 
@@ -366,7 +397,7 @@ async def cancel_order(
         raise Forbidden("Only the customer who placed the order or an admin may cancel it")
     transition(order, S.CANCELLED, reason=why)
     await session.flush()
-    await _emit(session, "order.cancelled", {"order_id": str(order.id), "reason": why})
+    await _emit(session, cancelled(order))
     return order
 
 
@@ -379,28 +410,45 @@ async def fulfil_order(session: AsyncSession, order_id: uuid.UUID, actor: Princi
         raise NotFound(f"Order {order_id} does not exist", id=str(order_id))
     transition(order, S.FULFILLED)
     await session.flush()
-    await _emit(session, "order.fulfilled", {"order_id": str(order.id)})
+    await _emit(session, OrderFulfilled(order_id=str(order.id)))
     return order
 
 
 async def _emit(
-    session: AsyncSession,
-    event_type: str,
-    data: Mapping[str, Any],
-    *,
-    caused_by: Envelope | None = None,
+    session: AsyncSession, payload: EventPayload, *, caused_by: Envelope | None = None
 ) -> None:
-    await add_event(session, new_envelope(SERVICE, event_type, data, caused_by=caused_by))
+    await add_event(session, new_event(SERVICE, payload, caused_by=caused_by))
+
+
+def awaiting_payment(order: Order) -> OrderAwaitingPayment:
+    return OrderAwaitingPayment(
+        order_id=str(order.id),
+        user_id=str(order.user_id),
+        total_amount=order.total_amount,
+        currency=order.currency,
+    )
+
+
+def paid(order: Order) -> OrderPaid:
+    return OrderPaid(order_id=str(order.id))
+
+
+def cancelled(order: Order) -> OrderCancelled:
+    return OrderCancelled(order_id=str(order.id), reason=order.cancel_reason or "")
+
+
+def rejected(order: Order) -> OrderRejected:
+    return OrderRejected(order_id=str(order.id), reason=order.cancel_reason or "")
 
 
 @dataclass(frozen=True, slots=True)
 class SagaStep:
     """What a saga event does to an order: from which status to which, and the event orders
-    publishes when it happened."""
+    publishes when it happened (its payload made from the changed order)."""
 
     source: OrderStatus
     target: OrderStatus
-    emits: str | None
+    emits: Callable[[Order], EventPayload] | None
 
     def __post_init__(self) -> None:
         if not can_transition(self.source, self.target):
@@ -409,37 +457,26 @@ class SagaStep:
 
 async def advance(
     session: AsyncSession,
-    envelope: Envelope,
+    order_id: str,
     step: SagaStep,
     *,
+    caused_by: Envelope,
     reason: str | None = None,
 ) -> Order | None:
-    """Applies a saga event to its order, once; returns the order when it changed.
+    """Applies the saga event ``caused_by`` to its order, once; returns the order when it
+    changed.
 
     An order not in the step's source status (a replay, or the customer cancelled first) is
     left alone: the event is stale, not an error worth retrying.
     """
-    order = await locked_order(session, parse_order_id(envelope.data.get("order_id")))
+    order = await locked_order(session, parse_order_id(order_id, field="order_id"))
     if order is None or order.status is not step.source:
         return None
     transition(order, step.target, reason=reason)
     await session.flush()
     if step.emits is not None:
-        await _emit(session, step.emits, _event_data(order, step.emits), caused_by=envelope)
+        await _emit(session, step.emits(order), caused_by=caused_by)
     return order
-
-
-def _event_data(order: Order, event_type: str) -> dict[str, Any]:
-    if event_type == "order.awaiting_payment":
-        return {
-            "order_id": str(order.id),
-            "user_id": str(order.user_id),
-            "total_amount": order.total_amount,
-            "currency": order.currency,
-        }
-    if event_type in ("order.cancelled", "order.rejected"):
-        return {"order_id": str(order.id), "reason": order.cancel_reason or ""}
-    return {"order_id": str(order.id)}
 
 
 async def count(session: AsyncSession, statement: Select[Order]) -> int:

@@ -8,48 +8,29 @@ reopens an order the read model already saw paid or cancelled.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
-from typing import Any
-
 from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.kit.events import ConsumerSpec, Envelope, Handler, new_envelope
+from subgraphs.kit.events import ConsumerSpec, Envelope, EventPayload, handlers, new_event, on
+from subgraphs.kit.events.contracts import (
+    OrderAwaitingPayment,
+    OrderCancelled,
+    OrderPaid,
+    PaymentFailed,
+    PaymentSucceeded,
+)
 from subgraphs.payments.models import PayableOrder, PayableStatus, Payment, PaymentStatus
 
-AWAITING_PAYMENT = "order.awaiting_payment"
-ORDER_PAID = "order.paid"
-ORDER_CANCELLED = "order.cancelled"
-PAYMENT_SUCCEEDED = "payment.succeeded"
-PAYMENT_FAILED = "payment.failed"
 
-
-def _text(data: Mapping[str, Any], key: str) -> str:
-    value = data.get(key)
-    if value is None or isinstance(value, bool | dict | list) or str(value) == "":
-        raise ValueError(f"event data lacks {key!r}")
-    return str(value)
-
-
-def _amount(data: Mapping[str, Any]) -> Decimal:
-    try:
-        amount = Decimal(_text(data, "total_amount"))
-    except InvalidOperation:
-        raise ValueError("total_amount is not a decimal") from None
-    if not amount.is_finite() or amount <= 0:
-        raise ValueError("total_amount must be positive")
-    return amount
-
-
-async def on_awaiting_payment(session: AsyncSession, envelope: Envelope) -> None:
-    data = envelope.data
+async def on_awaiting_payment(
+    session: AsyncSession, envelope: Envelope, order: OrderAwaitingPayment
+) -> None:
     values = {
-        "order_id": _text(data, "order_id"),
-        "user_id": _text(data, "user_id"),
-        "amount": _amount(data),
-        "currency": _text(data, "currency").upper(),
+        "order_id": order.order_id,
+        "user_id": order.user_id,
+        "amount": order.total_amount,
+        "currency": order.currency.upper(),
         "status": PayableStatus.AWAITING.value,
     }
     statement = insert(PayableOrder).values(**values)
@@ -66,28 +47,30 @@ async def on_awaiting_payment(session: AsyncSession, envelope: Envelope) -> None
     await session.execute(statement)
 
 
-async def _set_status(session: AsyncSession, envelope: Envelope, status: PayableStatus) -> None:
+async def _set_status(session: AsyncSession, order_id: str, status: PayableStatus) -> None:
     # An order cancelled before it awaited payment (stock rejected) was never payable here.
     await session.execute(
         update(PayableOrder)
-        .where(PayableOrder.order_id == _text(envelope.data, "order_id"))
+        .where(PayableOrder.order_id == order_id)
         .values(status=status.value, updated_at=func.now())
     )
 
 
-async def on_order_paid(session: AsyncSession, envelope: Envelope) -> None:
-    await _set_status(session, envelope, PayableStatus.PAID)
+async def on_order_paid(session: AsyncSession, envelope: Envelope, order: OrderPaid) -> None:
+    await _set_status(session, order.order_id, PayableStatus.PAID)
 
 
-async def on_order_cancelled(session: AsyncSession, envelope: Envelope) -> None:
-    await _set_status(session, envelope, PayableStatus.CANCELLED)
+async def on_order_cancelled(
+    session: AsyncSession, envelope: Envelope, order: OrderCancelled
+) -> None:
+    await _set_status(session, order.order_id, PayableStatus.CANCELLED)
 
 
-ORDER_HANDLERS: dict[str, Handler] = {
-    AWAITING_PAYMENT: on_awaiting_payment,
-    ORDER_PAID: on_order_paid,
-    ORDER_CANCELLED: on_order_cancelled,
-}
+ORDER_HANDLERS = handlers(
+    on(OrderAwaitingPayment, on_awaiting_payment),
+    on(OrderPaid, on_order_paid),
+    on(OrderCancelled, on_order_cancelled),
+)
 
 
 def consumers(orders_source: str = "orders") -> tuple[ConsumerSpec, ...]:
@@ -97,25 +80,20 @@ def consumers(orders_source: str = "orders") -> tuple[ConsumerSpec, ...]:
 
 def outcome_event(payment: Payment, source: str = "payments") -> Envelope:
     """``payment.succeeded`` or ``payment.failed`` for a finished payment."""
+    outcome: EventPayload
     if payment.status == PaymentStatus.SUCCESS:
-        return new_envelope(
-            source,
-            PAYMENT_SUCCEEDED,
-            {
-                "order_id": payment.order_id,
-                "payment_id": str(payment.id),
-                "amount": payment.amount,
-                "currency": payment.currency,
-            },
+        outcome = PaymentSucceeded(
+            order_id=payment.order_id,
+            payment_id=str(payment.id),
+            amount=payment.amount,
+            currency=payment.currency,
         )
-    if payment.status == PaymentStatus.FAILED:
-        return new_envelope(
-            source,
-            PAYMENT_FAILED,
-            {
-                "order_id": payment.order_id,
-                "payment_id": str(payment.id),
-                "reason": payment.failure_code or "failed",
-            },
+    elif payment.status == PaymentStatus.FAILED:
+        outcome = PaymentFailed(
+            order_id=payment.order_id,
+            payment_id=str(payment.id),
+            reason=payment.failure_code or "failed",
         )
-    raise ValueError(f"payment {payment.id} has no outcome yet ({payment.status})")
+    else:
+        raise ValueError(f"payment {payment.id} has no outcome yet ({payment.status})")
+    return new_event(source, outcome)

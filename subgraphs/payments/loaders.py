@@ -11,6 +11,7 @@ from strawberry.dataloader import DataLoader
 from subgraphs.kit.context import ServiceContext
 from subgraphs.kit.loaders import SessionScope, by_column, rows_grouped_by
 from subgraphs.payments.models import Payment
+from subgraphs.payments.resources import PaymentsResources
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +20,7 @@ class PaymentLoaders:
     payments_of_order: DataLoader[str, list[Payment]]
 
 
-PaymentContext = ServiceContext[PaymentLoaders]
+PaymentContext = ServiceContext[PaymentLoaders, PaymentsResources]
 
 
 def payments_of_orders(keys: list[str]) -> Select[Payment]:
@@ -31,7 +32,7 @@ def payments_of_orders(keys: list[str]) -> Select[Payment]:
     )
 
 
-def make_loaders(context: ServiceContext[PaymentLoaders]) -> PaymentLoaders:
+def make_loaders(context: PaymentContext) -> PaymentLoaders:
     db: SessionScope = context.db
     return PaymentLoaders(
         payment=by_column(db, Payment, Payment.id),

@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import Enum
-from typing import cast
 
 import strawberry
 from strawberry.federation.schema_directives import Authenticated
@@ -21,10 +20,6 @@ from subgraphs.kit.scalars import Money
 from subgraphs.payments import models
 from subgraphs.payments.loaders import PaymentContext
 from subgraphs.payments.service import may_see
-
-
-def context_of(info: strawberry.Info) -> PaymentContext:
-    return cast(PaymentContext, info.context)
 
 
 def payment_uuid(value: object) -> uuid.UUID | None:
@@ -75,19 +70,21 @@ class PaymentType:
         )
 
     @classmethod
-    def visible(cls, info: strawberry.Info, row: models.Payment | None) -> PaymentType | None:
+    def visible(
+        cls, info: strawberry.Info[PaymentContext, None], row: models.Payment | None
+    ) -> PaymentType | None:
         if row is None or not may_see(identity_of(info), row.user_id):
             return None
         return cls.from_row(row)
 
     @classmethod
     async def resolve_reference(
-        cls, info: strawberry.Info, id: strawberry.ID
+        cls, info: strawberry.Info[PaymentContext, None], id: strawberry.ID
     ) -> PaymentType | None:
         key = payment_uuid(id)
         if key is None:
             return None
-        return cls.visible(info, await context_of(info).loaders.payment.load(key))
+        return cls.visible(info, await info.context.loaders.payment.load(key))
 
     @strawberry.field(description="The order this payment is for.")
     def order(self) -> OrderType | None:
@@ -103,13 +100,15 @@ class OrderType:
         return cls(id=id)
 
     @strawberry.field(description="The order's latest payment attempt; null before the first.")
-    async def payment(self, info: strawberry.Info) -> PaymentType | None:
-        rows = await context_of(info).loaders.payments_of_order.load(str(self.id))
+    async def payment(self, info: strawberry.Info[PaymentContext, None]) -> PaymentType | None:
+        rows = await info.context.loaders.payments_of_order.load(str(self.id))
         return PaymentType.visible(info, rows[0] if rows else None)
 
     @strawberry.field(
         description="Every payment attempt of the order, newest first (empty before the first)."
     )
-    async def payments(self, info: strawberry.Info) -> list[PaymentType] | None:
-        rows = await context_of(info).loaders.payments_of_order.load(str(self.id))
+    async def payments(
+        self, info: strawberry.Info[PaymentContext, None]
+    ) -> list[PaymentType] | None:
+        rows = await info.context.loaders.payments_of_order.load(str(self.id))
         return [payment for row in rows if (payment := PaymentType.visible(info, row))]

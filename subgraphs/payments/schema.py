@@ -6,6 +6,7 @@ Print the SDL committed in ``schema/payments.graphql`` with
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncGenerator
 
 import strawberry
@@ -14,29 +15,27 @@ from strawberry.federation.schema_directives import Authenticated
 from subgraphs.kit.auth import identity_of
 from subgraphs.kit.auth.guards import require_identity
 from subgraphs.kit.errors import NotFound
-from subgraphs.kit.events import Envelope
+from subgraphs.kit.events import ContractError, Envelope
+from subgraphs.kit.events.contracts import PaymentFailed, PaymentSucceeded
 from subgraphs.kit.events.live import LiveSpec, live_of
 from subgraphs.kit.schema import build_schema, print_sdl
 from subgraphs.payments import service
 from subgraphs.payments.cards import Card
 from subgraphs.payments.inputs import CardInput
-from subgraphs.payments.objects import OrderType, PaymentType, context_of, payment_uuid
-from subgraphs.payments.settings import PaymentsRuntime
-
-
-def runtime_of(info: strawberry.Info) -> PaymentsRuntime:
-    runtime: PaymentsRuntime = info.context.request.app.state.payments
-    return runtime
+from subgraphs.payments.loaders import PaymentContext
+from subgraphs.payments.objects import OrderType, PaymentType, payment_uuid
 
 
 @strawberry.type
 class Query:
     @strawberry.field(description="A payment by id, for its customer, admins and services.")
-    async def payment(self, info: strawberry.Info, id: strawberry.ID) -> PaymentType | None:
+    async def payment(
+        self, info: strawberry.Info[PaymentContext, None], id: strawberry.ID
+    ) -> PaymentType | None:
         key = payment_uuid(id)
         if key is None:
             return None
-        return PaymentType.visible(info, await context_of(info).loaders.payment.load(key))
+        return PaymentType.visible(info, await info.context.loaders.payment.load(key))
 
 
 @strawberry.type
@@ -51,13 +50,13 @@ class Mutation:
     )
     async def pay_order(
         self,
-        info: strawberry.Info,
+        info: strawberry.Info[PaymentContext, None],
         order_id: strawberry.ID,
         card: CardInput,
         idempotency_key: str,
     ) -> PaymentType:
-        context = context_of(info)
-        runtime = runtime_of(info)
+        context = info.context
+        resources = context.resources
         request = service.PayRequest(
             order_id=str(order_id),
             card=Card.parse(card.number, card.exp_month, card.exp_year, card.cvc, context.now),
@@ -67,9 +66,9 @@ class Mutation:
             context.db,
             request,
             identity_of(info),
-            runtime.provider,
-            event_source=runtime.event_source,
-            provider_timeout=runtime.provider_timeout,
+            resources.provider,
+            event_source=resources.settings.payments_event_source,
+            provider_timeout=resources.settings.payments_provider_timeout,
         )
         return PaymentType.from_row(row)
 
@@ -78,25 +77,28 @@ def live_spec(event_source: str) -> LiveSpec:
     """Payment outcomes of ``event_source``, keyed by their order."""
 
     def keys_of(event: Envelope) -> list[str]:
-        order_id = event.data.get("order_id")
-        return [f"order:{order_id}"] if isinstance(order_id, str) else []
+        for outcome in (PaymentSucceeded, PaymentFailed):
+            if event.type == outcome.event_type:
+                with contextlib.suppress(ContractError):
+                    return [f"order:{outcome.parse(event).order_id}"]
+        return []
 
     return LiveSpec(subjects=(f"polyshop.{event_source}.>",), keys_of=keys_of)
 
 
 @strawberry.type
 class Subscription:
-    @strawberry.subscription(  # type: ignore[untyped-decorator]
+    @strawberry.subscription(
         description="The order's latest payment attempt now (when there is one), then after "
         "each outcome (SUCCESS or FAILED) or new attempt; for the order's customer, admins "
         "and services allowed to read payments. Someone else's order is NOT_FOUND.",
         directives=[Authenticated()],
     )
     async def payment_updated(
-        self, info: strawberry.Info, order_id: strawberry.ID
+        self, info: strawberry.Info[PaymentContext, None], order_id: strawberry.ID
     ) -> AsyncGenerator[PaymentType, None]:
         identity = require_identity(info)
-        context = context_of(info)
+        context = info.context
         key = str(order_id)
         sent: tuple[object, ...] | None = None
         async with await live_of(info).subscribe([f"order:{key}"]) as events:

@@ -1,14 +1,12 @@
-"""Settings of the payments process (``POLYSHOP_*``), and what its resolvers share."""
+"""Settings of the payments process (``POLYSHOP_*``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 from pydantic import Field, model_validator
 
 from subgraphs.kit.settings import ServiceSettings
-from subgraphs.payments.providers import PaymentProvider
 
 
 class PaymentsSettings(ServiceSettings):
@@ -44,12 +42,3 @@ class PaymentsSettings(ServiceSettings):
 @lru_cache(maxsize=1)
 def get_payments_settings() -> PaymentsSettings:
     return PaymentsSettings()
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentsRuntime:
-    """Process-wide collaborators of the resolvers (kept in ``app.state.payments``)."""
-
-    provider: PaymentProvider
-    event_source: str
-    provider_timeout: float = 20.0

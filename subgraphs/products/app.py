@@ -8,31 +8,23 @@ serves uploaded images at ``/images/<id>`` (`subgraphs.products.images`).
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from fastapi import FastAPI
 
 from subgraphs.kit.app import create_service_app
-from subgraphs.kit.settings import ServiceSettings
+from subgraphs.kit.context import settings_only
 from subgraphs.products.images import router as images_router
 from subgraphs.products.loaders import make_loaders
 from subgraphs.products.schema import schema
-from subgraphs.products.settings import ProductsSettings
-
-__all__ = ["ProductsSettings", "app", "create_app", "get_products_settings"]
+from subgraphs.products.settings import ProductsSettings, get_products_settings
 
 
-@lru_cache(maxsize=1)
-def get_products_settings() -> ProductsSettings:
-    return ProductsSettings()
-
-
-def create_app(settings: ServiceSettings | None = None, *, verify_tokens: bool = True) -> FastAPI:
+def create_app(settings: ProductsSettings | None = None, *, verify_tokens: bool = True) -> FastAPI:
     app = create_service_app(
         "products",
         schema,
         settings or get_products_settings(),
         loaders_factory=make_loaders,
+        resources=settings_only,
         verify_tokens=verify_tokens,
         multipart_uploads=True,
     )

@@ -8,7 +8,7 @@ content type is the one sniffed from the bytes at upload, and ``nosniff`` keeps 
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,6 +21,7 @@ router = APIRouter()
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 
 
+@runtime_checkable
 class UploadedFile(Protocol):
     """What Strawberry gives an ``Upload`` argument (Starlette's ``UploadFile``)."""
 
@@ -30,12 +31,12 @@ class UploadedFile(Protocol):
 READ_CHUNK = 64 * 1024
 
 
-async def read_upload(file: UploadedFile, limit: int) -> bytes:
+async def read_upload(file: object, limit: int) -> bytes:
     """The file's bytes, reading at most ``limit + 1`` of them (the caller refuses more).
 
     ``Upload`` accepts any JSON value outside a multipart request; such a value is refused
     here as the client's mistake (``BAD_USER_INPUT``)."""
-    if not callable(getattr(file, "read", None)):
+    if not isinstance(file, UploadedFile):
         raise BadUserInput(
             "`file` must be an uploaded file: send the operation as a GraphQL multipart request",
             field="file",

@@ -18,6 +18,7 @@ from subgraphs.products.models import (
     ProductDiscount,
     ProductImage,
 )
+from subgraphs.products.settings import ProductsSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ class ProductLoaders:
     active_discounts: DataLoader[int, list[ProductDiscount]]
 
 
-ProductContext = ServiceContext[ProductLoaders]
+ProductContext = ServiceContext[ProductLoaders, ProductsSettings]
 
 
 def active_discounts_query(now: datetime) -> Any:
@@ -58,7 +59,7 @@ def active_discounts_query(now: datetime) -> Any:
     return query
 
 
-def make_loaders(context: ServiceContext[ProductLoaders]) -> ProductLoaders:
+def make_loaders(context: ProductContext) -> ProductLoaders:
     db: SessionScope = context.db
     return ProductLoaders(
         product=by_column(db, Product, Product.id),

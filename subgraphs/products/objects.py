@@ -7,7 +7,6 @@ dataloaders, so any nesting costs one SQL statement per level and batch.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
 
 import strawberry
 
@@ -15,15 +14,10 @@ from subgraphs.kit.errors import BadUserInput
 from subgraphs.kit.ids import bigint_id
 from subgraphs.kit.scalars import Money
 from subgraphs.products import models
-from subgraphs.products.inputs import DiscountKind
 from subgraphs.products.loaders import ProductContext
-from subgraphs.products.pricing import Discount, effective_price, total_for
+from subgraphs.products.pricing import Discount, DiscountKind, effective_price, total_for
 
 MAX_QUANTITY = 1_000_000
-
-
-def context_of(info: strawberry.Info) -> ProductContext:
-    return cast(ProductContext, info.context)
 
 
 @strawberry.type(name="DiscountMethod")
@@ -80,13 +74,15 @@ class ProductDiscountType:
         )
 
     @strawberry.field
-    async def method(self, info: strawberry.Info) -> DiscountMethodType | None:
-        row = await context_of(info).loaders.discount_method.load(self.method_id)
+    async def method(
+        self, info: strawberry.Info[ProductContext, None]
+    ) -> DiscountMethodType | None:
+        row = await info.context.loaders.discount_method.load(self.method_id)
         return None if row is None else DiscountMethodType.from_row(row)
 
     @strawberry.field
-    async def product(self, info: strawberry.Info) -> ProductType | None:
-        row = await context_of(info).loaders.product.load(self.product_id)
+    async def product(self, info: strawberry.Info[ProductContext, None]) -> ProductType | None:
+        row = await info.context.loaders.product.load(self.product_id)
         return None if row is None else ProductType.from_row(row)
 
 
@@ -139,32 +135,32 @@ class CategoryType:
 
     @classmethod
     async def resolve_reference(
-        cls, info: strawberry.Info, id: strawberry.ID
+        cls, info: strawberry.Info[ProductContext, None], id: strawberry.ID
     ) -> CategoryType | None:
         key = bigint_id(id)
         if key is None:
             return None
-        row = await context_of(info).loaders.category.load(key)
+        row = await info.context.loaders.category.load(key)
         return None if row is None else cls.from_row(row)
 
     @strawberry.field
-    async def parent(self, info: strawberry.Info) -> CategoryType | None:
+    async def parent(self, info: strawberry.Info[ProductContext, None]) -> CategoryType | None:
         if self.parent_id is None:
             return None
-        row = await context_of(info).loaders.category.load(self.parent_id)
+        row = await info.context.loaders.category.load(self.parent_id)
         return None if row is None else CategoryType.from_row(row)
 
     @strawberry.field(description="Live sub-categories, by name.")
-    async def children(self, info: strawberry.Info) -> list[CategoryType]:
-        rows = await context_of(info).loaders.subcategories.load(self.key)
+    async def children(self, info: strawberry.Info[ProductContext, None]) -> list[CategoryType]:
+        rows = await info.context.loaders.subcategories.load(self.key)
         return [CategoryType.from_row(row) for row in rows]
 
     @strawberry.field(
         description="Live products directly in this category, by name (use "
         "Query.products(filter: {categoryId}) for sub-categories and paging)."
     )
-    async def products(self, info: strawberry.Info) -> list[ProductType]:
-        rows = await context_of(info).loaders.category_products.load(self.key)
+    async def products(self, info: strawberry.Info[ProductContext, None]) -> list[ProductType]:
+        rows = await info.context.loaders.category_products.load(self.key)
         return [ProductType.from_row(row) for row in rows]
 
 
@@ -208,37 +204,41 @@ class ProductType:
 
     @classmethod
     async def resolve_reference(
-        cls, info: strawberry.Info, id: strawberry.ID
+        cls, info: strawberry.Info[ProductContext, None], id: strawberry.ID
     ) -> ProductType | None:
         """Soft-deleted products still resolve (with isDeleted) for the orders that name them."""
         key = bigint_id(id)
         if key is None:
             return None
-        row = await context_of(info).loaders.product.load(key)
+        row = await info.context.loaders.product.load(key)
         return None if row is None else cls.from_row(row)
 
     @strawberry.field
-    async def category(self, info: strawberry.Info) -> CategoryType | None:
-        row = await context_of(info).loaders.category.load(self.category_id)
+    async def category(self, info: strawberry.Info[ProductContext, None]) -> CategoryType | None:
+        row = await info.context.loaders.category.load(self.category_id)
         return None if row is None else CategoryType.from_row(row)
 
     @strawberry.field(description="Gallery images, in display order.")
-    async def images(self, info: strawberry.Info) -> list[ProductImageType]:
-        rows = await context_of(info).loaders.images.load(self.key)
+    async def images(self, info: strawberry.Info[ProductContext, None]) -> list[ProductImageType]:
+        rows = await info.context.loaders.images.load(self.key)
         return [ProductImageType.from_row(row) for row in rows]
 
     @strawberry.field(description="All discounts of the product that are not deleted.")
-    async def discounts(self, info: strawberry.Info) -> list[ProductDiscountType]:
-        rows = await context_of(info).loaders.discounts.load(self.key)
+    async def discounts(
+        self, info: strawberry.Info[ProductContext, None]
+    ) -> list[ProductDiscountType]:
+        rows = await info.context.loaders.discounts.load(self.key)
         return [ProductDiscountType.from_row(row) for row in rows]
 
     @strawberry.field(description="Discounts in force now.")
-    async def active_discounts(self, info: strawberry.Info) -> list[ProductDiscountType]:
-        rows = await context_of(info).loaders.active_discounts.load(self.key)
+    async def active_discounts(
+        self, info: strawberry.Info[ProductContext, None]
+    ) -> list[ProductDiscountType]:
+        rows = await info.context.loaders.active_discounts.load(self.key)
         return [ProductDiscountType.from_row(row) for row in rows]
 
-    async def _discounts_now(self, info: strawberry.Info) -> list[Discount]:
-        loaders = context_of(info).loaders
+    async def _discounts_now(self, info: strawberry.Info[ProductContext, None]) -> list[Discount]:
+        loaders = info.context.loaders
         rows = await loaders.active_discounts.load(self.key)
         methods = await loaders.discount_method.load_many([row.discount_method_id for row in rows])
         found: list[Discount] = []
@@ -252,14 +252,14 @@ class ProductType:
         description="Unit price after the best Percentage or FixedAmount discount in force "
         "now (discounts do not stack); the list price when none applies."
     )
-    async def effective_price(self, info: strawberry.Info) -> Money:
+    async def effective_price(self, info: strawberry.Info[ProductContext, None]) -> Money:
         return Money(effective_price(self.price, await self._discounts_now(info)))
 
     @strawberry.field(
         description="Total for `quantity` units with the cheapest single discount in force "
         "now, BOGO included (BOGO: in each pair, the second unit is `value` percent off)."
     )
-    async def price_for(self, info: strawberry.Info, quantity: int) -> Money:
+    async def price_for(self, info: strawberry.Info[ProductContext, None], quantity: int) -> Money:
         if quantity < 1 or quantity > MAX_QUANTITY:
             raise BadUserInput(
                 f"`quantity` must be between 1 and {MAX_QUANTITY}", argument="quantity"

@@ -40,9 +40,7 @@ from subgraphs.products.objects import (
     ProductDiscountType,
     ProductImageType,
     ProductType,
-    context_of,
 )
-from subgraphs.products.settings import ProductsSettings
 
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
@@ -75,9 +73,12 @@ def _product_query(filter: ProductFilter | None) -> service.ProductQuery:
 class Query:
     @strawberry.field(description="A product by id; deleted ones only with includeDeleted.")
     async def product(
-        self, info: strawberry.Info, id: strawberry.ID, include_deleted: bool = False
+        self,
+        info: strawberry.Info[ProductContext, None],
+        id: strawberry.ID,
+        include_deleted: bool = False,
     ) -> ProductType | None:
-        row = await context_of(info).loaders.product.load(check.entity_id(id))
+        row = await info.context.loaders.product.load(check.entity_id(id))
         if row is None or (row.is_deleted and not include_deleted):
             return None
         return ProductType.from_row(row)
@@ -88,13 +89,13 @@ class Query:
     )
     async def products(
         self,
-        info: strawberry.Info,
+        info: strawberry.Info[ProductContext, None],
         filter: ProductFilter | None = None,
         order_by: ProductOrder = ProductOrder.NAME_ASC,
         first: int | None = PAGE_SIZE_DEFAULT,
         after: str | None = None,
     ) -> Connection[ProductType]:
-        context = context_of(info)
+        context = info.context
         size = check_page_size(first, default=PAGE_SIZE_DEFAULT, maximum=PAGE_SIZE_MAX)
         query = _product_query(filter)
         async with context.db() as session:
@@ -112,26 +113,34 @@ class Query:
 
     @strawberry.field(description="A category by id; deleted ones only with includeDeleted.")
     async def category(
-        self, info: strawberry.Info, id: strawberry.ID, include_deleted: bool = False
+        self,
+        info: strawberry.Info[ProductContext, None],
+        id: strawberry.ID,
+        include_deleted: bool = False,
     ) -> CategoryType | None:
-        row = await context_of(info).loaders.category.load(check.entity_id(id))
+        row = await info.context.loaders.category.load(check.entity_id(id))
         if row is None or (row.is_deleted and not include_deleted):
             return None
         return CategoryType.from_row(row)
 
     @strawberry.field(description="Categories by name; rootsOnly for the top of the tree.")
     async def categories(
-        self, info: strawberry.Info, include_deleted: bool = False, roots_only: bool = False
+        self,
+        info: strawberry.Info[ProductContext, None],
+        include_deleted: bool = False,
+        roots_only: bool = False,
     ) -> list[CategoryType]:
-        async with context_of(info).db() as session:
+        async with info.context.db() as session:
             rows = await service.list_categories(
                 session, include_deleted=include_deleted, roots_only=roots_only
             )
         return [CategoryType.from_row(row) for row in rows]
 
     @strawberry.field
-    async def discount_methods(self, info: strawberry.Info) -> list[DiscountMethodType]:
-        async with context_of(info).db() as session:
+    async def discount_methods(
+        self, info: strawberry.Info[ProductContext, None]
+    ) -> list[DiscountMethodType]:
+        async with info.context.db() as session:
             rows = await service.list_discount_methods(session)
         return [DiscountMethodType.from_row(row) for row in rows]
 
@@ -139,8 +148,10 @@ class Query:
 @strawberry.type
 class Mutation:
     @catalog_mutation()
-    async def create_product(self, info: strawberry.Info, input: CreateProductInput) -> ProductType:
-        context = context_of(info)
+    async def create_product(
+        self, info: strawberry.Info[ProductContext, None], input: CreateProductInput
+    ) -> ProductType:
+        context = info.context
         data = service.NewProduct(
             name=input.name,
             price=input.price,
@@ -158,12 +169,12 @@ class Mutation:
     @catalog_mutation("Fails with CONFLICT when expectedVersion is stale.")
     async def update_product(
         self,
-        info: strawberry.Info,
+        info: strawberry.Info[ProductContext, None],
         id: strawberry.ID,
         expected_version: int,
         input: UpdateProductInput,
     ) -> ProductType:
-        context = context_of(info)
+        context = info.context
         changes = given(input)
         if changes.get("category_id") is not None:
             changes["category_id"] = check.entity_id(changes["category_id"], field="categoryId")
@@ -175,25 +186,31 @@ class Mutation:
 
     @catalog_mutation("Soft delete: the product leaves lists but still resolves.")
     async def delete_product(
-        self, info: strawberry.Info, id: strawberry.ID, expected_version: int | None = None
+        self,
+        info: strawberry.Info[ProductContext, None],
+        id: strawberry.ID,
+        expected_version: int | None = None,
     ) -> ProductType:
-        async with context_of(info).db() as session:
+        async with info.context.db() as session:
             row = await service.delete_product(session, check.entity_id(id), expected_version)
         return ProductType.from_row(row)
 
     @catalog_mutation()
     async def restore_product(
-        self, info: strawberry.Info, id: strawberry.ID, expected_version: int | None = None
+        self,
+        info: strawberry.Info[ProductContext, None],
+        id: strawberry.ID,
+        expected_version: int | None = None,
     ) -> ProductType:
-        async with context_of(info).db() as session:
+        async with info.context.db() as session:
             row = await service.restore_product(session, check.entity_id(id), expected_version)
         return ProductType.from_row(row)
 
     @catalog_mutation()
     async def create_category(
-        self, info: strawberry.Info, input: CreateCategoryInput
+        self, info: strawberry.Info[ProductContext, None], input: CreateCategoryInput
     ) -> CategoryType:
-        async with context_of(info).db() as session:
+        async with info.context.db() as session:
             row = await service.create_category(
                 session,
                 name=input.name,
@@ -205,7 +222,7 @@ class Mutation:
     @catalog_mutation("Fails with CONFLICT when expectedVersion is stale.")
     async def update_category(
         self,
-        info: strawberry.Info,
+        info: strawberry.Info[ProductContext, None],
         id: strawberry.ID,
         expected_version: int,
         input: UpdateCategoryInput,
@@ -213,7 +230,7 @@ class Mutation:
         changes = given(input)
         if "parent_id" in changes:
             changes["parent_id"] = _optional_id(changes["parent_id"], "parentId")
-        async with context_of(info).db() as session:
+        async with info.context.db() as session:
             row = await service.update_category(
                 session, check.entity_id(id), expected_version, changes
             )
@@ -221,25 +238,31 @@ class Mutation:
 
     @catalog_mutation("Soft delete; refused while live products or children remain.")
     async def delete_category(
-        self, info: strawberry.Info, id: strawberry.ID, expected_version: int | None = None
+        self,
+        info: strawberry.Info[ProductContext, None],
+        id: strawberry.ID,
+        expected_version: int | None = None,
     ) -> CategoryType:
-        async with context_of(info).db() as session:
+        async with info.context.db() as session:
             row = await service.delete_category(session, check.entity_id(id), expected_version)
         return CategoryType.from_row(row)
 
     @catalog_mutation()
     async def restore_category(
-        self, info: strawberry.Info, id: strawberry.ID, expected_version: int | None = None
+        self,
+        info: strawberry.Info[ProductContext, None],
+        id: strawberry.ID,
+        expected_version: int | None = None,
     ) -> CategoryType:
-        async with context_of(info).db() as session:
+        async with info.context.db() as session:
             row = await service.restore_category(session, check.entity_id(id), expected_version)
         return CategoryType.from_row(row)
 
     @catalog_mutation()
     async def add_product_image(
-        self, info: strawberry.Info, input: AddProductImageInput
+        self, info: strawberry.Info[ProductContext, None], input: AddProductImageInput
     ) -> ProductImageType:
-        async with context_of(info).db() as session:
+        async with info.context.db() as session:
             row = await service.add_image(
                 session,
                 check.entity_id(input.product_id, field="productId"),
@@ -255,17 +278,17 @@ class Mutation:
     )
     async def upload_product_image(
         self,
-        info: strawberry.Info,
+        info: strawberry.Info[ProductContext, None],
         product_id: strawberry.ID,
         file: Upload,
         alt_text: str | None = None,
         position: int | None = None,
     ) -> ProductImageType:
-        context = context_of(info)
+        context = info.context
         request = context.request
         assert request is not None
-        settings: ProductsSettings = request.app.state.settings
-        data = await read_upload(file, settings.image_max_bytes)  # type: ignore[arg-type]
+        settings = context.resources
+        data = await read_upload(file, settings.image_max_bytes)
         base = settings.public_url or str(request.base_url)
         async with context.db() as session:
             row = await service.add_uploaded_image(
@@ -280,8 +303,10 @@ class Mutation:
         return ProductImageType.from_row(row)
 
     @catalog_mutation("Deletes the image; returns its product.")
-    async def remove_product_image(self, info: strawberry.Info, id: strawberry.ID) -> ProductType:
-        context = context_of(info)
+    async def remove_product_image(
+        self, info: strawberry.Info[ProductContext, None], id: strawberry.ID
+    ) -> ProductType:
+        context = info.context
         async with context.db() as session:
             product_id = await service.remove_image(session, check.entity_id(id))
             row = await session.get(Product, product_id)
@@ -290,17 +315,17 @@ class Mutation:
 
     @catalog_mutation()
     async def create_discount_method(
-        self, info: strawberry.Info, input: CreateDiscountMethodInput
+        self, info: strawberry.Info[ProductContext, None], input: CreateDiscountMethodInput
     ) -> DiscountMethodType:
-        async with context_of(info).db() as session:
+        async with info.context.db() as session:
             row = await service.create_discount_method(session, input.kind, input.description)
         return DiscountMethodType.from_row(row)
 
     @catalog_mutation("Soft delete: its discounts stop applying.")
     async def delete_discount_method(
-        self, info: strawberry.Info, id: strawberry.ID
+        self, info: strawberry.Info[ProductContext, None], id: strawberry.ID
     ) -> DiscountMethodType:
-        async with context_of(info).db() as session:
+        async with info.context.db() as session:
             row = await service.set_discount_method_deleted(
                 session, check.entity_id(id), deleted=True
             )
@@ -308,9 +333,9 @@ class Mutation:
 
     @catalog_mutation()
     async def restore_discount_method(
-        self, info: strawberry.Info, id: strawberry.ID
+        self, info: strawberry.Info[ProductContext, None], id: strawberry.ID
     ) -> DiscountMethodType:
-        async with context_of(info).db() as session:
+        async with info.context.db() as session:
             row = await service.set_discount_method_deleted(
                 session, check.entity_id(id), deleted=False
             )
@@ -318,7 +343,7 @@ class Mutation:
 
     @catalog_mutation()
     async def add_product_discount(
-        self, info: strawberry.Info, input: AddProductDiscountInput
+        self, info: strawberry.Info[ProductContext, None], input: AddProductDiscountInput
     ) -> ProductDiscountType:
         data = service.NewDiscount(
             product_id=check.entity_id(input.product_id, field="productId"),
@@ -328,15 +353,15 @@ class Mutation:
             end_date=input.end_date,
             active=input.active,
         )
-        async with context_of(info).db() as session:
+        async with info.context.db() as session:
             row = await service.add_discount(session, data)
         return ProductDiscountType.from_row(row)
 
     @catalog_mutation("Soft delete of one discount.")
     async def remove_product_discount(
-        self, info: strawberry.Info, id: strawberry.ID
+        self, info: strawberry.Info[ProductContext, None], id: strawberry.ID
     ) -> ProductDiscountType:
-        async with context_of(info).db() as session:
+        async with info.context.db() as session:
             row = await service.remove_discount(session, check.entity_id(id))
         return ProductDiscountType.from_row(row)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pydantic import Field
 
 from subgraphs.kit.settings import ServiceSettings
@@ -18,3 +20,8 @@ class ProductsSettings(ServiceSettings):
     ``url`` is built from it. Unset: the base URL of the request that uploaded the image."""
     image_max_bytes: int = Field(default=IMAGE_MAX_BYTES, ge=1)
     """Largest uploaded image accepted (``uploadProductImage``)."""
+
+
+@lru_cache(maxsize=1)
+def get_products_settings() -> ProductsSettings:
+    return ProductsSettings()

@@ -34,14 +34,14 @@ def make_schema() -> Any:
     class Query:
         @strawberry.field
         async def batched(self, info: strawberry.Info, items: int) -> int:
-            context: ServiceContext[None] = info.context
+            context: ServiceContext[None, None] = info.context
             async with context.db() as session:
                 query = text("SELECT count(*) FROM generate_series(1, :n)")
                 return int((await session.execute(query, {"n": items})).scalar_one())
 
         @strawberry.field
         async def naive(self, info: strawberry.Info, items: int) -> int:
-            context: ServiceContext[None] = info.context
+            context: ServiceContext[None, None] = info.context
             total = 0
             async with context.db() as session:
                 for _ in range(items):
@@ -174,3 +174,31 @@ async def test_wrk_script_sends_the_token(tmp_path: Path) -> None:
     assert {payload for _, payload in seen} == {
         b'{"query":"query($id: ID!) { order(id: $id) { id } }","variables":{"id":"7"}}'
     }
+
+
+def test_defer_pieces_read_apollos_multipart_and_merge_it() -> None:
+    """The deferred cell's parsing and merging, on the bytes our router sends (see
+    tests/router/http/test_http_defer.py), and the medians and ratios it prints."""
+    head = b"\r\n--graphql\r\ncontent-type: application/json; charset=utf-8\r\n\r\n"
+    body = (
+        head
+        + b'{"data":{"order":{"id":"o1","status":"PAID"}},"hasNext":true}'
+        + head
+        + b'{"hasNext":false,"incremental":[{"label":"details","path":["order"],'
+        + b'"data":{"items":[{"quantity":1}],"user":{"email":"a@b"}}}]}'
+        + b"\r\n--graphql--\r\n"
+    )
+    payloads = commerce.multipart_payloads(body)
+    assert [p["hasNext"] for p in payloads] == [True, False]
+    assert commerce.merge_incremental(payloads) == {
+        "order": {
+            "id": "o1",
+            "status": "PAID",
+            "items": [{"quantity": 1}],
+            "user": {"email": "a@b"},
+        }
+    }
+    row = commerce.defer_row(10, [0.04, 0.02, 0.03], [0.01, 0.012, 0.011], [0.05, 0.03, 0.04])
+    assert (row.plain, row.first, row.last) == (0.03, 0.011, 0.04)
+    assert round(row.first_ratio, 3) == round(0.011 / 0.03, 3)
+    assert "first ÷ plain" in commerce.render_defer([row])

@@ -34,9 +34,9 @@ from router.security import SecuritySettings
 from router.settings import RouterSettings
 from subgraphs.auth.clients import create_service_client
 from subgraphs.auth.demo import load_demo_data as load_auth_demo
-from subgraphs.products.app import ProductsSettings
 from subgraphs.products.app import create_app as create_products_app
 from subgraphs.products.demo import load_demo_data as load_products_demo
+from subgraphs.products.settings import ProductsSettings
 from tests.support.auth_service import AuthServer, fast_settings, serve, serve_auth
 from tests.support.router_harness import RunningRouter, running_router
 

@@ -133,6 +133,14 @@ async def test_chromium_signs_in_orders_pays_and_sees_paid(stack: RunningStack) 
     assert report["paymentStatus"] == "SUCCESS"
     assert "····4242" in report["payment"]
     assert "PAID" in report["historyFirstRow"]
+    # The order page's payment and notifications came as @defer parts of its one query,
+    # answered as Apollo Router's multipart, and the payment part rendered (above).
+    orders = [r for r in report["routerResponses"] if r["operation"] == "StorefrontOrder"]
+    assert orders, "the order page never queried its order"
+    assert {r["contentType"] for r in orders} == {
+        'multipart/mixed;boundary="graphql";deferSpec=20220824'
+    }
+    assert not any(r["operation"] == "StorefrontOrderSlowParts" for r in report["routerResponses"])
     assert_clean_cross_origin_session(report, storefront)
     assert screenshot.read_bytes().startswith(b"\x89PNG")
 

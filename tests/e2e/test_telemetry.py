@@ -44,7 +44,7 @@ CLIENT_SPAN = "00f067aa0ba902b7"
 class Query:
     @strawberry.field
     async def item_count(self, info: strawberry.Info) -> int:
-        context: ServiceContext[None] = info.context
+        context: ServiceContext[None, None] = info.context
         async with context.db() as session:
             return int(await session.scalar(text("SELECT count(*) FROM traced_items")) or 0)
 

@@ -63,7 +63,7 @@ async def server(
         **os.environ,
         **{prefix + key: value for key, value in limits.items()},
         "POLYSHOP_LOG_LEVEL": "WARNING",
-        "POLYSHOP_ROUTER_LOG_LEVEL": "warning",
+        "POLYSHOP_ROUTER_TELEMETRY__EXPORTERS__LOGGING__LEVEL": "warning",
         "POLYSHOP_DATABASE_URL": database,
         "POLYSHOP_AUTH_KEY_PASSPHRASE": TEST_KEY_PASSPHRASE,
         "POLYSHOP_ROUTER_PORT": str(port),
@@ -169,8 +169,9 @@ def test_the_limits_default_to_production_values() -> None:
     from router.settings import RouterSettings
     from subgraphs.kit.settings import ServiceSettings
 
-    for settings in (ServiceSettings(), RouterSettings()):
-        assert settings.http_max_header_bytes == 32 * 1024
+    service, router = ServiceSettings(), RouterSettings()
+    assert service.http_max_header_bytes == router.limits.http1_max_request_buf_size == 32 * 1024
+    for settings in (service, router):
         assert settings.http_header_read_timeout == 10.0
         assert settings.http_body_read_timeout == 30.0
     assert socket  # raw sockets: asyncio streams over TCP, no HTTP client in between

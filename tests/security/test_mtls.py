@@ -54,9 +54,9 @@ from subgraphs.kit.auth.install import install_token_auth
 from subgraphs.kit.auth.settings import TokenSettings
 from subgraphs.kit.settings import ServiceSettings
 from subgraphs.orders.catalog import CatalogUnavailable, ProductCatalog
-from subgraphs.products.app import ProductsSettings
 from subgraphs.products.app import create_app as create_products_app
 from subgraphs.products.demo import load_demo_data
+from subgraphs.products.settings import ProductsSettings
 
 ServiceDatabaseFactory = Callable[[str], Awaitable[str]]
 REPO = Path(__file__).resolve().parents[2]
@@ -360,7 +360,7 @@ async def router_url(products_url: str, pki: Pki) -> AsyncIterator[str]:
         supergraph=str(REPO / "schema" / "supergraph.graphql"),
         port=free_port(),
         hot_reload=False,
-        log_level="warning",
+        telemetry={"exporters": {"logging": {"level": "warning"}}},
         subgraph_urls={"products": products_url},
         tls_certfile=str(pki.server.cert),
         tls_keyfile=str(pki.server.key),

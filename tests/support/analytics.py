@@ -83,7 +83,10 @@ def scenario(seed: int, *, orders: int = 30, start: date = date(2019, 1, 28)) ->
             new_envelope(
                 "inventory",
                 "stock.reserved",
-                {"order_id": order_id},
+                {
+                    "order_id": order_id,
+                    "items": [{"product_id": pid, "quantity": q} for pid, q, _ in items],
+                },
                 occurred_at=created + timedelta(seconds=5),
             )
         )

@@ -26,8 +26,8 @@ from polyshop.runtime.tokens import basic_credentials
 from subgraphs.kit.events import Envelope, ensure_event_stream, new_envelope
 from subgraphs.kit.events.settings import EventSettings
 from subgraphs.orders.settings import OrdersSettings
-from subgraphs.products.app import ProductsSettings
 from subgraphs.products.app import create_app as create_products_app
+from subgraphs.products.settings import ProductsSettings
 from tests.support.eventually import eventually
 from tests.support.keys import TestKeys
 

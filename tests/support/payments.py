@@ -14,7 +14,7 @@ from nats.js.errors import NotFoundError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.kit.events import Envelope, new_envelope, stream_name
-from subgraphs.payments.events import on_awaiting_payment
+from subgraphs.payments.events import ORDER_HANDLERS
 from subgraphs.payments.providers import ChargeRequest, ChargeResult
 from subgraphs.payments.settings import PaymentsSettings
 
@@ -51,6 +51,11 @@ def awaiting_payment(
     )
 
 
+async def handle_order_event(session: AsyncSession, envelope: Envelope) -> None:
+    """Apply an orders event as the consumer does (parsed into its contract first)."""
+    await ORDER_HANDLERS[envelope.type](session, envelope)
+
+
 async def seed_order(
     sessionmaker: async_sessionmaker[AsyncSession],
     *,
@@ -62,7 +67,7 @@ async def seed_order(
     """An order awaiting payment in the read model, written by the real event handler."""
     order_id = order_id or str(uuid.uuid4())
     async with sessionmaker() as session, session.begin():
-        await on_awaiting_payment(
+        await handle_order_event(
             session, awaiting_payment("orders", order_id, user_id, amount, currency)
         )
     return order_id

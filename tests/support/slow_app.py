@@ -16,7 +16,7 @@ from subgraphs.kit import ServiceContext, ServiceSettings, build_schema, create_
 class Query:
     @strawberry.field
     async def slow(self, info: strawberry.Info, seconds: float) -> float:
-        context: ServiceContext[None] = info.context
+        context: ServiceContext[None, None] = info.context
         async with context.db() as session:
             await session.execute(text("SELECT pg_sleep(:s)"), {"s": seconds})
         return seconds

@@ -44,10 +44,16 @@ page.on("requestfailed", (request) =>
 page.on("response", async (response) => {
   if (!response.url().startsWith(routerUrl)) return;
   const headers = await response.allHeaders();
+  let operation = null;
+  try {
+    operation = JSON.parse(response.request().postData() ?? "null")?.operationName ?? null;
+  } catch {}
   report.routerResponses.push({
     method: response.request().method(),
     status: response.status(),
     allowOrigin: headers["access-control-allow-origin"] ?? null,
+    operation,
+    contentType: headers["content-type"] ?? null,
   });
 });
 
@@ -92,6 +98,7 @@ try {
   await form.getByRole("button", { name: "Pay" }).click();
   const status = page.getByTestId("order-status").filter({ hasText: ORDER_STATUS });
   await status.waitFor({ timeout: 60_000 });
+  // The payment is a deferred part of the order query: it renders once its part arrives.
   await page.getByTestId("payment-status").filter({ hasText: PAYMENT_STATUS }).waitFor();
   report.orderStatus = await page.getByTestId("order-status").textContent();
   report.paymentStatus = await page.getByTestId("payment-status").first().textContent();

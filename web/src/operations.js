@@ -75,14 +75,12 @@ export const MY_ORDERS = gql`
   }
 `;
 
-// The order page. Its fast part (the order itself, from orders and products) is ORDER_PAGE;
-// its slow parts (the payment from payments, the notifications from notifications) are the two
-// fragments below, fetched today by a second query, ORDER_SLOW_PARTS, so the order shows
-// without waiting for them. When the router serves @defer, this is the one place to change:
-// spread the fragments inside ORDER_PAGE as
-//   ...OrderPayment @defer(label: "payment")
-//   ...OrderNotifications @defer(label: "notifications")
-// and drop ORDER_SLOW_PARTS; the components read the same fields (see web/README.md).
+// The order page, ORDER_PAGE. Its fast part is the order itself (from orders and products);
+// its slow parts, the payment (from payments) and the notifications (from notifications), are
+// the two fragments below, spread with @defer: the router sends the order first and each slow
+// part when its own fetches are done, in one multipart response that Apollo Client's HttpLink
+// reads (it asks for `multipart/mixed;deferSpec=20220824` itself). Until a part arrives, its
+// fields are missing from `data` and the page says it is loading (see web/README.md).
 export const ORDER_PAYMENT = gql`
   fragment OrderPayment on Order {
     payments {
@@ -133,16 +131,8 @@ export const ORDER_PAGE = gql`
           name
         }
       }
-    }
-  }
-`;
-
-export const ORDER_SLOW_PARTS = gql`
-  query StorefrontOrderSlowParts($id: ID!) {
-    order(id: $id) {
-      id
-      ...OrderPayment
-      ...OrderNotifications
+      ...OrderPayment @defer(label: "payment")
+      ...OrderNotifications @defer(label: "notifications")
     }
   }
   ${ORDER_PAYMENT}

@@ -7,9 +7,10 @@ rolls back and the message is nak'ed with a growing delay; at the
 ``polyshop.dlq.<service>.<event>`` with the error and terminated. A failure because the
 database is unreachable (a restart, see `subgraphs.kit.errors.database_unavailable`) says nothing
 about the message: it is retried, with the same capped backoff, for as long as the outage lasts
-and never dead-lettered for it. A message that is not an
-envelope goes to the dead letters at once. Messages are handled one at a time in stream
-order; strict order across replicas needs ``events_consumer_max_ack_pending = 1``.
+and never dead-lettered for it. A message that is not an envelope, or whose data breaks its
+type's contract (`ContractError`, see `contracts`), goes to the dead letters at once: no
+redelivery would make it valid. Messages are handled one at a time in stream order; strict
+order across replicas needs ``events_consumer_max_ack_pending = 1``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from subgraphs.kit.errors import database_unavailable
 from subgraphs.kit.events.backoff import Backoff, exponential_delay
 from subgraphs.kit.events.connection import EventBus
 from subgraphs.kit.events.dead_letter import publish_dead_letter
-from subgraphs.kit.events.envelope import Envelope, EnvelopeError
+from subgraphs.kit.events.envelope import ContractError, Envelope, EnvelopeError
 from subgraphs.kit.events.inbox import claim
 from subgraphs.kit.events.settings import EventSettings
 from subgraphs.kit.events.streams import ensure_dlq_stream, ensure_event_stream
@@ -83,6 +84,8 @@ class EventConsumer(Worker):
         self.skipped = 0
         self.failures = 0
         self.dead_lettered = 0
+        self.invalid_payloads = 0
+        """Events dead-lettered for breaking their contract (also in ``dead_lettered``)."""
 
     def consumer_config(self) -> ConsumerConfig:
         many = len(self.subjects) > 1
@@ -208,7 +211,12 @@ class EventConsumer(Worker):
                 span = trace.get_current_span()
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, repr(exc)))
-                await self._failed(js, msg, exc, deliveries)
+                if isinstance(exc, ContractError):
+                    self.invalid_payloads += 1
+                    log.error("event breaks its contract", error=str(exc))
+                    await self._give_up(js, msg, exc, deliveries)
+                else:
+                    await self._failed(js, msg, exc, deliveries)
                 return
             await msg.ack()
             if fresh:

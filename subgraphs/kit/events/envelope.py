@@ -28,6 +28,11 @@ class EnvelopeError(ValueError):
     """A message that is not a well-formed envelope (it goes straight to the dead letters)."""
 
 
+class ContractError(EnvelopeError):
+    """An event whose data does not match its type's contract (see `contracts`); like a
+    malformed envelope it goes straight to the dead letters."""
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)

@@ -28,7 +28,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
@@ -36,6 +36,11 @@ from nats.aio.subscription import Subscription
 from subgraphs.kit.events.connection import EventBus
 from subgraphs.kit.events.envelope import Envelope, EnvelopeError
 from subgraphs.kit.logging import get_logger
+
+if TYPE_CHECKING:
+    from strawberry import Info
+
+    from subgraphs.kit.context import ServiceContext
 
 log = get_logger("polyshop.events.live")
 
@@ -175,10 +180,9 @@ class LiveEvents:
                 await subscription.unsubscribe()
 
 
-def live_of(info: Any) -> LiveEvents:
-    """The process's `LiveEvents` (``app.state.live``), from a resolver's ``info``."""
-    connection = getattr(info.context, "request", None)
-    live = getattr(connection.app.state, "live", None) if connection is not None else None
-    if not isinstance(live, LiveEvents):
+def live_of(info: Info[ServiceContext[Any, Any], Any]) -> LiveEvents:
+    """The process's `LiveEvents` (``ServiceContext.live``), from a resolver's ``info``."""
+    live = info.context.live
+    if live is None:
         raise RuntimeError("this service streams no live events (create_service_app(live=...))")
     return live

@@ -10,8 +10,8 @@ import pytest
 
 from router.demand_control import CostEstimator, CostSchema
 from router.demand_control.actual import ActualCost
-from router.planning.normalize import coerce_variables, prepare
-from router.planning.normalize.parse import parse_operation_text
+from router.operation.normalize import coerce_variables, prepare
+from router.operation.normalize.parse import parse_operation_text
 from tests.support.demand_control_shop import shop_supergraph
 
 SUPERGRAPH = shop_supergraph()

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from router.demand_control import CostError, CostEstimator, CostSchema
-from router.planning.normalize import coerce_variables, prepare
-from router.planning.normalize.parse import parse_operation_text
+from router.operation.normalize import coerce_variables, prepare
+from router.operation.normalize.parse import parse_operation_text
 from tests.support.demand_control_shop import shop_supergraph
 
 SUPERGRAPH = shop_supergraph()
@@ -93,3 +93,19 @@ def test_require_one_slicing_argument(query: str, found: int) -> None:
     ):
         estimate(query)
     assert CostError.code == "COST_QUERY_PARSE_FAILURE"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '{ book(id: "1") { id ... @defer { title } } }',
+        '{ book(id: "1") { id ... @defer(label: "later", if: false) { title } } }',
+        'query($d: Boolean!) { book(id: "1") { id ...F @defer(if: $d) } } '
+        "fragment F on Book { title }",
+    ],
+)
+def test_deferred_fragments_count_like_any_fragment(query: str) -> None:
+    """As Apollo counts them: a deferred fragment's fields are paid for up front (4 + title's
+    @cost 3), whether it ends up deferred or inlined; `@defer(if:)` never changes the cost."""
+    cost, _ = estimate(query, {"d": True} if "$d" in query else None)
+    assert cost == 7

@@ -123,7 +123,10 @@ async def test_response_size_limit_refuses_what_the_limits_let_through(
     """With the alias and height limits off, 400 aliases of a list field are still refused
     by the response-size cap, with a clear error instead of a huge answer."""
     query = "{ topProducts { " + " ".join(f"a{i}: reviews {{ body }}" for i in range(400)) + " } }"
-    settings = settings_for(subgraphs, max_aliases=None, max_height=None, max_response_bytes=20_000)
+    settings = settings_for(
+        subgraphs,
+        limits={"max_aliases": None, "max_height": None, "max_response_bytes": 20_000},
+    )
     async with running_router(settings) as router:
         status, body = await post(router, query)
         assert await post(router, BYSTANDER) == (200, {"data": BYSTANDER_DATA})
@@ -142,7 +145,7 @@ async def test_subgraph_response_larger_than_its_cap_is_abandoned(
     query = (
         "{ topProducts { name " + " ".join(f"a{i}: reviews {{ body }}" for i in range(25)) + " } }"
     )
-    settings = settings_for(subgraphs, subgraph_max_response_bytes=1_000)
+    settings = settings_for(subgraphs, limits={"subgraph_max_response_bytes": 1_000})
     async with running_router(settings) as router:
         status, body = await post(router, query)
     assert status == 200
@@ -155,10 +158,19 @@ async def test_subgraph_response_larger_than_its_cap_is_abandoned(
     )
 
 
-async def test_per_subgraph_concurrency_cap(subgraphs: dict[str, SubgraphServer]) -> None:
-    """Six slow requests at once, two slots for products: all answered, never more than two
-    in flight to the subgraph."""
-    settings = settings_for(subgraphs, subgraph_max_concurrency=2)
+@pytest.mark.parametrize(
+    "cap",
+    [
+        {"traffic_shaping": {"subgraphs": {"products": {"max_connections": 2}}}},
+        {"subgraph_max_concurrency": 2},  # the deprecated alias of all.max_connections
+    ],
+)
+async def test_per_subgraph_concurrency_cap(
+    subgraphs: dict[str, SubgraphServer], cap: dict[str, Any]
+) -> None:
+    """Six slow requests at once, two slots for products (``max_connections``): all answered,
+    never more than two in flight to the subgraph."""
+    settings = settings_for(subgraphs, **cap)
     async with running_router(settings) as router:
         engine = engine_of(router)
         answers = await asyncio.gather(

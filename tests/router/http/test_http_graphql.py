@@ -20,7 +20,9 @@ PREFLIGHT = {"apollo-require-preflight": "true"}
 
 @pytest_asyncio.fixture(scope="module")
 async def router(subgraphs: dict[str, SubgraphServer]) -> AsyncIterator[RunningRouter]:
-    async with running_router(settings_for(subgraphs, max_request_bytes=4096)) as running:
+    async with running_router(
+        settings_for(subgraphs, limits={"http_max_request_bytes": 4096})
+    ) as running:
         yield running
 
 

@@ -29,7 +29,7 @@ def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "x-locale",
     }
     assert settings.override_labels == ("canary",)
-    assert settings.max_depth == 5
+    assert settings.limits.max_depth == 5
 
 
 def test_json_subgraph_urls_and_invalid_values(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,7 +65,9 @@ def test_internal_errors_show_detail_only_in_dev_mode() -> None:
 async def test_operation_limits_from_settings_are_enforced(
     subgraphs: dict[str, SubgraphServer], query: str, code: str
 ) -> None:
-    settings = settings_for(subgraphs, max_depth=2, max_aliases=1, max_root_fields=1)
+    settings = settings_for(
+        subgraphs, limits={"max_depth": 2, "max_aliases": 1, "max_root_fields": 1}
+    )
     subgraphs["products"].received.clear()
     async with (
         running_router(settings) as router,

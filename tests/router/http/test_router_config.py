@@ -33,14 +33,14 @@ def test_the_file_sits_below_arguments_and_environment(
 ) -> None:
     config = write(
         tmp_path / "router.yaml",
-        "max_depth: 5\nsubgraph_timeout: 7\npropagate_headers_extra: [X-Tenant]\n",
+        "limits: {max_depth: 5}\nsubgraph_timeout: 7\npropagate_headers_extra: [X-Tenant]\n",
     )
     settings = RouterSettings(config=config)
-    assert (settings.max_depth, settings.subgraph_timeout) == (5, 7.0)
+    assert (settings.limits.max_depth, settings.subgraph_timeout) == (5, 7.0)
     assert "x-tenant" in settings.propagated_headers
-    monkeypatch.setenv("POLYSHOP_ROUTER_MAX_DEPTH", "9")
-    assert RouterSettings(config=config).max_depth == 9
-    assert RouterSettings(config=config, max_depth=11).max_depth == 11
+    monkeypatch.setenv("POLYSHOP_ROUTER_LIMITS__MAX_DEPTH", "9")
+    assert RouterSettings(config=config).limits.max_depth == 9
+    assert RouterSettings(config=config, limits={"max_depth": 11}).limits.max_depth == 11
     monkeypatch.setenv("POLYSHOP_ROUTER_CONFIG", config)
     assert RouterSettings().subgraph_timeout == 7.0
 
@@ -65,9 +65,9 @@ def test_env_references_are_expanded_and_an_unset_one_is_an_error(
     [
         ("max_dept: 3\n", "unknown key(s) max_dept"),
         ("- a\n- b\n", "must be a mapping"),
-        ("max_depth: [\n", "not valid YAML"),
+        ("limits: [\n", "not valid YAML"),
         ("config: other.yaml\n", "names the file itself"),
-        ("max_depth: many\n", "max_depth"),
+        ("limits: {max_depth: many}\n", "limits.max_depth"),
         ("security: {}\n", "unknown key(s) security"),
     ],
 )
@@ -88,13 +88,15 @@ def test_the_published_schema_accepts_the_settings_and_refuses_typos(tmp_path: P
     assert schema == orjson.loads(orjson.dumps(config_json_schema()))
     jsonschema.Draft202012Validator.check_schema(schema)
     validator = jsonschema.Draft202012Validator(schema)
-    validator.validate({"max_depth": 5, "subgraph_urls": {"products": "http://p/graphql"}})
+    validator.validate(
+        {"limits": {"max_depth": 5}, "subgraph_urls": {"products": "http://p/graphql"}}
+    )
     assert "config" not in schema["properties"]
     assert "security" not in schema["properties"]
     with pytest.raises(jsonschema.ValidationError, match="max_dept"):
         validator.validate({"max_dept": 5})
     with pytest.raises(jsonschema.ValidationError):
-        validator.validate({"max_depth": "many"})
+        validator.validate({"limits": {"max_depth": "many"}})
 
 
 async def depth_error(url: str, session: aiohttp.ClientSession) -> str | None:
@@ -109,7 +111,7 @@ async def test_a_changed_file_applies_to_the_next_requests_and_a_broken_one_is_r
 ) -> None:
     urls = ", ".join(f"{name}: {server.url}" for name, server in subgraphs.items())
     path = tmp_path / "router.yaml"
-    config = write(path, f"max_depth: 10\nsubgraph_urls: {{{urls}}}\n")
+    config = write(path, f"limits: {{max_depth: 10}}\nsubgraph_urls: {{{urls}}}\n")
     settings = RouterSettings(
         config=config, supergraph=str(SUPERGRAPH), port=0, hot_reload=True, reload_interval=60
     )
@@ -119,27 +121,27 @@ async def test_a_changed_file_applies_to_the_next_requests_and_a_broken_one_is_r
         assert await depth_error(router.graphql, router.session) is None
         generation = router.app.holder.generation if router.app.holder else 0
 
-        write(path, f"max_depth: 2\nsubgraph_urls: {{{urls}}}\n")
+        write(path, f"limits: {{max_depth: 2}}\nsubgraph_urls: {{{urls}}}\n")
         assert await watcher.check() is ReloadOutcome.RELOADED
-        assert router.app.settings.max_depth == 2
+        assert router.app.settings.limits.max_depth == 2
         assert router.app.holder is not None
         assert router.app.holder.generation == generation + 1
         assert await depth_error(router.graphql, router.session) == "MAX_DEPTH_LIMIT"
 
         with structlog.testing.capture_logs() as logs:
-            write(path, f"max_depth: -1\nsubgraph_urls: {{{urls}}}\nport: 1\n")
+            write(path, f"limits: {{max_depth: -1}}\nsubgraph_urls: {{{urls}}}\nport: 1\n")
             assert await watcher.check() is ReloadOutcome.REJECTED
-            write(path, f"max_depth: 2\nsubgraph_urls: {{{urls}}}\nbogus: 1\n")
+            write(path, f"limits: {{max_depth: 2}}\nsubgraph_urls: {{{urls}}}\nbogus: 1\n")
             assert await watcher.check() is ReloadOutcome.REJECTED
         rejected = [entry for entry in logs if entry["event"] == "config.rejected"]
         assert len(rejected) == 2
-        assert "max_depth" in rejected[0]["reason"]
+        assert "limits.max_depth" in rejected[0]["reason"]
         assert "bogus" in rejected[1]["reason"]
-        assert router.app.settings.max_depth == 2
+        assert router.app.settings.limits.max_depth == 2
         assert await depth_error(router.graphql, router.session) == "MAX_DEPTH_LIMIT"
 
         with structlog.testing.capture_logs() as logs:
-            write(path, f"max_depth: 10\nsubgraph_urls: {{{urls}}}\nworkers: 2\n")
+            write(path, f"limits: {{max_depth: 10}}\nsubgraph_urls: {{{urls}}}\nworkers: 2\n")
             assert await watcher.check() is ReloadOutcome.RELOADED
         waiting = [entry for entry in logs if entry["event"] == "config.restart_required"]
         assert waiting

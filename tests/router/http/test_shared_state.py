@@ -111,7 +111,7 @@ async def test_two_router_processes_share_apq_and_one_rate_limit(
             {name: server.url for name, server in servers.items()}
         ).decode(),
         "POLYSHOP_ROUTER_RATE_LIMIT": '{"router": {"capacity": 3, "interval": "1m"}}',
-        "POLYSHOP_ROUTER_LOG_LEVEL": "warning",
+        "POLYSHOP_ROUTER_TELEMETRY__EXPORTERS__LOGGING__LEVEL": "warning",
     }
     async with (
         router_process(env) as first,

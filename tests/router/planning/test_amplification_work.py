@@ -14,10 +14,10 @@ import pytest
 from graphql import build_schema, get_introspection_query, parse
 
 from router.engine import Engine
-from router.planning.errors import RequestError
+from router.operation.errors import RequestError
+from router.operation.normalize import OperationLimits, WorkBudget, measure, prepare
+from router.operation.normalize.parse import parse_operation_text
 from router.planning.nodes import FetchNode, FlattenNode, PlanNode
-from router.planning.normalize import OperationLimits, WorkBudget, measure, prepare
-from router.planning.normalize.parse import parse_operation_text
 from router.supergraph import read_supergraph
 
 SCHEMA = build_schema(

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from graphql import build_schema, parse
 
-from router.planning.errors import RequestError
-from router.planning.normalize import (
+from router.operation.errors import RequestError
+from router.operation.normalize import (
     Condition,
     RawField,
     RawFragment,
@@ -17,8 +17,8 @@ from router.planning.normalize import (
     select_operation,
     validate_document,
 )
-from router.planning.normalize.inline import condition_variables, inline_selections
-from router.planning.normalize.limits import OperationLimits, check_limits, measure
+from router.operation.normalize.inline import condition_variables, inline_selections
+from router.operation.normalize.limits import OperationLimits, check_limits, measure
 
 SCHEMA = build_schema(
     """

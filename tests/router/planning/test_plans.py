@@ -24,9 +24,11 @@ from router.planning import (
     FlattenNode,
     ParallelNode,
     QueryPlan,
+    ResponseAlias,
     SequenceNode,
     fetch_nodes,
     plan_to_text,
+    response_aliases,
 )
 from router.supergraph import Supergraph, read_supergraph
 
@@ -328,7 +330,10 @@ def test_conflicting_nullability_across_fragments_gets_internal_alias() -> None:
     )
     snapshot("nullability_conflict", query_plan)
     (root,) = fetch_nodes(query_plan)
-    assert "size__alias_" in root.operation
+    assert "size__alias_1: size" in root.operation
+    # The plan says where the client's field is in the answer (no side table).
+    assert root.aliases == (ResponseAlias(("items", "@"), "Movie", "size", "size__alias_1"),)
+    assert response_aliases(query_plan) == root.aliases
 
 
 # -- conditions, variables, typename, mutations -----------------------------------------------

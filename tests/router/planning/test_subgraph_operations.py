@@ -14,7 +14,8 @@ import pytest
 from graphql import GraphQLSchema, parse, validate
 
 from router.engine import Engine, EngineConfig
-from router.planning import RequestError, fetch_nodes
+from router.operation import RequestError
+from router.planning import fetch_nodes
 from router.supergraph import read_supergraph
 from tests.router.scenarios.model import all_scenarios, load
 from tests.router.scenarios.subgraph_kit import SubgraphSpec, build_subgraph_schema

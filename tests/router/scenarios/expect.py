@@ -122,3 +122,44 @@ def assert_requests(recorder: Recorder, operation: Operation) -> None:
     assert actual == expected, f"subgraph requests {actual} != expected {expected}\n" + "\n".join(
         f"--- {r.subgraph}\n{r.query}" for r in recorder.requests
     )
+
+
+def _matches_payload(actual: Any, expected: Mapping[str, Any]) -> bool:
+    """One payload (or one ``incremental`` entry): keys in order, ``errors`` as `Err`s."""
+    if not isinstance(actual, Mapping) or list(actual) != list(expected):
+        return False
+    for key, want in expected.items():
+        got = actual[key]
+        if key == "errors":
+            try:
+                assert_errors(got, want)
+            except AssertionError:
+                return False
+        elif key == "incremental":
+            if not isinstance(got, list) or len(got) != len(want):
+                return False
+            if not all(_matches_payload(a, e) for a, e in zip(got, want, strict=True)):
+                return False
+        elif not json_equal(got, want):
+            return False
+    return True
+
+
+def assert_payloads(actual: Sequence[Any], expected: Sequence[Mapping[str, Any]]) -> None:
+    """Incremental delivery: the primary payload first, then the deferred ones in any order
+    (each deferred fragment is sent when its own fetches are done), the last one alone with
+    ``hasNext: false``."""
+    shown = f"\nexpected: {_show(list(expected))}\nactual: {_show(list(actual))}"
+    assert len(actual) == len(expected), f"{len(actual)} payloads, not {len(expected)}{shown}"
+    assert _matches_payload(actual[0], expected[0]), f"primary payload differs{shown}"
+    flags = [payload.get("hasNext") for payload in actual]
+    assert flags == [True] * (len(actual) - 1) + [False], f"hasNext flags {flags}{shown}"
+    remaining = [dict(p, hasNext=None) for p in actual[1:]]
+    for want in expected[1:]:
+        want = dict(want, hasNext=None)
+        for index, got in enumerate(remaining):
+            if _matches_payload(got, want):
+                del remaining[index]
+                break
+        else:
+            raise AssertionError(f"payload not received: {_show(want)}{shown}")

@@ -78,6 +78,12 @@ class Operation:
     method: str = "POST"
     plan: bool = True
     """Snapshot the query plan (False for operations that cannot be planned)."""
+    incremental: Sequence[Mapping[str, Any]] | None = None
+    """With `@defer`: the payloads a client accepting incremental delivery gets, in order
+    (the first is the primary part; the deferred ones may complete in any order, they are
+    compared as a multiset and only the last says ``hasNext: false``). An ``errors`` entry
+    holds `Err`s. The operation then runs twice: inline (``data``) and incrementally, with
+    the same subgraph requests."""
 
 
 @dataclass(frozen=True, slots=True)

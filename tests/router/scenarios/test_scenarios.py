@@ -18,7 +18,7 @@ import pytest
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .expect import assert_body, assert_requests
+from .expect import assert_body, assert_payloads, assert_requests
 from .model import LoadedScenario, Operation, all_scenarios, load
 from .subgraph_kit import SubgraphCluster
 
@@ -58,7 +58,7 @@ def _config_kwargs(loaded: LoadedScenario, operation: Operation) -> dict[str, An
 
 @pytest.mark.parametrize(("scenario_name", "operation_name"), CASES)
 async def test_operation(scenario_name: str, operation_name: str) -> None:
-    from router.engine import Engine, EngineConfig, GraphQLRequest, RequestContext
+    from router.engine import Engine, EngineConfig, GraphQLRequest, GraphQLResponse, RequestContext
     from router.supergraph import read_supergraph
 
     loaded, operation = _operation(scenario_name, operation_name)
@@ -76,12 +76,26 @@ async def test_operation(scenario_name: str, operation_name: str) -> None:
                 ),
                 RequestContext(headers={}, method=operation.method),
             )
+            assert_body(response.body, response.status, operation)
+            assert_requests(cluster.recorder, operation)
+            if operation.check is not None:
+                operation.check(cluster.recorder)
+            if operation.incremental is not None:
+                cluster.recorder.clear()
+                outcome = await engine.execute_incremental(
+                    GraphQLRequest(
+                        query=operation.query,
+                        operation_name=operation.operation_name,
+                        variables=operation.variables,
+                    ),
+                    RequestContext(headers={}, method=operation.method),
+                )
+                assert not isinstance(outcome, GraphQLResponse), outcome.body
+                payloads = [payload async for payload in outcome]
+                assert_payloads(payloads, operation.incremental)
+                assert_requests(cluster.recorder, operation)
         finally:
             await engine.close()
-    assert_body(response.body, response.status, operation)
-    assert_requests(cluster.recorder, operation)
-    if operation.check is not None:
-        operation.check(cluster.recorder)
 
 
 PLAN_CASES = [

@@ -12,9 +12,10 @@ from graphql import parse
 from router.engine import Engine, EngineConfig, GraphQLRequest, RequestContext
 from router.execution.projection import Projector, compile_selection
 from router.http.runtime import engine_builder
-from router.planning.normalize import prepare
+from router.operation.normalize import prepare
+from router.planning.nodes import ResponseAlias
 from router.security import Authorizer, Principal, SecurityLayer, SecuritySettings
-from router.security.nulls import REMOVED_DATA_KEY, add_null_fields
+from router.security.nulls import add_null_fields
 from router.security.rules import Access
 from router.settings import RouterSettings
 from router.supergraph import Supergraph, read_supergraph
@@ -111,12 +112,13 @@ def test_a_removed_field_never_shows_a_value_the_plan_fetched_anyway(
     result = Authorizer(supergraph).filter(parse(query), None, Access())
     assert result.document is not None
     selection = prepare(schema, result.document, None).expand(schema, {})
-    keys: dict[int, str] = {}
-    projected = add_null_fields(selection, result.nulls(), schema, keys)
-    assert REMOVED_DATA_KEY in keys.values()
+    projected = add_null_fields(selection, result.nulls(), schema)
+    (product,) = projected.by_type["Query"]
+    assert product.selection is not None
+    assert [f.response_key for f in product.selection.by_type["Product"] if f.removed] == ["price"]
     merged = {"product": {"id": "p1", "name": "Table", "price": 120.0}}
     projector = Projector([], explains=result.explains)
-    data = projector.project_root(merged, compile_selection(schema, projected, frozenset(), keys))
+    data = projector.project_root(merged, compile_selection(schema, projected, frozenset()))
     assert data == {"product": {"id": "p1", "name": "Table", "price": None}}
     assert projector.errors == []
 
@@ -128,14 +130,13 @@ def test_rebuilt_fields_keep_their_internal_aliases(supergraph: Supergraph) -> N
     assert result.document is not None
     selection = prepare(schema, result.document, None).expand(schema, {})
     (product,) = selection.by_type["Query"]
-    keys = {id(product): "_internal_product"}
-    projected = add_null_fields(selection, result.nulls(), schema, keys)
+    aliases = [ResponseAlias((), "Query", "product", "product__alias_1")]
+    projected = add_null_fields(selection, result.nulls(), schema)
     (rebuilt,) = projected.by_type["Query"]
     assert rebuilt is not product  # its selection gained a placeholder below
-    assert keys[id(rebuilt)] == "_internal_product"
-    merged = {"_internal_product": {"name": "Table", "seller": {"name": "Alice", "email": "x"}}}
+    merged = {"product__alias_1": {"name": "Table", "seller": {"name": "Alice", "email": "x"}}}
     data = Projector([]).project_root(
-        merged, compile_selection(schema, projected, frozenset(), keys)
+        merged, compile_selection(schema, projected, frozenset(), aliases)
     )
     assert data == {"product": {"name": "Table", "seller": {"name": "Alice", "email": None}}}
 

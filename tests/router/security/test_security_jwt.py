@@ -19,7 +19,7 @@ from polyshop.runtime.jwks import JwksKeySet
 from polyshop.runtime.jwt import JwtPolicy, JwtVerifier
 from polyshop.runtime.principal import Principal
 from router.security.errors import AUTH_ERROR, UNAUTHENTICATED, AuthenticationError
-from router.security.jwt import JwtAuthenticator, JwtConfig
+from router.security.jwt import JwtAuthenticator, JwtConfig, TokenSource
 from tests.support.router_security import JwksServer, SigningKey
 
 POLICY = JwtPolicy(issuers=("polyshop-auth",), audiences=("polyshop",))
@@ -293,6 +293,35 @@ async def test_authenticator_reads_bearer(verifier: Edge, ec_key: SigningKey) ->
 async def test_authenticator_malformed_header_is_401(verifier: Edge, value: str) -> None:
     with pytest.raises(AuthenticationError) as caught:
         await verifier.authenticator.authenticate({"authorization": value})
+    assert caught.value.status == 401
+
+
+async def test_authenticator_reads_other_sources_in_order(
+    keys: JwksKeySet, ec_key: SigningKey
+) -> None:
+    """``sources`` (Apollo's ``jwt.sources``): looked at when the main header is absent, in
+    order; a source that is present but malformed is a 401 like the main header."""
+    token, other = ec_key.sign(sub="from-header"), ec_key.sign(sub="from-cookie")
+    config = JwtConfig(
+        sources=(
+            TokenSource("header", "X-Api-Token", ""),
+            TokenSource("cookie", "polyshop_token"),
+        )
+    )
+    authenticator = JwtAuthenticator(JwtVerifier(keys), config)
+    cookie = f"a=1; polyshop_token={other}"
+    both = await authenticator.authenticate({"x-api-token": token, "cookie": cookie})
+    assert both is not None
+    assert both.subject == "from-header"
+    only_cookie = await authenticator.authenticate({"cookie": cookie})
+    assert only_cookie is not None
+    assert only_cookie.subject == "from-cookie"
+    main = await authenticator.authenticate({"authorization": f"Bearer {token}", "cookie": cookie})
+    assert main is not None
+    assert main.subject == "from-header"
+    assert await authenticator.authenticate({"cookie": 'a=1; broken="x'}) is None
+    with pytest.raises(AuthenticationError) as caught:
+        await authenticator.authenticate({"x-api-token": "two words"})
     assert caught.value.status == 401
 
 

@@ -13,7 +13,7 @@ import pytest
 from graphql import parse
 
 from router.execution.projection import Projector, compile_selection
-from router.planning.normalize import coerce_variables, prepare
+from router.operation.normalize import coerce_variables, prepare
 from router.security.authorization import Authorizer
 from router.security.nulls import add_null_fields
 from router.security.rules import Access

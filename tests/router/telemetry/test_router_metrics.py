@@ -107,7 +107,9 @@ async def test_subgraph_failures_are_counted_by_reason() -> None:
 
 
 async def test_ready_and_metrics_can_be_turned_off(subgraphs: dict[str, SubgraphServer]) -> None:
-    settings = settings_for(subgraphs, metrics=False)
+    settings = settings_for(
+        subgraphs, telemetry={"exporters": {"metrics": {"prometheus": {"enabled": False}}}}
+    )
     async with running_router(settings) as router:
         async with router.session.get(router.url + "/ready") as response:
             assert response.status == 200

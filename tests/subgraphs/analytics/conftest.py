@@ -16,7 +16,8 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 from polyshop.devstack.postgres import plain_url
-from subgraphs.analytics.app import AnalyticsSettings, create_app
+from subgraphs.analytics.app import create_app
+from subgraphs.analytics.settings import AnalyticsSettings
 from tests.support.analytics import WithTestIdentity
 
 ServiceDatabaseFactory = Callable[[str], Awaitable[str]]

@@ -15,8 +15,8 @@ import asyncpg
 import pytest
 from nats.js import JetStreamContext
 
-from subgraphs.analytics.app import AnalyticsSettings
 from subgraphs.analytics.schema import sdl
+from subgraphs.analytics.settings import AnalyticsSettings
 from tests.support.analytics import ADMIN, USER, Scenario, publish, scenario
 
 SCHEMA_FILE = Path(__file__).resolve().parents[3] / "schema" / "analytics.graphql"

@@ -14,7 +14,8 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from polyshop.devstack.postgres import plain_url
-from subgraphs.inventory.app import InventorySettings, create_app
+from subgraphs.inventory.app import create_app
+from subgraphs.inventory.settings import InventorySettings
 from subgraphs.kit.db import create_engine
 
 ServiceDatabaseFactory = Callable[[str], Awaitable[str]]

@@ -13,8 +13,9 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.inventory import service
-from subgraphs.inventory.app import InventorySettings, create_app
+from subgraphs.inventory.app import create_app
 from subgraphs.inventory.service import Line
+from subgraphs.inventory.settings import InventorySettings
 from subgraphs.kit.auth import install_token_auth, token_verifier
 from tests.support.keys import AUDIENCE, ISSUER, TestKeys
 

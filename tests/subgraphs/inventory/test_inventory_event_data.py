@@ -1,5 +1,5 @@
-"""Reading ``order.created`` data as the orders service writes it (ids as strings), and
-refusing what cannot be an order."""
+"""Reading ``order.created`` as the orders service writes it (ids as strings) through its
+contract, and refusing what cannot be an order."""
 
 from __future__ import annotations
 
@@ -7,20 +7,31 @@ from typing import Any
 
 import pytest
 
-from subgraphs.inventory.events import lines_of, order_id_of
-from subgraphs.inventory.service import Line
-from subgraphs.kit.events import new_envelope
+from subgraphs.inventory.events import lines_of
+from subgraphs.inventory.service import MAX_PRODUCT_ID, Line
+from subgraphs.kit.events import ContractError, new_envelope
+from subgraphs.kit.events.contracts import OrderCancelled, OrderCreated
+
+
+def order_created(items: Any, order_id: Any = "o-1") -> OrderCreated:
+    data = {
+        "order_id": order_id,
+        "user_id": "u-1",
+        "currency": "USD",
+        "total_amount": "6.00",
+        "items": items,
+    }
+    return OrderCreated.parse(new_envelope("orders", "order.created", data))
 
 
 def test_items_become_lines() -> None:
-    data = {
-        "order_id": "o-1",
-        "items": [
+    order = order_created(
+        [
             {"product_id": "12", "quantity": 2, "unit_price": "1.50"},
             {"product_id": 7, "quantity": 1, "unit_price": "3.00"},
-        ],
-    }
-    assert lines_of(data) == [Line(12, 2), Line(7, 1)]
+        ]
+    )
+    assert lines_of(order) == [Line(12, 2), Line(7, 1)]
 
 
 @pytest.mark.parametrize(
@@ -29,21 +40,30 @@ def test_items_become_lines() -> None:
         None,
         [],
         "12",
-        [{"product_id": "x", "quantity": 1}],
-        [{"product_id": "0", "quantity": 1}],
-        [{"product_id": "5", "quantity": "1"}],
-        [{"product_id": "5", "quantity": True}],
-        [{"quantity": 1}],
+        [{"product_id": "x", "quantity": 1, "unit_price": "1"}],
+        [{"product_id": "0", "quantity": 1, "unit_price": "1"}],
+        [{"product_id": "5", "quantity": "1", "unit_price": "1"}],
+        [{"product_id": "5", "quantity": True, "unit_price": "1"}],
+        [{"quantity": 1, "unit_price": "1"}],
         ["5"],
     ],
 )
-def test_malformed_items_are_refused(items: Any) -> None:
-    assert lines_of({"order_id": "o-1", "items": items}) is None
+def test_malformed_items_break_the_contract(items: Any) -> None:
+    with pytest.raises(ContractError, match="items"):
+        order_created(items)
 
 
-def test_an_event_without_an_order_id_is_unusable() -> None:
-    assert order_id_of(new_envelope("orders", "order.cancelled", {"order_id": 41})) == "41"
-    with pytest.raises(ValueError, match="order_id"):
-        order_id_of(new_envelope("orders", "order.cancelled", {"reason": "x"}))
-    with pytest.raises(ValueError, match="order_id"):
-        order_id_of(new_envelope("orders", "order.cancelled", {"order_id": "  "}))
+def test_a_product_id_past_inventory_range_rejects_the_order() -> None:
+    order = order_created(
+        [{"product_id": str(MAX_PRODUCT_ID + 1), "quantity": 1, "unit_price": "1"}]
+    )
+    assert lines_of(order) is None
+
+
+def test_an_event_without_an_order_id_breaks_the_contract() -> None:
+    cancelled = new_envelope("orders", "order.cancelled", {"order_id": 41})
+    assert OrderCancelled.parse(cancelled).order_id == "41"
+    with pytest.raises(ContractError, match="order_id"):
+        OrderCancelled.parse(new_envelope("orders", "order.cancelled", {"reason": "x"}))
+    with pytest.raises(ContractError, match="order_id"):
+        OrderCancelled.parse(new_envelope("orders", "order.cancelled", {"order_id": "  "}))

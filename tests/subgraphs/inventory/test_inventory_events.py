@@ -17,7 +17,8 @@ from fastapi import FastAPI
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
-from subgraphs.inventory.app import InventorySettings, create_app
+from subgraphs.inventory.app import create_app
+from subgraphs.inventory.settings import InventorySettings
 from subgraphs.kit.events import (
     Envelope,
     EventBus,
@@ -223,7 +224,8 @@ async def test_cancellation_and_failed_payment_release_the_units(
     assert (await wait_for_answer(js, order_id)).type == "stock.reserved"
     assert await stock(sql, A) == (before[0] - 1, before[1] + 1)
 
-    await publish(new_envelope(source, event_type, {"order_id": order_id, "reason": "test"}))
+    data = {"order_id": order_id, "reason": "test", "payment_id": str(uuid.uuid4())}
+    await publish(new_envelope(source, event_type, data))
 
     async def released() -> bool:
         status = await sql.fetchval("SELECT status FROM reservations WHERE order_id = $1", order_id)

@@ -8,13 +8,16 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
+from decimal import Decimal
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.inventory import service
-from subgraphs.inventory.app import InventorySettings, create_app
-from subgraphs.kit.events import EventBus, ensure_event_stream, new_envelope
+from subgraphs.inventory.app import create_app
+from subgraphs.inventory.settings import InventorySettings
+from subgraphs.kit.events import EventBus, EventPayload, ensure_event_stream, new_event
+from subgraphs.kit.events.contracts import OrderCancelled, OrderCreated, OrderedItem
 from tests.support.orders import serve
 from tests.support.ws_client import connected, next_payload, receive, subscribe, ws_url
 
@@ -58,8 +61,8 @@ async def test_current_stock_then_reservation_and_release(
     js = await bus.jetstream()
     await ensure_event_stream(js, "orders", inventory_settings)
 
-    async def publish(event_type: str, **data: object) -> None:
-        envelope = new_envelope("orders", event_type, data)
+    async def publish(payload: EventPayload) -> None:
+        envelope = new_event("orders", payload)
         await js.publish(
             envelope.subject, envelope.to_json(), headers={"Nats-Msg-Id": str(envelope.id)}
         )
@@ -73,11 +76,21 @@ async def test_current_stock_then_reservation_and_release(
             ) == [level(A, 5, 0), level(B, 1, 0)]
 
             order_id = str(uuid.uuid4())
-            items = [{"product_id": str(A), "quantity": 2}, {"product_id": str(C), "quantity": 1}]
-            await publish("order.created", order_id=order_id, items=items)
+            items = [
+                OrderedItem(product_id=str(A), quantity=2, unit_price=Decimal("1.00")),
+                OrderedItem(product_id=str(C), quantity=1, unit_price=Decimal("1.00")),
+            ]
+            created = OrderCreated(
+                order_id=order_id,
+                user_id=str(uuid.uuid4()),
+                currency="USD",
+                total_amount=Decimal("3.00"),
+                items=items,
+            )
+            await publish(created)
             assert await next_payload(socket, "s") == level(A, 3, 2)
 
-            await publish("order.cancelled", order_id=order_id, reason="changed my mind")
+            await publish(OrderCancelled(order_id=order_id, reason="changed my mind"))
             assert await next_payload(socket, "s") == level(A, 5, 0)
 
             # C moved twice but is not watched; B did not move: nothing else arrives.

@@ -25,8 +25,8 @@ from subgraphs.kit import (
 from subgraphs.kit.logging import CORRELATION_HEADER
 
 
-def ctx(info: strawberry.Info) -> ServiceContext[None]:
-    context: ServiceContext[None] = info.context
+def ctx(info: strawberry.Info) -> ServiceContext[None, None]:
+    context: ServiceContext[None, None] = info.context
     return context
 
 

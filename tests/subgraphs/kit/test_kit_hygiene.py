@@ -24,8 +24,8 @@ from subgraphs.kit.scalars import MONEY_MAX, parse_money_value
 SECRET = "$argon2id$v=19$m=65536,t=3,p=4$c2VjcmV0$not-a-real-hash"
 
 
-def ctx(info: strawberry.Info) -> ServiceContext[None]:
-    context: ServiceContext[None] = info.context
+def ctx(info: strawberry.Info) -> ServiceContext[None, None]:
+    context: ServiceContext[None, None] = info.context
     return context
 
 

@@ -37,8 +37,8 @@ Loaders = DataLoader[int, int]
 ROUNDS = 60
 
 
-def ctx(info: strawberry.Info) -> ServiceContext[Loaders]:
-    context: ServiceContext[Loaders] = info.context
+def ctx(info: strawberry.Info) -> ServiceContext[Loaders, None]:
+    context: ServiceContext[Loaders, None] = info.context
     return context
 
 
@@ -81,7 +81,7 @@ schema = build_schema(query=Query, mutation=Mutation)
 STRAGGLERS: list[asyncio.Task[list[str]]] = []
 
 
-async def _linger(context: ServiceContext[Loaders]) -> list[str]:
+async def _linger(context: ServiceContext[Loaders, None]) -> list[str]:
     """Holds the session across the operation's end, then tries to use it again."""
     steps = []
     async with context.db() as session:
@@ -96,7 +96,7 @@ async def _linger(context: ServiceContext[Loaders]) -> list[str]:
     return steps
 
 
-def loaders(context: ServiceContext[Loaders]) -> Loaders:
+def loaders(context: ServiceContext[Loaders, None]) -> Loaders:
     async def load(keys: list[int]) -> list[int]:
         async with context.db() as session:
             await session.execute(text("SELECT pg_sleep(0.003)"))

@@ -58,7 +58,13 @@ def created(order_id: str, user_id: str) -> Any:
     return new_envelope(
         "orders",
         "order.created",
-        {"order_id": order_id, "user_id": user_id, "currency": "EUR", "total_amount": "10.00"},
+        {
+            "order_id": order_id,
+            "user_id": user_id,
+            "currency": "EUR",
+            "total_amount": "10.00",
+            "items": [{"product_id": "1", "quantity": 1, "unit_price": "10.00"}],
+        },
     )
 
 

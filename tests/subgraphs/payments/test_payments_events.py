@@ -13,8 +13,14 @@ import pytest
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from subgraphs.kit.events import Envelope, EventRuntime, EventSettings, add_event, new_envelope
-from subgraphs.payments.events import on_awaiting_payment
+from subgraphs.kit.events import (
+    ContractError,
+    Envelope,
+    EventRuntime,
+    EventSettings,
+    add_event,
+    new_envelope,
+)
 from subgraphs.payments.settings import PaymentsSettings
 from tests.support.eventually import eventually
 from tests.support.keys import TestKeys
@@ -24,6 +30,7 @@ from tests.support.payments import (
     ServiceDatabaseFactory,
     awaiting_payment,
     card,
+    handle_order_event,
     stream_events,
 )
 
@@ -194,7 +201,7 @@ async def test_awaiting_payment_updates_an_awaiting_order_only(
     order_id = str(uuid.uuid4())
     for amount in ("10.00", "12.00"):
         async with sessionmaker() as session, session.begin():
-            await on_awaiting_payment(session, awaiting_payment("orders", order_id, "u", amount))
+            await handle_order_event(session, awaiting_payment("orders", order_id, "u", amount))
     amount = await sql.fetchval("SELECT amount FROM payable_orders WHERE order_id = $1", order_id)
     assert str(amount) == "12.00"
 
@@ -211,11 +218,12 @@ async def test_awaiting_payment_updates_an_awaiting_order_only(
 async def test_malformed_awaiting_payment_is_refused(
     sessionmaker: async_sessionmaker[AsyncSession], data: dict[str, Any]
 ) -> None:
-    """The consumer retries it and dead-letters it; the read model never holds it."""
+    """It breaks the contract, so the consumer dead-letters it at once; the read model never
+    holds it."""
     envelope = new_envelope("orders", "order.awaiting_payment", data)
     async with sessionmaker() as session:
-        with pytest.raises(ValueError, match=r"total_amount|order_id|user_id"):
-            await on_awaiting_payment(session, envelope)
+        with pytest.raises(ContractError, match=r"total_amount|order_id|user_id"):
+            await handle_order_event(session, envelope)
 
 
 async def _is(value: Any, expected: object) -> bool:

@@ -155,9 +155,9 @@ async def test_app_closes_its_provider(settings: PaymentsSettings, nc: Client) -
     app = create_app(settings, verify_tokens=False, provider=provider)
     async with app.router.lifespan_context(app):
         assert not provider.closed
-        assert app.state.reconciler.running
+        assert app.state.resources.reconciler.running
     assert provider.closed
-    assert not app.state.reconciler.running
+    assert not app.state.resources.reconciler.running
 
 
 async def test_provider_timeout_leaves_the_payment_initiated_with_no_event(

@@ -47,7 +47,7 @@ def user() -> str:
 @pytest.fixture
 def provider(payments_app: FastAPI) -> PaymentProvider:
     """The app's own sandbox, whose ledger is the sandbox_charges table."""
-    found: PaymentProvider = payments_app.state.payments.provider
+    found: PaymentProvider = payments_app.state.resources.provider
     return found
 
 

@@ -13,9 +13,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.kit.events import new_envelope
-from subgraphs.payments.events import on_order_cancelled, on_order_paid
 from tests.support.keys import TestKeys
-from tests.support.payments import OK_CARD, card, seed_order
+from tests.support.payments import OK_CARD, card, handle_order_event, seed_order
 
 PAY = """
 mutation($order: ID!, $card: CardInput!, $key: String!) {
@@ -190,21 +189,19 @@ async def test_amount_comes_from_the_read_model(
     assert stored == Decimal("1234.5678")
 
 
-@pytest.mark.parametrize(
-    ("handler", "status"), [(on_order_paid, "paid"), (on_order_cancelled, "cancelled")]
-)
+@pytest.mark.parametrize("status", ["paid", "cancelled"])
 async def test_order_not_awaiting_payment_is_a_conflict_with_nothing_written(
     gql: Any,
     keys: TestKeys,
     user: str,
     sessionmaker: async_sessionmaker[AsyncSession],
     sql: asyncpg.Connection,
-    handler: Any,
     status: str,
 ) -> None:
     order_id = await seed_order(sessionmaker, user_id=user)
+    event = new_envelope("orders", f"order.{status}", {"order_id": order_id})
     async with sessionmaker() as session, session.begin():
-        await handler(session, new_envelope("orders", f"order.{status}", {"order_id": order_id}))
+        await handle_order_event(session, event)
     body = await gql(PAY, keys.token(user), order=order_id, card=OK_CARD, key=uuid.uuid4().hex)
     assert code_of(body) == "CONFLICT"
     assert status in body["errors"][0]["message"]

@@ -14,7 +14,8 @@ from fastapi import FastAPI
 
 from polyshop.devstack.postgres import plain_url
 from subgraphs.kit.auth import install_token_auth
-from subgraphs.products.app import ProductsSettings, create_app
+from subgraphs.products.app import create_app
+from subgraphs.products.settings import ProductsSettings
 from tests.support.keys import TestKeys
 
 ServiceDatabaseFactory = Callable[[str], Awaitable[str]]

@@ -20,8 +20,9 @@ from strawberry.types.base import StrawberryObjectDefinition
 
 from subgraphs.kit.auth import TokenSettings, install_token_auth
 from subgraphs.products.access import CatalogWriteGuard
-from subgraphs.products.app import ProductsSettings, create_app
+from subgraphs.products.app import create_app
 from subgraphs.products.schema import schema, sdl
+from subgraphs.products.settings import ProductsSettings
 from tests.support.keys import TestKeys
 
 TABLES = ("categories", "products", "product_images", "discount_methods", "product_discounts")

@@ -13,6 +13,9 @@ import asyncpg
 import httpx
 import pytest
 
+from subgraphs.kit.auth import install_token_auth
+from subgraphs.products.app import create_app
+from subgraphs.products.settings import ProductsSettings
 from tests.support.keys import TestKeys
 
 UPLOAD = """
@@ -125,14 +128,20 @@ async def test_a_file_that_is_not_an_image_is_refused_and_nothing_is_written(
 
 
 async def test_an_image_over_the_limit_is_refused(
-    client: httpx.AsyncClient, admin_token: str, product_id: str, products_app: Any
+    products_db: str, keys: TestKeys, admin_token: str, product_id: str
 ) -> None:
-    original = products_app.state.settings
-    products_app.state.settings = original.model_copy(update={"image_max_bytes": 64})
-    try:
+    # Its own app: the limit is a setting, which the resolvers get from the app's resources.
+    settings = ProductsSettings(
+        database_url=products_db, log_level="WARNING", dev_mode=False, image_max_bytes=64
+    )
+    app = create_app(settings, verify_tokens=False)
+    install_token_auth(app, dev_mode=False, verifier=keys.verifier())
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://products") as client,
+    ):
         body = await upload(client, admin_token, product_id, png() + b"\0" * 100)
-    finally:
-        products_app.state.settings = original
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert "exceeds the limit of 64 bytes" in body["errors"][0]["message"]
 

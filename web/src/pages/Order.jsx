@@ -2,7 +2,7 @@ import { useMutation, useQuery } from "@apollo/client";
 import { useEffect, useState } from "react";
 
 import { newKey } from "../cart.js";
-import { ORDER_PAGE, ORDER_SLOW_PARTS, PAY_ORDER, SETTLED } from "../operations.js";
+import { ORDER_PAGE, PAY_ORDER, SETTLED } from "../operations.js";
 import { Problem } from "./Problem.jsx";
 
 const POLL_MS = 700;
@@ -21,7 +21,18 @@ function usePollWhile(query, active) {
 export function Order({ id }) {
   const page = useQuery(ORDER_PAGE, { variables: { id } });
   const status = page.data?.order?.status;
-  usePollWhile(page, !status || !SETTLED.has(status));
+  const settled = Boolean(status) && SETTLED.has(status);
+  // After the order settles, its last e-mail may still be on its way: keep polling while a
+  // notification is PENDING, for NOTIFY_GRACE_MS at most.
+  const [graceOver, setGraceOver] = useState(false);
+  useEffect(() => {
+    if (!settled) return undefined;
+    const timer = setTimeout(() => setGraceOver(true), NOTIFY_GRACE_MS);
+    return () => clearTimeout(timer);
+  }, [settled]);
+  const notifications = page.data?.order?.user?.notifications;
+  const pending = notifications ? notifications.some((n) => n.status === "PENDING") : true;
+  usePollWhile(page, !settled || (pending && !graceOver));
   if (page.error) return <Problem error={page.error} />;
   if (page.loading && !page.data) return <p>Loading the order…</p>;
   const order = page.data.order;
@@ -61,37 +72,19 @@ export function Order({ id }) {
       </p>
       {order.status === "CREATED" && <p className="muted">Reserving stock…</p>}
       {order.status === "PENDING_PAYMENT" && <PaymentForm order={order} />}
-      <SlowParts id={order.id} settled={SETTLED.has(order.status)} />
+      <SlowParts order={order} />
     </section>
   );
 }
 
-/** The payment and the notifications: today a second query (ORDER_SLOW_PARTS), later the
- * deferred parts of ORDER_PAGE (see operations.js). */
-function SlowParts({ id, settled }) {
-  const slow = useQuery(ORDER_SLOW_PARTS, { variables: { id } });
-  // After the order settles, its last e-mail may still be on its way: keep polling while a
-  // notification is PENDING, for NOTIFY_GRACE_MS at most.
-  const [graceOver, setGraceOver] = useState(false);
-  useEffect(() => {
-    if (!settled) return undefined;
-    const timer = setTimeout(() => setGraceOver(true), NOTIFY_GRACE_MS);
-    return () => clearTimeout(timer);
-  }, [settled]);
-  const pending = slow.data?.order?.user.notifications.some((n) => n.status === "PENDING");
-  usePollWhile(slow, !settled || (pending !== false && !graceOver));
-  // And one fetch as the order settles: the payment as it ended.
-  const { refetch } = slow;
-  useEffect(() => {
-    if (settled) refetch();
-  }, [settled, refetch]);
-  if (slow.error) return <Problem error={slow.error} />;
-  const order = slow.data?.order;
+/** The payment and the notifications: the deferred parts of ORDER_PAGE (see operations.js),
+ * absent from the order until the router sends them. */
+function SlowParts({ order }) {
   return (
     <>
       <h2>Payment</h2>
-      {!order ? (
-        <p className="muted">Loading the payment…</p>
+      {order.payments === undefined ? (
+        <p className="muted" data-testid="payment-loading">Loading the payment…</p>
       ) : order.payments.length === 0 ? (
         <p className="muted">Not paid yet.</p>
       ) : (
@@ -108,7 +101,7 @@ function SlowParts({ id, settled }) {
         </ul>
       )}
       <h2>Notifications</h2>
-      {!order ? (
+      {order.user === undefined ? (
         <p className="muted">Loading notifications…</p>
       ) : order.user.notifications.length === 0 ? (
         <p className="muted">None yet.</p>
@@ -134,7 +127,7 @@ function PaymentForm({ order }) {
   const [card, setCard] = useState({ number: "", exp: "", cvc: "" });
   const [key] = useState(newKey);
   const [payOrder, { loading, error }] = useMutation(PAY_ORDER, {
-    refetchQueries: [ORDER_PAGE, ORDER_SLOW_PARTS],
+    refetchQueries: [ORDER_PAGE],
   });
   const [busy, setBusy] = useState(false);
 

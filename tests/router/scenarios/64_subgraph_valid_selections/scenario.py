@@ -5,13 +5,19 @@ have, on union members it does not list, or on an interface its type does not im
 are rewritten per runtime type or dropped; the live subgraphs validate every operation."""
 
 from ..model import Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
+from ..subgraph_kit import Recorder, SubgraphSpec
 
 SEARCH = [
     {"__typename": "Book", "id": "b1", "title": "Dune"},
     {"__typename": "Movie", "id": "m1", "title": "Arrival"},
 ]
 PLAYLIST = [{"__typename": "Book", "id": "b1"}, {"__typename": "Song", "name": "Hey Jude"}]
+
+
+def movie_key_sent(recorder: Recorder) -> None:
+    (radio,) = recorder.of("radio")
+    assert radio.representations == [{"__typename": "Movie", "id": "m1"}]
+
 
 SCENARIO = Scenario(
     description=__doc__ or "",
@@ -54,6 +60,16 @@ SCENARIO = Scenario(
             query="{ search { ... on Node { id ... on Movie { year } } } }",
             data={"search": [{"id": "b1"}, {"id": "m1", "year": 2016}]},
             requests={"shelf": 1, "radio": 1},
+        ),
+        Operation(
+            name="key_field_beside_a_client_alias",
+            # The client's `id: title` (String!) on Book and Movie's key `id` (ID!) meet in one
+            # shelf selection set: the key goes under an internal alias, and the
+            # representation for radio reads it from there.
+            query="{ search { ... on Book { id: title } ... on Movie { year } } }",
+            data={"search": [{"id": "Dune"}, {"year": 2016}]},
+            requests={"shelf": 1, "radio": 1},
+            check=movie_key_sent,
         ),
     ],
 )

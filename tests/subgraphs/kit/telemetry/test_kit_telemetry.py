@@ -52,7 +52,7 @@ def make_schema(service: str) -> Any:
     class Mutation:
         @strawberry.mutation
         async def emit(self, info: strawberry.Info, kind: str) -> str:
-            context: ServiceContext[None] = info.context
+            context: ServiceContext[None, None] = info.context
             async with context.db() as session:
                 envelope = new_envelope(service, kind, {"note": kind})
                 await add_event(session, envelope)

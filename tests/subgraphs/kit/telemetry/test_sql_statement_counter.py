@@ -27,7 +27,7 @@ def make_schema() -> Any:
     class Query:
         @strawberry.field
         async def run(self, info: strawberry.Info, statements: int) -> int:
-            context: ServiceContext[None] = info.context
+            context: ServiceContext[None, None] = info.context
             total = 0
             async with context.db() as session:
                 for number in range(statements):

@@ -1,4 +1,6 @@
-"""Pass 5: fragment spreads inlined, ``@skip``/``@include`` turned into `Condition`s.
+"""Pass 5: fragment spreads inlined, ``@skip``/``@include`` turned into `Condition`s, and
+``@defer`` kept on its fragment as a `DeferDirective` (``if: false`` inlined; ``if: $var``
+makes ``var`` a condition variable: the plan differs with it).
 
 The result depends on the document only (not on variable values), so it is computed once per
 prepared operation. A condition whose ``if`` is a literal is decided here: an always-false
@@ -23,10 +25,11 @@ from graphql import (
     FragmentSpreadNode,
     InlineFragmentNode,
     SelectionSetNode,
+    StringValueNode,
     VariableNode,
 )
 
-from .model import Condition, Conditions, RawField, RawFragment, RawSelection
+from .model import Condition, Conditions, DeferDirective, RawField, RawFragment, RawSelection
 
 
 class Never:
@@ -53,6 +56,28 @@ def conditions_of(directives: tuple[DirectiveNode, ...] | None) -> Conditions | 
             elif isinstance(value, VariableNode):
                 found.append(Condition(value.name.value, include))
     return tuple(found)
+
+
+def defer_of(directives: tuple[DirectiveNode, ...] | None) -> DeferDirective | None:
+    """The fragment's ``@defer``, or None when it has none or ``if: false`` (inlined).
+
+    Validation has checked the label is a static string, unique in the document."""
+    for directive in directives or ():
+        if directive.name.value != "defer":
+            continue
+        label: str | None = None
+        condition: str | None = None
+        for argument in directive.arguments or ():
+            value = argument.value
+            if argument.name.value == "label" and isinstance(value, StringValueNode):
+                label = value.value
+            elif argument.name.value == "if":
+                if isinstance(value, BooleanValueNode) and not value.value:
+                    return None
+                if isinstance(value, VariableNode):
+                    condition = value.name.value
+        return DeferDirective(label, condition)
+    return None
 
 
 def inline_selections(
@@ -94,6 +119,7 @@ def inline_selections(
                     ),
                     conditions=conditions,
                     selections=inline_selections(selection.selection_set, fragments, inlined),
+                    defer=defer_of(selection.directives),
                 )
             )
         elif isinstance(selection, FragmentSpreadNode):
@@ -111,6 +137,7 @@ def inline_selections(
                     type_condition=definition.type_condition.name.value,
                     conditions=conditions,
                     selections=shared,
+                    defer=defer_of(selection.directives),
                 )
             )
     return tuple(result)
@@ -130,5 +157,8 @@ def condition_variables(selections: tuple[RawSelection, ...]) -> frozenset[str]:
         seen.add(id(group))
         for selection in group:
             found.update(c.variable for c in selection.conditions)
+            defer = getattr(selection, "defer", None)
+            if defer is not None and defer.condition is not None:
+                found.add(defer.condition)
             stack.append(selection.selections)
     return frozenset(found)

@@ -28,6 +28,41 @@ Conditions = tuple[Condition, ...]
 """All must pass."""
 
 
+@dataclass(frozen=True, slots=True)
+class DeferDirective:
+    """``@defer(label:, if:)`` on a fragment, as written: ``condition`` names the variable that
+    turns it on (None: always on; a literal ``if: false`` never gets here, it is inlined)."""
+
+    label: str | None
+    condition: str | None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Defer:
+    """One deferred fragment at one position of the response (a fragment spread used at two
+    positions is two defers): what the planner splits off and the executor delivers as one
+    incremental payload per object found at ``path``."""
+
+    id: int
+    """Numbered in document order, from 0, per expanded operation."""
+    label: str | None
+    path: tuple[str, ...]
+    """Response keys from the root to the fragment's position, ``@`` for list items."""
+    parent: Defer | None
+    """The deferred fragment this one is nested in (delivered first), if any."""
+
+    def within(self, other: Defer | None) -> bool:
+        """True when this fragment is ``other`` or nested in it (None: the primary part)."""
+        if other is None:
+            return True
+        current: Defer | None = self
+        while current is not None:
+            if current is other:
+                return True
+            current = current.parent
+        return False
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class RawField:
     response_key: str
@@ -44,6 +79,7 @@ class RawFragment:
     type_condition: str | None
     conditions: Conditions
     selections: tuple[RawSelection, ...]
+    defer: DeferDirective | None = None
 
 
 RawSelection = RawField | RawFragment
@@ -66,6 +102,12 @@ class Field:
     selection: SelectionSet | None
     nodes: tuple[FieldNode, ...]
     """The client's AST nodes (used to run introspection fields with graphql-core)."""
+    defer: Defer | None = None
+    """The innermost deferred fragment this field is delivered with (None: the primary
+    part). A field also selected outside that fragment belongs to the primary part."""
+    removed: bool = False
+    """A field authorization removed, put back for projection only (never fetched: always
+    null, whatever the merged data holds under its key; `router/security/nulls.py`)."""
 
     @property
     def is_typename(self) -> bool:
@@ -83,3 +125,24 @@ class SelectionSet:
     common: tuple[Field, ...] | None
     """For abstract types whose selection does not depend on the runtime type: the fields
     declared on the abstract type itself. For object types: the same as ``by_type``'s entry."""
+
+
+def defers_in(selection: SelectionSet) -> list[Defer]:
+    """Every deferred fragment of an expanded selection, by ``id`` (outer ones first)."""
+    found: dict[int, Defer] = {}
+    seen: set[int] = set()
+    stack = [selection]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        for fields in (*current.by_type.values(), current.common or ()):
+            for f in fields:
+                defer = f.defer
+                while defer is not None and defer.id not in found:
+                    found[defer.id] = defer
+                    defer = defer.parent
+                if f.selection is not None:
+                    stack.append(f.selection)
+    return [found[i] for i in sorted(found)]
