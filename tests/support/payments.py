@@ -118,7 +118,7 @@ class SlowProvider:
 
 
 def slow_provider(settings: PaymentsSettings) -> SlowProvider:
-    """``POLYSHOP_PAYMENTS_PROVIDER=tests.subgraphs.payments.support:slow_provider``."""
+    """``POLYSHOP_PAYMENTS_PROVIDER=tests.support.payments:slow_provider``."""
     return SlowProvider(delay=settings.payments_provider_timeout * 10)
 
 

@@ -135,13 +135,13 @@ def test_card_keeps_the_number_out_of_its_repr() -> None:
 def test_provider_is_chosen_by_setting() -> None:
     assert isinstance(load_provider("sandbox"), SandboxProvider)
     settings = PaymentsSettings(payments_provider_timeout=0.5, payments_reconcile_after=1)
-    plugged = load_provider("tests.subgraphs.payments.support:slow_provider", settings)
+    plugged = load_provider("tests.support.payments:slow_provider", settings)
     assert isinstance(plugged, SlowProvider)
     assert plugged.delay == 5.0
     with pytest.raises(ValueError, match="unknown payment provider"):
         load_provider("stripe")
     with pytest.raises(TypeError):
-        load_provider("tests.subgraphs.payments.support:not_a_provider")
+        load_provider("tests.support.payments:not_a_provider")
 
 
 def test_reconciliation_never_overtakes_the_provider_timeout() -> None:
