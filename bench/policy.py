@@ -207,24 +207,37 @@ async def policy_cost(
 
 
 async def policy_micro(iterations: int = 20_000) -> tuple[float, float]:
-    """The policies' own work per request, in this process (µs): header rules (request
-    headers for every subgraph, response-header selection of one subgraph answer) and rate
-    limits (router, per-client and one subgraph bucket). Immune to the load generator."""
-    from router.config.headers import HeadersConfig
+    """The policies' own work per request, in this process (µs): header rules (the built-in
+    ``headers`` plugin through the plugin pipeline, as the router runs it: the request's plugin
+    run, then for one fetch of the ``small`` query its subgraph request and response stages,
+    with their stage objects) and rate limits (router, per-client and one subgraph bucket).
+    Immune to the load generator."""
     from router.config.rate_limit import RateLimitConfig
-    from router.policy.headers import HeaderPolicy, ResponseHeaderRules
+    from router.http.app import header_rules_plugin
+    from router.plugins import SubgraphRequest, SubgraphResponse
+    from router.plugins.pipeline import PluginPipeline
     from router.policy.rate_limit import LocalBuckets, RateLimiter
+    from router.settings import RouterSettings
     from router.shared import SharedState
 
-    config = HeadersConfig.model_validate(HEADER_RULES)
-    policy = HeaderPolicy(config, ("authorization", "x-correlation-id"))
-    responses = ResponseHeaderRules(config)
+    settings = RouterSettings(headers=HEADER_RULES, propagate_headers=("authorization",))
+    loaded = header_rules_plugin(settings)
+    assert loaded is not None
+    pipeline = PluginPipeline([loaded])
     client = {**RULES_CLIENT, "host": "127.0.0.1", "content-type": "application/json"}
+    own = {"x-correlation-id": "c0ffee", "x-forwarded-for": "127.0.0.1"}
     answer = {"content-type": "application/json", "content-length": "120"}
+    body: dict[str, object] = {"data": {}}
     started = time.perf_counter()
     for _ in range(iterations):
-        policy.request_headers(client, "c0ffee", None)
-        responses.select("products", answer)
+        run = pipeline.begin()
+        request = SubgraphRequest(
+            run.context, "products", "", dict(own), raw=b"{}", client_headers=client
+        )
+        if run.call("subgraph_request", request) is not None:
+            raise RuntimeError("the headers plugin answered in the subgraph's place")
+        response = SubgraphResponse(run.context, "products", 200, answer, body)
+        run.call("subgraph_response", response)
     headers_us = (time.perf_counter() - started) / iterations * 1e6
     limiter = RateLimiter(
         RateLimitConfig.model_validate(RATE_LIMITS), SharedState(None), LocalBuckets()

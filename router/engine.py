@@ -46,7 +46,6 @@ from graphql import DocumentNode, GraphQLSchema, type_from_ast, value_from_ast
 from polyshop.runtime.principal import Principal
 
 from .config.demand_control import DemandControlConfig
-from .config.headers import HeadersConfig
 from .config.persisted import ApqConfig
 from .config.traffic_shaping import TrafficShapingConfig
 from .demand_control import DemandControl, OperationCost
@@ -88,8 +87,13 @@ from .planning.cache import LRU, PlanCache, PlanKey
 from .planning.nodes import DeferNode, QueryPlan
 from .planning.planner import Planner, PlanningError, response_aliases
 from .planning.serialize import FORMAT, PlanDecodeError, decode_plan, encode_plan
-from .plugins.api import OPERATION_KIND, OPERATION_NAME, ExecutionRequest, ExecutionResponse
-from .policy.headers import ResponseHeaderRules
+from .plugins.api import (
+    OPERATION_KIND,
+    OPERATION_NAME,
+    ExecutionRequest,
+    ExecutionResponse,
+    Response,
+)
 from .policy.rate_limit import RateLimiter
 from .security.authorization import AuthorizationResult, Authorizer
 from .security.nulls import add_null_fields
@@ -137,6 +141,9 @@ class RequestContext:
     plugins: PluginRun | None = None
     """The request's plugins (None: no plugin configured): the execution and subgraph hooks
     run here, the router and supergraph ones in the HTTP layer."""
+    client_headers: Mapping[str, str] | None = None
+    """The client's request headers (after the supergraph stage): what subgraph-stage hooks
+    (the header rules among them) propagate from."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,8 +188,6 @@ class EngineConfig:
     persisted_queries: bool = True
     """Automatic persisted queries (``extensions.persistedQuery``) in a registry of the
     engine's own, when no `OperationDocuments` is given to the engine."""
-    headers: HeadersConfig | None = None
-    """Header rules; the engine applies their ``response`` lists (subgraph → client)."""
     subgraph_tls_ca: str | None = None
     """CA bundle trusted for ``https`` subgraphs (else the system's roots)."""
     subgraph_tls_certfile: str | None = None
@@ -220,8 +225,6 @@ class GraphQLResponse:
     body: dict[str, Any]
     """``{"data": ..., "errors": [...], "extensions": ...}``."""
     status: int = 200
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    """Subgraph response headers for the client (``headers.*.response`` rules)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,14 +319,10 @@ class Engine:
                 tls_keyfile=self.config.subgraph_tls_keyfile,
             )
         )
-        response_rules = (
-            ResponseHeaderRules(self.config.headers) if self.config.headers is not None else None
-        )
         self.executor = Executor(
             self.fetcher,
             self.config.max_response_bytes,
             self.config.subgraph_max_concurrency_per_request,
-            response_rules=response_rules,
             limiter=rate_limiter
             if rate_limiter is not None and rate_limiter.checks_subgraphs
             else None,
@@ -422,6 +421,7 @@ class Engine:
             label,
             plugins=context.plugins,
             by_subgraph=context.subgraph_headers,
+            client_headers=context.client_headers,
         )
         await self.executor.run(plan.primary, state)
         body = self._body(cached, state, coerced, authorization, cost, incremental.primary).body
@@ -548,9 +548,10 @@ class Engine:
         headers = context.headers
         run = context.plugins
         if run is not None:
-            run.context.entries[OPERATION_KIND] = operation.kind
-            run.context.entries[OPERATION_NAME] = request.operation_name or operation.name
-            if run.wants("execution_request"):
+            entries = run.context.entries
+            entries[OPERATION_KIND] = operation.kind
+            entries[OPERATION_NAME] = request.operation_name or operation.name
+            if "execution_request" in run.active:
                 stage = ExecutionRequest(
                     run.context,
                     cached.plan,
@@ -560,7 +561,9 @@ class Engine:
                     dict(headers),
                     query,
                 )
-                short = await run.run("execution_request", stage)
+                short = run.call("execution_request", stage)
+                if short is not None and not isinstance(short, Response):
+                    short = await short
                 if short is not None:
                     return GraphQLResponse(short.graphql_body(), short.status)
                 variables, headers = stage.variables, stage.headers
@@ -571,12 +574,15 @@ class Engine:
             label,
             plugins=run,
             by_subgraph=context.subgraph_headers,
+            client_headers=context.client_headers,
         )
         response = self._body(cached, state, coerced, authorization, cost)
-        if run is not None and not state.too_large and run.wants("execution_response"):
+        if run is not None and not state.too_large and "execution_response" in run.active:
             done = ExecutionResponse(run.context, 200, response.body)
-            await run.run("execution_response", done)
-            return GraphQLResponse(done.body, done.status, headers=state.response_headers)
+            outcome = run.call("execution_response", done)
+            if outcome is not None and not isinstance(outcome, Response):
+                await outcome
+            return GraphQLResponse(done.body, done.status)
         return response
 
     def _body(
@@ -630,7 +636,7 @@ class Engine:
                 self.demand.actual(cost, cached.selection, data, coerced)
             if self.demand.config.expose_cost:
                 body["extensions"] = {"cost": cost.extension()}
-        return GraphQLResponse(body, headers=state.response_headers)
+        return GraphQLResponse(body)
 
     def plan(
         self,

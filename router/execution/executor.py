@@ -82,8 +82,8 @@ class ExecutionState:
     explained: list[Path] = field(default_factory=list)
     """Paths below which missing data is already explained by an error."""
     operation: OperationLabel | None = None
-    response_headers: list[tuple[str, str]] = field(default_factory=list)
-    """Subgraph response headers selected for the client by ``response_rules``."""
+    client_headers: Mapping[str, str] | None = None
+    """The client's request headers (what subgraph-stage hooks propagate from)."""
     received_bytes: int = 0
     """Bytes of subgraph responses so far."""
     too_large: bool = False
@@ -104,25 +104,12 @@ class ExecutionState:
             [],
             list(self.explained),
             self.operation,
-            self.response_headers,
+            self.client_headers,
             self.received_bytes,
             self.too_large,
             self.slots,
             self.plugins,
         )
-
-
-class ResponseHeaderSelector(Protocol):
-    """Picks the client-bound headers of one subgraph response (`router.policy.headers`)."""
-
-    def __bool__(self) -> bool: ...
-
-    def covers(self, service: str) -> bool:
-        """Whether some of ``service``'s response headers go to the client."""
-
-    def select(self, service: str, raw: Mapping[str, str]) -> list[tuple[str, str]]:
-        """The ``(name, value)`` pairs of ``raw`` (every value of a repeated header) the
-        client gets."""
 
 
 class SubgraphLimiter(Protocol):
@@ -133,8 +120,8 @@ class SubgraphLimiter(Protocol):
 
 
 class Executor:
-    """Runs plans; ``response_rules`` select subgraph response headers for the client and
-    ``limiter`` refuses fetches over a subgraph's rate limit (``REQUEST_RATE_LIMITED``)."""
+    """Runs plans; ``limiter`` refuses fetches over a subgraph's rate limit
+    (``REQUEST_RATE_LIMITED``)."""
 
     def __init__(
         self,
@@ -142,13 +129,11 @@ class Executor:
         max_response_bytes: int | None = None,
         max_concurrency_per_subgraph: int | None = None,
         *,
-        response_rules: ResponseHeaderSelector | None = None,
         limiter: SubgraphLimiter | None = None,
     ) -> None:
         self.fetcher = fetcher
         self.max_response_bytes = max_response_bytes
         self.max_concurrency_per_subgraph = max_concurrency_per_subgraph
-        self.response_rules = response_rules if response_rules else None
         self.limiter = limiter
 
     async def execute(
@@ -160,9 +145,15 @@ class Executor:
         *,
         plugins: PluginRun | None = None,
         by_subgraph: Mapping[str, Mapping[str, str]] | None = None,
+        client_headers: Mapping[str, str] | None = None,
     ) -> ExecutionState:
         state = self.new_state(
-            variables, headers, operation, plugins=plugins, by_subgraph=by_subgraph
+            variables,
+            headers,
+            operation,
+            plugins=plugins,
+            by_subgraph=by_subgraph,
+            client_headers=client_headers,
         )
         if plan.node is not None:
             await self._run(plan.node, state)
@@ -216,13 +207,16 @@ class Executor:
         *,
         plugins: PluginRun | None = None,
         by_subgraph: Mapping[str, Mapping[str, str]] | None = None,
+        client_headers: Mapping[str, str] | None = None,
     ) -> ExecutionState:
         state = ExecutionState(
-            variables, headers, by_subgraph=by_subgraph or None, operation=operation
+            variables,
+            headers,
+            by_subgraph=by_subgraph or None,
+            operation=operation,
+            client_headers=client_headers,
         )
-        if plugins is not None and (
-            plugins.wants("subgraph_request") or plugins.wants("subgraph_response")
-        ):
+        if plugins is not None and plugins.subgraph_hooks:
             state.plugins = plugins
         return state
 
@@ -253,30 +247,35 @@ class Executor:
             headers = state.by_subgraph.get(fetch.service, headers)
         run = state.plugins
         outgoing: plugin_api.SubgraphRequest | None = None
+        shareable = True
         if run is not None and "subgraph_request" in run.active:
             outgoing = plugin_api.SubgraphRequest(
                 run.context,
                 fetch.service,
                 self.fetcher.config.urls.get(fetch.service, ""),
-                dict(headers),
+                headers,
                 None,
                 raw=body,
+                client_headers=state.client_headers,
             )
-            short = await run.run("subgraph_request", outgoing)
+            short = run.call("subgraph_request", outgoing)
+            if short is not None and not isinstance(short, plugin_api.Response):
+                short = await short
             if short is not None:
                 return short.graphql_body()
             body = outgoing.encoded()
-            headers = outgoing.headers
+            headers = outgoing.sent_headers()
+            shareable = outgoing.deduplicate
         limit = self.max_concurrency_per_subgraph
         try:
             if limit is None:
-                response = await self._fetch(fetch, body, headers)
+                response = await self._fetch(fetch, body, headers, shareable)
             else:
                 slot = state.slots.get(fetch.service)
                 if slot is None:
                     slot = state.slots[fetch.service] = asyncio.Semaphore(limit)
                 async with slot:
-                    response = await self._fetch(fetch, body, headers)
+                    response = await self._fetch(fetch, body, headers, shareable)
         except FetchFailure as failure:
             # A 4xx means the subgraph refused what the router sent (a planner or
             # configuration bug): logged under its own event, with the client operation.
@@ -308,10 +307,6 @@ class Executor:
                 limit=limit,
             )
             return None
-        if self.response_rules is not None and response.headers:
-            state.response_headers.extend(
-                self.response_rules.select(fetch.service, response.headers)
-            )
         payload = _parse(response.body)
         if payload is None:
             state.errors.append(
@@ -330,20 +325,24 @@ class Executor:
                 payload,
                 outgoing.assigned_id if outgoing is not None else "",
             )
-            await run.run("subgraph_response", incoming)
+            outcome = run.call("subgraph_response", incoming)
+            if outcome is not None and not isinstance(outcome, plugin_api.Response):
+                await outcome
             return incoming.body
         return payload
 
     async def _fetch(
-        self, fetch: FetchNode | BatchFetchNode, body: bytes, headers: Mapping[str, str]
+        self,
+        fetch: FetchNode | BatchFetchNode,
+        body: bytes,
+        headers: Mapping[str, str],
+        shareable: bool = True,
     ) -> SubgraphResponse:
+        # ``shareable`` False: a subgraph-stage hook passes this subgraph's response headers
+        # to the client (the header rules' ``response`` lists); a shared answer would hand
+        # one client's cookies to others.
         return await self.fetcher.fetch(
-            fetch.service,
-            body,
-            headers,
-            # a shared answer would hand one client's response headers (cookies) to others
-            dedupe=fetch.operation_kind == "query"
-            and (self.response_rules is None or not self.response_rules.covers(fetch.service)),
+            fetch.service, body, headers, dedupe=shareable and fetch.operation_kind == "query"
         )
 
     async def execute_event(

@@ -32,15 +32,18 @@ from router.execution.uploads import current_files, release_files
 from router.hot_reload import EngineBuilder, EngineHolder, ServingEngine, SupergraphWatcher
 from router.plugins import (
     OPERATION_NAME,
+    LoadedPlugin,
     PluginPipeline,
     PluginRun,
+    Response,
     RouterRequest,
     RouterResponse,
     SupergraphRequest,
     SupergraphResponse,
     load_plugins,
 )
-from router.policy.headers import merge_response_headers
+from router.plugins.builtin.headers import HeaderRules, HeaderRulesConfig
+from router.policy.headers import RequestHeaders, merge_response_headers
 from router.policy.rate_limit import RATE_LIMITED
 from router.security import AuthenticationError, Principal, SecurityLayer, TokenRequestError
 from router.security.errors import SERVICE_UNAVAILABLE
@@ -228,11 +231,16 @@ class RouterApp:
     async def _load_plugins(self, settings: RouterSettings) -> PluginPipeline | None:
         """The started plugins of ``settings`` (None when there are none); raises
         `router.plugins.PluginLoadError` naming the plugin that failed and why."""
-        if not settings.plugins and settings.coprocessor is None:
+        header_rules = header_rules_plugin(settings)
+        if not settings.plugins and settings.coprocessor is None and header_rules is None:
             return None
         loaded = await load_plugins(settings.plugins, settings.coprocessor)
+        if header_rules is not None:  # first: later hooks see the propagated headers
+            loaded.insert(0, header_rules)
         metrics = self.telemetry.metrics if self.telemetry is not None else None
-        return PluginPipeline(loaded, metrics=metrics, dev_mode=settings.dev_mode)
+        pipeline = PluginPipeline(loaded, metrics=metrics, dev_mode=settings.dev_mode)
+        pipeline.applies_header_rules = header_rules is not None
+        return pipeline
 
     async def _apply_settings(self, settings: RouterSettings) -> None:
         """Reloaded ``router.yaml``: an engine built with the new settings serves the next
@@ -247,10 +255,7 @@ class RouterApp:
             from .runtime import engine_builder
 
             build = engine_builder(settings, self.security, self.telemetry, policies)
-        plugins_changed = (settings.plugins, settings.coprocessor) != (
-            self.settings.plugins,
-            self.settings.coprocessor,
-        )
+        plugins_changed = _plugin_settings(settings) != _plugin_settings(self.settings)
         # A plugin that fails to load raises here: the old plugins and engine keep serving.
         plugins = await self._load_plugins(settings) if plugins_changed else self.plugins
         try:
@@ -465,18 +470,12 @@ class RouterApp:
                 )
                 return
             incremental = accepts_incremental(headers.get("accept"))
-            status, body, media, passed_on = await self._execute(
+            status, body, media = await self._execute(
                 scope, receive, headers, method, correlation, run, incremental
             )
             if not isinstance(body, bytes):
                 # `@defer` for a client that reads multipart: the payloads as they come.
-                extra = [
-                    *echo,
-                    *((k.encode("latin-1"), v.encode("latin-1")) for k, v in passed_on),
-                ]
-                await stream(
-                    Transport.DEFER, raw_send, receive, body, heartbeat=None, headers=extra
-                )
+                await stream(Transport.DEFER, raw_send, receive, body, heartbeat=None, headers=echo)
                 return
         except (HttpError, AuthenticationError) as error:
             observation = current_request.get()
@@ -487,7 +486,6 @@ class RouterApp:
                 await respond_json(send, error.status, error.body(), JSON, extra)
                 return
             status, body, media = error.status, orjson.dumps(error.body()), APPLICATION_JSON
-            passed_on = []
             echo = extra
         except ClientDisconnected:
             return
@@ -503,38 +501,38 @@ class RouterApp:
             await release_files()
         if status == 405:
             echo.append((b"allow", b"POST"))
-        if passed_on:
+        if run is not None and run.context.appended_headers:
+            # Added with `Context.add_response_header` (subgraph response headers the header
+            # rules pass on): every set-cookie kept, other names last-wins.
             echo.extend(
-                (name.encode("latin-1"), value.encode("latin-1")) for name, value in passed_on
+                (name.encode("latin-1"), value.encode("latin-1"))
+                for name, value in merge_response_headers(run.context.appended_headers)
             )
         if run is not None and ("router_response" in run.active or run.response_headers):
-            status, body, media = await self._router_response(run, status, body, media, echo)
+            # The stage's coroutine is awaited only if a hook suspended (`PluginPipeline.call`).
+            stage = RouterResponse(run.context, status, None, body, wire=echo, media=media)
+            if "router_response" in run.active and not run.answered_at_router:
+                outcome = run.call("router_response", stage)
+                if outcome is not None and not isinstance(outcome, Response):
+                    await outcome
+                status, body = stage.status, stage.body
+            media = self._router_response(stage, media, echo)
         await respond(send, status, body, media.encode(), echo)
 
-    async def _router_response(
-        self,
-        run: PluginRun,
-        status: int,
-        body: bytes,
-        media: str,
-        echo: list[tuple[bytes, bytes]],
-    ) -> tuple[int, bytes, str]:
-        """The router response stage; headers plugins added join ``echo`` (in place)."""
-        added = run.response_headers
-        if run.wants("router_response") and not run.answered_at_router:
-            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in echo}
-            headers.update(added)
-            headers["content-type"] = media
-            stage = RouterResponse(run.context, status, headers, body)
-            await run.run("router_response", stage)
-            status, body = stage.status, stage.body
-            media = stage.headers.pop("content-type", media)
+    @staticmethod
+    def _router_response(stage: RouterResponse, media: str, echo: list[tuple[bytes, bytes]]) -> str:
+        """The router response stage's outcome into ``echo`` (in place); the media type."""
+        if stage.headers_read:
+            headers = stage.headers
+            media = headers.pop("content-type", media)
             echo.clear()
-            added = stage.headers
+            added: Mapping[str, str] = headers
+        else:
+            added = stage.context.response_headers
         for name, value in added.items():
             if name not in ("content-type", "content-length"):
                 echo.append((name.encode("latin-1"), value.encode("latin-1")))
-        return status, body, media
+        return media
 
     async def _execute(
         self,
@@ -545,11 +543,11 @@ class RouterApp:
         correlation: str,
         run: PluginRun | None = None,
         incremental: bool = False,
-    ) -> tuple[int, bytes | AsyncIterator[dict[str, Any]], str, list[tuple[str, str]]]:
-        """Check, parse and run the request; (status, JSON body, media type, headers from
-        subgraph responses). With ``incremental`` (the client reads `@defer`'s multipart),
-        a query with deferred fragments gives its payloads as an async iterator instead of
-        a body, unless plugins hook into the responses (they see one body: inline)."""
+    ) -> tuple[int, bytes | AsyncIterator[dict[str, Any]], str]:
+        """Check, parse and run the request; (status, JSON body, media type). With
+        ``incremental`` (the client reads `@defer`'s multipart), a query with deferred
+        fragments gives its payloads as an async iterator instead of a body, unless plugins
+        hook into the responses (they see one body: inline)."""
         settings = self.settings
         policies = self.policies
         if method not in ("GET", "POST"):
@@ -637,17 +635,20 @@ class RouterApp:
                     "send the operation with POST",
                 )
         if run is not None:
-            run.context.set_principal(principal)
+            if principal is not None:
+                run.context.set_principal(principal)
             if "router_request" in run.active:
                 incoming = RouterRequest(
                     run.context, method, scope["path"], headers, body, query_string
                 )
-                short = await run.run("router_request", incoming)
+                short = run.call("router_request", incoming)
+                if short is not None and not isinstance(short, Response):
+                    short = await short
                 if short is not None:
                     run.answered_at_router = True
                     payload = short.body
                     encoded = payload if isinstance(payload, bytes) else orjson.dumps(payload)
-                    return short.status, encoded, media, []
+                    return short.status, encoded, media
                 headers, body, query_string = incoming.headers, incoming.body, incoming.query_string
         if parsed is not None:  # a multipart upload, parsed while it was read
             pass
@@ -677,30 +678,27 @@ class RouterApp:
                     observation.operation_type = "batch"
                     for one in responses:
                         observation.add_response(one.body)
-                extra = merge_response_headers(h for r in responses for h in r.headers)
-                return 200, self._capped(orjson.dumps([r.body for r in responses])), media, extra
+                return 200, self._capped(orjson.dumps([r.body for r in responses])), media
             if observation is not None:
                 observation.operation_name = parsed.operation_name
             if (
                 incremental
                 and isinstance(engine, Engine)
                 and execute == engine.execute
-                and (run is None or not any(run.wants(hook) for hook in RESPONSE_HOOKS))
+                and (run is None or run.active.isdisjoint(RESPONSE_HOOKS))
             ):
                 outcome = await engine.execute_incremental(parsed, context)
                 if not isinstance(outcome, GraphQLResponse):
-                    return 200, outcome, media, []
+                    return 200, outcome, media
                 response = outcome
             else:
                 response = await execute(parsed, context)
         if observation is not None:
             observation.add_response(response.body)
-        extra = merge_response_headers(response.headers) if response.headers else []
         return (
             self._status(response, media),
             self._capped(orjson.dumps(response.body)),
             media,
-            extra,
         )
 
     async def _streaming_context(
@@ -891,17 +889,19 @@ class RouterApp:
         operation and the client's headers (propagation to subgraphs runs after them) or
         answer in its place; its response hooks see and may change the answer."""
         run.context.entries[OPERATION_NAME] = request.operation_name
-        if run.wants("supergraph_request"):
+        if "supergraph_request" in run.active:
             stage = SupergraphRequest(
                 run.context,
                 dict(headers),
                 request.query,
                 request.operation_name,
-                dict(request.variables or {}),
-                dict(request.extensions or {}),
+                _own(request.variables),
+                _own(request.extensions),
                 context.method,
             )
-            short = await run.run("supergraph_request", stage)
+            short = run.call("supergraph_request", stage)
+            if short is not None and not isinstance(short, Response):
+                short = await short
             if short is not None:  # answered at this stage: its response hooks do not run
                 return GraphQLResponse(short.graphql_body(), short.status)
             request = GraphQLRequest(
@@ -920,12 +920,14 @@ class RouterApp:
                     run,
                 )
         response = await engine.execute(request, context)
-        if run.wants("supergraph_response"):
+        if "supergraph_response" in run.active:
             stage_out = SupergraphResponse(
                 run.context, response.status, run.response_headers, response.body
             )
-            await run.run("supergraph_response", stage_out)
-            response = GraphQLResponse(stage_out.body, stage_out.status, response.headers)
+            outcome = run.call("supergraph_response", stage_out)
+            if outcome is not None and not isinstance(outcome, Response):
+                await outcome
+            response = GraphQLResponse(stage_out.body, stage_out.status)
         return response
 
     async def _request_context(
@@ -940,7 +942,12 @@ class RouterApp:
     ) -> RequestContext:
         """The subgraph headers of a request (header rules, then the router's own
         ``X-Forwarded-For``, then identity) in the engine's request context."""
-        forwarded = policies.headers.request_headers(headers, correlation, principal)
+        if run is not None and run.pipeline.applies_header_rules:
+            # The built-in headers plugin runs the rules at the subgraph stage: the
+            # router sends its own headers only (and identity, below).
+            forwarded = RequestHeaders({self._correlation_header: correlation}, {})
+        else:
+            forwarded = policies.headers.request_headers(headers, correlation, principal)
         forwarded.default[FORWARDED_FOR] = chain
         for own in forwarded.by_subgraph.values():
             own[FORWARDED_FOR] = chain
@@ -954,6 +961,7 @@ class RouterApp:
             }
             or None,
             plugins=run,
+            client_headers=headers,
         )
 
     async def _subgraph_headers(
@@ -977,6 +985,40 @@ class RouterApp:
         if self.settings.spec_json_status and media == APPLICATION_JSON and response.status == 400:
             return 200
         return response.status
+
+
+def _plugin_settings(settings: RouterSettings) -> tuple[Any, ...]:
+    """What the plugin pipeline is built from: a change means new plugins on reload."""
+    return (
+        settings.plugins,
+        settings.coprocessor,
+        settings.headers,
+        settings.propagate_headers,
+        settings.propagate_headers_extra,
+        settings.correlation_header,
+    )
+
+
+def header_rules_plugin(settings: RouterSettings) -> LoadedPlugin | None:
+    """The built-in ``headers`` plugin when the ``headers`` section has rules (None: the
+    HTTP layer forwards the plain ``propagate_headers`` allowlist itself)."""
+    if settings.headers.is_empty:
+        return None
+    plugin = HeaderRules(
+        HeaderRulesConfig(
+            rules=settings.headers,
+            propagate=(*settings.propagate_headers, *settings.propagate_headers_extra),
+            correlation_header=settings.correlation_header,
+        )
+    )
+    # Never suspends (no timer needed); a failure fails the request like any plugin's.
+    return LoadedPlugin(plugin, "headers", False, None)
+
+
+def _own(values: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A request's own map for a stage object: the parsed JSON dict itself (nothing else
+    holds it; the request is rebuilt from the stage), else a fresh dict."""
+    return values if type(values) is dict else dict(values or {})
 
 
 def create_app(settings: RouterSettings | None = None, **kwargs: Any) -> RouterApp:

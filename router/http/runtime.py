@@ -34,7 +34,6 @@ def engine_config(settings: RouterSettings) -> EngineConfig:
             (settings.correlation_header, *settings.dedup_ignored_headers)
         ),
         persisted_queries=settings.apq.enabled,
-        headers=None if settings.headers.is_empty else settings.headers,
         introspection=settings.introspection,
         max_depth=limits.max_depth,
         max_height=limits.max_height,

@@ -83,7 +83,15 @@ class NoConfig(BaseModel):
 class Context:
     """Per-request state shared by every stage and every plugin of one request."""
 
-    __slots__ = ("_id", "_states", "entries", "principal", "response_headers", "sdl")
+    __slots__ = (
+        "_id",
+        "_states",
+        "appended_headers",
+        "entries",
+        "principal",
+        "response_headers",
+        "sdl",
+    )
 
     def __init__(self, principal: Principal | None = None, sdl: str = "") -> None:
         self.entries: dict[str, Any] = {}
@@ -96,10 +104,23 @@ class Context:
         self.principal = principal
         """The verified caller (None without a token); its claims are also in
         ``entries[JWT_CLAIMS]``."""
+        self.appended_headers: list[tuple[str, str]] | None = None
+        """Headers `add_response_header` collected (None: none)."""
         self._id: str | None = None
         self._states: dict[int, dict[str, Any]] | None = None
         if principal is not None:
             self.set_principal(principal)
+
+    def add_response_header(self, name: str, value: str) -> None:
+        """Add a header to the HTTP response, keeping repeated names: every ``set-cookie``
+        added is sent; of any other name the last value added wins (how subgraph response
+        headers are merged). ``response_headers`` holds one value per name; this is the way
+        to pass several cookies. Added before the router response stage, whose hooks see
+        them in ``RouterResponse.headers``."""
+        appended = self.appended_headers
+        if appended is None:
+            appended = self.appended_headers = []
+        appended.append((name.lower(), value))
 
     def set_principal(self, principal: Principal | None) -> None:
         """Record the verified caller (the HTTP layer does, right after authentication)."""
@@ -208,15 +229,54 @@ class RouterRequest:
     """The GET query string (``query=...&variables=...``)."""
 
 
-@dataclass(slots=True)
 class RouterResponse:
-    """The HTTP response about to be sent."""
+    """The HTTP response about to be sent.
 
-    context: Context
-    status: int
-    headers: dict[str, str]
-    """Response headers (``content-type`` included)."""
-    body: bytes
+    ``headers`` is built from the router's own response headers only when a hook reads it
+    (a hook that looks at the status or body costs no header decoding)."""
+
+    __slots__ = ("_added", "_headers", "_media", "_wire", "body", "context", "status")
+
+    def __init__(
+        self,
+        context: Context,
+        status: int,
+        headers: dict[str, str] | None = None,
+        body: bytes = b"",
+        *,
+        wire: Sequence[tuple[bytes, bytes]] = (),
+        media: str = "",
+    ) -> None:
+        self.context = context
+        self.status = status
+        self.body = body
+        self._headers = headers
+        self._wire = wire
+        self._media = media
+        self._added = context.response_headers
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Response headers (lower-case names, ``content-type`` included): the router's,
+        then those plugins added (`Context.response_headers`). Changes are sent."""
+        if self._headers is None:
+            headers = {
+                name.decode("latin-1"): value.decode("latin-1") for name, value in self._wire
+            }
+            headers.update(self._added)
+            if self._media:
+                headers["content-type"] = self._media
+            self._headers = headers
+        return self._headers
+
+    @headers.setter
+    def headers(self, value: dict[str, str]) -> None:
+        self._headers = value
+
+    @property
+    def headers_read(self) -> bool:
+        """Whether ``headers`` was read or replaced (else the router's own stand)."""
+        return self._headers is not None
 
 
 @dataclass(slots=True)
@@ -257,7 +317,9 @@ class ExecutionRequest:
     variables: dict[str, Any]
     """Already coerced; the plan was chosen for the ``@skip``/``@include`` values given."""
     headers: dict[str, str]
-    """Headers sent to every subgraph of this operation."""
+    """Headers sent to every subgraph of this operation. With a ``headers`` section in
+    ``router.yaml`` the header rules add theirs later, at the subgraph stage (the built-in
+    ``headers`` plugin), so these are the router's own."""
     query: str = ""
 
 
@@ -277,24 +339,46 @@ class SubgraphRequest:
     router built only when a hook reads it, and encoded again only then: a hook that looks at
     headers alone costs no JSON work on large entity requests."""
 
-    __slots__ = ("_body", "_id", "_raw", "context", "headers", "service_name", "uri")
+    __slots__ = (
+        "_body",
+        "_headers",
+        "_id",
+        "_raw",
+        "_shared_headers",
+        "client_headers",
+        "context",
+        "deduplicate",
+        "service_name",
+        "uri",
+    )
 
     def __init__(
         self,
         context: Context,
         service_name: str,
         uri: str,
-        headers: dict[str, str],
+        headers: Mapping[str, str],
         body: dict[str, Any] | None = None,
         id: str = "",
         *,
         raw: bytes = b"",
+        client_headers: Mapping[str, str] | None = None,
     ) -> None:
         self.context = context
         self.service_name = service_name
         self.uri = uri
-        self.headers = headers
-        """Headers sent to the subgraph (lower-case names)."""
+        self._shared_headers = headers
+        self._headers: dict[str, str] | None = None
+        self.client_headers: Mapping[str, str] = (
+            client_headers if client_headers is not None else {}
+        )
+        """The client's request headers as the supergraph stage left them (lower-case names;
+        read-only): what a hook propagates from. The built-in ``headers`` plugin reads it."""
+        self.deduplicate = True
+        """Whether this request may share the answer of an identical one in flight (the
+        router's subgraph deduplication). A hook that passes this subgraph's response headers
+        to the client sets it False: a shared answer would hand one client's cookies to
+        another."""
         self._id = id
         self._body = body
         self._raw = raw
@@ -306,6 +390,23 @@ class SubgraphRequest:
         if not self._id:
             self._id = new_id()
         return self._id
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Headers sent to the subgraph (lower-case names): the router's own (correlation id,
+        ``x-forwarded-for``, identity and service token), then what earlier hooks set. Copied
+        from the request's headers (shared by its fetches) on first use."""
+        if self._headers is None:
+            self._headers = dict(self._shared_headers)
+        return self._headers
+
+    @headers.setter
+    def headers(self, value: dict[str, str]) -> None:
+        self._headers = value
+
+    def sent_headers(self) -> Mapping[str, str]:
+        """The headers to send: the hooks' copy if one was made, else the router's own."""
+        return self._shared_headers if self._headers is None else self._headers
 
     @property
     def assigned_id(self) -> str:
@@ -369,6 +470,11 @@ class SubgraphResponse:
     @headers.setter
     def headers(self, value: dict[str, str]) -> None:
         self._headers = value
+
+    def header_items(self) -> list[tuple[str, str]]:
+        """Every response header as received, ``(lower-case name, value)``, repeated names
+        kept (each ``set-cookie``); ``headers`` keeps one value per name."""
+        return [(str(name).lower(), value) for name, value in self._raw_headers.items()]
 
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)

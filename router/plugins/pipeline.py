@@ -105,8 +105,20 @@ class PluginPipeline:
         self.hooks: dict[str, tuple[tuple[LoadedPlugin, Hook], ...]] = {
             stage: tuple(found) for stage, found in hooks.items()
         }
+        self._bound: dict[str, tuple[Hook, ...]] = {
+            stage: tuple(hook for _, hook in found) for stage, found in hooks.items()
+        }
+        """The hooks alone, per stage: what `call` iterates."""
         self.active = frozenset(stage for stage, found in hooks.items() if found)
         """The stages with at least one hook."""
+        self.subgraph_hooks = bool(self.active & {"subgraph_request", "subgraph_response"})
+        """Whether the executor wraps fetches in the subgraph stage at all."""
+        self.applies_header_rules = False
+        """Set by the router when the built-in ``headers`` plugin runs the header rules
+        (`router.plugins.builtin.headers`): the HTTP layer then sends only its own headers."""
+        self._call = self.call
+        self._run = self.run
+        """Bound once: each request's `PluginRun` shares them."""
         self._in_flight = 0
         self._retired = False
         self._drained: asyncio.Event | None = None
@@ -144,13 +156,14 @@ class PluginPipeline:
 
     def call(self, stage: str, target: Any, start: int = 0) -> Outcome:
         """`run` without a coroutine of its own when no hook suspends (the common case):
-        the result itself, or, once a hook awaits, a coroutine to await for it.
+        the result itself, or, once a hook awaits, a coroutine to await for it. The router's
+        call sites use it directly (``outcome = run.call(...)``, then ``await`` only when the
+        outcome is a coroutine): a stage costs its hooks' calls and nothing more.
 
         Each hook runs up to its first suspension right here; one that never suspends needs
         no timer, and one that does finishes under its plugin's timeout (`_resume`)."""
-        hooks = self.hooks[stage]
-        for index in range(start, len(hooks)):
-            hook = hooks[index][1]
+        index = start
+        for hook in self._bound[stage][start:] if start else self._bound[stage]:
             try:
                 coroutine = hook(target)
                 try:
@@ -163,6 +176,7 @@ class PluginPipeline:
                 return self._after_failure(stage, target, index, error)
             if result is not None and self._settle(stage, target, result):
                 return result
+            index += 1
         return None
 
     async def _resume(
@@ -298,7 +312,10 @@ def _apply(target: Any, response: Response) -> None:
 
 class PluginRun:
     """The plugins' side of one request: its `Context`, the response headers plugins add,
-    and ``run(stage, target)`` (the pipeline's, called directly: no extra coroutine)."""
+    and the pipeline's ``call`` (``run``), bound once so a stage costs one attribute lookup.
+
+    Call sites test ``stage in run.active`` before building a stage's object: a stage no
+    plugin implements costs that lookup and nothing else."""
 
     __slots__ = (
         "active",
@@ -308,6 +325,7 @@ class PluginRun:
         "pipeline",
         "response_headers",
         "run",
+        "subgraph_hooks",
     )
 
     def __init__(self, pipeline: PluginPipeline, context: Context) -> None:
@@ -317,8 +335,9 @@ class PluginRun:
         self.context = context
         self.response_headers = context.response_headers
         self.active = pipeline.active
-        self.run = pipeline.run
-        self.call = pipeline.call
+        self.subgraph_hooks = pipeline.subgraph_hooks
+        self.run = pipeline._run
+        self.call = pipeline._call
 
     def wants(self, stage: str) -> bool:
         """Whether any plugin has a hook at ``stage``."""

@@ -275,6 +275,31 @@ class HeaderPolicy:
             by_subgraph[name] = headers
         return RequestHeaders(default, by_subgraph)
 
+    def for_subgraph(
+        self, client: Mapping[str, str], principal: Principal | None, service: str
+    ) -> dict[str, str]:
+        """``service``'s headers as `request_headers` gives them, worked out for that one
+        subgraph, without the correlation header (its caller adds the router's own headers):
+        what the ``headers`` plugin asks per subgraph a request calls."""
+        if self._plannable and self._plain is None:
+            names = tuple(client)
+            plans = self._plans.get(names)
+            if plans is None:
+                plans = self._dry_run(names)
+                if len(self._plans) < MAX_PLANS:
+                    self._plans[names] = plans
+            return _run_plan(plans[1].get(service, plans[0]), client)
+        if self._plain is not None:
+            plain = self._plain
+            headers = {name: value for name, value in client.items() if name in plain}
+        else:
+            headers = {}
+            self._all.apply(headers, client, principal)
+        own = self._subgraphs.get(service)
+        if own is not None:
+            own.apply(headers, client, principal)
+        return headers
+
     def _dry_run(self, names: tuple[str, ...]) -> tuple[_Plan, dict[str, _Plan]]:
         """The rules run on stand-ins: each client header's value is its own name."""
         stand_ins = {name: _Source(name) for name in names}
@@ -307,19 +332,23 @@ class ResponseHeaderRules:
     def covers(self, service: str) -> bool:
         return bool(self._rules.get(service, self._everyone))
 
-    def select(self, service: str, raw: Mapping[str, str]) -> list[tuple[str, str]]:
-        """The client-bound headers among ``service``'s response headers ``raw`` (a
-        multi-dict: every value of a repeated header, such as ``Set-Cookie``)."""
+    def select(self, service: str, raw: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The client-bound headers among ``service``'s response headers ``raw`` (every
+        ``(name, value)`` pair, a repeated header such as ``Set-Cookie`` once per value)."""
         rules = self._rules.get(service, self._everyone)
         if not rules:
             return []
         chosen: list[tuple[str, str]] = []
-        for original, value in raw.items():
+        for original, value in raw:
             name = original.lower()
-            if reserved_reason(name) is not None:
-                continue
             for named, pattern, rename in rules:
-                if named == name or (pattern is not None and pattern.fullmatch(name)):
+                # A ``named`` rule never names a reserved header (refused when read); a
+                # ``matching`` one skips them.
+                if named == name or (
+                    pattern is not None
+                    and pattern.fullmatch(name)
+                    and reserved_reason(name) is None
+                ):
                     chosen.append((rename or name, value))
                     break
         return chosen

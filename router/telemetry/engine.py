@@ -20,7 +20,6 @@ from router.execution.executor import (
     ExecutionState,
     Executor,
     OperationLabel,
-    ResponseHeaderSelector,
     SubgraphLimiter,
 )
 from router.execution.fetcher import SubgraphFetcher
@@ -69,16 +68,9 @@ class TracedExecutor(Executor):
         max_response_bytes: int | None = None,
         max_concurrency_per_subgraph: int | None = None,
         *,
-        response_rules: ResponseHeaderSelector | None = None,
         limiter: SubgraphLimiter | None = None,
     ) -> None:
-        super().__init__(
-            fetcher,
-            max_response_bytes,
-            max_concurrency_per_subgraph,
-            response_rules=response_rules,
-            limiter=limiter,
-        )
+        super().__init__(fetcher, max_response_bytes, max_concurrency_per_subgraph, limiter=limiter)
         self.tracer = tracer
 
     async def execute(
@@ -90,10 +82,17 @@ class TracedExecutor(Executor):
         *,
         plugins: PluginRun | None = None,
         by_subgraph: Mapping[str, Mapping[str, str]] | None = None,
+        client_headers: Mapping[str, str] | None = None,
     ) -> ExecutionState:
         with self.tracer.start_as_current_span("execution"):
             return await super().execute(
-                plan, variables, headers, operation, plugins=plugins, by_subgraph=by_subgraph
+                plan,
+                variables,
+                headers,
+                operation,
+                plugins=plugins,
+                by_subgraph=by_subgraph,
+                client_headers=client_headers,
             )
 
 
@@ -128,7 +127,6 @@ class ObservedEngine(Engine):
                 tracer,
                 self.config.max_response_bytes,
                 self.config.subgraph_max_concurrency_per_request,
-                response_rules=self.executor.response_rules,
                 limiter=self.executor.limiter,
             )
         self.fetcher.observer = TelemetryFetchObserver(metrics, tracer)

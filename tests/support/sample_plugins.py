@@ -201,3 +201,17 @@ class BadStart(Plugin[NoConfig]):
 
 class NotAPlugin:
     pass
+
+
+class SeesHeaders(Plugin[NoConfig]):
+    """Listed after header rules: copies what it sees at the subgraph stage into headers the
+    subgraph records, and adds a cookie per subgraph answer."""
+
+    async def subgraph_request(self, request: SubgraphRequest) -> Response | None:
+        request.headers["x-seen-tenant"] = request.headers.get("x-tenant", "-")
+        request.headers["x-client-other"] = request.client_headers.get("x-other", "-")
+        return None
+
+    async def subgraph_response(self, response: SubgraphResponse) -> Response | None:
+        response.context.add_response_header("set-cookie", f"seen={response.service_name}")
+        return None
