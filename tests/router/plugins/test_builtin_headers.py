@@ -22,7 +22,7 @@ from tests.support.router_harness import (
 from tests.support.subgraph_server import SubgraphServer
 
 TOP = "{ topProducts(first: 1) { name reviews { body } } }"
-SEES = "tests.router.plugins.sample_plugins:SeesHeaders"
+SEES = "tests.support.sample_plugins:SeesHeaders"
 
 
 async def post(
@@ -120,8 +120,7 @@ def test_the_plugin_works_out_each_subgraphs_headers_as_the_http_layer_does() ->
     """`HeaderPolicy.for_subgraph` (the plugin's, per subgraph called) gives every subgraph
     what `request_headers` (the subscription transports') gives it, in each of the policy's
     paths: remembered plans, a claim rule (no plans), the plain shorthand."""
-    from router.security.principal import Principal
-
+    from polyshop.runtime.principal import Principal
     from router.config.headers import HeadersConfig
     from router.policy.headers import HeaderPolicy
 
