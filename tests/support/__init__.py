@@ -1,11 +1,14 @@
 """What the tests share: one module per concern, imported as ``tests.support.<module>``.
 
 - `eventually`: poll a condition until it holds (the one way to wait for something).
-- `keys`: test key pairs and tokens for the kit's verifier (`TestKeys`) and the router's
-  JWKS/token endpoints (`SigningKey`, `JwksServer`, `TokenServer`).
-- `subgraph_server`: the fake federated subgraph server (`SubgraphServer`) on a free port.
-- `databases`: fixture factories for a service's database, its SQL connection and NATS.
-- the rest: harnesses of one area each (router, security, telemetry, services).
+- `keys`: `TestKeys`, a key pair, its tokens and the `KeySource` of the kit's verifier
+  (the router's JWKS and token endpoints with their `SigningKey` are in `router_security`).
+- `subgraph_server`: the HTTP tests' fake federated subgraph (`SubgraphServer`) on a free port;
+  `executor_subgraphs` (executor tests) and the scenario suite's
+  `tests/router/scenarios/subgraph_kit.py` are the other two, not merged yet.
+- `databases`: `sql_connection` and `nats_client`, what the ``sql``/``nc`` fixtures yield.
+- the rest: harnesses of one area each (`router_harness`, `telemetry_harness`, `orders`,
+  `payments`, `notifications`, `analytics`, `auth_service`, `events`, ...).
 
 Tests import these absolutely (``from tests.support.eventually import eventually``); pytest
 runs with ``--import-mode=importlib`` (pyproject.toml), so no test directory is put on
