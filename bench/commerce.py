@@ -435,6 +435,8 @@ class Stack:
     offset: int
     log: Path
     process: asyncio.subprocess.Process | None = None
+    data_dir: Path | None = None
+    """The stack's ``POLYSHOP_DATA_DIR`` (its demo client secret is read from there)."""
 
     @property
     def router(self) -> str:
@@ -469,7 +471,7 @@ def free_port_offset() -> int:
 async def running_stack(out: Path, startup_seconds: float = 240.0) -> AsyncIterator[Stack]:
     """`polyshop up` (no demo orders) in a temp data dir; Ctrl-C (SIGINT) when done."""
     data_dir = Path(tempfile.mkdtemp(prefix="polyshop-commerce-"))
-    stack = Stack(free_port_offset(), out / "polyshop-up.log")
+    stack = Stack(free_port_offset(), out / "polyshop-up.log", data_dir=data_dir / "data")
     env = {
         **os.environ,
         "POLYSHOP_DATA_DIR": str(data_dir / "data"),
@@ -629,6 +631,8 @@ class Options:
     warmup: float
     connections: tuple[int, ...]
     services: tuple[str, ...] = field(default=SERVICES_READ)
+    entity_cache: bool = True
+    """Also load two routers of our own, entity cache off and on (`bench.entity_cache`)."""
     defer_requests: int = 50
 
 
@@ -679,6 +683,23 @@ async def run(options: Options) -> tuple[bool, Path]:
                     f"{row.measured.fetches_total:.2f}",
                     flush=True,
                 )
+        cache_cells = []
+        if options.entity_cache:
+            from bench import entity_cache
+
+            print("entity cache: two routers of ours, cache off and on ...", flush=True)
+            cache_cells = await entity_cache.compare(
+                session,
+                stack,
+                out,
+                script,
+                token,
+                orders,
+                seconds=options.seconds,
+                warmup=options.warmup,
+                connections=max(options.connections),
+                services=options.services,
+            )
         defer_rows: list[DeferRow] = []
         if options.defer_requests > 0:
             print("  @defer: plain and deferred queries, alternating ...", flush=True)
@@ -698,6 +719,14 @@ async def run(options: Options) -> tuple[bool, Path]:
     print("\nCommerce query through the router (per request: router fetches, SQL per service)")
     print(render(ordered, options.services))
     print("\n".join(verdict))
+    if cache_cells:
+        from bench import entity_cache
+
+        print(
+            "\nEntity cache on the commerce query (same router, cache off vs on; "
+            f"c={max(options.connections)})"
+        )
+        print(entity_cache.render(cache_cells))
     if defer_rows:
         print(
             "\n@defer: time to the first payload (order fields) and to the last (items, "
@@ -711,6 +740,17 @@ async def run(options: Options) -> tuple[bool, Path]:
         "rows": [as_json(row) for row in ordered],
         "flat": ok,
         "verdict": verdict,
+        "entity_cache": [
+            {
+                "items": cell.items,
+                "router": cell.router,
+                "rps": cell.result.rps,
+                "hit_ratio": cell.hit_ratio,
+                "cpu_ms_per_request": cell.cpu_ms,
+                **dataclasses.asdict(cell.measured),
+            }
+            for cell in cache_cells
+        ],
         "defer": {
             "query": DEFERRED_QUERY,
             "rows": [
@@ -738,6 +778,10 @@ def main(
     ] = None,
     connections: Annotated[str, typer.Option(help="Connection counts, comma-separated.")] = "1,10",
     skip_install: Annotated[bool, typer.Option(help="Do not apt-get wrk.")] = False,
+    entity_cache: Annotated[
+        bool,
+        typer.Option(help="Also compare our router with the entity cache off and on."),
+    ] = True,
     defer_requests: Annotated[
         int | None,
         typer.Option(help="Plain and deferred queries per order size (default 50, quick 15)."),
@@ -751,6 +795,7 @@ def main(
         seconds=duration if duration is not None else (3.0 if quick else 10.0),
         warmup=warmup if warmup is not None else (1.0 if quick else 2.0),
         connections=tuple(int(part) for part in connections.split(",") if part.strip()),
+        entity_cache=entity_cache,
         defer_requests=defer_requests if defer_requests is not None else (15 if quick else 50),
     )
     ok, _ = asyncio.run(run(options))

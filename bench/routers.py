@@ -73,6 +73,7 @@ class RouterSpec:
         config = {
             "hive-gateway": "peers/hive-default.config.mjs",
             "hive-gateway-router-runtime": "peers/hive-router-runtime.config.mjs",
+            "hive-gateway-subscriptions": "peers/hive-subscriptions.config.mjs",
         }[self.kind]
         argv = [
             str(NODE_BIN / "hive-gateway"),

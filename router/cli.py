@@ -9,7 +9,11 @@ configuration file (see `router.settings`, `router.config`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -140,7 +144,25 @@ def run(settings: RouterSettings) -> None:
     # started by pickling uvicorn's config, so the protocol goes by name (see `WorkerHttp`).
     os.environ.update(settings_env(settings))
     options["http"] = WORKER_HTTP
-    uvicorn.run(FACTORY, factory=True, workers=settings.workers, **options)
+    with metrics_directory(settings):
+        uvicorn.run(FACTORY, factory=True, workers=settings.workers, **options)
+
+
+@contextlib.contextmanager
+def metrics_directory(settings: RouterSettings) -> Iterator[None]:
+    """Workers count their metrics in files of one directory, so that ``/metrics`` on any
+    of them shows the sum (Prometheus multiprocess mode, docs/decisions/0029): a fresh
+    temporary directory, named to the workers before they start and removed after them,
+    unless the operator named one (``PROMETHEUS_MULTIPROC_DIR``)."""
+    if not settings.telemetry.metrics_enabled or settings.metrics_multiprocess_dir is not None:
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="polyshop-router-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    try:
+        yield
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def uvicorn_options(settings: RouterSettings) -> dict[str, Any]:

@@ -49,6 +49,7 @@ from .config.demand_control import DemandControlConfig
 from .config.persisted import ApqConfig
 from .config.traffic_shaping import TrafficShapingConfig
 from .demand_control import DemandControl, OperationCost
+from .execution.entity_cache import NO_STORE, EntityCache
 from .execution.executor import (
     RESPONSE_SIZE_LIMIT_EXCEEDED,
     ExecutionState,
@@ -84,7 +85,7 @@ from .operation.normalize.parse import parse_operation_text
 from .persisted.apq import ApqStore
 from .persisted.documents import OperationDocuments
 from .planning.cache import LRU, PlanCache, PlanKey
-from .planning.nodes import DeferNode, QueryPlan
+from .planning.nodes import DeferNode, FetchNode, QueryPlan
 from .planning.planner import Planner, PlanningError, response_aliases
 from .planning.serialize import FORMAT, PlanDecodeError, decode_plan, encode_plan
 from .plugins.api import (
@@ -144,6 +145,20 @@ class RequestContext:
     client_headers: Mapping[str, str] | None = None
     """The client's request headers (after the supergraph stage): what subgraph-stage hooks
     (the header rules among them) propagate from."""
+
+
+SUPERGRAPH_CHANGED = "The supergraph changed and this subscription's plan with it; subscribe again"
+
+
+@dataclass(eq=False, slots=True)
+class _LiveSubscription:
+    """One client subscription running on an engine (what a reload re-plans)."""
+
+    engine: Engine
+    request: GraphQLRequest
+    context: RequestContext
+    plan: QueryPlan
+    root: FetchNode
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +240,9 @@ class GraphQLResponse:
     body: dict[str, Any]
     """``{"data": ..., "errors": [...], "extensions": ...}``."""
     status: int = 200
+    cache_control: str | None = None
+    """The client's ``Cache-Control``, computed from the answer's parts by the entity cache
+    (None: the cache is off, no header)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +309,7 @@ class Engine:
         authorizer: Authorizer | None = None,
         documents: OperationDocuments | None = None,
         rate_limiter: RateLimiter | None = None,
+        entity_cache: EntityCache | None = None,
         plans: SharedPlans | None = None,
     ) -> None:
         self.supergraph = supergraph
@@ -326,8 +345,14 @@ class Engine:
             limiter=rate_limiter
             if rate_limiter is not None and rate_limiter.checks_subgraphs
             else None,
+            entity_cache=entity_cache
+            if entity_cache is not None and entity_cache.config.enabled
+            else None,
         )
         self.subscriptions = SubscriptionHub(urls)
+        self._live: set[_LiveSubscription] = set()
+        self._no_live = asyncio.Event()
+        self._no_live.set()
         self.work = WorkStats()
         self._limits = OperationLimits(
             self.config.max_depth,
@@ -358,6 +383,39 @@ class Engine:
 
     async def start(self) -> None:
         await self.fetcher.start()
+
+    async def hand_over(self, successor: object) -> int:
+        """A reload made ``successor`` current: the subscriptions running here whose plan
+        differs there (a field changed or gone, a different root fetch or subgraph URL, or
+        the operation no longer valid) end now with ``SUBSCRIPTION_ENDED`` saying so; the
+        others go on running on this engine, which closes once they have ended (see
+        `subscriptions_ended`). Returns how many were ended."""
+        ended = 0
+        for live in list(self._live):
+            if isinstance(successor, Engine) and await successor._plans_alike(live):
+                continue
+            if self.subscriptions.end(live, SUPERGRAPH_CHANGED):
+                ended += 1
+        return ended
+
+    async def _plans_alike(self, live: _LiveSubscription) -> bool:
+        """Whether ``live`` (running on another engine) would run the same here."""
+        resolved = await self._resolve(live.request, live.context, streaming=True)
+        if isinstance(resolved, GraphQLResponse):
+            return False
+        plan = resolved[0].plan
+        root = live.root
+        return plan == live.plan and self.subscriptions.urls.get(
+            root.service
+        ) == live.engine.subscriptions.urls.get(root.service)
+
+    async def subscriptions_ended(self) -> None:
+        """Returns once no client subscription runs on this engine."""
+        await self._no_live.wait()
+
+    async def end_subscriptions(self, reason: str) -> None:
+        """Ends every subscription running here with ``SUBSCRIPTION_ENDED`` (``reason``)."""
+        await self.subscriptions.close(reason)
 
     async def close(self) -> None:
         await self.subscriptions.close("The router's supergraph or configuration changed")
@@ -421,6 +479,7 @@ class Engine:
             label,
             plugins=context.plugins,
             by_subgraph=context.subgraph_headers,
+            claims=context.principal.claims if context.principal is not None else None,
             client_headers=context.client_headers,
         )
         await self.executor.run(plan.primary, state)
@@ -468,16 +527,27 @@ class Engine:
         cached, coerced, authorization, _, _, cost, _ = resolved
         root, rest = split_plan(cached.plan)
         variables = request.variables or _EMPTY
+        # The header rules' outcome, as for any fetch: the owning subgraph's own headers for
+        # the upstream subscription, each subgraph's for the per-event entity fetches.
+        by_subgraph = context.subgraph_headers
+        root_headers = (by_subgraph or _EMPTY).get(root.service, context.headers)
+        live = _LiveSubscription(self, request, context, cached.plan, root)
+        self._live.add(live)
+        self._no_live.clear()
         try:
-            async for event in self.subscriptions.events(root, variables, context.headers):
+            async for event in self.subscriptions.events(root, variables, root_headers, tag=live):
                 state = await self.executor.execute_event(
-                    root, event, rest, variables, context.headers
+                    root, event, rest, variables, context.headers, by_subgraph=by_subgraph
                 )
                 yield self._body(cached, state, coerced, authorization, cost).body
         except SubscriptionEnded as error:
             yield {"errors": [error_dict(str(error), "SUBSCRIPTION_ENDED")]}
         except SlowSubscriber as error:
             yield {"errors": [error_dict(str(error), "SUBSCRIPTION_SLOW_CONSUMER")]}
+        finally:
+            self._live.discard(live)
+            if not self._live:
+                self._no_live.set()
 
     async def _resolve(
         self, request: GraphQLRequest, context: RequestContext, *, streaming: bool = False
@@ -574,9 +644,13 @@ class Engine:
             label,
             plugins=run,
             by_subgraph=context.subgraph_headers,
+            claims=context.principal.claims if context.principal is not None else None,
             client_headers=context.client_headers,
         )
         response = self._body(cached, state, coerced, authorization, cost)
+        if state.cache_policy is not None:  # the entity cache: the client's Cache-Control
+            policy = NO_STORE if response.body.get("errors") else state.cache_policy
+            response.cache_control = policy.header()
         if run is not None and not state.too_large and "execution_response" in run.active:
             done = ExecutionResponse(run.context, 200, response.body)
             outcome = run.call("execution_response", done)

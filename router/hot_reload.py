@@ -2,7 +2,10 @@
 
 `EngineHolder` hands out *leases* on the current engine; a swap makes the new engine current
 at once (later requests use it), while requests that hold a lease on the old one finish there.
-The old engine is closed when its last lease ends (or after ``drain_timeout``).
+The old engine is closed when its last lease ends (or after ``drain_timeout``). Its
+subscriptions are re-planned on the new engine: those whose plan changes end at once with an
+error saying the supergraph changed, the others keep running on the old engine, which closes
+once they have ended.
 
 `SupergraphWatcher` polls the supergraph file (mtime and size, then a content hash) or URL
 and builds an engine for changed content; content that does not read as a supergraph, or an
@@ -18,7 +21,7 @@ import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import structlog
 
@@ -41,6 +44,17 @@ class ServingEngine(Protocol):
     async def execute(
         self, request: GraphQLRequest, context: RequestContext
     ) -> GraphQLResponse: ...
+
+
+@runtime_checkable
+class StreamingEngine(Protocol):
+    """An engine with subscriptions that may outlive a swap (`router.engine.Engine`)."""
+
+    async def hand_over(self, successor: object) -> int: ...
+
+    async def subscriptions_ended(self) -> None: ...
+
+    async def end_subscriptions(self, reason: str) -> None: ...
 
 
 EngineBuilder = Callable[[Supergraph], Awaitable[ServingEngine]]
@@ -94,6 +108,8 @@ class EngineHolder:
         self._current = _Generation(engine, supergraph, 1)
         self._drain_timeout = drain_timeout
         self._retiring: set[asyncio.Task[None]] = set()
+        self._streaming: set[StreamingEngine] = set()
+        """Retired engines whose subscriptions still run (ended at `close`)."""
 
     @property
     def engine(self) -> ServingEngine:
@@ -112,27 +128,48 @@ class EngineHolder:
         return Lease(self._current)
 
     def swap(self, engine: ServingEngine, supergraph: Supergraph) -> None:
-        """Make a started ``engine`` current; the old one closes once its requests are done."""
+        """Make a started ``engine`` current; the old one closes once its requests are done
+        and, for a `StreamingEngine`, once the subscriptions it hands over have ended: those
+        whose plan the new engine changes end at once (`StreamingEngine.hand_over`)."""
         old = self._current
         self._current = _Generation(engine, supergraph, old.number + 1)
-        self._retire(old)
+        self._retire(old, successor=engine)
 
     async def close(self) -> None:
-        """Close the current engine after its requests, and wait for every retiring one."""
+        """Close the current engine after its requests, end the subscriptions still running
+        on retired ones, and wait for every retiring engine."""
         self._retire(self._current)
+        for engine in list(self._streaming):
+            await engine.end_subscriptions("The router is shutting down")
         await asyncio.gather(*self._retiring, return_exceptions=True)
 
-    def _retire(self, generation: _Generation) -> None:
+    def _retire(self, generation: _Generation, successor: ServingEngine | None = None) -> None:
         if generation.retired:
             return
         generation.retired = True
         if generation.in_flight == 0:
             generation.drained.set()
-        task = asyncio.create_task(self._close_when_drained(generation))
+        if successor is not None and isinstance(generation.engine, StreamingEngine):
+            self._streaming.add(generation.engine)
+        task = asyncio.create_task(self._close_when_drained(generation, successor))
         self._retiring.add(task)
         task.add_done_callback(self._retiring.discard)
 
-    async def _close_when_drained(self, generation: _Generation) -> None:
+    async def _close_when_drained(
+        self, generation: _Generation, successor: ServingEngine | None = None
+    ) -> None:
+        engine = generation.engine
+        if isinstance(engine, StreamingEngine) and engine in self._streaming:
+            try:
+                ended = await engine.hand_over(successor)
+                log.info(
+                    "engine.subscriptions_handed_over", generation=generation.number, ended=ended
+                )
+                await engine.subscriptions_ended()
+            except Exception:
+                log.exception("engine.hand_over_failed", generation=generation.number)
+            finally:
+                self._streaming.discard(engine)
         try:
             await asyncio.wait_for(generation.drained.wait(), self._drain_timeout)
         except TimeoutError:

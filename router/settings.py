@@ -34,6 +34,8 @@ the peer's address. Subgraphs always get the router's own ``X-Forwarded-For``, c
 | SUPERGRAPH              | schema/supergraph.graphql      | supergraph file path or http(s) URL |
 | HOST, PORT              | 127.0.0.1, 4000                | where to listen                     |
 | WORKERS                 | 1                              | worker processes sharing the port   |
+| METRICS_MULTIPROCESS_DIR | unset (also PROMETHEUS_MULTIPROC_DIR) | workers' metric files (set by |
+|                         |                                | the launcher with WORKERS > 1)      |
 | GRAPHQL_PATH            | /graphql                       | GraphQL endpoint (GraphiQL too)     |
 | HEALTH_PATH             | /health                        | health check: {"status": "UP"}      |
 | SUBGRAPH_URLS           | {}                             | subgraph name -> URL overrides      |
@@ -57,6 +59,8 @@ the peer's address. Subgraphs always get the router's own ``X-Forwarded-For``, c
 | APQ                     | enabled                        | automatic persisted queries         |
 | PERSISTED_QUERIES       | off                            | trusted documents (manifest)        |
 | RATE_LIMIT              | no buckets                     | token-bucket rate limits            |
+| ENTITY_CACHE            | off                            | subgraph answers cached (Apollo's   |
+|                         |                                | entity cache; docs/router.md)       |
 | REDIS_URL               | unset (also POLYSHOP_REDIS_URL)| state shared by replicas            |
 | QUERY_PLANNING          | 1024 in memory, no Redis       | plan cache (section)                |
 | AUTHENTICATION          | over the AUTH_* variables      | JWT reading (section)               |
@@ -129,6 +133,7 @@ from router.config.authentication import AuthenticationConfig
 from router.config.compression import CompressionConfig
 from router.config.cors import CorsConfig
 from router.config.demand_control import DemandControlConfig
+from router.config.entity_cache import EntityCacheConfig
 from router.config.file import CONFIG_KEY, ConfigFileSource
 from router.config.headers import HeadersConfig, reserved_reason
 from router.config.limits import LimitsConfig
@@ -195,6 +200,7 @@ class RouterSettings(ServerTLSSettings):
             "shutdown_delay",
             "drain_timeout",
             "redis_url",
+            "metrics_multiprocess_dir",
         }
     )
     """Settings a running router cannot change (a section's key as ``section.key``); a
@@ -215,6 +221,14 @@ class RouterSettings(ServerTLSSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=4000, ge=0, le=65535)
     workers: int = Field(default=1, ge=1)
+    metrics_multiprocess_dir: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "POLYSHOP_ROUTER_METRICS_MULTIPROCESS_DIR", "PROMETHEUS_MULTIPROC_DIR"
+        ),
+    )
+    """Where worker processes keep their metrics so that ``/metrics`` sums them (Prometheus
+    multiprocess mode); `router.cli.run` makes a temporary one for ``workers > 1``."""
     graphql_path: str = "/graphql"
     health_path: str = "/health"
 
@@ -268,6 +282,8 @@ class RouterSettings(ServerTLSSettings):
     """Trusted documents (Apollo Router's ``persisted_queries``)."""
     rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
     """Token-bucket rate limits: router-wide, per client, per subgraph."""
+    entity_cache: EntityCacheConfig = Field(default_factory=EntityCacheConfig)
+    """Subgraph answers cached by entity and root field (`router.config.entity_cache`)."""
     redis_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("POLYSHOP_ROUTER_REDIS_URL", "POLYSHOP_REDIS_URL"),

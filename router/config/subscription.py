@@ -23,5 +23,11 @@ class SubscriptionConfig(BaseModel):
     max_message_bytes: int = Field(default=1024 * 1024, ge=1024)
     """Largest WebSocket message a client may send (larger: closed 1009)."""
     heartbeat_interval: float = Field(default=5.0, gt=0)
-    """Seconds between multipart heartbeats (``{}``) and SSE keep-alive comments, so proxies
-    and clients see the stream alive while no event comes."""
+    """Seconds between multipart heartbeats (``{}``) and SSE keep-alive comments while no
+    event comes, and of silence after which a WebSocket client gets a protocol ``ping`` (no
+    answer within another interval: closed 4408), so proxies, clients and the router see
+    the stream alive."""
+    send_timeout: float = Field(default=10.0, gt=0)
+    """Seconds a message may wait for a client to read it (its socket buffers full); past
+    it a WebSocket client is closed 1013 and a multipart or SSE stream is cut off, instead
+    of being buffered for without bound."""

@@ -41,7 +41,15 @@ from ..planning.nodes import (
     SequenceNode,
 )
 from ..plugins import api as plugin_api
+from . import cached_fetch
 from .data import Path, collect, merge_into
+from .entity_cache import (
+    NO_STORE,
+    CachePolicy,
+    EntityCache,
+    parse_cache_control,
+    parse_invalidations,
+)
 from .errors import (
     ENTITIES,
     entity_error_paths,
@@ -92,6 +100,14 @@ class ExecutionState:
     """This request's fetch slots per subgraph (with a per-request cap)."""
     plugins: PluginRun | None = None
     """The request's plugins, when any has subgraph hooks to run around each fetch."""
+    claims: Mapping[str, Any] | None = None
+    """The verified caller's claims (the entity cache keys ``private`` answers by them)."""
+    cache_policy: CachePolicy | None = None
+    """With the entity cache: the answer's cacheability so far, merged from its parts."""
+
+    def cache_part(self, policy: CachePolicy) -> None:
+        current = self.cache_policy
+        self.cache_policy = policy if current is None else current.merge(policy)
 
     def branch(self) -> ExecutionState:
         """A state for one deferred fragment: the same data (merged in place) and limits,
@@ -109,6 +125,7 @@ class ExecutionState:
             self.too_large,
             self.slots,
             self.plugins,
+            self.claims,
         )
 
 
@@ -130,7 +147,10 @@ class Executor:
         max_concurrency_per_subgraph: int | None = None,
         *,
         limiter: SubgraphLimiter | None = None,
+        entity_cache: EntityCache | None = None,
     ) -> None:
+        self.cache = entity_cache
+        """The entity cache (`entity_cache`); None: every fetch goes to its subgraph."""
         self.fetcher = fetcher
         self.max_response_bytes = max_response_bytes
         self.max_concurrency_per_subgraph = max_concurrency_per_subgraph
@@ -145,6 +165,7 @@ class Executor:
         *,
         plugins: PluginRun | None = None,
         by_subgraph: Mapping[str, Mapping[str, str]] | None = None,
+        claims: Mapping[str, Any] | None = None,
         client_headers: Mapping[str, str] | None = None,
     ) -> ExecutionState:
         state = self.new_state(
@@ -153,6 +174,7 @@ class Executor:
             operation,
             plugins=plugins,
             by_subgraph=by_subgraph,
+            claims=claims,
             client_headers=client_headers,
         )
         if plan.node is not None:
@@ -207,6 +229,7 @@ class Executor:
         *,
         plugins: PluginRun | None = None,
         by_subgraph: Mapping[str, Mapping[str, str]] | None = None,
+        claims: Mapping[str, Any] | None = None,
         client_headers: Mapping[str, str] | None = None,
     ) -> ExecutionState:
         state = ExecutionState(
@@ -214,6 +237,7 @@ class Executor:
             headers,
             by_subgraph=by_subgraph or None,
             operation=operation,
+            claims=claims,
             client_headers=client_headers,
         )
         if plugins is not None and plugins.subgraph_hooks:
@@ -227,9 +251,18 @@ class Executor:
         return {name: values[name] for name in fetch.variable_usages if name in values}
 
     async def _send(
-        self, fetch: FetchNode | BatchFetchNode, body: bytes, state: ExecutionState
+        self,
+        fetch: FetchNode | BatchFetchNode,
+        body: bytes,
+        state: ExecutionState,
+        cache_control: list[str | None] | None = None,
     ) -> dict[str, Any] | None:
         """The parsed response; None (with an error recorded) when the request failed.
+
+        With the entity cache, the answer's ``extensions.invalidation`` is applied before
+        anything else sees the answer, and its ``Cache-Control`` is appended to
+        ``cache_control`` (the caller then accounts for it) or merged into the request's
+        policy (a subgraph without caching: no ``Cache-Control``, no-store).
 
         With subgraph hooks (``state.plugins``) the request hook may change the headers and
         the JSON body, or answer in the subgraph's place (a failing plugin's error then
@@ -308,6 +341,13 @@ class Executor:
             )
             return None
         payload = _parse(response.body)
+        if self.cache is not None:
+            await self._cache_response(fetch.service, payload, response.headers, state)
+            value = response.headers.get("cache-control")
+            if cache_control is not None:
+                cache_control.append(value)
+            else:
+                state.cache_part(NO_STORE if value is None else _policy(value))
         if payload is None:
             state.errors.append(
                 fetch_failure(
@@ -331,6 +371,25 @@ class Executor:
             return incoming.body
         return payload
 
+    async def _cache_response(
+        self,
+        service: str,
+        payload: dict[str, Any] | None,
+        headers: Mapping[str, str],
+        state: ExecutionState,
+    ) -> None:
+        """A subgraph answer's ``extensions.invalidation`` (what a mutation changed) goes
+        before the router answers: the next query cannot see the old value."""
+        assert self.cache is not None
+        extensions = payload.get("extensions") if payload is not None else None
+        if isinstance(extensions, dict) and extensions.get("invalidation"):
+            try:
+                requests = parse_invalidations(extensions["invalidation"], service)
+            except ValueError as error:
+                log.warning("entity_cache.bad_invalidation", service=service, error=str(error))
+            else:
+                await self.cache.invalidate(requests)
+
     async def _fetch(
         self,
         fetch: FetchNode | BatchFetchNode,
@@ -352,16 +411,27 @@ class Executor:
         rest: PlanNode | None,
         variables: Mapping[str, Any],
         headers: Mapping[str, str],
+        *,
+        by_subgraph: Mapping[str, Mapping[str, str]] | None = None,
     ) -> ExecutionState:
         """One subscription event: ``event`` stands for the response of the root
-        subscription fetch ``root``; then the rest of the plan runs as for a query."""
-        state = ExecutionState(variables, headers)
+        subscription fetch ``root``; then the rest of the plan runs as for a query, with
+        the request's subgraph headers (``by_subgraph``: those with header rules of their
+        own)."""
+        state = ExecutionState(variables, headers, by_subgraph=by_subgraph or None)
         self._absorb(root, dict(event), state)
         if rest is not None:
             await self._run(rest, state)
         return state
 
     async def _root(self, fetch: FetchNode, state: ExecutionState) -> None:
+        cache = self.cache
+        if cache is not None:
+            if fetch.operation_kind != "query":
+                state.cache_part(NO_STORE)
+            elif cache.enabled_for(fetch.service):
+                await cached_fetch.root(self, cache, fetch, state)
+                return
         body = fetch.body_prefix + orjson.dumps(self._variables(fetch, state)) + b"}"
         payload = await self._send(fetch, body, state)
         self._absorb(fetch, payload, state)
@@ -468,6 +538,10 @@ class Executor:
     ) -> None:
         if not batch.representations:
             return
+        cache = self.cache
+        if cache is not None and cache.enabled_for(fetch.service):
+            await cached_fetch.entities(self, cache, fetch, batch, extra, state)
+            return
         variables = self._variables(fetch, state)
         variables.update(extra)
         variables["representations"] = batch.representations
@@ -493,6 +567,10 @@ class Executor:
             for entry in node.entries
         ]
         if not any(batch.representations for batch in batches):
+            return
+        cache = self.cache
+        if cache is not None and cache.enabled_for(node.service):
+            await cached_fetch.batch(self, cache, node, batches, state)
             return
         variables = self._variables(node, state)
         for entry, batch in zip(node.entries, batches, strict=True):
@@ -578,6 +656,10 @@ def rate_limited_fetch(service: str, retry_after: float) -> dict[str, Any]:
             "retryAfter": round(retry_after, 3),
         },
     }
+
+
+def _policy(value: str) -> CachePolicy:
+    return parse_cache_control(value, 0.0)
 
 
 def _parse(body: bytes) -> dict[str, Any] | None:

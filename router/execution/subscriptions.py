@@ -12,7 +12,9 @@ executor, per event.
 Deduplication: clients whose root fetch is identical (same subgraph, operation, variables and
 identity headers) share one upstream stream; it is opened with the first and closed when the
 last leaves. Each client has its own bounded queue: a client that falls ``queue_size`` events
-behind is dropped with `SlowSubscriber` rather than buffered without bound.
+behind is dropped with `SlowSubscriber` rather than buffered without bound. A supergraph
+reload ends single client streams (`end`, by the tag they were opened with) whose plan the
+new supergraph changes, leaving the shared upstream to the others.
 """
 
 from __future__ import annotations
@@ -77,9 +79,19 @@ _END: Any = object()
 
 
 class _Listener:
-    def __init__(self, queue_size: int) -> None:
+    def __init__(self, queue_size: int, tag: object = None) -> None:
         self.queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=queue_size)
         self.dropped = False
+        self.tag = tag
+
+    def end(self, error: Exception) -> None:
+        """Ends this listener's stream with ``error`` (what it had not read yet is dropped)."""
+        if self.dropped:
+            return
+        self.dropped = True
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(error)
 
     def offer(self, item: Any) -> None:
         if self.dropped:
@@ -171,11 +183,27 @@ class SubscriptionHub:
         if self._upstreams.get(upstream.key) is upstream:
             del self._upstreams[upstream.key]
 
+    def end(self, tag: object, message: str) -> bool:
+        """Ends the one client stream opened with ``tag`` (`events`) with
+        `SubscriptionEnded` (``message``); the upstream goes on for the others."""
+        for upstream in self._upstreams.values():
+            for listener in upstream.listeners:
+                if listener.tag is tag:
+                    listener.end(SubscriptionEnded(message))
+                    return True
+        return False
+
     async def events(
-        self, fetch: FetchNode, variables: Mapping[str, Any], headers: Mapping[str, str]
+        self,
+        fetch: FetchNode,
+        variables: Mapping[str, Any],
+        headers: Mapping[str, str],
+        *,
+        tag: object = None,
     ) -> AsyncIterator[Event]:
         """The root fetch's events for one client; raises `SubscriptionEnded` or
-        `SlowSubscriber` when the stream ends badly, returns when it completes."""
+        `SlowSubscriber` when the stream ends badly, returns when it completes. ``tag``
+        names this client's stream for `end`."""
         used = {name: variables[name] for name in fetch.variable_usages if name in variables}
         key = UpstreamKey(
             fetch.service,
@@ -191,7 +219,7 @@ class SubscriptionHub:
             upstream = self._upstreams[key] = _Upstream(self, key, url)
             upstream.task = asyncio.create_task(upstream.run(fetch, used))
             self.opened += 1
-        listener = _Listener(self.queue_size)
+        listener = _Listener(self.queue_size, tag)
         if upstream.last is not None:
             listener.offer(upstream.last)
         upstream.listeners.add(listener)
@@ -211,7 +239,10 @@ class SubscriptionHub:
 
     async def _client(self) -> aiohttp.ClientSession:
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            # No pool limit: each upstream stream holds its connection for its lifetime, so
+            # aiohttp's default of 100 would leave the 101st stream waiting for ever; their
+            # number is bounded by ``subscription.max_opened_subscriptions`` instead.
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
         return self._session
 
     async def open_stream(

@@ -75,6 +75,7 @@ from .headers import (
     forwarded_for,
     parse_networks,
 )
+from .invalidation import serve_invalidation
 from .negotiation import (
     APPLICATION_JSON,
     is_json_content_type,
@@ -362,6 +363,8 @@ class RouterApp:
                 and self.settings.telemetry.metrics_enabled
             ):
                 await self._metrics(scope, send)
+            elif self._invalidates(path):
+                await self._invalidation(scope, receive, send)
             elif path.startswith(ASSET_ROUTE):
                 await self._asset(scope, send)
             elif path == "/" and self._graphiql is not None and scope["method"] == "GET":
@@ -406,6 +409,24 @@ class RouterApp:
         else:
             body = telemetry.metrics.render()
             await respond(send, 200, body, METRICS_CONTENT_TYPE.encode())
+
+    def _invalidates(self, path: str) -> bool:
+        cache = self.settings.entity_cache
+        return cache.enabled and cache.invalidation.enabled and path == cache.invalidation.path
+
+    async def _invalidation(self, scope: Scope, receive: Receive, send: Send) -> None:
+        state = self.policy_state
+        if state is None:
+            await respond(send, 503, NOT_READY, JSON)
+            return
+        await serve_invalidation(
+            scope,
+            receive,
+            send,
+            self.settings.entity_cache.invalidation,
+            state.entity_cache,
+            self.settings.limits.http_max_request_bytes,
+        )
 
     async def _asset(self, scope: Scope, send: Send) -> None:
         asset = self._graphiql.asset_for(scope["path"]) if self._graphiql is not None else None
@@ -466,12 +487,12 @@ class RouterApp:
             )
             if transport is not None:
                 await self._stream(
-                    scope, receive, raw_send, headers, method, correlation, transport
+                    scope, receive, raw_send, headers, method, correlation, transport, run
                 )
                 return
             incremental = accepts_incremental(headers.get("accept"))
             status, body, media = await self._execute(
-                scope, receive, headers, method, correlation, run, incremental
+                scope, receive, headers, method, correlation, run, incremental, echo
             )
             if not isinstance(body, bytes):
                 # `@defer` for a client that reads multipart: the payloads as they come.
@@ -543,11 +564,13 @@ class RouterApp:
         correlation: str,
         run: PluginRun | None = None,
         incremental: bool = False,
+        response_headers: list[tuple[bytes, bytes]] | None = None,
     ) -> tuple[int, bytes | AsyncIterator[dict[str, Any]], str]:
         """Check, parse and run the request; (status, JSON body, media type). With
         ``incremental`` (the client reads `@defer`'s multipart), a query with deferred
         fragments gives its payloads as an async iterator instead of a body, unless plugins
-        hook into the responses (they see one body: inline)."""
+        hook into the responses (they see one body: inline). The entity cache's
+        ``Cache-Control`` for the client joins ``response_headers``."""
         settings = self.settings
         policies = self.policies
         if method not in ("GET", "POST"):
@@ -695,6 +718,8 @@ class RouterApp:
                 response = await execute(parsed, context)
         if observation is not None:
             observation.add_response(response.body)
+        if response.cache_control is not None and response_headers is not None:
+            response_headers.append((b"cache-control", response.cache_control.encode("latin-1")))
         return (
             self._status(response, media),
             self._capped(orjson.dumps(response.body)),
@@ -765,8 +790,11 @@ class RouterApp:
         method: str,
         correlation: str,
         transport: Transport,
+        run: PluginRun | None = None,
     ) -> None:
-        """A subscription (or any operation) over multipart HTTP or SSE; see `streaming`."""
+        """A subscription (or any operation) over multipart HTTP or SSE; see `streaming`.
+        Plugins run at the router stage (on the request) and the supergraph stage (on the
+        operation, and on each event's response): `_subscription`."""
         settings = self.settings
         if method not in ("GET", "POST"):
             raise HttpError(
@@ -789,25 +817,46 @@ class RouterApp:
             body = await read_request_body(
                 receive, headers, settings.limits.http_max_request_bytes, settings.compression
             )
+        else:
+            body = b""
+        query_string: bytes = scope["query_string"]
+        echo = [(self._correlation_header_bytes, correlation.encode("latin-1"))]
+        if run is not None:
+            run.context.set_principal(principal)
+            if run.wants("router_request"):
+                incoming = RouterRequest(
+                    run.context, method, scope["path"], headers, body, query_string
+                )
+                short = await run.run("router_request", incoming)
+                if short is not None:
+                    payload = short.body
+                    encoded = payload if isinstance(payload, bytes) else orjson.dumps(payload)
+                    await respond(send, short.status, encoded, JSON, echo)
+                    return
+                headers, body, query_string = incoming.headers, incoming.body, incoming.query_string
+        if method == "POST":
             parsed = requests.from_body(body, batching=False, max_batch_size=1)
         else:
-            parsed = requests.from_query_string(scope["query_string"])
+            parsed = requests.from_query_string(query_string)
         if isinstance(parsed, list):
             raise HttpError(400, "BATCHING_NOT_SUPPORTED", "Subscriptions cannot be batched")
         engine = self._streaming_engine()
         # SSE clients may send a subscription with GET (an EventSource can only GET).
+        operation_method = "POST" if transport is Transport.SSE else method
         context = await self._streaming_context(
-            scope, headers, correlation, principal, "POST" if transport is Transport.SSE else method
+            scope, headers, correlation, principal, operation_method
         )
-        echo = [(self._correlation_header_bytes, correlation.encode("latin-1"))]
         with self.admit_subscription():
-            outcome = await engine.subscribe(parsed, context)
+            outcome = await self._subscription(
+                engine, parsed, context, run, scope, headers, correlation
+            )
             if isinstance(outcome, GraphQLResponse):
                 if outcome.status != 200:
                     await respond_json(send, outcome.status, outcome.body, JSON, echo)
                 else:
                     await single(transport, send, receive, outcome.body, echo)
                 return
+            expiry = principal.claims.get("exp") if principal is not None else None
             await stream(
                 transport,
                 send,
@@ -815,7 +864,131 @@ class RouterApp:
                 outcome,
                 heartbeat=settings.subscription.heartbeat_interval,
                 headers=echo,
+                expires_at=float(expiry) if isinstance(expiry, int | float) else None,
+                send_timeout=settings.subscription.send_timeout,
             )
+
+    async def _subscription(
+        self,
+        engine: Engine,
+        request: GraphQLRequest,
+        context: RequestContext,
+        run: PluginRun | None,
+        scope: Scope,
+        headers: Mapping[str, str],
+        correlation: str,
+    ) -> GraphQLResponse | AsyncIterator[dict[str, Any]]:
+        """`Engine.subscribe` through the supergraph stage of the request's plugins: its
+        request hooks may change the operation and the headers (propagation to subgraphs
+        runs after them) or answer in its place; its response hooks see each event's
+        response (or the one response of a query), as Apollo Router's do for a stream."""
+        if run is None:
+            return await engine.subscribe(request, context)
+        run.context.entries[OPERATION_NAME] = request.operation_name
+        if run.wants("supergraph_request"):
+            stage = SupergraphRequest(
+                run.context,
+                dict(headers),
+                request.query,
+                request.operation_name,
+                dict(request.variables or {}),
+                dict(request.extensions or {}),
+                context.method,
+            )
+            short = await run.run("supergraph_request", stage)
+            if short is not None:
+                return GraphQLResponse(short.graphql_body(), short.status)
+            request = GraphQLRequest(
+                stage.query, stage.operation_name, stage.variables, stage.extensions
+            )
+            if stage.headers != headers:
+                context = await self._streaming_context(
+                    scope, stage.headers, correlation, context.principal, context.method
+                )
+        outcome = await engine.subscribe(request, context)
+        if not run.wants("supergraph_response"):
+            return outcome
+        if isinstance(outcome, GraphQLResponse):
+            answer = SupergraphResponse(
+                run.context, outcome.status, run.response_headers, outcome.body
+            )
+            await run.run("supergraph_response", answer)
+            return GraphQLResponse(answer.body, answer.status)
+        return self._each_event(run, outcome)
+
+    @staticmethod
+    async def _each_event(
+        run: PluginRun, events: AsyncIterator[dict[str, Any]]
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Each event's response through the supergraph response hooks."""
+        try:
+            async for body in events:
+                answer = SupergraphResponse(run.context, 200, run.response_headers, body)
+                await run.run("supergraph_response", answer)
+                yield answer.body
+        finally:
+            close = getattr(events, "aclose", None)
+            if close is not None:
+                await close()
+
+    async def _websocket_operation(
+        self,
+        scope: Scope,
+        engine: Engine,
+        request: GraphQLRequest,
+        context: RequestContext,
+        headers: Mapping[str, str],
+        correlation: str,
+    ) -> GraphQLResponse | AsyncIterator[dict[str, Any]]:
+        """One WebSocket operation through the plugins, as one HTTP request would be: the
+        router stage sees the upgrade's method and path, the connection's headers and the
+        ``subscribe`` payload as the body; then `_subscription`. The plugin pipeline is held
+        until the operation ends."""
+        plugins = self.plugins
+        if plugins is None:
+            return await engine.subscribe(request, context)
+        holder = self.holder
+        plugins.acquire()
+        try:
+            run = plugins.begin(
+                context.principal, sdl=holder.supergraph.sdl if holder is not None else ""
+            )
+            headers = dict(headers)
+            if run.wants("router_request"):
+                body = orjson.dumps(
+                    {
+                        "query": request.query,
+                        "operationName": request.operation_name,
+                        "variables": request.variables,
+                        "extensions": request.extensions,
+                    }
+                )
+                incoming = RouterRequest(run.context, "GET", scope["path"], dict(headers), body)
+                short = await run.run("router_request", incoming)
+                if short is not None:
+                    payload = short.body
+                    answer = payload if isinstance(payload, dict) else orjson.loads(payload)
+                    plugins.release()
+                    return GraphQLResponse(answer, short.status)
+                if incoming.body != body:
+                    replaced = requests.from_body(incoming.body, batching=False, max_batch_size=1)
+                    if isinstance(replaced, GraphQLRequest):
+                        request = replaced
+                if incoming.headers != headers:
+                    headers = incoming.headers
+                    context = await self._streaming_context(
+                        scope, headers, correlation, context.principal, context.method
+                    )
+            outcome = await self._subscription(
+                engine, request, context, run, scope, headers, correlation
+            )
+        except BaseException:
+            plugins.release()
+            raise
+        if isinstance(outcome, GraphQLResponse):
+            plugins.release()
+            return outcome
+        return _Released(outcome, plugins.release)
 
     async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
         config = self.settings.subscription
@@ -837,6 +1010,16 @@ class RouterApp:
                 scope, init_headers, correlation, principal, "POST"
             )
 
+        async def subscribe(
+            engine: Engine,
+            request: GraphQLRequest,
+            context: RequestContext,
+            init_headers: Mapping[str, str],
+        ) -> GraphQLResponse | AsyncIterator[dict[str, Any]]:
+            return await self._websocket_operation(
+                scope, engine, request, context, init_headers, correlation
+            )
+
         socket = GraphQLWebSocket(
             scope,
             receive,
@@ -845,9 +1028,12 @@ class RouterApp:
             authenticate=self.security.authenticate,
             make_context=make_context,
             admit=self.admit_subscription,
+            subscribe=subscribe,
             init_timeout=config.connection_init_timeout,
             max_per_connection=config.max_subscriptions_per_connection,
             max_message_bytes=config.max_message_bytes,
+            ping_interval=config.heartbeat_interval,
+            send_timeout=config.send_timeout,
         )
         self._sockets.add(socket)
         try:
@@ -1024,3 +1210,33 @@ def _own(values: Mapping[str, Any] | None) -> dict[str, Any]:
 def create_app(settings: RouterSettings | None = None, **kwargs: Any) -> RouterApp:
     """The ASGI app for ``settings`` (read from the environment when omitted)."""
     return RouterApp(settings or RouterSettings(), **kwargs)
+
+
+class _Released:
+    """``events``, then ``release()`` once the stream is over, however it ends (also when
+    closed before its first event, where an async generator's ``finally`` would not run)."""
+
+    def __init__(self, events: AsyncIterator[dict[str, Any]], release: Callable[[], None]) -> None:
+        self._events = events
+        self._release: Callable[[], None] | None = release
+
+    def __aiter__(self) -> _Released:
+        return self
+
+    async def __anext__(self) -> dict[str, Any]:
+        try:
+            return await anext(self._events)
+        except BaseException:
+            await self.aclose()
+            raise
+
+    async def aclose(self) -> None:
+        release, self._release = self._release, None
+        if release is None:
+            return
+        try:
+            close = getattr(self._events, "aclose", None)
+            if close is not None:
+                await close()
+        finally:
+            release()

@@ -8,6 +8,8 @@ import contextlib
 from dataclasses import dataclass
 
 from router.engine import Engine, EngineConfig
+from router.execution.cache_events import CacheEvents
+from router.execution.entity_cache import EntityCache
 from router.hot_reload import EngineBuilder, ServingEngine
 from router.persisted.apq import ApqStore
 from router.persisted.documents import OperationDocuments
@@ -63,7 +65,11 @@ def telemetry_from_settings(settings: RouterSettings) -> RouterTelemetry:
     if endpoint:
         common = telemetry.exporters.tracing.common
         tracing = Tracing.otlp(common.service_name, endpoint, sample_ratio=common.sampler)
-    metrics = RouterMetrics() if telemetry.metrics_enabled else None
+    metrics = (
+        RouterMetrics(multiprocess_dir=settings.metrics_multiprocess_dir)
+        if telemetry.metrics_enabled
+        else None
+    )
     return RouterTelemetry(metrics=metrics, tracing=tracing)
 
 
@@ -82,6 +88,7 @@ def engine_builder(
     config = engine_config(settings)
     documents = policies.documents if policies is not None else None
     limiter = policies.rate_limiter if policies is not None else None
+    cache = policies.entity_cache if policies is not None else None
     plans = policies.plans if policies is not None else None
 
     async def build(supergraph: Supergraph) -> ServingEngine:
@@ -98,6 +105,7 @@ def engine_builder(
                 tracer=telemetry.tracer,
                 documents=documents,
                 rate_limiter=limiter,
+                entity_cache=cache,
                 plans=plans,
             )
         else:
@@ -107,6 +115,7 @@ def engine_builder(
                 authorizer=authorizer,
                 documents=documents,
                 rate_limiter=limiter,
+                entity_cache=cache,
                 plans=plans,
             )
         await engine.start()
@@ -122,6 +131,8 @@ class Policies:
     headers: HeaderPolicy
     documents: OperationDocuments
     rate_limiter: RateLimiter | None
+    entity_cache: EntityCache | None = None
+    """The process's entity cache when ``entity_cache.enabled`` (entries outlive reloads)."""
     plans: SharedPlans | None = None
     """Plans shared through Redis (``query_planning.cache.redis``), or none."""
 
@@ -135,6 +146,8 @@ class PolicyState:
         self.shared = SharedState(settings.redis_url, observer=metrics)
         self.apq = ApqStore(self.shared, settings.apq.cache_size, settings.apq.ttl)
         self.buckets = LocalBuckets()
+        self.entity_cache = EntityCache(settings.entity_cache, self.shared, observer=metrics)
+        self.cache_events: CacheEvents | None = None
         self.trusted: TrustedDocuments | None = None
         self._watch: asyncio.Task[None] | None = None
 
@@ -172,11 +185,27 @@ class PolicyState:
             (*settings.propagate_headers, *settings.propagate_headers_extra),
             correlation_header=settings.correlation_header,
         )
+        self.entity_cache.configure(settings.entity_cache)
+        await self._listen_for_events(settings)
+        cache = self.entity_cache if settings.entity_cache.enabled else None
         plans = None
         redis_plans = settings.query_planning.cache.redis
         if redis_plans.enabled and self.shared.configured:
             plans = SharedPlans(self.shared, redis_plans.ttl)
-        return Policies(headers, documents, limiter, plans)
+        return Policies(headers, documents, limiter, entity_cache=cache, plans=plans)
+
+    async def _listen_for_events(self, settings: RouterSettings) -> None:
+        """(Re)subscribe to the events that invalidate cached entities, as configured."""
+        nats = settings.entity_cache.invalidation.nats if settings.entity_cache.enabled else None
+        current = self.cache_events
+        if current is not None and current.config == nats:
+            return
+        self.cache_events = None
+        if current is not None:
+            await current.close()
+        if nats is not None:
+            self.cache_events = CacheEvents(self.entity_cache, nats)
+            await self.cache_events.start()
 
     async def _stop_watch(self) -> None:
         task, self._watch = self._watch, None
@@ -187,4 +216,7 @@ class PolicyState:
 
     async def close(self) -> None:
         await self._stop_watch()
+        if self.cache_events is not None:
+            await self.cache_events.close()
+            self.cache_events = None
         await self.shared.close()

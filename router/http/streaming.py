@@ -11,6 +11,11 @@ part ``{"payload": <the GraphQL response>}``, a heartbeat part ``{}`` goes out e
 SSE (``accept: text/event-stream``): each event is ``event: next`` with the response as its
 data, the end is ``event: complete``; keep-alive comments (``:``) while idle.
 
+When the caller's token expires (``expires_at``, its ``exp``) while the stream runs, the stream
+ends as the WebSocket transport ends its operations: a last event carrying an
+``UNAUTHENTICATED`` error ("The token expired; ..."), then the end (the closing boundary, or
+``event: complete``); the client subscribes again with a fresh token.
+
 Which transport a request wants is decided from its ``Accept`` header by `streaming_transport`.
 The client closing the connection ends the stream (and, through the engine, the upstream
 subscription when it was the last one using it).
@@ -21,18 +26,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
+import structlog
 
 from .asgi import Receive, Send
+
+log = structlog.get_logger("router.streaming")
 
 BOUNDARY = b"graphql"
 MULTIPART_TYPE = b'multipart/mixed;boundary="graphql";subscriptionSpec="1.0"'
 PART_HEAD = b"\r\n--graphql\r\ncontent-type: application/json; charset=utf-8\r\n\r\n"
 MULTIPART_END = b"\r\n--graphql--\r\n"
 HEARTBEAT = b"{}"
+TOKEN_EXPIRED = {
+    "errors": [
+        {
+            "message": "The token expired; subscribe again with a fresh one",
+            "extensions": {"code": "UNAUTHENTICATED"},
+        }
+    ]
+}
 
 
 DEFER_TYPE = b'multipart/mixed;boundary="graphql";deferSpec=20220824'
@@ -87,9 +104,26 @@ async def stream(
     *,
     heartbeat: float | None,
     headers: list[tuple[bytes, bytes]],
+    expires_at: float | None = None,
+    send_timeout: float | None = None,
 ) -> None:
-    """Sends ``bodies`` as they come until they end or the client disconnects (a heartbeat
-    part every ``heartbeat`` seconds while none comes; None: no heartbeat)."""
+    """Sends ``bodies`` as they come until they end, the client disconnects or the token
+    expires (``expires_at``, seconds since the epoch: see the module docstring); a heartbeat
+    part every ``heartbeat`` seconds while none comes (None: no heartbeat). A part that
+    waits more than ``send_timeout`` seconds for a client that does not read ends the stream
+    there, the response unfinished (the server then drops the connection): a slow client is
+    not buffered for without bound (docs/decisions/0027)."""
+
+    async def chunk(data: bytes) -> None:
+        if send_timeout is None:
+            await _chunk(send, data)
+            return
+        try:
+            async with asyncio.timeout(send_timeout):
+                await _chunk(send, data)
+        except TimeoutError:
+            raise _SlowClient from None
+
     content_type = {
         Transport.MULTIPART: MULTIPART_TYPE,
         Transport.SSE: b"text/event-stream",
@@ -113,9 +147,13 @@ async def stream(
         while True:
             following = asyncio.ensure_future(anext(iterator))
             while True:
+                wait = heartbeat
+                if expires_at is not None:
+                    left = max(0.0, expires_at - time.time())
+                    wait = left if wait is None else min(wait, left)
                 done, _ = await asyncio.wait(
                     {following, disconnected},
-                    timeout=heartbeat,
+                    timeout=wait,
                     return_when=asyncio.FIRST_COMPLETED,
                 )
                 if disconnected in done:
@@ -125,13 +163,25 @@ async def stream(
                     return
                 if following in done:
                     break
-                await _chunk(send, _heartbeat(transport))
+                if expires_at is not None and time.time() >= expires_at:
+                    following.cancel()
+                    with contextlib.suppress(BaseException):
+                        await following
+                    await chunk(_event(transport, TOKEN_EXPIRED))
+                    await send(
+                        {"type": "http.response.body", "body": _end(transport), "more_body": False}
+                    )
+                    return
+                if heartbeat is not None:
+                    await chunk(_heartbeat(transport))
             try:
                 body = following.result()
             except StopAsyncIteration:
                 break
-            await _chunk(send, _event(transport, body))
+            await chunk(_event(transport, body))
         await send({"type": "http.response.body", "body": _end(transport), "more_body": False})
+    except _SlowClient:
+        log.warning("router.stream_slow_client", timeout=send_timeout)
     finally:
         disconnected.cancel()
         close = getattr(iterator, "aclose", None)
@@ -172,6 +222,10 @@ def _heartbeat(transport: Transport) -> bytes:
 
 def _end(transport: Transport) -> bytes:
     return b"event: complete\ndata:\n\n" if transport is Transport.SSE else MULTIPART_END
+
+
+class _SlowClient(Exception):
+    """A part waited longer than the send timeout for the client to read."""
 
 
 async def _chunk(send: Send, data: bytes) -> None:

@@ -19,6 +19,19 @@ get an ``error`` with ``SUBSCRIPTION_LIMIT``), and ``max_message_bytes`` per cli
 (its ``exp``), every running operation ends the same way with ``UNAUTHENTICATED`` and the
 connection is closed 4403: the client reconnects with a fresh token.
 
+Keep-alive: after the acknowledgement the server sends a protocol ``ping`` whenever it has
+sent nothing for ``ping_interval`` seconds; a client that has sent nothing at all (its
+``pong`` included) for one more interval after that ping is gone and the connection is
+closed 4408 "Keep-alive timeout" (graphql-ws's code for "too late", as for
+``connection_init``).
+
+Backpressure (docs/decisions/0027-subscription-backpressure.md): a message to the client may
+wait at most ``send_timeout`` seconds for the client to read (the ASGI server's send waits
+while the socket's buffers are full). Past it the connection is closed 1013 "Try Again
+Later" with the reason saying the client was too slow, and its operations end: what a
+client that does not read can hold in the router is bounded by the socket's buffers, the
+server's write buffer and each subscription's event queue (`SubscriptionHub`), never more.
+
 With subscriptions disabled (``subscription.enabled: false``) `refuse` answers an upgrade:
 through the ASGI "websocket.http.response" extension (uvicorn's servers) the client gets an
 ordinary HTTP 501 with a GraphQL error ``SUBSCRIPTION_NOT_SUPPORTED`` (501, not 426: no
@@ -58,12 +71,21 @@ TOO_MANY_INIT = 4429
 INTERNAL_ERROR = 4500
 MESSAGE_TOO_BIG = 1009
 GOING_AWAY = 1001
+TRY_AGAIN_LATER = 1013
+SLOW_CLIENT_REASON = "Slow consumer: the client did not read its messages in time"
+KEEPALIVE_REASON = "Keep-alive timeout"
 
 Authenticate = Callable[[Mapping[str, str]], Awaitable[Principal | None]]
 MakeContext = Callable[[Mapping[str, str], Principal | None], Awaitable[RequestContext]]
 EngineLease = Callable[[], Engine | None]
 Admit = Callable[[], contextlib.AbstractContextManager[None]]
 """Counts an open subscription router-wide; raises `HttpError` past the router's limit."""
+Subscribe = Callable[
+    [Engine, GraphQLRequest, RequestContext, Mapping[str, str]],
+    Awaitable[GraphQLResponse | AsyncIterator[dict[str, Any]]],
+]
+"""Runs one operation (`Engine.subscribe`, through the router's plugins); the last argument
+is the connection's headers (the upgrade's, with ``connection_init``'s Authorization)."""
 
 
 class _Closed(Exception):
@@ -86,9 +108,12 @@ class GraphQLWebSocket:
         authenticate: Authenticate,
         make_context: MakeContext,
         admit: Admit | None = None,
+        subscribe: Subscribe | None = None,
         init_timeout: float = 3.0,
         max_per_connection: int = 100,
         max_message_bytes: int = 1024 * 1024,
+        ping_interval: float | None = None,
+        send_timeout: float = 10.0,
     ) -> None:
         self.scope = scope
         self.receive = receive
@@ -97,6 +122,8 @@ class GraphQLWebSocket:
         self.authenticate = authenticate
         self.make_context = make_context
         self.admit = admit
+        self.subscribe = subscribe
+        self.init_headers: Mapping[str, str] = {}
         self.init_timeout = init_timeout
         self.max_per_connection = max_per_connection
         self.max_message_bytes = max_message_bytes
@@ -106,6 +133,11 @@ class GraphQLWebSocket:
         self._send_lock = asyncio.Lock()
         self._closed = False
         self._expiry: asyncio.TimerHandle | None = None
+        self.ping_interval = ping_interval
+        self.send_timeout = send_timeout
+        self._last_received = time.monotonic()
+        self._last_sent = time.monotonic()
+        self._keepalive: asyncio.Task[None] | None = None
 
     async def serve(self) -> None:
         message = await self.receive()
@@ -119,6 +151,8 @@ class GraphQLWebSocket:
         await self.send({"type": "websocket.accept", "subprotocol": PROTOCOL})
         try:
             await self._initialise()
+            if self.ping_interval is not None:
+                self._keepalive = asyncio.create_task(self._keep_alive(self.ping_interval))
             while True:
                 await self._handle(await self._next_message())
         except _Closed as closed:
@@ -128,6 +162,8 @@ class GraphQLWebSocket:
         finally:
             if self._expiry is not None:
                 self._expiry.cancel()
+            if self._keepalive is not None:
+                self._keepalive.cancel()
             for task in self.operations.values():
                 task.cancel()
             for task in list(self.operations.values()):
@@ -145,6 +181,7 @@ class GraphQLWebSocket:
         message = await self.receive()
         if message["type"] == "websocket.disconnect":
             raise _Disconnected
+        self._last_received = time.monotonic()
         raw = message.get("text")
         if raw is None:
             raw = message.get("bytes") or b""
@@ -182,6 +219,7 @@ class GraphQLWebSocket:
         except AuthenticationError:
             raise _Closed(FORBIDDEN, "Forbidden") from None
         self.context = await self.make_context(headers, principal)
+        self.init_headers = headers
         await self._send_json({"type": "connection_ack"})
         expiry = principal.claims.get("exp") if principal is not None else None
         if isinstance(expiry, int | float):
@@ -189,6 +227,35 @@ class GraphQLWebSocket:
             self._expiry = asyncio.get_running_loop().call_later(
                 delay, lambda: asyncio.ensure_future(self._token_expired())
             )
+
+    async def _keep_alive(self, interval: float) -> None:
+        """Pings an idle client; closes 4408 when it stays silent a whole interval after."""
+        pinged: float | None = None
+        while not self._closed:
+            now = time.monotonic()
+            if pinged is not None and self._last_received < pinged:
+                if now - pinged >= interval:
+                    self._cancel_operations()
+                    await self._close(INIT_TIMEOUT, KEEPALIVE_REASON)
+                    return
+                await asyncio.sleep(pinged + interval - now)
+                continue
+            pinged = None
+            idle = now - self._last_sent
+            if idle < interval:
+                await asyncio.sleep(interval - idle)
+                continue
+            try:
+                await self._send_json({"type": "ping"})
+            except _Disconnected:
+                return
+            pinged = time.monotonic()
+
+    def _cancel_operations(self) -> None:
+        """Stops every operation without a word to the client (it is being closed)."""
+        for task in self.operations.values():
+            task.cancel()
+        self.operations.clear()
 
     async def _token_expired(self) -> None:
         """Ends every operation with ``UNAUTHENTICATED``, then closes 4403."""
@@ -265,7 +332,10 @@ class GraphQLWebSocket:
                 errors = [error_dict("The router is starting", "SERVICE_UNAVAILABLE")]
                 await self._send_json({"id": op_id, "type": "error", "payload": errors})
                 return
-            outcome = await engine.subscribe(request, context)
+            if self.subscribe is not None:
+                outcome = await self.subscribe(engine, request, context, self.init_headers)
+            else:
+                outcome = await engine.subscribe(request, context)
             if isinstance(outcome, GraphQLResponse):
                 if outcome.body.get("data") is None and outcome.status != 200:
                     payload = outcome.body.get("errors", [])
@@ -308,20 +378,38 @@ class GraphQLWebSocket:
     # ------------------------------------------------------------------ sending
 
     async def _send_json(self, message: Mapping[str, Any]) -> None:
+        """One message to the client; a client that does not read it within
+        ``send_timeout`` is closed 1013 (see the module docstring)."""
         if self._closed:
             raise _Disconnected
+        text = orjson.dumps(message).decode()
         async with self._send_lock:
+            if self._closed:
+                raise _Disconnected
             try:
-                await self.send({"type": "websocket.send", "text": orjson.dumps(message).decode()})
+                async with asyncio.timeout(self.send_timeout):
+                    await self.send({"type": "websocket.send", "text": text})
+            except TimeoutError:
+                log.warning("router.websocket_slow_client", timeout=self.send_timeout)
+                asyncio.get_running_loop().create_task(self._drop_slow_client())
+                raise _Disconnected from None
             except Exception as error:  # the client went away meanwhile
                 raise _Disconnected from error
+            self._last_sent = time.monotonic()
+
+    async def _drop_slow_client(self) -> None:
+        self._cancel_operations()
+        await self._close(TRY_AGAIN_LATER, SLOW_CLIENT_REASON)
 
     async def _close(self, code: int, reason: str) -> None:
         if self._closed:
             return
         self._closed = True
+        # Bounded like any send: a client that reads nothing cannot take the close frame
+        # either; the server's own WebSocket ping timeout then drops the connection.
         with contextlib.suppress(Exception):
-            await self.send({"type": "websocket.close", "code": code, "reason": reason})
+            async with asyncio.timeout(self.send_timeout):
+                await self.send({"type": "websocket.close", "code": code, "reason": reason})
 
 
 class _Disconnected(Exception):

@@ -16,6 +16,7 @@ from prometheus_client import Histogram
 
 from router.demand_control import CostObserver
 from router.engine import Engine, EngineConfig, _CachedPlan, _Prepared
+from router.execution.entity_cache import EntityCache
 from router.execution.executor import (
     ExecutionState,
     Executor,
@@ -69,8 +70,15 @@ class TracedExecutor(Executor):
         max_concurrency_per_subgraph: int | None = None,
         *,
         limiter: SubgraphLimiter | None = None,
+        entity_cache: EntityCache | None = None,
     ) -> None:
-        super().__init__(fetcher, max_response_bytes, max_concurrency_per_subgraph, limiter=limiter)
+        super().__init__(
+            fetcher,
+            max_response_bytes,
+            max_concurrency_per_subgraph,
+            limiter=limiter,
+            entity_cache=entity_cache,
+        )
         self.tracer = tracer
 
     async def execute(
@@ -82,6 +90,7 @@ class TracedExecutor(Executor):
         *,
         plugins: PluginRun | None = None,
         by_subgraph: Mapping[str, Mapping[str, str]] | None = None,
+        claims: Mapping[str, Any] | None = None,
         client_headers: Mapping[str, str] | None = None,
     ) -> ExecutionState:
         with self.tracer.start_as_current_span("execution"):
@@ -92,6 +101,7 @@ class TracedExecutor(Executor):
                 operation,
                 plugins=plugins,
                 by_subgraph=by_subgraph,
+                claims=claims,
                 client_headers=client_headers,
             )
 
@@ -109,6 +119,7 @@ class ObservedEngine(Engine):
         tracer: Tracer | None = None,
         documents: OperationDocuments | None = None,
         rate_limiter: RateLimiter | None = None,
+        entity_cache: EntityCache | None = None,
         plans: SharedPlans | None = None,
     ) -> None:
         super().__init__(
@@ -117,6 +128,7 @@ class ObservedEngine(Engine):
             authorizer=authorizer,
             documents=documents,
             rate_limiter=rate_limiter,
+            entity_cache=entity_cache,
             plans=plans,
         )
         self.metrics = metrics
@@ -128,6 +140,7 @@ class ObservedEngine(Engine):
                 self.config.max_response_bytes,
                 self.config.subgraph_max_concurrency_per_request,
                 limiter=self.executor.limiter,
+                entity_cache=self.executor.cache,
             )
         self.fetcher.observer = TelemetryFetchObserver(metrics, tracer)
         if metrics is not None and self.demand is not None:

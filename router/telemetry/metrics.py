@@ -2,12 +2,20 @@
 
 Label values are bounded: status codes, operation types, error codes, subgraph names. The
 operation name is deliberately not a label (clients choose it: unbounded cardinality).
+
+With several worker processes (``--workers N``) each worker counts in files of
+``multiprocess_dir`` (prometheus_client's multiprocess mode; the launcher makes the directory
+and sets ``PROMETHEUS_MULTIPROC_DIR`` before the workers start, see `router.cli.run`), and
+``/metrics`` on any worker renders the sum over every worker: counters and histograms add up,
+``polyshop_router_requests_in_flight`` and ``polyshop_router_workers`` are summed over live
+workers, state gauges show the most recent value. See docs/decisions/0029.
 """
 
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 LATENCY_BUCKETS = (
     0.001,
@@ -33,8 +41,11 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 class RouterMetrics:
     """Counters and histograms the HTTP layer, the engine hooks and the fetcher update."""
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self, registry: CollectorRegistry | None = None, *, multiprocess_dir: str | None = None
+    ) -> None:
         self.registry = registry or CollectorRegistry()
+        self.multiprocess_dir = multiprocess_dir
         r = self.registry
         self.requests = Counter(
             "polyshop_router_requests",
@@ -50,8 +61,18 @@ class RouterMetrics:
             registry=r,
         )
         self.in_flight = Gauge(
-            "polyshop_router_requests_in_flight", "GraphQL requests being served", registry=r
+            "polyshop_router_requests_in_flight",
+            "GraphQL requests being served",
+            registry=r,
+            multiprocess_mode="livesum",
         )
+        self.workers = Gauge(
+            "polyshop_router_workers",
+            "Worker processes serving (summed over the live workers)",
+            registry=r,
+            multiprocess_mode="livesum",
+        )
+        self.workers.set(1)
         self.errors = Counter(
             "polyshop_router_errors",
             "GraphQL errors in answers, by extensions.code",
@@ -88,6 +109,7 @@ class RouterMetrics:
             "polyshop_router_shared_state_up",
             "1 while the shared-state Redis answers, 0 while the router serves with local state",
             registry=r,
+            multiprocess_mode="mostrecent",
         )
         self.shared_state_fallbacks = Counter(
             "polyshop_router_shared_state_fallbacks",
@@ -124,6 +146,7 @@ class RouterMetrics:
             "Circuit breaker state by subgraph: 0 closed, 1 open, 0.5 half-open (one probe)",
             ["subgraph"],
             registry=r,
+            multiprocess_mode="mostrecent",
         )
         self.cost_estimated = Histogram(
             "polyshop_router_cost_estimated",
@@ -142,6 +165,12 @@ class RouterMetrics:
             "polyshop_router_cost_delta",
             "Estimated minus actual cost of executed operations",
             buckets=(-1000, -100, -10, 0, 10, 100, 1000, 10000),
+            registry=r,
+        )
+        self.entity_cache = Counter(
+            "polyshop_router_entity_cache",
+            "Entity cache lookups (entities and root fields), by subgraph and result",
+            ["subgraph", "result"],
             registry=r,
         )
         self.plan_hits = self.plan_cache.labels("hit")
@@ -176,9 +205,19 @@ class RouterMetrics:
     def shared_state_fallback(self, operation: str) -> None:
         self.shared_state_fallbacks.labels(operation).inc()
 
+    def entity_cache_lookups(self, subgraph: str, hits: int, misses: int) -> None:
+        if hits:
+            self.entity_cache.labels(subgraph, "hit").inc(hits)
+        if misses:
+            self.entity_cache.labels(subgraph, "miss").inc(misses)
+
     def limited(self, scope: str) -> None:
         self.rate_limited.labels(scope).inc()
 
     def render(self) -> bytes:
-        """The text exposition format."""
-        return generate_latest(self.registry)
+        """The text exposition format (every worker's sum in multiprocess mode)."""
+        if self.multiprocess_dir is None:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)

@@ -26,6 +26,7 @@ from subgraphs.kit.auth import (
     require_role,
     require_user,
 )
+from subgraphs.kit.cache import invalidate, private
 from subgraphs.kit.schema import build_schema, print_sdl
 
 AuthInfo = Info[AuthContext, None]
@@ -206,6 +207,7 @@ class Mutation:
         require_role(info, runtime(info).settings.auth_admin_role)
         async with info.context.db() as session:
             user = await service.grant_role(session, user_id=user_id, role=role)
+        invalidate("User", {"id": user.id})
         return UserType.from_model(user)
 
     @strawberry.mutation(
@@ -216,6 +218,7 @@ class Mutation:
         require_role(info, runtime(info).settings.auth_admin_role)
         async with info.context.db() as session:
             user = await service.revoke_role(session, runtime(info), user_id=user_id, role=role)
+        invalidate("User", {"id": user.id})
         return UserType.from_model(user)
 
 
@@ -224,11 +227,15 @@ CONSTRAINT_MESSAGES = {
     "users_name_not_blank": "A name must not be blank",
 }
 
+USER_MAX_AGE = 30
+"""Seconds the router may keep a user's own account data, for that user only (``private``)."""
+
 schema = build_schema(
     query=Query,
     mutation=Mutation,
     types=[UserType],
     constraint_messages=CONSTRAINT_MESSAGES,
+    cache_hints={"User": private(USER_MAX_AGE)},
 )
 
 

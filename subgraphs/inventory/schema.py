@@ -16,6 +16,7 @@ from subgraphs.inventory.events import add_stock_changed, changed_products
 from subgraphs.inventory.loaders import InventoryContext
 from subgraphs.inventory.objects import ProductType, ReservationType
 from subgraphs.kit.auth.guards import require_grant, require_role
+from subgraphs.kit.cache import invalidate, public
 from subgraphs.kit.errors import BadUserInput
 from subgraphs.kit.events.live import LiveSpec, live_of
 from subgraphs.kit.schema import build_schema, print_sdl
@@ -38,6 +39,11 @@ def _order_id(value: str) -> str:
     if not cleaned or len(cleaned) > ORDER_ID_MAX:
         raise BadUserInput(f"`orderId` must be 1 to {ORDER_ID_MAX} characters", field="orderId")
     return cleaned
+
+
+STOCK_MAX_AGE = 5
+"""Seconds the router may serve stock from its entity cache: units move with every order
+(``stock.changed`` events and admin writes drop the entries sooner)."""
 
 
 @strawberry.type
@@ -74,6 +80,7 @@ class Mutation:
             row = await service.set_stock(session, service.product_id(product_id), available)
             await add_stock_changed(session, [row.product_id], "set")
         context.loaders.stock.prime(row.product_id, row)
+        invalidate("Product", {"id": row.product_id})
         return ProductType.from_row(row)
 
     @strawberry.mutation(
@@ -90,6 +97,7 @@ class Mutation:
             row = await service.adjust_stock(session, service.product_id(product_id), delta)
             await add_stock_changed(session, [row.product_id], "adjusted")
         context.loaders.stock.prime(row.product_id, row)
+        invalidate("Product", {"id": row.product_id})
         return ProductType.from_row(row)
 
 
@@ -136,6 +144,7 @@ schema = build_schema(
     subscription=Subscription,
     types=[ProductType],
     constraint_messages=service.CONSTRAINT_MESSAGES,
+    cache_hints={"Product": public(STOCK_MAX_AGE)},
 )
 
 

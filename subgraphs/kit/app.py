@@ -20,6 +20,7 @@ from polyshop.runtime.shutdown import ShutdownSignal
 from subgraphs.kit.auth import JwtVerifier
 from subgraphs.kit.auth.install import install_token_auth
 from subgraphs.kit.auth.middleware import request_identity
+from subgraphs.kit.cache import CacheControlMiddleware
 from subgraphs.kit.context import ResourcesFactory, ServiceContext, ServiceProcess, SettingsT
 from subgraphs.kit.db import (
     UnitOfWork,
@@ -233,6 +234,7 @@ def create_service_app(
             app, dev_mode=settings.dev_mode, ssl=outgoing_context(settings)
         )
     app.add_middleware(CorrelationIdMiddleware)
+    app.add_middleware(CacheControlMiddleware)
     # Last: outermost, so the access line above is logged inside the request's span.
     telemetry.instrument_app(app)
     return app

@@ -13,6 +13,7 @@ from strawberry.printer import print_schema
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from subgraphs.kit.cache import CacheControl, CacheHint
 from subgraphs.kit.db import TransactionPerOperation
 from subgraphs.kit.errors import ErrorPolicy, is_expected
 from subgraphs.kit.hygiene import InputHygiene
@@ -50,18 +51,22 @@ def build_schema(
     constraint_messages: Mapping[str, str] | None = None,
     extensions: Iterable[type[SchemaExtension]] = (),
     max_depth: int = MAX_QUERY_DEPTH,
+    cache_hints: Mapping[str, CacheHint] | None = None,
 ) -> ServiceSchema:
     """The schema with transaction handling, the error policy, input hygiene (no NUL
     characters, see `subgraphs.kit.hygiene`) and a depth limit.
 
     ``constraint_messages`` maps database constraint names to the messages a client sees
     when a write breaks them (the safety net behind ``service.py``'s validation).
+    ``cache_hints`` say which answers the router may cache, how long and for whom
+    (`subgraphs.kit.cache`); without them every answer is ``no-store``.
     """
     kit_extensions: list[Any] = [
         ErrorPolicy.with_messages(constraint_messages or {}),
         InputHygiene,
         TransactionPerOperation,
         partial(QueryDepthLimiter, max_depth=max_depth),
+        CacheControl.with_hints(cache_hints or {}),
         *extensions,
     ]
     return ServiceSchema(

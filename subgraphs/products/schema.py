@@ -14,6 +14,7 @@ from functools import partial
 import strawberry
 from strawberry.file_uploads import Upload
 
+from subgraphs.kit.cache import invalidate, invalidate_type, public
 from subgraphs.kit.pagination import Connection, check_page_size, page_size
 from subgraphs.kit.schema import build_schema, print_sdl
 from subgraphs.products import service
@@ -44,6 +45,26 @@ from subgraphs.products.objects import (
 
 PAGE_SIZE_DEFAULT = 20
 PAGE_SIZE_MAX = 100
+CATALOG_MAX_AGE = 30
+"""Seconds the router may serve catalogue answers from its entity cache: the catalogue is
+public, and every write through the router (or its event) drops what it changed at once."""
+CACHE_HINTS = {
+    "Product": public(CATALOG_MAX_AGE),
+    "Category": public(CATALOG_MAX_AGE),
+    "Query.products": public(CATALOG_MAX_AGE),
+    "Query.categories": public(CATALOG_MAX_AGE),
+    "Query.discountMethods": public(CATALOG_MAX_AGE),
+}
+
+
+def _changed_product(product_id: int) -> None:
+    invalidate("Product", {"id": product_id})
+
+
+def _changed_catalogue() -> None:
+    """A category or discount method changed: products show both, so every product too."""
+    invalidate_type("Category")
+    invalidate_type("Product")
 
 
 def _origin(context: ProductContext) -> service.Origin:
@@ -164,6 +185,7 @@ class Mutation:
         )
         async with context.db() as session:
             row = await service.create_product(session, data, _origin(context))
+        invalidate_type("Category")  # lists and counts of its category change
         return ProductType.from_row(row)
 
     @catalog_mutation("Fails with CONFLICT when expectedVersion is stale.")
@@ -182,6 +204,7 @@ class Mutation:
             row = await service.update_product(
                 session, check.entity_id(id), expected_version, changes, _origin(context)
             )
+        _changed_product(row.id)
         return ProductType.from_row(row)
 
     @catalog_mutation("Soft delete: the product leaves lists but still resolves.")
@@ -193,6 +216,7 @@ class Mutation:
     ) -> ProductType:
         async with info.context.db() as session:
             row = await service.delete_product(session, check.entity_id(id), expected_version)
+        _changed_product(row.id)
         return ProductType.from_row(row)
 
     @catalog_mutation()
@@ -204,6 +228,7 @@ class Mutation:
     ) -> ProductType:
         async with info.context.db() as session:
             row = await service.restore_product(session, check.entity_id(id), expected_version)
+        _changed_product(row.id)
         return ProductType.from_row(row)
 
     @catalog_mutation()
@@ -217,6 +242,7 @@ class Mutation:
                 description=input.description,
                 parent_id=_optional_id(input.parent_id, "parentId"),
             )
+        _changed_catalogue()
         return CategoryType.from_row(row)
 
     @catalog_mutation("Fails with CONFLICT when expectedVersion is stale.")
@@ -234,6 +260,7 @@ class Mutation:
             row = await service.update_category(
                 session, check.entity_id(id), expected_version, changes
             )
+        _changed_catalogue()
         return CategoryType.from_row(row)
 
     @catalog_mutation("Soft delete; refused while live products or children remain.")
@@ -245,6 +272,7 @@ class Mutation:
     ) -> CategoryType:
         async with info.context.db() as session:
             row = await service.delete_category(session, check.entity_id(id), expected_version)
+        _changed_catalogue()
         return CategoryType.from_row(row)
 
     @catalog_mutation()
@@ -256,6 +284,7 @@ class Mutation:
     ) -> CategoryType:
         async with info.context.db() as session:
             row = await service.restore_category(session, check.entity_id(id), expected_version)
+        _changed_catalogue()
         return CategoryType.from_row(row)
 
     @catalog_mutation()
@@ -270,6 +299,7 @@ class Mutation:
                 alt_text=input.alt_text,
                 position=input.position,
             )
+        _changed_product(row.product_id)
         return ProductImageType.from_row(row)
 
     @catalog_mutation(
@@ -300,6 +330,7 @@ class Mutation:
                 position=position,
                 max_bytes=settings.image_max_bytes,
             )
+        _changed_product(row.product_id)
         return ProductImageType.from_row(row)
 
     @catalog_mutation("Deletes the image; returns its product.")
@@ -311,6 +342,7 @@ class Mutation:
             product_id = await service.remove_image(session, check.entity_id(id))
             row = await session.get(Product, product_id)
         assert row is not None  # the image's foreign key guarantees it
+        _changed_product(row.id)
         return ProductType.from_row(row)
 
     @catalog_mutation()
@@ -319,6 +351,7 @@ class Mutation:
     ) -> DiscountMethodType:
         async with info.context.db() as session:
             row = await service.create_discount_method(session, input.kind, input.description)
+        _changed_catalogue()
         return DiscountMethodType.from_row(row)
 
     @catalog_mutation("Soft delete: its discounts stop applying.")
@@ -329,6 +362,7 @@ class Mutation:
             row = await service.set_discount_method_deleted(
                 session, check.entity_id(id), deleted=True
             )
+        _changed_catalogue()
         return DiscountMethodType.from_row(row)
 
     @catalog_mutation()
@@ -339,6 +373,7 @@ class Mutation:
             row = await service.set_discount_method_deleted(
                 session, check.entity_id(id), deleted=False
             )
+        _changed_catalogue()
         return DiscountMethodType.from_row(row)
 
     @catalog_mutation()
@@ -355,6 +390,7 @@ class Mutation:
         )
         async with info.context.db() as session:
             row = await service.add_discount(session, data)
+        _changed_product(row.product_id)
         return ProductDiscountType.from_row(row)
 
     @catalog_mutation("Soft delete of one discount.")
@@ -363,6 +399,7 @@ class Mutation:
     ) -> ProductDiscountType:
         async with info.context.db() as session:
             row = await service.remove_discount(session, check.entity_id(id))
+        _changed_product(row.product_id)
         return ProductDiscountType.from_row(row)
 
 
@@ -371,6 +408,7 @@ schema = build_schema(
     mutation=Mutation,
     types=[ProductType, CategoryType],
     constraint_messages=service.CONSTRAINT_MESSAGES,
+    cache_hints=CACHE_HINTS,
 )
 
 

@@ -215,3 +215,21 @@ class SeesHeaders(Plugin[NoConfig]):
     async def subgraph_response(self, response: SubgraphResponse) -> Response | None:
         response.context.add_response_header("set-cookie", f"seen={response.service_name}")
         return None
+
+
+class Live(Plugin[NoConfig]):
+    """On subscriptions: sets a header at the router stage, rewrites the topic at the
+    supergraph stage, and marks each event's response."""
+
+    async def router_request(self, request: RouterRequest) -> Response | None:
+        request.headers["x-tenant"] = "from-plugin"
+        return None
+
+    async def supergraph_request(self, request: SupergraphRequest) -> Response | None:
+        if "topic" in request.variables:
+            request.variables["topic"] = "rewritten"
+        return None
+
+    async def supergraph_response(self, response: SupergraphResponse) -> Response | None:
+        response.body.setdefault("extensions", {})["live"] = True
+        return None

@@ -99,6 +99,8 @@ class SubgraphServer:
     compressed: int = 0
     in_flight: int = 0
     """``slow`` resolvers running now (to catch requests in flight without sleeping)."""
+    extensions: dict[str, Any] | None = None
+    """Sent as the ``extensions`` of every answer (e.g. entity cache invalidations)."""
     _runner: web.AppRunner | None = None
 
     def __post_init__(self) -> None:
@@ -242,6 +244,8 @@ class SubgraphServer:
         payload: dict[str, Any] = {"data": result.data}
         if result.errors:
             payload["errors"] = [error.formatted for error in result.errors]
+        if self.extensions is not None:
+            payload["extensions"] = self.extensions
         response = web.json_response(payload)
         for name, value in self.response_headers:
             response.headers.add(name, value)

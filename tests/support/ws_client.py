@@ -44,9 +44,15 @@ async def connected(
 
 
 async def receive(socket: ClientConnection, wait: float = 10.0) -> dict[str, Any]:
-    raw = await asyncio.wait_for(socket.recv(), wait)
-    message: dict[str, Any] = json.loads(raw)
-    return message
+    """The next message other than a server ``ping`` (answered with ``pong``, as the protocol
+    asks of every client)."""
+    while True:
+        raw = await asyncio.wait_for(socket.recv(), wait)
+        message: dict[str, Any] = json.loads(raw)
+        if message.get("type") == "ping":
+            await socket.send(json.dumps({"type": "pong"}))
+            continue
+        return message
 
 
 async def subscribe(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,7 +22,11 @@ from tests.support.orders import serve
 
 
 def app_streaming(
-    transport: Transport, events: list[dict[str, Any]], gap: float, ended: list[str]
+    transport: Transport,
+    events: list[dict[str, Any]],
+    gap: float,
+    ended: list[str],
+    expires_at: float | None = None,
 ) -> Any:
     async def bodies() -> AsyncIterator[dict[str, Any]]:
         try:
@@ -33,7 +38,15 @@ def app_streaming(
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
-            await stream(transport, send, receive, bodies(), heartbeat=0.1, headers=[])
+            await stream(
+                transport,
+                send,
+                receive,
+                bodies(),
+                heartbeat=0.1,
+                headers=[],
+                expires_at=expires_at,
+            )
         elif scope["type"] == "lifespan":
             while (await receive())["type"] != "lifespan.shutdown":
                 await send({"type": "lifespan.startup.complete"})
@@ -100,6 +113,38 @@ async def test_a_client_leaving_ends_the_stream() -> None:
             assert (await response.content.readline()).startswith(b"event: next")
         await eventually(lambda: bool(ended), what="the server's generator to close")
     assert ended == ["closed"]
+
+
+@pytest.mark.parametrize("transport", [Transport.MULTIPART, Transport.SSE])
+async def test_an_expired_token_ends_the_stream_with_an_error(transport: Transport) -> None:
+    """Events every 0.2 s for 200 s; the token expires after 1 s: the stream ends then with
+    an UNAUTHENTICATED error and the transport's proper end, and the events stop."""
+    ended: list[str] = []
+    events = [{"data": {"n": n}} for n in range(1000)]
+    expires = time.time() + 1.0
+    async with (
+        serve(app_streaming(transport, events, 0.2, ended, expires_at=expires)) as url,
+        aiohttp.ClientSession() as session,
+        session.post(url + "/graphql") as response,
+    ):
+        text = (await asyncio.wait_for(response.read(), 20)).decode()
+    assert time.time() >= expires
+    assert ended == ["closed"]
+    error = {
+        "message": "The token expired; subscribe again with a fresh one",
+        "extensions": {"code": "UNAUTHENTICATED"},
+    }
+    if transport is Transport.SSE:
+        assert text.endswith(
+            f"event: next\ndata: {json.dumps({'errors': [error]}, separators=(',', ':'))}\n\n"
+            "event: complete\ndata:\n\n"
+        )
+        assert 1 <= text.count('"n":') < 10
+    else:
+        assert text.endswith("\r\n--graphql--\r\n")
+        last = text.removesuffix("\r\n--graphql--\r\n").rsplit("\r\n\r\n", 1)[1]
+        assert json.loads(last) == {"payload": None, "errors": [error]}
+        assert 1 <= text.count('"n":') < 10
 
 
 def test_the_router_wide_limit_refuses_the_next_subscription() -> None:
