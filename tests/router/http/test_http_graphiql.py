@@ -86,6 +86,7 @@ async def test_graphiql_can_be_turned_off(subgraphs: dict[str, SubgraphServer]) 
         assert response.headers["Content-Type"] != "text/html; charset=utf-8"
 
 
+@pytest.mark.slow  # a browser
 @pytest.mark.skipif(
     CHROMIUM is None,
     reason="chromium is not installed (apt-get install -y chromium chromium-driver)",

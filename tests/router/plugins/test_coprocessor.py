@@ -30,7 +30,10 @@ from tests.support.subgraph_server import SubgraphServer
 
 COPROCESSOR = Path(__file__).parent / "coprocessor.mjs"
 NODE = shutil.which("node")
-pytestmark = pytest.mark.skipif(NODE is None, reason="Node.js (node) is not installed")
+pytestmark = [
+    pytest.mark.slow,  # a Node coprocessor per test
+    pytest.mark.skipif(NODE is None, reason="Node.js (node) is not installed"),
+]
 
 EVERY_PART: dict[str, Any] = {
     "router": {
