@@ -31,6 +31,7 @@ from subgraphs.kit.db import (
 )
 from subgraphs.kit.events.live import LiveEvents, LiveSpec
 from subgraphs.kit.events.runtime import ConsumerSpec, EventRuntime
+from subgraphs.kit.events.tables import DEFAULT_TABLES, EventTables
 from subgraphs.kit.logging import (
     CorrelationIdMiddleware,
     configure_logging,
@@ -58,6 +59,7 @@ def create_service_app(
     verify_tokens: bool = True,
     event_consumers: Sequence[ConsumerSpec] = (),
     publishes_events: bool = False,
+    event_tables: EventTables = DEFAULT_TABLES,
     live: LiveSpec | None = None,
     telemetry: ServiceTelemetry | None = None,
     multipart_uploads: bool = False,
@@ -75,8 +77,10 @@ def create_service_app(
     Every request must carry a valid service or user token (see `subgraphs.kit.auth`),
     except where ``verify_tokens`` is off: the auth service checks its own keys.
     A service that writes events to its outbox sets ``publishes_events`` (the relay needs the
-    outbox table); ``event_consumers`` run for as long as the app does. ``live`` makes the
-    service's events available to its subscription resolvers (``ServiceContext.live``, see
+    outbox table); ``event_consumers`` run for as long as the app does. ``event_tables`` say
+    where its outbox and inbox are, for a service that keeps its tables in its own Postgres
+    schema (products: ``add_event_tables(Base.metadata, schema="product")``). ``live`` makes
+    the service's events available to its subscription resolvers (``ServiceContext.live``, see
     `subgraphs.kit.events.live`); subscriptions are served over ``graphql-transport-ws`` at
     ``/graphql``, authenticated by the upgrade request's headers like any request.
 
@@ -115,6 +119,7 @@ def create_service_app(
                 sessionmaker=sessionmaker,
                 consumers=event_consumers,
                 relay=publishes_events,
+                tables=event_tables,
                 tracer=telemetry.tracer,
                 stop_grace=settings.shutdown_timeout,
             )

@@ -109,7 +109,8 @@ async def system(
             env.setenv("POLYSHOP_AUTH_JWKS_URL", auth.jwks_url)
             env.delenv("POLYSHOP_AUTH_ALLOW_ANONYMOUS", raising=False)
             products_app = create_products_app(
-                ProductsSettings(database_url=products_db, log_level="WARNING", dev_mode=False)
+                ProductsSettings(database_url=products_db, log_level="WARNING", dev_mode=False),
+                events=False,
             )
         recorder = HeaderRecorder(products_app)
         async with serve(recorder) as products_url:

@@ -215,7 +215,7 @@ async def products_url(service_database: ServiceDatabaseFactory, pki: Pki) -> As
         tls_keyfile=str(pki.server.key),
         tls_client_ca=str(pki.ca),
     )
-    app = create_products_app(settings, verify_tokens=False)
+    app = create_products_app(settings, verify_tokens=False, events=False)
     async with serving(app, **settings.uvicorn_ssl_options()) as port:
         yield f"https://127.0.0.1:{port}/graphql"
 

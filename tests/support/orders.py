@@ -189,18 +189,24 @@ class Issuer:
 
 @asynccontextmanager
 async def products_server(
-    database_url: str, jwks_url: str, *, anonymous: bool
+    database_url: str, jwks_url: str, *, anonymous: bool, nats_url: str | None = None
 ) -> AsyncIterator[str]:
     """The real products subgraph, verifying tokens against ``jwks_url``; yields its URL.
 
     With ``anonymous`` it also serves callers without a token (as in development), which is
-    how orders calls it when no client credentials are configured.
+    how orders calls it when no client credentials are configured. With ``nats_url`` it
+    relays its outbox there (the catalogue's events); without, its events stay in the outbox.
     """
     with pytest.MonkeyPatch.context() as env:
         # The kit reads token settings from the environment when it builds the app.
         env.setenv("POLYSHOP_AUTH_JWKS_URL", jwks_url)
         env.setenv("POLYSHOP_AUTH_ALLOW_ANONYMOUS", "true" if anonymous else "false")
-        app = create_products_app(ProductsSettings(database_url=database_url, log_level="WARNING"))
+        settings = ProductsSettings(database_url=database_url, log_level="WARNING")
+        if nats_url is not None:
+            settings = settings.model_copy(
+                update={"nats_url": nats_url, "events_relay_poll_interval": 0.2}
+            )
+        app = create_products_app(settings, events=nats_url is not None)
     async with serve(app) as base:
         yield f"{base}/graphql"
 

@@ -38,7 +38,7 @@ def keys() -> TestKeys:
 async def products_app(products_db: str, keys: TestKeys) -> AsyncIterator[FastAPI]:
     settings = ProductsSettings(database_url=products_db, log_level="WARNING", dev_mode=False)
     # The kit's verifier with the test's key instead of the auth service's JWKS.
-    app = create_app(settings, verify_tokens=False)
+    app = create_app(settings, verify_tokens=False, events=False)
     install_token_auth(app, dev_mode=False, verifier=keys.verifier())
     async with app.router.lifespan_context(app):
         yield app

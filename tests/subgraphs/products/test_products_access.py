@@ -250,7 +250,7 @@ async def test_no_token_is_refused_before_graphql(call: Call, sql: asyncpg.Conne
 async def anonymous_client(products_db: str, keys: TestKeys) -> AsyncIterator[httpx.AsyncClient]:
     """The app as development runs it: requests without a token get through, with no identity."""
     settings = ProductsSettings(database_url=products_db, log_level="WARNING", dev_mode=True)
-    app: FastAPI = create_app(settings, verify_tokens=False)
+    app: FastAPI = create_app(settings, verify_tokens=False, events=False)
     install_token_auth(
         app, dev_mode=True, settings=TokenSettings(allow_anonymous=True), verifier=keys.verifier()
     )

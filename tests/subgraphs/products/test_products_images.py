@@ -134,7 +134,7 @@ async def test_an_image_over_the_limit_is_refused(
     settings = ProductsSettings(
         database_url=products_db, log_level="WARNING", dev_mode=False, image_max_bytes=64
     )
-    app = create_app(settings, verify_tokens=False)
+    app = create_app(settings, verify_tokens=False, events=False)
     install_token_auth(app, dev_mode=False, verifier=keys.verifier())
     transport = httpx.ASGITransport(app=app)
     async with (
