@@ -43,6 +43,8 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from graphql import DocumentNode, GraphQLSchema, type_from_ast, value_from_ast
 
+from polyshop.runtime.principal import Principal
+
 from .config.demand_control import DemandControlConfig
 from .config.persisted import ApqConfig
 from .config.traffic_shaping import TrafficShapingConfig
@@ -96,7 +98,6 @@ from .plugins.api import (
 from .policy.rate_limit import RateLimiter
 from .security.authorization import AuthorizationResult, Authorizer
 from .security.nulls import add_null_fields
-from .security.principal import Principal
 from .security.rules import Access
 from .shared import SharedState
 from .shared.plans import SharedPlans, plan_key

@@ -37,8 +37,8 @@ import orjson
 from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
+    from polyshop.runtime.principal import Principal
     from router.planning.nodes import QueryPlan
-    from router.security.principal import Principal
 
 JWT_CLAIMS = "apollo::authentication::jwt_claims"
 """Context entry holding the verified token's claims (Apollo Router's key)."""

@@ -44,7 +44,7 @@ from .api import (
 from .loader import LoadedPlugin
 
 if TYPE_CHECKING:
-    from router.security.principal import Principal
+    from polyshop.runtime.principal import Principal
     from router.telemetry.metrics import RouterMetrics
 
 log = structlog.get_logger("router.plugins")

@@ -27,16 +27,9 @@ from router.security import SecuritySettings
 from router.settings import RouterSettings
 from subgraphs.inventory.app import InventorySettings
 from subgraphs.inventory.app import create_app as create_inventory_app
-from tests.router.http.router_harness import RunningRouter, running_router
-from tests.subgraphs.orders.support import (
-    AUDIENCE,
-    ISSUER,
-    Issuer,
-    ServiceDatabaseFactory,
-    TestKeys,
-    products_server,
-    serve,
-)
+from tests.support.keys import AUDIENCE, ISSUER, TestKeys
+from tests.support.orders import Issuer, ServiceDatabaseFactory, products_server, serve
+from tests.support.router_harness import RunningRouter, running_router
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FETCHES = "polyshop_router_subgraph_request_duration_seconds"

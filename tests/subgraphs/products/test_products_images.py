@@ -16,7 +16,7 @@ import pytest
 from subgraphs.kit.auth import install_token_auth
 from subgraphs.products.app import create_app
 from subgraphs.products.settings import ProductsSettings
-from tests.subgraphs.products.tokens import TestKeys
+from tests.support.keys import TestKeys
 
 UPLOAD = """
 mutation($p: ID!, $file: Upload!, $alt: String) {
@@ -150,8 +150,8 @@ async def test_uploading_needs_catalog_write(
     client: httpx.AsyncClient, keys: TestKeys, product_id: str, sql: asyncpg.Connection
 ) -> None:
     refused = {
-        "customer": keys.user("customer", scope="profile orders:read orders:write"),
-        "service without catalog:write": keys.service("orders", "products:read"),
+        "customer": keys.user_token(roles=["customer"], scope="profile orders:read orders:write"),
+        "service without catalog:write": keys.service_token("orders", scope="products:read"),
     }
     before = await sql.fetchval("SELECT count(*) FROM product.product_image_files")
     for who, token in refused.items():
