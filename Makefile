@@ -1,10 +1,11 @@
-# The two commands of the README: `make up` (run everything) and `make test` (the whole suite).
+# The two commands of the README: `make up` (run everything) and `make test` (the whole suite);
+# `make test-fast` is the quick lane beside it (no e2e, no slow tests).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: up test lint install clean web
+.PHONY: up test test-fast lint install clean web
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +59,13 @@ web: $(STAMP)
 ## means the suite layout is broken, and fails like any other failure.
 test: lint bench/node_modules tests/clients/node_modules web/node_modules
 	@$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: the suite layout is broken" >&2; fi; \
+	exit $$rc
+
+## The fast lane while working: the suite without the `e2e` and `slow` markers (tests/conftest.py
+## says which directories they cover), no lint, no npm. `make test` stays the whole suite.
+test-fast: $(STAMP)
+	@$(BIN)/pytest -m "not e2e and not slow" $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: the suite layout is broken" >&2; fi; \
 	exit $$rc
 

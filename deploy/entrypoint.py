@@ -136,7 +136,7 @@ def serve_command(service: str, settings: DeploySettings) -> list[str]:
 
 def tls_arguments(settings: DeploySettings) -> list[str]:
     """uvicorn's command-line TLS options, from the kit's keyword arguments (none: HTTP)."""
-    from subgraphs.kit.tls import uvicorn_ssl_options
+    from polyshop.runtime.tls import uvicorn_ssl_options
 
     options = uvicorn_ssl_options(
         settings.tls_certfile, settings.tls_keyfile, settings.tls_client_ca
@@ -184,9 +184,6 @@ def serve(service: Annotated[str | None, SERVICE_ARGUMENT] = None) -> None:
     """Run the router or one subgraph in the foreground (replaces this process)."""
     settings = DeploySettings()
     name = service_of(service, settings)
-    if name != ROUTER and not SERVICES_BY_NAME[name].implemented:
-        typer.echo(f"{name}: this image has no subgraphs/{name} package", err=True)
-        raise typer.Exit(2)
     command = serve_command(name, settings)
     typer.echo(f"polyshop {name}: {' '.join(command[1:])}", err=True)
     os.execv(command[0], command)

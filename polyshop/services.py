@@ -6,7 +6,6 @@ the routing URLs in rover's format (a test keeps the two in step).
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 
 from router.config.cors import STOREFRONT_PORT as STOREFRONT_DEFAULT_PORT
@@ -21,14 +20,6 @@ class ServiceSpec:
     @property
     def app_module(self) -> str:
         return f"subgraphs.{self.name}.app"
-
-    @property
-    def implemented(self) -> bool:
-        """Whether this checkout has the service yet (services land one issue at a time)."""
-        try:
-            return importlib.util.find_spec(self.app_module) is not None
-        except ModuleNotFoundError:  # the service's package itself is not there
-            return False
 
     @property
     def routing_url(self) -> str:
@@ -51,7 +42,3 @@ SERVICES: tuple[ServiceSpec, ...] = (
 )
 
 SERVICES_BY_NAME = {spec.name: spec for spec in SERVICES}
-
-
-def implemented_services() -> tuple[ServiceSpec, ...]:
-    return tuple(spec for spec in SERVICES if spec.implemented)

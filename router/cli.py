@@ -122,12 +122,11 @@ def run(settings: RouterSettings) -> None:
     """Serve with uvicorn (uvloop + httptools) until interrupted; logs as JSON lines."""
     import uvicorn
 
-    from router.http.tls import scheme
     from router.telemetry import configure_logging
 
     configure_logging(settings.telemetry.log_level, json=settings.telemetry.log_json)
     shown_host = "localhost" if settings.host in ("0.0.0.0", "::", "") else settings.host
-    web = scheme(settings)
+    web = settings.scheme
     typer.echo(
         f"PolyShop router on {web}://{settings.host}:{settings.port} "
         f"(supergraph {settings.supergraph}"
@@ -169,7 +168,6 @@ def metrics_directory(settings: RouterSettings) -> Iterator[None]:
 def uvicorn_options(settings: RouterSettings) -> dict[str, Any]:
     """uvicorn's keyword arguments for ``settings`` (listener, TLS, logging, shutdown, and
     httptools with the header-size and read-time limits of `polyshop.http_limits`)."""
-    from router.http.tls import uvicorn_tls_options
 
     return {
         "host": settings.host,
@@ -184,7 +182,7 @@ def uvicorn_options(settings: RouterSettings) -> dict[str, Any]:
         "log_level": settings.telemetry.log_level,
         "log_config": None,  # ours (configure_logging), not uvicorn's plain-text one
         "timeout_graceful_shutdown": settings.drain_timeout,
-        **uvicorn_tls_options(settings),
+        **settings.uvicorn_ssl_options(),
     }
 
 

@@ -43,6 +43,8 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from graphql import DocumentNode, GraphQLSchema, type_from_ast, value_from_ast
 
+from polyshop.runtime.principal import Principal
+
 from .config.demand_control import DemandControlConfig
 from .config.persisted import ApqConfig
 from .config.traffic_shaping import TrafficShapingConfig
@@ -96,7 +98,6 @@ from .plugins.api import (
 from .policy.rate_limit import RateLimiter
 from .security.authorization import AuthorizationResult, Authorizer
 from .security.nulls import add_null_fields
-from .security.principal import Principal
 from .security.rules import Access
 from .shared import SharedState
 from .shared.plans import SharedPlans, plan_key
@@ -626,8 +627,8 @@ class Engine:
                     cached.plan,
                     operation.kind,
                     request.operation_name or operation.name,
-                    dict(variables),
-                    dict(headers),
+                    variables,
+                    headers,
                     query,
                 )
                 short = run.call("execution_request", stage)
@@ -635,7 +636,7 @@ class Engine:
                     short = await short
                 if short is not None:
                     return GraphQLResponse(short.graphql_body(), short.status)
-                variables, headers = stage.variables, stage.headers
+                variables, headers = stage.sent_variables(), stage.sent_headers()
         state = await self.executor.execute(
             cached.plan,
             variables,

@@ -128,6 +128,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from polyshop.runtime.tls import ServerTLSSettings
 from router.config.authentication import AuthenticationConfig
 from router.config.compression import CompressionConfig
 from router.config.cors import CorsConfig
@@ -167,7 +168,7 @@ def _split_list(value: Any) -> Any:
     return value
 
 
-class RouterSettings(BaseSettings):
+class RouterSettings(ServerTLSSettings):
     """Everything an operator can set on the router; see the module docstring for the table."""
 
     model_config = SettingsConfigDict(
@@ -304,12 +305,7 @@ class RouterSettings(BaseSettings):
     shutdown_delay: float = Field(default=0.0, ge=0)
     ready_path: str = "/ready"
 
-    tls_certfile: str | None = None
-    """Serve HTTPS with this PEM certificate chain."""
-    tls_keyfile: str | None = None
-    """Its private key, unless the chain file holds it."""
-    tls_client_ca: str | None = None
-    """Require client certificates signed by this CA bundle (mTLS)."""
+    # tls_certfile, tls_keyfile, tls_client_ca: `polyshop.runtime.tls.ServerTLSSettings`
     subgraph_tls_ca: str | None = None
     """CA bundle trusted for subgraph HTTPS, instead of the system's roots."""
     subgraph_tls_certfile: str | None = None
@@ -480,9 +476,7 @@ class RouterSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _tls_pairs(self) -> Self:
-        """A key or client CA without a certificate is a mistake, not plain HTTP."""
-        if self.tls_certfile is None and (self.tls_keyfile or self.tls_client_ca):
-            raise ValueError("TLS_KEYFILE and TLS_CLIENT_CA need POLYSHOP_ROUTER_TLS_CERTFILE")
+        """A client key without its certificate is a mistake, not a call without one."""
         if self.subgraph_tls_certfile is None and self.subgraph_tls_keyfile:
             raise ValueError("SUBGRAPH_TLS_KEYFILE needs POLYSHOP_ROUTER_SUBGRAPH_TLS_CERTFILE")
         return self

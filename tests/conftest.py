@@ -37,6 +37,24 @@ from polyshop.devstack.postgres import (
 
 ServiceDatabaseFactory = Callable[[str], Awaitable[str]]
 
+TESTS = Path(__file__).resolve().parent
+E2E_DIRECTORY = "e2e"
+SLOW_DIRECTORIES = ("subgraphs", "security", "deploy", "devstack", "bench")
+"""Directories (relative to tests/) whose every test is ``slow``: real services with their
+databases and NATS, subprocesses, Node clients, browsers. A single slow module elsewhere says
+so itself: ``pytestmark = pytest.mark.slow``."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``e2e`` for everything under tests/e2e, ``slow`` for the `SLOW_DIRECTORIES`, so that
+    ``make test-fast`` (``-m "not e2e and not slow"``) leaves them out."""
+    for item in items:
+        where = item.path.resolve().relative_to(TESTS).as_posix()
+        if where.startswith(f"{E2E_DIRECTORY}/"):
+            item.add_marker(pytest.mark.e2e)
+        if any(where.startswith(f"{directory}/") for directory in SLOW_DIRECTORIES):
+            item.add_marker(pytest.mark.slow)
+
 
 class TestSettings(BaseSettings):
     __test__ = False  # not a test class, despite its name

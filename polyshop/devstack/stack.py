@@ -45,10 +45,10 @@ from polyshop.devstack.postgres import (
 from polyshop.devstack.storefront import Storefront, start_storefront
 from polyshop.services import (
     ROUTER_PORT,
+    SERVICES,
     SERVICES_BY_NAME,
     STOREFRONT_PORT,
     ServiceSpec,
-    implemented_services,
 )
 from polyshop.settings import StackSettings
 from subgraphs.kit.http import IMPORT_STRING as SERVICE_HTTP
@@ -150,7 +150,7 @@ async def up(settings: StackSettings, *, reset: bool = False, with_router: bool 
         loop.add_signal_handler(signum, stop.set)
     try:
         await start_servers(stack)
-        services = implemented_services()
+        services = SERVICES
         await prepare_databases(stack, services)
         await start_subgraphs(stack, services)
         if with_router and router_available():
@@ -188,7 +188,7 @@ async def start_servers(stack: Stack) -> None:
 
 
 def all_databases_configured(settings: StackSettings) -> bool:
-    services = implemented_services()
+    services = SERVICES
     return bool(services) and all(settings.database_url_override(s.name) for s in services)
 
 

@@ -80,9 +80,6 @@ class TypeDef:
     def has_extension(self) -> bool:
         return any(self.decl_is_extension)
 
-    def directives_named(self, name: str) -> list[AppliedDirective]:
-        return [d for d in self.directives if d.name == name]
-
 
 @dataclass(slots=True)
 class Link:

@@ -40,8 +40,9 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from polyshop.runtime.jwt import ASYMMETRIC_ALGORITHMS
 from router.config.traffic_shaping import Duration
-from router.security.jwt import ASYMMETRIC_ALGORITHMS, TokenSource
+from router.security.jwt import TokenSource
 
 
 class _Section(BaseModel):

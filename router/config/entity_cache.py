@@ -21,7 +21,8 @@
         shared_key: ${env.POLYSHOP_INVALIDATION_KEY}
         nats:
           url: nats://localhost:4222
-          rules: [...]           # default: inventory's stock.changed drops its Product
+          rules: [...]           # default: products' product.* and inventory's
+                                 # stock.changed drop the Product they name
 
 With Redis configured (``POLYSHOP_REDIS_URL``) the entries live there, so every replica shares
 them; without it (or while Redis does not answer) each process keeps its own bounded LRU.
@@ -41,6 +42,10 @@ _FROZEN = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 DEFAULT_TTL = 30.0
 STOCK_CHANGED = "polyshop.inventory.stock.changed"
+PRODUCT_EVENTS = tuple(
+    f"polyshop.products.product.{change}"
+    for change in ("created", "updated", "deleted", "restored")
+)
 
 
 class SubgraphCacheConfig(BaseModel):
@@ -81,12 +86,25 @@ class NatsInvalidationRule(BaseModel):
 
 
 DEFAULT_RULES = (
+    *(
+        NatsInvalidationRule(subject=subject, type="Product", ids_field="product_id")
+        for subject in PRODUCT_EVENTS
+    ),
     NatsInvalidationRule(subject=STOCK_CHANGED, type="Product", ids_field="product_ids"),
 )
-"""A product's stock changed (``polyshop.inventory.stock.changed``, ``{"product_ids": [...]}``,
-published by inventory through its outbox) drops inventory's entries of those products.
-Catalogue writes need no event: they go through the router, whose answer carries what they
-changed (`subgraphs.kit.cache`)."""
+"""Our own events that drop cached entries, each in the subgraph that published it (the
+envelope's ``source``), with that subgraph's cached root fields:
+
+- a catalogue write (``polyshop.products.product.{created,updated,deleted,restored}``,
+  ``{"product_id": "7", ...}``, written by products in the write's transaction) drops
+  products' entries of that product and its lists: a change made past the router (a tool
+  calling the subgraph, a script) is not served stale either;
+- a product's stock changed (``polyshop.inventory.stock.changed``, ``{"product_ids": [...]}``,
+  from inventory's outbox) drops inventory's entries of those products.
+
+A write through the router needs neither: its answer already names what it changed
+(`subgraphs.kit.cache`), and the router drops it before answering; the event then drops
+nothing more (or what a query cached in between: harmless)."""
 
 
 class NatsInvalidationConfig(BaseModel):

@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 import structlog
 
+from polyshop.runtime.shutdown import ShutdownSignal
 from router.config import ConfigWatcher
 from router.engine import Engine, GraphQLRequest, GraphQLResponse, RequestContext
 from router.execution.executor import RESPONSE_SIZE_LIMIT_EXCEEDED
@@ -44,7 +45,7 @@ from router.plugins import (
 from router.plugins.builtin.headers import HeaderRules, HeaderRulesConfig
 from router.policy.headers import RequestHeaders, merge_response_headers
 from router.policy.rate_limit import RATE_LIMITED
-from router.security import AuthenticationError, Principal, SecurityLayer, ServiceTokenError
+from router.security import AuthenticationError, Principal, SecurityLayer, TokenRequestError
 from router.security.errors import SERVICE_UNAVAILABLE
 from router.settings import RouterSettings
 from router.supergraph import load_supergraph
@@ -83,7 +84,6 @@ from .negotiation import (
     wants_html,
 )
 from .runtime import Policies, PolicyState
-from .shutdown import ShutdownSignal
 from .streaming import Transport, accepts_incremental, single, stream, streaming_transport
 from .uploads import is_multipart, read_multipart
 from .websocket import GraphQLWebSocket
@@ -182,7 +182,7 @@ class RouterApp:
             self.plugins = await self._load_plugins(settings)
         except BaseException:
             await self.policy_state.close()
-            await self.security.close()
+            await self.security.aclose()
             raise
         try:
             build = self._build_engine
@@ -199,7 +199,7 @@ class RouterApp:
             if self.plugins is not None:
                 await self.plugins.close()
                 self.plugins = None
-            await self.security.close()
+            await self.security.aclose()
             raise
         self.holder = EngineHolder(engine, supergraph, drain_timeout=settings.drain_timeout)
         tune_garbage_collector(settings.gc_threshold, freeze=settings.gc_freeze)
@@ -308,7 +308,7 @@ class RouterApp:
         if self.plugins is not None:
             await self.plugins.close()
             self.plugins = None
-        await self.security.close()
+        await self.security.aclose()
         if self.policy_state is not None:
             await self.policy_state.close()
         if self._owns_telemetry and self.telemetry is not None:
@@ -1078,7 +1078,7 @@ class RouterApp:
         if "supergraph_request" in run.active:
             stage = SupergraphRequest(
                 run.context,
-                dict(headers),
+                headers,
                 request.query,
                 request.operation_name,
                 _own(request.variables),
@@ -1095,10 +1095,11 @@ class RouterApp:
             )
             run.context.entries[OPERATION_NAME] = stage.operation_name
             policies = self.policies
-            if stage.headers != headers and policies is not None:
+            changed = stage.changed_headers()
+            if changed is not None and policies is not None:
                 context = await self._request_context(
                     policies,
-                    stage.headers,
+                    changed,
                     correlation,
                     context.principal,
                     context.headers.get(FORWARDED_FOR, ""),
@@ -1157,7 +1158,7 @@ class RouterApp:
         every subgraph would refuse the call)."""
         try:
             return await self.security.subgraph_headers(forwarded, principal)
-        except ServiceTokenError as error:
+        except TokenRequestError as error:
             log.error("router.service_token_unavailable", error=str(error))
             raise HttpError(
                 503,

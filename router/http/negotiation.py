@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 APPLICATION_JSON = "application/json"
-TEXT_HTML = "text/html"
 
 # The fetch spec's "simple" content types: a browser sends them without a CORS preflight.
 SIMPLE_CONTENT_TYPES = frozenset(

@@ -37,10 +37,6 @@ class Federation:
         type_def = self.sg.types.get(type_name)
         return type_def is not None and type_def.kind in (TypeKind.INTERFACE, TypeKind.UNION)
 
-    def knows_type(self, graph: str, type_name: str) -> bool:
-        type_def = self.sg.types.get(type_name)
-        return type_def is not None and graph in type_def.graphs
-
     def is_interface_object(self, type_name: str, graph: str) -> bool:
         type_def = self.sg.types.get(type_name)
         if type_def is None:
@@ -61,9 +57,6 @@ class Federation:
             return ()
         in_graph = type_def.graphs.get(graph)
         return in_graph.keys if in_graph is not None else ()
-
-    def is_entity_in(self, type_name: str, graph: str) -> bool:
-        return bool(self.all_keys(type_name, graph))
 
     def runtime_types_in(self, abstract: str, graph: str) -> tuple[str, ...]:
         """Object types ``graph`` may return where it declares ``abstract``."""

@@ -93,10 +93,6 @@ class FetchNode:
     aliases: tuple[ResponseAlias, ...] = ()
     """Client fields this operation selects under an internal alias."""
 
-    @property
-    def is_entity_fetch(self) -> bool:
-        return bool(self.requires)
-
 
 @dataclass(frozen=True, slots=True)
 class FlattenNode:

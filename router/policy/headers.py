@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from polyshop.runtime.principal import Principal
 from router.config.headers import (
     HeaderRules,
     HeadersConfig,
@@ -28,7 +29,6 @@ from router.config.headers import (
     RequestRule,
     reserved_reason,
 )
-from router.security.principal import Principal
 
 _MISSING = object()
 

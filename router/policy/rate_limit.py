@@ -28,8 +28,8 @@ from typing import Any
 
 from redis import asyncio as aioredis
 
+from polyshop.runtime.principal import Principal
 from router.config.rate_limit import Bucket, RateLimitConfig
-from router.security.principal import Principal
 from router.shared import UNAVAILABLE, SharedState
 
 RATE_LIMITED = "REQUEST_RATE_LIMITED"

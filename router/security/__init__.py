@@ -6,27 +6,27 @@ ties together `JwtAuthenticator` (JWKS-backed verification), `Authorizer` (the
 `SubgraphIdentity` (service token plus ``X-PolyShop-User-*`` headers).
 """
 
+from polyshop.runtime.jwt import JwtPolicy, JwtVerifier
+from polyshop.runtime.principal import Principal
+from polyshop.runtime.tokens import ClientCredentialsTokenClient, TokenRequestError
+
 from .authorization import AuthorizationConfig, AuthorizationResult, Authorizer
 from .errors import (
     AUTH_ERROR,
     UNAUTHENTICATED,
     UNAUTHORIZED_FIELD_OR_TYPE,
     AuthenticationError,
-    InvalidToken,
-    KeysUnavailable,
-    ServiceTokenError,
+    invalid_token_error,
+    keys_unavailable_error,
 )
-from .jwks import JwksKeySet
-from .jwt import JwtAuthenticator, JwtConfig, JwtVerifier
+from .jwt import JwtAuthenticator, JwtConfig
 from .layer import SecurityLayer
 from .nulls import add_null_fields
 from .operation_filter import RemovedField, Unauthorized
 from .policies import ClaimsPolicyEvaluator, PolicyEvaluator
-from .principal import Principal
 from .propagation import (
     USER_ID_HEADER,
     USER_TOKEN_HEADER,
-    ServiceTokenClient,
     SubgraphIdentity,
     subgraph_headers,
 )
@@ -46,21 +46,21 @@ __all__ = [
     "AuthorizationRules",
     "Authorizer",
     "ClaimsPolicyEvaluator",
-    "InvalidToken",
-    "JwksKeySet",
+    "ClientCredentialsTokenClient",
     "JwtAuthenticator",
     "JwtConfig",
+    "JwtPolicy",
     "JwtVerifier",
-    "KeysUnavailable",
     "PolicyEvaluator",
     "Principal",
     "RemovedField",
     "SecurityLayer",
     "SecuritySettings",
-    "ServiceTokenClient",
-    "ServiceTokenError",
     "SubgraphIdentity",
+    "TokenRequestError",
     "Unauthorized",
     "add_null_fields",
+    "invalid_token_error",
+    "keys_unavailable_error",
     "subgraph_headers",
 ]

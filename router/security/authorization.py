@@ -21,6 +21,8 @@ from typing import Any
 
 from graphql import BooleanValueNode, DocumentNode
 
+from polyshop.runtime.principal import Principal
+
 from ..operation.normalize.model import Conditions
 from ..operation.normalize.operation import select_operation
 from ..planning.cache import LRU
@@ -28,7 +30,6 @@ from ..supergraph.model import AuthRequirements, Supergraph
 from .errors import UNAUTHORIZED_FIELD_OR_TYPE, UNAUTHORIZED_MESSAGE, graphql_error
 from .operation_filter import OperationFilter, Path, RemovedField, Unauthorized
 from .policies import ClaimsPolicyEvaluator, PolicyEvaluator
-from .principal import Principal
 from .rules import Access, AuthorizationRules
 
 _NO_DEFAULTS: Mapping[str, bool] = MappingProxyType({})

@@ -18,13 +18,16 @@ from collections.abc import Mapping
 
 import aiohttp
 
+from polyshop.runtime.jwks import JwksKeySet
+from polyshop.runtime.jwt import JwtPolicy, JwtVerifier
+from polyshop.runtime.principal import Principal
+from polyshop.runtime.tokens import ClientCredentialsTokenClient
+
 from ..supergraph.model import Supergraph
 from .authorization import AuthorizationConfig, Authorizer
-from .jwks import JwksKeySet
-from .jwt import JwtAuthenticator, JwtConfig, JwtVerifier
+from .jwt import JwtAuthenticator, JwtConfig
 from .policies import ClaimsPolicyEvaluator, PolicyEvaluator
-from .principal import Principal
-from .propagation import ServiceTokenClient, SubgraphIdentity
+from .propagation import SubgraphIdentity
 from .settings import SecuritySettings
 
 
@@ -58,18 +61,20 @@ class SecurityLayer:
                 timeout_seconds=settings.jwks_timeout_seconds,
             )
             await self._keys.start()
-            config = JwtConfig(
+            policy = JwtPolicy(
                 issuers=settings.issuers,
                 audiences=settings.audiences,
                 algorithms=frozenset(settings.algorithms),
                 leeway_seconds=settings.leeway_seconds,
                 max_token_lifetime_seconds=settings.max_token_lifetime_seconds,
+            )
+            config = JwtConfig(
                 header_name=settings.header_name,
                 header_prefix=settings.header_prefix,
                 sources=settings.token_sources,
                 require_authentication=settings.require_authentication,
             )
-            self._authenticator = JwtAuthenticator(JwtVerifier(self._keys, config))
+            self._authenticator = JwtAuthenticator(JwtVerifier(self._keys, policy), config)
         token_url, client_id, secret = (
             settings.token_url,
             settings.client_id,
@@ -77,20 +82,20 @@ class SecurityLayer:
         )
         if token_url and client_id and secret:
             self._identity = SubgraphIdentity(
-                ServiceTokenClient(
+                ClientCredentialsTokenClient(
                     token_url,
                     client_id,
                     secret.get_secret_value(),
-                    settings.client_scope,
+                    scope=settings.client_scope,
                     session=self._session,
-                    refresh_margin=settings.token_refresh_margin_seconds,
+                    refresh_margin_seconds=settings.token_refresh_margin_seconds,
                     timeout_seconds=settings.token_timeout_seconds,
                 )
             )
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         if self._keys is not None:
-            await self._keys.close()
+            await self._keys.aclose()
             self._keys = None
         if self._session is not None:
             await self._session.close()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from .principal import Principal
+from polyshop.runtime.principal import Principal
 
 
 class PolicyEvaluator(Protocol):

@@ -38,7 +38,6 @@ class Access:
 
 
 ANONYMOUS = Access()
-EVERYTHING = AuthRequirements()
 
 
 class AuthorizationRules:

@@ -56,12 +56,13 @@ import orjson
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from .jwt import (
+from polyshop.runtime.jwt import (
     ASYMMETRIC_ALGORITHMS,
     DEFAULT_LEEWAY_SECONDS,
     DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
-    TokenSource,
 )
+
+from .jwt import TokenSource
 
 StringList = Annotated[tuple[str, ...], NoDecode]
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from opentelemetry.trace import Tracer
 
+from polyshop.runtime.logging import add_trace_ids, configure_logging
+
 from .http import RequestTelemetry
-from .logging import add_trace_ids, configure_logging
 from .metrics import RouterMetrics
 from .request import RequestObservation, current_request
 from .tracing import Tracing

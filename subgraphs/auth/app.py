@@ -10,7 +10,7 @@ from subgraphs.auth.runtime import RuntimeKeys, auth_runtime
 from subgraphs.auth.schema import schema
 from subgraphs.auth.settings import AuthSettings, get_auth_settings
 from subgraphs.kit.app import create_service_app
-from subgraphs.kit.auth import TokenAuthMiddleware, TokenVerifier
+from subgraphs.kit.auth import TokenAuthMiddleware, token_verifier
 
 
 def create_app(settings: AuthSettings | None = None) -> FastAPI:
@@ -30,7 +30,7 @@ def create_app(settings: AuthSettings | None = None) -> FastAPI:
         verify_tokens=False,
     )
     app.include_router(oauth_router)
-    verifier = TokenVerifier(
+    verifier = token_verifier(
         RuntimeKeys(app),
         issuer=settings.auth_issuer,
         audience=settings.auth_audience,

@@ -117,15 +117,15 @@ class KeyRing:
     async def jwks(self) -> dict[str, Any]:
         return {"keys": [dict(k.public_jwk) for k in await self.published()]}
 
-    async def get_key(self, kid: str) -> PyJWK | None:
+    async def candidates(self, kid: str | None, algorithm: str) -> list[PyJWK]:
         """`KeySource` for verifying our own tokens without an HTTP round trip."""
         for attempt in range(2):
             if attempt:  # maybe another replica rotated: look again, at most every few seconds
                 await self._ensure_loaded(max_age=UNKNOWN_KID_RELOAD_SECONDS)
             for key in await self.published():
                 if key.kid == kid:
-                    return PyJWK(dict(key.public_jwk))
-        return None
+                    return [PyJWK(dict(key.public_jwk))]
+        return []
 
     async def sign(self, claims: Mapping[str, Any]) -> str:
         key = await self.current()

@@ -83,5 +83,5 @@ class RuntimeKeys:
     def __init__(self, app: FastAPI) -> None:
         self._app = app
 
-    async def get_key(self, kid: str) -> PyJWK | None:
-        return await runtime_of(self._app).keyring.get_key(kid)
+    async def candidates(self, kid: str | None, algorithm: str) -> list[PyJWK]:
+        return await runtime_of(self._app).keyring.candidates(kid, algorithm)

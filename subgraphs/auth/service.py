@@ -29,7 +29,7 @@ from subgraphs.auth.tokens import (
     revoke_user_tokens,
     rotate_refresh_token,
 )
-from subgraphs.kit.auth import Identity, Unauthenticated
+from subgraphs.kit.auth import Principal, Unauthenticated
 from subgraphs.kit.errors import BadUserInput, NotFound
 from subgraphs.kit.ids import uuid_id
 
@@ -211,7 +211,7 @@ async def logout(
 async def change_password(
     runtime: AuthRuntime,
     session: AsyncSession,
-    identity: Identity,
+    identity: Principal,
     *,
     current_password: str,
     new_password: str,

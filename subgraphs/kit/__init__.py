@@ -8,8 +8,8 @@ builders, the client error types, the `Money` scalar and cursor pagination. Even
 typed contracts are in `subgraphs.kit.events`.
 """
 
+from polyshop.runtime.principal import Principal
 from subgraphs.kit.app import create_service_app
-from subgraphs.kit.auth.identity import Identity
 from subgraphs.kit.context import ServiceContext, ServiceProcess, settings_only
 from subgraphs.kit.errors import BadUserInput, Conflict, NotFound, ServiceError
 from subgraphs.kit.loaders import by_column, grouped_by_column, rows_by_key, rows_grouped_by
@@ -23,10 +23,10 @@ __all__ = [
     "Conflict",
     "Connection",
     "Edge",
-    "Identity",
     "Money",
     "NotFound",
     "PageInfo",
+    "Principal",
     "ServiceContext",
     "ServiceError",
     "ServiceProcess",

@@ -4,11 +4,8 @@
 from __future__ import annotations
 
 import asyncio
-import signal
-import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
-from types import FrameType
 from typing import Any, Generic, TypeVar, cast
 
 from fastapi import FastAPI, Request
@@ -19,9 +16,10 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.schema import BaseSchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from polyshop.runtime.shutdown import ShutdownSignal
+from subgraphs.kit.auth import JwtVerifier
 from subgraphs.kit.auth.install import install_token_auth
 from subgraphs.kit.auth.middleware import request_identity
-from subgraphs.kit.auth.verifier import TokenVerifier
 from subgraphs.kit.cache import CacheControlMiddleware
 from subgraphs.kit.context import ResourcesFactory, ServiceContext, ServiceProcess, SettingsT
 from subgraphs.kit.db import (
@@ -33,6 +31,7 @@ from subgraphs.kit.db import (
 )
 from subgraphs.kit.events.live import LiveEvents, LiveSpec
 from subgraphs.kit.events.runtime import ConsumerSpec, EventRuntime
+from subgraphs.kit.events.tables import DEFAULT_TABLES, EventTables
 from subgraphs.kit.logging import (
     CorrelationIdMiddleware,
     configure_logging,
@@ -60,6 +59,7 @@ def create_service_app(
     verify_tokens: bool = True,
     event_consumers: Sequence[ConsumerSpec] = (),
     publishes_events: bool = False,
+    event_tables: EventTables = DEFAULT_TABLES,
     live: LiveSpec | None = None,
     telemetry: ServiceTelemetry | None = None,
     multipart_uploads: bool = False,
@@ -77,8 +77,10 @@ def create_service_app(
     Every request must carry a valid service or user token (see `subgraphs.kit.auth`),
     except where ``verify_tokens`` is off: the auth service checks its own keys.
     A service that writes events to its outbox sets ``publishes_events`` (the relay needs the
-    outbox table); ``event_consumers`` run for as long as the app does. ``live`` makes the
-    service's events available to its subscription resolvers (``ServiceContext.live``, see
+    outbox table); ``event_consumers`` run for as long as the app does. ``event_tables`` say
+    where its outbox and inbox are, for a service that keeps its tables in its own Postgres
+    schema (products: ``add_event_tables(Base.metadata, schema="product")``). ``live`` makes
+    the service's events available to its subscription resolvers (``ServiceContext.live``, see
     `subgraphs.kit.events.live`); subscriptions are served over ``graphql-transport-ws`` at
     ``/graphql``, authenticated by the upgrade request's headers like any request.
 
@@ -92,7 +94,7 @@ def create_service_app(
     server stops accepting ``shutdown_delay`` seconds later (see `ShutdownSignal`); requests in
     flight finish, then consumers their message, the relay its batch, and the engine closes.
     """
-    verifier: TokenVerifier | None = None
+    verifier: JwtVerifier | None = None
     telemetry = telemetry or ServiceTelemetry.from_settings(name, settings)
     lifecycle = _Lifecycle(settings)
     process = _Running[ResourcesT]()
@@ -117,6 +119,7 @@ def create_service_app(
                 sessionmaker=sessionmaker,
                 consumers=event_consumers,
                 relay=publishes_events,
+                tables=event_tables,
                 tracer=telemetry.tracer,
                 stop_grace=settings.shutdown_timeout,
             )
@@ -242,9 +245,6 @@ def create_service_app(
     return app
 
 
-SignalHandler = Callable[[int, FrameType | None], Any]
-
-
 class _Running(Generic[ResourcesT]):
     """What the lifespan made, for the requests it serves."""
 
@@ -306,68 +306,3 @@ class _Lifecycle:
     def stopped(self) -> None:
         self.draining = True
         self.signal.uninstall()
-
-
-class ShutdownSignal:
-    """Readiness goes first on SIGTERM, the listener closes ``delay`` seconds later.
-
-    uvicorn closes its socket as soon as SIGTERM arrives, so a load balancer polling
-    ``/ready`` would never see the service stop being ready. This handler sits in front of
-    the server's own (installed before the lifespan starts): it calls ``on_draining`` at once
-    and hands the signal on after ``delay``. The server then stops accepting and waits for the
-    requests in flight, for at most ``drain_timeout`` seconds unless it was started with its
-    own ``--timeout-graceful-shutdown``; the lifespan shutdown follows.
-    """
-
-    def __init__(
-        self, *, delay: float, drain_timeout: float, on_draining: Callable[[], None]
-    ) -> None:
-        self.delay = delay
-        self.drain_timeout = drain_timeout
-        self.on_draining = on_draining
-        self._previous: SignalHandler | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._received = False
-
-    def install(self) -> bool:
-        """False (nothing done) outside the main thread or when no server handles SIGTERM,
-        as when tests drive the app in process."""
-        if threading.current_thread() is not threading.main_thread():
-            return False
-        previous = signal.getsignal(signal.SIGTERM)
-        if not callable(previous):
-            return False
-        self._previous = previous
-        self._loop = asyncio.get_running_loop()
-        signal.signal(signal.SIGTERM, self._handle)
-        return True
-
-    def uninstall(self) -> None:
-        previous, self._previous = self._previous, None
-        if previous is None or threading.current_thread() is not threading.main_thread():
-            return
-        if signal.getsignal(signal.SIGTERM) == self._handle:
-            signal.signal(signal.SIGTERM, previous)
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self._received:  # a second SIGTERM: stop waiting
-            self._forward(signum, frame)
-            return
-        self._received = True
-        self.on_draining()
-        loop = self._loop
-        if loop is None or loop.is_closed() or self.delay <= 0:
-            self._forward(signum, frame)
-            return
-        loop.call_soon_threadsafe(loop.call_later, self.delay, self._forward, signum, frame)
-
-    def _forward(self, signum: int, frame: FrameType | None) -> None:
-        previous = self._previous
-        if previous is None:
-            return
-        server = getattr(previous, "__self__", None)
-        config = getattr(server, "config", None)
-        if config is not None and getattr(config, "timeout_graceful_shutdown", 0) is None:
-            config.timeout_graceful_shutdown = self.drain_timeout
-        log.info("shutdown: closing the listener", delay=self.delay)
-        previous(signum, frame)

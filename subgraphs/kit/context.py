@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from strawberry.fastapi import BaseContext
 
-from subgraphs.kit.auth.identity import Identity
+from polyshop.runtime.principal import Principal
 from subgraphs.kit.db import UnitOfWork
 from subgraphs.kit.settings import ServiceSettings
 
@@ -55,7 +55,7 @@ class ServiceContext(BaseContext, Generic[LoadersT, ResourcesT]):
     loaders_factory: InitVar[Callable[[ServiceContext[LoadersT, ResourcesT]], LoadersT]]
     service_name: str = "service"
     dev_mode: bool = False
-    identity: Identity | None = None
+    identity: Principal | None = None
     live: LiveEvents | None = None
     now: datetime = field(default_factory=_now)
     loaders: LoadersT = field(init=False)

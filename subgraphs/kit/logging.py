@@ -4,25 +4,23 @@ The correlation id comes from the ``X-Correlation-ID`` header (the router forwar
 generated; it is bound to every log line of the request, echoed in the response header and
 available to resolvers (it is stored with the rows they write and sent along with events).
 Inside a span (see `subgraphs.kit.telemetry`) every line also carries ``trace_id`` and
-``span_id``, so logs and traces join on either id.
+``span_id`` (`polyshop.runtime.logging`), so logs and traces join on either id.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-import sys
 import time
 import uuid
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
 
 import structlog
-from opentelemetry import trace
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from polyshop.runtime.logging import configure_logging as configure_platform_logging
 
 CORRELATION_HEADER = "X-Correlation-ID"
 _HEADER_KEY = CORRELATION_HEADER.lower().encode("latin-1")
@@ -31,55 +29,10 @@ _ACCEPTED = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _correlation_id: ContextVar[str | None] = ContextVar("polyshop_correlation_id", default=None)
 
 
-def add_trace_ids(
-    _logger: Any, _method: str, event: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
-    """``trace_id``/``span_id`` (W3C hex) of the current span, when there is one."""
-    context = trace.get_current_span().get_span_context()
-    if context.is_valid:
-        event["trace_id"] = format(context.trace_id, "032x")
-        event["span_id"] = format(context.span_id, "016x")
-    return event
-
-
 def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
-    """Route structlog and the standard library (uvicorn, SQLAlchemy) to one stream."""
-    shared: list[Any] = [
-        structlog.contextvars.merge_contextvars,
-        add_trace_ids,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-    ]
-    renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
-    structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        # Not cached: logging is off the hot path, and a cached logger ignores later
-        # reconfiguration (structlog.testing.capture_logs in tests, a reload of settings).
-        cache_logger_on_first_use=False,
-    )
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=shared,
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
-    )
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(formatter)
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    # uvicorn's own loggers render through ours; its access log repeats what
-    # CorrelationIdMiddleware already logs (with the correlation id), so it is quietened.
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logger = logging.getLogger(name)
-        logger.handlers.clear()
-        logger.propagate = True
-    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    """`polyshop.runtime.logging.configure_logging` without uvicorn's access log, which would
+    repeat what `CorrelationIdMiddleware` logs (with the correlation id)."""
+    configure_platform_logging(level, json=json, access_log=False)
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

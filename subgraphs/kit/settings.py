@@ -25,12 +25,13 @@ from typing import Literal, Self
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from polyshop.runtime.tls import ServerTLSSettings
 from subgraphs.kit.events.settings import EventSettings
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
-class ServiceSettings(EventSettings):
+class ServiceSettings(EventSettings, ServerTLSSettings):
     """What every subgraph process needs; a service may subclass it to add its own fields.
 
     ``dev_mode`` turns on GraphiQL and shows exception details in GraphQL errors, so it
@@ -83,12 +84,7 @@ class ServiceSettings(EventSettings):
     page_size_default: int = Field(default=20, ge=1)
     page_size_max: int = Field(default=100, ge=1)
 
-    tls_certfile: str | None = None
-    """Serve HTTPS with this PEM certificate chain."""
-    tls_keyfile: str | None = None
-    """Its private key, unless the chain file holds it."""
-    tls_client_ca: str | None = None
-    """Require client certificates signed by this CA bundle (mTLS)."""
+    # tls_certfile, tls_keyfile, tls_client_ca: `polyshop.runtime.tls.ServerTLSSettings`
     tls_ca: str | None = None
     """Outgoing calls trust this CA bundle instead of the system's roots."""
     tls_client_certfile: str | None = None
@@ -98,9 +94,7 @@ class ServiceSettings(EventSettings):
 
     @model_validator(mode="after")
     def _tls_pairs(self) -> Self:
-        """A key or client CA without a certificate is a mistake, not plain HTTP."""
-        if self.tls_certfile is None and (self.tls_keyfile or self.tls_client_ca):
-            raise ValueError("POLYSHOP_TLS_KEYFILE/TLS_CLIENT_CA need POLYSHOP_TLS_CERTFILE")
+        """A client key without its certificate is a mistake, not a call without one."""
         if self.tls_client_certfile is None and self.tls_client_keyfile:
             raise ValueError("POLYSHOP_TLS_CLIENT_KEYFILE needs POLYSHOP_TLS_CLIENT_CERTFILE")
         return self

@@ -14,9 +14,9 @@ from enum import Enum
 import strawberry
 from strawberry.federation.schema_directives import Authenticated
 
+from subgraphs.kit.auth import Principal
 from subgraphs.kit.auth.errors import Forbidden
 from subgraphs.kit.auth.guards import require_grant, require_identity
-from subgraphs.kit.auth.identity import Identity
 from subgraphs.kit.errors import BadUserInput
 from subgraphs.kit.pagination import Connection, SortKey, check_page_size, page_size, paginate
 from subgraphs.kit.schema import build_schema, print_sdl
@@ -105,7 +105,7 @@ WRITE_SCOPE = "notifications:write"
 """Lets a service set recipients (admins may by their role)."""
 
 
-def _may_read_all(info: strawberry.Info[NotificationContext, None], identity: Identity) -> bool:
+def _may_read_all(info: strawberry.Info[NotificationContext, None], identity: Principal) -> bool:
     return identity.has_role(_admin_role(info)) or identity.has_scope(READ_SCOPE)
 
 

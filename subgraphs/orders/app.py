@@ -11,9 +11,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from subgraphs.kit.app import create_service_app
+from subgraphs.kit.auth import JwtVerifier
 from subgraphs.kit.auth.install import install_token_auth
 from subgraphs.kit.auth.settings import TokenSettings
-from subgraphs.kit.auth.verifier import TokenVerifier
 from subgraphs.orders.events import CONSUMERS
 from subgraphs.orders.loaders import make_loaders
 from subgraphs.orders.resources import order_resources
@@ -25,7 +25,7 @@ def create_app(
     settings: OrdersSettings | None = None,
     *,
     verify_tokens: bool = True,
-    verifier: TokenVerifier | None = None,
+    verifier: JwtVerifier | None = None,
     token_settings: TokenSettings | None = None,
 ) -> FastAPI:
     """The app; ``verifier`` replaces the JWKS-backed one (tests sign their own tokens)."""

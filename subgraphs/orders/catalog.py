@@ -21,11 +21,7 @@ import aiohttp
 from opentelemetry import propagate
 from opentelemetry.trace import Span, SpanKind, Tracer
 
-from subgraphs.kit.auth.client import (
-    ClientCredentialsTokenClient,
-    TokenRequestError,
-    client_session,
-)
+from subgraphs.kit.auth import ClientCredentialsTokenClient, TokenRequestError, client_session
 from subgraphs.kit.auth.settings import TokenSettings
 from subgraphs.kit.errors import ServiceError
 from subgraphs.kit.logging import CORRELATION_HEADER, get_logger

@@ -20,8 +20,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from subgraphs.kit.auth import Principal
 from subgraphs.kit.auth.errors import Forbidden
-from subgraphs.kit.auth.identity import Identity
 from subgraphs.kit.db import UnitOfWork
 from subgraphs.kit.errors import BadUserInput, Conflict, NotFound
 from subgraphs.kit.events import Envelope, EventPayload, add_event, new_event
@@ -103,7 +103,7 @@ class OrderRequest:
         return hashlib.sha256(json.dumps(canonical, separators=(",", ":")).encode()).hexdigest()
 
 
-def user_id_of(identity: Identity) -> uuid.UUID:
+def user_id_of(identity: Principal) -> uuid.UUID:
     try:
         return uuid.UUID(identity.subject)
     except ValueError:
@@ -333,7 +333,7 @@ async def place_order(
 # --- reading ----------------------------------------------------------------------------
 
 
-def can_view(identity: Identity | None, order: Order) -> bool:
+def can_view(identity: Principal | None, order: Order) -> bool:
     """The owner, an admin, or a service allowed to read orders."""
     if identity is None:
         return False
@@ -342,7 +342,7 @@ def can_view(identity: Identity | None, order: Order) -> bool:
     return identity.subject == str(order.user_id) or identity.has_role(ADMIN_ROLE)
 
 
-def can_list_for(identity: Identity | None, user_id: uuid.UUID) -> bool:
+def can_list_for(identity: Principal | None, user_id: uuid.UUID) -> bool:
     if identity is None:
         return False
     if identity.is_service:
@@ -386,7 +386,7 @@ def clean_reason(reason: str | None, default: str) -> str:
 
 
 async def cancel_order(
-    session: AsyncSession, order_id: uuid.UUID, actor: Identity, reason: str | None = None
+    session: AsyncSession, order_id: uuid.UUID, actor: Principal, reason: str | None = None
 ) -> Order:
     """The owner or an admin cancels an order that is not paid yet; emits ``order.cancelled``."""
     why = clean_reason(reason, "cancelled by customer")
@@ -401,7 +401,7 @@ async def cancel_order(
     return order
 
 
-async def fulfil_order(session: AsyncSession, order_id: uuid.UUID, actor: Identity) -> Order:
+async def fulfil_order(session: AsyncSession, order_id: uuid.UUID, actor: Principal) -> Order:
     """An admin records that a paid order was shipped; emits ``order.fulfilled``."""
     if actor.is_service or not actor.has_role(ADMIN_ROLE):
         raise Forbidden("Only an admin may mark an order fulfilled")

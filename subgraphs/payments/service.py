@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from subgraphs.kit.auth import Forbidden, Identity, Unauthenticated
+from subgraphs.kit.auth import Forbidden, Principal, Unauthenticated
 from subgraphs.kit.errors import BadUserInput, Conflict, NotFound, constraint_of
 from subgraphs.kit.events import add_event
 from subgraphs.kit.logging import get_logger
@@ -57,7 +57,7 @@ class PayRequest:
     idempotency_key: str
 
 
-def may_see(identity: Identity | None, user_id: str) -> bool:
+def may_see(identity: Principal | None, user_id: str) -> bool:
     """Admins, the order's own user and services granted ``payments:read`` see its payments."""
     if identity is None:
         return False
@@ -66,7 +66,7 @@ def may_see(identity: Identity | None, user_id: str) -> bool:
     return identity.has_role(ADMIN_ROLE) or identity.subject == user_id
 
 
-def check_payer(identity: Identity | None, order: PayableOrder) -> None:
+def check_payer(identity: Principal | None, order: PayableOrder) -> None:
     if identity is None:
         raise Unauthenticated("Authentication required")
     if identity.has_role(ADMIN_ROLE):
@@ -88,7 +88,7 @@ def check_idempotency_key(key: str) -> str:
 async def pay_order(
     db: SessionScope,
     request: PayRequest,
-    identity: Identity | None,
+    identity: Principal | None,
     provider: PaymentProvider,
     *,
     event_source: str = "payments",
@@ -126,7 +126,7 @@ async def pay_order(
 
 
 async def initiate(
-    session: AsyncSession, request: PayRequest, identity: Identity | None, provider_name: str
+    session: AsyncSession, request: PayRequest, identity: Principal | None, provider_name: str
 ) -> tuple[Payment, bool]:
     """The payment ``INITIATED`` for this request (flushed, not committed), or the earlier
     payment of the same idempotency key; True when it is new and must be charged."""

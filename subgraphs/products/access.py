@@ -20,7 +20,7 @@ from strawberry.extensions import FieldExtension
 from strawberry.extensions.field_extension import AsyncExtensionResolver
 from strawberry.federation.schema_directives import Policy
 
-from subgraphs.kit.auth import Forbidden, Identity, require_identity
+from subgraphs.kit.auth import Forbidden, Principal, require_identity
 
 ADMIN_ROLE = "admin"
 CATALOG_WRITE_SCOPE = "catalog:write"
@@ -28,11 +28,11 @@ CATALOG_WRITE_POLICY = Policy(policies=[[ADMIN_ROLE], [CATALOG_WRITE_SCOPE]])
 RULE = f"Needs role {ADMIN_ROLE} or scope {CATALOG_WRITE_SCOPE}."
 
 
-def may_write_catalog(identity: Identity) -> bool:
+def may_write_catalog(identity: Principal) -> bool:
     return identity.has_role(ADMIN_ROLE) or identity.has_scope(CATALOG_WRITE_SCOPE)
 
 
-def require_catalog_writer(info: strawberry.Info) -> Identity:
+def require_catalog_writer(info: strawberry.Info) -> Principal:
     """The caller, if it may change the catalogue; `Unauthenticated` or `Forbidden` if not."""
     identity = require_identity(info)
     if not may_write_catalog(identity):

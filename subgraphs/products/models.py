@@ -1,5 +1,8 @@
 """SQLAlchemy models of schema ``product`` (DDL in ``migrations/products``).
 
+The kit's event tables live in the same schema (``product.outbox``, ``product.inbox``:
+`EVENT_TABLES`), so a catalogue write and the event announcing it commit together.
+
 ``row_version`` and ``modified_at`` are set by the database trigger on every UPDATE, so the
 mapper reads them back (RETURNING) and uses ``row_version`` as its version counter: an
 UPDATE whose row moved underneath it matches no row and fails instead of overwriting.
@@ -34,11 +37,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from subgraphs.kit.events import add_event_tables
+
 SCHEMA = "product"
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(schema=SCHEMA)
+
+
+EVENT_TABLES = add_event_tables(Base.metadata, schema=SCHEMA)
 
 
 def _pk(name: str) -> Mapped[int]:

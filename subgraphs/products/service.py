@@ -3,7 +3,8 @@
 constraints stay as the safety net (mapped by the kit's error policy).
 
 Functions take the request's session and flush, never commit: the request's transaction
-commits only when the whole operation succeeded.
+commits only when the whole operation succeeded. A product write also records its event in
+the same session (`subgraphs.products.events`), so the event commits with it or not at all.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.orm import undefer
 
 from subgraphs.kit.errors import BadUserInput, Conflict, NotFound
 from subgraphs.kit.pagination import Page, SortKey, paginate
+from subgraphs.products import events
 from subgraphs.products import validation as check
 from subgraphs.products.models import (
     Category,
@@ -266,6 +268,7 @@ async def create_product(session: AsyncSession, data: NewProduct, origin: Origin
     await live_category(session, data.category_id, field="categoryId")
     session.add(product)
     await session.flush()
+    await events.product_created(session, product)
     return product
 
 
@@ -318,10 +321,12 @@ async def update_product(
         raise BadUserInput(f"Product {product_id} is deleted; restore it first", field="id")
     if "category_id" in clean:
         await live_category(session, clean["category_id"], field="categoryId")
+    changed = [key for key, value in clean.items() if getattr(product, key) != value]
     for key, value in clean.items():
         setattr(product, key, value)
     product.correlation_id = origin.correlation_id
     await session.flush()
+    await events.product_updated(session, product, changed)
     return product
 
 
@@ -336,8 +341,11 @@ async def delete_product(
 ) -> Product:
     product = await _fetch(session, Product, product_id, "Product")
     _expect_version(product, expected_version, "Product")
+    if product.is_deleted:
+        return product
     _soft_delete(product)
     await session.flush()
+    await events.product_deleted(session, product)
     return product
 
 
@@ -346,10 +354,12 @@ async def restore_product(
 ) -> Product:
     product = await _fetch(session, Product, product_id, "Product")
     _expect_version(product, expected_version, "Product")
-    if product.is_deleted:
-        await live_category(session, product.category_id, field="categoryId")
+    if not product.is_deleted:
+        return product
+    await live_category(session, product.category_id, field="categoryId")
     _restore(product)
     await session.flush()
+    await events.product_restored(session, product)
     return product
 
 
@@ -383,6 +393,7 @@ async def add_image(
     )
     session.add(image)
     await session.flush()
+    await events.product_updated(session, product, ["images"])
     return image
 
 
@@ -461,6 +472,8 @@ async def remove_image(session: AsyncSession, image_id: int) -> int:
     product_id = image.product_id
     await session.delete(image)
     await session.flush()
+    product = await _fetch(session, Product, product_id, "Product")
+    await events.product_updated(session, product, ["images"])
     return product_id
 
 
@@ -536,13 +549,18 @@ async def add_discount(session: AsyncSession, data: NewDiscount) -> ProductDisco
     )
     session.add(discount)
     await session.flush()
+    await events.product_updated(session, product, ["discounts"])
     return discount
 
 
 async def remove_discount(session: AsyncSession, discount_id: int) -> ProductDiscount:
     discount = await _fetch(session, ProductDiscount, discount_id, "Discount")
+    if discount.is_deleted:
+        return discount
     _soft_delete(discount)
     await session.flush()
+    product = await _fetch(session, Product, discount.product_id, "Product")
+    await events.product_updated(session, product, ["discounts"])
     return discount
 
 

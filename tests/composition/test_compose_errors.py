@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from compose_cases import link, subgraphs
 
 from router.composition import CompositionError, compose
+from tests.support.compose_cases import link, subgraphs
 
 
 def errors(*pairs: tuple[str, str]) -> list[CompositionError]:

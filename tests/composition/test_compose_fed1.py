@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from compose_cases import link, subgraphs
-
 from router.composition import compose
 from router.supergraph import read_supergraph
+from tests.support.compose_cases import link, subgraphs
 
 ACCOUNTS = """
 type User @key(fields: "id") { id: ID! name: String }

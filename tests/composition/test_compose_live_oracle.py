@@ -11,18 +11,20 @@ Skipped only where Node (or npm, to install the pinned composer) is missing.
 from __future__ import annotations
 
 import pytest
-from live_oracle.cases import CASE, REPO, SCENARIO, all_cases, repo_subgraphs
-from live_oracle.divergences import (
+
+from router.composition import SubgraphSource, compose
+from tests.support.live_oracle.cases import CASE, REPO, SCENARIO, all_cases, repo_subgraphs
+from tests.support.live_oracle.divergences import (
     CODE_DIVERGENCES,
     OUTCOME_DIVERGENCES,
     SUPERGRAPH_DIVERGENCES,
     THEGUILD_INPUT_EDITS,
 )
-from live_oracle.normalize import normalize_supergraph
-from live_oracle.outcome import Outcome, apollo, ours
-from live_oracle.theguild import TheGuildUnavailable, compose_all
+from tests.support.live_oracle.normalize import normalize_supergraph
+from tests.support.live_oracle.outcome import Outcome, apollo, ours
+from tests.support.live_oracle.theguild import TheGuildUnavailable, compose_all
 
-from router.composition import SubgraphSource, compose
+pytestmark = pytest.mark.slow  # Node composes every case
 
 CASES = all_cases()
 

@@ -10,10 +10,10 @@ import json
 from pathlib import Path
 
 import pytest
-from compose_cases import CASES, sources_hash
 
 from router.composition import compose
 from router.supergraph import read_supergraph
+from tests.support.compose_cases import CASES, sources_hash
 
 APOLLO = Path(__file__).parent / "fixtures" / "apollo"
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from compose_cases import link, subgraphs
-
 from router.composition import compose
 from router.composition.ordering import locale_key
 from router.composition.printer import block_string
+from tests.support.compose_cases import link, subgraphs
 
 
 def test_definitions_sort_like_javascript_locale_compare() -> None:

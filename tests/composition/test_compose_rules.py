@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import random
 
-from compose_cases import link, subgraphs
 from graphql import print_ast
 
 from router.composition import CompositionResult, SubgraphSource, compose
 from router.supergraph import Supergraph, TypeKind, read_supergraph
+from tests.support.compose_cases import link, subgraphs
 
 
 def composed(*pairs: tuple[str, str]) -> tuple[Supergraph, CompositionResult]:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from compose_cases import KEY_7, link, subgraphs
-
 from router.composition import CompositionError, compose
+from tests.support.compose_cases import KEY_7, link, subgraphs
 
 
 def unsatisfiable(*pairs: tuple[str, str]) -> list[CompositionError]:

@@ -16,7 +16,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from deploy.requirements import DEV_ONLY, canonical, runtime_requirements
-from polyshop.services import implemented_services
+from polyshop.services import SERVICES
 
 
 @dataclass
@@ -193,7 +193,7 @@ def test_image_file_set_runs_without_dev_wheels(
     script = app_dir / "smoke.py"
     script.write_text(IMAGE_SMOKE)
     env = {k: v for k, v in os.environ.items() if not k.startswith("POLYSHOP_")}
-    services = [spec.name for spec in implemented_services()]
+    services = [spec.name for spec in SERVICES]
     result = subprocess.run(
         [sys.executable, str(script), *services],
         cwd=app_dir,

@@ -7,13 +7,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.subgraphs.orders.support import (
-    Issuer,
-    ServiceDatabaseFactory,
-    TestKeys,
-    products_server,
-    serve,
-)
+from tests.support.keys import TestKeys
+from tests.support.orders import Issuer, ServiceDatabaseFactory, products_server, serve
 
 
 @pytest.fixture(scope="module")

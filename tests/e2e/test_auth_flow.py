@@ -37,8 +37,8 @@ from subgraphs.auth.demo import load_demo_data as load_auth_demo
 from subgraphs.products.app import create_app as create_products_app
 from subgraphs.products.demo import load_demo_data as load_products_demo
 from subgraphs.products.settings import ProductsSettings
-from tests.router.http.router_harness import RunningRouter, running_router
-from tests.subgraphs.auth.helpers import AuthServer, fast_settings, serve, serve_auth
+from tests.support.auth_service import AuthServer, fast_settings, serve, serve_auth
+from tests.support.router_harness import RunningRouter, running_router
 
 ServiceDatabaseFactory = Callable[[str], Awaitable[str]]
 ROUTER_SECRET = "router-e2e-secret"
@@ -109,7 +109,8 @@ async def system(
             env.setenv("POLYSHOP_AUTH_JWKS_URL", auth.jwks_url)
             env.delenv("POLYSHOP_AUTH_ALLOW_ANONYMOUS", raising=False)
             products_app = create_products_app(
-                ProductsSettings(database_url=products_db, log_level="WARNING", dev_mode=False)
+                ProductsSettings(database_url=products_db, log_level="WARNING", dev_mode=False),
+                events=False,
             )
         recorder = HeaderRecorder(products_app)
         async with serve(recorder) as products_url:

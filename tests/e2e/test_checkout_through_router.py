@@ -9,13 +9,11 @@ SENT; and the admin's sales reports moved by exactly these orders.
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import tempfile
-import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -36,6 +34,7 @@ from router.planning import fetch_nodes
 from router.settings import RouterSettings
 from router.supergraph import load_supergraph
 from tests.e2e.test_stack_up import RunningStack, running_stack
+from tests.support.eventually import eventually
 
 T = TypeVar("T")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -143,18 +142,6 @@ class Checkout:
     stock_while_reserved: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
-async def eventually(probe: Callable[[], Awaitable[T | None]], what: str) -> T:
-    """Poll until ``probe`` returns something, for at most SETTLE_SECONDS."""
-    deadline = time.monotonic() + SETTLE_SECONDS
-    while True:
-        value = await probe()
-        if value is not None:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.2)
-
-
 def sales_window() -> dict[str, str]:
     """Yesterday to tomorrow (UTC), so a run across midnight still sees its orders."""
     today = datetime.now(UTC).date()
@@ -185,7 +172,11 @@ async def watch(client: Client, token: str, order: PlacedOrder, target: str) -> 
             order.statuses.append(status)
         return True if status == target else None
 
-    await eventually(reached, f"order {order.id} to reach {target} (seen {order.statuses})")
+    await eventually(
+        reached,
+        f"order {order.id} to reach {target} (seen {order.statuses})",
+        within=SETTLE_SECONDS,
+    )
 
 
 async def place(client: Client, token: str, lines: list[tuple[Product, int]]) -> PlacedOrder:
@@ -214,7 +205,9 @@ async def pay(client: Client, token: str, order: PlacedOrder) -> None:
         payment: dict[str, Any] = data["payOrder"]
         return payment
 
-    order.payment = await eventually(attempt, f"payments to accept order {order.id}")
+    order.payment = await eventually(
+        attempt, f"payments to accept order {order.id}", within=SETTLE_SECONDS
+    )
 
 
 async def stock_of(client: Client, product: Product) -> tuple[int, int]:
@@ -363,7 +356,9 @@ async def test_stock_went_down_by_the_quantities(checkout: Checkout) -> None:
             stock = await stock_of(checkout.client, product)
             return stock if stock == settled else None
 
-        await eventually(confirmed, f"the reservation of product {product.id} confirmed")
+        await eventually(
+            confirmed, f"the reservation of product {product.id} confirmed", within=SETTLE_SECONDS
+        )
 
 
 def mails_to(mail_dir: Path, address: str) -> list[Message]:
@@ -393,7 +388,9 @@ async def test_the_customer_got_mail_and_notifications_logged_it_sent(
         done = len(logs) == len(expected) and all(log["status"] == "SENT" for log in logs)
         return logs if done else None
 
-    logs = await eventually(all_sent, "notifications to send both orders' e-mails")
+    logs = await eventually(
+        all_sent, "notifications to send both orders' e-mails", within=SETTLE_SECONDS
+    )
     assert {log["recipient"] for log in logs} == {checkout.email}
     assert {(log["template"], _order_in(log["subject"], orders)) for log in logs} == expected
 
@@ -417,7 +414,7 @@ async def test_admin_sales_reports_moved_by_the_orders(checkout: Checkout) -> No
         now = await sales(checkout.client, checkout.admin)
         return now if now.orders >= before.orders + len(orders) else None
 
-    after = await eventually(counted, "analytics to count the paid orders")
+    after = await eventually(counted, "analytics to count the paid orders", within=SETTLE_SECONDS)
     assert after.orders == before.orders + len(orders)
     assert after.revenue - before.revenue == sum(order.total for order in orders)
     for product, quantity in checkout.small.lines + checkout.large.lines:

@@ -19,10 +19,9 @@ import asyncio
 import gzip
 import shutil
 import tempfile
-import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +46,7 @@ from router.telemetry import Tracing
 from subgraphs.kit.auth.settings import TokenSettings
 from subgraphs.orders.catalog import PRICES_SPAN, ProductCatalog
 from tests.e2e.test_stack_up import running_stack
+from tests.support.eventually import eventually
 
 T = TypeVar("T")
 SETTLE_SECONDS = 30.0
@@ -262,17 +262,6 @@ async def serving(app: web.Application) -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-async def eventually(probe: Callable[[], Awaitable[T | None]], what: str) -> T:
-    deadline = time.monotonic() + SETTLE_SECONDS
-    while True:
-        value = await probe()
-        if value is not None:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.2)
-
-
 async def settled(condition: Callable[[], bool]) -> None:
     """Wait (bounded) until the spans we expect have been exported; the assertions after
     it say what is missing, with the tree."""
@@ -380,7 +369,9 @@ async def checkout_once(session: aiohttp.ClientSession, router_url: str) -> str:
         status = (await client.call(STATUS, token, id=order_id))["order"]["status"]
         return True if status == target else None
 
-    await eventually(lambda: status_is("PENDING_PAYMENT"), "the order to await payment")
+    await eventually(
+        lambda: status_is("PENDING_PAYMENT"), "the order to await payment", within=SETTLE_SECONDS
+    )
 
     async def pay() -> bool | None:
         try:
@@ -391,8 +382,8 @@ async def checkout_once(session: aiohttp.ClientSession, router_url: str) -> str:
             raise
         return True
 
-    await eventually(pay, "payments to accept the order")
-    await eventually(lambda: status_is("PAID"), "the order to be paid")
+    await eventually(pay, "payments to accept the order", within=SETTLE_SECONDS)
+    await eventually(lambda: status_is("PAID"), "the order to be paid", within=SETTLE_SECONDS)
     return order_id
 
 

@@ -5,11 +5,14 @@ subgraphs on their own migrated databases. Reads are served from the cache under
 the services' ``Cache-Control`` gives (catalogue 30 s, stock 5 s); a write through the
 router (a price, a stock level) is visible to the very next query, because the service's
 answer names what it changed (``extensions.invalidation``) and the router drops it before
-it answers the mutation.
+it answers the mutation. A write that does not pass through the router (a tool calling the
+products subgraph itself) is announced by the service's event instead (``product.updated``,
+from its outbox through NATS), and the router drops the product when the event arrives.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,19 +22,14 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from router.execution.cache_events import CacheEvents
 from router.security import SecuritySettings
 from router.settings import RouterSettings
 from subgraphs.inventory.app import InventorySettings
 from subgraphs.inventory.app import create_app as create_inventory_app
-from tests.router.http.router_harness import RunningRouter, running_router
-from tests.subgraphs.orders.support import (
-    AUDIENCE,
-    ISSUER,
-    Issuer,
-    ServiceDatabaseFactory,
-    TestKeys,
-    serve,
-)
+from tests.support.keys import AUDIENCE, ISSUER, TestKeys
+from tests.support.orders import Issuer, ServiceDatabaseFactory, products_server, serve
+from tests.support.router_harness import RunningRouter, running_router
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FETCHES = "polyshop_router_subgraph_request_duration_seconds"
@@ -201,3 +199,111 @@ async def test_never_a_stale_price_or_stock_after_an_update(
     settled = await fetches(router)
     await call(router, PRODUCT, id=product_id)
     assert await fetches(router) == settled  # and cached again
+
+
+@pytest.fixture
+async def relayed_products_url(
+    service_database: ServiceDatabaseFactory, issuer: Issuer, nats_url: str
+) -> AsyncIterator[str]:
+    """A products subgraph of its own that relays its outbox to NATS."""
+    async with products_server(
+        await service_database("products"), issuer.jwks_url, anonymous=True, nats_url=nats_url
+    ) as url:
+        yield url
+
+
+@pytest.fixture
+async def listening_router(
+    relayed_products_url: str, inventory_url: str, issuer: Issuer, nats_url: str
+) -> AsyncIterator[RunningRouter]:
+    """The router with its entity cache listening to our events (the default rules)."""
+    settings = RouterSettings(
+        supergraph=str(REPO_ROOT / "schema" / "supergraph.graphql"),
+        port=0,
+        hot_reload=False,
+        subgraph_urls={"products": relayed_products_url, "inventory": inventory_url},
+        entity_cache={"enabled": True, "invalidation": {"nats": {"url": nats_url}}},
+        security=SecuritySettings(
+            jwks_urls=(issuer.jwks_url,), issuers=(ISSUER,), audiences=(AUDIENCE,)
+        ),
+    )
+    async with running_router(settings) as running:
+        yield running
+
+
+def cache_events(router: RunningRouter) -> CacheEvents:
+    state = router.app.policy_state
+    assert state is not None
+    assert state.cache_events is not None
+    return state.cache_events
+
+
+async def applied(events: CacheEvents, count: int) -> None:
+    """Wait until the router has applied ``count`` events in all (10 s at most)."""
+    async with asyncio.timeout(10):
+        while events.applied < count:
+            events.invalidated.clear()
+            if events.applied < count:
+                await events.invalidated.wait()
+
+
+async def test_a_price_changed_past_the_router_is_seen_once_its_event_arrives(
+    listening_router: RunningRouter, relayed_products_url: str, keys: TestKeys
+) -> None:
+    router = listening_router
+    events = cache_events(router)
+    await asyncio.wait_for(events.ready.wait(), 10)
+    admin = keys.user_token("admin-1", roles=("admin",))
+    category, _ = await call(
+        router, 'mutation { createCategory(input: {name: "Coffees"}) { id } }', admin
+    )
+    created, _ = await call(
+        router,
+        "mutation($input: CreateProductInput!) { createProduct(input: $input) { id version } }",
+        admin,
+        input={
+            "name": "Mocha",
+            "price": "18.00",
+            "categoryId": category["data"]["createCategory"]["id"],
+        },
+    )
+    product_id = created["data"]["createProduct"]["id"]
+    await applied(events, 1)  # product.created: nothing of it was cached yet
+
+    first, _ = await call(router, PRODUCT, id=product_id)
+    assert first["data"]["product"]["price"] == "18.00"
+    listing, _ = await call(router, LISTING)
+    assert {"id": product_id, "price": "18.00"} in [
+        e["node"] for e in listing["data"]["products"]["edges"]
+    ]
+    cached = await fetches(router)
+    await call(router, PRODUCT, id=product_id)
+    await call(router, LISTING)
+    assert await fetches(router) == cached  # both answers come from the cache
+
+    # A catalogue tool writes to the products subgraph itself: the router never sees the
+    # mutation's answer (nor its ``extensions.invalidation``), only the event it commits.
+    update = {
+        "query": "mutation($id: ID!, $v: Int!) { updateProduct(id: $id, "
+        'expectedVersion: $v, input: {price: "14.25"}) { price } }',
+        "variables": {"id": product_id, "v": created["data"]["createProduct"]["version"]},
+    }
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            relayed_products_url, json=update, headers={"authorization": f"Bearer {admin}"}
+        ) as response,
+    ):
+        body = await response.json()
+    assert body["data"]["updateProduct"]["price"] == "14.25", body
+    await applied(events, 2)  # product.updated
+
+    updated, _ = await call(router, PRODUCT, id=product_id)
+    assert updated["data"]["product"]["price"] == "14.25"
+    listing, _ = await call(router, LISTING)
+    assert {"id": product_id, "price": "14.25"} in [
+        e["node"] for e in listing["data"]["products"]["edges"]
+    ]
+    refetched = await fetches(router)
+    assert refetched["products"] == cached["products"] + 2  # the product and the listing
+    assert refetched.get("inventory") == cached.get("inventory")  # its stock stayed cached

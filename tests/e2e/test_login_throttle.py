@@ -21,8 +21,8 @@ from router.composition import SubgraphSource, compose
 from router.security import SecuritySettings
 from router.settings import RouterSettings
 from subgraphs.auth.demo import load_demo_data as load_auth_demo
-from tests.router.http.router_harness import RunningRouter, running_router
-from tests.subgraphs.auth.helpers import PASSWORD, fast_settings, serve_auth, unique_email
+from tests.support.auth_service import PASSWORD, fast_settings, serve_auth, unique_email
+from tests.support.router_harness import RunningRouter, running_router
 
 ServiceDatabaseFactory = Callable[[str], Awaitable[str]]
 ROUTER_SECRET = "router-throttle-secret"

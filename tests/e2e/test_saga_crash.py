@@ -46,14 +46,14 @@ from subgraphs.kit.events import ConsumerSpec, Envelope, Handler, stream_name
 from subgraphs.payments.app import create_app as create_payments_app
 from subgraphs.payments.settings import PaymentsSettings
 from tests.conftest import server_data_dir
-from tests.subgraphs.orders.support import (
+from tests.support.eventually import eventually
+from tests.support.keys import TestKeys
+from tests.support.orders import (
     PLACE,
     Catalog,
     Issuer,
     ServiceDatabaseFactory,
-    TestKeys,
     catalog_writer,
-    eventually,
     stream_events,
 )
 
@@ -284,6 +284,12 @@ async def consumer(js: JetStreamContext, source: str, durable: str) -> ConsumerI
     return info
 
 
+async def no_pull_waiting(js: JetStreamContext, source: str, durable: str) -> bool:
+    """The server holds no pull request of ``durable`` (a dead client's has expired)."""
+    info = await consumer(js, source, durable)
+    return info is not None and not info.num_waiting
+
+
 async def events_of(js: JetStreamContext, source: str, order_id: str) -> list[str]:
     found = await stream_events(js, stream_name(source))
     return [e.type for e in found if e.data.get("order_id") == order_id]
@@ -317,8 +323,12 @@ async def test_saga_survives_consumers_crashing_between_steps(
 
         await eventually(subscribed, what="inventory's durable consumer")
         await inventory.kill()
-        # Past the dead client's last pull request (fetch timeout), so nothing is handed to it.
-        await asyncio.sleep(0.5)
+        # Past the dead client's last pull request (it expires after the fetch timeout): the
+        # server holds no waiting request to hand the next event to.
+        await eventually(
+            lambda: no_pull_waiting(js, "orders", "inventory-order-events"),
+            what="the dead consumer's pull request to expire",
+        )
 
         # 1. order.created is published while inventory is dead: it waits in the stream.
         user = str(uuid.uuid4())
@@ -394,7 +404,10 @@ async def test_saga_survives_consumers_crashing_between_steps(
 
         await eventually(payable, what="payments to learn the order awaits payment")
         await orders.kill()
-        await asyncio.sleep(0.5)
+        await eventually(
+            lambda: no_pull_waiting(js, "payments", "orders-payments"),
+            what="the dead consumer's pull request to expire",
+        )
         paid = await pay(payments, token, order_id)
         assert paid["status"] == "SUCCESS", paid
 

@@ -49,14 +49,9 @@ from polyshop.devstack.postgres import EmbeddedPostgres, create_database, databa
 from subgraphs.kit.events import stream_name
 from tests.conftest import server_data_dir
 from tests.e2e.test_saga_crash import FAST_EVENTS, PAY
-from tests.subgraphs.orders.support import (
-    PLACE,
-    Catalog,
-    Issuer,
-    TestKeys,
-    catalog_writer,
-    eventually,
-)
+from tests.support.eventually import eventually
+from tests.support.keys import TestKeys
+from tests.support.orders import PLACE, Catalog, Issuer, catalog_writer
 
 REPO = Path(__file__).resolve().parents[2]
 SAGA_SERVICES = ("orders", "inventory", "payments", "notifications")

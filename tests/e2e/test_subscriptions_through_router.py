@@ -26,7 +26,7 @@ import websockets
 from bench.subscriptions import no_loss
 from polyshop.devstack.demo_flow import Client
 from tests.e2e.test_stack_up import RunningStack, running_stack
-from tests.ws_client import connected, next_payload, receive, subscribe, ws_url
+from tests.support.ws_client import connected, next_payload, receive, subscribe, ws_url
 
 SUCCESS_CARD = {"number": "4242 4242 4242 4242", "expMonth": 12, "expYear": 2040, "cvc": "123"}
 REGISTER = """
@@ -303,7 +303,7 @@ async def test_graphiql_shows_the_payment_arriving(shop: Shop) -> None:
     """The vendored GraphiQL in headless Chromium runs `orderUpdated` over its WebSocket
     fetcher (the token in its headers editor), the order is paid through the API, and the
     result pane shows PAID."""
-    from tests.router.http.cdp import chromium_page, find_chromium
+    from tests.support.cdp import chromium_page, find_chromium
 
     chromium = find_chromium()
     if chromium is None:

@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from scenarios.model import LoadedScenario, load
-from scenarios.subgraph_kit import SubgraphCluster
+
+from tests.router.scenarios.model import LoadedScenario, load
+from tests.router.scenarios.subgraph_kit import SubgraphCluster
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ import pytest
 
 from deploy.entrypoint import DeploySettings, serve_command
 from polyshop.devstack.ports import free_port
-from tests.subgraphs.auth.helpers import TEST_KEY_PASSPHRASE
+from tests.support.auth_service import TEST_KEY_PASSPHRASE
 
 REPO = Path(__file__).resolve().parents[2]
 READ_TIMEOUT = 1.5

@@ -44,10 +44,13 @@ from router.http import create_app as create_router_app
 from router.settings import RouterSettings
 from router.supergraph import load_supergraph
 from subgraphs.kit import tls
-from subgraphs.kit.auth.client import ClientCredentialsTokenClient, TokenRequestError
-from subgraphs.kit.auth.errors import KeysUnavailable
+from subgraphs.kit.auth import (
+    ClientCredentialsTokenClient,
+    JwksKeySet,
+    KeysUnavailable,
+    TokenRequestError,
+)
 from subgraphs.kit.auth.install import install_token_auth
-from subgraphs.kit.auth.jwks import JwksCache
 from subgraphs.kit.auth.settings import TokenSettings
 from subgraphs.kit.settings import ServiceSettings
 from subgraphs.orders.catalog import CatalogUnavailable, ProductCatalog
@@ -212,8 +215,8 @@ async def products_url(service_database: ServiceDatabaseFactory, pki: Pki) -> As
         tls_keyfile=str(pki.server.key),
         tls_client_ca=str(pki.ca),
     )
-    app = create_products_app(settings, verify_tokens=False)
-    async with serving(app, **tls.server_options(settings)) as port:
+    app = create_products_app(settings, verify_tokens=False, events=False)
+    async with serving(app, **settings.uvicorn_ssl_options()) as port:
         yield f"https://127.0.0.1:{port}/graphql"
 
 
@@ -308,7 +311,7 @@ def test_uvicorn_context_from_settings_requires_certificates_from_tls_1_2(pki: P
         tls_keyfile=str(pki.server.key),
         tls_client_ca=str(pki.ca),
     )
-    config = uvicorn.Config(_empty_app, **tls.server_options(settings))
+    config = uvicorn.Config(_empty_app, **settings.uvicorn_ssl_options())
     config.load()
     assert config.ssl is not None
     assert config.ssl.verify_mode == ssl.CERT_REQUIRED
@@ -417,7 +420,7 @@ def test_server_context_requires_client_certificates_from_tls_1_2(pki: Pki) -> N
 
 def test_settings_without_tls_leave_servers_and_clients_alone() -> None:
     settings = ServiceSettings()
-    assert tls.server_options(settings) == {}
+    assert settings.uvicorn_ssl_options() == {}
     assert tls.outgoing_context(settings) is None
     assert uvicorn_options(RouterSettings()).get("ssl_certfile") is None
 
@@ -609,9 +612,9 @@ def _outgoing(pki: Pki) -> ssl.SSLContext:
 
 
 async def test_jwks_cache_presents_the_service_certificate(issuer: Issuer, pki: Pki) -> None:
-    cache = JwksCache(issuer.jwks_url, ssl=_outgoing(pki))
+    cache = JwksKeySet(issuer.jwks_url, ssl=_outgoing(pki))
     try:
-        assert await cache.get_key(ISSUER_KID) is not None
+        assert await cache.candidates(ISSUER_KID, "ES256")
     finally:
         await cache.aclose()
 
@@ -622,11 +625,12 @@ async def test_jwks_cache_without_the_certificate_gets_no_keys(
 ) -> None:
     """No context: the private CA is not trusted; CA only: the server refuses us."""
     context = tls.client_context(str(pki.ca)) if with_ca_only else None
-    cache = JwksCache(issuer.jwks_url, ssl=context, timeout_seconds=5)
+    cache = JwksKeySet(issuer.jwks_url, ssl=context, timeout_seconds=5)
     try:
-        with pytest.raises(KeysUnavailable):
-            await cache.refresh()
+        await cache.refresh()  # a failed fetch is logged; the keys stay empty
         assert cache.kids == frozenset()
+        with pytest.raises(KeysUnavailable):
+            await cache.candidates(ISSUER_KID, "ES256")
     finally:
         await cache.aclose()
 

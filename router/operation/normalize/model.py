@@ -113,10 +113,6 @@ class Field:
     def is_typename(self) -> bool:
         return self.name == TYPENAME
 
-    @property
-    def has_alias(self) -> bool:
-        return self.response_key != self.name
-
 
 @dataclass(frozen=True, slots=True, eq=False)
 class SelectionSet:
@@ -129,9 +125,6 @@ class SelectionSet:
     common: tuple[Field, ...] | None
     """For abstract types whose selection does not depend on the runtime type: the fields
     declared on the abstract type itself. For object types: the same as ``by_type``'s entry."""
-
-    def fields_for(self, runtime_type: str) -> tuple[Field, ...] | None:
-        return self.by_type.get(runtime_type)
 
 
 def defers_in(selection: SelectionSet) -> list[Defer]:

@@ -1,21 +1,21 @@
 """Token verification for every subgraph, and a service's own client-credentials token.
 
 A subgraph calls `install_token_auth(app, dev_mode=...)`, which puts `TokenAuthMiddleware`
-with a `TokenVerifier` (JWKS fetched from the auth service and cached) in front of
+with a `JwtVerifier` (`token_verifier_from_settings`: the auth service's JWKS, fetched and
+cached) in front of
 ``/graphql``; the context getter takes `request_identity(request)`; resolvers read the
 caller with `identity_of(info)` and check it with `require_scopes`/`require_role`.
-Services calling each other use `ClientCredentialsTokenClient`.
+Services calling each other use `ClientCredentialsTokenClient`. The verifier, the key set, the
+token client and `Principal` are the platform's (`polyshop.runtime`, shared with the router);
+this package re-exports them so that a service imports only the kit.
 """
 
-from subgraphs.kit.auth.client import ClientCredentialsTokenClient, TokenRequestError
-from subgraphs.kit.auth.errors import (
-    FORBIDDEN,
-    UNAUTHENTICATED,
-    Forbidden,
-    InvalidToken,
-    KeysUnavailable,
-    Unauthenticated,
-)
+from polyshop.runtime.jwks import JwksKeySet, KeySource, KeysUnavailable, parse_jwks
+from polyshop.runtime.jwt import InvalidToken, JwtVerifier
+from polyshop.runtime.principal import Principal
+from polyshop.runtime.tls import client_session
+from polyshop.runtime.tokens import ClientCredentialsTokenClient, TokenRequestError
+from subgraphs.kit.auth.errors import FORBIDDEN, UNAUTHENTICATED, Forbidden, Unauthenticated
 from subgraphs.kit.auth.guards import (
     HasRole,
     HasScopes,
@@ -27,9 +27,7 @@ from subgraphs.kit.auth.guards import (
     require_scopes,
     require_user,
 )
-from subgraphs.kit.auth.identity import Identity
 from subgraphs.kit.auth.install import install_token_auth
-from subgraphs.kit.auth.jwks import JwksCache, KeySource, parse_jwks
 from subgraphs.kit.auth.middleware import (
     TokenAuthMiddleware,
     bearer_token,
@@ -37,7 +35,7 @@ from subgraphs.kit.auth.middleware import (
     request_identity,
 )
 from subgraphs.kit.auth.settings import TokenSettings
-from subgraphs.kit.auth.verifier import TokenVerifier
+from subgraphs.kit.auth.verifier import token_verifier, token_verifier_from_settings
 
 __all__ = [
     "FORBIDDEN",
@@ -46,18 +44,19 @@ __all__ = [
     "Forbidden",
     "HasRole",
     "HasScopes",
-    "Identity",
     "InvalidToken",
     "IsAuthenticated",
-    "JwksCache",
+    "JwksKeySet",
+    "JwtVerifier",
     "KeySource",
     "KeysUnavailable",
+    "Principal",
     "TokenAuthMiddleware",
     "TokenRequestError",
     "TokenSettings",
-    "TokenVerifier",
     "Unauthenticated",
     "bearer_token",
+    "client_session",
     "identity_of",
     "install_token_auth",
     "parse_jwks",
@@ -68,4 +67,6 @@ __all__ = [
     "require_role",
     "require_scopes",
     "require_user",
+    "token_verifier",
+    "token_verifier_from_settings",
 ]

@@ -18,15 +18,3 @@ class Forbidden(ServiceError):
     """Valid credentials that do not grant this operation; retrying will not help."""
 
     code = FORBIDDEN
-
-
-class InvalidToken(Exception):
-    """A token failed verification; ``reason`` is safe to show (it names no secret)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class KeysUnavailable(Exception):
-    """The issuer's public keys could not be fetched and none are cached."""

@@ -14,34 +14,34 @@ from typing import Any
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
+from polyshop.runtime.principal import Principal
 from subgraphs.kit.auth.errors import FORBIDDEN, UNAUTHENTICATED, Forbidden, Unauthenticated
-from subgraphs.kit.auth.identity import Identity
 from subgraphs.kit.auth.middleware import STATE_KEY
 
 
-def identity_of(info: Info[Any, Any]) -> Identity | None:
+def identity_of(info: Info[Any, Any]) -> Principal | None:
     context = info.context
     found = (
         context.get("identity") if isinstance(context, dict) else getattr(context, "identity", None)
     )
-    if isinstance(found, Identity):
+    if isinstance(found, Principal):
         return found
     request = (
         context.get("request") if isinstance(context, dict) else getattr(context, "request", None)
     )
     state = getattr(request, "scope", {}).get("state", {}) if request is not None else {}
     found = state.get(STATE_KEY)
-    return found if isinstance(found, Identity) else None
+    return found if isinstance(found, Principal) else None
 
 
-def require_identity(info: Info[Any, Any]) -> Identity:
+def require_identity(info: Info[Any, Any]) -> Principal:
     identity = identity_of(info)
     if identity is None:
         raise Unauthenticated("Authentication required")
     return identity
 
 
-def require_user(info: Info[Any, Any]) -> Identity:
+def require_user(info: Info[Any, Any]) -> Principal:
     """A signed-in user (a service token is not enough)."""
     identity = require_identity(info)
     if identity.is_service:
@@ -49,7 +49,7 @@ def require_user(info: Info[Any, Any]) -> Identity:
     return identity
 
 
-def require_scopes(info: Info[Any, Any], *scopes: str) -> Identity:
+def require_scopes(info: Info[Any, Any], *scopes: str) -> Principal:
     """Every one of ``scopes``."""
     identity = require_identity(info)
     missing = sorted(set(scopes) - identity.scopes)
@@ -58,7 +58,7 @@ def require_scopes(info: Info[Any, Any], *scopes: str) -> Identity:
     return identity
 
 
-def require_grant(info: Info[Any, Any], *, role: str, scope: str, what: str) -> Identity:
+def require_grant(info: Info[Any, Any], *, role: str, scope: str, what: str) -> Principal:
     """Role ``role`` (an admin) or scope ``scope`` (a service granted it), nothing else.
 
     Being a service is no grant in itself: a gateway relaying an anonymous client, or a
@@ -73,7 +73,7 @@ def require_grant(info: Info[Any, Any], *, role: str, scope: str, what: str) -> 
     return identity
 
 
-def require_role(info: Info[Any, Any], *roles: str) -> Identity:
+def require_role(info: Info[Any, Any], *roles: str) -> Principal:
     """Any one of ``roles``."""
     identity = require_identity(info)
     if not identity.roles.intersection(roles):

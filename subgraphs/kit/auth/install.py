@@ -6,9 +6,10 @@ from ssl import SSLContext
 
 from starlette.applications import Starlette
 
+from polyshop.runtime.jwt import JwtVerifier
 from subgraphs.kit.auth.middleware import TokenAuthMiddleware
 from subgraphs.kit.auth.settings import TokenSettings
-from subgraphs.kit.auth.verifier import TokenVerifier
+from subgraphs.kit.auth.verifier import token_verifier_from_settings
 
 
 def install_token_auth(
@@ -16,9 +17,9 @@ def install_token_auth(
     *,
     dev_mode: bool,
     settings: TokenSettings | None = None,
-    verifier: TokenVerifier | None = None,
+    verifier: JwtVerifier | None = None,
     ssl: SSLContext | None = None,
-) -> TokenVerifier:
+) -> JwtVerifier:
     """Adds the middleware (before the app starts) and returns the verifier, which the app's
     lifespan should close (``await verifier.aclose()``) to release its HTTP session.
 
@@ -27,7 +28,7 @@ def install_token_auth(
     service's outgoing one, `subgraphs.kit.tls.outgoing_context`); unused with ``verifier``.
     """
     settings = settings or TokenSettings()
-    verifier = verifier or TokenVerifier.from_settings(settings, ssl=ssl)
+    verifier = verifier or token_verifier_from_settings(settings, ssl=ssl)
     app.add_middleware(
         TokenAuthMiddleware,
         verifier=verifier,

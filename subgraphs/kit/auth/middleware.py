@@ -8,15 +8,14 @@ through the gateway. It is never the request's identity: without a forwarded use
 request is anonymous, whatever scopes the gateway's token carries, so a client cannot borrow
 the gateway's credentials by sending no token of its own (docs/decisions/0011).
 
-The verified `Identity` goes to ``scope["state"]["identity"]`` (``request.state.identity``),
-where the context getter and `identity_of` find it. Rejections are HTTP 401 with a GraphQL
-error body (``extensions.code = UNAUTHENTICATED``) and an RFC 6750 ``WWW-Authenticate``
-header, the way Apollo Router answers an invalid token.
+The verified `Principal` (`polyshop.runtime.principal`) goes to ``scope["state"]["identity"]``
+(``request.state.identity``), where the context getter and `identity_of` find it. Rejections
+are HTTP 401 with a GraphQL error body (``extensions.code = UNAUTHENTICATED``) and an RFC 6750
+``WWW-Authenticate`` header, the way Apollo Router answers an invalid token.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, MutableMapping, Sequence
 from typing import Any
 
@@ -24,9 +23,10 @@ import orjson
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from subgraphs.kit.auth.errors import UNAUTHENTICATED, InvalidToken, KeysUnavailable
-from subgraphs.kit.auth.identity import Identity
-from subgraphs.kit.auth.verifier import TokenVerifier
+from polyshop.runtime.jwks import KeysUnavailable
+from polyshop.runtime.jwt import InvalidToken, JwtVerifier, bearer_challenge
+from polyshop.runtime.principal import Principal
+from subgraphs.kit.auth.errors import UNAUTHENTICATED
 from subgraphs.kit.logging import get_logger
 
 log = get_logger("polyshop.auth")
@@ -50,31 +50,18 @@ def bearer_token(authorization: str | None) -> str | None:
     return token
 
 
-CHALLENGE_DESCRIPTION_MAX = 200
-_UNSAFE_IN_QUOTED = re.compile(r'[^\x20-\x7e]|["\\]')
-
-
-def challenge_description(reason: str) -> str:
-    """``reason`` made safe for a quoted ``error_description`` (RFC 6750 §3: printable ASCII
-    without ``"`` and ``\\``) and bounded, whatever a token put into it."""
-    text = _UNSAFE_IN_QUOTED.sub("?", reason)
-    if len(text) > CHALLENGE_DESCRIPTION_MAX:
-        text = text[: CHALLENGE_DESCRIPTION_MAX - 3] + "..."
-    return text
-
-
-def request_identity(connection: HTTPConnection) -> Identity | None:
+def request_identity(connection: HTTPConnection) -> Principal | None:
     """The identity the middleware stored for this request (for the context getter)."""
     found = connection.scope.get("state", {}).get(STATE_KEY)
-    return found if isinstance(found, Identity) else None
+    return found if isinstance(found, Principal) else None
 
 
-def request_caller(connection: HTTPConnection) -> Identity | None:
+def request_caller(connection: HTTPConnection) -> Principal | None:
     """Whose bearer token this request carried (the hop: e.g. the router's service token),
     whatever identity the request acts as; for checks about the hop, such as whether to
     trust a forwarded client address."""
     found = connection.scope.get("state", {}).get(CALLER_KEY)
-    return found if isinstance(found, Identity) else None
+    return found if isinstance(found, Principal) else None
 
 
 class TokenAuthMiddleware:
@@ -90,7 +77,7 @@ class TokenAuthMiddleware:
         self,
         app: ASGIApp,
         *,
-        verifier: TokenVerifier,
+        verifier: JwtVerifier,
         allow_anonymous: bool = False,
         invalid_token_as_anonymous: bool = False,
         protected_prefixes: Sequence[str] = ("/graphql",),
@@ -132,7 +119,7 @@ class TokenAuthMiddleware:
             return
         try:
             caller = await self.verifier.verify(token)
-            identity: Identity | None = caller
+            identity: Principal | None = caller
             forwarded = headers.get(USER_TOKEN_HEADER)
             if caller.is_service and forwarded:
                 # A service calling on behalf of a user: the request acts as that user. Only a
@@ -156,14 +143,11 @@ class TokenAuthMiddleware:
         state[STATE_KEY] = identity
         await self.app(scope, receive, send)
 
-    def is_gateway(self, identity: Identity) -> bool:
+    def is_gateway(self, identity: Principal) -> bool:
         return identity.is_service and identity.client_id in self.gateway_clients
 
     async def _reject(self, send: Send, status: int, message: str, reason: str | None) -> None:
-        challenge = f'Bearer realm="{self.realm}"'
-        if reason is not None:
-            description = challenge_description(reason)
-            challenge += f', error="invalid_token", error_description="{description}"'
+        challenge = bearer_challenge(self.realm, reason)
         await self._error(send, status, message, UNAUTHENTICATED, {"www-authenticate": challenge})
 
     @staticmethod

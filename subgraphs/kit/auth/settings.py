@@ -5,10 +5,7 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_LEEWAY_SECONDS = 5.0
-"""Clock skew tolerated on ``exp``/``nbf``/``iat``: the router reads the same variable."""
-DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 3600.0
-"""No access token may live longer (``exp - iat``), whoever signed it: the router agrees."""
+from polyshop.runtime.jwt import DEFAULT_LEEWAY_SECONDS, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS
 
 
 class TokenSettings(BaseSettings):
@@ -46,3 +43,6 @@ class TokenSettings(BaseSettings):
 
     def anonymous_allowed(self, dev_mode: bool) -> bool:
         return dev_mode if self.allow_anonymous is None else self.allow_anonymous
+
+
+__all__ = ["DEFAULT_LEEWAY_SECONDS", "DEFAULT_MAX_TOKEN_LIFETIME_SECONDS", "TokenSettings"]

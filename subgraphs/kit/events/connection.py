@@ -26,6 +26,8 @@ class EventBus:
         self.name = name
         self._client: Client | None = None
         self._lock = asyncio.Lock()
+        self.errors = 0
+        """Connection errors reported by the client (each failed connect attempt counts)."""
 
     @property
     def connected(self) -> bool:
@@ -49,6 +51,7 @@ class EventBus:
 
     async def _connect(self) -> Client:
         async def on_error(exc: Exception) -> None:
+            self.errors += 1
             log.warning("nats error", error=repr(exc), connection=self.name)
 
         async def on_disconnected() -> None:

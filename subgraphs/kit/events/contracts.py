@@ -124,6 +124,54 @@ class OrderRejected(EventPayload):
     reason: str = ""
 
 
+# --- products --------------------------------------------------------------------------
+
+
+class ProductCreated(EventPayload):
+    """A product was added to the catalogue (lists and counts of its category change)."""
+
+    event_type: ClassVar[str] = "product.created"
+    product_id: ProductId
+    version: int
+    category_id: Id
+    name: str
+    price: Amount
+    currency: Currency
+    active: bool
+
+
+class ProductUpdated(EventPayload):
+    """A product changed: ``changed`` names what did, as the service's fields (``price``,
+    ``name``, ``active``, ``category_id``, ...) plus ``images`` and ``discounts`` for its
+    gallery and discounts; the other fields are the product as it now is. ``version`` is the
+    row's version after the change (a consumer can drop an older one it sees late)."""
+
+    event_type: ClassVar[str] = "product.updated"
+    product_id: ProductId
+    version: int
+    changed: Annotated[list[str], Field(min_length=1)]
+    name: str
+    price: Amount
+    currency: Currency
+    active: bool
+
+
+class ProductDeleted(EventPayload):
+    """A product was soft-deleted: it leaves lists but still resolves by id."""
+
+    event_type: ClassVar[str] = "product.deleted"
+    product_id: ProductId
+    version: int
+
+
+class ProductRestored(EventPayload):
+    """A soft-deleted product is back in the catalogue."""
+
+    event_type: ClassVar[str] = "product.restored"
+    product_id: ProductId
+    version: int
+
+
 # --- inventory -------------------------------------------------------------------------
 
 
@@ -186,6 +234,10 @@ CONTRACTS: dict[str, type[EventPayload]] = {
         OrderFulfilled,
         OrderCancelled,
         OrderRejected,
+        ProductCreated,
+        ProductUpdated,
+        ProductDeleted,
+        ProductRestored,
         StockReserved,
         StockRejected,
         StockChanged,

@@ -89,6 +89,10 @@ class OutboxRelay(Worker):
         )
         self.published = 0
         self.duplicates = 0
+        self.batches = 0
+        """Rounds of `publish_batch` that completed (an empty outbox counts)."""
+        self.failed_batches = 0
+        """Rounds that failed (NATS unreachable, a publish refused) and will be retried."""
         self._streams_ready: set[str] = set()
 
     async def run(self) -> None:
@@ -133,6 +137,7 @@ class OutboxRelay(Worker):
             except Stopped:
                 raise
             except Exception as exc:
+                self.failed_batches += 1
                 delay = backoff.next_delay()
                 log.warning(
                     "relay batch failed",
@@ -143,6 +148,7 @@ class OutboxRelay(Worker):
                 await self.sleep(delay)
                 continue
             backoff.reset()
+            self.batches += 1
             if result.published == self.settings.events_relay_batch_size and not result.busy:
                 continue  # more may be waiting
             await self._idle()

@@ -12,8 +12,7 @@ from router.demand_control import CostEstimator, CostSchema
 from router.demand_control.actual import ActualCost
 from router.operation.normalize import coerce_variables, prepare
 from router.operation.normalize.parse import parse_operation_text
-
-from .shop import shop_supergraph
+from tests.support.demand_control_shop import shop_supergraph
 
 SUPERGRAPH = shop_supergraph()
 ACTUAL = ActualCost(CostEstimator(CostSchema(SUPERGRAPH), list_size=10))

@@ -11,8 +11,7 @@ import pytest
 from router.demand_control import CostError, CostEstimator, CostSchema
 from router.operation.normalize import coerce_variables, prepare
 from router.operation.normalize.parse import parse_operation_text
-
-from .shop import shop_supergraph
+from tests.support.demand_control_shop import shop_supergraph
 
 SUPERGRAPH = shop_supergraph()
 ESTIMATOR = CostEstimator(CostSchema(SUPERGRAPH), list_size=10)

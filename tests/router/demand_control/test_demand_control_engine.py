@@ -12,15 +12,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from execution.subgraph_server import Cluster, Subgraph
 from prometheus_client import CollectorRegistry
 
 from router.config.demand_control import DemandControlConfig
 from router.engine import EngineConfig, GraphQLRequest, GraphQLResponse, RequestContext
 from router.telemetry import RouterMetrics
 from router.telemetry.engine import ObservedEngine
-
-from .shop import SHOP_TYPES, shop_supergraph
+from tests.support.demand_control_shop import SHOP_TYPES, shop_supergraph
+from tests.support.executor_subgraphs import Cluster, Subgraph
 
 SUPERGRAPH = shop_supergraph()
 BOOKS: list[dict[str, Any]] = [

@@ -11,12 +11,10 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
-from planning.supergraphs import supergraph
-
 from router.config.traffic_shaping import SubgraphTrafficConfig, TrafficShapingConfig
 from router.engine import Engine, EngineConfig, GraphQLRequest, GraphQLResponse, RequestContext
-
-from .subgraph_server import Cluster, Subgraph
+from tests.support.executor_subgraphs import Cluster, Subgraph
+from tests.support.planning_supergraphs import supergraph
 
 BODY = """
 type Query @join__type(graph: PRODUCTS) @join__type(graph: REVIEWS) {

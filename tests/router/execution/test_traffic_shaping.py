@@ -16,7 +16,6 @@ from typing import Any
 import orjson
 import pytest
 from aiohttp import web
-from planning.supergraphs import supergraph
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
@@ -26,8 +25,8 @@ from router.execution.traffic import RetryBudget
 from router.settings import RouterSettings
 from router.telemetry import RouterMetrics
 from router.telemetry.engine import ObservedEngine
-
-from .subgraph_server import Cluster, Recorded, Subgraph
+from tests.support.executor_subgraphs import Cluster, Recorded, Subgraph
+from tests.support.planning_supergraphs import supergraph
 
 BODY = """
 type Query @join__type(graph: STOCK) { level(sku: ID!): Int @join__field(graph: STOCK) }

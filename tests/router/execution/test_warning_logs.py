@@ -8,11 +8,11 @@ import hashlib
 from pathlib import Path
 
 import structlog
-from scenarios.failure_pair import products, reviews
-from scenarios.subgraph_kit import SubgraphCluster, SubgraphSpec
 
 from router.engine import Engine, EngineConfig, GraphQLRequest, RequestContext
 from router.supergraph import read_supergraph
+from tests.router.scenarios.failure_pair import products, reviews
+from tests.router.scenarios.subgraph_kit import SubgraphCluster, SubgraphSpec
 
 SCENARIOS = Path(__file__).parents[1] / "scenarios"
 

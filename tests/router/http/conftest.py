@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest_asyncio
-from http_subgraph import SubgraphServer
+
+from tests.support.subgraph_server import SubgraphServer
 
 DATA = Path(__file__).parent / "data"
 

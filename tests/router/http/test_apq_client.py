@@ -17,8 +17,11 @@ from pathlib import Path
 import orjson
 import pytest
 import pytest_asyncio
-from http_subgraph import SubgraphServer
-from router_harness import running_router, settings_for
+
+from tests.support.router_harness import running_router, settings_for
+from tests.support.subgraph_server import SubgraphServer
+
+pytestmark = pytest.mark.slow  # Apollo Client in Node
 
 CLIENTS = Path(__file__).resolve().parents[1] / "clients"
 NOT_FOUND = 'polyshop_router_errors_total{code="PERSISTED_QUERY_NOT_FOUND"}'

@@ -11,16 +11,16 @@ from typing import Any
 import orjson
 import pytest
 import structlog
-from http_subgraph import SubgraphServer
 from pydantic import ValidationError
-from router_harness import SUPERGRAPH, running_router, settings_for
 from typer.testing import CliRunner
 
 from polyshop.cli import app
 from router.config import ConfigError, describe_error
 from router.hot_reload import ReloadOutcome
 from router.settings import RouterSettings
-from tests.router.security.security_support import JwksServer, SigningKey
+from tests.support.router_harness import SUPERGRAPH, running_router, settings_for
+from tests.support.router_security import JwksServer, SigningKey
+from tests.support.subgraph_server import SubgraphServer
 
 runner = CliRunner()
 

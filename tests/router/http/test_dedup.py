@@ -10,10 +10,10 @@ from typing import Any
 
 import orjson
 import pytest_asyncio
-from http_subgraph import SubgraphServer
-from router_harness import RunningRouter, running_router, settings_for
 
 from router.settings import RouterSettings
+from tests.support.router_harness import RunningRouter, running_router, settings_for
+from tests.support.subgraph_server import SubgraphServer
 
 JSON = {"content-type": "application/json"}
 SLOW = "{ slow(seconds: 0.3) }"

@@ -16,12 +16,12 @@ from typing import Any
 import nats
 import orjson
 import pytest
-from http_subgraph import SubgraphServer
-from router_harness import RunningRouter, running_router, settings_for
 
 from router.execution.entity_cache import EntityCache
 from router.security import SecuritySettings
-from tests.router.security.security_support import JwksServer, SigningKey
+from tests.support.router_harness import RunningRouter, running_router, settings_for
+from tests.support.router_security import JwksServer, SigningKey
+from tests.support.subgraph_server import SubgraphServer
 
 JSON_HEADERS = {"content-type": "application/json"}
 PUBLIC = [("cache-control", "public, max-age=60")]

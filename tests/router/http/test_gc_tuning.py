@@ -5,6 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # a Python subprocess per case
+
 PROBE = """
 import gc
 from router.http.gc_tuning import tune_garbage_collector

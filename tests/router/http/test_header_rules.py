@@ -14,14 +14,14 @@ import orjson
 import pytest
 import pytest_asyncio
 import structlog
-from http_subgraph import SubgraphServer
 from pydantic import ValidationError
-from router_harness import SUPERGRAPH, RunningRouter, running_router, settings_for
 
 from router.hot_reload import ReloadOutcome
 from router.security import SecuritySettings
 from router.settings import RouterSettings
-from tests.router.security.security_support import JwksServer, SigningKey
+from tests.support.router_harness import SUPERGRAPH, RunningRouter, running_router, settings_for
+from tests.support.router_security import JwksServer, SigningKey
+from tests.support.subgraph_server import SubgraphServer
 
 QUERY = "{ topProducts(first: 1) { name reviews { body } } }"
 JSON = {"content-type": "application/json"}

@@ -14,12 +14,14 @@ from typing import Any
 
 import orjson
 import pytest
-from http_subgraph import SubgraphServer
-from router_harness import RunningRouter, running_router, settings_for
 
 from router.engine import Engine
 from router.http.runtime import engine_config
 from router.supergraph import Supergraph
+from tests.support.router_harness import RunningRouter, running_router, settings_for
+from tests.support.subgraph_server import SubgraphServer
+
+pytestmark = pytest.mark.slow  # attacks measured against running routers
 
 BYSTANDER = "{ topProducts { name } }"
 BYSTANDER_DATA = {"topProducts": [{"name": "Table"}, {"name": "Chair"}, {"name": "Lamp"}]}

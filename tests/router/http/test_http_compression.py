@@ -11,10 +11,10 @@ import orjson
 import pytest
 import pytest_asyncio
 import zstandard
-from http_subgraph import SubgraphServer
-from router_harness import RunningRouter, running_router, settings_for
 
 from router.config.compression import CompressionConfig
+from tests.support.router_harness import RunningRouter, running_router, settings_for
+from tests.support.subgraph_server import SubgraphServer
 
 QUERY = orjson.dumps({"query": "{ topProducts(first: 3) { id name price } }"})
 EXPECTED = {

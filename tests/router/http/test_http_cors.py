@@ -11,12 +11,12 @@ import orjson
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from cdp import chromium_page, find_chromium
-from http_subgraph import SubgraphServer
-from router_harness import RunningRouter, running_router, settings_for
 from structlog.testing import capture_logs
 
 from router.config.cors import CorsConfig, CorsPolicy
+from tests.support.cdp import chromium_page, find_chromium
+from tests.support.router_harness import RunningRouter, running_router, settings_for
+from tests.support.subgraph_server import SubgraphServer
 
 TOP = {"query": "{ topProducts(first: 1) { id } }"}
 STOREFRONT = "http://127.0.0.1:4010"
@@ -255,6 +255,7 @@ async def page_server() -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
+@pytest.mark.slow  # a browser
 @pytest.mark.skipif(
     CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)"
 )
@@ -296,10 +297,9 @@ async def test_chromium_pages_call_the_router_only_from_allowed_origins(
 async def test_a_reloaded_router_yaml_changes_the_allowed_origins(
     subgraphs: dict[str, SubgraphServer], tmp_path: Path
 ) -> None:
-    from router_harness import SUPERGRAPH
-
     from router.config.watcher import ReloadOutcome
     from router.settings import RouterSettings
+    from tests.support.router_harness import SUPERGRAPH
 
     urls = ", ".join(f"{name}: {server.url}" for name, server in subgraphs.items())
     path = tmp_path / "router.yaml"

@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator
 import orjson
 import pytest
 import pytest_asyncio
-from http_subgraph import SubgraphServer
-from router_harness import RunningRouter, running_router, settings_for
+
+from tests.support.router_harness import RunningRouter, running_router, settings_for
+from tests.support.subgraph_server import SubgraphServer
 
 TOP = "{ topProducts(first: 1) { id } }"
 

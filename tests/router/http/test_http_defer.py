@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from http_subgraph import SubgraphServer
-from router_harness import running_router, settings_for
+
+from tests.support.router_harness import running_router, settings_for
+from tests.support.subgraph_server import SubgraphServer
 
 CLIENTS = Path(__file__).resolve().parents[2] / "clients"
 DEFER_ACCEPT = "multipart/mixed;deferSpec=20220824, application/json"

@@ -4,10 +4,10 @@ client's own header believed only from trusted proxies."""
 from __future__ import annotations
 
 import pytest
-from http_subgraph import SubgraphServer
-from router_harness import running_router, settings_for
 
 from router.http.headers import forwarded_for, parse_networks
+from tests.support.router_harness import running_router, settings_for
+from tests.support.subgraph_server import SubgraphServer
 
 TRUSTED = parse_networks(["127.0.0.1/32", "10.0.0.0/8"])
 

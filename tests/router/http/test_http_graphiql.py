@@ -11,11 +11,11 @@ from urllib.parse import urlencode
 import orjson
 import pytest
 import pytest_asyncio
-from cdp import chromium_page, find_chromium
-from http_subgraph import SubgraphServer
-from router_harness import RunningRouter, running_router, settings_for
 
 from router.http.graphiql import ASSET_FILES, STATIC_DIR
+from tests.support.cdp import chromium_page, find_chromium
+from tests.support.router_harness import RunningRouter, running_router, settings_for
+from tests.support.subgraph_server import SubgraphServer
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 CHROMIUM = find_chromium()
@@ -86,6 +86,7 @@ async def test_graphiql_can_be_turned_off(subgraphs: dict[str, SubgraphServer]) 
         assert response.headers["Content-Type"] != "text/html; charset=utf-8"
 
 
+@pytest.mark.slow  # a browser
 @pytest.mark.skipif(
     CHROMIUM is None,
     reason="chromium is not installed (apt-get install -y chromium chromium-driver)",

@@ -8,8 +8,9 @@ from typing import Any
 import orjson
 import pytest
 import pytest_asyncio
-from http_subgraph import SubgraphServer
-from router_harness import RunningRouter, running_router, settings_for
+
+from tests.support.router_harness import RunningRouter, running_router, settings_for
+from tests.support.subgraph_server import SubgraphServer
 
 TOP = "{ topProducts(first: 2) { id name } }"
 TOP_DATA = {"topProducts": [{"id": "p1", "name": "Table"}, {"id": "p2", "name": "Chair"}]}

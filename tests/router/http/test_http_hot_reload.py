@@ -13,13 +13,13 @@ import pytest
 import pytest_asyncio
 import structlog
 from aiohttp import web
-from http_subgraph import SubgraphServer
-from router_harness import SUPERGRAPH, RunningRouter, running_router
 
 from router.engine import Engine, EngineConfig, GraphQLRequest, GraphQLResponse, RequestContext
 from router.hot_reload import ReloadOutcome, ServingEngine
 from router.settings import RouterSettings
 from router.supergraph import Supergraph
+from tests.support.router_harness import SUPERGRAPH, RunningRouter, running_router
+from tests.support.subgraph_server import SubgraphServer
 
 
 class RecordingEngine(Engine):

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from http_subgraph import SubgraphServer
-from router_harness import running_router, settings_for
 
 from router.http.errors import internal_error
 from router.settings import RouterSettings
+from tests.support.router_harness import running_router, settings_for
+from tests.support.subgraph_server import SubgraphServer
 
 
 def test_settings_read_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,7 +17,8 @@ from router.http import RouterApp
 from router.http.errors import HttpError
 from router.http.streaming import Transport, stream, streaming_transport
 from router.settings import RouterSettings
-from tests.subgraphs.orders.support import eventually, serve
+from tests.support.eventually import eventually
+from tests.support.orders import serve
 
 
 def app_streaming(

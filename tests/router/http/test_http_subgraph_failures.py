@@ -11,8 +11,9 @@ import orjson
 import pytest
 import structlog
 from aiohttp import web
-from http_subgraph import SubgraphServer
-from router_harness import running_router, settings_for
+
+from tests.support.router_harness import running_router, settings_for
+from tests.support.subgraph_server import SubgraphServer
 
 QUERY = "{ topProducts { name reviews { body } } }"
 

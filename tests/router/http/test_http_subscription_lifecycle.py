@@ -35,7 +35,6 @@ import aiohttp
 import pytest
 import pytest_asyncio
 import websockets
-from router_harness import running_router
 from websockets.client import ClientProtocol
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Response
@@ -48,7 +47,9 @@ from bench.subscriptions import ticks_subgraph
 from router.engine import SUPERGRAPH_CHANGED
 from router.hot_reload import ReloadOutcome
 from router.settings import RouterSettings
-from tests.ws_client import SUBPROTOCOL, connected, next_payload, receive, subscribe
+from tests.support.eventually import eventually
+from tests.support.router_harness import running_router
+from tests.support.ws_client import SUBPROTOCOL, connected, next_payload, receive, subscribe
 
 TICKS = "subscription($topic: String!) { ticks(topic: $topic) { topic seq } }"
 PADDED = "subscription($topic: String!) { ticks(topic: $topic) { seq pad } }"
@@ -101,13 +102,6 @@ async def ticks(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ticks
         pytest.skip("Node or bench/node_modules missing (npm ci --prefix bench)")
     async with ticks_subgraph(tmp_path_factory.mktemp("ticks")) as (server, supergraph):
         yield Ticks(server, supergraph)
-
-
-async def eventually(check: Any, what: str, within: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
 
 
 class StalledClient:
@@ -177,11 +171,15 @@ async def test_a_client_that_never_reads_is_closed_1013(ticks: Ticks) -> None:
                     "payload": {"query": PADDED, "variables": {"topic": "flood"}},
                 }
             )
-            await eventually(lambda: router.app.open_subscriptions == 1, "the subscription")
+            await eventually(
+                lambda: router.app.open_subscriptions == 1, "the subscription", within=20.0
+            )
             await ticks.upstream(1)
             # 400 events of 64 KiB (25 MiB): far more than the socket buffers hold.
             await ticks.publish(count=400, pad=64 * 1024)
-            await eventually(lambda: router.app.open_subscriptions == 0, "the client dropped")
+            await eventually(
+                lambda: router.app.open_subscriptions == 0, "the client dropped", within=20.0
+            )
             code, reason = await stalled.drain()  # what the buffers held, then the close
         finally:
             stalled.socket.close()
@@ -214,12 +212,16 @@ async def test_a_multipart_client_that_never_reads_is_cut_off(ticks: Ticks) -> N
                 f"content-length: {len(body)}\r\n\r\n"
             ).encode()
             await loop.sock_sendall(raw, head + body)
-            await eventually(lambda: router.app.open_subscriptions == 1, "the subscription")
+            await eventually(
+                lambda: router.app.open_subscriptions == 1, "the subscription", within=20.0
+            )
             await ticks.upstream(1)
             # 24 events of 1 MiB: more than the socket buffers hold, too few to overflow the
             # subscription's event queue (128), so it is the send that waits.
             await ticks.publish(count=24, pad=1024 * 1024)
-            await eventually(lambda: router.app.open_subscriptions == 0, "the stream cut off")
+            await eventually(
+                lambda: router.app.open_subscriptions == 0, "the stream cut off", within=20.0
+            )
             received = b""
             async with asyncio.timeout(30):
                 while chunk := await loop.sock_recv(raw, 1 << 20):
@@ -286,9 +288,9 @@ async def test_header_rules_apply_to_the_subgraph_subscription(ticks: Ticks) -> 
             assert "x-secret" not in seen
 
 
-LIVE = {"name": "tests.router.plugins.sample_plugins:Live"}
+LIVE = {"name": "tests.support.sample_plugins:Live"}
 STOP = {
-    "name": "tests.router.plugins.sample_plugins:Stop",
+    "name": "tests.support.sample_plugins:Stop",
     "config": {"stage": "supergraph_request"},
 }
 

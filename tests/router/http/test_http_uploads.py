@@ -19,11 +19,11 @@ import aiohttp
 import orjson
 import pytest
 import pytest_asyncio
-from http_subgraph import DATA, UPLOADS_SDL, SubgraphServer
-from router_harness import RunningRouter, running_router, settings_for
 
 from router.composition.api import SubgraphSource, compose
 from router.config.uploads import FileUploadsConfig
+from tests.support.router_harness import RunningRouter, running_router, settings_for
+from tests.support.subgraph_server import DATA, UPLOADS_SDL, SubgraphServer
 
 UPLOAD = (
     "mutation Up($file: Upload!, $note: String) { uploadFile(file: $file, note: $note) "

@@ -9,8 +9,9 @@ import aiohttp
 import orjson
 import pytest
 import pytest_asyncio
-from http_subgraph import SubgraphServer
-from router_harness import RunningRouter, running_router, settings_for
+
+from tests.support.router_harness import RunningRouter, running_router, settings_for
+from tests.support.subgraph_server import SubgraphServer
 
 
 @pytest_asyncio.fixture(scope="module")

@@ -16,7 +16,7 @@ import websockets
 from router.engine import RequestContext
 from router.http.websocket import GraphQLWebSocket
 from router.security import Principal
-from tests.subgraphs.orders.support import serve
+from tests.support.orders import serve
 
 
 async def test_connection_closes_4403_when_the_token_expires() -> None:

@@ -15,9 +15,10 @@ import sys
 
 import aiohttp
 import orjson
-from http_subgraph import SubgraphServer
 from prometheus_client.parser import text_string_to_metric_families
-from router_harness import SUPERGRAPH
+
+from tests.support.router_harness import SUPERGRAPH
+from tests.support.subgraph_server import SubgraphServer
 
 REQUESTS = 24
 

@@ -17,12 +17,12 @@ import pytest
 import pytest_asyncio
 import structlog
 from aiohttp import web
-from http_subgraph import SubgraphServer
 from pydantic import ValidationError
-from router_harness import RunningRouter, running_router, settings_for
 
 from router.persisted.manifest import ManifestError, parse_manifest
 from router.settings import RouterSettings
+from tests.support.router_harness import RunningRouter, running_router, settings_for
+from tests.support.subgraph_server import SubgraphServer
 
 JSON = {"content-type": "application/json"}
 QUERY = "query Top { topProducts(first: 1) { name } }"

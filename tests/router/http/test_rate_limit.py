@@ -10,15 +10,15 @@ from typing import Any
 import orjson
 import pytest
 import pytest_asyncio
-from http_subgraph import SubgraphServer
 from pydantic import ValidationError
-from router_harness import RunningRouter, running_router, settings_for
 
 from router.config.rate_limit import Bucket
 from router.policy.rate_limit import LocalBuckets
 from router.security import SecuritySettings
 from router.settings import RouterSettings
-from tests.router.security.security_support import JwksServer, SigningKey
+from tests.support.router_harness import RunningRouter, running_router, settings_for
+from tests.support.router_security import JwksServer, SigningKey
+from tests.support.subgraph_server import SubgraphServer
 
 JSON = {"content-type": "application/json"}
 QUERY = "{ topProducts(first: 1) { name reviews { body } } }"

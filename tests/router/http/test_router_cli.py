@@ -12,11 +12,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 import typer
-from router_harness import SUPERGRAPH
 from typer.testing import CliRunner
 
 from router import cli
 from router.settings import RouterSettings
+from tests.support.router_harness import SUPERGRAPH
+
+pytestmark = pytest.mark.slow  # python -m router as a process
 
 app = typer.Typer()
 app.command("plan")(cli.plan)

@@ -10,14 +10,14 @@ import jsonschema
 import orjson
 import pytest
 import structlog
-from http_subgraph import SubgraphServer
-from router_harness import SUPERGRAPH, running_router
 from typer.testing import CliRunner
 
 from polyshop.cli import app
 from router.config import ConfigError, config_json_schema, expand_env
 from router.hot_reload import ReloadOutcome
 from router.settings import RouterSettings
+from tests.support.router_harness import SUPERGRAPH, running_router
+from tests.support.subgraph_server import SubgraphServer
 
 runner = CliRunner()
 DEEP = "{ topProducts { reviews { id } } }"

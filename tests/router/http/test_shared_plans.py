@@ -14,12 +14,12 @@ import orjson
 import pytest
 import redis
 import structlog
-from http_subgraph import SubgraphServer
-from router_harness import SUPERGRAPH, running_router, settings_for
-from test_shared_state import post, router_process
 
 from router.engine import Engine
 from router.settings import RouterSettings
+from tests.router.http.test_shared_state import post, router_process
+from tests.support.router_harness import SUPERGRAPH, running_router, settings_for
+from tests.support.subgraph_server import SubgraphServer
 
 QUERY = "query Shared { topProducts(first: 1) { name reviews { body } } }"
 SHARED = {"cache": {"redis": {"enabled": True, "ttl": "1h"}}}

@@ -17,11 +17,15 @@ from typing import Any
 
 import aiohttp
 import orjson
+import pytest
 import pytest_asyncio
 import redis
 import structlog
-from http_subgraph import SubgraphServer
-from router_harness import SUPERGRAPH, running_router, settings_for
+
+from tests.support.router_harness import SUPERGRAPH, running_router, settings_for
+from tests.support.subgraph_server import SubgraphServer
+
+pytestmark = pytest.mark.slow  # Redis servers and router processes
 
 JSON = {"content-type": "application/json"}
 QUERY = "query Top { topProducts(first: 1) { name } }"

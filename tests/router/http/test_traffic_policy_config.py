@@ -16,12 +16,12 @@ import orjson
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from router_harness import running_router
 from typer.testing import CliRunner
 
 from polyshop.cli import app
 from router.config import config_json_schema
 from router.settings import RouterSettings
+from tests.support.router_harness import running_router
 
 REPO = Path(__file__).resolve().parents[3]
 SUPERGRAPH = REPO / "schema" / "supergraph.graphql"

@@ -25,18 +25,21 @@ from graphql import (
     print_ast,
     visit,
 )
-from scenarios.model import LoadedScenario, Operation, all_scenarios
 
 from router.engine import Engine, EngineConfig
 from router.supergraph import read_supergraph
+from tests.router.scenarios.model import LoadedScenario, Operation, all_scenarios
 
 BENCH = Path(__file__).parents[3] / "bench"
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("node") is None
-    or not (BENCH / "node_modules" / "@graphql-hive" / "router-query-planner").exists(),
-    reason="needs Node.js and `npm ci --prefix bench` (Hive's planner)",
-)
+pytestmark = [
+    pytest.mark.slow,  # Hive's planner in Node
+    pytest.mark.skipif(
+        shutil.which("node") is None
+        or not (BENCH / "node_modules" / "@graphql-hive" / "router-query-planner").exists(),
+        reason="needs Node.js and `npm ci --prefix bench` (Hive's planner)",
+    ),
+]
 
 HIVE_UNDERCOUNTS = {
     "58_requires_from_own_root::through_an_interface": (

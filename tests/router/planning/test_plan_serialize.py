@@ -6,7 +6,6 @@ aliases travel inside the plan), without running its planner."""
 from __future__ import annotations
 
 import pytest
-from scenarios.model import all_scenarios, load
 
 from router.engine import Engine, EngineConfig
 from router.operation import RequestError
@@ -15,6 +14,7 @@ from router.planning import fetch_nodes
 from router.planning.planner import PlanningError
 from router.planning.serialize import PlanDecodeError, decode_plan
 from router.supergraph import read_supergraph
+from tests.router.scenarios.model import all_scenarios, load
 
 CASES = [
     pytest.param(loaded.name, operation.name, id=f"{loaded.name}::{operation.name}")

@@ -420,7 +420,7 @@ type Dims @join__type(graph: A) @join__type(graph: B) {
 
 
 def test_value_type_field_goes_where_its_whole_selection_resolves() -> None:
-    from planning.supergraphs import supergraph
+    from tests.support.planning_supergraphs import supergraph
 
     sg = supergraph(["a", "b"], VALUE_TYPE)
     only_shared = Engine(sg).plan("{ products { name dims { w } } }")

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest_asyncio
 
-from tests.router.http.http_subgraph import SubgraphServer
+from tests.support.subgraph_server import SubgraphServer
 
 
 @pytest_asyncio.fixture(scope="module")

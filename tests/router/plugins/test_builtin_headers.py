@@ -13,16 +13,16 @@ from multidict import CIMultiDictProxy
 
 from router.hot_reload import ReloadOutcome
 from router.settings import RouterSettings
-from tests.router.http.http_subgraph import SubgraphServer
-from tests.router.http.router_harness import (
+from tests.support.router_harness import (
     SUPERGRAPH,
     RunningRouter,
     running_router,
     settings_for,
 )
+from tests.support.subgraph_server import SubgraphServer
 
 TOP = "{ topProducts(first: 1) { name reviews { body } } }"
-SEES = "tests.router.plugins.sample_plugins:SeesHeaders"
+SEES = "tests.support.sample_plugins:SeesHeaders"
 
 
 async def post(
@@ -120,9 +120,9 @@ def test_the_plugin_works_out_each_subgraphs_headers_as_the_http_layer_does() ->
     """`HeaderPolicy.for_subgraph` (the plugin's, per subgraph called) gives every subgraph
     what `request_headers` (the subscription transports') gives it, in each of the policy's
     paths: remembered plans, a claim rule (no plans), the plain shorthand."""
+    from polyshop.runtime.principal import Principal
     from router.config.headers import HeadersConfig
     from router.policy.headers import HeaderPolicy
-    from router.security.principal import Principal
 
     planned = {
         "all": {

@@ -24,13 +24,16 @@ import pytest_asyncio
 
 from router.plugins.coprocessor.config import CoprocessorConfig, SelectiveContext
 from router.settings import RouterSettings
-from tests.router.http.http_subgraph import SubgraphServer
-from tests.router.http.router_harness import SUPERGRAPH, running_router, settings_for
 from tests.router.plugins.test_plugins import TOP, metrics, post
+from tests.support.router_harness import SUPERGRAPH, running_router, settings_for
+from tests.support.subgraph_server import SubgraphServer
 
 COPROCESSOR = Path(__file__).parent / "coprocessor.mjs"
 NODE = shutil.which("node")
-pytestmark = pytest.mark.skipif(NODE is None, reason="Node.js (node) is not installed")
+pytestmark = [
+    pytest.mark.slow,  # a Node coprocessor per test
+    pytest.mark.skipif(NODE is None, reason="Node.js (node) is not installed"),
+]
 
 EVERY_PART: dict[str, Any] = {
     "router": {

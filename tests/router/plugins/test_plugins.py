@@ -18,16 +18,16 @@ from router.http import RouterApp
 from router.plugins import PluginLoadError
 from router.settings import RouterSettings
 from router.telemetry import RouterMetrics, RouterTelemetry, Tracing
-from tests.router.http.http_subgraph import SubgraphServer
-from tests.router.http.router_harness import (
+from tests.support.router_harness import (
     SUPERGRAPH,
     RunningRouter,
     running_router,
     settings_for,
 )
-from tests.router.telemetry.harness import serving
+from tests.support.subgraph_server import SubgraphServer
+from tests.support.telemetry_harness import serving
 
-SAMPLES = "tests.router.plugins.sample_plugins"
+SAMPLES = "tests.support.sample_plugins"
 TOP = "query Top($first: Int) { topProducts(first: $first) { id name reviews { id } } }"
 
 

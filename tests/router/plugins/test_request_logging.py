@@ -6,9 +6,9 @@ import structlog
 
 from router.plugins.builtin.request_logging import RequestLogging
 from router.plugins.loader import ENTRY_POINT_GROUP, resolve
-from tests.router.http.http_subgraph import SubgraphServer
-from tests.router.http.router_harness import running_router, settings_for
 from tests.router.plugins.test_plugins import TOP, post
+from tests.support.router_harness import running_router, settings_for
+from tests.support.subgraph_server import SubgraphServer
 
 
 def test_the_builtin_is_an_entry_point_of_the_plugin_group() -> None:

@@ -10,10 +10,10 @@ import pytest
 import pytest_asyncio
 
 from router.security.settings import SecuritySettings
-from tests.router.http.http_subgraph import SubgraphServer
-from tests.router.http.router_harness import RunningRouter, running_router, settings_for
 from tests.router.plugins.test_plugins import TOP, post
-from tests.router.security.security_support import JwksServer, SigningKey
+from tests.support.router_harness import RunningRouter, running_router, settings_for
+from tests.support.router_security import JwksServer, SigningKey
+from tests.support.subgraph_server import SubgraphServer
 
 TENANT = "docs.examples.tenant_plugin:TenantPlugin"
 

@@ -22,6 +22,9 @@ from .expect import assert_body, assert_payloads, assert_requests
 from .model import LoadedScenario, Operation, all_scenarios, load
 from .subgraph_kit import SubgraphCluster
 
+# Every federation case against live subgraphs; the planning tests cover the plans fast.
+pytestmark = pytest.mark.slow
+
 
 class SnapshotSettings(BaseSettings):
     """``POLYSHOP_UPDATE_SNAPSHOTS=1`` rewrites plan snapshots instead of comparing them.

@@ -17,6 +17,8 @@ from .expect import assert_errors
 from .model import all_scenarios, load
 from .subgraph_kit import SubgraphCluster, entity_keys
 
+pytestmark = pytest.mark.slow  # every scenario subgraph served and queried
+
 SCENARIOS = [pytest.param(loaded.name, id=loaded.name) for loaded in all_scenarios()]
 
 

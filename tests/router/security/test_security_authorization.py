@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 from graphql import DocumentNode, parse, print_ast, validate
-from security_support import shop_supergraph_sdl
 
+from polyshop.runtime.principal import Principal
 from router.security.authorization import AuthorizationConfig, Authorizer
-from router.security.principal import Principal
 from router.security.rules import Access
 from router.supergraph import Supergraph, read_supergraph
+from tests.support.router_security import shop_supergraph_sdl
 
 ANON = Access()
 USER = Access(authenticated=True)

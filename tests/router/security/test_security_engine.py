@@ -8,9 +8,6 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from graphql import parse
-from scenarios.subgraph_kit import SubgraphCluster
-from secured_graph import subgraph_specs, supergraph_sdl
-from security_support import shop_supergraph_sdl
 
 from router.engine import Engine, EngineConfig, GraphQLRequest, RequestContext
 from router.execution.projection import Projector, compile_selection
@@ -22,6 +19,9 @@ from router.security.nulls import add_null_fields
 from router.security.rules import Access
 from router.settings import RouterSettings
 from router.supergraph import Supergraph, read_supergraph
+from tests.router.scenarios.subgraph_kit import SubgraphCluster
+from tests.support.router_security import shop_supergraph_sdl
+from tests.support.secured_graph import subgraph_specs, supergraph_sdl
 
 PLAIN_SUPERGRAPH = (
     shop_supergraph_sdl().split("scalar Secret")[0]
@@ -161,7 +161,7 @@ async def test_each_engine_gets_the_authorizer_of_its_supergraph(supergraph: Sup
     finally:
         await first.close()
         await second.close()
-        await security.close()
+        await security.aclose()
 
 
 async def test_fragment_fan_out_with_a_removed_field_runs_in_linear_work(engine: Engine) -> None:

@@ -13,13 +13,13 @@ from typing import Any
 import orjson
 import pytest
 import pytest_asyncio
-from scenarios.subgraph_kit import SubgraphCluster
-from secured_graph import subgraph_specs, supergraph_sdl
-from security_support import JwksServer, SigningKey, TokenServer
 
 from router.security import SecuritySettings
 from router.settings import RouterSettings
-from tests.router.http.router_harness import RunningRouter, running_router
+from tests.router.scenarios.subgraph_kit import SubgraphCluster
+from tests.support.router_harness import RunningRouter, running_router
+from tests.support.router_security import JwksServer, SigningKey, TokenServer
+from tests.support.secured_graph import subgraph_specs, supergraph_sdl
 
 JSON_HEADERS = {"content-type": "application/json"}
 UNAUTHORIZED = "UNAUTHORIZED_FIELD_OR_TYPE"

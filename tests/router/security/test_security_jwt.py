@@ -14,19 +14,28 @@ from collections.abc import AsyncIterator, Callable
 import jwt as pyjwt
 import pytest
 import pytest_asyncio
-from security_support import JwksServer, SigningKey
 
-from router.security.errors import (
-    AUTH_ERROR,
-    UNAUTHENTICATED,
-    AuthenticationError,
-    InvalidToken,
-    KeysUnavailable,
-)
-from router.security.jwks import JwksKeySet
-from router.security.jwt import JwtAuthenticator, JwtConfig, JwtVerifier, TokenSource
+from polyshop.runtime.jwks import JwksKeySet
+from polyshop.runtime.jwt import JwtPolicy, JwtVerifier
+from polyshop.runtime.principal import Principal
+from router.security.errors import AUTH_ERROR, UNAUTHENTICATED, AuthenticationError
+from router.security.jwt import JwtAuthenticator, JwtConfig, TokenSource
+from tests.support.router_security import JwksServer, SigningKey
 
-CONFIG = JwtConfig(issuers=("polyshop-auth",), audiences=("polyshop",))
+POLICY = JwtPolicy(issuers=("polyshop-auth",), audiences=("polyshop",))
+
+
+class Edge:
+    """The platform's verifier as the router's edge answers: a bearer token in, a `Principal`
+    or an `AuthenticationError` (status, body, ``WWW-Authenticate``) out."""
+
+    def __init__(self, keys: JwksKeySet, policy: JwtPolicy | None = None) -> None:
+        self.authenticator = JwtAuthenticator(JwtVerifier(keys, policy))
+
+    async def verify(self, token: str) -> Principal:
+        principal = await self.authenticator.authenticate({"authorization": f"Bearer {token}"})
+        assert principal is not None
+        return principal
 
 
 class Clock:
@@ -63,16 +72,16 @@ async def clock() -> Clock:
 async def keys(jwks: JwksServer, clock: Clock) -> AsyncIterator[JwksKeySet]:
     key_set = JwksKeySet([jwks.url], min_refresh_seconds=10, cache_seconds=300, clock=clock)
     yield key_set
-    await key_set.close()
+    await key_set.aclose()
 
 
 @pytest.fixture
-def verifier(keys: JwksKeySet) -> JwtVerifier:
-    return JwtVerifier(keys, CONFIG)
+def verifier(keys: JwksKeySet) -> Edge:
+    return Edge(keys, POLICY)
 
 
 async def test_es256_and_rs256_tokens_give_a_principal(
-    verifier: JwtVerifier, ec_key: SigningKey, rsa_key: SigningKey
+    verifier: Edge, ec_key: SigningKey, rsa_key: SigningKey
 ) -> None:
     token = ec_key.sign(scope="read:orders write:orders", roles=["admin"], client_id="web")
     principal = await verifier.verify(token)
@@ -105,10 +114,10 @@ def in_seconds(offset: int) -> Callable[[], int]:
     ],
 )
 async def test_claims_are_checked(
-    verifier: JwtVerifier, ec_key: SigningKey, claims: dict[str, object], reason: str
+    verifier: Edge, ec_key: SigningKey, claims: dict[str, object], reason: str
 ) -> None:
     now_claims = {key: value() if callable(value) else value for key, value in claims.items()}
-    with pytest.raises(InvalidToken) as caught:
+    with pytest.raises(AuthenticationError) as caught:
         await verifier.verify(ec_key.sign(now_claims))
     assert caught.value.reason == reason
     assert caught.value.status == 401
@@ -119,56 +128,54 @@ async def test_claims_are_checked(
 async def test_small_leeway_accepts_a_just_expired_token(
     keys: JwksKeySet, ec_key: SigningKey
 ) -> None:
-    verifier = JwtVerifier(keys, JwtConfig(leeway_seconds=30))
+    verifier = Edge(keys, JwtPolicy(leeway_seconds=30))
     principal = await verifier.verify(ec_key.sign(exp=int(time.time()) - 10))
     assert principal.subject == "user-1"
 
 
-async def test_tampered_token_is_rejected(verifier: JwtVerifier, ec_key: SigningKey) -> None:
+async def test_tampered_token_is_rejected(verifier: Edge, ec_key: SigningKey) -> None:
     header, _payload, signature = ec_key.sign().split(".")
     forged_payload = pyjwt.utils.base64url_encode(
         b'{"sub":"admin","iss":"polyshop-auth","aud":"polyshop","exp":9999999999}'
     ).decode()
-    with pytest.raises(InvalidToken) as caught:
+    with pytest.raises(AuthenticationError) as caught:
         await verifier.verify(f"{header}.{forged_payload}.{signature}")
     assert caught.value.reason == "signature verification failed"
 
 
-async def test_token_signed_by_an_unknown_key_is_rejected(verifier: JwtVerifier) -> None:
+async def test_token_signed_by_an_unknown_key_is_rejected(verifier: Edge) -> None:
     stranger = SigningKey.ec("ec-1")  # same kid, different key: an attacker's guess
-    with pytest.raises(InvalidToken) as caught:
+    with pytest.raises(AuthenticationError) as caught:
         await verifier.verify(stranger.sign())
     assert caught.value.reason == "signature verification failed"
 
 
-async def test_algorithm_confusion_and_none_are_refused(
-    verifier: JwtVerifier, ec_key: SigningKey
-) -> None:
+async def test_algorithm_confusion_and_none_are_refused(verifier: Edge, ec_key: SigningKey) -> None:
     public_pem = ec_key.jwk["x"]  # anything public an attacker could use as an HMAC secret
     hs = pyjwt.encode({"sub": "x", "exp": 9999999999}, public_pem, "HS256", {"kid": "ec-1"})
-    with pytest.raises(InvalidToken, match="not allowed"):
+    with pytest.raises(AuthenticationError, match="not allowed"):
         await verifier.verify(hs)
     unsigned = pyjwt.encode({"sub": "x"}, None, "none", {"kid": "ec-1"})
-    with pytest.raises(InvalidToken, match="not allowed"):
+    with pytest.raises(AuthenticationError, match="not allowed"):
         await verifier.verify(unsigned)
     # RS256 declared on an EC key: the key does not fit the algorithm
-    with pytest.raises(InvalidToken, match="no signing key"):
+    with pytest.raises(AuthenticationError, match="no signing key"):
         await verifier.verify(SigningKey.rsa("ec-1").sign(headers={"kid": "ec-1"}))
 
 
-async def test_garbage_is_malformed(verifier: JwtVerifier) -> None:
-    with pytest.raises(InvalidToken, match="malformed token"):
+async def test_garbage_is_malformed(verifier: Edge) -> None:
+    with pytest.raises(AuthenticationError, match="malformed token"):
         await verifier.verify("not-a-jwt")
 
 
-async def test_keys_are_cached(verifier: JwtVerifier, jwks: JwksServer, ec_key: SigningKey) -> None:
+async def test_keys_are_cached(verifier: Edge, jwks: JwksServer, ec_key: SigningKey) -> None:
     for _ in range(5):
         await verifier.verify(ec_key.sign())
     assert jwks.hits == 1
 
 
 async def test_rotation_unknown_kid_triggers_a_refetch(
-    verifier: JwtVerifier, jwks: JwksServer, ec_key: SigningKey, clock: Clock
+    verifier: Edge, jwks: JwksServer, ec_key: SigningKey, clock: Clock
 ) -> None:
     await verifier.verify(ec_key.sign())
     assert jwks.hits == 1
@@ -178,27 +185,27 @@ async def test_rotation_unknown_kid_triggers_a_refetch(
     principal = await verifier.verify(rotated.sign(sub="after-rotation"))
     assert principal.subject == "after-rotation"
     assert jwks.hits == 2
-    with pytest.raises(InvalidToken, match="no signing key"):
+    with pytest.raises(AuthenticationError, match="no signing key"):
         await verifier.verify(ec_key.sign())  # the retired key no longer verifies
 
 
 async def test_unknown_kids_are_rate_limited(
-    verifier: JwtVerifier, jwks: JwksServer, ec_key: SigningKey, clock: Clock
+    verifier: Edge, jwks: JwksServer, ec_key: SigningKey, clock: Clock
 ) -> None:
     await verifier.verify(ec_key.sign())
     made_up = [SigningKey.ec(f"fake-{i}") for i in range(3)]
     for key in made_up:
-        with pytest.raises(InvalidToken, match="no signing key"):
+        with pytest.raises(AuthenticationError, match="no signing key"):
             await verifier.verify(key.sign())
     assert jwks.hits == 1  # within min_refresh_seconds: no refetch
     clock.now += 10
-    with pytest.raises(InvalidToken):
+    with pytest.raises(AuthenticationError):
         await verifier.verify(made_up[0].sign())
     assert jwks.hits == 2
 
 
 async def test_cache_expires_after_cache_seconds(
-    verifier: JwtVerifier, jwks: JwksServer, ec_key: SigningKey, clock: Clock
+    verifier: Edge, jwks: JwksServer, ec_key: SigningKey, clock: Clock
 ) -> None:
     await verifier.verify(ec_key.sign())
     clock.now += 301
@@ -207,7 +214,7 @@ async def test_cache_expires_after_cache_seconds(
 
 
 async def test_outage_keeps_serving_cached_keys(
-    verifier: JwtVerifier, jwks: JwksServer, ec_key: SigningKey, clock: Clock
+    verifier: Edge, jwks: JwksServer, ec_key: SigningKey, clock: Clock
 ) -> None:
     await verifier.verify(ec_key.sign())
     jwks.status = 500
@@ -221,22 +228,22 @@ async def test_no_keys_ever_is_a_503(jwks: JwksServer, ec_key: SigningKey) -> No
     jwks.status = 503
     keys = JwksKeySet([jwks.url])
     try:
-        with pytest.raises(KeysUnavailable) as caught:
-            await JwtVerifier(keys).verify(ec_key.sign())
+        with pytest.raises(AuthenticationError) as caught:
+            await Edge(keys).verify(ec_key.sign())
         assert caught.value.status == 503
     finally:
-        await keys.close()
+        await keys.aclose()
 
 
 async def test_several_jwks_urls(ec_key: SigningKey, rsa_key: SigningKey) -> None:
     first, second = await JwksServer(ec_key).start(), await JwksServer(rsa_key).start()
     keys = JwksKeySet([first.url, second.url])
     try:
-        verifier = JwtVerifier(keys)
+        verifier = Edge(keys)
         assert (await verifier.verify(ec_key.sign())).subject == "user-1"
         assert (await verifier.verify(rsa_key.sign(sub="rsa"))).subject == "rsa"
     finally:
-        await keys.close()
+        await keys.aclose()
         await first.close()
         await second.close()
 
@@ -246,11 +253,11 @@ async def test_rsa_key_without_alg_and_token_without_kid() -> None:
     server = await JwksServer(key).start()
     keys = JwksKeySet([server.url])
     try:
-        verifier = JwtVerifier(keys)
+        verifier = Edge(keys)
         token = pyjwt.encode({"sub": "no-kid", "exp": int(time.time()) + 60}, key.private, "RS384")
         assert (await verifier.verify(token)).subject == "no-kid"
     finally:
-        await keys.close()
+        await keys.aclose()
         await server.close()
 
 
@@ -265,27 +272,27 @@ async def test_periodic_refresh_in_the_background(jwks: JwksServer, ec_key: Sign
         assert jwks.hits >= 3
         assert await keys.candidates("bg-2", "ES256")
     finally:
-        await keys.close()
+        await keys.aclose()
 
 
 # -- the edge hook --------------------------------------------------------------------
 
 
-async def test_authenticator_missing_token_is_anonymous(verifier: JwtVerifier) -> None:
-    assert await JwtAuthenticator(verifier).authenticate({"accept": "*/*"}) is None
+async def test_authenticator_missing_token_is_anonymous(verifier: Edge) -> None:
+    assert await verifier.authenticator.authenticate({"accept": "*/*"}) is None
 
 
-async def test_authenticator_reads_bearer(verifier: JwtVerifier, ec_key: SigningKey) -> None:
+async def test_authenticator_reads_bearer(verifier: Edge, ec_key: SigningKey) -> None:
     token = ec_key.sign()
-    principal = await JwtAuthenticator(verifier).authenticate({"authorization": f"bearer {token}"})
+    principal = await verifier.authenticator.authenticate({"authorization": f"bearer {token}"})
     assert principal is not None
     assert principal.subject == "user-1"
 
 
 @pytest.mark.parametrize("value", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer a b", "Token abc"])
-async def test_authenticator_malformed_header_is_401(verifier: JwtVerifier, value: str) -> None:
-    with pytest.raises(InvalidToken) as caught:
-        await JwtAuthenticator(verifier).authenticate({"authorization": value})
+async def test_authenticator_malformed_header_is_401(verifier: Edge, value: str) -> None:
+    with pytest.raises(AuthenticationError) as caught:
+        await verifier.authenticator.authenticate({"authorization": value})
     assert caught.value.status == 401
 
 
@@ -301,7 +308,7 @@ async def test_authenticator_reads_other_sources_in_order(
             TokenSource("cookie", "polyshop_token"),
         )
     )
-    authenticator = JwtAuthenticator(JwtVerifier(keys, config))
+    authenticator = JwtAuthenticator(JwtVerifier(keys), config)
     cookie = f"a=1; polyshop_token={other}"
     both = await authenticator.authenticate({"x-api-token": token, "cookie": cookie})
     assert both is not None
@@ -313,13 +320,13 @@ async def test_authenticator_reads_other_sources_in_order(
     assert main is not None
     assert main.subject == "from-header"
     assert await authenticator.authenticate({"cookie": 'a=1; broken="x'}) is None
-    with pytest.raises(InvalidToken) as caught:
+    with pytest.raises(AuthenticationError) as caught:
         await authenticator.authenticate({"x-api-token": "two words"})
     assert caught.value.status == 401
 
 
 async def test_authenticator_require_authentication(keys: JwksKeySet) -> None:
-    authenticator = JwtAuthenticator(JwtVerifier(keys, JwtConfig(require_authentication=True)))
+    authenticator = JwtAuthenticator(JwtVerifier(keys), JwtConfig(require_authentication=True))
     with pytest.raises(AuthenticationError) as caught:
         await authenticator.authenticate({})
     assert caught.value.status == 401
@@ -327,12 +334,12 @@ async def test_authenticator_require_authentication(keys: JwksKeySet) -> None:
 
 
 async def test_a_huge_or_hostile_kid_is_echoed_bounded_and_sanitized(
-    verifier: JwtVerifier, ec_key: SigningKey
+    verifier: Edge, ec_key: SigningKey
 ) -> None:
     """The kid comes from the client: 10 kB of it, quotes and control characters must not
     reach the WWW-Authenticate header as sent."""
     kid = 'x"\r\nSet-Cookie: a=b\\' + "k" * 10_000
-    with pytest.raises(InvalidToken) as caught:
+    with pytest.raises(AuthenticationError) as caught:
         await verifier.verify(ec_key.sign(headers={"kid": kid}))
     challenge = caught.value.headers["WWW-Authenticate"]
     description = challenge.split('error_description="', 1)[1]
@@ -350,16 +357,16 @@ async def test_a_huge_or_hostile_kid_is_echoed_bounded_and_sanitized(
 async def test_a_token_living_longer_than_the_maximum_is_refused(
     keys: JwksKeySet, ec_key: SigningKey
 ) -> None:
-    verifier = JwtVerifier(keys, JwtConfig(max_token_lifetime_seconds=3600))
+    verifier = Edge(keys, JwtPolicy(max_token_lifetime_seconds=3600))
     now = int(time.time())
     century = ec_key.sign(exp=now + 100 * 365 * 86400)
-    with pytest.raises(InvalidToken, match="lifetime exceeds 3600 s"):
+    with pytest.raises(AuthenticationError, match="lifetime exceeds 3600 s"):
         await verifier.verify(century)
     without_iat = ec_key.sign(iat=None, exp=now + 7200)
-    with pytest.raises(InvalidToken, match="lifetime exceeds"):
+    with pytest.raises(AuthenticationError, match="lifetime exceeds"):
         await verifier.verify(without_iat)
     back_dated = ec_key.sign(iat=now - 3000, exp=now + 1000)
-    with pytest.raises(InvalidToken, match="lifetime exceeds"):
+    with pytest.raises(AuthenticationError, match="lifetime exceeds"):
         await verifier.verify(back_dated)
     assert (await verifier.verify(ec_key.sign(iat=now - 3000, exp=now + 500))).subject
 

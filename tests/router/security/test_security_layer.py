@@ -7,16 +7,16 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 from graphql import parse
-from security_support import JwksServer, SigningKey, TokenServer, shop_supergraph_sdl
 
 from router.security import (
     USER_ID_HEADER,
     USER_TOKEN_HEADER,
-    InvalidToken,
+    AuthenticationError,
     SecurityLayer,
     SecuritySettings,
 )
 from router.supergraph import read_supergraph
+from tests.support.router_security import JwksServer, SigningKey, TokenServer, shop_supergraph_sdl
 
 
 @pytest_asyncio.fixture
@@ -46,7 +46,7 @@ async def layer(
     security = SecurityLayer(settings)
     await security.start()
     yield security
-    await security.close()
+    await security.aclose()
 
 
 async def test_request_flow(
@@ -81,7 +81,7 @@ async def test_invalid_token_stops_at_the_edge(
     layer: SecurityLayer, servers: tuple[SigningKey, JwksServer, TokenServer]
 ) -> None:
     key, _, _ = servers
-    with pytest.raises(InvalidToken) as caught:
+    with pytest.raises(AuthenticationError) as caught:
         await layer.authenticate({"authorization": f"Bearer {key.sign(aud='other')}"})
     assert caught.value.status == 401
     assert caught.value.body() == {
@@ -104,7 +104,7 @@ async def test_without_jwks_tokens_are_not_read() -> None:
             "a": "1"
         }
     finally:
-        await security.close()
+        await security.aclose()
 
 
 def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

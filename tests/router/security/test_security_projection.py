@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from graphql import parse
-from security_support import shop_supergraph_sdl
 
 from router.execution.projection import Projector, compile_selection
 from router.operation.normalize import coerce_variables, prepare
@@ -19,6 +18,7 @@ from router.security.authorization import Authorizer
 from router.security.nulls import add_null_fields
 from router.security.rules import Access
 from router.supergraph import Supergraph, read_supergraph
+from tests.support.router_security import shop_supergraph_sdl
 
 
 @pytest.fixture(scope="module")

@@ -10,17 +10,16 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
-from security_support import TokenServer
 
-from router.security.errors import ServiceTokenError
-from router.security.principal import Principal
+from polyshop.runtime.principal import Principal
+from polyshop.runtime.tokens import ClientCredentialsTokenClient, TokenRequestError
 from router.security.propagation import (
     USER_ID_HEADER,
     USER_TOKEN_HEADER,
-    ServiceTokenClient,
     SubgraphIdentity,
     subgraph_headers,
 )
+from tests.support.router_security import TokenServer
 
 
 class Clock:
@@ -45,16 +44,16 @@ async def clock() -> Clock:
 
 
 @pytest_asyncio.fixture
-async def client(server: TokenServer, clock: Clock) -> AsyncIterator[ServiceTokenClient]:
-    tokens = ServiceTokenClient(
-        server.url, "router gw", "s3cret:&=", "products:read orders:read", clock=clock
+async def client(server: TokenServer, clock: Clock) -> AsyncIterator[ClientCredentialsTokenClient]:
+    tokens = ClientCredentialsTokenClient(
+        server.url, "router gw", "s3cret:&=", scope="products:read orders:read", clock=clock
     )
     yield tokens
-    await tokens.close()
+    await tokens.aclose()
 
 
 async def test_fetches_with_client_credentials(
-    server: TokenServer, client: ServiceTokenClient
+    server: TokenServer, client: ClientCredentialsTokenClient
 ) -> None:
     assert await client.token() == "service-token-1"
     assert server.requests == [
@@ -63,7 +62,7 @@ async def test_fetches_with_client_credentials(
 
 
 async def test_token_is_cached_until_shortly_before_expiry(
-    server: TokenServer, client: ServiceTokenClient, clock: Clock
+    server: TokenServer, client: ClientCredentialsTokenClient, clock: Clock
 ) -> None:
     assert await client.token() == "service-token-1"
     clock.now += 269  # 300 s token, 30 s margin: still fresh
@@ -76,7 +75,7 @@ async def test_token_is_cached_until_shortly_before_expiry(
 
 async def test_short_tokens_refresh_at_half_life(server: TokenServer, clock: Clock) -> None:
     server.expires_in = 20
-    tokens = ServiceTokenClient(server.url, "router gw", "s3cret:&=", clock=clock)
+    tokens = ClientCredentialsTokenClient(server.url, "router gw", "s3cret:&=", clock=clock)
     try:
         await tokens.token()
         clock.now += 9
@@ -84,11 +83,11 @@ async def test_short_tokens_refresh_at_half_life(server: TokenServer, clock: Clo
         clock.now += 2
         assert await tokens.token() == "service-token-2"
     finally:
-        await tokens.close()
+        await tokens.aclose()
 
 
 async def test_concurrent_callers_share_one_fetch(
-    server: TokenServer, client: ServiceTokenClient
+    server: TokenServer, client: ClientCredentialsTokenClient
 ) -> None:
     tokens = await asyncio.gather(*(client.token() for _ in range(10)))
     assert set(tokens) == {"service-token-1"}
@@ -96,39 +95,41 @@ async def test_concurrent_callers_share_one_fetch(
 
 
 async def test_wrong_secret_is_a_clear_error(server: TokenServer) -> None:
-    tokens = ServiceTokenClient(server.url, "router gw", "wrong")
+    tokens = ClientCredentialsTokenClient(server.url, "router gw", "wrong")
     try:
-        with pytest.raises(ServiceTokenError, match="401: invalid_client"):
+        with pytest.raises(TokenRequestError, match="401: invalid_client"):
             await tokens.token()
     finally:
-        await tokens.close()
+        await tokens.aclose()
 
 
 async def test_outage_serves_the_cached_token_while_it_is_valid(
-    server: TokenServer, client: ServiceTokenClient, clock: Clock
+    server: TokenServer, client: ClientCredentialsTokenClient, clock: Clock
 ) -> None:
     assert await client.token() == "service-token-1"
     server.fail_with = 503
     clock.now += 280  # due for renewal, not yet expired
     assert await client.token() == "service-token-1"
     clock.now += 30  # expired now
-    with pytest.raises(ServiceTokenError, match="503: server_error"):
+    with pytest.raises(TokenRequestError, match="503: server_error"):
         await client.token()
     server.fail_with = None
     assert await client.token() == "service-token-2"
 
 
 async def test_unreachable_endpoint(clock: Clock) -> None:
-    tokens = ServiceTokenClient("http://127.0.0.1:9/oauth/token", "a", "b", timeout_seconds=1)
+    tokens = ClientCredentialsTokenClient(
+        "http://127.0.0.1:9/oauth/token", "a", "b", timeout_seconds=1
+    )
     try:
-        with pytest.raises(ServiceTokenError, match="unreachable"):
+        with pytest.raises(TokenRequestError, match="unreachable"):
             await tokens.token()
     finally:
-        await tokens.close()
+        await tokens.aclose()
 
 
 async def test_invalidate_forces_a_new_token(
-    server: TokenServer, client: ServiceTokenClient
+    server: TokenServer, client: ClientCredentialsTokenClient
 ) -> None:
     await client.token()
     client.invalidate()
@@ -173,7 +174,7 @@ def test_without_service_credentials_the_users_authorization_passes() -> None:
 
 
 async def test_subgraph_identity_uses_the_token_client(
-    server: TokenServer, client: ServiceTokenClient
+    server: TokenServer, client: ClientCredentialsTokenClient
 ) -> None:
     identity = SubgraphIdentity(client)
     first = await identity.headers({"x-polyshop-user-id": "evil"}, USER)

@@ -11,9 +11,9 @@ from graphql import (
     parse,
     validate,
 )
-from supergraph_sdl import INACCESSIBLE, TAG, supergraph
 
 from router.supergraph import SupergraphError, print_api_schema, read_supergraph
+from tests.support.supergraph_sdl import INACCESSIBLE, TAG, supergraph
 
 LINKS = (
     '@link(url: "https://specs.apollo.dev/inaccessible/v0.2", for: SECURITY)'

@@ -7,9 +7,16 @@ from pathlib import Path
 
 import pytest
 from graphql import print_schema
-from supergraph_sdl import AUTH, AUTH_LINKS, INACCESSIBLE, LINK, join_definitions, supergraph
 
 from router.supergraph import SupergraphError, read_supergraph
+from tests.support.supergraph_sdl import (
+    AUTH,
+    AUTH_LINKS,
+    INACCESSIBLE,
+    LINK,
+    join_definitions,
+    supergraph,
+)
 
 SIMPLE = """
 type Query @join__type(graph: PRODUCTS) @join__type(graph: REVIEWS) {

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from supergraph_sdl import supergraph
 
 from router.supergraph import SupergraphError, load_supergraph, read_supergraph
+from tests.support.supergraph_sdl import supergraph
 
 SDL = supergraph(
     "type Query @join__type(graph: PRODUCTS) { hello: String @join__field(graph: PRODUCTS) }"

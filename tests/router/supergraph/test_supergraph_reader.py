@@ -6,7 +6,6 @@ import hashlib
 
 import pytest
 from graphql import print_ast
-from supergraph_sdl import supergraph
 
 from router.supergraph import (
     FieldInGraph,
@@ -14,6 +13,7 @@ from router.supergraph import (
     TypeKind,
     read_supergraph,
 )
+from tests.support.supergraph_sdl import supergraph
 
 VERSIONS = ["0.2", "0.3", "0.4", "0.5"]
 

@@ -7,9 +7,9 @@ from aiohttp import web
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from router.http import RouterApp
-from tests.router.http.http_subgraph import SubgraphServer
-from tests.router.http.router_harness import settings_for
-from tests.router.telemetry.harness import serving
+from tests.support.router_harness import settings_for
+from tests.support.subgraph_server import SubgraphServer
+from tests.support.telemetry_harness import serving
 
 
 async def test_spans_reach_an_otlp_collector(subgraphs: dict[str, SubgraphServer]) -> None:

@@ -15,9 +15,9 @@ from opentelemetry.trace import SpanKind
 from router.http import RouterApp
 from router.settings import RouterSettings
 from router.telemetry import RouterMetrics, RouterTelemetry, Tracing
-from tests.router.http.http_subgraph import SubgraphServer
-from tests.router.http.router_harness import running_router, settings_for
-from tests.router.telemetry.harness import serving
+from tests.support.router_harness import running_router, settings_for
+from tests.support.subgraph_server import SubgraphServer
+from tests.support.telemetry_harness import serving
 
 SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$")
 

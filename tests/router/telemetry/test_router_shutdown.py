@@ -14,10 +14,13 @@ from pathlib import Path
 
 import httpx
 import orjson
+import pytest
 
 from polyshop.devstack.ports import free_port
-from tests.router.http.http_subgraph import SubgraphServer
-from tests.router.http.router_harness import SUPERGRAPH
+from tests.support.router_harness import SUPERGRAPH
+from tests.support.subgraph_server import SubgraphServer
+
+pytestmark = pytest.mark.slow  # a router process under load and SIGTERM
 
 ROOT = Path(__file__).resolve().parents[3]
 SLOW = 1.5
@@ -72,9 +75,11 @@ async def test_sigterm_under_load(subgraphs: dict[str, SubgraphServer]) -> None:
     outcomes: list[tuple[float, float, int | None, bytes | str]] = []
     readiness: list[tuple[float, int | str]] = []
     stop_sending = asyncio.Event()
-    query = {"query": f"{{ slow(seconds: {SLOW}) }}"}
 
-    async def load() -> None:
+    async def load(worker: int) -> None:
+        # One query text per worker: identical in-flight fetches would be deduplicated into
+        # one subgraph request, and the subgraph's in-flight count would not see every worker.
+        query = {"query": f"{{ slow(seconds: {SLOW + worker / 1000}) }}"}
         limits = httpx.Limits(max_keepalive_connections=0)
         async with httpx.AsyncClient(timeout=30, limits=limits) as http:
             while not stop_sending.is_set():
@@ -103,8 +108,11 @@ async def test_sigterm_under_load(subgraphs: dict[str, SubgraphServer]) -> None:
 
     try:
         await wait_ready(f"{url}/ready")
-        workers = [asyncio.create_task(load()) for _ in range(6)]
-        await asyncio.sleep(0.7)
+        workers = [asyncio.create_task(load(n)) for n in range(6)]
+        products, deadline = subgraphs["products"], time.monotonic() + 30
+        while products.in_flight < len(workers):  # mid-load: every worker's request is running
+            assert time.monotonic() < deadline, f"{products.in_flight} requests in flight"
+            await asyncio.sleep(0.01)
         watcher = asyncio.create_task(watch())
         signalled = time.monotonic()
         process.send_signal(signal.SIGTERM)

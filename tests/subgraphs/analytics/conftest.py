@@ -3,22 +3,19 @@ app with its consumers running."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import asyncpg
 import httpx
-import nats
 import pytest
-from analytics_support import WithTestIdentity
 from fastapi import FastAPI
-from nats.aio.client import Client
 from nats.js import JetStreamContext
 
-from polyshop.devstack.postgres import plain_url
 from subgraphs.analytics.app import create_app
 from subgraphs.analytics.settings import AnalyticsSettings
+from tests.support.analytics import WithTestIdentity
+from tests.support.databases import nats_client, sql_connection
 
 ServiceDatabaseFactory = Callable[[str], Awaitable[str]]
 GraphQL = Callable[..., Awaitable[Any]]
@@ -77,18 +74,11 @@ def gql(client: httpx.AsyncClient) -> GraphQL:
 
 @pytest.fixture(scope="module")
 async def sql(analytics_db: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(plain_url(analytics_db))
-    try:
+    async with sql_connection(analytics_db) as connection:
         yield connection
-    finally:
-        await connection.close()
 
 
 @pytest.fixture(scope="module")
 async def js(nats_url: str) -> AsyncIterator[JetStreamContext]:
-    client: Client = await nats.connect(nats_url)
-    try:
+    async with nats_client(nats_url) as client:
         yield client.jetstream()
-    finally:
-        with contextlib.suppress(Exception):
-            await client.close()

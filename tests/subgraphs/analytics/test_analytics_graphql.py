@@ -13,11 +13,11 @@ from typing import Any
 
 import asyncpg
 import pytest
-from analytics_support import ADMIN, USER, Scenario, publish, scenario
 from nats.js import JetStreamContext
 
 from subgraphs.analytics.schema import sdl
 from subgraphs.analytics.settings import AnalyticsSettings
+from tests.support.analytics import ADMIN, USER, Scenario, publish, scenario
 
 SCHEMA_FILE = Path(__file__).resolve().parents[3] / "schema" / "analytics.graphql"
 REGENERATE = "python -m subgraphs.analytics.schema > schema/analytics.graphql"

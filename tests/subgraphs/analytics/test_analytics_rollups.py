@@ -8,13 +8,13 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import pytest
-from analytics_support import Expected, copy_of, scenario
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from subgraphs.analytics import service
 from subgraphs.analytics.models import ProductSalesDaily, SalesDaily, SalesMonthly
 from subgraphs.kit.events import Envelope
+from tests.support.analytics import Expected, copy_of, scenario
 
 ServiceDatabaseFactory = Callable[[str], Awaitable[str]]
 Sessions = async_sessionmaker[AsyncSession]

@@ -8,18 +8,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from tests.support.databases import sql_connection
+
 # `tests/subgraphs` has no __init__.py; see tests/subgraphs/products/conftest.py.
 _ROOT = str(Path(__file__).resolve().parents[3])
 if _ROOT not in sys.path:
     sys.path.append(_ROOT)
 
-import asyncpg  # noqa: E402
 import httpx  # noqa: E402
 import pytest  # noqa: E402
 
-from polyshop.devstack.postgres import plain_url  # noqa: E402
 from subgraphs.auth.settings import AuthSettings  # noqa: E402
-from tests.subgraphs.auth.helpers import (  # noqa: E402
+from tests.support.auth_service import (  # noqa: E402
     AuthServer,
     GraphQLClient,
     fast_settings,
@@ -59,8 +59,5 @@ def gql(http: httpx.AsyncClient) -> GraphQLClient:
 @pytest.fixture(scope="module")
 async def sql(auth_db: str) -> AsyncIterator[Any]:
     """A direct connection to the module's database, to check what was written."""
-    connection = await asyncpg.connect(plain_url(auth_db))
-    try:
+    async with sql_connection(auth_db) as connection:
         yield connection
-    finally:
-        await connection.close()

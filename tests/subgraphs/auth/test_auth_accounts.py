@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from subgraphs.auth.passwords import Passwords
-from tests.subgraphs.auth.helpers import (
+from tests.support.auth_service import (
     CHANGE_PASSWORD,
     LOGIN,
     LOGOUT,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from subgraphs.auth.demo import DEMO_CLIENTS, DEMO_USERS, load_demo_data
-from tests.subgraphs.auth.helpers import AuthServer, GraphQLClient, fast_settings
+from tests.support.auth_service import AuthServer, GraphQLClient, fast_settings
 
 
 async def test_demo_data_loads_once_and_signs_in(

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from subgraphs.auth.settings import AuthSettings
-from tests.subgraphs.auth.helpers import (
+from tests.support.auth_service import (
     PASSWORD,
     REGISTER,
     GraphQLClient,

@@ -25,7 +25,7 @@ from polyshop.devstack.migrations import downgrade, upgrade
 from polyshop.devstack.postgres import plain_url
 from subgraphs.auth.keys import decrypt_private_key, generate_key
 from subgraphs.auth.settings import AuthSettings
-from tests.subgraphs.auth.helpers import (
+from tests.support.auth_service import (
     TEST_KEY_PASSPHRASE,
     AuthServer,
     GraphQLClient,

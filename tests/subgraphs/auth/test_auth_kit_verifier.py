@@ -13,20 +13,26 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from polyshop.devstack.ports import free_port
-from subgraphs.kit.auth import InvalidToken, JwksCache, KeysUnavailable, TokenVerifier
-from tests.subgraphs.auth.helpers import AuthServer, GraphQLClient
+from subgraphs.kit.auth import (
+    InvalidToken,
+    JwksKeySet,
+    JwtVerifier,
+    KeysUnavailable,
+    token_verifier,
+)
+from tests.support.auth_service import AuthServer, GraphQLClient
 
 
 @pytest.fixture
-async def jwks(auth_server: AuthServer) -> AsyncIterator[JwksCache]:
-    cache = JwksCache(auth_server.jwks_url)
+async def jwks(auth_server: AuthServer) -> AsyncIterator[JwksKeySet]:
+    cache = JwksKeySet(auth_server.jwks_url)
     yield cache
     await cache.aclose()
 
 
 @pytest.fixture
-def verifier(auth_server: AuthServer, jwks: JwksCache) -> TokenVerifier:
-    return TokenVerifier(
+def verifier(auth_server: AuthServer, jwks: JwksKeySet) -> JwtVerifier:
+    return token_verifier(
         jwks,
         issuer=auth_server.settings.auth_issuer,
         audience=auth_server.settings.auth_audience,
@@ -54,7 +60,7 @@ async def signed(server: AuthServer, **overrides: Any) -> str:
 
 
 async def test_a_user_token_becomes_a_user_identity(
-    gql: GraphQLClient, verifier: TokenVerifier
+    gql: GraphQLClient, verifier: JwtVerifier
 ) -> None:
     session = await gql.register()
     identity = await verifier.verify(session["accessToken"])
@@ -67,7 +73,7 @@ async def test_a_user_token_becomes_a_user_identity(
 
 
 async def test_a_service_token_becomes_a_service_identity(
-    auth_server: AuthServer, verifier: TokenVerifier
+    auth_server: AuthServer, verifier: JwtVerifier
 ) -> None:
     token = await signed(auth_server, sub="orders", client_id="orders", roles=[])
     identity = await verifier.verify(token)
@@ -89,11 +95,11 @@ def in_seconds(offset: int) -> Callable[[], int]:
         ({"iss": "someone-else"}, "issuer"),
         ({"exp": None}, "'exp'"),
         ({"sub": None}, "'sub'"),
-        ({"nbf": in_seconds(600)}, "not valid yet"),
+        ({"nbf": in_seconds(600)}, "not yet valid"),
     ],
 )
 async def test_bad_claims_are_rejected(
-    auth_server: AuthServer, verifier: TokenVerifier, overrides: dict[str, Any], reason: str
+    auth_server: AuthServer, verifier: JwtVerifier, overrides: dict[str, Any], reason: str
 ) -> None:
     claims = {key: value() if callable(value) else value for key, value in overrides.items()}
     with pytest.raises(InvalidToken, match=reason):
@@ -101,7 +107,7 @@ async def test_bad_claims_are_rejected(
 
 
 async def test_a_token_within_the_leeway_is_accepted(
-    auth_server: AuthServer, verifier: TokenVerifier
+    auth_server: AuthServer, verifier: JwtVerifier
 ) -> None:
     token = await signed(auth_server, exp=int(time.time()) - 2)  # leeway is 5 s
     assert (await verifier.verify(token)).roles == {"customer"}
@@ -112,7 +118,7 @@ def _b64(data: bytes) -> str:
 
 
 async def test_a_tampered_payload_fails_the_signature(
-    auth_server: AuthServer, verifier: TokenVerifier
+    auth_server: AuthServer, verifier: JwtVerifier
 ) -> None:
     header, _, signature = (await signed(auth_server)).split(".")
     forged = _b64(json.dumps(claims(auth_server, roles=["admin"])).encode())
@@ -124,8 +130,8 @@ async def test_unknown_kids_refetch_the_jwks_at_most_once_per_cooldown(
     auth_server: AuthServer,
 ) -> None:
     now = [1000.0]
-    cache = JwksCache(auth_server.jwks_url, min_refresh_seconds=10, clock=lambda: now[0])
-    verifier = TokenVerifier(
+    cache = JwksKeySet(auth_server.jwks_url, min_refresh_seconds=10, clock=lambda: now[0])
+    verifier = token_verifier(
         cache, issuer=auth_server.settings.auth_issuer, audience=auth_server.settings.auth_audience
     )
     foreign = ec.generate_private_key(ec.SECP256R1())
@@ -137,12 +143,12 @@ async def test_unknown_kids_refetch_the_jwks_at_most_once_per_cooldown(
         await verifier.verify(await signed(auth_server))
         assert cache.fetch_count == 1
         for attempt in range(5):  # a flood of made-up kids right after a fetch
-            with pytest.raises(InvalidToken, match="unknown key"):
+            with pytest.raises(InvalidToken, match="no signing key"):
                 await verifier.verify(made_up(f"evil-{attempt}"))
         assert cache.fetch_count == 1
         now[0] += 11  # the cooldown has passed: one refetch, then quiet again
         for attempt in range(5):
-            with pytest.raises(InvalidToken, match="unknown key"):
+            with pytest.raises(InvalidToken, match="no signing key"):
                 await verifier.verify(made_up(f"later-{attempt}"))
         assert cache.fetch_count == 2
     finally:
@@ -150,7 +156,7 @@ async def test_unknown_kids_refetch_the_jwks_at_most_once_per_cooldown(
 
 
 async def test_a_foreign_key_claiming_our_kid_fails_the_signature(
-    auth_server: AuthServer, verifier: TokenVerifier
+    auth_server: AuthServer, verifier: JwtVerifier
 ) -> None:
     kid = (await auth_server.runtime.keyring.current()).kid
     foreign = ec.generate_private_key(ec.SECP256R1())
@@ -160,7 +166,7 @@ async def test_a_foreign_key_claiming_our_kid_fails_the_signature(
 
 
 async def test_symmetric_and_unsigned_tokens_are_refused(
-    auth_server: AuthServer, verifier: TokenVerifier
+    auth_server: AuthServer, verifier: JwtVerifier
 ) -> None:
     kid = (await auth_server.runtime.keyring.current()).kid
     hs256 = jwt.encode(claims(auth_server), "x" * 32, "HS256", headers={"kid": kid})
@@ -173,8 +179,8 @@ async def test_symmetric_and_unsigned_tokens_are_refused(
 async def test_an_unknown_kid_after_rotation_is_fetched(
     auth_server: AuthServer, gql: GraphQLClient
 ) -> None:
-    cache = JwksCache(auth_server.jwks_url, cache_seconds=3600, min_refresh_seconds=0)
-    verifier = TokenVerifier(
+    cache = JwksKeySet(auth_server.jwks_url, cache_seconds=3600, min_refresh_seconds=0)
+    verifier = token_verifier(
         cache, issuer=auth_server.settings.auth_issuer, audience=auth_server.settings.auth_audience
     )
     try:
@@ -188,8 +194,8 @@ async def test_an_unknown_kid_after_rotation_is_fetched(
 
 
 async def test_an_unreachable_jwks_is_keys_unavailable() -> None:
-    cache = JwksCache(f"http://127.0.0.1:{free_port()}/.well-known/jwks.json", timeout_seconds=2)
-    verifier = TokenVerifier(cache, issuer="polyshop-auth", audience="polyshop")
+    cache = JwksKeySet(f"http://127.0.0.1:{free_port()}/.well-known/jwks.json", timeout_seconds=2)
+    verifier = token_verifier(cache, issuer="polyshop-auth", audience="polyshop")
     token = jwt.encode({"sub": "x"}, ec.generate_private_key(ec.SECP256R1()), "ES256", {"kid": "k"})
     try:
         with pytest.raises(KeysUnavailable):
@@ -199,6 +205,6 @@ async def test_an_unreachable_jwks_is_keys_unavailable() -> None:
 
 
 def test_a_verifier_refuses_symmetric_algorithms() -> None:
-    cache = JwksCache("http://127.0.0.1:1/jwks.json")
+    cache = JwksKeySet("http://127.0.0.1:1/jwks.json")
     with pytest.raises(ValueError, match="asymmetric"):
-        TokenVerifier(cache, issuer="i", audience="a", algorithms=["HS256"])
+        token_verifier(cache, issuer="i", audience="a", algorithms=["HS256"])

@@ -13,12 +13,12 @@ import pytest
 from subgraphs.auth.clients import create_service_client
 from subgraphs.kit.auth import (
     ClientCredentialsTokenClient,
-    JwksCache,
+    JwksKeySet,
     TokenRequestError,
-    TokenVerifier,
+    token_verifier,
 )
 from subgraphs.kit.errors import BadUserInput
-from tests.subgraphs.auth.helpers import AuthServer
+from tests.support.auth_service import AuthServer
 
 SCOPES = ["orders:read", "products:read", "users:read"]
 
@@ -71,9 +71,9 @@ async def test_basic_authentication_gets_all_allowed_scopes(
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 900
     assert body["scope"] == " ".join(SCOPES)
-    cache = JwksCache(auth_server.jwks_url)
+    cache = JwksKeySet(auth_server.jwks_url)
     try:
-        verifier = TokenVerifier(cache, issuer="polyshop-auth", audience="polyshop")
+        verifier = token_verifier(cache, issuer="polyshop-auth", audience="polyshop")
         identity = await verifier.verify(body["access_token"])
     finally:
         await cache.aclose()

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from subgraphs.auth.clients import create_service_client
-from tests.subgraphs.auth.helpers import (
+from tests.support.auth_service import (
     REFRESH,
     AuthServer,
     GraphQLClient,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from subgraphs.auth.schema import sdl
-from tests.subgraphs.auth.helpers import GraphQLClient
+from tests.support.auth_service import GraphQLClient
 
 SCHEMA_FILE = Path(__file__).resolve().parents[3] / "schema" / "auth.graphql"
 REGENERATE = "python -m subgraphs.auth.schema > schema/auth.graphql"

@@ -11,7 +11,7 @@ import pytest
 
 from subgraphs.auth.clients import create_service_client
 from subgraphs.auth.throttle import address_key, forwarded_client
-from tests.subgraphs.auth.helpers import (
+from tests.support.auth_service import (
     ME,
     PASSWORD,
     REFRESH,

@@ -13,10 +13,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from polyshop.devstack.postgres import plain_url
 from subgraphs.inventory.app import create_app
 from subgraphs.inventory.settings import InventorySettings
 from subgraphs.kit.db import create_engine
+from tests.support.databases import sql_connection
 
 ServiceDatabaseFactory = Callable[[str], Awaitable[str]]
 GraphQL = Callable[..., Awaitable[dict[str, Any]]]
@@ -80,8 +80,5 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 @pytest.fixture(scope="module")
 async def sql(inventory_db: str) -> AsyncIterator[asyncpg.Connection]:
     """A direct connection to the module's database, to set up and check rows."""
-    connection = await asyncpg.connect(plain_url(inventory_db))
-    try:
+    async with sql_connection(inventory_db) as connection:
         yield connection
-    finally:
-        await connection.close()

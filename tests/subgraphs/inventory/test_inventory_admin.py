@@ -3,52 +3,23 @@ signed and checked with PyJWT through the kit's verifier), and the reservations 
 
 from __future__ import annotations
 
-import json
-import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import asyncpg
 import httpx
-import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI
-from jwt import PyJWK
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.inventory import service
 from subgraphs.inventory.app import create_app
 from subgraphs.inventory.service import Line
 from subgraphs.inventory.settings import InventorySettings
-from subgraphs.kit.auth import TokenVerifier, install_token_auth
-
-ISSUER = "inventory-tests"
-AUDIENCE = "polyshop"
-KID = "inventory-test-key"
+from subgraphs.kit.auth import install_token_auth, token_verifier
+from tests.support.keys import AUDIENCE, ISSUER, TestKeys
 
 Call = Callable[..., Awaitable[httpx.Response]]
-
-
-class TestKeys:
-    """A `KeySource` holding one freshly generated ES256 key pair."""
-
-    __test__ = False
-
-    def __init__(self) -> None:
-        self.private_key = ec.generate_private_key(ec.SECP256R1())
-        public_jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self.private_key.public_key()))
-        self.public = PyJWK({**public_jwk, "kid": KID, "alg": "ES256", "use": "sig"})
-
-    async def get_key(self, kid: str) -> PyJWK | None:
-        return self.public if kid == KID else None
-
-    def token(self, **claims: Any) -> str:
-        now = int(time.time())
-        payload = {"sub": str(uuid.uuid4()), "iss": ISSUER, "aud": AUDIENCE, "iat": now}
-        payload |= {"exp": now + 300, "roles": [], "scope": "", **claims}
-        return jwt.encode(payload, self.private_key, algorithm="ES256", headers={"kid": KID})
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +33,7 @@ async def guarded_app(
 ) -> AsyncIterator[FastAPI]:
     app = create_app(inventory_settings, verify_tokens=False, events=False)
     install_token_auth(
-        app, dev_mode=False, verifier=TokenVerifier(keys, issuer=ISSUER, audience=AUDIENCE)
+        app, dev_mode=False, verifier=token_verifier(keys, issuer=ISSUER, audience=AUDIENCE)
     )
     async with app.router.lifespan_context(app):
         yield app

@@ -7,10 +7,8 @@ share the session's NATS server."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import asyncpg
@@ -29,18 +27,9 @@ from subgraphs.kit.events import (
     stream_name,
 )
 from subgraphs.kit.events.runtime import EventRuntime
+from tests.support.eventually import eventually
 
 A, B = 9_100_001, 9_100_002
-
-
-async def eventually(
-    check: Callable[[], Awaitable[bool]], *, what: str, within: float = 15.0
-) -> None:
-    deadline = time.monotonic() + within
-    while not await check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture(scope="module")

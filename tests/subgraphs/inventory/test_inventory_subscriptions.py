@@ -18,8 +18,8 @@ from subgraphs.inventory.app import create_app
 from subgraphs.inventory.settings import InventorySettings
 from subgraphs.kit.events import EventBus, EventPayload, ensure_event_stream, new_event
 from subgraphs.kit.events.contracts import OrderCancelled, OrderCreated, OrderedItem
-from tests.subgraphs.orders.support import serve
-from tests.ws_client import connected, next_payload, receive, subscribe, ws_url
+from tests.support.orders import serve
+from tests.support.ws_client import connected, next_payload, receive, subscribe, ws_url
 
 A, B, C = 9_300_001, 9_300_002, 9_300_003
 WATCH = """

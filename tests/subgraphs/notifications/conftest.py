@@ -3,23 +3,21 @@ real SMTP server (aiosmtpd), and the app with its consumers and dispatcher runni
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import asyncpg
 import httpx
-import nats
 import pytest
 from fastapi import FastAPI
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from notifications_support import PHONE_USER, SmtpServer, WithTestIdentity
 
 from polyshop.devstack.ports import free_port
-from polyshop.devstack.postgres import plain_url
 from subgraphs.notifications.app import create_app
 from subgraphs.notifications.settings import NotificationsSettings
+from tests.support.databases import nats_client, sql_connection
+from tests.support.notifications import PHONE_USER, SmtpServer, WithTestIdentity
 
 ServiceDatabaseFactory = Callable[[str], Awaitable[str]]
 GraphQL = Callable[..., Awaitable[dict[str, Any]]]
@@ -98,21 +96,14 @@ def gql(client: httpx.AsyncClient) -> GraphQL:
 
 @pytest.fixture(scope="module")
 async def sql(notifications_db: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(plain_url(notifications_db))
-    try:
+    async with sql_connection(notifications_db) as connection:
         yield connection
-    finally:
-        await connection.close()
 
 
 @pytest.fixture(scope="module")
 async def nc(nats_url: str) -> AsyncIterator[Client]:
-    client = await nats.connect(nats_url)
-    try:
+    async with nats_client(nats_url) as client:
         yield client
-    finally:
-        with contextlib.suppress(Exception):
-            await client.close()
 
 
 @pytest.fixture(scope="module")

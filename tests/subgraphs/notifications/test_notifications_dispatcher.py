@@ -8,7 +8,6 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-from notifications_support import SmtpServer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
@@ -18,6 +17,7 @@ from subgraphs.notifications.channels import LoggingSmsProvider, SmtpMailer
 from subgraphs.notifications.dispatcher import Dispatcher
 from subgraphs.notifications.models import EmailLog
 from subgraphs.notifications.settings import NotificationsSettings
+from tests.support.notifications import SmtpServer
 
 ServiceDatabaseFactory = Callable[[str], Awaitable[str]]
 Sessions = async_sessionmaker[AsyncSession]

@@ -11,11 +11,12 @@ from typing import Any
 import asyncpg
 import pytest
 from nats.js import JetStreamContext
-from notifications_support import ADMIN, PHONE_USER, SmtpServer, eventually, publish, user_header
 
 from subgraphs.kit.events import new_envelope
 from subgraphs.notifications.schema import sdl
 from subgraphs.notifications.settings import NotificationsSettings
+from tests.support.eventually import eventually
+from tests.support.notifications import ADMIN, PHONE_USER, SmtpServer, publish, user_header
 
 SCHEMA_FILE = Path(__file__).resolve().parents[3] / "schema" / "notifications.graphql"
 REGENERATE = "python -m subgraphs.notifications.schema > schema/notifications.graphql"

@@ -11,22 +11,21 @@ from typing import Any
 
 import asyncpg
 import httpx
-import nats
 import pytest
 from fastapi import FastAPI
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
-from polyshop.devstack.postgres import plain_url
 from subgraphs.kit.auth.settings import TokenSettings
 from subgraphs.orders.app import create_app
-from tests.subgraphs.orders.support import (
+from tests.support.databases import nats_client, sql_connection
+from tests.support.keys import TestKeys
+from tests.support.orders import (
     Catalog,
     Customer,
     GraphQL,
     Issuer,
     ServiceDatabaseFactory,
-    TestKeys,
     catalog_writer,
     orders_settings,
     products_server,
@@ -116,20 +115,14 @@ def gql(client: httpx.AsyncClient) -> GraphQL:
 @pytest.fixture(scope="module")
 async def sql(orders_db: str) -> AsyncIterator[asyncpg.Connection]:
     """A direct connection to the module's order database, to check what was (not) written."""
-    connection = await asyncpg.connect(plain_url(orders_db))
-    try:
+    async with sql_connection(orders_db) as connection:
         yield connection
-    finally:
-        await connection.close()
 
 
 @pytest.fixture(scope="module")
 async def nc(nats_url: str) -> AsyncIterator[Client]:
-    client = await nats.connect(nats_url)
-    try:
+    async with nats_client(nats_url) as client:
         yield client
-    finally:
-        await client.close()
 
 
 @pytest.fixture(scope="module")

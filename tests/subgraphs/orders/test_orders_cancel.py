@@ -9,13 +9,13 @@ import asyncpg
 import pytest
 from nats.js import JetStreamContext
 
-from tests.subgraphs.orders.support import (
+from tests.support.eventually import eventually
+from tests.support.keys import TestKeys
+from tests.support.orders import (
     PLACE,
     Catalog,
     Customer,
     GraphQL,
-    TestKeys,
-    eventually,
     publish,
     stream_events,
     wait_for_status,

@@ -10,7 +10,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.subgraphs.orders.support import PLACE, Catalog, Customer, GraphQL, TestKeys
+from tests.support.keys import TestKeys
+from tests.support.orders import PLACE, Catalog, Customer, GraphQL
 
 ORDER = """
 query One($id: ID!) {

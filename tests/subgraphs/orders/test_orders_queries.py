@@ -6,7 +6,8 @@ import uuid
 
 import pytest
 
-from tests.subgraphs.orders.support import PLACE, Catalog, Customer, GraphQL, TestKeys
+from tests.support.keys import TestKeys
+from tests.support.orders import PLACE, Catalog, Customer, GraphQL
 
 ORDER = "query O($id: ID!) { order(id: $id) { id totalAmount user { id } } }"
 MY_ORDERS = """

@@ -10,12 +10,12 @@ import asyncpg
 from nats.js import JetStreamContext
 
 from subgraphs.kit.events import Envelope, stream_name
-from tests.subgraphs.orders.support import (
+from tests.support.eventually import eventually
+from tests.support.orders import (
     PLACE,
     Catalog,
     Customer,
     GraphQL,
-    eventually,
     publish,
     stream_events,
     wait_for_status,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from subgraphs.orders.schema import sdl
-from tests.subgraphs.orders.support import GraphQL, TestKeys
+from tests.support.keys import TestKeys
+from tests.support.orders import GraphQL
 
 SCHEMA_FILE = Path(__file__).resolve().parents[3] / "schema" / "orders.graphql"
 REGENERATE = "python -m subgraphs.orders.schema > schema/orders.graphql"

@@ -17,7 +17,8 @@ from fastapi import FastAPI
 
 from subgraphs.kit.auth.settings import TokenSettings
 from subgraphs.orders.app import create_app
-from tests.subgraphs.orders.support import (
+from tests.support.keys import TestKeys
+from tests.support.orders import (
     CLIENT_SECRET,
     PLACE,
     Catalog,
@@ -25,7 +26,6 @@ from tests.subgraphs.orders.support import (
     GraphQL,
     Issuer,
     ServiceDatabaseFactory,
-    TestKeys,
     orders_settings,
     products_server,
 )

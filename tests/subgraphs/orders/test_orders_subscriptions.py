@@ -20,17 +20,10 @@ from router.planning.nodes import FetchNode
 from subgraphs.kit.auth.settings import TokenSettings
 from subgraphs.kit.events.live import LiveEvents
 from subgraphs.orders.app import create_app
-from tests.subgraphs.orders.support import (
-    PLACE,
-    Catalog,
-    Customer,
-    TestKeys,
-    eventually,
-    orders_settings,
-    publish,
-    serve,
-)
-from tests.ws_client import connected, next_payload, receive, subscribe, ws_url
+from tests.support.eventually import eventually
+from tests.support.keys import TestKeys
+from tests.support.orders import PLACE, Catalog, Customer, orders_settings, publish, serve
+from tests.support.ws_client import connected, next_payload, receive, subscribe, ws_url
 
 UPDATED = """
 subscription($id: ID!) { orderUpdated(orderId: $id) { id status cancelReason items { quantity } } }

@@ -4,19 +4,16 @@ sources of its own per module so that its streams are its own."""
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import asyncpg
 import httpx
-import nats
 import pytest
 from fastapi import FastAPI
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -24,18 +21,12 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from polyshop.devstack.postgres import plain_url
-from subgraphs.kit.auth import TokenSettings, TokenVerifier, install_token_auth
-from subgraphs.kit.events import stream_name
+from subgraphs.kit.auth import TokenSettings, install_token_auth, token_verifier
 from subgraphs.payments.app import create_app
 from subgraphs.payments.settings import PaymentsSettings
-from tests.subgraphs.payments.support import (
-    AUDIENCE,
-    FAST_EVENTS,
-    ISSUER,
-    ServiceDatabaseFactory,
-    TestKeys,
-)
+from tests.support.databases import nats_client, sql_connection
+from tests.support.keys import AUDIENCE, ISSUER, TestKeys
+from tests.support.payments import FAST_EVENTS, ServiceDatabaseFactory
 
 GraphQL = Callable[..., Awaitable[dict[str, Any]]]
 
@@ -87,7 +78,7 @@ async def payments_app(
         app,
         dev_mode=False,
         settings=TokenSettings(allow_anonymous=False),
-        verifier=TokenVerifier(keys, issuer=ISSUER, audience=AUDIENCE, algorithms=["ES256"]),
+        verifier=token_verifier(keys, issuer=ISSUER, audience=AUDIENCE, algorithms=["ES256"]),
     )
     async with app.router.lifespan_context(app):
         yield app
@@ -133,24 +124,15 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 @pytest.fixture(scope="module")
 async def sql(payments_db: str) -> AsyncIterator[asyncpg.Connection]:
     """A direct connection to the module's database, to check what was (not) written."""
-    connection = await asyncpg.connect(plain_url(payments_db))
-    try:
+    async with sql_connection(payments_db) as connection:
         yield connection
-    finally:
-        await connection.close()
 
 
 @pytest.fixture(scope="module")
 async def nc(nats_url: str, sources: tuple[str, str]) -> AsyncIterator[Client]:
     """The test's own NATS connection; removes the module's streams afterwards."""
-    client = await nats.connect(nats_url)
-    try:
+    async with nats_client(nats_url, drop_streams=sources) as client:
         yield client
-    finally:
-        for source in sources:
-            with contextlib.suppress(NotFoundError):
-                await client.jetstream().delete_stream(stream_name(source))
-        await client.close()
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,8 @@ from fastapi import FastAPI
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tests.subgraphs.payments.support import OK_CARD, TestKeys, card, seed_order
+from tests.support.keys import TestKeys
+from tests.support.payments import OK_CARD, card, seed_order
 
 PAY = """
 mutation($order: ID!, $card: CardInput!, $key: String!) {

@@ -22,14 +22,14 @@ from subgraphs.kit.events import (
     new_envelope,
 )
 from subgraphs.payments.settings import PaymentsSettings
-from tests.subgraphs.payments.support import (
+from tests.support.eventually import eventually
+from tests.support.keys import TestKeys
+from tests.support.payments import (
     FAST_EVENTS,
     OK_CARD,
     ServiceDatabaseFactory,
-    TestKeys,
     awaiting_payment,
     card,
-    eventually,
     handle_order_event,
     stream_events,
 )

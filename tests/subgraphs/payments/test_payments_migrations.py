@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from polyshop.devstack.migrations import downgrade, upgrade
 from polyshop.devstack.postgres import plain_url
 from subgraphs.payments.models import Base
-from tests.subgraphs.payments.support import ServiceDatabaseFactory
+from tests.support.payments import ServiceDatabaseFactory
 
 
 async def _tables(url: str) -> set[str]:

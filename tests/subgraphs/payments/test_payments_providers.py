@@ -13,14 +13,14 @@ import pytest
 from nats.aio.client import Client
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from subgraphs.kit.auth import Identity
+from subgraphs.kit.auth import Principal
 from subgraphs.payments import service
 from subgraphs.payments.app import create_app
 from subgraphs.payments.cards import Card, brand_of, luhn_valid
 from subgraphs.payments.providers import ChargeRequest, ProviderUnavailable, load_provider
 from subgraphs.payments.sandbox import DatabaseLedger, SandboxProvider
 from subgraphs.payments.settings import PaymentsSettings
-from tests.subgraphs.payments.support import FUTURE_YEAR, SlowProvider, seed_order
+from tests.support.payments import FUTURE_YEAR, SlowProvider, seed_order
 
 NOW = datetime(2026, 6, 15, tzinfo=UTC)
 
@@ -135,13 +135,13 @@ def test_card_keeps_the_number_out_of_its_repr() -> None:
 def test_provider_is_chosen_by_setting() -> None:
     assert isinstance(load_provider("sandbox"), SandboxProvider)
     settings = PaymentsSettings(payments_provider_timeout=0.5, payments_reconcile_after=1)
-    plugged = load_provider("tests.subgraphs.payments.support:slow_provider", settings)
+    plugged = load_provider("tests.support.payments:slow_provider", settings)
     assert isinstance(plugged, SlowProvider)
     assert plugged.delay == 5.0
     with pytest.raises(ValueError, match="unknown payment provider"):
         load_provider("stripe")
     with pytest.raises(TypeError):
-        load_provider("tests.subgraphs.payments.support:not_a_provider")
+        load_provider("tests.support.payments:not_a_provider")
 
 
 def test_reconciliation_never_overtakes_the_provider_timeout() -> None:
@@ -172,7 +172,7 @@ async def test_provider_timeout_leaves_the_payment_initiated_with_no_event(
         idempotency_key=uuid.uuid4().hex,
     )
     payment = await service.pay_order(
-        sessionmaker, request, Identity(subject=user), slow, provider_timeout=0.1
+        sessionmaker, request, Principal(subject=user), slow, provider_timeout=0.1
     )
     assert payment.status == "INITIATED"
     # The reference the provider was given is the payment's id.
@@ -188,6 +188,6 @@ async def test_provider_timeout_leaves_the_payment_initiated_with_no_event(
     )
     # A retry with the same key returns it and does not call the provider again.
     again = await service.pay_order(
-        sessionmaker, request, Identity(subject=user), slow, provider_timeout=0.1
+        sessionmaker, request, Principal(subject=user), slow, provider_timeout=0.1
     )
     assert (again.id, again.status, slow.calls) == (payment.id, "INITIATED", 1)

@@ -14,21 +14,14 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from subgraphs.kit.auth import Identity
+from subgraphs.kit.auth import Principal
 from subgraphs.payments import service
 from subgraphs.payments.cards import Card
 from subgraphs.payments.providers import ChargeResult, PaymentProvider
 from subgraphs.payments.reconciler import Reconciler, ReconcileReport, reconcile
-from tests.subgraphs.payments.support import (
-    FUTURE_YEAR,
-    OK_CARD,
-    SlowProvider,
-    TestKeys,
-    backdate,
-    card,
-    eventually,
-    seed_order,
-)
+from tests.support.eventually import eventually
+from tests.support.keys import TestKeys
+from tests.support.payments import FUTURE_YEAR, OK_CARD, SlowProvider, backdate, card, seed_order
 
 TIMEOUT_CARD = card("4000 0000 0000 3410")
 OUTAGE_CARD = card("4000 0000 0000 0119")
@@ -236,7 +229,7 @@ async def test_background_reconciler_settles_payments_on_its_own(
     payment = await service.pay_order(
         sessionmaker,
         request,
-        Identity(subject=user),
+        Principal(subject=user),
         slow,
         event_source=sources[0],
         provider_timeout=0.1,

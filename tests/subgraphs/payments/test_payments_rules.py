@@ -13,13 +13,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subgraphs.kit.events import new_envelope
-from tests.subgraphs.payments.support import (
-    OK_CARD,
-    TestKeys,
-    card,
-    handle_order_event,
-    seed_order,
-)
+from tests.support.keys import TestKeys
+from tests.support.payments import OK_CARD, card, handle_order_event, seed_order
 
 PAY = """
 mutation($order: ID!, $card: CardInput!, $key: String!) {

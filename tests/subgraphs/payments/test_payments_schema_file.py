@@ -8,7 +8,7 @@ from typing import Any
 from router.composition import SubgraphSource, compose
 from router.supergraph import read_supergraph
 from subgraphs.payments.schema import sdl
-from tests.subgraphs.payments.support import TestKeys
+from tests.support.keys import TestKeys
 
 SCHEMA_FILE = Path(__file__).resolve().parents[3] / "schema" / "payments.graphql"
 REGENERATE = "python -m subgraphs.payments.schema > schema/payments.graphql"

@@ -11,14 +11,15 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from subgraphs.kit.auth import token_verifier
 from subgraphs.kit.auth.install import install_token_auth
 from subgraphs.kit.auth.settings import TokenSettings
-from subgraphs.kit.auth.verifier import TokenVerifier
 from subgraphs.payments.app import create_app
 from subgraphs.payments.settings import PaymentsSettings
-from tests.subgraphs.orders.support import serve
-from tests.subgraphs.payments.support import AUDIENCE, ISSUER, OK_CARD, TestKeys, seed_order
-from tests.ws_client import connected, next_payload, receive, subscribe, ws_url
+from tests.support.keys import AUDIENCE, ISSUER, TestKeys
+from tests.support.orders import serve
+from tests.support.payments import OK_CARD, seed_order
+from tests.support.ws_client import connected, next_payload, receive, subscribe, ws_url
 
 UPDATED = "subscription($id: ID!) { paymentUpdated(orderId: $id) { status amount order { id } } }"
 PAY = """
@@ -35,7 +36,7 @@ async def payments_url(settings: PaymentsSettings, keys: TestKeys) -> AsyncItera
         app,
         dev_mode=False,
         settings=TokenSettings(allow_anonymous=False),
-        verifier=TokenVerifier(keys, issuer=ISSUER, audience=AUDIENCE, algorithms=["ES256"]),
+        verifier=token_verifier(keys, issuer=ISSUER, audience=AUDIENCE, algorithms=["ES256"]),
     )
     async with serve(app) as url:
         yield url

@@ -12,11 +12,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from polyshop.devstack.postgres import plain_url
 from subgraphs.kit.auth import install_token_auth
 from subgraphs.products.app import create_app
 from subgraphs.products.settings import ProductsSettings
-from tests.subgraphs.products.tokens import TestKeys
+from tests.support.databases import sql_connection
+from tests.support.keys import TestKeys
 
 ServiceDatabaseFactory = Callable[[str], Awaitable[str]]
 GraphQL = Callable[..., Awaitable[dict[str, Any]]]
@@ -38,7 +38,7 @@ def keys() -> TestKeys:
 async def products_app(products_db: str, keys: TestKeys) -> AsyncIterator[FastAPI]:
     settings = ProductsSettings(database_url=products_db, log_level="WARNING", dev_mode=False)
     # The kit's verifier with the test's key instead of the auth service's JWKS.
-    app = create_app(settings, verify_tokens=False)
+    app = create_app(settings, verify_tokens=False, events=False)
     install_token_auth(app, dev_mode=False, verifier=keys.verifier())
     async with app.router.lifespan_context(app):
         yield app
@@ -73,7 +73,7 @@ def call(client: httpx.AsyncClient) -> Call:
 
 @pytest.fixture(scope="module")
 def admin_token(keys: TestKeys) -> str:
-    return keys.user("admin")
+    return keys.user_token(roles=["admin"], scope="")
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +93,5 @@ def gql(call: Call, admin_token: str) -> GraphQL:
 @pytest.fixture(scope="module")
 async def sql(products_db: str) -> AsyncIterator[asyncpg.Connection]:
     """A direct connection to the module's database, to check what was (not) written."""
-    connection = await asyncpg.connect(plain_url(products_db))
-    try:
+    async with sql_connection(products_db) as connection:
         yield connection
-    finally:
-        await connection.close()

@@ -23,7 +23,7 @@ from subgraphs.products.access import CatalogWriteGuard
 from subgraphs.products.app import create_app
 from subgraphs.products.schema import schema, sdl
 from subgraphs.products.settings import ProductsSettings
-from tests.subgraphs.products.tokens import TestKeys
+from tests.support.keys import TestKeys
 
 TABLES = ("categories", "products", "product_images", "discount_methods", "product_discounts")
 POLICY = '@policy(policies: [["admin"], ["catalog:write"]])'
@@ -161,11 +161,14 @@ async def test_only_catalogue_writers_write(
     call: Call, keys: TestKeys, admin_token: str, sql: asyncpg.Connection
 ) -> None:
     refused = {
-        "customer": (keys.user("customer", scope="profile orders:read orders:write"), {}),
-        "service without catalog:write": (keys.service("orders", "products:read"), {}),
+        "customer": (
+            keys.user_token(roles=["customer"], scope="profile orders:read orders:write"),
+            {},
+        ),
+        "service without catalog:write": (keys.service_token("orders", scope="products:read"), {}),
         "router forwarding a customer": (
-            keys.service("router", "products:read"),
-            {"X-PolyShop-User-Token": keys.user("customer")},
+            keys.service_token("router", scope="products:read"),
+            {"X-PolyShop-User-Token": keys.user_token(roles=["customer"], scope="")},
         ),
     }
     ids: dict[str, str] = {}
@@ -194,11 +197,14 @@ async def test_only_catalogue_writers_write(
 def writers(keys: TestKeys) -> dict[str, tuple[str, dict[str, str]]]:
     """Callers allowed besides an administrator's own token: (bearer token, extra headers)."""
     return {
-        "service-with-catalog-write": (keys.service("sync", "products:read catalog:write"), {}),
-        "user-with-catalog-write": (keys.user("editor", scope="catalog:write"), {}),
+        "service-with-catalog-write": (
+            keys.service_token("sync", scope="products:read catalog:write"),
+            {},
+        ),
+        "user-with-catalog-write": (keys.user_token(roles=["editor"], scope="catalog:write"), {}),
         "router-forwarding-admin": (
-            keys.service("router", "products:read"),
-            {"X-PolyShop-User-Token": keys.user("admin")},
+            keys.service_token("router", scope="products:read"),
+            {"X-PolyShop-User-Token": keys.user_token(roles=["admin"], scope="")},
         ),
     }
 
@@ -227,7 +233,7 @@ async def test_reads_need_no_role_or_scope(call: Call, keys: TestKeys, gql: Any)
     created = await gql('mutation { createCategory(input: {name: "Readable"}) { id } }')
     category_id = created["data"]["createCategory"]["id"]
     query = "query($id: ID!) { category(id: $id) { name } }"
-    for token in (keys.user("customer"), keys.service("orders")):
+    for token in (keys.user_token(roles=["customer"], scope=""), keys.service_token("orders")):
         body = (await call(query, token=token, id=category_id)).json()
         assert body == {"data": {"category": {"name": "Readable"}}}
 
@@ -244,7 +250,7 @@ async def test_no_token_is_refused_before_graphql(call: Call, sql: asyncpg.Conne
 async def anonymous_client(products_db: str, keys: TestKeys) -> AsyncIterator[httpx.AsyncClient]:
     """The app as development runs it: requests without a token get through, with no identity."""
     settings = ProductsSettings(database_url=products_db, log_level="WARNING", dev_mode=True)
-    app: FastAPI = create_app(settings, verify_tokens=False)
+    app: FastAPI = create_app(settings, verify_tokens=False, events=False)
     install_token_auth(
         app, dev_mode=True, settings=TokenSettings(allow_anonymous=True), verifier=keys.verifier()
     )

@@ -16,7 +16,7 @@ import pytest
 from subgraphs.kit.auth import install_token_auth
 from subgraphs.products.app import create_app
 from subgraphs.products.settings import ProductsSettings
-from tests.subgraphs.products.tokens import TestKeys
+from tests.support.keys import TestKeys
 
 UPLOAD = """
 mutation($p: ID!, $file: Upload!, $alt: String) {
@@ -134,7 +134,7 @@ async def test_an_image_over_the_limit_is_refused(
     settings = ProductsSettings(
         database_url=products_db, log_level="WARNING", dev_mode=False, image_max_bytes=64
     )
-    app = create_app(settings, verify_tokens=False)
+    app = create_app(settings, verify_tokens=False, events=False)
     install_token_auth(app, dev_mode=False, verifier=keys.verifier())
     transport = httpx.ASGITransport(app=app)
     async with (
@@ -150,8 +150,8 @@ async def test_uploading_needs_catalog_write(
     client: httpx.AsyncClient, keys: TestKeys, product_id: str, sql: asyncpg.Connection
 ) -> None:
     refused = {
-        "customer": keys.user("customer", scope="profile orders:read orders:write"),
-        "service without catalog:write": keys.service("orders", "products:read"),
+        "customer": keys.user_token(roles=["customer"], scope="profile orders:read orders:write"),
+        "service without catalog:write": keys.service_token("orders", scope="products:read"),
     }
     before = await sql.fetchval("SELECT count(*) FROM product.product_image_files")
     for who, token in refused.items():

@@ -3,16 +3,12 @@ session's real NATS server, a service name of its own per test (so its streams a
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import AsyncIterator
 
-import nats
 import pytest
-from events_support import fast_settings, metadata
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.errors import NotFoundError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -21,7 +17,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from polyshop.devstack.postgres import create_database, database_url, drop_database
-from subgraphs.kit.events import EventBus, EventSettings, stream_name
+from subgraphs.kit.events import EventBus, EventSettings
+from tests.support.databases import nats_client
+from tests.support.events import fast_settings, metadata
 
 
 @pytest.fixture
@@ -88,13 +86,8 @@ async def bus(settings: EventSettings, service: str) -> AsyncIterator[EventBus]:
 @pytest.fixture
 async def nc(nats_url: str, service: str) -> AsyncIterator[Client]:
     """The test's own NATS connection, to look at streams; removes the test's stream after."""
-    client = await nats.connect(nats_url)
-    try:
+    async with nats_client(nats_url, drop_streams=(service,)) as client:
         yield client
-    finally:
-        with contextlib.suppress(NotFoundError):
-            await client.jetstream().delete_stream(stream_name(service))
-        await client.close()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import uuid
 
 import orjson
 import pytest
-from events_support import effects, eventually, fast_settings, produce
 from nats.js import JetStreamContext
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import (
@@ -34,6 +33,8 @@ from subgraphs.kit.events import (
     stream_name,
 )
 from subgraphs.kit.events.subjects import DLQ_STREAM
+from tests.support.events import effects, fast_settings, produce
+from tests.support.eventually import eventually
 
 
 async def record(session: AsyncSession, envelope: Envelope) -> None:
@@ -166,7 +167,14 @@ async def test_failing_handler_backs_off_then_dead_letters_with_the_error(
     consumer.start()
     try:
         await eventually(lambda: consumer.dead_lettered == 1, what="dead letter")
-        await asyncio.sleep(1.0)  # a terminated message is not delivered again
+
+        async def settled_on_the_server() -> bool:
+            info = await js.consumer_info(stream_name(service), consumer.durable)
+            return (info.num_ack_pending, info.num_pending) == (0, 0)
+
+        # Terminated: JetStream holds nothing more to deliver (neither pending nor awaiting an
+        # ack), so no fourth attempt can come.
+        await eventually(settled_on_the_server, what="the terminated message settled")
     finally:
         await consumer.stop()
         await bus.close()
@@ -292,11 +300,11 @@ async def test_stop_finishes_the_message_in_hand(
     service: str,
     js: JetStreamContext,
 ) -> None:
-    started = asyncio.Event()
+    started, release = asyncio.Event(), asyncio.Event()
 
     async def slow(session: AsyncSession, envelope: Envelope) -> None:
         started.set()
-        await asyncio.sleep(0.5)
+        await release.wait()
         await record(session, envelope)
 
     envelopes = [new_envelope(service, "thing.happened", {"n": n}) for n in range(3)]
@@ -305,9 +313,14 @@ async def test_stop_finishes_the_message_in_hand(
     consumer = consumer_for(service, slow, sessionmaker, bus, settings)
     consumer.start()
     await asyncio.wait_for(started.wait(), 10)
-    begun = time.monotonic()
-    await consumer.stop()
-    assert time.monotonic() - begun >= 0.3  # it waited for the handler
+    stopping = asyncio.create_task(consumer.stop())
+    for _ in range(50):  # every chance to finish, were it not waiting for the handler
+        await asyncio.sleep(0)
+    assert consumer.stopping
+    assert not stopping.done()  # it waits for the handler in hand
+    assert consumer.handled == 0
+    release.set()
+    await asyncio.wait_for(stopping, 10)
     assert not consumer.running
     assert consumer.handled == 1
     assert await effect_rows(engine) == [(envelopes[0].id, "0")]

@@ -7,7 +7,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import orjson
-from events_support import eventually
 from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -26,6 +25,7 @@ from subgraphs.kit.events import (
 )
 from subgraphs.kit.events.contracts import OrderCancelled, OrderCreated, OrderedItem
 from subgraphs.kit.events.subjects import DLQ_STREAM
+from tests.support.eventually import eventually
 
 
 def test_every_event_type_has_one_contract() -> None:
@@ -38,6 +38,10 @@ def test_every_event_type_has_one_contract() -> None:
         "order.rejected",
         "payment.failed",
         "payment.succeeded",
+        "product.created",
+        "product.deleted",
+        "product.restored",
+        "product.updated",
         "stock.changed",
         "stock.rejected",
         "stock.reserved",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import re
 import textwrap
@@ -15,7 +14,6 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
-from events_support import effects
 from sqlalchemy import MetaData, insert, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import (
@@ -29,6 +27,8 @@ from polyshop.devstack.postgres import create_database, database_url, drop_datab
 from subgraphs.kit.events import DEFAULT_TABLES, add_event, add_event_tables, new_envelope
 from subgraphs.kit.events import tables as tables_module
 from subgraphs.kit.events.outbox import NOTIFY_CHANNEL
+from tests.support.events import effects
+from tests.support.eventually import eventually
 
 outbox = DEFAULT_TABLES.outbox
 
@@ -74,23 +74,29 @@ async def test_no_event_when_the_business_transaction_rolls_back(
 async def test_relay_is_notified_only_on_commit(
     engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
+    """Absence is proved by a marker: notifications reach a listener in commit order, so once
+    a marker sent after the write has arrived, a notification of that write would have too."""
     listener = await asyncpg.connect(plain_url(engine.url.render_as_string(hide_password=False)))
-    notified = asyncio.Event()
-    await listener.add_listener(NOTIFY_CHANNEL, lambda *_: notified.set())
+    received: list[str] = []
+    await listener.add_listener(NOTIFY_CHANNEL, lambda *args: received.append(args[3]))
+
+    async def marker(name: str) -> list[str]:
+        await listener.execute("SELECT pg_notify($1, $2)", NOTIFY_CHANNEL, name)
+        await eventually(lambda: name in received, what=f"the marker {name}")
+        return received[: received.index(name)]
+
     try:
         async with sessionmaker() as session:
             async with session.begin():
                 await add_event(session, new_envelope("orders", "order.created", {}))
-                await asyncio.sleep(0.2)
-                assert not notified.is_set()
-            await asyncio.wait_for(notified.wait(), 5)
+                assert await marker("before-commit") == []  # not before the commit
+            await eventually(lambda: len(received) == 2, what="the notification of the commit")
 
-        notified.clear()
         async with sessionmaker() as session, session.begin():
             await add_event(session, new_envelope("orders", "order.created", {}))
             await session.rollback()
-        await asyncio.sleep(0.3)
-        assert not notified.is_set()
+        seen = len(received)
+        assert await marker("after-rollback") == received[:seen]  # nothing for the rollback
     finally:
         await listener.close()
 

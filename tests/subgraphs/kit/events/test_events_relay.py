@@ -9,7 +9,6 @@ from pathlib import Path
 
 import orjson
 import pytest
-from events_support import all_published, eventually, produce, stream_messages, unpublished
 from nats.js import JetStreamContext
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -25,6 +24,8 @@ from subgraphs.kit.events import (
     stream_name,
 )
 from subgraphs.kit.events.relay import RelayPublishError
+from tests.support.events import all_published, produce, stream_messages, unpublished
+from tests.support.eventually import eventually
 
 outbox = DEFAULT_TABLES.outbox
 
@@ -150,7 +151,8 @@ async def test_keeps_events_while_nats_is_down_and_publishes_them_when_it_return
     relay.start()
     try:
         at_boot = await produce(sessionmaker, service, 2)
-        await asyncio.sleep(0.5)
+        tried = bus.errors
+        await eventually(lambda: bus.errors >= tried + 2, what="connect attempts without NATS")
         assert await unpublished(engine) == 2  # the service runs, its events wait
 
         await asyncio.to_thread(server.start)
@@ -168,7 +170,8 @@ async def test_keeps_events_while_nats_is_down_and_publishes_them_when_it_return
             return bool(attempts)
 
         await eventually(tried_and_failed, what="a failed publish attempt")
-        await asyncio.sleep(0.5)
+        tried = relay.failed_batches
+        await eventually(lambda: relay.failed_batches >= tried + 2, what="more failed rounds")
         assert await unpublished(engine) == 4  # nothing lost, nothing marked
 
         await asyncio.to_thread(server.start)  # same port, same JetStream store

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import uuid
 
-from events_support import all_published, effects, eventually, stream_messages
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from sqlalchemy import insert, select
@@ -23,6 +22,8 @@ from subgraphs.kit.events import (
     new_envelope,
     stream_name,
 )
+from tests.support.events import all_published, effects, stream_messages
+from tests.support.eventually import eventually
 
 
 async def test_saga_step_across_two_services(

@@ -21,18 +21,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import orjson
 import pytest
 
 from polyshop.devstack.ports import free_port
-from polyshop.devstack.postgres import SUPERUSER, EmbeddedPostgres, database_url
+from polyshop.devstack.postgres import SUPERUSER, EmbeddedPostgres, database_url, plain_url
 from tests.conftest import server_data_dir
 
 ServiceDatabaseFactory = Callable[[str], Awaitable[str]]
 ROOT = Path(__file__).resolve().parents[4]
-APP = "tests.subgraphs.kit.telemetry.slow_app:app"
+APP = "tests.support.slow_app:app"
 SLOW = 1.5
+IN_FLIGHT_SQL = (
+    "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'SELECT pg_sleep%'"
+)
 """Seconds each load request takes: longer than the shutdown delay below."""
 DELAY = 0.8
 GRACEFUL_EXIT = (0, -signal.SIGTERM)
@@ -156,7 +160,15 @@ async def test_sigterm_drains_requests_after_readiness_turns_false(
                     await asyncio.sleep(0.05)
 
         workers = [asyncio.create_task(load()) for _ in range(6)]
-        await asyncio.sleep(0.7)  # mid-load: every worker has a request running
+        # Mid-load: every worker's request is running, as the database counts them.
+        watch_db = await asyncpg.connect(plain_url(url))
+        try:
+            deadline = time.monotonic() + 30
+            while (running_now := await watch_db.fetchval(IN_FLIGHT_SQL)) < len(workers):
+                assert time.monotonic() < deadline, f"{running_now} requests in flight"
+                await asyncio.sleep(0.01)
+        finally:
+            await watch_db.close()
         watcher = asyncio.create_task(watch_readiness())
         signalled = time.monotonic()
         running.process.send_signal(signal.SIGTERM)

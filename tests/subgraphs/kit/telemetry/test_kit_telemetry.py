@@ -9,9 +9,7 @@ published, the event consumed and the one dead-lettered.
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -33,6 +31,7 @@ from subgraphs.kit import ServiceContext, ServiceSettings, build_schema, create_
 from subgraphs.kit.events import ConsumerSpec, Envelope, add_event, add_event_tables, new_envelope
 from subgraphs.kit.events.tracing import TRACE_KEY
 from subgraphs.kit.telemetry import ServiceMetrics, ServiceTelemetry, tracer_provider
+from tests.support.eventually import eventually
 
 ServiceDatabaseFactory = Callable[[str], Awaitable[str]]
 
@@ -75,14 +74,6 @@ class Handled:
 
     async def fail(self, _session: AsyncSession, _envelope: Envelope) -> None:
         raise RuntimeError("this handler always fails")
-
-
-async def eventually(check: Callable[[], bool], what: str, within: float = 15.0) -> None:
-    deadline = time.monotonic() + within
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def samples(text_format: str) -> dict[str, float]:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compose_cases import CASES as COMPOSER_CASES
-
 from polyshop.supergraph_config import read_supergraph_config
 from router.composition import SubgraphSource
+from tests.support.compose_cases import CASES as COMPOSER_CASES
 
 ROOT = Path(__file__).parents[3]
 SCENARIOS = ROOT / "tests" / "router" / "scenarios"

@@ -19,7 +19,7 @@ import aiohttp
 from aiohttp import web
 from graphql import GraphQLSchema, build_schema, graphql
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "router" / "http" / "data"
 
 FEDERATION_PRELUDE = """
 scalar _Any
@@ -97,6 +97,8 @@ class SubgraphServer:
     compress: bool = False
     """Gzip responses for clients that accept it (counted in ``compressed``)."""
     compressed: int = 0
+    in_flight: int = 0
+    """``slow`` resolvers running now (to catch requests in flight without sleeping)."""
     extensions: dict[str, Any] | None = None
     """Sent as the ``extensions`` of every answer (e.g. entity cache invalidations)."""
     _runner: web.AppRunner | None = None
@@ -157,7 +159,11 @@ class SubgraphServer:
         return None
 
     async def _slow(self, _parent: Any, _info: Any, seconds: float) -> str:
-        await asyncio.sleep(seconds)
+        self.in_flight += 1
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            self.in_flight -= 1
         return f"slept{self.tag}"
 
     def _rename(self, _parent: Any, _info: Any, id: str, name: str) -> dict[str, Any] | None:

@@ -6,6 +6,8 @@ of the server's own SIGTERM handler (installed by uvicorn before the app's lifes
 it marks the app as draining at once, then hands the signal on after ``delay`` seconds. The
 server then stops accepting, waits for requests in flight (bounded by ``drain_timeout`` when
 the server was started without its own bound) and runs the lifespan shutdown.
+
+Used by the router (`router.http.app`) and by every subgraph (`subgraphs.kit.app`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 import structlog
 
-log = structlog.get_logger("router.shutdown")
+log = structlog.get_logger("polyshop.shutdown")
 
 SignalHandler = Callable[[int, FrameType | None], Any]
 

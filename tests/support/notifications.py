@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import json
 import threading
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
-from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from nats.js import JetStreamContext
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from subgraphs.kit.auth.identity import Identity
+from subgraphs.kit.auth import Principal
 from subgraphs.kit.events import Envelope as Event
 from subgraphs.kit.events import EventSettings, ensure_event_stream
 
@@ -95,7 +91,7 @@ class WithTestIdentity:
             raw = dict(scope["headers"]).get(IDENTITY_HEADER)
             if raw:
                 claims = json.loads(raw)
-                scope.setdefault("state", {})["identity"] = Identity.from_claims(claims)
+                scope.setdefault("state", {})["identity"] = Principal.from_claims(claims)
         await self.app(scope, receive, send)
 
 
@@ -111,19 +107,3 @@ async def publish(js: JetStreamContext, settings: EventSettings, envelope: Event
     await ensure_event_stream(js, envelope.source, settings)
     msg_id = f"{envelope.id}-{time.monotonic_ns()}"
     await js.publish(envelope.subject, envelope.to_json(), headers={"Nats-Msg-Id": msg_id})
-
-
-async def eventually(
-    check: Callable[[], Any | Awaitable[Any]], *, within: float = 15.0, what: str = "it"
-) -> Any:
-    """Poll ``check`` until it returns something truthy, and return that."""
-    deadline = time.monotonic() + within
-    while True:
-        outcome = check()
-        if inspect.isawaitable(outcome):
-            outcome = await outcome
-        if outcome:
-            return outcome
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)

@@ -1,10 +1,14 @@
 """Public keys from one or more JWKS URLs: fetched with aiohttp, cached, refreshed.
 
+One implementation for the router (every issuer it trusts) and the subgraphs (the auth
+service's keys, `subgraphs.kit.auth`).
+
 Keys are fetched on first use and again every ``cache_seconds`` (a background task when
 started, and lazily otherwise). A token naming a ``kid`` we do not know triggers an early
 fetch (the issuer rotated its keys), at most once per ``min_refresh_seconds`` per URL, so that
 tokens with made-up ``kid`` values cannot turn into a request flood against the issuer. When a
-fetch fails the keys already cached keep serving.
+fetch fails the keys already cached keep serving; when none could ever be fetched a lookup
+raises `KeysUnavailable` (our outage, not the caller's fault).
 
 Only asymmetric signature keys are kept: a JWKS is public, so a symmetric (``oct``) key in it
 would let anyone sign tokens.
@@ -17,22 +21,34 @@ import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from ssl import SSLContext
+from typing import Any, Protocol
 
 import aiohttp
 import structlog
 from jwt import PyJWK
 from jwt.exceptions import PyJWKError
 
-from .errors import KeysUnavailable
+from polyshop.runtime.tls import client_session
 
-log = structlog.get_logger("router.security.jwks")
+log = structlog.get_logger("polyshop.runtime.jwks")
 
 _ALGORITHMS_BY_KTY: Mapping[str, frozenset[str]] = {
     "EC": frozenset({"ES256", "ES384", "ES512", "ES256K"}),
     "RSA": frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}),
     "OKP": frozenset({"EdDSA"}),
 }
+
+
+class KeysUnavailable(Exception):
+    """No signing key could be loaded: the issuer's JWKS was never fetched."""
+
+
+class KeySource(Protocol):
+    """Where a `polyshop.runtime.jwt.JwtVerifier` finds the keys that may have signed a token
+    (a `JwksKeySet`, or an issuer's own key ring)."""
+
+    async def candidates(self, kid: str | None, algorithm: str) -> list[PyJWK]: ...
 
 
 def parse_jwks(document: Any) -> dict[str | None, list[dict[str, Any]]]:
@@ -80,18 +96,23 @@ class _Source:
 
 
 class JwksKeySet:
-    """The keys of every configured JWKS URL; one instance per router process."""
+    """The keys of every configured JWKS URL (a `KeySource`); one instance per process."""
 
     def __init__(
         self,
-        urls: Sequence[str],
+        urls: str | Sequence[str],
         *,
         session: aiohttp.ClientSession | None = None,
         cache_seconds: float = 300.0,
         min_refresh_seconds: float = 10.0,
         timeout_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        ssl: SSLContext | None = None,
     ) -> None:
+        """``ssl`` applies to the session this key set creates (not to ``session``), so an
+        issuer that requires client certificates sees the process's own."""
+        if isinstance(urls, str):
+            urls = [urls]
         if not urls:
             raise ValueError("at least one JWKS URL is needed")
         self._sources = [_Source(url) for url in urls]
@@ -100,6 +121,7 @@ class JwksKeySet:
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self._session = session
         self._owns_session = session is None
+        self._ssl = ssl
         self._clock = clock
         self._task: asyncio.Task[None] | None = None
         self.fetch_count = 0
@@ -108,11 +130,15 @@ class JwksKeySet:
 
     async def start(self) -> None:
         """Fetches every URL once and keeps them fresh in the background."""
-        await asyncio.gather(*(self._refresh(source, force=True) for source in self._sources))
+        await self.refresh()
         if self._task is None:
             self._task = asyncio.create_task(self._periodic(), name="jwks-refresh")
 
-    async def close(self) -> None:
+    async def refresh(self) -> None:
+        """Fetches every URL now, whatever the cache says."""
+        await asyncio.gather(*(self._refresh(source, force=True) for source in self._sources))
+
+    async def aclose(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -120,12 +146,17 @@ class JwksKeySet:
             self._task = None
         if self._owns_session and self._session is not None:
             await self._session.close()
-            self._session = None
+        self._session = None
+
+    @property
+    def kids(self) -> frozenset[str | None]:
+        """The ``kid`` of every key held (None for unnamed keys)."""
+        return frozenset(kid for source in self._sources for kid in source.keys)
 
     async def _periodic(self) -> None:
         while True:
             await asyncio.sleep(self.cache_seconds)
-            await asyncio.gather(*(self._refresh(s, force=True) for s in self._sources))
+            await self.refresh()
 
     # -- lookup -----------------------------------------------------------------------
 
@@ -182,7 +213,8 @@ class JwksKeySet:
 
     async def _fetch(self, url: str) -> Any:
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            self._session = client_session(self._ssl)
+            self._owns_session = True
         self.fetch_count += 1
         async with self._session.get(
             url, timeout=self._timeout, headers={"Accept": "application/json"}

@@ -16,7 +16,7 @@ from router.hot_reload import EngineBuilder
 from router.http import RouterApp
 from router.settings import RouterSettings
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "router" / "http" / "data"
 SUPERGRAPH = DATA / "supergraph.graphql"
 
 

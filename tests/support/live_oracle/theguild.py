@@ -12,8 +12,8 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from live_oracle.outcome import Outcome
 from router.composition import SubgraphSource
+from tests.support.live_oracle.outcome import Outcome
 
 PACKAGE_DIR = Path(__file__).parents[2] / "router" / "fixtures"
 SCRIPT = Path(__file__).with_name("compose_theguild.mjs")

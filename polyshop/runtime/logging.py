@@ -1,5 +1,9 @@
-"""The router's logs: one JSON object per line (structlog), with ``trace_id``/``span_id`` of
-the current span and the request's ``correlation_id`` (bound by the HTTP layer)."""
+"""Logs of every PolyShop process: one JSON object per line (structlog), with
+``trace_id``/``span_id`` of the current span and whatever the caller binds to the context
+(the router's and the kit's HTTP layers bind the request's ``correlation_id``).
+
+The standard library's loggers (uvicorn, aiohttp, SQLAlchemy) render through the same chain,
+so a process writes one stream to stderr."""
 
 from __future__ import annotations
 
@@ -23,8 +27,11 @@ def add_trace_ids(
     return event
 
 
-def configure_logging(level: str = "info", *, json: bool = True) -> None:
-    """Route structlog and the standard library (uvicorn, aiohttp) to stderr as one stream."""
+def configure_logging(level: str = "info", *, json: bool = True, access_log: bool = True) -> None:
+    """Route structlog and the standard library to stderr as one stream.
+
+    ``access_log=False`` quietens uvicorn's access log, for a process whose own middleware
+    already logs one line per request (the kit's, with the correlation id)."""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         add_trace_ids,
@@ -58,3 +65,5 @@ def configure_logging(level: str = "info", *, json: bool = True) -> None:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    if not access_log:
+        logging.getLogger("uvicorn.access").setLevel(logging.WARNING)

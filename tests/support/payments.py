@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
-import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import jwt
-from cryptography.hazmat.primitives.asymmetric import ec
-from jwt import PyJWK
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,10 +17,6 @@ from subgraphs.kit.events import Envelope, new_envelope, stream_name
 from subgraphs.payments.events import ORDER_HANDLERS
 from subgraphs.payments.providers import ChargeRequest, ChargeResult
 from subgraphs.payments.settings import PaymentsSettings
-
-ISSUER = "polyshop-test"
-AUDIENCE = "polyshop"
-KID = "payments-test-key"
 
 FUTURE_YEAR = datetime.now(UTC).year + 3
 ServiceDatabaseFactory = Callable[[str], Awaitable[str]]
@@ -48,48 +39,6 @@ OK_CARD = {"number": "4242 4242 4242 4242", "expMonth": 12, "expYear": FUTURE_YE
 
 def card(number: str, **changes: Any) -> dict[str, Any]:
     return {**OK_CARD, "number": number, **changes}
-
-
-class TestKeys:
-    """An ES256 key made for this run: tokens are signed and verified for real."""
-
-    __test__ = False
-
-    def __init__(self) -> None:
-        self.private = ec.generate_private_key(ec.SECP256R1())
-        self.public = PyJWK.from_dict(
-            {
-                **jwt.algorithms.ECAlgorithm.to_jwk(self.private.public_key(), as_dict=True),
-                "kid": KID,
-                "alg": "ES256",
-                "use": "sig",
-            }
-        )
-
-    async def get_key(self, kid: str) -> PyJWK | None:
-        return self.public if kid == KID else None
-
-    def token(
-        self,
-        subject: str,
-        *,
-        roles: tuple[str, ...] = (),
-        service: bool = False,
-        scope: str = "",
-    ) -> str:
-        now = datetime.now(UTC)
-        claims: dict[str, Any] = {
-            "sub": subject,
-            "iss": ISSUER,
-            "aud": AUDIENCE,
-            "iat": now,
-            "exp": now + timedelta(minutes=5),
-            "roles": list(roles),
-            "scope": scope,
-        }
-        if service:
-            claims["client_id"] = subject
-        return jwt.encode(claims, self.private, algorithm="ES256", headers={"kid": KID})
 
 
 def awaiting_payment(
@@ -126,21 +75,6 @@ async def seed_order(
 
 def money(value: str) -> Decimal:
     return Decimal(value)
-
-
-async def eventually(
-    check: Callable[[], bool | Awaitable[bool]], *, within: float = 10.0, what: str = "it"
-) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        outcome = check()
-        if inspect.isawaitable(outcome):
-            outcome = await outcome
-        if outcome:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def stream_events(js: JetStreamContext, source: str) -> list[Envelope]:
@@ -184,7 +118,7 @@ class SlowProvider:
 
 
 def slow_provider(settings: PaymentsSettings) -> SlowProvider:
-    """``POLYSHOP_PAYMENTS_PROVIDER=tests.subgraphs.payments.support:slow_provider``."""
+    """``POLYSHOP_PAYMENTS_PROVIDER=tests.support.payments:slow_provider``."""
     return SlowProvider(delay=settings.payments_provider_timeout * 10)
 
 

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 import uvicorn
-from cryptography.hazmat.primitives.asymmetric import ec
-from jwt import PyJWK
-from jwt.algorithms import ECAlgorithm
 from nats.js import JetStreamContext
 from nats.js.api import RawStreamMsg
 from nats.js.errors import NotFoundError
@@ -28,13 +22,14 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from polyshop.devstack.ports import free_port
-from subgraphs.kit.auth import TokenVerifier
-from subgraphs.kit.auth.client import basic_credentials
+from polyshop.runtime.tokens import basic_credentials
 from subgraphs.kit.events import Envelope, ensure_event_stream, new_envelope
 from subgraphs.kit.events.settings import EventSettings
 from subgraphs.orders.settings import OrdersSettings
 from subgraphs.products.app import create_app as create_products_app
 from subgraphs.products.settings import ProductsSettings
+from tests.support.eventually import eventually
+from tests.support.keys import TestKeys
 
 PRODUCT_MUTATIONS = """
 mutation Category($name: String!) { createCategory(input: {name: $name}) { id } }
@@ -139,8 +134,6 @@ def orders_settings(database_url: str, nats_url: str, products_url: str) -> Orde
 
 
 CLIENT_SECRET = "orders-secret"
-ISSUER = "polyshop-auth"
-AUDIENCE = "polyshop"
 
 
 @asynccontextmanager
@@ -161,36 +154,6 @@ async def serve(app: ASGIApp) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
-
-
-class TestKeys:
-    """A real ES256 key pair standing in for the auth service's signing key."""
-
-    __test__ = False
-
-    def __init__(self) -> None:
-        self.kid = f"test-{uuid.uuid4().hex[:8]}"
-        self._private = ec.generate_private_key(ec.SECP256R1())
-        public = ECAlgorithm.to_jwk(self._private.public_key(), as_dict=True)
-        self.public_jwk = {**public, "kid": self.kid, "alg": "ES256", "use": "sig"}
-        self._public = PyJWK(self.public_jwk)
-
-    async def get_key(self, kid: str) -> PyJWK | None:
-        return self._public if kid == self.kid else None
-
-    def verifier(self) -> TokenVerifier:
-        return TokenVerifier(self, issuer=ISSUER, audience=AUDIENCE)
-
-    def user_token(self, user_id: str, *, roles: Sequence[str] = ("customer",)) -> str:
-        return self._sign({"sub": user_id, "roles": list(roles), "scope": "orders:read"})
-
-    def service_token(self, client_id: str, *, scope: str = "") -> str:
-        return self._sign({"sub": client_id, "client_id": client_id, "scope": scope})
-
-    def _sign(self, claims: dict[str, Any]) -> str:
-        now = int(time.time())
-        payload = {"iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 600, **claims}
-        return jwt.encode(payload, self._private, algorithm="ES256", headers={"kid": self.kid})
 
 
 class Issuer:
@@ -226,18 +189,24 @@ class Issuer:
 
 @asynccontextmanager
 async def products_server(
-    database_url: str, jwks_url: str, *, anonymous: bool
+    database_url: str, jwks_url: str, *, anonymous: bool, nats_url: str | None = None
 ) -> AsyncIterator[str]:
     """The real products subgraph, verifying tokens against ``jwks_url``; yields its URL.
 
     With ``anonymous`` it also serves callers without a token (as in development), which is
-    how orders calls it when no client credentials are configured.
+    how orders calls it when no client credentials are configured. With ``nats_url`` it
+    relays its outbox there (the catalogue's events); without, its events stay in the outbox.
     """
     with pytest.MonkeyPatch.context() as env:
         # The kit reads token settings from the environment when it builds the app.
         env.setenv("POLYSHOP_AUTH_JWKS_URL", jwks_url)
         env.setenv("POLYSHOP_AUTH_ALLOW_ANONYMOUS", "true" if anonymous else "false")
-        app = create_products_app(ProductsSettings(database_url=database_url, log_level="WARNING"))
+        settings = ProductsSettings(database_url=database_url, log_level="WARNING")
+        if nats_url is not None:
+            settings = settings.model_copy(
+                update={"nats_url": nats_url, "events_relay_poll_interval": 0.2}
+            )
+        app = create_products_app(settings, events=nats_url is not None)
     async with serve(app) as base:
         yield f"{base}/graphql"
 
@@ -245,22 +214,6 @@ async def products_server(
 def catalog_writer(keys: TestKeys) -> dict[str, str]:
     """Headers of a tool allowed to change the catalogue (scope ``catalog:write``)."""
     return {"Authorization": f"Bearer {keys.service_token('catalog-tool', scope='catalog:write')}"}
-
-
-async def eventually(
-    check: Callable[[], bool | Awaitable[bool]], *, within: float = 10.0, what: str = "it"
-) -> None:
-    """Poll ``check`` (plain or async) until it holds; fail after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        outcome = check()
-        if inspect.isawaitable(outcome):
-            outcome = await outcome
-        if outcome:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def stream_events(js: JetStreamContext, stream: str) -> list[Envelope]:

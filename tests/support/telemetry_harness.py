@@ -10,7 +10,7 @@ import aiohttp
 import uvicorn
 
 from router.http import RouterApp
-from tests.router.http.router_harness import RunningRouter
+from tests.support.router_harness import RunningRouter
 
 
 @asynccontextmanager

@@ -1,4 +1,4 @@
-"""A kit service for subprocess tests: ``uvicorn tests.subgraphs.kit.telemetry.slow_app:app``.
+"""A kit service for subprocess tests: ``uvicorn tests.support.slow_app:app``.
 
 Settings come from ``POLYSHOP_*`` variables like any service; ``slow(seconds)`` holds a
 database connection for that long (``pg_sleep``), so requests can be caught in flight.

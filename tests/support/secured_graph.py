@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from scenarios.subgraph_kit import SubgraphSpec, entity_by_key
-
 from router.composition import SubgraphSource, compose
+from tests.router.scenarios.subgraph_kit import SubgraphSpec, entity_by_key
 
 _LINK = """
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.6",

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
-import time
-from collections.abc import Awaitable, Callable
-
 from nats.js import JetStreamContext
 from nats.js.api import RawStreamMsg
 from nats.js.errors import NotFoundError
@@ -50,22 +45,6 @@ def fast_settings(nats_url: str, **overrides: object) -> EventSettings:
         **overrides,
     }
     return EventSettings.model_validate(values)
-
-
-async def eventually(
-    check: Callable[[], bool | Awaitable[bool]], *, within: float = 10.0, what: str = "it"
-) -> None:
-    """Poll ``check`` (plain or async) until it holds; fail after ``within`` seconds."""
-    deadline = time.monotonic() + within
-    while True:
-        outcome = check()
-        if inspect.isawaitable(outcome):
-            outcome = await outcome
-        if outcome:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def stream_messages(js: JetStreamContext, stream: str) -> list[RawStreamMsg]:

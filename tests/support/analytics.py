@@ -15,7 +15,7 @@ from decimal import Decimal
 from nats.js import JetStreamContext
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from subgraphs.kit.auth.identity import Identity
+from subgraphs.kit.auth import Principal
 from subgraphs.kit.events import Envelope, EventSettings, ensure_event_stream, new_envelope
 
 IDENTITY_HEADER = b"x-test-identity"
@@ -33,7 +33,7 @@ class WithTestIdentity:
         if scope["type"] == "http":
             raw = dict(scope["headers"]).get(IDENTITY_HEADER)
             if raw:
-                scope.setdefault("state", {})["identity"] = Identity.from_claims(json.loads(raw))
+                scope.setdefault("state", {})["identity"] = Principal.from_claims(json.loads(raw))
         await self.app(scope, receive, send)
 
 

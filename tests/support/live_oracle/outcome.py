@@ -8,7 +8,7 @@ from pathlib import Path
 
 from router.composition import CompositionResult
 
-APOLLO_FIXTURES = Path(__file__).parents[1] / "fixtures" / "apollo"
+APOLLO_FIXTURES = Path(__file__).parents[2] / "composition" / "fixtures" / "apollo"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from live_oracle.cases import CASE, SCENARIO
+from tests.support.live_oracle.cases import CASE, SCENARIO
 
 
 @dataclass(frozen=True, slots=True)
