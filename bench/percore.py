@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from collections.abc import MutableMapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -81,9 +82,7 @@ async def _app(supergraph: str) -> Any:
     from router.http import RouterApp
     from router.settings import RouterSettings
 
-    app = RouterApp(
-        RouterSettings(hot_reload=False, supergraph=supergraph, deduplicate=False)  # type: ignore[call-arg]
-    )
+    app = RouterApp(RouterSettings(hot_reload=False, supergraph=supergraph, deduplicate=False))
     await app.startup()
     return app
 
@@ -104,7 +103,7 @@ async def _worker(supergraph: str) -> None:
             started = time.process_time()
             answer = await _asgi_call(app, body)
             used += time.process_time() - started
-        print(f"{_MARK} {1e6 * used / int(count):.1f} {hash(answer) & 0xFFFF}", flush=True)
+        print(f"{_MARK} {1e6 * used / int(count):.1f} {zlib.crc32(answer)}", flush=True)
     await app.shutdown()
 
 
@@ -125,7 +124,8 @@ class Variant:
         )
 
     def run(self, query: str, count: int) -> tuple[float, str]:
-        assert self.process.stdin is not None and self.process.stdout is not None
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
         self.process.stdin.write(f"{query} {count}\n")
         self.process.stdin.flush()
         while True:  # the router's own log lines may come first
@@ -154,7 +154,10 @@ def source_at(ref: str) -> Path:
     if not (target / "router").is_dir():
         target.mkdir(parents=True, exist_ok=True)
         archive = subprocess.run(
-            ["git", "archive", commit, "router", "polyshop"], cwd=REPO, check=True, capture_output=True
+            ["git", "archive", commit, "router", "polyshop"],
+            cwd=REPO,
+            check=True,
+            capture_output=True,
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
     return target
@@ -164,7 +167,9 @@ async def compare(
     variants: Sequence[tuple[str, Path]], queries: Sequence[str], count: int, rounds: int
 ) -> dict[str, dict[str, list[float]]]:
     """µs of router CPU per request: query → variant label → one value per round."""
-    found: dict[str, dict[str, list[float]]] = {q: {label: [] for label, _ in variants} for q in queries}
+    found: dict[str, dict[str, list[float]]] = {
+        q: {label: [] for label, _ in variants} for q in queries
+    }
     with tempfile.TemporaryDirectory(prefix="bench-percore-") as folder:
         out = Path(folder)
         async with subgraph_server(out, workers=2) as subgraphs:
@@ -237,10 +242,23 @@ async def spy(queries: Sequence[str], seconds: float, top: int) -> str:
                     # --gil: only the thread holding the GIL is sampled, so a thread blocked
                     # in a system call or preempted by other work on the machine (wall-clock
                     # time, not CPU) does not count; system time is ~6 % of this CPU.
-                    recorder = subprocess.Popen(
-                        [binary, "record", "--pid", str(os.getpid()), "--format", "raw",
-                         "--gil", "--rate", "250", "--duration", str(round(seconds)),
-                         "-o", str(raw)],
+                    recorder = await asyncio.to_thread(
+                        subprocess.Popen,
+                        [
+                            binary,
+                            "record",
+                            "--pid",
+                            str(os.getpid()),
+                            "--format",
+                            "raw",
+                            "--gil",
+                            "--rate",
+                            "250",
+                            "--duration",
+                            str(round(seconds)),
+                            "-o",
+                            str(raw),
+                        ],
                         stdout=subprocess.DEVNULL,
                         stderr=subprocess.DEVNULL,
                     )
@@ -311,8 +329,12 @@ async def profile(queries: Sequence[str], count: int, top: int) -> str:
 
 
 def main(
-    ref: Annotated[list[str], typer.Option(help="A git ref to compare (repeatable).")] = [],  # noqa: B006
-    src: Annotated[list[str], typer.Option(help="LABEL=PATH of a router source (repeatable).")] = [],  # noqa: B006
+    ref: Annotated[
+        list[str] | None, typer.Option(help="A git ref to compare (repeatable).")
+    ] = None,
+    src: Annotated[
+        list[str] | None, typer.Option(help="LABEL=PATH of a router source (repeatable).")
+    ] = None,
     queries: Annotated[str, typer.Option(help="Comma-separated.")] = ",".join(QUERY_NAMES),
     count: Annotated[int, typer.Option(help="Requests per variant, query and round.")] = 200,
     rounds: Annotated[int, typer.Option(help="Interleaved rounds; medians reported.")] = 7,
@@ -336,8 +358,8 @@ def main(
     if profile_count:
         print(asyncio.run(profile(chosen, profile_count, top)))
         return
-    variants = [(r, source_at(r)) for r in ref]
-    for item in src:
+    variants = [(r, source_at(r)) for r in ref or ()]
+    for item in src or ():
         label, _, path = item.partition("=")
         variants.append((label, Path(path).resolve()))
     variants.append(("this", REPO))
