@@ -336,8 +336,8 @@ def main(
         list[str] | None, typer.Option(help="LABEL=PATH of a router source (repeatable).")
     ] = None,
     queries: Annotated[str, typer.Option(help="Comma-separated.")] = ",".join(QUERY_NAMES),
-    count: Annotated[int, typer.Option(help="Requests per variant, query and round.")] = 200,
-    rounds: Annotated[int, typer.Option(help="Interleaved rounds; medians reported.")] = 7,
+    count: Annotated[int, typer.Option(help="Requests per variant, query and round.")] = 60,
+    rounds: Annotated[int, typer.Option(help="Interleaved rounds; medians reported.")] = 15,
     profile_count: Annotated[
         int, typer.Option("--profile", help="cProfile this checkout over N requests per query.")
     ] = 0,

@@ -495,11 +495,11 @@ class Executor:
                 "message": (
                     f"Cannot fetch {len(skipped)} entit{'y' if len(skipped) == 1 else 'ies'}"
                     f" from subgraph '{service}': key fields are null or missing"
-                ),
-                "extensions": {"code": ENTITY_KEY_MISSING, "service": service},
+                )
             }
             if at:
-                error = {"message": error["message"], "path": list(at[0]), **error}
+                error["path"] = list(at[0])
+            error["extensions"] = {"code": ENTITY_KEY_MISSING, "service": service}
             state.errors.append(error)
             state.explained.extend(at)
         return batch
