@@ -21,7 +21,7 @@ from router.execution.entity_cache import EntityCache
 from router.security import SecuritySettings
 from tests.support.router_harness import RunningRouter, running_router, settings_for
 from tests.support.router_security import JwksServer, SigningKey
-from tests.support.subgraph_server import SubgraphServer
+from tests.support.subgraph_server import SubgraphServer, sample_subgraph
 
 JSON_HEADERS = {"content-type": "application/json"}
 PUBLIC = [("cache-control", "public, max-age=60")]
@@ -45,8 +45,8 @@ async def graph(
     reviews_headers: list[tuple[str, str]] = PUBLIC,
 ) -> AsyncIterator[dict[str, SubgraphServer]]:
     servers = {
-        "products": SubgraphServer("products", response_headers=list(products_headers)),
-        "reviews": SubgraphServer("reviews", response_headers=list(reviews_headers)),
+        "products": sample_subgraph("products", response_headers=list(products_headers)),
+        "reviews": sample_subgraph("reviews", response_headers=list(reviews_headers)),
     }
     for server in servers.values():
         await server.start()

@@ -21,7 +21,7 @@ from router.security import SecuritySettings
 from router.settings import RouterSettings
 from tests.support.router_harness import SUPERGRAPH, RunningRouter, running_router, settings_for
 from tests.support.router_security import JwksServer, SigningKey
-from tests.support.subgraph_server import SubgraphServer
+from tests.support.subgraph_server import SubgraphServer, sample_subgraph
 
 QUERY = "{ topProducts(first: 1) { name reviews { body } } }"
 JSON = {"content-type": "application/json"}
@@ -30,8 +30,8 @@ JSON = {"content-type": "application/json"}
 @pytest_asyncio.fixture
 async def servers() -> AsyncIterator[dict[str, SubgraphServer]]:
     servers = {
-        "products": await SubgraphServer("products").start(),
-        "reviews": await SubgraphServer("reviews").start(),
+        "products": await sample_subgraph("products").start(),
+        "reviews": await sample_subgraph("reviews").start(),
     }
     yield servers
     for server in servers.values():

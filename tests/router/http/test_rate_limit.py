@@ -18,7 +18,7 @@ from router.security import SecuritySettings
 from router.settings import RouterSettings
 from tests.support.router_harness import RunningRouter, running_router, settings_for
 from tests.support.router_security import JwksServer, SigningKey
-from tests.support.subgraph_server import SubgraphServer
+from tests.support.subgraph_server import SubgraphServer, sample_subgraph
 
 JSON = {"content-type": "application/json"}
 QUERY = "{ topProducts(first: 1) { name reviews { body } } }"
@@ -27,8 +27,8 @@ QUERY = "{ topProducts(first: 1) { name reviews { body } } }"
 @pytest_asyncio.fixture
 async def servers() -> AsyncIterator[dict[str, SubgraphServer]]:
     servers = {
-        "products": await SubgraphServer("products").start(),
-        "reviews": await SubgraphServer("reviews").start(),
+        "products": await sample_subgraph("products").start(),
+        "reviews": await sample_subgraph("reviews").start(),
     }
     yield servers
     for server in servers.values():

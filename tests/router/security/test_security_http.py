@@ -16,10 +16,10 @@ import pytest_asyncio
 
 from router.security import SecuritySettings
 from router.settings import RouterSettings
-from tests.router.scenarios.subgraph_kit import SubgraphCluster
 from tests.support.router_harness import RunningRouter, running_router
 from tests.support.router_security import JwksServer, SigningKey, TokenServer
 from tests.support.secured_graph import subgraph_specs, supergraph_sdl
+from tests.support.subgraph_server import SubgraphCluster
 
 JSON_HEADERS = {"content-type": "application/json"}
 UNAUTHORIZED = "UNAUTHORIZED_FIELD_OR_TYPE"

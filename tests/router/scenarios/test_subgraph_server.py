@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from graphql import GraphQLError
 
-from .subgraph_kit import SubgraphCluster, SubgraphSpec, entity_by_key
+from tests.support.subgraph_server import SubgraphCluster, SubgraphSpec, entity_by_key
 
 SDL = """
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
