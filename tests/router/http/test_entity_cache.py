@@ -19,8 +19,9 @@ import pytest
 
 from router.execution.entity_cache import EntityCache
 from router.security import SecuritySettings
+from tests.support.keys import TestKeys
 from tests.support.router_harness import RunningRouter, running_router, settings_for
-from tests.support.router_security import JwksServer, SigningKey
+from tests.support.router_security import JwksServer
 from tests.support.subgraph_server import SubgraphServer, sample_subgraph
 
 JSON_HEADERS = {"content-type": "application/json"}
@@ -135,7 +136,7 @@ async def test_no_store_is_never_cached_and_the_client_is_told() -> None:
 
 
 async def test_the_smallest_max_age_and_private_reach_the_client() -> None:
-    key = SigningKey.ec("k1")
+    key = TestKeys.ec("k1")
     jwks = JwksServer(key)
     await jwks.start()
     async with graph(reviews_headers=[("cache-control", "private, max-age=20")]) as servers:
