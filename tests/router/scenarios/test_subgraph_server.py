@@ -1,4 +1,4 @@
-"""The test-subgraph kit behaves like a strict federation subgraph and records requests."""
+"""The shared fake subgraph behaves like a strict federation subgraph and records requests."""
 
 from __future__ import annotations
 
