@@ -627,8 +627,8 @@ class Engine:
                     cached.plan,
                     operation.kind,
                     request.operation_name or operation.name,
-                    dict(variables),
-                    dict(headers),
+                    variables,
+                    headers,
                     query,
                 )
                 short = run.call("execution_request", stage)
@@ -636,7 +636,7 @@ class Engine:
                     short = await short
                 if short is not None:
                     return GraphQLResponse(short.graphql_body(), short.status)
-                variables, headers = stage.variables, stage.headers
+                variables, headers = stage.sent_variables(), stage.sent_headers()
         state = await self.executor.execute(
             cached.plan,
             variables,

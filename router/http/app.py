@@ -1078,7 +1078,7 @@ class RouterApp:
         if "supergraph_request" in run.active:
             stage = SupergraphRequest(
                 run.context,
-                dict(headers),
+                headers,
                 request.query,
                 request.operation_name,
                 _own(request.variables),
@@ -1095,10 +1095,11 @@ class RouterApp:
             )
             run.context.entries[OPERATION_NAME] = stage.operation_name
             policies = self.policies
-            if stage.headers != headers and policies is not None:
+            changed = stage.changed_headers()
+            if changed is not None and policies is not None:
                 context = await self._request_context(
                     policies,
-                    stage.headers,
+                    changed,
                     correlation,
                     context.principal,
                     context.headers.get(FORWARDED_FOR, ""),

@@ -279,18 +279,61 @@ class RouterResponse:
         return self._headers is not None
 
 
-@dataclass(slots=True)
 class SupergraphRequest:
-    """One GraphQL operation (each of a batch), before parsing, validation and planning."""
+    """One GraphQL operation (each of a batch), before parsing, validation and planning.
 
-    context: Context
-    headers: dict[str, str]
-    """The client's request headers; propagation to subgraphs runs after this stage."""
-    query: str | None
-    operation_name: str | None
-    variables: dict[str, Any]
-    extensions: dict[str, Any]
-    method: str = "POST"
+    ``headers`` is copied from the client's request headers only when a hook reads it (a
+    hook that looks at the operation alone costs no copy, and the router then knows the
+    headers are unchanged without comparing them)."""
+
+    __slots__ = (
+        "_client_headers",
+        "_headers",
+        "context",
+        "extensions",
+        "method",
+        "operation_name",
+        "query",
+        "variables",
+    )
+
+    def __init__(
+        self,
+        context: Context,
+        headers: Mapping[str, str],
+        query: str | None,
+        operation_name: str | None,
+        variables: dict[str, Any],
+        extensions: dict[str, Any],
+        method: str = "POST",
+    ) -> None:
+        self.context = context
+        self._client_headers = headers
+        self._headers: dict[str, str] | None = None
+        self.query = query
+        self.operation_name = operation_name
+        self.variables = variables
+        self.extensions = extensions
+        self.method = method
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The client's request headers (lower-case names); propagation to subgraphs runs
+        after this stage, so changes here are what the header rules see."""
+        if self._headers is None:
+            self._headers = dict(self._client_headers)
+        return self._headers
+
+    @headers.setter
+    def headers(self, value: dict[str, str]) -> None:
+        self._headers = value
+
+    def changed_headers(self) -> dict[str, str] | None:
+        """The headers if a hook changed them, else None (the client's stand)."""
+        headers = self._headers
+        if headers is None or headers == self._client_headers:
+            return None
+        return headers
 
 
 @dataclass(slots=True)
@@ -305,22 +348,78 @@ class SupergraphResponse:
     """``{"data": ..., "errors": [...], "extensions": ...}``: change it in place or replace."""
 
 
-@dataclass(slots=True)
 class ExecutionRequest:
-    """The validated operation and its query plan, before any subgraph is called."""
+    """The validated operation and its query plan, before any subgraph is called.
 
-    context: Context
-    plan: QueryPlan
-    """Frozen; `router.planning.plan_to_text` prints it."""
-    operation_kind: str
-    operation_name: str | None
-    variables: dict[str, Any]
-    """Already coerced; the plan was chosen for the ``@skip``/``@include`` values given."""
-    headers: dict[str, str]
-    """Headers sent to every subgraph of this operation. With a ``headers`` section in
-    ``router.yaml`` the header rules add theirs later, at the subgraph stage (the built-in
-    ``headers`` plugin), so these are the router's own."""
-    query: str = ""
+    ``variables`` and ``headers`` are copied from the router's own only when a hook reads
+    them: a hook that looks at the plan or the operation costs no copy."""
+
+    __slots__ = (
+        "_headers",
+        "_router_headers",
+        "_router_variables",
+        "_variables",
+        "context",
+        "operation_kind",
+        "operation_name",
+        "plan",
+        "query",
+    )
+
+    def __init__(
+        self,
+        context: Context,
+        plan: QueryPlan,
+        operation_kind: str,
+        operation_name: str | None,
+        variables: Mapping[str, Any],
+        headers: Mapping[str, str],
+        query: str = "",
+    ) -> None:
+        self.context = context
+        self.plan = plan
+        """Frozen; `router.planning.plan_to_text` prints it."""
+        self.operation_kind = operation_kind
+        self.operation_name = operation_name
+        self.query = query
+        self._router_variables = variables
+        self._router_headers = headers
+        self._variables: dict[str, Any] | None = None
+        self._headers: dict[str, str] | None = None
+
+    @property
+    def variables(self) -> dict[str, Any]:
+        """Already coerced; the plan was chosen for the ``@skip``/``@include`` values given.
+        Copied on first use; changes are what the subgraph requests carry."""
+        if self._variables is None:
+            self._variables = dict(self._router_variables)
+        return self._variables
+
+    @variables.setter
+    def variables(self, value: dict[str, Any]) -> None:
+        self._variables = value
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Headers sent to every subgraph of this operation (copied on first use). With a
+        ``headers`` section in ``router.yaml`` the header rules add theirs later, at the
+        subgraph stage (the built-in ``headers`` plugin), so these are the router's own."""
+        if self._headers is None:
+            self._headers = dict(self._router_headers)
+        return self._headers
+
+    @headers.setter
+    def headers(self, value: dict[str, str]) -> None:
+        self._headers = value
+
+    def sent_variables(self) -> Mapping[str, Any]:
+        """The variables to execute with: the hooks' copy if one was made, else the
+        router's own."""
+        return self._router_variables if self._variables is None else self._variables
+
+    def sent_headers(self) -> Mapping[str, str]:
+        """The headers to send: the hooks' copy if one was made, else the router's own."""
+        return self._router_headers if self._headers is None else self._headers
 
 
 @dataclass(slots=True)

@@ -166,16 +166,15 @@ class PluginPipeline:
         for hook in self._bound[stage][start:] if start else self._bound[stage]:
             try:
                 coroutine = hook(target)
-                try:
-                    suspended = coroutine.send(None)
-                except StopIteration as done:
-                    result: Response | None = done.value
-                else:
-                    return self._resume(stage, target, index, coroutine, suspended)
+                suspended = coroutine.send(None)
+            except StopIteration as done:
+                result: Response | None = done.value
+                if result is not None and self._settle(stage, target, result):
+                    return result
             except Exception as error:
                 return self._after_failure(stage, target, index, error)
-            if result is not None and self._settle(stage, target, result):
-                return result
+            else:
+                return self._resume(stage, target, index, coroutine, suspended)
             index += 1
         return None
 
