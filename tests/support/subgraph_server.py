@@ -211,7 +211,8 @@ class Recorder:
 
 @dataclass(slots=True)
 class SubgraphSpec:
-    """What a scenario says about one subgraph; its SDL comes from ``<name>.graphql``."""
+    """What a subgraph is: SDL, resolver maps and failures to start with (a scenario reads its
+    SDL from ``<name>.graphql``)."""
 
     name: str
     resolvers: Mapping[str, Mapping[str, Resolver]] = field(default_factory=dict)
