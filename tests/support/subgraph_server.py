@@ -668,7 +668,7 @@ input UploadInput {
 """
 """With ``uploads=True`` the products subgraph also takes files (GraphQL multipart requests)."""
 
-PRODUCTS = [
+PRODUCTS: list[dict[str, Any]] = [
     {"id": "p1", "name": "Table", "price": 120},
     {"id": "p2", "name": "Chair", "price": 40},
     {"id": "p3", "name": "Lamp", "price": 25},
