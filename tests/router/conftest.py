@@ -17,7 +17,7 @@ from collections.abc import Callable
 import pytest
 
 from tests.router.scenarios.model import LoadedScenario, load
-from tests.router.scenarios.subgraph_kit import SubgraphCluster
+from tests.support.subgraph_server import SubgraphCluster
 
 
 @pytest.fixture

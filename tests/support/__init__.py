@@ -1,11 +1,11 @@
 """What the tests share: one module per concern, imported as ``tests.support.<module>``.
 
 - `eventually`: poll a condition until it holds (the one way to wait for something).
-- `keys`: `TestKeys`, a key pair, its tokens and the `KeySource` of the kit's verifier
-  (the router's JWKS and token endpoints with their `SigningKey` are in `router_security`).
-- `subgraph_server`: the HTTP tests' fake federated subgraph (`SubgraphServer`) on a free port;
-  `executor_subgraphs` (executor tests) and the scenario suite's
-  `tests/router/scenarios/subgraph_kit.py` are the other two, not merged yet.
+- `keys`: `TestKeys`, a key pair (ES256 or RS256), its tokens and the `KeySource` of the kit's
+  verifier (the router's JWKS and token endpoints that publish them are in `router_security`).
+- `subgraph_server`: the one fake federated subgraph (`SubgraphSpec` served by
+  `SubgraphServer`, several at once by `SubgraphCluster`) used by the executor, HTTP and
+  scenario tests; `sample_subgraph` is the HTTP tests' products/reviews pair.
 - `databases`: `sql_connection` and `nats_client`, what the ``sql``/``nc`` fixtures yield.
 - the rest: harnesses of one area each (`router_harness`, `telemetry_harness`, `orders`,
   `payments`, `notifications`, `analytics`, `auth_service`, `events`, ...).

@@ -1,69 +1,15 @@
-"""Real keys and real HTTP servers for the security tests: a JWKS endpoint and a token endpoint."""
+"""Real HTTP servers for the router's security tests: a JWKS endpoint publishing `TestKeys`
+and a client-credentials token endpoint."""
 
 from __future__ import annotations
 
 import base64
-import time
-import uuid
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
-import jwt
 from aiohttp import web
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
-
-@dataclass
-class SigningKey:
-    """A private key with its public JWK."""
-
-    kid: str
-    algorithm: str
-    private: Any
-    jwk: dict[str, Any]
-
-    @classmethod
-    def ec(cls, kid: str | None = None) -> SigningKey:
-        private = ec.generate_private_key(ec.SECP256R1())
-        jwk = ECAlgorithm.to_jwk(private.public_key(), as_dict=True)
-        kid = kid or uuid.uuid4().hex[:8]
-        return cls(kid, "ES256", private, {**jwk, "kid": kid, "use": "sig", "alg": "ES256"})
-
-    @classmethod
-    def rsa(cls, kid: str | None = None, *, declare_alg: bool = True) -> SigningKey:
-        private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        jwk = RSAAlgorithm.to_jwk(private.public_key(), as_dict=True)
-        kid = kid or uuid.uuid4().hex[:8]
-        jwk = {**jwk, "kid": kid, "use": "sig"}
-        if declare_alg:
-            jwk["alg"] = "RS256"
-        return cls(kid, "RS256", private, jwk)
-
-    def sign(
-        self,
-        claims: dict[str, Any] | None = None,
-        *,
-        algorithm: str | None = None,
-        headers: dict[str, Any] | None = None,
-        **extra: Any,
-    ) -> str:
-        now = int(time.time())
-        payload = {
-            "iss": "polyshop-auth",
-            "aud": "polyshop",
-            "sub": "user-1",
-            "iat": now,
-            "exp": now + 300,
-            **(claims or {}),
-            **extra,
-        }
-        payload = {k: v for k, v in payload.items() if v is not None}
-        header = {"kid": self.kid, **(headers or {})}
-        return jwt.encode(
-            payload, self.private, algorithm=algorithm or self.algorithm, headers=header
-        )
+from tests.support.keys import TestKeys
 
 
 class _Server:
@@ -95,9 +41,9 @@ class _Server:
 class JwksServer(_Server):
     """Serves ``{"keys": keys}``; ``status`` other than 200 simulates an outage."""
 
-    def __init__(self, *keys: SigningKey) -> None:
+    def __init__(self, *keys: TestKeys) -> None:
         super().__init__()
-        self.keys: list[dict[str, Any]] = [k.jwk for k in keys]
+        self.keys: list[dict[str, Any]] = [k.public_jwk for k in keys]
         self.hits = 0
         self.status = 200
         self.app.router.add_get("/.well-known/jwks.json", self._jwks)

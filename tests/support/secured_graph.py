@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from router.composition import SubgraphSource, compose
-from tests.router.scenarios.subgraph_kit import SubgraphSpec, entity_by_key
+from tests.support.subgraph_server import SubgraphSpec, entity_by_key
 
 _LINK = """
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.6",

@@ -19,7 +19,7 @@ from router.engine import EngineConfig, GraphQLRequest, GraphQLResponse, Request
 from router.telemetry import RouterMetrics
 from router.telemetry.engine import ObservedEngine
 from tests.support.demand_control_shop import SHOP_TYPES, shop_supergraph
-from tests.support.executor_subgraphs import Cluster, Subgraph
+from tests.support.subgraph_server import SubgraphCluster, SubgraphServer, SubgraphSpec
 
 SUPERGRAPH = shop_supergraph()
 BOOKS: list[dict[str, Any]] = [
@@ -28,15 +28,15 @@ BOOKS: list[dict[str, Any]] = [
 BOOKS[0]["authors"] = [{"name": f"Author {i}"} for i in range(12)]
 
 
-def shop_subgraph() -> Subgraph:
-    return Subgraph(
+def shop_subgraph() -> SubgraphSpec:
+    return SubgraphSpec(
         "shop",
-        SHOP_TYPES,
+        sdl=SHOP_TYPES,
         resolvers={
             "Query": {
                 # The subgraph returns at most two books, whatever is asked.
-                "books": lambda _p, first=5, filter=None: BOOKS[: min(first, 2)],
-                "book": lambda _p, id: next((b for b in BOOKS if b["id"] == id), None),
+                "books": lambda _p, _i, first=5, filter=None: BOOKS[: min(first, 2)],
+                "book": lambda _p, _i, id: next((b for b in BOOKS if b["id"] == id), None),
             }
         },
     )
@@ -45,9 +45,9 @@ def shop_subgraph() -> Subgraph:
 @asynccontextmanager
 async def shop_engine(
     **demand: Any,
-) -> AsyncIterator[tuple[ObservedEngine, Subgraph, RouterMetrics]]:
+) -> AsyncIterator[tuple[ObservedEngine, SubgraphServer, RouterMetrics]]:
     metrics = RouterMetrics(CollectorRegistry())
-    async with Cluster(shop_subgraph()) as cluster:
+    async with SubgraphCluster([shop_subgraph()]) as cluster:
         engine = ObservedEngine(
             SUPERGRAPH,
             EngineConfig(
@@ -90,7 +90,7 @@ async def test_enforce_refuses_an_expensive_operation_before_planning_or_sending
             "code": "COST_ESTIMATED_TOO_EXPENSIVE",
         },
     }
-    assert shop.requests == []
+    assert shop.received == []
     assert sample(metrics, "polyshop_router_plan_cache_total", result="miss") == 0
     assert (
         sample(
@@ -111,7 +111,7 @@ async def test_enforce_runs_an_operation_within_the_maximum() -> None:
     assert response.body == {
         "data": {"books": [{"id": "1", "title": "Book 1"}, {"id": "2", "title": "Book 2"}]}
     }
-    assert len(shop.requests) == 1
+    assert len(shop.received) == 1
     assert sample(metrics, "polyshop_router_cost_estimated_sum", result="COST_OK") == 14
     # Actual: two books of 4 + title 3.
     assert sample(metrics, "polyshop_router_cost_actual_sum") == 14
@@ -125,7 +125,7 @@ async def test_measure_runs_the_operation_and_records_its_cost() -> None:
         response = await run(engine, EXPENSIVE)
     assert response.status == 200
     assert len(response.body["data"]["books"]) == 2
-    assert len(shop.requests) == 1
+    assert len(shop.received) == 1
     assert response.body["extensions"] == {
         "cost": {
             "estimated": 700000.0,
@@ -163,7 +163,7 @@ async def test_expose_cost_shows_estimate_and_actual_and_refusals_carry_it() -> 
     }
     assert refused.body["extensions"]["cost"]["result"] == "COST_ESTIMATED_TOO_EXPENSIVE"
     assert "actual" not in refused.body["extensions"]["cost"]
-    assert len(shop.requests) == 1
+    assert len(shop.received) == 1
 
 
 async def test_an_actual_cost_over_the_maximum_is_reported_not_refused() -> None:
@@ -194,11 +194,11 @@ async def test_an_operation_that_cannot_be_costed_is_refused_in_enforce_mode_onl
         (error,) = response.body["errors"]
         assert error["extensions"]["code"] == "COST_QUERY_PARSE_FAILURE"
         assert "Exactly one slicing argument is required, but found 0" in error["message"]
-        assert shop.requests == []
+        assert shop.received == []
     async with shop_engine(mode="measure") as (engine, shop, _metrics):
         response = await run(engine, query)
         assert response.status == 200
-        assert len(shop.requests) == 1
+        assert len(shop.received) == 1
 
 
 async def test_estimates_without_variables_are_cached_with_the_operation() -> None:
@@ -214,5 +214,5 @@ async def test_disabled_demand_control_adds_nothing() -> None:
         response = await run(engine, EXPENSIVE)
     assert engine.demand is None
     assert "extensions" not in response.body
-    assert len(shop.requests) == 1
+    assert len(shop.received) == 1
     assert sample(metrics, "polyshop_router_cost_estimated_count", result="COST_OK") == 0

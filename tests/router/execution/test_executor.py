@@ -7,14 +7,14 @@ checks both the client's response and what the subgraphs received.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 from router.config.traffic_shaping import SubgraphTrafficConfig, TrafficShapingConfig
 from router.engine import Engine, EngineConfig, GraphQLRequest, GraphQLResponse, RequestContext
-from tests.support.executor_subgraphs import Cluster, Subgraph
 from tests.support.planning_supergraphs import supergraph
+from tests.support.subgraph_server import Info, SubgraphCluster, SubgraphSpec
 
 BODY = """
 type Query @join__type(graph: PRODUCTS) @join__type(graph: REVIEWS) {
@@ -67,37 +67,39 @@ REVIEWS = {
 }
 
 
-def products_subgraph(catalog: list[dict[str, Any]] | None = None) -> Subgraph:
+def products_subgraph(catalog: list[dict[str, Any]] | None = None) -> SubgraphSpec:
     items = CATALOG if catalog is None else catalog
-    return Subgraph(
+    return SubgraphSpec(
         "products",
-        PRODUCTS_SDL,
+        sdl=PRODUCTS_SDL,
         resolvers={
             "Query": {
-                "products": lambda _p: items,
-                "product": lambda _p, id: next((p for p in items if p["id"] == id), None),
-                "strictProducts": lambda _p: items[:2],
+                "products": lambda _p, _i: items,
+                "product": lambda _p, _i, id: next((p for p in items if p["id"] == id), None),
+                "strictProducts": lambda _p, _i: items[:2],
             }
         },
-        entities={"Product": lambda rep: next(p for p in items if p["id"] == rep["id"])},
+        entities={"Product": lambda rep, _i: next(p for p in items if p["id"] == rep["id"])},
     )
 
 
-def reviews_subgraph(**options: Any) -> Subgraph:
-    def product(rep: dict[str, Any]) -> dict[str, Any]:
+def reviews_subgraph(
+    product: Callable[[dict[str, Any], Info], Any] | None = None, **options: Any
+) -> SubgraphSpec:
+    def reviewed(rep: dict[str, Any], _info: Info) -> dict[str, Any]:
         return {"id": rep["id"], "reviews": REVIEWS.get(rep["id"], []), "rating": 4}
 
-    return Subgraph(
+    return SubgraphSpec(
         "reviews",
-        REVIEWS_SDL,
-        resolvers={"Query": {"ping": lambda _p: "pong"}},
-        entities={"Product": product},
+        sdl=REVIEWS_SDL,
+        resolvers={"Query": {"ping": lambda _p, _i: "pong"}},
+        entities={"Product": product or reviewed},
         **options,
     )
 
 
 @asynccontextmanager
-async def engine_for(cluster: Cluster, **config: Any) -> AsyncIterator[Engine]:
+async def engine_for(cluster: SubgraphCluster, **config: Any) -> AsyncIterator[Engine]:
     engine = Engine(
         supergraph(["products", "reviews"], BODY),
         EngineConfig(subgraph_urls=cluster.urls, **config),
@@ -122,7 +124,7 @@ async def run(
 
 async def test_representations_are_deduplicated_and_merged_into_every_origin() -> None:
     async with (
-        Cluster(products_subgraph(), reviews_subgraph()) as cluster,
+        SubgraphCluster([products_subgraph(), reviews_subgraph()]) as cluster,
         engine_for(cluster) as engine,
     ):
         response = await run(engine, "{ products { name reviews { body } } }")
@@ -144,7 +146,7 @@ async def test_representations_are_deduplicated_and_merged_into_every_origin() -
 
 async def test_null_keys_are_skipped_with_one_error() -> None:
     async with (
-        Cluster(products_subgraph(), reviews_subgraph()) as cluster,
+        SubgraphCluster([products_subgraph(), reviews_subgraph()]) as cluster,
         engine_for(cluster) as engine,
     ):
         response = await run(engine, "{ products { reviews { body } } }")
@@ -156,16 +158,15 @@ async def test_null_keys_are_skipped_with_one_error() -> None:
 
 
 async def test_entity_error_paths_are_rewritten_to_client_paths() -> None:
-    def failing(rep: dict[str, Any]) -> dict[str, Any]:
+    def failing(rep: dict[str, Any], _info: Info) -> dict[str, Any]:
         if rep["id"] == "2":
             raise ValueError("no reviews for 2")
         return {"reviews": REVIEWS[rep["id"]], "rating": 5}
 
-    reviews = reviews_subgraph()
-    reviews.entities = {"Product": failing}
+    reviews = reviews_subgraph(failing)
     catalog = [CATALOG[0], CATALOG[1], {"id": "2", "name": "Chair bis", "status": "ACTIVE"}]
     async with (
-        Cluster(products_subgraph(catalog), reviews) as cluster,
+        SubgraphCluster([products_subgraph(catalog), reviews]) as cluster,
         engine_for(cluster) as engine,
     ):
         response = await run(engine, "{ products { name reviews { body } } }")
@@ -181,7 +182,7 @@ async def test_entity_error_paths_are_rewritten_to_client_paths() -> None:
 
 
 async def test_subgraph_down_gives_partial_data_and_subrequest_http_error() -> None:
-    async with Cluster(products_subgraph()) as cluster:
+    async with SubgraphCluster([products_subgraph()]) as cluster:
         urls = {**cluster.urls, "reviews": "http://127.0.0.1:9/graphql"}
         engine = Engine(supergraph(["products", "reviews"], BODY), EngineConfig(subgraph_urls=urls))
         await engine.start()
@@ -208,7 +209,7 @@ async def test_subgraph_down_gives_partial_data_and_subrequest_http_error() -> N
 
 async def test_timeout_gives_subrequest_http_error_and_keeps_other_fields() -> None:
     async with (
-        Cluster(products_subgraph(), reviews_subgraph(delay=2.0)) as cluster,
+        SubgraphCluster([products_subgraph(), reviews_subgraph(delay=2.0)]) as cluster,
         engine_for(
             cluster,
             traffic_shaping=TrafficShapingConfig(
@@ -224,8 +225,11 @@ async def test_timeout_gives_subrequest_http_error_and_keeps_other_fields() -> N
 
 
 async def test_http_error_status_and_bad_json_are_subrequest_http_errors() -> None:
-    broken = reviews_subgraph(status=500, raw_body=b"<html>oops</html>")
-    async with Cluster(products_subgraph(), broken) as cluster, engine_for(cluster) as engine:
+    broken = reviews_subgraph(http_status=500, raw_body=b"<html>oops</html>")
+    async with (
+        SubgraphCluster([products_subgraph(), broken]) as cluster,
+        engine_for(cluster) as engine,
+    ):
         response = await run(engine, '{ ping product(id: "2") { name } }')
     assert response.body["data"] == {"ping": None, "product": {"name": "Chair"}}
     (error,) = response.body["errors"]
@@ -233,19 +237,24 @@ async def test_http_error_status_and_bad_json_are_subrequest_http_errors() -> No
     assert error["extensions"]["http"] == {"status": 500}
 
     garbage = reviews_subgraph(raw_body=b"not json")
-    async with Cluster(products_subgraph(), garbage) as cluster, engine_for(cluster) as engine:
+    async with (
+        SubgraphCluster([products_subgraph(), garbage]) as cluster,
+        engine_for(cluster) as engine,
+    ):
         response = await run(engine, "{ ping }")
     assert response.body["data"] == {"ping": None}
     assert response.body["errors"][0]["extensions"]["code"] == "SUBREQUEST_HTTP_ERROR"
 
 
 async def test_null_in_non_null_position_bubbles_to_nearest_nullable_parent() -> None:
-    def no_rating(rep: dict[str, Any]) -> dict[str, Any]:
+    def no_rating(rep: dict[str, Any], _info: Info) -> dict[str, Any]:
         return {"reviews": [], "rating": None} if rep["id"] == "2" else {"rating": 3}
 
-    reviews = reviews_subgraph()
-    reviews.entities = {"Product": no_rating}
-    async with Cluster(products_subgraph(), reviews) as cluster, engine_for(cluster) as engine:
+    reviews = reviews_subgraph(no_rating)
+    async with (
+        SubgraphCluster([products_subgraph(), reviews]) as cluster,
+        engine_for(cluster) as engine,
+    ):
         nullable_list = await run(engine, "{ products { id rating } }")
         strict_list = await run(engine, "{ strictProducts { id rating } }")
     # `rating: Int!` null in product 2: the product (a nullable list item) becomes null.
@@ -260,7 +269,7 @@ async def test_null_in_non_null_position_bubbles_to_nearest_nullable_parent() ->
 
 async def test_unknown_enum_values_are_nulled_with_an_error() -> None:
     async with (
-        Cluster(products_subgraph(), reviews_subgraph()) as cluster,
+        SubgraphCluster([products_subgraph(), reviews_subgraph()]) as cluster,
         engine_for(cluster) as engine,
     ):
         response = await run(engine, "{ products { name status } }")
@@ -274,33 +283,33 @@ async def test_unknown_enum_values_are_nulled_with_an_error() -> None:
 async def test_in_flight_deduplication_shares_one_request() -> None:
     slow = reviews_subgraph(delay=0.2)
     async with (
-        Cluster(products_subgraph(), slow) as cluster,
+        SubgraphCluster([products_subgraph(), slow]) as cluster,
         engine_for(cluster, deduplicate_requests=True) as engine,
     ):
         responses = await asyncio.gather(*(run(engine, "{ ping }") for _ in range(5)))
         assert [r.body for r in responses] == [{"data": {"ping": "pong"}}] * 5
-        assert len(cluster["reviews"].requests) == 1
+        assert len(cluster["reviews"].received) == 1
         async with engine_for(cluster, deduplicate_requests=False) as engine:
             await asyncio.gather(*(run(engine, "{ ping }") for _ in range(3)))
-        assert len(cluster["reviews"].requests) == 4
+        assert len(cluster["reviews"].received) == 4
 
 
 async def test_deduplication_keeps_requests_with_different_headers_apart() -> None:
     slow = reviews_subgraph(delay=0.1)
     async with (
-        Cluster(products_subgraph(), slow) as cluster,
+        SubgraphCluster([products_subgraph(), slow]) as cluster,
         engine_for(cluster, deduplicate_requests=True) as engine,
     ):
         await asyncio.gather(
             run(engine, "{ ping }", headers={"authorization": "a"}),
             run(engine, "{ ping }", headers={"authorization": "b"}),
         )
-    assert sorted(r.headers["authorization"] for r in cluster["reviews"].requests) == ["a", "b"]
+    assert sorted(r.headers["authorization"] for r in cluster["reviews"].received) == ["a", "b"]
 
 
 async def test_only_used_variables_are_forwarded() -> None:
     async with (
-        Cluster(products_subgraph(), reviews_subgraph()) as cluster,
+        SubgraphCluster([products_subgraph(), reviews_subgraph()]) as cluster,
         engine_for(cluster) as engine,
     ):
         response = await run(
@@ -310,16 +319,16 @@ async def test_only_used_variables_are_forwarded() -> None:
             {"id": "1", "flag": True},
         )
     assert response.body == {"data": {"product": {"name": "Table", "reviews": [{"body": "Solid"}]}}}
-    (root,) = cluster["products"].requests
+    (root,) = cluster["products"].received
     assert root.variables == {"id": "1"}
     assert "$id: ID!" in root.query
-    (entities,) = cluster["reviews"].requests
+    (entities,) = cluster["reviews"].received
     assert set(entities.variables) == {"representations"}
 
 
 async def test_mixed_introspection_and_data() -> None:
     async with (
-        Cluster(products_subgraph(), reviews_subgraph()) as cluster,
+        SubgraphCluster([products_subgraph(), reviews_subgraph()]) as cluster,
         engine_for(cluster) as engine,
     ):
         response = await run(
@@ -333,4 +342,4 @@ async def test_mixed_introspection_and_data() -> None:
             "t": {"enumValues": [{"name": "ACTIVE"}]},
         }
     }
-    assert not cluster["products"].requests
+    assert not cluster["products"].received

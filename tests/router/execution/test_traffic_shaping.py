@@ -13,9 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
-from aiohttp import web
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
@@ -25,8 +23,8 @@ from router.execution.traffic import RetryBudget
 from router.settings import RouterSettings
 from router.telemetry import RouterMetrics
 from router.telemetry.engine import ObservedEngine
-from tests.support.executor_subgraphs import Cluster, Recorded, Subgraph
 from tests.support.planning_supergraphs import supergraph
+from tests.support.subgraph_server import SubgraphCluster, SubgraphServer, SubgraphSpec
 
 BODY = """
 type Query @join__type(graph: STOCK) { level(sku: ID!): Int @join__field(graph: STOCK) }
@@ -37,47 +35,27 @@ QUERY = '{ level(sku: "a") }'
 MUTATION = 'mutation { reserve(sku: "a") }'
 
 
-class Stock(Subgraph):
-    """A subgraph that answers 503 to its first ``fail_first`` requests (or to all of them
-    while ``failing``), and counts the requests in flight at once."""
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(
+def stock_subgraph(**options: Any) -> SubgraphServer:
+    """The ``stock`` subgraph; tests fail it with ``fail_first`` (503 to the first N requests)
+    or ``http_status`` and watch ``most_in_flight`` and ``request_arrived``."""
+    return SubgraphServer(
+        SubgraphSpec(
             "stock",
-            SDL,
+            sdl=SDL,
             resolvers={
-                "Query": {"level": lambda _p, sku: 7},
-                "Mutation": {"reserve": lambda _p, sku: 1},
+                "Query": {"level": lambda _p, _i, sku: 7},
+                "Mutation": {"reserve": lambda _p, _i, sku: 1},
             },
             **options,
         )
-        self.fail_first = 0
-        self.failing = False
-        self.in_flight = 0
-        self.most_in_flight = 0
-        self.arrived = asyncio.Event()
-
-    async def handle(self, request: web.Request) -> web.Response:
-        self.arrived.set()
-        self.in_flight += 1
-        self.most_in_flight = max(self.most_in_flight, self.in_flight)
-        try:
-            if self.failing or len(self.requests) < self.fail_first:
-                body = orjson.loads(await request.read())
-                self.requests.append(Recorded(body["query"], {}, dict(request.headers)))
-                if self.delay:
-                    await asyncio.sleep(self.delay)
-                return web.Response(status=503, text="unavailable")
-            return await super().handle(request)
-        finally:
-            self.in_flight -= 1
+    )
 
 
 @asynccontextmanager
 async def stock_engine(
-    stock: Stock, traffic: dict[str, Any], **config: Any
+    stock: SubgraphServer, traffic: dict[str, Any], **config: Any
 ) -> AsyncIterator[Engine]:
-    async with Cluster(stock) as cluster:
+    async with SubgraphCluster([stock]) as cluster:
         engine = Engine(
             supergraph(["stock"], BODY),
             EngineConfig(
@@ -105,70 +83,70 @@ def codes(response: GraphQLResponse) -> list[str]:
 
 
 async def test_a_failed_query_is_retried_and_succeeds() -> None:
-    stock = Stock()
+    stock = stock_subgraph()
     stock.fail_first = 2
     async with stock_engine(stock, {"all": {"retry": {"attempts": 2}}}) as engine:
         response = await run(engine, QUERY)
     assert response.body == {"data": {"level": 7}}
-    assert len(stock.requests) == 3
+    assert len(stock.received) == 3
 
 
 async def test_retries_stop_after_the_configured_attempts() -> None:
-    stock = Stock()
-    stock.failing = True
+    stock = stock_subgraph()
+    stock.http_status = 503
     async with stock_engine(stock, {"all": {"retry": {"attempts": 2}}}) as engine:
         response = await run(engine, QUERY)
     assert response.body["data"] == {"level": None}
     assert codes(response) == ["SUBREQUEST_HTTP_ERROR"]
     assert response.body["errors"][0]["extensions"]["http"] == {"status": 503}
-    assert len(stock.requests) == 3
+    assert len(stock.received) == 3
 
 
 async def test_a_mutation_is_never_retried() -> None:
-    stock = Stock()
+    stock = stock_subgraph()
     stock.fail_first = 1
     async with stock_engine(stock, {"all": {"retry": {"attempts": 3}}}) as engine:
         response = await run(engine, MUTATION)
         assert codes(response) == ["SUBREQUEST_HTTP_ERROR"]
-        assert len(stock.requests) == 1
+        assert len(stock.received) == 1
         # The next mutation goes through (the subgraph recovered): sent exactly once more.
         assert (await run(engine, MUTATION)).body == {"data": {"reserve": 1}}
-    assert len(stock.requests) == 2
+    assert len(stock.received) == 2
 
 
 async def test_without_retry_settings_a_failed_query_is_sent_once() -> None:
-    stock = Stock()
-    stock.failing = True
+    stock = stock_subgraph()
+    stock.http_status = 503
     async with stock_engine(stock, {}) as engine:
         await run(engine, QUERY)
-    assert len(stock.requests) == 1
+    assert len(stock.received) == 1
 
 
 async def test_the_retry_budget_caps_retries_at_a_share_of_requests() -> None:
     """No floor, 50 %: over ten failing queries only five retries are allowed (a retry needs
     retries + 1 <= 0.5 * requests in the window), however many attempts each may make."""
-    stock = Stock()
-    stock.failing = True
+    stock = stock_subgraph()
+    stock.http_status = 503
     traffic = {"all": {"retry": {"attempts": 3, "min_per_sec": 0, "retry_percent": 0.5}}}
     async with stock_engine(stock, traffic) as engine:
         for _ in range(10):
             await run(engine, QUERY)
-    assert len(stock.requests) == 10 + 5
+    assert len(stock.received) == 10 + 5
 
 
 async def test_the_budget_floor_allows_retries_without_traffic() -> None:
-    stock = Stock()
-    stock.failing = True
+    stock = stock_subgraph()
+    stock.http_status = 503
     traffic = {"all": {"retry": {"attempts": 5, "min_per_sec": 0.2, "retry_percent": 0, "ttl": 10}}}
     async with stock_engine(stock, traffic) as engine:
         await run(engine, QUERY)
     # A floor of 0.2/s over 10 s: two retries in the window, then the budget is spent.
-    assert len(stock.requests) == 1 + 2
+    assert len(stock.received) == 1 + 2
 
 
 async def test_a_subgraph_section_overrides_all_key_by_key() -> None:
-    stock = Stock()
-    stock.failing = True
+    stock = stock_subgraph()
+    stock.http_status = 503
     traffic = {
         "all": {"retry": {"attempts": 2}, "timeout": 5},
         "subgraphs": {"stock": {"retry": {"attempts": 0}}},
@@ -176,7 +154,7 @@ async def test_a_subgraph_section_overrides_all_key_by_key() -> None:
     async with stock_engine(stock, traffic) as engine:
         await run(engine, QUERY)
         policy = engine.fetcher.traffic["stock"].policy
-    assert len(stock.requests) == 1
+    assert len(stock.received) == 1
     assert (policy.retry_attempts, policy.timeout) == (0, 5.0)
 
 
@@ -186,17 +164,17 @@ BREAKER = {"all": {"circuit_breaker": {"enabled": True, "failure_threshold": 3, 
 
 
 async def test_the_breaker_opens_after_consecutive_failures_and_fails_fast() -> None:
-    stock = Stock()
-    stock.failing = True
+    stock = stock_subgraph()
+    stock.http_status = 503
     async with stock_engine(stock, BREAKER) as engine:
         for _ in range(3):
             assert codes(await run(engine, QUERY)) == ["SUBREQUEST_HTTP_ERROR"]
-        assert len(stock.requests) == 3
+        assert len(stock.received) == 3
         for _ in range(5):
             response = await run(engine, QUERY)
             assert codes(response) == ["SUBGRAPH_CIRCUIT_OPEN"]
         # Open: nothing more reached the subgraph.
-        assert len(stock.requests) == 3
+        assert len(stock.received) == 3
     error = response.body["errors"][0]
     assert error["extensions"]["service"] == "stock"
     assert "circuit breaker open" in error["message"]
@@ -204,23 +182,23 @@ async def test_the_breaker_opens_after_consecutive_failures_and_fails_fast() -> 
 
 
 async def test_after_the_cool_down_one_probe_closes_the_breaker() -> None:
-    stock = Stock()
-    stock.failing = True
+    stock = stock_subgraph()
+    stock.http_status = 503
     async with stock_engine(stock, BREAKER) as engine:
         for _ in range(3):
             await run(engine, QUERY)
-        stock.failing = False
+        stock.http_status = None
         assert codes(await run(engine, QUERY)) == ["SUBGRAPH_CIRCUIT_OPEN"]
         await asyncio.sleep(0.35)  # the cool-down itself
         assert (await run(engine, QUERY)).body == {"data": {"level": 7}}
         for _ in range(3):
             assert (await run(engine, QUERY)).body == {"data": {"level": 7}}
-    assert len(stock.requests) == 3 + 1 + 3
+    assert len(stock.received) == 3 + 1 + 3
 
 
 async def test_half_open_admits_a_single_probe_and_a_failed_probe_reopens() -> None:
-    stock = Stock(delay=0.2)
-    stock.failing = True
+    stock = stock_subgraph(delay=0.2)
+    stock.http_status = 503
     async with stock_engine(stock, BREAKER) as engine:
         for _ in range(3):
             await run(engine, QUERY)
@@ -228,52 +206,52 @@ async def test_half_open_admits_a_single_probe_and_a_failed_probe_reopens() -> N
         probe, other = await asyncio.gather(run(engine, QUERY), run(engine, QUERY))
         assert codes(probe) == ["SUBREQUEST_HTTP_ERROR"]  # the probe reached the subgraph
         assert codes(other) == ["SUBGRAPH_CIRCUIT_OPEN"]  # refused while the probe ran
-        assert len(stock.requests) == 4
+        assert len(stock.received) == 4
         # The probe failed: open again, at once.
         assert codes(await run(engine, QUERY)) == ["SUBGRAPH_CIRCUIT_OPEN"]
-    assert len(stock.requests) == 4
+    assert len(stock.received) == 4
 
 
 async def test_client_errors_do_not_open_the_breaker() -> None:
-    stock = Stock(status=400)
+    stock = stock_subgraph(http_status=400)
     async with stock_engine(stock, BREAKER) as engine:
         for _ in range(5):
             await run(engine, QUERY)
-    assert len(stock.requests) == 5
+    assert len(stock.received) == 5
 
 
 # -- timeouts and pools --------------------------------------------------------------------------
 
 
 async def test_timeouts_per_subgraph_over_all_over_the_global_setting() -> None:
-    slow = Stock(delay=0.5)
+    slow = stock_subgraph(delay=0.5)
     async with stock_engine(slow, {"all": {"timeout": "100ms"}}, subgraph_timeout=30) as engine:
         response = await run(engine, QUERY)
     assert response.body["errors"][0]["extensions"]["reason"] == "request timed out"
-    slow = Stock(delay=0.5)
+    slow = stock_subgraph(delay=0.5)
     traffic = {"all": {"timeout": "100ms"}, "subgraphs": {"stock": {"timeout": "5s"}}}
     async with stock_engine(slow, traffic, subgraph_timeout=0.1) as engine:
         assert (await run(engine, QUERY)).body == {"data": {"level": 7}}
-    slow = Stock(delay=0.5)
+    slow = stock_subgraph(delay=0.5)
     async with stock_engine(slow, {}, subgraph_timeout=0.1) as engine:
         assert codes(await run(engine, QUERY)) == ["SUBREQUEST_HTTP_ERROR"]
 
 
 async def test_a_timed_out_query_is_retried() -> None:
-    stock = Stock(delay=0.3)
+    stock = stock_subgraph(delay=0.3)
     async with stock_engine(stock, {"all": {"timeout": 0.1, "retry": {"attempts": 1}}}) as engine:
         await run(engine, QUERY)
-    assert len(stock.requests) == 2
+    assert len(stock.received) == 2
 
 
 async def test_the_pool_size_bounds_concurrent_requests_per_subgraph() -> None:
-    stock = Stock(delay=0.1)
+    stock = stock_subgraph(delay=0.1)
     async with stock_engine(stock, {"subgraphs": {"stock": {"max_connections": 2}}}) as engine:
         responses = await asyncio.gather(*(run(engine, QUERY) for _ in range(8)))
     assert all(r.body == {"data": {"level": 7}} for r in responses)
-    assert len(stock.requests) == 8
+    assert len(stock.received) == 8
     assert stock.most_in_flight == 2
-    wide = Stock(delay=0.1)
+    wide = stock_subgraph(delay=0.1)
     async with stock_engine(wide, {}) as engine:
         await asyncio.gather(*(run(engine, QUERY) for _ in range(8)))
     assert wide.most_in_flight == 8
@@ -323,8 +301,8 @@ def test_a_bad_section_is_refused_with_the_reason(section: dict[str, Any], messa
 
 async def test_retries_and_the_breaker_are_metrics() -> None:
     metrics = RouterMetrics(CollectorRegistry())
-    stock = Stock()
-    stock.failing = True
+    stock = stock_subgraph()
+    stock.http_status = 503
     traffic = TrafficShapingConfig.model_validate(
         {
             "all": {
@@ -333,7 +311,7 @@ async def test_retries_and_the_breaker_are_metrics() -> None:
             }
         }
     )
-    async with Cluster(stock) as cluster:
+    async with SubgraphCluster([stock]) as cluster:
         engine = ObservedEngine(
             supergraph(["stock"], BODY),
             EngineConfig(subgraph_urls=cluster.urls, traffic_shaping=traffic),
@@ -351,7 +329,7 @@ async def test_retries_and_the_breaker_are_metrics() -> None:
 
     # Request 1: no budget yet (0.5 x 1 < 1), refused; request 2: one retry (breaker now at
     # 3 failures: open); requests 3 and 4 short-circuited.
-    assert len(stock.requests) == 3
+    assert len(stock.received) == 3
     assert value("polyshop_router_subgraph_retries_total", result="retried") == 1
     assert value("polyshop_router_subgraph_retries_total", result="refused") == 1
     assert value("polyshop_router_subgraph_short_circuited_total") == 2
@@ -360,22 +338,22 @@ async def test_retries_and_the_breaker_are_metrics() -> None:
 
 
 async def test_a_cancelled_probe_lets_the_next_request_probe() -> None:
-    stock = Stock(delay=0.5)
-    stock.failing = True
+    stock = stock_subgraph(delay=0.5)
+    stock.http_status = 503
     async with stock_engine(stock, BREAKER) as engine:
         for _ in range(3):
             await run(engine, QUERY)  # each waits 0.5 s for its 503
         await asyncio.sleep(0.35)
-        stock.arrived.clear()
+        stock.request_arrived.clear()
         probe = asyncio.create_task(run(engine, QUERY))
-        await stock.arrived.wait()  # the probe reached the subgraph
+        await stock.request_arrived.wait()  # the probe reached the subgraph
         probe.cancel()
         with pytest.raises(asyncio.CancelledError):
             await probe
-        stock.failing = False
+        stock.http_status = None
         stock.delay = 0
         assert (await run(engine, QUERY)).body == {"data": {"level": 7}}
-    assert len(stock.requests) == 5
+    assert len(stock.received) == 5
 
 
 def test_the_budget_window_slides() -> None:

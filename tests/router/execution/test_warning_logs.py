@@ -12,7 +12,7 @@ import structlog
 from router.engine import Engine, EngineConfig, GraphQLRequest, RequestContext
 from router.supergraph import read_supergraph
 from tests.router.scenarios.failure_pair import products, reviews
-from tests.router.scenarios.subgraph_kit import SubgraphCluster, SubgraphSpec
+from tests.support.subgraph_server import SubgraphCluster, SubgraphSpec
 
 SCENARIOS = Path(__file__).parents[1] / "scenarios"
 

@@ -19,7 +19,7 @@ import pytest
 import pytest_asyncio
 
 from tests.support.router_harness import running_router, settings_for
-from tests.support.subgraph_server import SubgraphServer
+from tests.support.subgraph_server import SubgraphServer, sample_subgraph
 
 pytestmark = pytest.mark.slow  # Apollo Client in Node
 
@@ -43,8 +43,8 @@ def node_with_clients() -> str:
 @pytest_asyncio.fixture(scope="module")
 async def servers() -> AsyncIterator[dict[str, SubgraphServer]]:
     servers = {
-        "products": await SubgraphServer("products").start(),
-        "reviews": await SubgraphServer("reviews").start(),
+        "products": await sample_subgraph("products").start(),
+        "reviews": await sample_subgraph("reviews").start(),
     }
     yield servers
     for server in servers.values():

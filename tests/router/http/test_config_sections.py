@@ -18,8 +18,9 @@ from polyshop.cli import app
 from router.config import ConfigError, describe_error
 from router.hot_reload import ReloadOutcome
 from router.settings import RouterSettings
+from tests.support.keys import TestKeys
 from tests.support.router_harness import SUPERGRAPH, running_router, settings_for
-from tests.support.router_security import JwksServer, SigningKey
+from tests.support.router_security import JwksServer
 from tests.support.subgraph_server import SubgraphServer
 
 runner = CliRunner()
@@ -200,7 +201,7 @@ async def test_telemetry_section_moves_the_metrics_endpoint(
 async def test_authentication_section_reads_tokens_from_a_cookie(
     subgraphs: dict[str, SubgraphServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    key, stranger = SigningKey.ec("k1"), SigningKey.ec("k2")
+    key, stranger = TestKeys.ec("k1"), TestKeys.ec("k2")
     jwks = await JwksServer(key).start()
     authentication = {
         "router": {

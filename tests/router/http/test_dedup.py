@@ -13,7 +13,7 @@ import pytest_asyncio
 
 from router.settings import RouterSettings
 from tests.support.router_harness import RunningRouter, running_router, settings_for
-from tests.support.subgraph_server import SubgraphServer
+from tests.support.subgraph_server import SubgraphServer, sample_subgraph
 
 JSON = {"content-type": "application/json"}
 SLOW = "{ slow(seconds: 0.3) }"
@@ -22,8 +22,8 @@ SLOW = "{ slow(seconds: 0.3) }"
 @pytest_asyncio.fixture
 async def servers() -> AsyncIterator[dict[str, SubgraphServer]]:
     servers = {
-        "products": await SubgraphServer("products").start(),
-        "reviews": await SubgraphServer("reviews").start(),
+        "products": await sample_subgraph("products").start(),
+        "reviews": await sample_subgraph("reviews").start(),
     }
     yield servers
     for server in servers.values():

@@ -19,9 +19,10 @@ import pytest
 
 from router.execution.entity_cache import EntityCache
 from router.security import SecuritySettings
+from tests.support.keys import TestKeys
 from tests.support.router_harness import RunningRouter, running_router, settings_for
-from tests.support.router_security import JwksServer, SigningKey
-from tests.support.subgraph_server import SubgraphServer
+from tests.support.router_security import JwksServer
+from tests.support.subgraph_server import SubgraphServer, sample_subgraph
 
 JSON_HEADERS = {"content-type": "application/json"}
 PUBLIC = [("cache-control", "public, max-age=60")]
@@ -45,8 +46,8 @@ async def graph(
     reviews_headers: list[tuple[str, str]] = PUBLIC,
 ) -> AsyncIterator[dict[str, SubgraphServer]]:
     servers = {
-        "products": SubgraphServer("products", response_headers=list(products_headers)),
-        "reviews": SubgraphServer("reviews", response_headers=list(reviews_headers)),
+        "products": sample_subgraph("products", response_headers=list(products_headers)),
+        "reviews": sample_subgraph("reviews", response_headers=list(reviews_headers)),
     }
     for server in servers.values():
         await server.start()
@@ -135,7 +136,7 @@ async def test_no_store_is_never_cached_and_the_client_is_told() -> None:
 
 
 async def test_the_smallest_max_age_and_private_reach_the_client() -> None:
-    key = SigningKey.ec("k1")
+    key = TestKeys.ec("k1")
     jwks = JwksServer(key)
     await jwks.start()
     async with graph(reviews_headers=[("cache-control", "private, max-age=20")]) as servers:

@@ -19,9 +19,10 @@ from pydantic import ValidationError
 from router.hot_reload import ReloadOutcome
 from router.security import SecuritySettings
 from router.settings import RouterSettings
+from tests.support.keys import TestKeys
 from tests.support.router_harness import SUPERGRAPH, RunningRouter, running_router, settings_for
-from tests.support.router_security import JwksServer, SigningKey
-from tests.support.subgraph_server import SubgraphServer
+from tests.support.router_security import JwksServer
+from tests.support.subgraph_server import SubgraphServer, sample_subgraph
 
 QUERY = "{ topProducts(first: 1) { name reviews { body } } }"
 JSON = {"content-type": "application/json"}
@@ -30,8 +31,8 @@ JSON = {"content-type": "application/json"}
 @pytest_asyncio.fixture
 async def servers() -> AsyncIterator[dict[str, SubgraphServer]]:
     servers = {
-        "products": await SubgraphServer("products").start(),
-        "reviews": await SubgraphServer("reviews").start(),
+        "products": await sample_subgraph("products").start(),
+        "reviews": await sample_subgraph("reviews").start(),
     }
     yield servers
     for server in servers.values():
@@ -204,7 +205,7 @@ async def test_subgraph_response_headers_reach_the_client_by_rule(
 
 
 async def test_insert_from_a_jwt_claim(servers: dict[str, SubgraphServer]) -> None:
-    key = SigningKey.ec("k1")
+    key = TestKeys.ec("k1")
     jwks = await JwksServer(key).start()
     try:
         rules = {

@@ -14,7 +14,7 @@ import zstandard
 
 from router.config.compression import CompressionConfig
 from tests.support.router_harness import RunningRouter, running_router, settings_for
-from tests.support.subgraph_server import SubgraphServer
+from tests.support.subgraph_server import SubgraphServer, sample_subgraph
 
 QUERY = orjson.dumps({"query": "{ topProducts(first: 3) { id name price } }"})
 EXPECTED = {
@@ -152,8 +152,8 @@ async def test_unknown_or_broken_encodings_get_clear_errors(router: RunningRoute
 
 
 async def test_the_router_asks_subgraphs_for_compressed_responses() -> None:
-    products = await SubgraphServer("products", compress=True).start()
-    reviews = await SubgraphServer("reviews").start()
+    products = await sample_subgraph("products", compress=True).start()
+    reviews = await sample_subgraph("reviews").start()
     try:
         async with (
             running_router(settings_for({"products": products, "reviews": reviews})) as running,

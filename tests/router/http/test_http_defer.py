@@ -18,7 +18,7 @@ import pytest
 import pytest_asyncio
 
 from tests.support.router_harness import running_router, settings_for
-from tests.support.subgraph_server import SubgraphServer
+from tests.support.subgraph_server import SubgraphServer, sample_subgraph
 
 CLIENTS = Path(__file__).resolve().parents[2] / "clients"
 DEFER_ACCEPT = "multipart/mixed;deferSpec=20220824, application/json"
@@ -36,8 +36,8 @@ FULL = {
 @pytest_asyncio.fixture(scope="module")
 async def servers() -> AsyncIterator[dict[str, SubgraphServer]]:
     servers = {
-        "products": await SubgraphServer("products").start(),
-        "reviews": await SubgraphServer("reviews").start(),
+        "products": await sample_subgraph("products").start(),
+        "reviews": await sample_subgraph("reviews").start(),
     }
     yield servers
     for server in servers.values():

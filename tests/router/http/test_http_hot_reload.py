@@ -19,7 +19,7 @@ from router.hot_reload import ReloadOutcome, ServingEngine
 from router.settings import RouterSettings
 from router.supergraph import Supergraph
 from tests.support.router_harness import SUPERGRAPH, RunningRouter, running_router
-from tests.support.subgraph_server import SubgraphServer
+from tests.support.subgraph_server import SubgraphServer, sample_subgraph
 
 
 class RecordingEngine(Engine):
@@ -53,9 +53,9 @@ class Builder:
 async def versions() -> AsyncIterator[tuple[SubgraphServer, SubgraphServer, SubgraphServer]]:
     """products v1, products v2 and reviews: v1 and v2 tag product names differently."""
     servers = (
-        await SubgraphServer("products", tag="-v1").start(),
-        await SubgraphServer("products", tag="-v2").start(),
-        await SubgraphServer("reviews").start(),
+        await sample_subgraph("products", tag="-v1").start(),
+        await sample_subgraph("products", tag="-v2").start(),
+        await sample_subgraph("reviews").start(),
     )
     yield servers
     for server in servers:

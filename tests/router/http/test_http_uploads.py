@@ -23,7 +23,7 @@ import pytest_asyncio
 from router.composition.api import SubgraphSource, compose
 from router.config.uploads import FileUploadsConfig
 from tests.support.router_harness import RunningRouter, running_router, settings_for
-from tests.support.subgraph_server import DATA, UPLOADS_SDL, SubgraphServer
+from tests.support.subgraph_server import DATA, UPLOADS_SDL, SubgraphServer, sample_subgraph
 
 UPLOAD = (
     "mutation Up($file: Upload!, $note: String) { uploadFile(file: $file, note: $note) "
@@ -42,8 +42,8 @@ LIMITS = FileUploadsConfig(max_files=3, max_file_size="1mb")
 @pytest_asyncio.fixture(scope="module")
 async def upload_subgraphs() -> AsyncIterator[dict[str, SubgraphServer]]:
     servers = {
-        "products": await SubgraphServer("products", uploads=True).start(),
-        "reviews": await SubgraphServer("reviews").start(),
+        "products": await sample_subgraph("products", uploads=True).start(),
+        "reviews": await sample_subgraph("reviews").start(),
     }
     yield servers
     for server in servers.values():

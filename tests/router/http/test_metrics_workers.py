@@ -18,7 +18,7 @@ import orjson
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.router_harness import SUPERGRAPH
-from tests.support.subgraph_server import SubgraphServer
+from tests.support.subgraph_server import sample_subgraph
 
 REQUESTS = 24
 
@@ -54,8 +54,8 @@ async def scrape(url: str) -> str:
 
 
 async def test_metrics_are_summed_over_two_workers() -> None:
-    products = await SubgraphServer("products").start()
-    reviews = await SubgraphServer("reviews").start()
+    products = await sample_subgraph("products").start()
+    reviews = await sample_subgraph("reviews").start()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {

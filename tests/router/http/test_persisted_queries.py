@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from router.persisted.manifest import ManifestError, parse_manifest
 from router.settings import RouterSettings
 from tests.support.router_harness import RunningRouter, running_router, settings_for
-from tests.support.subgraph_server import SubgraphServer
+from tests.support.subgraph_server import SubgraphServer, sample_subgraph
 
 JSON = {"content-type": "application/json"}
 QUERY = "query Top { topProducts(first: 1) { name } }"
@@ -71,8 +71,8 @@ def apollo_manifest(*bodies: str) -> dict[str, Any]:
 @pytest_asyncio.fixture(scope="module")
 async def servers() -> AsyncIterator[dict[str, SubgraphServer]]:
     servers = {
-        "products": await SubgraphServer("products").start(),
-        "reviews": await SubgraphServer("reviews").start(),
+        "products": await sample_subgraph("products").start(),
+        "reviews": await sample_subgraph("reviews").start(),
     }
     yield servers
     for server in servers.values():

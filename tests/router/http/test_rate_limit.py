@@ -16,9 +16,10 @@ from router.config.rate_limit import Bucket
 from router.policy.rate_limit import LocalBuckets
 from router.security import SecuritySettings
 from router.settings import RouterSettings
+from tests.support.keys import TestKeys
 from tests.support.router_harness import RunningRouter, running_router, settings_for
-from tests.support.router_security import JwksServer, SigningKey
-from tests.support.subgraph_server import SubgraphServer
+from tests.support.router_security import JwksServer
+from tests.support.subgraph_server import SubgraphServer, sample_subgraph
 
 JSON = {"content-type": "application/json"}
 QUERY = "{ topProducts(first: 1) { name reviews { body } } }"
@@ -27,8 +28,8 @@ QUERY = "{ topProducts(first: 1) { name reviews { body } } }"
 @pytest_asyncio.fixture
 async def servers() -> AsyncIterator[dict[str, SubgraphServer]]:
     servers = {
-        "products": await SubgraphServer("products").start(),
-        "reviews": await SubgraphServer("reviews").start(),
+        "products": await sample_subgraph("products").start(),
+        "reviews": await sample_subgraph("reviews").start(),
     }
     yield servers
     for server in servers.values():
@@ -98,7 +99,7 @@ async def test_per_client_by_ip(servers: dict[str, SubgraphServer]) -> None:
 
 
 async def test_per_client_by_jwt_subject(servers: dict[str, SubgraphServer]) -> None:
-    key = SigningKey.ec("k1")
+    key = TestKeys.ec("k1")
     jwks = await JwksServer(key).start()
     try:
         settings = settings_for(

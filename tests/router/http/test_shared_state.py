@@ -23,7 +23,7 @@ import redis
 import structlog
 
 from tests.support.router_harness import SUPERGRAPH, running_router, settings_for
-from tests.support.subgraph_server import SubgraphServer
+from tests.support.subgraph_server import SubgraphServer, sample_subgraph
 
 pytestmark = pytest.mark.slow  # Redis servers and router processes
 
@@ -40,8 +40,8 @@ def apq(digest: str) -> dict[str, Any]:
 @pytest_asyncio.fixture(scope="module")
 async def servers() -> AsyncIterator[dict[str, SubgraphServer]]:
     servers = {
-        "products": await SubgraphServer("products").start(),
-        "reviews": await SubgraphServer("reviews").start(),
+        "products": await sample_subgraph("products").start(),
+        "reviews": await sample_subgraph("reviews").start(),
     }
     yield servers
     for server in servers.values():

@@ -18,7 +18,7 @@ from router.operation import RequestError
 from router.planning import fetch_nodes
 from router.supergraph import read_supergraph
 from tests.router.scenarios.model import all_scenarios, load
-from tests.router.scenarios.subgraph_kit import SubgraphSpec, build_subgraph_schema
+from tests.support.subgraph_server import SubgraphSpec, build_subgraph_schema
 
 CASES = [
     pytest.param(loaded.name, operation.name, id=f"{loaded.name}::{operation.name}")

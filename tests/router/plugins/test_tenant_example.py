@@ -11,20 +11,21 @@ import pytest_asyncio
 
 from router.security.settings import SecuritySettings
 from tests.router.plugins.test_plugins import TOP, post
+from tests.support.keys import TestKeys
 from tests.support.router_harness import RunningRouter, running_router, settings_for
-from tests.support.router_security import JwksServer, SigningKey
+from tests.support.router_security import JwksServer
 from tests.support.subgraph_server import SubgraphServer
 
 TENANT = "docs.examples.tenant_plugin:TenantPlugin"
 
 
 @pytest_asyncio.fixture(scope="module")
-async def key() -> SigningKey:
-    return SigningKey.ec()
+async def key() -> TestKeys:
+    return TestKeys.ec()
 
 
 @pytest_asyncio.fixture(scope="module")
-async def jwks(key: SigningKey) -> AsyncIterator[JwksServer]:
+async def jwks(key: TestKeys) -> AsyncIterator[JwksServer]:
     server = JwksServer(key)
     await server.start()
     yield server
@@ -48,12 +49,12 @@ async def router(
         yield running
 
 
-def bearer(key: SigningKey, **claims: Any) -> dict[str, str]:
+def bearer(key: TestKeys, **claims: Any) -> dict[str, str]:
     return {"authorization": f"Bearer {key.sign(claims)}"}
 
 
 async def test_the_tenant_claim_becomes_the_subgraph_header_and_is_echoed(
-    router: RunningRouter, subgraphs: dict[str, SubgraphServer], key: SigningKey
+    router: RunningRouter, subgraphs: dict[str, SubgraphServer], key: TestKeys
 ) -> None:
     for server in subgraphs.values():
         server.received.clear()
@@ -70,7 +71,7 @@ async def test_the_tenant_claim_becomes_the_subgraph_header_and_is_echoed(
 async def test_without_the_claim_the_operation_is_refused_before_any_subgraph(
     router: RunningRouter,
     subgraphs: dict[str, SubgraphServer],
-    key: SigningKey,
+    key: TestKeys,
     claims: dict[str, Any],
 ) -> None:
     before = len(subgraphs["products"].received)

@@ -7,8 +7,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tests.support.subgraph_server import Recorder
+
 from .model import ABSENT, ANY, Err, Operation
-from .subgraph_kit import Recorder
 
 
 def _show(value: Any) -> str:

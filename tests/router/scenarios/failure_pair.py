@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from .subgraph_kit import SubgraphSpec
+from tests.support.subgraph_server import SubgraphSpec
 
 PRODUCTS = [{"id": "p1", "name": "Table"}, {"id": "p2", "name": "Chair"}]
 

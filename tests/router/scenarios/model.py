@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .subgraph_kit import Recorder, SubgraphSpec
+from tests.support.subgraph_server import Recorder, SubgraphSpec
 
 HERE = Path(__file__).parent
 SUPERGRAPH = "supergraph.graphql"

@@ -18,9 +18,10 @@ import pytest
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tests.support.subgraph_server import SubgraphCluster
+
 from .expect import assert_body, assert_payloads, assert_requests
 from .model import LoadedScenario, Operation, all_scenarios, load
-from .subgraph_kit import SubgraphCluster
 
 # Every federation case against live subgraphs; the planning tests cover the plans fast.
 pytestmark = pytest.mark.slow

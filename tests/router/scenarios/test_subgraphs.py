@@ -13,9 +13,10 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.support.subgraph_server import SubgraphCluster, entity_keys
+
 from .expect import assert_errors
 from .model import all_scenarios, load
-from .subgraph_kit import SubgraphCluster, entity_keys
 
 pytestmark = pytest.mark.slow  # every scenario subgraph served and queried
 

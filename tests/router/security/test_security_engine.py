@@ -19,9 +19,9 @@ from router.security.nulls import add_null_fields
 from router.security.rules import Access
 from router.settings import RouterSettings
 from router.supergraph import Supergraph, read_supergraph
-from tests.router.scenarios.subgraph_kit import SubgraphCluster
 from tests.support.router_security import shop_supergraph_sdl
 from tests.support.secured_graph import subgraph_specs, supergraph_sdl
+from tests.support.subgraph_server import SubgraphCluster
 
 PLAIN_SUPERGRAPH = (
     shop_supergraph_sdl().split("scalar Secret")[0]

@@ -16,10 +16,11 @@ import pytest_asyncio
 
 from router.security import SecuritySettings
 from router.settings import RouterSettings
-from tests.router.scenarios.subgraph_kit import SubgraphCluster
+from tests.support.keys import TestKeys
 from tests.support.router_harness import RunningRouter, running_router
-from tests.support.router_security import JwksServer, SigningKey, TokenServer
+from tests.support.router_security import JwksServer, TokenServer
 from tests.support.secured_graph import subgraph_specs, supergraph_sdl
+from tests.support.subgraph_server import SubgraphCluster
 
 JSON_HEADERS = {"content-type": "application/json"}
 UNAUTHORIZED = "UNAUTHORIZED_FIELD_OR_TYPE"
@@ -27,7 +28,7 @@ UNAUTHORIZED = "UNAUTHORIZED_FIELD_OR_TYPE"
 
 class Keys:
     def __init__(self) -> None:
-        self.key = SigningKey.ec("k1")
+        self.key = TestKeys.ec("k1")
         self.jwks = JwksServer(self.key)
         self.tokens = TokenServer(client_id="router", client_secret="s3cret")
 
@@ -221,7 +222,7 @@ async def test_nothing_left_answers_without_calling_subgraphs(
 async def test_invalid_token_is_refused_at_the_edge(
     router: RunningRouter, keys: Keys, cluster: SubgraphCluster
 ) -> None:
-    stranger = SigningKey.ec("k1")  # same kid, other key: the signature fails
+    stranger = TestKeys.ec("k1")  # same kid, other key: the signature fails
     for token in (stranger.sign(sub="u1"), keys.key.sign(sub="u1", aud="elsewhere"), "abc"):
         status, headers, body = await post(router, "{ products { name } }", token)
         assert status == 401

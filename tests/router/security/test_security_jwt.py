@@ -20,7 +20,8 @@ from polyshop.runtime.jwt import JwtPolicy, JwtVerifier
 from polyshop.runtime.principal import Principal
 from router.security.errors import AUTH_ERROR, UNAUTHENTICATED, AuthenticationError
 from router.security.jwt import JwtAuthenticator, JwtConfig, TokenSource
-from tests.support.router_security import JwksServer, SigningKey
+from tests.support.keys import TestKeys
+from tests.support.router_security import JwksServer
 
 POLICY = JwtPolicy(issuers=("polyshop-auth",), audiences=("polyshop",))
 
@@ -47,17 +48,17 @@ class Clock:
 
 
 @pytest.fixture(scope="module")
-def ec_key() -> SigningKey:
-    return SigningKey.ec("ec-1")
+def ec_key() -> TestKeys:
+    return TestKeys.ec("ec-1")
 
 
 @pytest.fixture(scope="module")
-def rsa_key() -> SigningKey:
-    return SigningKey.rsa("rsa-1")
+def rsa_key() -> TestKeys:
+    return TestKeys.rsa("rsa-1")
 
 
 @pytest_asyncio.fixture
-async def jwks(ec_key: SigningKey, rsa_key: SigningKey) -> AsyncIterator[JwksServer]:
+async def jwks(ec_key: TestKeys, rsa_key: TestKeys) -> AsyncIterator[JwksServer]:
     server = await JwksServer(ec_key, rsa_key).start()
     yield server
     await server.close()
@@ -81,7 +82,7 @@ def verifier(keys: JwksKeySet) -> Edge:
 
 
 async def test_es256_and_rs256_tokens_give_a_principal(
-    verifier: Edge, ec_key: SigningKey, rsa_key: SigningKey
+    verifier: Edge, ec_key: TestKeys, rsa_key: TestKeys
 ) -> None:
     token = ec_key.sign(scope="read:orders write:orders", roles=["admin"], client_id="web")
     principal = await verifier.verify(token)
@@ -114,7 +115,7 @@ def in_seconds(offset: int) -> Callable[[], int]:
     ],
 )
 async def test_claims_are_checked(
-    verifier: Edge, ec_key: SigningKey, claims: dict[str, object], reason: str
+    verifier: Edge, ec_key: TestKeys, claims: dict[str, object], reason: str
 ) -> None:
     now_claims = {key: value() if callable(value) else value for key, value in claims.items()}
     with pytest.raises(AuthenticationError) as caught:
@@ -126,14 +127,14 @@ async def test_claims_are_checked(
 
 
 async def test_small_leeway_accepts_a_just_expired_token(
-    keys: JwksKeySet, ec_key: SigningKey
+    keys: JwksKeySet, ec_key: TestKeys
 ) -> None:
     verifier = Edge(keys, JwtPolicy(leeway_seconds=30))
     principal = await verifier.verify(ec_key.sign(exp=int(time.time()) - 10))
     assert principal.subject == "user-1"
 
 
-async def test_tampered_token_is_rejected(verifier: Edge, ec_key: SigningKey) -> None:
+async def test_tampered_token_is_rejected(verifier: Edge, ec_key: TestKeys) -> None:
     header, _payload, signature = ec_key.sign().split(".")
     forged_payload = pyjwt.utils.base64url_encode(
         b'{"sub":"admin","iss":"polyshop-auth","aud":"polyshop","exp":9999999999}'
@@ -144,14 +145,14 @@ async def test_tampered_token_is_rejected(verifier: Edge, ec_key: SigningKey) ->
 
 
 async def test_token_signed_by_an_unknown_key_is_rejected(verifier: Edge) -> None:
-    stranger = SigningKey.ec("ec-1")  # same kid, different key: an attacker's guess
+    stranger = TestKeys.ec("ec-1")  # same kid, different key: an attacker's guess
     with pytest.raises(AuthenticationError) as caught:
         await verifier.verify(stranger.sign())
     assert caught.value.reason == "signature verification failed"
 
 
-async def test_algorithm_confusion_and_none_are_refused(verifier: Edge, ec_key: SigningKey) -> None:
-    public_pem = ec_key.jwk["x"]  # anything public an attacker could use as an HMAC secret
+async def test_algorithm_confusion_and_none_are_refused(verifier: Edge, ec_key: TestKeys) -> None:
+    public_pem = ec_key.public_jwk["x"]  # anything public an attacker could use as an HMAC secret
     hs = pyjwt.encode({"sub": "x", "exp": 9999999999}, public_pem, "HS256", {"kid": "ec-1"})
     with pytest.raises(AuthenticationError, match="not allowed"):
         await verifier.verify(hs)
@@ -160,7 +161,7 @@ async def test_algorithm_confusion_and_none_are_refused(verifier: Edge, ec_key: 
         await verifier.verify(unsigned)
     # RS256 declared on an EC key: the key does not fit the algorithm
     with pytest.raises(AuthenticationError, match="no signing key"):
-        await verifier.verify(SigningKey.rsa("ec-1").sign(headers={"kid": "ec-1"}))
+        await verifier.verify(TestKeys.rsa("ec-1").sign(headers={"kid": "ec-1"}))
 
 
 async def test_garbage_is_malformed(verifier: Edge) -> None:
@@ -168,19 +169,19 @@ async def test_garbage_is_malformed(verifier: Edge) -> None:
         await verifier.verify("not-a-jwt")
 
 
-async def test_keys_are_cached(verifier: Edge, jwks: JwksServer, ec_key: SigningKey) -> None:
+async def test_keys_are_cached(verifier: Edge, jwks: JwksServer, ec_key: TestKeys) -> None:
     for _ in range(5):
         await verifier.verify(ec_key.sign())
     assert jwks.hits == 1
 
 
 async def test_rotation_unknown_kid_triggers_a_refetch(
-    verifier: Edge, jwks: JwksServer, ec_key: SigningKey, clock: Clock
+    verifier: Edge, jwks: JwksServer, ec_key: TestKeys, clock: Clock
 ) -> None:
     await verifier.verify(ec_key.sign())
     assert jwks.hits == 1
-    rotated = SigningKey.ec("ec-2")
-    jwks.keys = [rotated.jwk]  # the issuer rotates: old key gone, new key published
+    rotated = TestKeys.ec("ec-2")
+    jwks.keys = [rotated.public_jwk]  # the issuer rotates: old key gone, new key published
     clock.now += 11
     principal = await verifier.verify(rotated.sign(sub="after-rotation"))
     assert principal.subject == "after-rotation"
@@ -190,10 +191,10 @@ async def test_rotation_unknown_kid_triggers_a_refetch(
 
 
 async def test_unknown_kids_are_rate_limited(
-    verifier: Edge, jwks: JwksServer, ec_key: SigningKey, clock: Clock
+    verifier: Edge, jwks: JwksServer, ec_key: TestKeys, clock: Clock
 ) -> None:
     await verifier.verify(ec_key.sign())
-    made_up = [SigningKey.ec(f"fake-{i}") for i in range(3)]
+    made_up = [TestKeys.ec(f"fake-{i}") for i in range(3)]
     for key in made_up:
         with pytest.raises(AuthenticationError, match="no signing key"):
             await verifier.verify(key.sign())
@@ -205,7 +206,7 @@ async def test_unknown_kids_are_rate_limited(
 
 
 async def test_cache_expires_after_cache_seconds(
-    verifier: Edge, jwks: JwksServer, ec_key: SigningKey, clock: Clock
+    verifier: Edge, jwks: JwksServer, ec_key: TestKeys, clock: Clock
 ) -> None:
     await verifier.verify(ec_key.sign())
     clock.now += 301
@@ -214,7 +215,7 @@ async def test_cache_expires_after_cache_seconds(
 
 
 async def test_outage_keeps_serving_cached_keys(
-    verifier: Edge, jwks: JwksServer, ec_key: SigningKey, clock: Clock
+    verifier: Edge, jwks: JwksServer, ec_key: TestKeys, clock: Clock
 ) -> None:
     await verifier.verify(ec_key.sign())
     jwks.status = 500
@@ -224,7 +225,7 @@ async def test_outage_keeps_serving_cached_keys(
     assert jwks.hits == 2
 
 
-async def test_no_keys_ever_is_a_503(jwks: JwksServer, ec_key: SigningKey) -> None:
+async def test_no_keys_ever_is_a_503(jwks: JwksServer, ec_key: TestKeys) -> None:
     jwks.status = 503
     keys = JwksKeySet([jwks.url])
     try:
@@ -235,7 +236,7 @@ async def test_no_keys_ever_is_a_503(jwks: JwksServer, ec_key: SigningKey) -> No
         await keys.aclose()
 
 
-async def test_several_jwks_urls(ec_key: SigningKey, rsa_key: SigningKey) -> None:
+async def test_several_jwks_urls(ec_key: TestKeys, rsa_key: TestKeys) -> None:
     first, second = await JwksServer(ec_key).start(), await JwksServer(rsa_key).start()
     keys = JwksKeySet([first.url, second.url])
     try:
@@ -249,25 +250,27 @@ async def test_several_jwks_urls(ec_key: SigningKey, rsa_key: SigningKey) -> Non
 
 
 async def test_rsa_key_without_alg_and_token_without_kid() -> None:
-    key = SigningKey.rsa("plain", declare_alg=False)
+    key = TestKeys.rsa("plain", declare_alg=False)
     server = await JwksServer(key).start()
     keys = JwksKeySet([server.url])
     try:
         verifier = Edge(keys)
-        token = pyjwt.encode({"sub": "no-kid", "exp": int(time.time()) + 60}, key.private, "RS384")
+        token = pyjwt.encode(
+            {"sub": "no-kid", "exp": int(time.time()) + 60}, key.private_key, "RS384"
+        )
         assert (await verifier.verify(token)).subject == "no-kid"
     finally:
         await keys.aclose()
         await server.close()
 
 
-async def test_periodic_refresh_in_the_background(jwks: JwksServer, ec_key: SigningKey) -> None:
+async def test_periodic_refresh_in_the_background(jwks: JwksServer, ec_key: TestKeys) -> None:
     keys = JwksKeySet([jwks.url], cache_seconds=0.05)
     await keys.start()
     try:
         assert jwks.hits == 1
-        rotated = SigningKey.ec("bg-2")
-        jwks.keys.append(rotated.jwk)
+        rotated = TestKeys.ec("bg-2")
+        jwks.keys.append(rotated.public_jwk)
         await asyncio.sleep(0.2)
         assert jwks.hits >= 3
         assert await keys.candidates("bg-2", "ES256")
@@ -282,7 +285,7 @@ async def test_authenticator_missing_token_is_anonymous(verifier: Edge) -> None:
     assert await verifier.authenticator.authenticate({"accept": "*/*"}) is None
 
 
-async def test_authenticator_reads_bearer(verifier: Edge, ec_key: SigningKey) -> None:
+async def test_authenticator_reads_bearer(verifier: Edge, ec_key: TestKeys) -> None:
     token = ec_key.sign()
     principal = await verifier.authenticator.authenticate({"authorization": f"bearer {token}"})
     assert principal is not None
@@ -297,7 +300,7 @@ async def test_authenticator_malformed_header_is_401(verifier: Edge, value: str)
 
 
 async def test_authenticator_reads_other_sources_in_order(
-    keys: JwksKeySet, ec_key: SigningKey
+    keys: JwksKeySet, ec_key: TestKeys
 ) -> None:
     """``sources`` (Apollo's ``jwt.sources``): looked at when the main header is absent, in
     order; a source that is present but malformed is a 401 like the main header."""
@@ -334,7 +337,7 @@ async def test_authenticator_require_authentication(keys: JwksKeySet) -> None:
 
 
 async def test_a_huge_or_hostile_kid_is_echoed_bounded_and_sanitized(
-    verifier: Edge, ec_key: SigningKey
+    verifier: Edge, ec_key: TestKeys
 ) -> None:
     """The kid comes from the client: 10 kB of it, quotes and control characters must not
     reach the WWW-Authenticate header as sent."""
@@ -355,7 +358,7 @@ async def test_a_huge_or_hostile_kid_is_echoed_bounded_and_sanitized(
 
 
 async def test_a_token_living_longer_than_the_maximum_is_refused(
-    keys: JwksKeySet, ec_key: SigningKey
+    keys: JwksKeySet, ec_key: TestKeys
 ) -> None:
     verifier = Edge(keys, JwtPolicy(max_token_lifetime_seconds=3600))
     now = int(time.time())

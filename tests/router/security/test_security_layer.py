@@ -16,12 +16,13 @@ from router.security import (
     SecuritySettings,
 )
 from router.supergraph import read_supergraph
-from tests.support.router_security import JwksServer, SigningKey, TokenServer, shop_supergraph_sdl
+from tests.support.keys import TestKeys
+from tests.support.router_security import JwksServer, TokenServer, shop_supergraph_sdl
 
 
 @pytest_asyncio.fixture
-async def servers() -> AsyncIterator[tuple[SigningKey, JwksServer, TokenServer]]:
-    key = SigningKey.ec("k1")
+async def servers() -> AsyncIterator[tuple[TestKeys, JwksServer, TokenServer]]:
+    key = TestKeys.ec("k1")
     jwks = await JwksServer(key).start()
     tokens = await TokenServer().start()
     yield key, jwks, tokens
@@ -31,7 +32,7 @@ async def servers() -> AsyncIterator[tuple[SigningKey, JwksServer, TokenServer]]
 
 @pytest_asyncio.fixture
 async def layer(
-    servers: tuple[SigningKey, JwksServer, TokenServer],
+    servers: tuple[TestKeys, JwksServer, TokenServer],
 ) -> AsyncIterator[SecurityLayer]:
     _, jwks, tokens = servers
     settings = SecuritySettings(
@@ -50,7 +51,7 @@ async def layer(
 
 
 async def test_request_flow(
-    layer: SecurityLayer, servers: tuple[SigningKey, JwksServer, TokenServer]
+    layer: SecurityLayer, servers: tuple[TestKeys, JwksServer, TokenServer]
 ) -> None:
     key, jwks, tokens = servers
     assert jwks.hits == 1  # loaded at start
@@ -78,7 +79,7 @@ async def test_request_flow(
 
 
 async def test_invalid_token_stops_at_the_edge(
-    layer: SecurityLayer, servers: tuple[SigningKey, JwksServer, TokenServer]
+    layer: SecurityLayer, servers: tuple[TestKeys, JwksServer, TokenServer]
 ) -> None:
     key, _, _ = servers
     with pytest.raises(AuthenticationError) as caught:

@@ -3,8 +3,9 @@
 The router fetches the root from products, then one batched `_entities` call to reviews.
 """
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec, entity_by_key
+
 from ..model import Direct, Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec, entity_by_key
 
 PRODUCTS = [
     {"id": "p1", "name": "Table", "price": 120},

@@ -3,8 +3,9 @@ carrying 100 representations, in list order (no N+1 fetching)."""
 
 from typing import Any
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec
 
 PRODUCTS = [{"id": f"p{i:03}", "name": f"Product {i}"} for i in range(100)]
 STOCK = {f"p{i:03}": (i * 7) % 10 for i in range(100)}

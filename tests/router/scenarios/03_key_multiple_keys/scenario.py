@@ -3,8 +3,9 @@ by `sku`. Reaching legacy from search needs a hop through products, which conver
 
 from typing import Any
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec
+
 from ..model import Direct, Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec
 
 PRODUCTS = [
     {"id": "1", "sku": "TBL-1", "name": "Table"},

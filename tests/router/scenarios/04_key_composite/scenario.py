@@ -1,8 +1,9 @@
 """A composite key (`productId currency`): the representation carries both fields, and two
 prices of one product in different currencies are different entities."""
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec, entity_by_key
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec, entity_by_key
 
 LISTINGS = [
     {"title": "Table (EU)", "price": {"productId": "p1", "currency": "EUR"}},

@@ -2,8 +2,9 @@
 
 from typing import Any
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec
+
 from ..model import Direct, Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec
 
 USERS = [
     {"account": {"id": "a1", "region": "eu"}, "name": "Ada"},

@@ -1,8 +1,9 @@
 """reviews references Product with `@key(resolvable: false)`: it can hand out product ids but
 never resolves Product entities, so the router never sends `_entities` to reviews."""
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec, entity_by_key
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec, entity_by_key
 
 REVIEWS = [
     {"id": "r1", "body": "Great", "product": {"id": "p2"}},

@@ -3,8 +3,9 @@ in the representation, even when the client does not ask for it."""
 
 from typing import Any
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec
+
 from ..model import Direct, Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec
 
 PRODUCTS = [
     {"id": "p1", "name": "Table", "weight": 20},

@@ -3,8 +3,9 @@ carries exactly the nested object the requirement names."""
 
 from typing import Any
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec
 
 PRODUCTS = [
     {"id": "p1", "name": "Table", "dimensions": {"width": 160, "height": 75, "depth": 90}},

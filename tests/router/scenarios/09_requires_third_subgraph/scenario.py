@@ -3,8 +3,9 @@
 
 from typing import Any
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec
 
 PRODUCTS = [
     {"id": "p1", "name": "Table", "price": 250},

@@ -1,8 +1,9 @@
 """`Review.product @provides(fields: "name")`: below that field reviews resolves the external
 `name` itself, so no jump to products; `price` still needs products."""
 
+from tests.support.subgraph_server import SubgraphSpec, entity_by_key
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import SubgraphSpec, entity_by_key
 
 REVIEWS = [
     {"id": "r1", "body": "Great", "product": {"id": "p1", "name": "Table"}},

@@ -4,8 +4,9 @@ the provides path carry a stale `name` that must never reach the client."""
 
 from typing import Any
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec, entity_by_key
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec, entity_by_key
 
 PRODUCTS = [
     {"id": "p1", "name": "Table"},

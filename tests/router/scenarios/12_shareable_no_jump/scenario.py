@@ -1,8 +1,9 @@
 """`Product.name @shareable` in products and reviews: whichever subgraph is already fetching
 the product answers `name`; no needless entity jump."""
 
+from tests.support.subgraph_server import SubgraphSpec, entity_by_key
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import SubgraphSpec, entity_by_key
 
 PRODUCTS = [{"id": "p1", "name": "Table", "price": 120}, {"id": "p2", "name": "Chair", "price": 40}]
 REVIEWED = [

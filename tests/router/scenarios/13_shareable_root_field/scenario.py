@@ -2,8 +2,9 @@
 that resolves the whole selection in one fetch, and needs two fetches only when the selection
 spans both."""
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec
 
 ACCOUNT = {"id": "u1", "name": "Ada", "email": "ada@example.com"}
 PROFILE = {"id": "u1", "name": "Ada", "avatar": "ada.png"}

@@ -1,8 +1,9 @@
 """`Product.price @override(from: "products")` in pricing: price comes from pricing only. The
 two subgraphs return different prices, so the data shows which one answered."""
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec
 
 PRODUCTS = [
     {"id": "p1", "name": "Table", "price": 100},

@@ -5,8 +5,9 @@ its own values, so the data shows which one answered.
 Apollo Router docs, "Progressive @override": a `percent(x)` label is enabled for x% of
 requests; 0 and 100 are therefore never/always."""
 
+from tests.support.subgraph_server import SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
 
 PRODUCTS = [
     {"id": "p1", "name": "Table", "price": 100, "stock": 1},

@@ -2,8 +2,9 @@
 when the router enables it (`EngineConfig.override_labels`), from pricing. All operations
 use one query text: the plan depends on the enabled labels, not on the text alone."""
 
+from tests.support.subgraph_server import SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
 
 PRODUCTS = [
     {"id": "p1", "name": "Table", "price": 100},

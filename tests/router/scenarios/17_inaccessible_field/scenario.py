@@ -3,8 +3,9 @@ yet the router still fetches the hidden field for another subgraph's `@requires`
 
 from typing import Any
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec
+
 from ..model import Err, Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec
 
 PRODUCTS = [
     {"id": "p1", "name": "Table", "internalCode": "T-77"},

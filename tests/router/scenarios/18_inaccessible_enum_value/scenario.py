@@ -6,8 +6,9 @@ an error, as in the Hive federation-gateway-audit suite `enum-intersection`
 
 from typing import Any
 
+from tests.support.subgraph_server import SubgraphSpec
+
 from ..model import ANY, Err, Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
 
 USERS = [
     {"id": "u1", "type": "REGULAR"},

@@ -3,8 +3,9 @@ list them, and the subgraph sees its defaults (hidden products stay hidden)."""
 
 from typing import Any
 
+from tests.support.subgraph_server import SubgraphSpec
+
 from ..model import Err, Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
 
 PRODUCTS: list[dict[str, Any]] = [
     {"id": "p1", "name": "Table", "hidden": False},

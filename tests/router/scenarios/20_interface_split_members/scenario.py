@@ -2,8 +2,9 @@
 `author` in books, Movie's `director` in movies. The router splits the selection per runtime
 type and asks each subgraph only about its own type."""
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec
 
 ITEMS = [
     {"__typename": "Book", "id": "b1", "title": "Dune"},

@@ -2,8 +2,9 @@
 
 from typing import Any
 
+from tests.support.subgraph_server import SubgraphSpec, entity_by_key
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import SubgraphSpec, entity_by_key
 
 RESULTS = [
     {"__typename": "Product", "id": "p1"},

@@ -7,8 +7,9 @@ an `@interfaceObject`: reviews only knows "Media", never Book or Movie.
 
 from typing import Any
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec
+
 from ..model import Direct, Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec
 
 MEDIA = {
     "b1": {"__typename": "Book", "id": "b1", "title": "Dune", "author": "Herbert"},

@@ -3,8 +3,9 @@ subgraphs (products → reviews → users)."""
 
 from typing import Any
 
+from tests.support.subgraph_server import SubgraphSpec, entity_by_key
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import SubgraphSpec, entity_by_key
 
 PRODUCTS = [{"id": "p1", "name": "Table", "price": 120}, {"id": "p2", "name": "Chair", "price": 40}]
 REVIEWS = {

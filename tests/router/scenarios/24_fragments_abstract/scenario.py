@@ -3,8 +3,9 @@ fragment inside an interface selection, and type conditions nested in type condi
 books knows nothing of Movie or Promo, movies nothing of Book: fragments on types a subgraph
 does not define must never be sent to it (the test subgraphs reject invalid operations)."""
 
+from tests.support.subgraph_server import SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
 
 BOOK = {"__typename": "Book", "id": "b1", "title": "Dune"}
 MOVIE = {"__typename": "Movie", "id": "m1", "title": "Alien"}

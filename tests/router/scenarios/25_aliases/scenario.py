@@ -4,8 +4,9 @@ the key field `id` (the router still needs the real `id` for the entity fetch)."
 
 from typing import Any
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec
 
 PRODUCTS = [{"id": "p1", "name": "Table"}, {"id": "p2", "name": "Chair"}]
 EUR = {"p1": 100, "p2": 40}

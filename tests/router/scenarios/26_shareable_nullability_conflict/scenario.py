@@ -8,8 +8,9 @@ Same case as the Hive federation-gateway-audit suite `child-type-mismatch`
 (the-guild-org/graphql-federation-gateway-audit, src/test-suites/child-type-mismatch/test.ts,
 operations `NestedInternalAlias`)."""
 
+from tests.support.subgraph_server import SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
 
 ITEMS = [
     {"__typename": "Book", "id": "b1", "size": 300},

@@ -3,8 +3,9 @@ a field reachable both through a skipped and an included path stays in the respo
 
 from typing import Any
 
+from tests.support.subgraph_server import SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
 
 PRODUCTS = [{"id": "p1", "name": "Table", "price": 120}, {"id": "p2", "name": "Chair", "price": 40}]
 REVIEWS = {"p1": [{"id": "r1", "body": "Solid", "stars": 5}], "p2": []}

@@ -3,8 +3,9 @@ completed by another subgraph, on value types, under aliases and on the mutation
 
 from typing import Any
 
+from tests.support.subgraph_server import SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
 
 PRODUCTS = [{"id": "p1", "name": "Table"}]
 

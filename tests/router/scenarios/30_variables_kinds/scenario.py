@@ -6,8 +6,9 @@ forwarded only to the subgraph whose operation uses it."""
 import json
 from typing import Any
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec
 
 PRODUCTS: list[dict[str, Any]] = [
     {"id": "p1", "name": "Table", "price": 120, "tags": ["wood", "big"]},

@@ -3,8 +3,9 @@ subgraph is called — no data entry, HTTP 400, code `VALIDATION_INVALID_TYPE_VA
 Apollo Router answers (apollo-router src/error.rs: `FetchError::ValidationInvalidTypeVariable`
 → "VALIDATION_INVALID_TYPE_VARIABLE", message "invalid type for variable: '<name>'")."""
 
+from tests.support.subgraph_server import SubgraphSpec
+
 from ..model import Err, Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
 
 PRODUCTS = [{"id": "p1", "name": "Table"}]
 

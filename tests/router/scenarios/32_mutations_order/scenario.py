@@ -5,8 +5,9 @@ them in parallel would let inventory start before carts finished."""
 import itertools
 from typing import Any
 
+from tests.support.subgraph_server import RecordedRequest, Recorder, SubgraphSpec, entity_by_key
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import RecordedRequest, Recorder, SubgraphSpec, entity_by_key
 
 PRODUCTS = [{"sku": "TBL", "name": "Table"}, {"sku": "CHR", "name": "Chair"}]
 

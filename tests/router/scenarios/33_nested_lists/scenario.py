@@ -2,8 +2,9 @@
 one `_entities` call collects the objects at every depth (Flatten path `grid.@.@`) and the
 results land back at the right positions."""
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec
+
 from ..model import Check, Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec
 
 P = {
     pid: {"id": pid, "name": name}

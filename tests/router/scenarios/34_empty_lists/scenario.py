@@ -3,8 +3,9 @@ a fetch whose representations are empty), at the first hop and deeper in the cha
 
 from typing import Any
 
+from tests.support.subgraph_server import SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
 
 PRODUCTS = [{"id": "p1", "name": "Table"}, {"id": "p2", "name": "Chair"}]
 

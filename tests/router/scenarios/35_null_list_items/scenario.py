@@ -1,7 +1,8 @@
 """Null items in a list of entities: they stay null, and are not sent as representations."""
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec
 
 P1 = {"id": "p1", "name": "Table"}
 P2 = {"id": "p2", "name": "Chair"}

@@ -6,8 +6,9 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from tests.support.subgraph_server import SubgraphSpec
+
 from ..model import Err, Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
 
 P = [{"id": "p1", "name": "Table"}, {"id": "p2", "name": "Chair"}, {"id": "p3", "name": "Lamp"}]
 RATINGS = {"p1": 4.5, "p3": 3.0}

@@ -5,8 +5,9 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from tests.support.subgraph_server import SubgraphSpec
+
 from ..model import Err, Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
 
 
 def email(user: dict[str, Any], _info: Any) -> str:

@@ -6,8 +6,9 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from tests.support.subgraph_server import SubgraphSpec
+
 from ..model import Err, Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
 
 PRODUCTS = [{"id": "p1", "name": "Table"}, {"id": "p2", "name": "Chair"}, {"id": "p3"}]
 REVIEWS = {

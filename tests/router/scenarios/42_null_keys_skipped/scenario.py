@@ -8,8 +8,9 @@ expected data this follows; whether an error accompanies the skipped entity is n
 
 from typing import Any
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec
+
 from ..model import ANY, Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec
 
 BOOKS = [
     {"id": "1", "upc": "b1", "author": {"id": "a1", "name": "Alice"}},

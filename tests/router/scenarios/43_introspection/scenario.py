@@ -2,8 +2,9 @@
 join__/link__ machinery visible. Mixed with ordinary fields, only those are fetched. With
 introspection turned off, Apollo Router refuses it (`INTROSPECTION_DISABLED`)."""
 
+from tests.support.subgraph_server import SubgraphSpec
+
 from ..model import ANY, Err, Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
 
 PRODUCTS = [{"id": "p1", "name": "Table", "tags": []}]
 

@@ -1,8 +1,9 @@
 """Syntax errors: `GRAPHQL_PARSE_FAILED`, HTTP 400, no `data` entry, no subgraph request
 (Apollo Router docs, "Errors": GRAPHQL_PARSE_FAILED — the operation could not be parsed)."""
 
+from tests.support.subgraph_server import SubgraphSpec
+
 from ..model import Err, Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
 
 
 def parse_error(name: str, query: str) -> Operation:

@@ -4,8 +4,9 @@ not compared (Apollo Router's validator words them differently from graphql-js).
 Operation selection failures (several operations and no name, an unknown name) are also
 request errors answered with 400; their code is not compared."""
 
+from tests.support.subgraph_server import SubgraphSpec
+
 from ..model import ANY, Err, Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
 
 
 def invalid(name: str, query: str) -> Operation:

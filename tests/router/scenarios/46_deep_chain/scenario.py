@@ -3,8 +3,9 @@ need only the author's id, so they can run side by side; products needs orders' 
 Each subgraph gets exactly one request, merged at the right depth (`latestReviews.@.author.
 orders.@.items.@.product`)."""
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec, entity_by_key
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec, entity_by_key
 
 REVIEWS = [
     {"id": "r1", "body": "Great", "author": {"id": "u1"}},

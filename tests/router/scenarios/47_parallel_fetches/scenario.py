@@ -2,8 +2,9 @@
 entity fetches that both depend only on the root. Every subgraph answers after 0.2 s, so
 sequential execution would show up as non-overlapping requests."""
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec
+
 from ..model import Check, Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec
 
 PRODUCTS = [{"id": "p1", "name": "Table"}]
 

@@ -1,8 +1,9 @@
 """Six reviews of two products: the `_entities` call carries each distinct representation
 once (Apollo Router deduplicates representations) and every review gets its product."""
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec, entity_by_key
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec, entity_by_key
 
 REVIEWS = [{"id": f"r{i}", "product": {"id": "p1" if i % 2 else "p2"}} for i in range(1, 7)]
 PRODUCTS = [{"id": "p1", "name": "Table"}, {"id": "p2", "name": "Chair"}]

@@ -1,8 +1,9 @@
 """A value type (`Money`, no key) shared by two subgraphs: each resolves it wherever it
 returns one, with no entity jump inside it."""
 
+from tests.support.subgraph_server import SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
 
 PRODUCTS = [
     {"id": "p1", "listPrice": {"amount": 100, "currency": "EUR"}},

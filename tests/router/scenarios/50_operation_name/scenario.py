@@ -3,8 +3,9 @@ subgraphs are called, and fragments shared by the operations still resolve."""
 
 from typing import Any
 
+from tests.support.subgraph_server import SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
 
 PRODUCTS = [{"id": "p1", "name": "Table", "price": 120}]
 DOCUMENT = """

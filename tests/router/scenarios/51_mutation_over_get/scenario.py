@@ -4,8 +4,9 @@ not reach the subgraph."""
 
 from typing import Any
 
+from tests.support.subgraph_server import SubgraphSpec
+
 from ..model import ANY, Err, Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
 
 PRODUCTS = [{"id": "p1", "name": "Table"}]
 

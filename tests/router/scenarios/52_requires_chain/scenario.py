@@ -4,8 +4,9 @@ next subgraph needs."""
 
 from typing import Any
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec
 
 PRODUCTS = [{"id": "p1", "price": 100}, {"id": "p2", "price": 55}]
 

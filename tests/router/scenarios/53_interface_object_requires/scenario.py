@@ -4,8 +4,9 @@ the interface field `name` from accounts; the representation is typed "Account" 
 
 from typing import Any
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec
 
 ACCOUNTS = [
     {"__typename": "Admin", "id": "a1", "name": "Ada", "isMain": True},

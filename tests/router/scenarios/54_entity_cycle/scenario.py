@@ -2,8 +2,9 @@
 product whose name only products knows). The second products call is an entity fetch merged
 two levels down."""
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec, entity_by_key
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec, entity_by_key
 
 PRODUCTS = [
     {"id": "p1", "name": "Table"},

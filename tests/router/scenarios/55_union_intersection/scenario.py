@@ -2,8 +2,9 @@
 all three). A fragment on a member the subgraph does not have must not be sent to it, and
 Book's title, known only to a, needs a jump from b's results."""
 
+from tests.support.subgraph_server import SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
 
 BOOKS = {"b1": {"id": "b1", "title": "Dune"}}
 

@@ -4,8 +4,9 @@ docs "Request Limits"): an operation over a limit is rejected before planning wi
 request. The examples stay clear of the limits' edges, whose counting rules differ between
 routers."""
 
+from tests.support.subgraph_server import SubgraphSpec
+
 from ..model import ANY, Err, Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
 
 PRODUCTS = [{"id": "p1", "name": "Table", "price": 1}]
 

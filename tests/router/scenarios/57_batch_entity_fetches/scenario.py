@@ -5,8 +5,9 @@ is 7 subgraph requests, as Hive's planner makes, where one request per path made
 
 from typing import Any
 
+from tests.support.subgraph_server import Info, Recorder, SubgraphSpec
+
 from ..model import Err, Operation, Scenario
-from ..subgraph_kit import Info, Recorder, SubgraphSpec
 
 USERS = {
     "u1": {"id": "u1", "name": "Ada", "username": "ada"},

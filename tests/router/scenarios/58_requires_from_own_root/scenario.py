@@ -7,8 +7,9 @@ and inside fragments."""
 
 from typing import Any
 
+from tests.support.subgraph_server import Info, Recorder, SubgraphSpec, entity_by_key
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Info, Recorder, SubgraphSpec, entity_by_key
 
 PRODUCTS = [
     {"id": "p1", "name": "Table", "weight": 20},

@@ -7,8 +7,9 @@ own field, the requirement an internal alias; fragments change nothing."""
 
 from typing import Any
 
+from tests.support.subgraph_server import Info, Recorder, SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Info, Recorder, SubgraphSpec
 
 COMMENTS = {
     "c1": {"id": "c1", "body": "First!", "authorId": "ann"},

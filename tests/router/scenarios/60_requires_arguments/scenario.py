@@ -5,8 +5,9 @@ under an internal alias and is sent under the field's name)."""
 
 from typing import Any
 
+from tests.support.subgraph_server import Info, Recorder, SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Info, Recorder, SubgraphSpec
 
 RATES = {"USD": 1, "EUR": 2}
 PRODUCTS = [

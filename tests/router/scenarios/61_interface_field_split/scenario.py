@@ -4,8 +4,9 @@ resolves it elsewhere: media owns `Media.title` for Book, but films took `Movie.
 `title` on the interface in media would return media's stale Movie title and an invalid
 Podcast one; the router asks media for Book's, films for Movie's and pods for Podcast's."""
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec
 
 MEDIA = [
     {"__typename": "Book", "id": "b1", "title": "Dune"},

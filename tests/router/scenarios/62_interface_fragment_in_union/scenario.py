@@ -3,8 +3,9 @@ expands to the union's members that implement the interface; a union has no fiel
 own, so nothing may be selected on it but `__typename` (dropping `id` was the bug). Members
 that do not implement it (Song) get nothing from that fragment."""
 
+from tests.support.subgraph_server import SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
 
 ITEMS = [
     {"__typename": "Book", "id": "b1", "title": "Dune"},

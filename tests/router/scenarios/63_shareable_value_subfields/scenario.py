@@ -5,8 +5,9 @@ through the parent entity's key (`Product` → warehouse for `size { width heigh
 failing with "cannot resolve Size.height from subgraph catalog"; it stays in catalog when
 catalog has everything."""
 
+from tests.support.subgraph_server import SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
 
 SIZES = {"p1": {"width": 10, "height": 20}, "p2": {"width": 3, "height": 4}}
 

@@ -4,8 +4,9 @@ implementations (Book in shelf, Movie in radio). Client fragments on types a sub
 have, on union members it does not list, or on an interface its type does not implement there
 are rewritten per runtime type or dropped; the live subgraphs validate every operation."""
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec
 
 SEARCH = [
     {"__typename": "Book", "id": "b1", "title": "Dune"},

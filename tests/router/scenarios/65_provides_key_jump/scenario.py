@@ -3,8 +3,9 @@ author's `handle` (external there), which is the only key avatars knows users by
 sends `{__typename, handle}` from reviews' answer straight to avatars, instead of first asking
 accounts for the handle it already has."""
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec
 
 USERS = [
     {"id": "u1", "handle": "ada", "name": "Ada Lovelace"},

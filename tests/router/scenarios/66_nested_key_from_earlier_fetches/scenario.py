@@ -3,8 +3,9 @@
 customer's region. The fetches are ordered shop → crm → geo → billing so every billing
 representation is complete (never `ENTITY_KEY_MISSING`, never a rejected representation)."""
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec
 
 CUSTOMERS = {"o1": "c1", "o2": "c2"}
 REGIONS = {"c1": "EU", "c2": "US"}

@@ -3,8 +3,9 @@
 such an object is null where it stands (per the API schema's nullability), `__typename`
 included — never `{"__typename": "Secret"}`."""
 
+from tests.support.subgraph_server import SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
 
 ITEMS = [
     {"__typename": "Book", "id": "b1", "title": "Dune"},

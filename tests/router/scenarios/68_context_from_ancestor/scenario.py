@@ -6,8 +6,9 @@ values (the same product priced in two currencies)."""
 
 from typing import Any
 
+from tests.support.subgraph_server import Info, Recorder, SubgraphSpec
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Info, Recorder, SubgraphSpec
 
 STORES = [
     {"id": "s1", "currency": "USD", "products": ["p1", "p2"]},

@@ -13,8 +13,9 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec, entity_by_key
+
 from ..model import ABSENT, Err, Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec, entity_by_key
 
 PRODUCTS = [
     {"id": "p1", "name": "Table", "price": 120},

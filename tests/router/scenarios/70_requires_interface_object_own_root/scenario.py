@@ -8,8 +8,9 @@ inline in the first billing fetch would compute it without `name`."""
 
 from typing import Any
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec, entity_by_key
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec, entity_by_key
 
 ACCOUNTS = [
     {"__typename": "Admin", "id": "a1", "name": "Ada", "isMain": True},

@@ -6,8 +6,9 @@ the field — never the selection silently dropped and a non-null error downstre
 supergraph is composed without the satisfiability check (`compose.json`): the router may be
 given one that a stricter composer would refuse."""
 
+from tests.support.subgraph_server import SubgraphSpec
+
 from ..model import Err, Operation, Scenario
-from ..subgraph_kit import SubgraphSpec
 
 MEDIA = [{"__typename": "Book", "id": "b1", "title": "Dune"}]
 

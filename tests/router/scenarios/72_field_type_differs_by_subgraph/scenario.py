@@ -5,8 +5,9 @@ conflicting types there (`Media!` and `Media`: a validation error), so the plann
 under an internal alias and maps it back; below it, the type condition on `Book` (a type radio
 does not have) is dropped, and `Song.length` is fetched from shelf at the aliased path."""
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec, entity_by_key
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec, entity_by_key
 
 SONGS = [
     {"__typename": "Song", "id": "s1", "title": "Hey Jude", "length": 431},

@@ -7,8 +7,9 @@ it, and the executor answers each object from its own runtime type's selection."
 
 from typing import Any
 
+from tests.support.subgraph_server import Recorder, SubgraphSpec, entity_by_key
+
 from ..model import Operation, Scenario
-from ..subgraph_kit import Recorder, SubgraphSpec, entity_by_key
 
 MEDIA = [
     {"__typename": "Book", "id": "b1", "title": "Dune"},

@@ -1,4 +1,4 @@
-"""The test-subgraph kit behaves like a strict federation subgraph and records requests."""
+"""The shared fake subgraph behaves like a strict federation subgraph and records requests."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 from graphql import GraphQLError
 
-from .subgraph_kit import SubgraphCluster, SubgraphSpec, entity_by_key
+from tests.support.subgraph_server import SubgraphCluster, SubgraphSpec, entity_by_key
 
 SDL = """
 extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])
