@@ -144,7 +144,7 @@ async def _lookup(
             )
     looked = [key for key in keys if key is not None]
     entries = iter(await cache.get_many(looked))
-    misses = type(batch)()
+    misses = batch.subset()
     lookup = _Lookup(misses, selection=selection, user=user, epoch=cache.epoch(service))
     now = cache.now()
     hits = 0
@@ -158,7 +158,6 @@ async def _lookup(
             continue
         misses.representations.append(batch.representations[position])
         misses.targets.append(batch.targets[position])
-        misses.origins.append(batch.origins[position])
         lookup.parts.append(parts[position])
     cache.stats.count(service, hits, len(misses.representations))
     return lookup

@@ -42,7 +42,7 @@ from ..planning.nodes import (
 )
 from ..plugins import api as plugin_api
 from . import cached_fetch
-from .data import Path, collect, merge_into
+from .data import Path, collect, collect_objects, locate, merge_into
 from .entity_cache import (
     NO_STORE,
     CachePolicy,
@@ -459,44 +459,49 @@ class Executor:
     def _collect(
         self,
         service: str,
-        objects: Iterable[tuple[dict[str, Any], Path]],
+        objects: Iterable[dict[str, Any]],
         requires: tuple[RequiresFragment, ...],
         state: ExecutionState,
+        paths: tuple[tuple[str, ...], ...],
     ) -> _Batch:
-        """Representations of ``objects`` (deduplicated), with the objects they came from."""
-        batch = _Batch()
+        """Representations of ``objects`` (deduplicated), with the objects they came from;
+        ``paths``: the plan paths the objects were collected at (their concrete paths are
+        only worked out for errors, `_Batch.origins`)."""
+        batch = _Batch(state.data, paths)
+        representations = batch.representations
+        targets = batch.targets
         index: dict[bytes, int] = {}
-        skipped: list[Path] = []
-        for obj, at in objects:
+        skipped: list[dict[str, Any]] = []
+        dumps = orjson.dumps
+        for obj in objects:
             try:
                 rep = representation(obj, requires)
             except MissingKey:
-                skipped.append(at)
+                skipped.append(obj)
                 continue
             if rep is None:
                 continue
-            encoded = orjson.dumps(rep)
+            encoded = dumps(rep)
             position = index.get(encoded)
             if position is None:
-                index[encoded] = len(batch.representations)
-                batch.representations.append(rep)
-                batch.targets.append([obj])
-                batch.origins.append([at])
+                index[encoded] = len(representations)
+                representations.append(rep)
+                targets.append([obj])
             else:
-                batch.targets[position].append(obj)
-                batch.origins[position].append(at)
+                targets[position].append(obj)
         if skipped:
-            state.errors.append(
-                {
-                    "message": (
-                        f"Cannot fetch {len(skipped)} entit{'y' if len(skipped) == 1 else 'ies'}"
-                        f" from subgraph '{service}': key fields are null or missing"
-                    ),
-                    "path": list(skipped[0]),
-                    "extensions": {"code": ENTITY_KEY_MISSING, "service": service},
-                }
-            )
-            state.explained.extend(skipped)
+            at = locate(state.data, paths, [skipped])[0]
+            error: dict[str, Any] = {
+                "message": (
+                    f"Cannot fetch {len(skipped)} entit{'y' if len(skipped) == 1 else 'ies'}"
+                    f" from subgraph '{service}': key fields are null or missing"
+                )
+            }
+            if at:
+                error["path"] = list(at[0])
+            error["extensions"] = {"code": ENTITY_KEY_MISSING, "service": service}
+            state.errors.append(error)
+            state.explained.extend(at)
         return batch
 
     async def _entities(self, node: FlattenNode, state: ExecutionState) -> None:
@@ -504,8 +509,8 @@ class Executor:
         if fetch.contexts:
             await self._contextual_entities(node, state)
             return
-        objects = collect(state.data, node.path)
-        batch = self._collect(fetch.service, objects, fetch.requires, state)
+        objects = collect_objects(state.data, node.path)
+        batch = self._collect(fetch.service, objects, fetch.requires, state, (node.path,))
         await self._send_entities(fetch, batch, {}, state)
 
     async def _contextual_entities(self, node: FlattenNode, state: ExecutionState) -> None:
@@ -521,7 +526,13 @@ class Executor:
             *(
                 self._send_entities(
                     fetch,
-                    self._collect(fetch.service, objects, fetch.requires, state),
+                    self._collect(
+                        fetch.service,
+                        [obj for obj, _ in objects],
+                        fetch.requires,
+                        state,
+                        (node.path,),
+                    ),
                     values,
                     state,
                 )
@@ -560,9 +571,10 @@ class Executor:
         batches = [
             self._collect(
                 node.service,
-                chain.from_iterable(collect(state.data, path) for path in entry.paths),
+                chain.from_iterable(collect_objects(state.data, path) for path in entry.paths),
                 entry.requires,
                 state,
+                entry.paths,
             )
             for entry in node.entries
         ]
@@ -609,11 +621,27 @@ class Executor:
 
 @dataclass(slots=True)
 class _Batch:
-    """The representations of one ``_entities`` selection and the objects they came from."""
+    """The representations of one ``_entities`` selection and the objects they came from.
 
+    The objects' paths (for errors) are found again from ``data`` and the plan ``paths``
+    when first needed: a request without errors never builds them."""
+
+    data: dict[str, Any] = field(default_factory=dict)
+    paths: tuple[tuple[str, ...], ...] = ()
     representations: list[dict[str, Any]] = field(default_factory=list)
     targets: list[list[dict[str, Any]]] = field(default_factory=list)
-    origins: list[list[Path]] = field(default_factory=list)
+    located: list[list[Path]] | None = None
+
+    @property
+    def origins(self) -> list[list[Path]]:
+        """Per representation, the paths of the objects it came from."""
+        if self.located is None:
+            self.located = locate(self.data, self.paths, self.targets)
+        return self.located
+
+    def subset(self) -> _Batch:
+        """An empty batch of objects from the same places (the entity cache's misses)."""
+        return _Batch(self.data, self.paths)
 
     def explain(self, state: ExecutionState) -> None:
         """Mark every object's path as explained by an error (the fetch failed)."""

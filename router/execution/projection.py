@@ -253,7 +253,12 @@ class Projector:
                 path.pop()
             elif kind == COMPOSITE:
                 path.append(key)
-                result = self._composite(value, entry, path)
+                sub = entry.sub
+                if sub is not None and not sub.abstract and isinstance(value, dict):
+                    # The common case inline: a concrete object (one call less per object).
+                    result = self._object(value, sub, sub.entries, sub.type_name, path)
+                else:
+                    result = self._composite(value, entry, path)
                 path.pop()
             else:
                 result = self._enum(value, entry, path, key)
@@ -303,6 +308,11 @@ class Projector:
         item_nullable = entry.nullable[level]
         deeper = level + 1 < len(entry.nullable)
         kind = entry.kind
+        if kind == LEAF and not deeper and item_nullable:
+            return list(value)  # nothing to check in a list of nullable scalars
+        sub = entry.sub
+        concrete = sub is not None and not sub.abstract
+        obj_ = self._object
         out: list[Any] = []
         for index, item in enumerate(value):
             if item is None:
@@ -311,6 +321,10 @@ class Projector:
                 path.append(index)
                 if deeper:
                     result = self._list(item, entry, level + 1, path)
+                elif concrete and isinstance(item, dict):
+                    # A list of concrete objects (the common case): no `_composite` call.
+                    assert sub is not None
+                    result = obj_(item, sub, sub.entries, sub.type_name, path)
                 elif kind == COMPOSITE:
                     result = self._composite(item, entry, path)
                 elif kind == ENUM:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from router.execution.data import collect, merge_into
+from router.execution.data import collect, collect_objects, locate, merge_into
 from router.execution.representations import MissingKey, representation
 from router.planning.nodes import RequiresField, RequiresFragment
 
@@ -22,6 +22,31 @@ def test_collect_descends_nested_lists_and_skips_nulls() -> None:
     ]
     assert collect(data, ("other", "@")) == []
     assert collect(data, ("missing",)) == []
+
+
+def test_collect_objects_finds_what_collect_finds_without_paths() -> None:
+    a, b, c, d = {"n": "a"}, {"n": "b"}, {"n": "c"}, {"n": "d"}
+    data: dict[str, Any] = {
+        "grid": [[a, None, 3], [], None, [b, c]],
+        "rows": [{"item": d}, {"item": None}, "x", {"other": 1}],
+    }
+    for path in (("grid", "@", "@"), ("rows", "@", "item"), ("grid", "@"), ("missing", "@")):
+        assert [id(obj) for obj in collect_objects(data, path)] == [
+            id(obj) for obj, _ in collect(data, path)
+        ]
+
+
+def test_locate_gives_each_group_the_paths_of_its_objects() -> None:
+    a, b, c = {"n": "a"}, {"n": "b"}, {"n": "c"}
+    data: dict[str, Any] = {"left": [a, b], "right": {"one": c, "again": a}}
+    paths = (("left", "@"), ("right", "one"), ("right", "again"))
+    assert locate(data, paths, [[a], [b, c], [{"n": "gone"}]]) == [
+        [("left", 0), ("right", "again")],
+        [("left", 1), ("right", "one")],
+        [],
+    ]
+    # An object twice in one group (two client paths) gives its paths once.
+    assert locate(data, paths, [[a, a]]) == [[("left", 0), ("right", "again")]]
 
 
 def test_merge_is_deep_and_in_place() -> None:
