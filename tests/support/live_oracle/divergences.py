@@ -97,6 +97,18 @@ SUPERGRAPH_DIVERGENCES: dict[str, SupergraphDivergence] = {
             ),
         ),
     ),
+    SCENARIO + "70_requires_interface_object_own_root": SupergraphDivergence(
+        "the same omission as 53_interface_object_requires, on an @interfaceObject reached from "
+        "billing's own root field (the router's reader treats a field billing's @requires names "
+        "as external either way)",
+        (
+            (
+                "name: String! @join__field(external: true, graph: BILLING) "
+                "@join__field(graph: ACCOUNTS)",
+                "name: String!",
+            ),
+        ),
+    ),
 }
 
 CODE_DIVERGENCES: dict[str, OutcomeDivergence] = {
