@@ -8,7 +8,8 @@ started, and lazily otherwise). A token naming a ``kid`` we do not know triggers
 fetch (the issuer rotated its keys), at most once per ``min_refresh_seconds`` per URL, so that
 tokens with made-up ``kid`` values cannot turn into a request flood against the issuer. When a
 fetch fails the keys already cached keep serving; when none could ever be fetched a lookup
-raises `KeysUnavailable` (our outage, not the caller's fault).
+raises `KeysUnavailable` (our outage, not the caller's fault), and each lookup tries to fetch again
+(concurrent lookups share one fetch).
 
 Only asymmetric signature keys are kept: a JWKS is public, so a symmetric (``oct``) key in it
 would let anyone sign tokens.
@@ -188,7 +189,10 @@ class JwksKeySet:
 
     def _stale(self, source: _Source) -> bool:
         if source.fetched_at is None:
-            return self._may_retry(source)
+            # Never fetched (the issuer was not up yet when we started): every lookup tries
+            # again, callers waiting on the lock sharing one fetch, so that tokens verify the
+            # moment the issuer answers rather than `min_refresh_seconds` later.
+            return True
         return self._clock() - source.fetched_at >= self.cache_seconds and self._may_retry(source)
 
     def _may_retry(self, source: _Source) -> bool:

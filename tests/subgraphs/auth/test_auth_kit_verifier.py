@@ -8,8 +8,10 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import aiohttp
 import jwt
 import pytest
+from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from polyshop.devstack.ports import free_port
@@ -202,6 +204,49 @@ async def test_an_unreachable_jwks_is_keys_unavailable() -> None:
             await verifier.verify(token)
     finally:
         await cache.aclose()
+
+
+async def test_an_issuer_that_comes_up_late_is_fetched_at_the_next_lookup(
+    auth_server: AuthServer,
+) -> None:
+    """A service starting before auth (``polyshop up`` starts them together) fails its first
+    fetch; the first token after auth answers must verify, not wait out the cooldown (the
+    clock is frozen, so only "never fetched means try again" lets it through)."""
+    issuer_up = False
+
+    async def jwks_document(request: web.Request) -> web.Response:
+        if not issuer_up:
+            return web.Response(status=503)
+        async with aiohttp.ClientSession() as session, session.get(auth_server.jwks_url) as got:
+            return web.Response(body=await got.read(), content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get("/jwks.json", jwks_document)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    cache = JwksKeySet(
+        f"http://127.0.0.1:{port}/jwks.json", min_refresh_seconds=10, clock=lambda: 1000.0
+    )
+    verifier = token_verifier(
+        cache, issuer=auth_server.settings.auth_issuer, audience=auth_server.settings.auth_audience
+    )
+    try:
+        await cache.start()  # the issuer is not up yet: nothing fetched
+        assert cache.fetch_count == 1
+        assert cache.kids == frozenset()
+        with pytest.raises(KeysUnavailable):
+            await verifier.verify(await signed(auth_server))
+        issuer_up = True
+        principal = await verifier.verify(await signed(auth_server, sub="first-after-start"))
+        assert principal.subject == "first-after-start"
+        assert cache.fetch_count == 3
+        await verifier.verify(await signed(auth_server))  # fetched now: served from the cache
+        assert cache.fetch_count == 3
+    finally:
+        await cache.aclose()
+        await runner.cleanup()
 
 
 def test_a_verifier_refuses_symmetric_algorithms() -> None:
