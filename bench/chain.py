@@ -1,4 +1,4 @@
-"""The chain of a plan's fetches sent directly to the subgraphs: what our router adds at 1 connection.
+"""The chain of a plan's fetches sent directly to the subgraphs: what our router adds.
 
 Issue 20's latency target is "our p50 minus the p50 of the same plan's fetches sent directly to the
 subgraphs ≤ 1 ms". The *chain* is that second term: the subgraph requests our router sends for one
@@ -164,7 +164,9 @@ def build(supergraph: Path, query: str, recorded: Sequence[tuple[str, str]]) -> 
     from router.supergraph import read_supergraph
 
     settings = RouterSettings(supergraph=str(supergraph))
-    engine = Engine(read_supergraph(supergraph.read_text(encoding="utf-8")), engine_config(settings))
+    engine = Engine(
+        read_supergraph(supergraph.read_text(encoding="utf-8")), engine_config(settings)
+    )
     plan = engine.plan(query)
     return from_plan(plan.node, recorded)
 
@@ -345,9 +347,7 @@ def main(
     print(uvloop.run(replay(chain, base_url, seconds=seconds, warmup=warmup)), flush=True)
 
 
-async def run_replay(
-    chain_file: Path, base_url: str, *, seconds: float, warmup: float
-) -> str:
+async def run_replay(chain_file: Path, base_url: str, *, seconds: float, warmup: float) -> str:
     """``python -m bench.chain`` in a child process (like wrk, outside the bench's loop);
     its output."""
     import sys
