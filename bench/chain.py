@@ -277,7 +277,11 @@ def _prepare(node: ChainNode, host: str) -> _Prepared | bytes:
 
 async def _run(client: _Client, node: _Prepared | bytes, errors: list[int]) -> None:
     if isinstance(node, bytes):
-        if await client.send(node) != 200:
+        try:
+            status = await client.send(node)
+        except OSError:  # a refused or dropped connection counts as wrk counts it: an error
+            status = 0
+        if status != 200:
             errors[0] += 1
     elif node.parallel:
         await asyncio.gather(*(_run(client, step, errors) for step in node.steps))
