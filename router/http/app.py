@@ -105,6 +105,8 @@ RESPONSE_HOOKS = (
     "execution_response",
 )
 """Plugin stages that see the whole response: a `@defer` query runs inline under them."""
+SUPERGRAPH_HOOKS = ("supergraph_request", "supergraph_response")
+"""The supergraph stage's hooks: with either, each operation runs through `_operation`."""
 
 
 class RouterApp:
@@ -453,9 +455,8 @@ class RouterApp:
             await self._graphql(scope, receive, send)
             return
         holder = self.holder
-        plugins.acquire()
+        run = plugins.begin(sdl=holder.supergraph.sdl if holder is not None else "")
         try:
-            run = plugins.begin(sdl=holder.supergraph.sdl if holder is not None else "")
             await self._graphql(scope, receive, send, run)
         finally:
             plugins.release()
@@ -537,7 +538,8 @@ class RouterApp:
                 if outcome is not None and not isinstance(outcome, Response):
                     await outcome
                 status, body = stage.status, stage.body
-            media = self._router_response(stage, media, echo)
+            if run.response_headers or stage.headers_read:
+                media = self._router_response(stage, media, echo)
         await respond(send, status, body, media.encode(), echo)
 
     @staticmethod
@@ -689,13 +691,13 @@ class RouterApp:
         )
         observation = current_request.get()
         with holder.lease() as engine:
-            execute: Callable[[GraphQLRequest, RequestContext], Awaitable[GraphQLResponse]]
-            execute = engine.execute
-            if run is not None and (
-                "supergraph_request" in run.active or "supergraph_response" in run.active
-            ):
-                execute = functools.partial(self._operation, engine, run, headers, correlation)
+            supergraph_stage = run is not None and not run.active.isdisjoint(SUPERGRAPH_HOOKS)
             if isinstance(parsed, list):
+                execute: Callable[[GraphQLRequest, RequestContext], Awaitable[GraphQLResponse]]
+                execute = engine.execute
+                if supergraph_stage:
+                    assert run is not None
+                    execute = functools.partial(self._operation, engine, run, headers, correlation)
                 responses = await asyncio.gather(*(execute(one, context) for one in parsed))
                 if observation is not None:
                     observation.operation_type = "batch"
@@ -704,10 +706,13 @@ class RouterApp:
                 return 200, self._capped(orjson.dumps([r.body for r in responses])), media
             if observation is not None:
                 observation.operation_name = parsed.operation_name
-            if (
+            if supergraph_stage:
+                # Called directly (no partial): a single operation is the common case.
+                assert run is not None
+                response = await self._operation(engine, run, headers, correlation, parsed, context)
+            elif (
                 incremental
                 and isinstance(engine, Engine)
-                and execute == engine.execute
                 and (run is None or run.active.isdisjoint(RESPONSE_HOOKS))
             ):
                 outcome = await engine.execute_incremental(parsed, context)
@@ -715,7 +720,7 @@ class RouterApp:
                     return 200, outcome, media
                 response = outcome
             else:
-                response = await execute(parsed, context)
+                response = await engine.execute(parsed, context)
         if observation is not None:
             observation.add_response(response.body)
         if response.cache_control is not None and response_headers is not None:
@@ -948,11 +953,10 @@ class RouterApp:
         if plugins is None:
             return await engine.subscribe(request, context)
         holder = self.holder
-        plugins.acquire()
+        run = plugins.begin(
+            context.principal, sdl=holder.supergraph.sdl if holder is not None else ""
+        )
         try:
-            run = plugins.begin(
-                context.principal, sdl=holder.supergraph.sdl if holder is not None else ""
-            )
             headers = dict(headers)
             if run.wants("router_request"):
                 body = orjson.dumps(
@@ -1090,10 +1094,23 @@ class RouterApp:
                 short = await short
             if short is not None:  # answered at this stage: its response hooks do not run
                 return GraphQLResponse(short.graphql_body(), short.status)
-            request = GraphQLRequest(
-                stage.query, stage.operation_name, stage.variables, stage.extensions
-            )
-            run.context.entries[OPERATION_NAME] = stage.operation_name
+            if (
+                stage.query is not request.query
+                or stage.operation_name is not request.operation_name
+                or (
+                    stage.variables is not request.variables
+                    and (stage.variables or request.variables)
+                )
+                or (
+                    stage.extensions is not request.extensions
+                    and (stage.extensions or request.extensions)
+                )
+            ):  # A part was replaced or copied (changes made in place to the request's own
+                # dicts are in the request already; an empty map stands for a missing one).
+                request = GraphQLRequest(
+                    stage.query, stage.operation_name, stage.variables, stage.extensions
+                )
+                run.context.entries[OPERATION_NAME] = stage.operation_name
             policies = self.policies
             changed = stage.changed_headers()
             if changed is not None and policies is not None:
@@ -1114,7 +1131,8 @@ class RouterApp:
             outcome = run.call("supergraph_response", stage_out)
             if outcome is not None and not isinstance(outcome, Response):
                 await outcome
-            response = GraphQLResponse(stage_out.body, stage_out.status)
+            if stage_out.body is not response.body or stage_out.status != response.status:
+                response = GraphQLResponse(stage_out.body, stage_out.status)
         return response
 
     async def _request_context(
