@@ -351,7 +351,7 @@ class RouterApp:
             path: str = scope["path"]
             if path == self.settings.graphql_path:
                 observer = self._request_telemetry
-                handler = self._graphql if self.plugins is None else self._graphql_with_plugins
+                handler = self._graphql
                 if observer is None:
                     await handler(scope, receive, send)
                 else:
@@ -448,99 +448,102 @@ class RouterApp:
 
     # ------------------------------------------------------------------ /graphql
 
-    async def _graphql_with_plugins(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """`_graphql` with the request's plugin run (routers without plugins skip this)."""
+    async def _graphql(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``/graphql``. With plugins, the request's `PluginRun` holds the pipeline until the
+        answer is sent (a reload retires it after its requests); in this one coroutine, not a
+        wrapper: each coroutine level costs on every suspension of the request."""
         plugins = self.plugins
-        if plugins is None:  # removed by a reload since the request was routed here
-            await self._graphql(scope, receive, send)
-            return
-        holder = self.holder
-        run = plugins.begin(sdl=holder.supergraph.sdl if holder is not None else "")
+        run: PluginRun | None = None
+        if plugins is not None:
+            holder = self.holder
+            run = plugins.begin(sdl=holder.supergraph.sdl if holder is not None else "")
         try:
-            await self._graphql(scope, receive, send, run)
-        finally:
-            plugins.release()
-
-    async def _graphql(
-        self, scope: Scope, receive: Receive, send: Send, run: PluginRun | None = None
-    ) -> None:
-        headers = decode_headers(scope["headers"])
-        method: str = scope["method"]
-        raw_send = send  # streams go out uncompressed, each part as it comes
-        send = compressing(headers, send, self.settings.compression)
-        correlation = correlation_id(headers, self._correlation_header)
-        structlog.contextvars.bind_contextvars(correlation_id=correlation)
-        echo = [(self._correlation_header_bytes, correlation.encode("latin-1"))]
-        try:
-            if method == "GET" and self._graphiql is not None and wants_html(headers.get("accept")):
-                await respond(
-                    send,
-                    200,
-                    self._graphiql.page,
-                    b"text/html; charset=utf-8",
-                    [*echo, (b"content-security-policy", CONTENT_SECURITY_POLICY.encode())],
+            headers = decode_headers(scope["headers"])
+            method: str = scope["method"]
+            raw_send = send  # streams go out uncompressed, each part as it comes
+            send = compressing(headers, send, self.settings.compression)
+            correlation = correlation_id(headers, self._correlation_header)
+            structlog.contextvars.bind_contextvars(correlation_id=correlation)
+            echo = [(self._correlation_header_bytes, correlation.encode("latin-1"))]
+            try:
+                if (
+                    method == "GET"
+                    and self._graphiql is not None
+                    and wants_html(headers.get("accept"))
+                ):
+                    await respond(
+                        send,
+                        200,
+                        self._graphiql.page,
+                        b"text/html; charset=utf-8",
+                        [*echo, (b"content-security-policy", CONTENT_SECURITY_POLICY.encode())],
+                    )
+                    return
+                transport = (
+                    streaming_transport(headers.get("accept"))
+                    if self.settings.subscription.enabled
+                    else None
                 )
-                return
-            transport = (
-                streaming_transport(headers.get("accept"))
-                if self.settings.subscription.enabled
-                else None
-            )
-            if transport is not None:
-                await self._stream(
-                    scope, receive, raw_send, headers, method, correlation, transport, run
+                if transport is not None:
+                    await self._stream(
+                        scope, receive, raw_send, headers, method, correlation, transport, run
+                    )
+                    return
+                incremental = accepts_incremental(headers.get("accept"))
+                status, body, media = await self._execute(
+                    scope, receive, headers, method, correlation, run, incremental, echo
                 )
+                if not isinstance(body, bytes):
+                    # `@defer` for a client that reads multipart: the payloads as they come.
+                    await stream(
+                        Transport.DEFER, raw_send, receive, body, heartbeat=None, headers=echo
+                    )
+                    return
+            except (HttpError, AuthenticationError) as error:
+                observation = current_request.get()
+                if observation is not None:
+                    observation.error_codes.append(error.code)
+                extra = [*echo, *((k.encode(), v.encode()) for k, v in error.headers.items())]
+                if run is None:
+                    await respond_json(send, error.status, error.body(), JSON, extra)
+                    return
+                status, body, media = error.status, orjson.dumps(error.body()), APPLICATION_JSON
+                echo = extra
+            except ClientDisconnected:
                 return
-            incremental = accepts_incremental(headers.get("accept"))
-            status, body, media = await self._execute(
-                scope, receive, headers, method, correlation, run, incremental, echo
-            )
-            if not isinstance(body, bytes):
-                # `@defer` for a client that reads multipart: the payloads as they come.
-                await stream(Transport.DEFER, raw_send, receive, body, heartbeat=None, headers=echo)
+            except Exception as error:
+                observation = current_request.get()
+                if observation is not None:
+                    observation.error_codes.append("INTERNAL_SERVER_ERROR")
+                log.exception("router.request_failed")
+                body_500 = internal_error(error, dev_mode=self.settings.dev_mode)
+                await respond_json(send, 500, body_500, JSON, echo)
                 return
-        except (HttpError, AuthenticationError) as error:
-            observation = current_request.get()
-            if observation is not None:
-                observation.error_codes.append(error.code)
-            extra = [*echo, *((k.encode(), v.encode()) for k, v in error.headers.items())]
-            if run is None:
-                await respond_json(send, error.status, error.body(), JSON, extra)
-                return
-            status, body, media = error.status, orjson.dumps(error.body()), APPLICATION_JSON
-            echo = extra
-        except ClientDisconnected:
-            return
-        except Exception as error:
-            observation = current_request.get()
-            if observation is not None:
-                observation.error_codes.append("INTERNAL_SERVER_ERROR")
-            log.exception("router.request_failed")
-            body_500 = internal_error(error, dev_mode=self.settings.dev_mode)
-            await respond_json(send, 500, body_500, JSON, echo)
-            return
+            finally:
+                await release_files()
+            if status == 405:
+                echo.append((b"allow", b"POST"))
+            if run is not None and run.context.appended_headers:
+                # Added with `Context.add_response_header` (subgraph response headers the header
+                # rules pass on): every set-cookie kept, other names last-wins.
+                echo.extend(
+                    (name.encode("latin-1"), value.encode("latin-1"))
+                    for name, value in merge_response_headers(run.context.appended_headers)
+                )
+            if run is not None and ("router_response" in run.active or run.response_headers):
+                # The stage's coroutine is awaited only if a hook suspended (`PluginPipeline.call`).
+                stage = RouterResponse(run.context, status, None, body, wire=echo, media=media)
+                if "router_response" in run.active and not run.answered_at_router:
+                    outcome = run.call("router_response", stage)
+                    if outcome is not None and not isinstance(outcome, Response):
+                        await outcome
+                    status, body = stage.status, stage.body
+                if run.response_headers or stage.headers_read:
+                    media = self._router_response(stage, media, echo)
+            await respond(send, status, body, media.encode(), echo)
         finally:
-            await release_files()
-        if status == 405:
-            echo.append((b"allow", b"POST"))
-        if run is not None and run.context.appended_headers:
-            # Added with `Context.add_response_header` (subgraph response headers the header
-            # rules pass on): every set-cookie kept, other names last-wins.
-            echo.extend(
-                (name.encode("latin-1"), value.encode("latin-1"))
-                for name, value in merge_response_headers(run.context.appended_headers)
-            )
-        if run is not None and ("router_response" in run.active or run.response_headers):
-            # The stage's coroutine is awaited only if a hook suspended (`PluginPipeline.call`).
-            stage = RouterResponse(run.context, status, None, body, wire=echo, media=media)
-            if "router_response" in run.active and not run.answered_at_router:
-                outcome = run.call("router_response", stage)
-                if outcome is not None and not isinstance(outcome, Response):
-                    await outcome
-                status, body = stage.status, stage.body
-            if run.response_headers or stage.headers_read:
-                media = self._router_response(stage, media, echo)
-        await respond(send, status, body, media.encode(), echo)
+            if plugins is not None:
+                plugins.release()
 
     @staticmethod
     def _router_response(stage: RouterResponse, media: str, echo: list[tuple[bytes, bytes]]) -> str:
