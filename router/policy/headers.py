@@ -246,12 +246,7 @@ class HeaderPolicy:
         self, client: Mapping[str, str], correlation: str, principal: Principal | None
     ) -> RequestHeaders:
         if self._plannable and self._plain is None:
-            names = tuple(client)
-            plans = self._plans.get(names)
-            if plans is None:
-                plans = self._dry_run(names)
-                if len(self._plans) < MAX_PLANS:
-                    self._plans[names] = plans
+            plans = self._plans_for(client)
             planned = _run_plan(plans[0], client)
             planned[self.correlation_header] = correlation
             own: dict[str, dict[str, str]] = {}
@@ -275,6 +270,17 @@ class HeaderPolicy:
             by_subgraph[name] = headers
         return RequestHeaders(default, by_subgraph)
 
+    def _plans_for(self, client: Mapping[str, str]) -> tuple[_Plan, dict[str, _Plan]]:
+        """The compiled plans for this set of client header names (dry-run once, kept for up
+        to ``MAX_PLANS`` name sets)."""
+        names = tuple(client)
+        plans = self._plans.get(names)
+        if plans is None:
+            plans = self._dry_run(names)
+            if len(self._plans) < MAX_PLANS:
+                self._plans[names] = plans
+        return plans
+
     def for_subgraph(
         self, client: Mapping[str, str], principal: Principal | None, service: str
     ) -> dict[str, str]:
@@ -282,12 +288,7 @@ class HeaderPolicy:
         subgraph, without the correlation header (its caller adds the router's own headers):
         what the ``headers`` plugin asks per subgraph a request calls."""
         if self._plannable and self._plain is None:
-            names = tuple(client)
-            plans = self._plans.get(names)
-            if plans is None:
-                plans = self._dry_run(names)
-                if len(self._plans) < MAX_PLANS:
-                    self._plans[names] = plans
+            plans = self._plans_for(client)
             return _run_plan(plans[1].get(service, plans[0]), client)
         if self._plain is not None:
             plain = self._plain
