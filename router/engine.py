@@ -619,14 +619,15 @@ class Engine:
         run = context.plugins
         if run is not None:
             entries = run.context.entries
+            name = request.operation_name or operation.name
             entries[OPERATION_KIND] = operation.kind
-            entries[OPERATION_NAME] = request.operation_name or operation.name
+            entries[OPERATION_NAME] = name
             if "execution_request" in run.active:
                 stage = ExecutionRequest(
                     run.context,
                     cached.plan,
                     operation.kind,
-                    request.operation_name or operation.name,
+                    name,
                     variables,
                     headers,
                     query,
@@ -656,7 +657,8 @@ class Engine:
             outcome = run.call("execution_response", done)
             if outcome is not None and not isinstance(outcome, Response):
                 await outcome
-            return GraphQLResponse(done.body, done.status)
+            if done.body is not response.body or done.status != response.status:
+                return GraphQLResponse(done.body, done.status)
         return response
 
     def _body(

@@ -105,6 +105,8 @@ RESPONSE_HOOKS = (
     "execution_response",
 )
 """Plugin stages that see the whole response: a `@defer` query runs inline under them."""
+SUPERGRAPH_HOOKS = ("supergraph_request", "supergraph_response")
+"""The supergraph stage's hooks: with either, each operation runs through `_operation`."""
 
 
 class RouterApp:
@@ -349,7 +351,7 @@ class RouterApp:
             path: str = scope["path"]
             if path == self.settings.graphql_path:
                 observer = self._request_telemetry
-                handler = self._graphql if self.plugins is None else self._graphql_with_plugins
+                handler = self._graphql
                 if observer is None:
                     await handler(scope, receive, send)
                 else:
@@ -446,99 +448,102 @@ class RouterApp:
 
     # ------------------------------------------------------------------ /graphql
 
-    async def _graphql_with_plugins(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """`_graphql` with the request's plugin run (routers without plugins skip this)."""
+    async def _graphql(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """``/graphql``. With plugins, the request's `PluginRun` holds the pipeline until the
+        answer is sent (a reload retires it after its requests); in this one coroutine, not a
+        wrapper: each coroutine level costs on every suspension of the request."""
         plugins = self.plugins
-        if plugins is None:  # removed by a reload since the request was routed here
-            await self._graphql(scope, receive, send)
-            return
-        holder = self.holder
-        plugins.acquire()
-        try:
+        run: PluginRun | None = None
+        if plugins is not None:
+            holder = self.holder
             run = plugins.begin(sdl=holder.supergraph.sdl if holder is not None else "")
-            await self._graphql(scope, receive, send, run)
-        finally:
-            plugins.release()
-
-    async def _graphql(
-        self, scope: Scope, receive: Receive, send: Send, run: PluginRun | None = None
-    ) -> None:
-        headers = decode_headers(scope["headers"])
-        method: str = scope["method"]
-        raw_send = send  # streams go out uncompressed, each part as it comes
-        send = compressing(headers, send, self.settings.compression)
-        correlation = correlation_id(headers, self._correlation_header)
-        structlog.contextvars.bind_contextvars(correlation_id=correlation)
-        echo = [(self._correlation_header_bytes, correlation.encode("latin-1"))]
         try:
-            if method == "GET" and self._graphiql is not None and wants_html(headers.get("accept")):
-                await respond(
-                    send,
-                    200,
-                    self._graphiql.page,
-                    b"text/html; charset=utf-8",
-                    [*echo, (b"content-security-policy", CONTENT_SECURITY_POLICY.encode())],
+            headers = decode_headers(scope["headers"])
+            method: str = scope["method"]
+            raw_send = send  # streams go out uncompressed, each part as it comes
+            send = compressing(headers, send, self.settings.compression)
+            correlation = correlation_id(headers, self._correlation_header)
+            structlog.contextvars.bind_contextvars(correlation_id=correlation)
+            echo = [(self._correlation_header_bytes, correlation.encode("latin-1"))]
+            try:
+                if (
+                    method == "GET"
+                    and self._graphiql is not None
+                    and wants_html(headers.get("accept"))
+                ):
+                    await respond(
+                        send,
+                        200,
+                        self._graphiql.page,
+                        b"text/html; charset=utf-8",
+                        [*echo, (b"content-security-policy", CONTENT_SECURITY_POLICY.encode())],
+                    )
+                    return
+                transport = (
+                    streaming_transport(headers.get("accept"))
+                    if self.settings.subscription.enabled
+                    else None
                 )
-                return
-            transport = (
-                streaming_transport(headers.get("accept"))
-                if self.settings.subscription.enabled
-                else None
-            )
-            if transport is not None:
-                await self._stream(
-                    scope, receive, raw_send, headers, method, correlation, transport, run
+                if transport is not None:
+                    await self._stream(
+                        scope, receive, raw_send, headers, method, correlation, transport, run
+                    )
+                    return
+                incremental = accepts_incremental(headers.get("accept"))
+                status, body, media = await self._execute(
+                    scope, receive, headers, method, correlation, run, incremental, echo
                 )
+                if not isinstance(body, bytes):
+                    # `@defer` for a client that reads multipart: the payloads as they come.
+                    await stream(
+                        Transport.DEFER, raw_send, receive, body, heartbeat=None, headers=echo
+                    )
+                    return
+            except (HttpError, AuthenticationError) as error:
+                observation = current_request.get()
+                if observation is not None:
+                    observation.error_codes.append(error.code)
+                extra = [*echo, *((k.encode(), v.encode()) for k, v in error.headers.items())]
+                if run is None:
+                    await respond_json(send, error.status, error.body(), JSON, extra)
+                    return
+                status, body, media = error.status, orjson.dumps(error.body()), APPLICATION_JSON
+                echo = extra
+            except ClientDisconnected:
                 return
-            incremental = accepts_incremental(headers.get("accept"))
-            status, body, media = await self._execute(
-                scope, receive, headers, method, correlation, run, incremental, echo
-            )
-            if not isinstance(body, bytes):
-                # `@defer` for a client that reads multipart: the payloads as they come.
-                await stream(Transport.DEFER, raw_send, receive, body, heartbeat=None, headers=echo)
+            except Exception as error:
+                observation = current_request.get()
+                if observation is not None:
+                    observation.error_codes.append("INTERNAL_SERVER_ERROR")
+                log.exception("router.request_failed")
+                body_500 = internal_error(error, dev_mode=self.settings.dev_mode)
+                await respond_json(send, 500, body_500, JSON, echo)
                 return
-        except (HttpError, AuthenticationError) as error:
-            observation = current_request.get()
-            if observation is not None:
-                observation.error_codes.append(error.code)
-            extra = [*echo, *((k.encode(), v.encode()) for k, v in error.headers.items())]
-            if run is None:
-                await respond_json(send, error.status, error.body(), JSON, extra)
-                return
-            status, body, media = error.status, orjson.dumps(error.body()), APPLICATION_JSON
-            echo = extra
-        except ClientDisconnected:
-            return
-        except Exception as error:
-            observation = current_request.get()
-            if observation is not None:
-                observation.error_codes.append("INTERNAL_SERVER_ERROR")
-            log.exception("router.request_failed")
-            body_500 = internal_error(error, dev_mode=self.settings.dev_mode)
-            await respond_json(send, 500, body_500, JSON, echo)
-            return
+            finally:
+                await release_files()
+            if status == 405:
+                echo.append((b"allow", b"POST"))
+            if run is not None and run.context.appended_headers:
+                # Added with `Context.add_response_header` (subgraph response headers the header
+                # rules pass on): every set-cookie kept, other names last-wins.
+                echo.extend(
+                    (name.encode("latin-1"), value.encode("latin-1"))
+                    for name, value in merge_response_headers(run.context.appended_headers)
+                )
+            if run is not None and ("router_response" in run.active or run.response_headers):
+                # The stage's coroutine is awaited only if a hook suspended (`PluginPipeline.call`).
+                stage = RouterResponse(run.context, status, None, body, wire=echo, media=media)
+                if "router_response" in run.active and not run.answered_at_router:
+                    outcome = run.call("router_response", stage)
+                    if outcome is not None and not isinstance(outcome, Response):
+                        await outcome
+                    status, body = stage.status, stage.body
+                if run.response_headers or stage.headers_read:
+                    media = self._router_response(stage, media, echo)
+            await respond(send, status, body, media.encode(), echo)
         finally:
-            await release_files()
-        if status == 405:
-            echo.append((b"allow", b"POST"))
-        if run is not None and run.context.appended_headers:
-            # Added with `Context.add_response_header` (subgraph response headers the header
-            # rules pass on): every set-cookie kept, other names last-wins.
-            echo.extend(
-                (name.encode("latin-1"), value.encode("latin-1"))
-                for name, value in merge_response_headers(run.context.appended_headers)
-            )
-        if run is not None and ("router_response" in run.active or run.response_headers):
-            # The stage's coroutine is awaited only if a hook suspended (`PluginPipeline.call`).
-            stage = RouterResponse(run.context, status, None, body, wire=echo, media=media)
-            if "router_response" in run.active and not run.answered_at_router:
-                outcome = run.call("router_response", stage)
-                if outcome is not None and not isinstance(outcome, Response):
-                    await outcome
-                status, body = stage.status, stage.body
-            media = self._router_response(stage, media, echo)
-        await respond(send, status, body, media.encode(), echo)
+            if plugins is not None:
+                plugins.release()
 
     @staticmethod
     def _router_response(stage: RouterResponse, media: str, echo: list[tuple[bytes, bytes]]) -> str:
@@ -689,13 +694,13 @@ class RouterApp:
         )
         observation = current_request.get()
         with holder.lease() as engine:
-            execute: Callable[[GraphQLRequest, RequestContext], Awaitable[GraphQLResponse]]
-            execute = engine.execute
-            if run is not None and (
-                "supergraph_request" in run.active or "supergraph_response" in run.active
-            ):
-                execute = functools.partial(self._operation, engine, run, headers, correlation)
+            supergraph_stage = run is not None and not run.active.isdisjoint(SUPERGRAPH_HOOKS)
             if isinstance(parsed, list):
+                execute: Callable[[GraphQLRequest, RequestContext], Awaitable[GraphQLResponse]]
+                execute = engine.execute
+                if supergraph_stage:
+                    assert run is not None
+                    execute = functools.partial(self._operation, engine, run, headers, correlation)
                 responses = await asyncio.gather(*(execute(one, context) for one in parsed))
                 if observation is not None:
                     observation.operation_type = "batch"
@@ -704,10 +709,13 @@ class RouterApp:
                 return 200, self._capped(orjson.dumps([r.body for r in responses])), media
             if observation is not None:
                 observation.operation_name = parsed.operation_name
-            if (
+            if supergraph_stage:
+                # Called directly (no partial): a single operation is the common case.
+                assert run is not None
+                response = await self._operation(engine, run, headers, correlation, parsed, context)
+            elif (
                 incremental
                 and isinstance(engine, Engine)
-                and execute == engine.execute
                 and (run is None or run.active.isdisjoint(RESPONSE_HOOKS))
             ):
                 outcome = await engine.execute_incremental(parsed, context)
@@ -715,7 +723,7 @@ class RouterApp:
                     return 200, outcome, media
                 response = outcome
             else:
-                response = await execute(parsed, context)
+                response = await engine.execute(parsed, context)
         if observation is not None:
             observation.add_response(response.body)
         if response.cache_control is not None and response_headers is not None:
@@ -948,11 +956,10 @@ class RouterApp:
         if plugins is None:
             return await engine.subscribe(request, context)
         holder = self.holder
-        plugins.acquire()
+        run = plugins.begin(
+            context.principal, sdl=holder.supergraph.sdl if holder is not None else ""
+        )
         try:
-            run = plugins.begin(
-                context.principal, sdl=holder.supergraph.sdl if holder is not None else ""
-            )
             headers = dict(headers)
             if run.wants("router_request"):
                 body = orjson.dumps(
@@ -1090,10 +1097,23 @@ class RouterApp:
                 short = await short
             if short is not None:  # answered at this stage: its response hooks do not run
                 return GraphQLResponse(short.graphql_body(), short.status)
-            request = GraphQLRequest(
-                stage.query, stage.operation_name, stage.variables, stage.extensions
-            )
-            run.context.entries[OPERATION_NAME] = stage.operation_name
+            if (
+                stage.query is not request.query
+                or stage.operation_name is not request.operation_name
+                or (
+                    stage.variables is not request.variables
+                    and (stage.variables or request.variables)
+                )
+                or (
+                    stage.extensions is not request.extensions
+                    and (stage.extensions or request.extensions)
+                )
+            ):  # A part was replaced or copied (changes made in place to the request's own
+                # dicts are in the request already; an empty map stands for a missing one).
+                request = GraphQLRequest(
+                    stage.query, stage.operation_name, stage.variables, stage.extensions
+                )
+                run.context.entries[OPERATION_NAME] = stage.operation_name
             policies = self.policies
             changed = stage.changed_headers()
             if changed is not None and policies is not None:
@@ -1114,7 +1134,8 @@ class RouterApp:
             outcome = run.call("supergraph_response", stage_out)
             if outcome is not None and not isinstance(outcome, Response):
                 await outcome
-            response = GraphQLResponse(stage_out.body, stage_out.status)
+            if stage_out.body is not response.body or stage_out.status != response.status:
+                response = GraphQLResponse(stage_out.body, stage_out.status)
         return response
 
     async def _request_context(

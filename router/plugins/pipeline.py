@@ -133,11 +133,10 @@ class PluginPipeline:
     # ------------------------------------------------------------------ per request
 
     def begin(self, principal: Principal | None = None, sdl: str = "") -> PluginRun:
-        return PluginRun(self, Context(principal, sdl))
-
-    def acquire(self) -> None:
-        """A request starts using the pipeline (pair with `release` in ``finally``)."""
+        """A request starts using the pipeline: its `PluginRun` (pair with `release` in
+        ``finally``: a retired pipeline closes its plugins once none is in flight)."""
         self._in_flight += 1
+        return PluginRun(self, Context(principal, sdl))
 
     def release(self) -> None:
         """A request is done with it: a retired pipeline closes after its last request."""

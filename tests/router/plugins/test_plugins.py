@@ -110,6 +110,19 @@ async def test_hooks_at_every_stage_change_the_request_and_the_response(
     assert subgraphs["products"].received[-1].body["variables"] == {"first": 1}
 
 
+async def test_variables_a_supergraph_hook_adds_to_a_request_without_any_are_sent(
+    subgraphs: dict[str, SubgraphServer],
+) -> None:
+    # The operation is rebuilt from the stage object only when a part was replaced or is a
+    # copy: a request without variables gets a fresh map, whose changes must not be lost.
+    settings = settings_for(subgraphs, plugins=[plugin("Everywhere", tag="t1", first=1)])
+    async with running_router(settings) as router:
+        status, _, body = await post(router, {"query": TOP})
+    assert status == 200
+    assert [product["id"] for product in body["data"]["topProducts"]] == ["p1"]
+    assert subgraphs["products"].received[-1].body["variables"] == {"first": 1}
+
+
 async def test_plugins_run_in_the_order_of_the_list(subgraphs: dict[str, SubgraphServer]) -> None:
     settings = settings_for(
         subgraphs, batching=True, plugins=[plugin("Order", name="b"), plugin("Order", name="a")]
