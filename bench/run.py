@@ -4,6 +4,11 @@ Steps: install the peers (npm ci) and wrk if missing → start the benchmark sub
 one supergraph → for every router in turn: start it, check its answers agree with the first
 router's, then load it with each query at each connection count → load the subgraphs directly
 with the exact requests the router sent → print the tables and save JSON in bench/results/.
+
+At 1 connection, right after our router (1 worker, dedup off) on a query, the chain of its plan's
+fetches is replayed directly against the subgraphs (`bench.chain`: the requests it sent, in the
+plan's order and parallelism), and the report prints our p50 minus the chain's per query against
+issue 20's 1 ms target.
 """
 
 from __future__ import annotations
@@ -20,9 +25,9 @@ from typing import Annotated, Any
 import aiohttp
 import typer
 
-from bench import install, load, profile, table
+from bench import chain, install, load, profile, table
 from bench.procstat import TreeUsage
-from bench.queries import QUERY_NAMES, request_body
+from bench.queries import QUERY_NAMES, query_text, request_body
 from bench.routers import BENCH, GRAFBASE, OURS, PEERS, ROUTERS, ROUTERS_BY_KEY, RouterSpec
 from bench.servers import Server, free_port
 
@@ -40,6 +45,7 @@ class Options:
     profile_seconds: float
     subgraph_workers: int = 2
     rounds: int = 1
+    added_latency: bool = True
 
 
 def subgraph_server(out: Path, workers: int) -> Server:
@@ -124,6 +130,7 @@ def make_cell(
     connections: int,
     measured: tuple[load.LoadResult, float, int, float],
     fetches: int = 1,
+    round_number: int = 1,
 ) -> table.Cell:
     result, cpu, rss, sub_cpu = measured
     return table.Cell(
@@ -141,6 +148,7 @@ def make_cell(
         peak_rss_bytes=rss,
         subgraph_cpu_seconds=sub_cpu,
         fetches_per_request=fetches,
+        round=round_number,
     )
 
 
@@ -172,12 +180,55 @@ async def check_answers(
             recorded[query] = fetches
 
 
+@dataclasses.dataclass(frozen=True)
+class Chain:
+    """A query's chain (`bench.chain`) saved for the replay process."""
+
+    file: Path
+    fetches: int
+    stages: int
+
+
+async def make_chains(
+    server: Server, subgraphs: Server, supergraph: Path, out: Path, options: Options
+) -> tuple[dict[str, Chain], list[str]]:
+    """Per query, our router's plan with the requests it sent for one client request."""
+    chains: dict[str, Chain] = {}
+    problems = []
+    for query in options.queries:
+        fetches = await record_fetches(subgraphs, server, query)
+        try:
+            node = chain.build(supergraph, query_text(query), fetches)
+        except (chain.ChainError, ValueError) as error:
+            problems.append(f"added latency of {query}: no chain: {error}")
+            continue
+        target = chain.save(node, out / f"{query}.chain.json")
+        chains[query] = Chain(target, chain.fetch_count(node), chain.stages(node))
+    return chains, problems
+
+
+async def measure_chain(
+    subgraphs: Server, found: Chain, options: Options
+) -> tuple[load.LoadResult, float, int, float]:
+    """The chain replayed one at a time (1 connection); CPU and RSS are the subgraphs'."""
+    usage = TreeUsage(subgraphs.pid)
+    usage.start()
+    try:
+        output = await chain.run_replay(
+            found.file, subgraphs.url, seconds=options.seconds, warmup=options.warmup
+        )
+    finally:
+        cpu = await usage.stop()
+    return load.parse_result(output), cpu, usage.peak_rss, cpu
+
+
 async def run_rounds(
     servers: list[tuple[RouterSpec, Server]],
     subgraphs: Server,
     out: Path,
     options: Options,
     recorded: dict[str, list[tuple[str, str]]],
+    chains: dict[str, Chain] | None = None,
 ) -> list[table.Cell]:
     """Every cell of every round; routers interleaved so that they share the same conditions.
 
@@ -197,9 +248,31 @@ async def run_rounds(
                     measured = await measure(
                         server, subgraphs, router_file, connections, options, nonce=True
                     )
-                    cell = make_cell(spec.key, spec.label, query, connections, measured)
+                    cell = make_cell(
+                        spec.key, spec.label, query, connections, measured, 1, round_number
+                    )
                     progress(cell)
                     cells.append(cell)
+                    found = (chains or {}).get(query)
+                    if found is not None and connections == 1 and spec.key == OURS.key:
+                        # The same plan's fetches without the router, right after it.
+                        label = f"plan's fetches directly ({found.fetches} in {found.stages} steps)"
+                        try:
+                            measured = await measure_chain(subgraphs, found, options)
+                        except chain.ChainError as error:
+                            print(f"WARNING: no chain cell for {query}: {error}", flush=True)
+                            continue
+                        cell = make_cell(
+                            table.CHAIN_KEY,
+                            label,
+                            query,
+                            1,
+                            measured,
+                            found.fetches,
+                            round_number,
+                        )
+                        progress(cell)
+                        cells.append(cell)
                 # The subgraphs alone, with the very requests a router sent for one client
                 # request; only at the highest connection count, since capacity is the point.
                 if options.subgraphs_direct and fetches and connections == max(options.connections):
@@ -209,7 +282,13 @@ async def run_rounds(
                     )
                     label = f"subgraphs directly ({len(fetches)} fetches)"
                     cell = make_cell(
-                        table.SUBGRAPHS_KEY, label, query, connections, measured, len(fetches)
+                        table.SUBGRAPHS_KEY,
+                        label,
+                        query,
+                        connections,
+                        measured,
+                        len(fetches),
+                        round_number,
                     )
                     progress(cell)
                     cells.append(cell)
@@ -313,7 +392,14 @@ async def run(options: Options) -> Path:
                     fetch_counts,
                 )
                 servers.append((spec, server))
-            all_cells = await run_rounds(servers, subgraphs, out, options, recorded)
+            chains: dict[str, Chain] = {}
+            ours = next((server for spec, server in servers if spec.key == OURS.key), None)
+            if options.added_latency and 1 in options.connections and ours is not None:
+                chains, chain_problems = await make_chains(
+                    ours, subgraphs, supergraph, out, options
+                )
+                problems.extend(chain_problems)
+            all_cells = await run_rounds(servers, subgraphs, out, options, recorded, chains)
         if options.profile_seconds > 0:
             profile_lines = await run_profile(subgraphs, supergraph, out, options)
         async with (
@@ -350,6 +436,7 @@ def report(
     peers = [spec.key for spec in options.routers if not spec.ours]
     found = table.ratios(cells, ours, peers)
     room = table.headroom(cells)
+    added = table.added_latency(all_cells, OURS.key)
     print()
     print(
         f"Results: {options.seconds:g} s per cell after {options.warmup:g} s warm-up, "
@@ -371,6 +458,12 @@ def report(
             f"(needs ≥ {table.HEADROOM_REQUIRED:.0f}x)"
         )
         print(table.headroom_table(room))
+    if added:
+        print(
+            f"\nAdded latency at 1 connection: {OURS.label} p50 minus the p50 of its plan's "
+            "fetches\nsent directly to the subgraphs (bench/chain.py), median over rounds"
+        )
+        print(table.added_latency_table(added))
     if fetch_counts:
         print("\nSubgraph requests behind one client request (the routers' plans)")
         print(
@@ -419,6 +512,7 @@ def report(
         "rounds": [dataclasses.asdict(cell) for cell in all_cells],
         "ratios": [dataclasses.asdict(ratio) for ratio in found],
         "startup_seconds": startup,
+        "added_latency": [{**dataclasses.asdict(a), "ok": a.ok} for a in added],
         "headroom": [{**dataclasses.asdict(h), "ratio": h.ratio, "ok": h.ok} for h in room],
         "fetches_per_request": fetch_counts,
         "subgraph_cache": subgraph_stats,
@@ -459,6 +553,12 @@ def main(
         int, typer.Option(help="Node processes serving the benchmark subgraphs.")
     ] = 2,
     skip_install: Annotated[bool, typer.Option(help="Do not run npm ci / apt-get.")] = False,
+    added_latency: Annotated[
+        bool,
+        typer.Option(
+            help="At 1 connection, also replay our plan's fetches directly (added latency)."
+        ),
+    ] = True,
 ) -> None:
     """Benchmark our router against Apollo Gateway and Hive Gateway on one supergraph."""
     if not skip_install:
@@ -486,6 +586,7 @@ def main(
         profile_seconds=profile_seconds,
         subgraph_workers=subgraph_workers,
         rounds=rounds if rounds is not None else (1 if quick else 3),
+        added_latency=added_latency,
     )
     asyncio.run(run(options))
 

@@ -5,11 +5,15 @@ Pure functions over `Cell` lists, so the arithmetic can be tested without runnin
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 SUBGRAPHS_KEY = "subgraphs"
+CHAIN_KEY = "chain"
+"""Cells of a plan's fetches sent directly to the subgraphs at 1 connection (`bench.chain`)."""
 HEADROOM_REQUIRED = 3.0
+ADDED_LATENCY_TARGET_MS = 1.0
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,8 @@ class Cell:
     subgraph_cpu_seconds: float = 0.0
     fetches_per_request: int = 1
     """Subgraph requests behind one client request (used for the subgraph rows)."""
+    round: int = 1
+    """The round it was measured in (cells of one round and query ran back to back)."""
 
     @property
     def rps(self) -> float:
@@ -222,7 +228,7 @@ def headroom(cells: Sequence[Cell]) -> list[Headroom]:
     for query in dict.fromkeys(cell.query for cell in cells):
         group = [c for c in cells if c.query == query]
         direct = [c for c in group if c.router == SUBGRAPHS_KEY]
-        routers = [c for c in group if c.router != SUBGRAPHS_KEY]
+        routers = [c for c in group if c.router not in (SUBGRAPHS_KEY, CHAIN_KEY)]
         if not direct or not routers:
             continue
         fastest = max(routers, key=lambda c: c.rps)
@@ -252,5 +258,63 @@ def headroom_table(found: Sequence[Headroom]) -> str:
             f"{h.ratio:.1f}x" + ("" if h.ok else f"  < {HEADROOM_REQUIRED:.0f}x !"),
         ]
         for h in found
+    ]
+    return render(headers, rows)
+
+
+@dataclass(frozen=True)
+class AddedLatency:
+    """Our p50 at 1 connection minus the p50 of our plan's fetches sent directly (the chain)."""
+
+    query: str
+    ours_p50_ms: float
+    chain_p50_ms: float
+    added_ms: float
+    """Median over rounds of (ours p50 - chain p50), each pair measured back to back."""
+    fetches: int
+    rounds: int
+
+    @property
+    def ok(self) -> bool:
+        return self.added_ms <= ADDED_LATENCY_TARGET_MS
+
+
+def added_latency(cells: Sequence[Cell], ours: str) -> list[AddedLatency]:
+    """Per query, from every round's cells (not the medians): our router ``ours`` and the chain
+    at 1 connection, paired by round; the medians of the p50s and of their differences."""
+    found = []
+    for query in dict.fromkeys(cell.query for cell in cells):
+        mine = {c.round: c for c in cells if (c.router, c.query, c.connections) == (ours, query, 1)}
+        chain = {
+            c.round: c for c in cells if (c.router, c.query, c.connections) == (CHAIN_KEY, query, 1)
+        }
+        rounds = sorted(set(mine) & set(chain))
+        if not rounds:
+            continue
+        found.append(
+            AddedLatency(
+                query,
+                statistics.median(mine[r].p50_ms for r in rounds),
+                statistics.median(chain[r].p50_ms for r in rounds),
+                statistics.median(mine[r].p50_ms - chain[r].p50_ms for r in rounds),
+                chain[rounds[0]].fetches_per_request,
+                len(rounds),
+            )
+        )
+    return found
+
+
+def added_latency_table(found: Sequence[AddedLatency]) -> str:
+    headers = ["query", "fetches", "our p50 ms", "chain p50 ms", "added ms", "target"]
+    rows = [
+        [
+            a.query,
+            str(a.fetches),
+            f"{a.ours_p50_ms:.3f}",
+            f"{a.chain_p50_ms:.3f}",
+            f"{a.added_ms:.3f}",
+            ("pass" if a.ok else "FAIL") + f" (≤ {ADDED_LATENCY_TARGET_MS:g} ms)",
+        ]
+        for a in found
     ]
     return render(headers, rows)
