@@ -342,9 +342,14 @@ async def traced(stack_dir: Path) -> AsyncIterator[TracedCheckout]:
                         for t in checkout.traces_of("TracePlace")
                     )
                 )
+                # every consumer the tests look for has ended (and so exported) its span:
+                # inventory's may end after orders' (CI once saw its children, not it)
                 await settled(
                     lambda: any(
-                        _has(t, "orders", CONSUMER, f"{PAYMENT_SUCCEEDED} process")
+                        all(
+                            _has(t, consumer, CONSUMER, f"{PAYMENT_SUCCEEDED} process")
+                            for consumer in ("orders", "inventory")
+                        )
                         for t in checkout.traces_of("TracePay")
                     )
                 )
