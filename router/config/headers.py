@@ -13,7 +13,7 @@ subgraph request: a rule that names one is refused when the configuration is rea
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
     BaseModel,
@@ -84,9 +84,9 @@ def _regex(value: str) -> str:
     return value
 
 
-class PropagateRule(BaseModel):
-    """Copy client request headers onto the subgraph request: one ``named`` header (with
-    ``rename`` and ``default``) or every header whose name ``matching`` matches."""
+class _PropagateSelector(BaseModel):
+    """What a propagate rule copies, in either direction: one ``named`` header (optionally
+    sent under ``rename``) or every header whose name ``matching`` matches."""
 
     model_config = _FROZEN
 
@@ -96,8 +96,9 @@ class PropagateRule(BaseModel):
     """Regular expression matched against the whole lower-cased name (``re.fullmatch``)."""
     rename: str | None = None
     """Send the ``named`` header under this name."""
-    default: str | None = None
-    """Value sent when the client did not send the ``named`` header."""
+
+    _named_only: ClassVar[tuple[str, ...]] = ("rename",)
+    """Options that only make sense with ``named``."""
 
     @field_validator("named", "rename")
     @classmethod
@@ -113,9 +114,23 @@ class PropagateRule(BaseModel):
     def _one_source(self) -> Self:
         if (self.named is None) == (self.matching is None):
             raise ValueError("propagate needs exactly one of 'named' or 'matching'")
-        if self.matching is not None and (self.rename is not None or self.default is not None):
-            raise ValueError("'rename' and 'default' go with 'named', not 'matching'")
+        if self.matching is not None and any(
+            getattr(self, option) is not None for option in self._named_only
+        ):
+            options = " and ".join(f"'{option}'" for option in self._named_only)
+            verb = "goes" if len(self._named_only) == 1 else "go"
+            raise ValueError(f"{options} {verb} with 'named', not 'matching'")
         return self
+
+
+class PropagateRule(_PropagateSelector):
+    """Copy client request headers onto the subgraph request: one ``named`` header (with
+    ``rename`` and ``default``) or every header whose name ``matching`` matches."""
+
+    default: str | None = None
+    """Value sent when the client did not send the ``named`` header."""
+
+    _named_only: ClassVar[tuple[str, ...]] = ("rename", "default")
 
 
 class InsertRule(BaseModel):
@@ -214,32 +229,8 @@ RequestRule = Annotated[
 ]
 
 
-class ResponsePropagateRule(BaseModel):
+class ResponsePropagateRule(_PropagateSelector):
     """Pass subgraph response headers to the client: ``named`` or ``matching``."""
-
-    model_config = _FROZEN
-
-    named: str | None = None
-    matching: str | None = None
-    rename: str | None = None
-
-    @field_validator("named", "rename")
-    @classmethod
-    def _names(cls, value: str | None) -> str | None:
-        return None if value is None else _not_reserved(_header_name(value))
-
-    @field_validator("matching")
-    @classmethod
-    def _pattern(cls, value: str | None) -> str | None:
-        return None if value is None else _regex(value)
-
-    @model_validator(mode="after")
-    def _one_source(self) -> Self:
-        if (self.named is None) == (self.matching is None):
-            raise ValueError("propagate needs exactly one of 'named' or 'matching'")
-        if self.matching is not None and self.rename is not None:
-            raise ValueError("'rename' goes with 'named', not 'matching'")
-        return self
 
 
 class ResponsePropagate(BaseModel):
