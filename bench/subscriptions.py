@@ -53,6 +53,7 @@ import orjson
 import typer
 
 from bench import install
+from bench.commerce import PAY, PLACE, PRODUCTS, REGISTER, SUCCESS_CARD
 from bench.procstat import TreeUsage, cpu_seconds, process_tree, rss_bytes
 from bench.routers import BENCH, RouterSpec
 from bench.servers import Server, free_port
@@ -66,25 +67,6 @@ PROTOCOL = "graphql-transport-ws"
 STATUSES = ("CREATED", "PENDING_PAYMENT", "PAID")
 """An order's status changes on the paid path, in order; PAID is where this run ends."""
 WATCH = "subscription Watch($id: ID!) { orderUpdated(orderId: $id) { id status } }"
-REGISTER = "mutation Register($input: RegisterInput!) { register(input: $input) { accessToken } }"
-PRODUCTS = """
-query Products {
-  products(first: 100, orderBy: OLDEST, filter: {currency: "USD", active: true}) {
-    edges { node { id stock { available } } }
-  }
-}
-"""
-PLACE = """
-mutation Place($input: PlaceOrderInput!, $key: String!) {
-  placeOrder(input: $input, idempotencyKey: $key) { id status }
-}
-"""
-PAY = """
-mutation Pay($orderId: ID!, $card: CardInput!, $key: String!) {
-  payOrder(orderId: $orderId, card: $card, idempotencyKey: $key) { status }
-}
-"""
-SUCCESS_CARD = {"number": "4242 4242 4242 4242", "expMonth": 12, "expYear": 2040, "cvc": "123"}
 OPS_PER_CONNECTION = 50
 
 
